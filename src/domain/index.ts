@@ -1,0 +1,3 @@
+export * from "./errors.js";
+export * from "./quantity.js";
+export * from "./workload.js";

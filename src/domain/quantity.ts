@@ -1,0 +1,227 @@
+import { InputError } from "./errors.js";
+
+/**
+ * A Kubernetes resource quantity held exactly, as an integer count of nano-units
+ * (nanocores for CPU, nanobytes for memory). Kubernetes itself never keeps more
+ * precision than nano (it rounds finer values up), so every quantity it accepts
+ * is exact here and arithmetic never drifts (`0.1 + 0.2` cores is `300m`).
+ */
+export interface Quantity {
+  readonly nanos: bigint;
+}
+
+const NANOS_PER_UNIT = 1_000_000_000n;
+
+const DECIMAL_SUFFIXES: Record<string, bigint> = {
+  n: 1n,
+  u: 1_000n,
+  m: 1_000_000n,
+  "": NANOS_PER_UNIT,
+  k: NANOS_PER_UNIT * 10n ** 3n,
+  M: NANOS_PER_UNIT * 10n ** 6n,
+  G: NANOS_PER_UNIT * 10n ** 9n,
+  T: NANOS_PER_UNIT * 10n ** 12n,
+  P: NANOS_PER_UNIT * 10n ** 15n,
+  E: NANOS_PER_UNIT * 10n ** 18n,
+};
+
+const BINARY_SUFFIXES: Record<string, bigint> = {
+  Ki: NANOS_PER_UNIT * 2n ** 10n,
+  Mi: NANOS_PER_UNIT * 2n ** 20n,
+  Gi: NANOS_PER_UNIT * 2n ** 30n,
+  Ti: NANOS_PER_UNIT * 2n ** 40n,
+  Pi: NANOS_PER_UNIT * 2n ** 50n,
+  Ei: NANOS_PER_UNIT * 2n ** 60n,
+};
+
+const SUFFIX_NANOS: Record<string, bigint> = { ...DECIMAL_SUFFIXES, ...BINARY_SUFFIXES };
+
+// Kubernetes' quantity grammar: sign, digits with an optional fraction, then either a
+// suffix (binary or decimal SI) or a decimal exponent (`1e3`, `12E6`).
+const QUANTITY_PATTERN = /^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?)$/;
+
+export function parseQuantity(text: string, field = "quantity"): Quantity {
+  const trimmed = String(text).trim();
+  const match = QUANTITY_PATTERN.exec(trimmed);
+  if (!match) {
+    throw new InputError(`${field}: "${text}" is not a Kubernetes quantity; ${quantityHint(trimmed)}`, { field });
+  }
+  const [, sign, number = "", exponent, suffix = ""] = match;
+  if (sign === "-") {
+    throw new InputError(`${field}: "${text}" is negative; requests and limits must be zero or more`, { field });
+  }
+  const [whole = "", fraction = ""] = number.split(".");
+  const digits = BigInt((whole || "0") + fraction);
+  let scaleNumerator = SUFFIX_NANOS[suffix] ?? NANOS_PER_UNIT;
+  let scaleDenominator = 10n ** BigInt(fraction.length);
+  if (exponent) {
+    const power = Number(exponent.slice(1));
+    if (Math.abs(power) > 30) {
+      throw new InputError(`${field}: "${text}" has an exponent out of range; use a suffix such as Gi or m`, { field });
+    }
+    if (power >= 0) scaleNumerator *= 10n ** BigInt(power);
+    else scaleDenominator *= 10n ** BigInt(-power);
+  }
+  return { nanos: ceilDivide(digits * scaleNumerator, scaleDenominator) };
+}
+
+function quantityHint(text: string): string {
+  const suffix = /^[+-]?[\d.]+(.*)$/.exec(text)?.[1];
+  if (suffix) {
+    const known = Object.keys(SUFFIX_NANOS).filter(Boolean);
+    const close = known.find((candidate) => candidate.toLowerCase() === suffix.toLowerCase());
+    if (close) return `the suffix "${suffix}" is case-sensitive, did you mean "${close}"?`;
+    return `unknown suffix "${suffix}"; use one of m, k, M, G, T, Ki, Mi, Gi, Ti (e.g. "500m", "256Mi", "2")`;
+  }
+  return `expected a number with an optional suffix (e.g. "500m", "0.5", "256Mi", "1e3")`;
+}
+
+function ceilDivide(numerator: bigint, denominator: bigint): bigint {
+  const quotient = numerator / denominator;
+  return quotient * denominator === numerator ? quotient : quotient + 1n;
+}
+
+export const ZERO_QUANTITY: Quantity = { nanos: 0n };
+
+/** From a measured float (cores or bytes); rounds up to the next nano-unit. */
+export function quantityFromNumber(value: number): Quantity {
+  if (!Number.isFinite(value) || value < 0) {
+    throw new InputError(`expected a finite non-negative number, got ${value}`);
+  }
+  return { nanos: decimalToNanosCeil(value) };
+}
+
+function decimalToNanosCeil(value: number): bigint {
+  // toFixed(9) rounds to nearest; nudge up when rounding went down so the result is a ceiling.
+  const fixed = value.toFixed(9);
+  const [whole = "0", fraction = ""] = fixed.split(".");
+  const nanos = BigInt(whole) * NANOS_PER_UNIT + BigInt(fraction.padEnd(9, "0"));
+  return Number(nanos) / 1e9 < value ? nanos + 1n : nanos;
+}
+
+export function compareQuantities(a: Quantity, b: Quantity): -1 | 0 | 1 {
+  return a.nanos < b.nanos ? -1 : a.nanos > b.nanos ? 1 : 0;
+}
+
+export function addQuantities(a: Quantity, b: Quantity): Quantity {
+  return { nanos: a.nanos + b.nanos };
+}
+
+export function subtractQuantities(a: Quantity, b: Quantity): Quantity {
+  const nanos = a.nanos - b.nanos;
+  return { nanos: nanos < 0n ? 0n : nanos };
+}
+
+export function maxQuantity(first: Quantity, ...rest: Quantity[]): Quantity {
+  return rest.reduce((best, next) => (next.nanos > best.nanos ? next : best), first);
+}
+
+export function minQuantity(first: Quantity, ...rest: Quantity[]): Quantity {
+  return rest.reduce((best, next) => (next.nanos < best.nanos ? next : best), first);
+}
+
+/** Multiplies by a decimal factor such as a safety margin (1.15), rounding up to a nano-unit. */
+export function scaleQuantity(value: Quantity, factor: number): Quantity {
+  if (!Number.isFinite(factor) || factor < 0) {
+    throw new InputError(`scale factor must be a finite non-negative number, got ${factor}`);
+  }
+  const { numerator, denominator } = decimalFraction(factor);
+  return { nanos: ceilDivide(value.nanos * numerator, denominator) };
+}
+
+function decimalFraction(value: number): { numerator: bigint; denominator: bigint } {
+  const text = value.toPrecision(15).replace(/\.?0+$/, "");
+  if (/e/i.test(text)) {
+    const [mantissa = "0", power = "0"] = text.split(/e/i);
+    const base = decimalFraction(Number(mantissa));
+    const exponent = Number(power);
+    return exponent >= 0
+      ? { numerator: base.numerator * 10n ** BigInt(exponent), denominator: base.denominator }
+      : { numerator: base.numerator, denominator: base.denominator * 10n ** BigInt(-exponent) };
+  }
+  const [whole = "0", fraction = ""] = text.split(".");
+  return { numerator: BigInt(whole + fraction), denominator: 10n ** BigInt(fraction.length) };
+}
+
+/** Rounds up to the next multiple of `step` (e.g. 5m, 16Mi); a zero step leaves the value. */
+export function roundUpToStep(value: Quantity, step: Quantity): Quantity {
+  if (step.nanos === 0n) return value;
+  return { nanos: ceilDivide(value.nanos, step.nanos) * step.nanos };
+}
+
+/** Signed change from `from` to `to` in percent of `from` (a float, for display and thresholds). */
+export function percentChange(from: Quantity, to: Quantity): number {
+  if (from.nanos === 0n) return to.nanos === 0n ? 0 : Infinity;
+  return (Number(to.nanos - from.nanos) / Number(from.nanos)) * 100;
+}
+
+export function toNumber(value: Quantity): number {
+  return Number(value.nanos) / 1e9;
+}
+
+export type QuantityUnit =
+  | "plain"
+  | "n" | "u" | "m"
+  | "k" | "M" | "G" | "T" | "P" | "E"
+  | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei";
+
+const FINER_UNITS: Record<Exclude<QuantityUnit, "plain">, readonly QuantityUnit[]> = {
+  n: [],
+  u: ["n"],
+  m: ["u", "n"],
+  k: [],
+  M: ["k"],
+  G: ["M", "k"],
+  T: ["G", "M", "k"],
+  P: ["T", "G", "M", "k"],
+  E: ["P", "T", "G", "M", "k"],
+  Ki: [],
+  Mi: ["Ki"],
+  Gi: ["Mi", "Ki"],
+  Ti: ["Gi", "Mi", "Ki"],
+  Pi: ["Ti", "Gi", "Mi", "Ki"],
+  Ei: ["Pi", "Ti", "Gi", "Mi", "Ki"],
+};
+
+/**
+ * Formats in the requested unit when the value is a whole number of it, else in the next
+ * finer unit of the same family that is exact, else as a plain decimal; so
+ * `parseQuantity(formatQuantity(q, unit))` always equals `q`. `plain` writes `2`, `0.5`,
+ * `1073741824`: the style of manifests that give cores or bytes without a suffix.
+ */
+export function formatQuantity(value: Quantity, unit: QuantityUnit): string {
+  if (unit !== "plain") {
+    for (const candidate of [unit, ...FINER_UNITS[unit]]) {
+      const size = SUFFIX_NANOS[candidate]!;
+      if (value.nanos % size === 0n) return `${value.nanos / size}${candidate}`;
+    }
+  }
+  return formatPlainDecimal(value.nanos);
+}
+
+function formatPlainDecimal(nanos: bigint): string {
+  const whole = nanos / NANOS_PER_UNIT;
+  const fraction = (nanos % NANOS_PER_UNIT).toString().padStart(9, "0").replace(/0+$/, "");
+  return fraction ? `${whole}.${fraction}` : `${whole}`;
+}
+
+/** The unit a manifest author used, so a rewritten value keeps their style. */
+export function unitOf(text: string): QuantityUnit {
+  const trimmed = String(text).trim();
+  const match = QUANTITY_PATTERN.exec(trimmed);
+  const suffix = match?.[4];
+  return suffix ? (suffix as QuantityUnit) : "plain";
+}
+
+/** Canonical display: millicores below one core and binary suffixes for memory. */
+export function formatCpu(value: Quantity): string {
+  return formatQuantity(value, value.nanos % NANOS_PER_UNIT === 0n ? "plain" : "m");
+}
+
+export function formatMemory(value: Quantity): string {
+  for (const unit of ["Ei", "Pi", "Ti", "Gi", "Mi", "Ki"] as const) {
+    const size = SUFFIX_NANOS[unit]!;
+    if (value.nanos >= size && value.nanos % size === 0n) return formatQuantity(value, unit);
+  }
+  return formatQuantity(value, "plain");
+}

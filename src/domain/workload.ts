@@ -1,0 +1,43 @@
+import type { Quantity } from "./quantity.js";
+
+export const WORKLOAD_KINDS = [
+  "Deployment",
+  "StatefulSet",
+  "DaemonSet",
+  "ReplicaSet",
+  "Job",
+  "CronJob",
+  "Rollout",
+] as const;
+
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
+/** SPEC §3: a workload is identified by (cluster, namespace, kind, name). */
+export interface WorkloadRef {
+  cluster: string;
+  namespace: string;
+  kind: WorkloadKind;
+  name: string;
+}
+
+export function isWorkloadKind(kind: string): kind is WorkloadKind {
+  return (WORKLOAD_KINDS as readonly string[]).includes(kind);
+}
+
+/** `cluster/namespace/Kind/name`, stable and unique: used as a map key and in messages. */
+export function workloadKey(ref: WorkloadRef): string {
+  return `${ref.cluster}/${ref.namespace}/${ref.kind}/${ref.name}`;
+}
+
+export const RESOURCE_NAMES = ["cpu", "memory"] as const;
+export type ResourceName = (typeof RESOURCE_NAMES)[number];
+
+export type ResourceAmounts = Partial<Record<ResourceName, Quantity>>;
+
+export interface ContainerResources {
+  requests: ResourceAmounts;
+  limits: ResourceAmounts;
+}
+
+/** Regular containers, init containers that run to completion, and restartable sidecars. */
+export type ContainerRole = "container" | "init" | "sidecar";
