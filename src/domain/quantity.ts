@@ -225,3 +225,18 @@ export function formatMemory(value: Quantity): string {
   }
   return formatQuantity(value, "plain");
 }
+
+/**
+ * SPEC §5: keep the manifest's unit style where it expresses the value exactly (`1Gi`, `2`,
+ * `0.5`), otherwise the canonical style for the resource (millicores, binary suffixes).
+ */
+export function formatInStyleOf(value: Quantity, resource: "cpu" | "memory", current?: string): string {
+  const unit = current === undefined ? undefined : unitOf(current);
+  if (unit !== undefined && unit !== "plain" && value.nanos % SUFFIX_NANOS[unit]! === 0n) return formatQuantity(value, unit);
+  if (unit === "plain") {
+    const wholeUnits = value.nanos % NANOS_PER_UNIT === 0n;
+    const decimalCores = resource === "cpu" && current!.includes(".") && value.nanos % SUFFIX_NANOS.m! === 0n;
+    if (wholeUnits || decimalCores) return formatQuantity(value, "plain");
+  }
+  return resource === "cpu" ? formatCpu(value) : formatMemory(value);
+}

@@ -4,6 +4,7 @@ import {
   addQuantities,
   compareQuantities,
   formatCpu,
+  formatInStyleOf,
   formatMemory,
   formatQuantity,
   InputError,
@@ -170,5 +171,24 @@ describe("properties", () => {
         expect(rounded.nanos - value.nanos < step).toBe(true);
       }),
     );
+  });
+});
+
+describe("formatInStyleOf", () => {
+  it.each([
+    ["cpu", "2", "3", "3"],
+    ["cpu", "2", "1500m", "1500m"],
+    ["cpu", "0.5", "250m", "0.25"],
+    ["cpu", "500m", "180m", "180m"],
+    ["cpu", undefined, "180m", "180m"],
+    ["cpu", undefined, "2", "2"],
+    ["memory", "1Gi", "2Gi", "2Gi"],
+    ["memory", "1Gi", "1536Mi", "1536Mi"],
+    ["memory", "512Mi", "290Mi", "290Mi"],
+    ["memory", "536870912", "256Mi", "268435456"],
+    ["memory", "500M", "290Mi", "290Mi"],
+    ["memory", undefined, "2048Mi", "2Gi"],
+  ] as const)("%s written %s becomes %s as %s", (resource, current, value, expected) => {
+    expect(formatInStyleOf(parseQuantity(value), resource, current)).toBe(expected);
   });
 });
