@@ -1,3 +1,4 @@
 export * from "./errors.js";
 export * from "./quantity.js";
 export * from "./workload.js";
+export * from "./observation.js";

@@ -1,0 +1,130 @@
+import { z } from "zod";
+import { InputError } from "./errors.js";
+import { parseQuantity } from "./quantity.js";
+import { WORKLOAD_KINDS } from "./workload.js";
+
+/**
+ * The observation snapshot: what `src/observe` produces and `src/recommend` consumes (SPEC §4).
+ * It is a public file format (`rightsize snapshot` writes it; tests and the demo replay it), so
+ * this zod schema is its only definition; `schemas/observation.schema.json` is generated from it.
+ * Objects are loose: unknown fields are kept and ignored, so older readers accept newer files.
+ */
+
+const isoTime = z.iso.datetime({ offset: true });
+
+const quantityText = z.string().refine(
+  (text) => {
+    try {
+      parseQuantity(text);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected a Kubernetes quantity such as "250m", "0.5", "512Mi"' },
+);
+
+const resourceQuantities = z.looseObject({
+  cpu: quantityText.optional(),
+  memory: quantityText.optional(),
+});
+
+export const UsageStatisticsSchema = z
+  .looseObject({
+    p50: z.number().nonnegative(),
+    p90: z.number().nonnegative(),
+    p95: z.number().nonnegative(),
+    p99: z.number().nonnegative(),
+    max: z.number().nonnegative(),
+    mean: z.number().nonnegative(),
+    samples: z.number().int().nonnegative(),
+  })
+  .refine((s) => s.p50 <= s.p90 && s.p90 <= s.p95 && s.p95 <= s.p99 && s.p99 <= s.max, {
+    message: "percentiles must be ordered p50 ≤ p90 ≤ p95 ≤ p99 ≤ max",
+  });
+
+const seriesPoint = z.tuple([z.number(), z.number().nonnegative(), z.number().nonnegative()]);
+
+export const ContainerObservationSchema = z.looseObject({
+  name: z.string().min(1),
+  current: z.looseObject({ requests: resourceQuantities.default({}), limits: resourceQuantities.default({}) }).optional(),
+  /** CPU usage in cores. Absent when the source had no CPU metrics for this container. */
+  cpu: UsageStatisticsSchema.optional(),
+  /** Memory working set in bytes. */
+  memory: UsageStatisticsSchema.optional(),
+  oomKills: z.array(z.looseObject({ at: isoTime, pod: z.string() })).default([]),
+  restarts: z.number().int().nonnegative().default(0),
+  throttledRatio: z.number().min(0).max(1).default(0),
+  series: z
+    .looseObject({
+      step: z.string(),
+      cpu: z.array(seriesPoint).default([]),
+      memory: z.array(seriesPoint).default([]),
+    })
+    .optional(),
+});
+
+export const JobRunSchema = z.looseObject({
+  run: z.string().min(1),
+  startedAt: isoTime,
+  durationSeconds: z.number().nonnegative(),
+  exitCode: z.number().int().nullable(),
+  succeeded: z.boolean(),
+  containers: z.record(z.string(), z.looseObject({ cpuPeak: z.number().nonnegative(), memoryPeak: z.number().nonnegative() })),
+});
+
+export const WorkloadObservationSchema = z.looseObject({
+  workload: z.looseObject({
+    cluster: z.string().min(1),
+    namespace: z.string().min(1),
+    kind: z.enum(WORKLOAD_KINDS),
+    name: z.string().min(1),
+  }),
+  source: z.string().min(1),
+  mode: z.enum(["continuous", "run-based"]),
+  window: z.looseObject({ from: isoTime, to: isoTime }),
+  pods: z.number().int().nonnegative(),
+  coverage: z.number().min(0).max(1),
+  queries: z.array(z.string()).default([]),
+  containers: z.array(ContainerObservationSchema),
+  runs: z.array(JobRunSchema).optional(),
+  hpa: z.looseObject({ name: z.string().optional(), metrics: z.array(z.string()) }).optional(),
+  /** Why the source could not observe (part of) this workload: 403, 404, timeouts. */
+  problems: z.array(z.string()).default([]),
+});
+
+export const ObservationSnapshotSchema = z.looseObject({
+  schemaVersion: z.literal(1),
+  kind: z.literal("ObservationSnapshot"),
+  createdAt: isoTime,
+  workloads: z.array(WorkloadObservationSchema),
+});
+
+export type UsageStatistics = z.infer<typeof UsageStatisticsSchema>;
+export type ContainerObservation = z.infer<typeof ContainerObservationSchema>;
+export type JobRun = z.infer<typeof JobRunSchema>;
+export type WorkloadObservation = z.infer<typeof WorkloadObservationSchema>;
+export type ObservationSnapshot = z.infer<typeof ObservationSnapshotSchema>;
+
+/** Validates a snapshot; errors name the JSON path of the field and what was expected. */
+export function parseObservationSnapshot(json: unknown, file = "snapshot"): ObservationSnapshot {
+  const result = ObservationSnapshotSchema.safeParse(json);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${formatFieldPath(issue.path)}: ${issue.message}`);
+  throw new InputError(`${file}: invalid observation snapshot:\n  ${problems.join("\n  ")}`, { file });
+}
+
+export function parseObservationSnapshotText(text: string, file = "snapshot"): ObservationSnapshot {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`${file}: not valid JSON (${(error as Error).message})`, { file });
+  }
+  return parseObservationSnapshot(json, file);
+}
+
+/** `workloads[3].containers[0].cpu.p95`: how errors name a field of a JSON or YAML file. */
+export function formatFieldPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((text, key) => (typeof key === "number" ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)), "") || "(root)";
+}

@@ -1,0 +1,15 @@
+export {
+  CONFIDENCE_LEVELS,
+  CURRENT_API_VERSION,
+  DEFAULT_POLICY,
+  LIMIT_MODES,
+  PERCENTILES,
+  POLICY_KIND,
+  SAFETY_RATINGS,
+  type ApplyPolicy,
+  type ConfidenceLevel,
+  type Duration,
+  type Policy,
+  type RecommendPolicy,
+  type SafetyRating,
+} from "./schema.js";

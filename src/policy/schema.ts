@@ -1,0 +1,206 @@
+import { CronExpressionParser } from "cron-parser";
+import { z } from "zod";
+import { parseQuantity, type Quantity, WORKLOAD_KINDS } from "../domain/index.js";
+
+/**
+ * The policy file `.github/rightsize.yml`, version `rightsize.dev/v1alpha2` (SPEC §7). This
+ * schema is the only definition of the format: the TypeScript types are inferred from it, the
+ * defaults live in it, and `schemas/policy.schema.json` is generated from it.
+ */
+
+export const POLICY_KIND = "RightsizePolicy";
+export const CURRENT_API_VERSION = "rightsize.dev/v1alpha2";
+
+export interface Duration {
+  text: string;
+  seconds: number;
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+
+export function parseDuration(text: string): Duration | undefined {
+  if (text === "0") return { text, seconds: 0 };
+  const match = /^(\d+)(s|m|h|d|w)$/.exec(text);
+  return match ? { text, seconds: Number(match[1]) * DURATION_UNITS[match[2]!]! } : undefined;
+}
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, context): Duration => {
+      const parsed = parseDuration(text);
+      if (parsed) return parsed;
+      context.addIssue({ code: "custom", message: `expected a duration such as 15m, 36h, 7d, got "${text}"` });
+      return z.NEVER;
+    });
+
+const quantity = (fallback: string) =>
+  z
+    .union([z.string(), z.number()])
+    .default(fallback)
+    .transform((value, context): Quantity => {
+      try {
+        return parseQuantity(String(value), "quantity");
+      } catch (error) {
+        context.addIssue({ code: "custom", message: (error as Error).message.replace(/^quantity: /, "") });
+        return z.NEVER;
+      }
+    });
+
+const cronExpression = z.string().superRefine((text, context) => {
+  if (text.trim().split(/\s+/).length !== 5) {
+    context.addIssue({ code: "custom", message: `expected a 5-field cron expression such as "0 6 * * 1", got "${text}"` });
+    return;
+  }
+  try {
+    CronExpressionParser.parse(text);
+  } catch (error) {
+    context.addIssue({ code: "custom", message: `invalid cron expression "${text}": ${(error as Error).message}` });
+  }
+});
+
+const factor = (fallback: number) => z.number().min(1, "expected a number ≥ 1").default(fallback);
+const percent = (fallback: number) => z.number().min(0).max(100).default(fallback);
+const count = (fallback: number) => z.number().int().nonnegative().default(fallback);
+
+export const SAFETY_RATINGS = ["SAFE", "CAUTION", "RISKY", "UNSAFE"] as const;
+export type SafetyRating = (typeof SAFETY_RATINGS)[number];
+export const CONFIDENCE_LEVELS = ["LOW", "MEDIUM", "HIGH"] as const;
+export type ConfidenceLevel = (typeof CONFIDENCE_LEVELS)[number];
+export const LIMIT_MODES = ["keep", "ratio", "memory-equals-request", "remove-cpu"] as const;
+export const PERCENTILES = ["p50", "p90", "p95", "p99", "max"] as const;
+
+const margins = (safe: number, caution: number, risky: number) =>
+  z.strictObject({ SAFE: factor(safe), CAUTION: factor(caution), RISKY: factor(risky) }).prefault({});
+
+const prometheusConnection = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: "expected an http(s) URL such as http://prometheus.monitoring:9090" }),
+  /** Names of environment variables, so secrets never live in the policy file. */
+  bearerTokenEnv: z.string().optional(),
+  basicAuth: z.strictObject({ usernameEnv: z.string(), passwordEnv: z.string() }).optional(),
+  tls: z.strictObject({ insecureSkipVerify: z.boolean().default(false), caFile: z.string().optional() }).prefault({}),
+  timeout: duration("30s"),
+  retries: count(3),
+});
+
+const helmValuesTarget = z.strictObject({
+  values: z.string().min(1),
+  path: z.string().min(1),
+  workload: z.strictObject({ kind: z.enum(WORKLOAD_KINDS), name: z.string().min(1), container: z.string().min(1) }),
+});
+
+export const policyV1alpha2Shape = {
+  apiVersion: z.literal(CURRENT_API_VERSION),
+  kind: z.literal(POLICY_KIND),
+  metadata: z.looseObject({ migratedFrom: z.string().optional() }).prefault({}),
+  mode: z.enum(["propose", "recommend", "disabled"]).default("propose"),
+  clusters: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1),
+        context: z.string().optional(),
+        prometheus: prometheusConnection.optional(),
+      }),
+    )
+    .default([]),
+  targets: z
+    .array(
+      z.strictObject({
+        paths: z.array(z.string().min(1)).min(1),
+        cluster: z.string().min(1).default("default"),
+        namespace: z.string().optional(),
+        helm: z.array(helmValuesTarget).default([]),
+      }),
+    )
+    .default([]),
+  selector: z
+    .strictObject({
+      kinds: z.array(z.enum(WORKLOAD_KINDS)).default([...WORKLOAD_KINDS]),
+      namespaces: z
+        .strictObject({ allow: z.array(z.string()).default([]), deny: z.array(z.string()).default(["kube-system"]) })
+        .prefault({}),
+      workloads: z.strictObject({ matchLabels: z.record(z.string(), z.string()).default({}) }).prefault({}),
+      containers: z.strictObject({ exclude: z.array(z.string()).default(["istio-proxy", "linkerd-proxy"]) }).prefault({}),
+    })
+    .prefault({}),
+  observe: z
+    .strictObject({
+      source: z.enum(["prometheus", "metrics-server", "snapshot"]).default("prometheus"),
+      window: duration("7d"),
+      sampling: z.strictObject({ interval: duration("15s"), duration: duration("15m") }).prefault({}),
+    })
+    .prefault({}),
+  recommend: z
+    .strictObject({
+      cpu: z.strictObject({ percentile: z.enum(PERCENTILES).default("p95") }).prefault({}),
+      memory: z.strictObject({ percentile: z.enum(PERCENTILES).default("max") }).prefault({}),
+      margins: margins(1.15, 1.3, 1.5),
+      jobMargins: margins(1.2, 1.5, 2.0),
+      bounds: z
+        .strictObject({
+          cpu: z.strictObject({ min: quantity("10m"), max: quantity("64") }).prefault({}),
+          memory: z.strictObject({ min: quantity("32Mi"), max: quantity("256Gi") }).prefault({}),
+        })
+        .prefault({}),
+      limits: z.enum(LIMIT_MODES).default("keep"),
+      minChangePercent: percent(10),
+      /** Hysteresis floor: a change smaller than this (and than minChangePercent) is not proposed. */
+      minChange: z.strictObject({ cpu: quantity("10m"), memory: quantity("16Mi") }).prefault({}),
+      maxDecreasePercent: percent(50),
+      /** VPA's OOM rule: memory = max(used + bump, used × factor). */
+      oomBump: z.strictObject({ memory: quantity("100Mi"), factor: factor(1.2) }).prefault({}),
+      /** Above this throttled ratio, with a CPU limit, CPU is never decreased. */
+      throttlingHoldRatio: z.number().min(0).max(1).default(0.25),
+      rounding: z
+        .strictObject({
+          cpu: z.strictObject({ belowOneCore: quantity("5m"), aboveOneCore: quantity("50m") }).prefault({}),
+          memory: z.strictObject({ belowOneGi: quantity("1Mi"), aboveOneGi: quantity("16Mi") }).prefault({}),
+        })
+        .prefault({}),
+      safety: z
+        .strictObject({
+          unsafe: z.strictObject({ oomKills: count(5), restarts: count(20) }).prefault({}),
+          risky: z.strictObject({ oomKills: count(3), restartsAbove: count(5), peakToP95Above: z.number().positive().default(3) }).prefault({}),
+          caution: z
+            .strictObject({ oomKills: count(1), restarts: count(1), throttledRatioAbove: z.number().min(0).max(1).default(0.1) })
+            .prefault({}),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  apply: z
+    .strictObject({
+      minConfidence: z.enum(CONFIDENCE_LEVELS).default("MEDIUM"),
+      jobs: z.strictObject({ enabled: z.boolean().default(true), minRuns: count(5) }).prefault({}),
+      /** SPEC §4: an HPA on CPU/memory holds the CPU change unless the policy allows it. */
+      allowWithHpa: z.boolean().default(false),
+    })
+    .prefault({}),
+  pullRequests: z
+    .strictObject({
+      grouping: z.enum(["workload", "namespace"]).default("workload"),
+      labels: z.array(z.string()).default(["rightsize"]),
+      draft: z.boolean().default(false),
+      reviewers: z.array(z.string()).default([]),
+      commitDecisionRecords: z.boolean().default(true),
+      titlePrefix: z.string().default("rightsize"),
+      dashboard: z.boolean().default(true),
+      verifyAfter: duration("3d"),
+    })
+    .prefault({}),
+  rateLimits: z
+    .strictObject({ maxOpenPullRequests: count(10), perWorkloadWindow: duration("7d") })
+    .prefault({}),
+  schedule: z.strictObject({ cron: cronExpression.default("0 6 * * 1") }).prefault({}),
+};
+
+export const PolicyV1alpha2Schema = z.strictObject(policyV1alpha2Shape);
+
+/** A loaded policy: always the current version's shape with every default applied. */
+export type Policy = z.output<typeof PolicyV1alpha2Schema>;
+export type RecommendPolicy = Policy["recommend"];
+export type ApplyPolicy = Policy["apply"];
+
+/** The defaults, as a missing policy file means (SPEC §7). */
+export const DEFAULT_POLICY: Policy = PolicyV1alpha2Schema.parse({ apiVersion: CURRENT_API_VERSION, kind: POLICY_KIND });

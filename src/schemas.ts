@@ -1,0 +1,14 @@
+import { z } from "zod";
+import { ObservationSnapshotSchema } from "./domain/index.js";
+
+/**
+ * The JSON Schemas published in `schemas/`, generated from the zod schemas that define each
+ * format (`npm run schemas` writes them; a test checks the committed files are current).
+ */
+export const PUBLISHED_SCHEMAS: Record<string, () => unknown> = {
+  "observation.schema.json": () => toPublishedSchema(ObservationSnapshotSchema, "Rightsize observation snapshot"),
+};
+
+export function toPublishedSchema(schema: z.ZodType, title: string): unknown {
+  return { title, ...z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) };
+}
