@@ -90,6 +90,52 @@ const helmValuesTarget = z.strictObject({
   workload: z.strictObject({ kind: z.enum(WORKLOAD_KINDS), name: z.string().min(1), container: z.string().min(1) }),
 });
 
+const recommendSection = z.strictObject({
+  cpu: z.strictObject({ percentile: z.enum(PERCENTILES).default("p95") }).prefault({}),
+  memory: z.strictObject({ percentile: z.enum(PERCENTILES).default("max") }).prefault({}),
+  margins: margins(1.15, 1.3, 1.5),
+  jobMargins: margins(1.2, 1.5, 2.0),
+  bounds: z
+    .strictObject({
+      cpu: z.strictObject({ min: quantity("10m"), max: quantity("64") }).prefault({}),
+      memory: z.strictObject({ min: quantity("32Mi"), max: quantity("256Gi") }).prefault({}),
+    })
+    .prefault({}),
+  limits: z.enum(LIMIT_MODES).default("keep"),
+  minChangePercent: percent(10),
+  /** Hysteresis floor: a change smaller than this (and than minChangePercent) is not proposed. */
+  minChange: z.strictObject({ cpu: quantity("10m"), memory: quantity("16Mi") }).prefault({}),
+  maxDecreasePercent: percent(50),
+  /** VPA's OOM rule: memory = max(used + bump, used × factor). */
+  oomBump: z.strictObject({ memory: quantity("100Mi"), factor: factor(1.2) }).prefault({}),
+  /** Above this throttled ratio, with a CPU limit, CPU is never decreased. */
+  throttlingHoldRatio: z.number().min(0).max(1).default(0.25),
+  rounding: z
+    .strictObject({
+      cpu: z.strictObject({ belowOneCore: quantity("5m"), aboveOneCore: quantity("50m") }).prefault({}),
+      memory: z.strictObject({ belowOneGi: quantity("1Mi"), aboveOneGi: quantity("16Mi") }).prefault({}),
+    })
+    .prefault({}),
+  safety: z
+    .strictObject({
+      unsafe: z.strictObject({ oomKills: count(5), restarts: count(20) }).prefault({}),
+      risky: z.strictObject({ oomKills: count(3), restartsAbove: count(5), peakToP95Above: z.number().positive().default(3) }).prefault({}),
+      caution: z
+        .strictObject({ oomKills: count(1), restarts: count(1), throttledRatioAbove: z.number().min(0).max(1).default(0.1) })
+        .prefault({}),
+    })
+    .prefault({}),
+});
+
+const applySection = z.strictObject({
+  minConfidence: z.enum(CONFIDENCE_LEVELS).default("MEDIUM"),
+  jobs: z.strictObject({ enabled: z.boolean().default(true), minRuns: count(5) }).prefault({}),
+  /** SPEC §4: an HPA on CPU/memory holds the CPU change unless the policy allows it. */
+  allowWithHpa: z.boolean().default(false),
+});
+
+const rateLimitsSection = z.strictObject({ maxOpenPullRequests: count(10), perWorkloadWindow: duration("7d") });
+
 export const policyV1alpha2Shape = {
   apiVersion: z.literal(CURRENT_API_VERSION),
   kind: z.literal(POLICY_KIND),
@@ -131,52 +177,8 @@ export const policyV1alpha2Shape = {
       sampling: z.strictObject({ interval: duration("15s"), duration: duration("15m") }).prefault({}),
     })
     .prefault({}),
-  recommend: z
-    .strictObject({
-      cpu: z.strictObject({ percentile: z.enum(PERCENTILES).default("p95") }).prefault({}),
-      memory: z.strictObject({ percentile: z.enum(PERCENTILES).default("max") }).prefault({}),
-      margins: margins(1.15, 1.3, 1.5),
-      jobMargins: margins(1.2, 1.5, 2.0),
-      bounds: z
-        .strictObject({
-          cpu: z.strictObject({ min: quantity("10m"), max: quantity("64") }).prefault({}),
-          memory: z.strictObject({ min: quantity("32Mi"), max: quantity("256Gi") }).prefault({}),
-        })
-        .prefault({}),
-      limits: z.enum(LIMIT_MODES).default("keep"),
-      minChangePercent: percent(10),
-      /** Hysteresis floor: a change smaller than this (and than minChangePercent) is not proposed. */
-      minChange: z.strictObject({ cpu: quantity("10m"), memory: quantity("16Mi") }).prefault({}),
-      maxDecreasePercent: percent(50),
-      /** VPA's OOM rule: memory = max(used + bump, used × factor). */
-      oomBump: z.strictObject({ memory: quantity("100Mi"), factor: factor(1.2) }).prefault({}),
-      /** Above this throttled ratio, with a CPU limit, CPU is never decreased. */
-      throttlingHoldRatio: z.number().min(0).max(1).default(0.25),
-      rounding: z
-        .strictObject({
-          cpu: z.strictObject({ belowOneCore: quantity("5m"), aboveOneCore: quantity("50m") }).prefault({}),
-          memory: z.strictObject({ belowOneGi: quantity("1Mi"), aboveOneGi: quantity("16Mi") }).prefault({}),
-        })
-        .prefault({}),
-      safety: z
-        .strictObject({
-          unsafe: z.strictObject({ oomKills: count(5), restarts: count(20) }).prefault({}),
-          risky: z.strictObject({ oomKills: count(3), restartsAbove: count(5), peakToP95Above: z.number().positive().default(3) }).prefault({}),
-          caution: z
-            .strictObject({ oomKills: count(1), restarts: count(1), throttledRatioAbove: z.number().min(0).max(1).default(0.1) })
-            .prefault({}),
-        })
-        .prefault({}),
-    })
-    .prefault({}),
-  apply: z
-    .strictObject({
-      minConfidence: z.enum(CONFIDENCE_LEVELS).default("MEDIUM"),
-      jobs: z.strictObject({ enabled: z.boolean().default(true), minRuns: count(5) }).prefault({}),
-      /** SPEC §4: an HPA on CPU/memory holds the CPU change unless the policy allows it. */
-      allowWithHpa: z.boolean().default(false),
-    })
-    .prefault({}),
+  recommend: recommendSection.prefault({}),
+  apply: applySection.prefault({}),
   pullRequests: z
     .strictObject({
       grouping: z.enum(["workload", "namespace"]).default("workload"),
@@ -189,9 +191,7 @@ export const policyV1alpha2Shape = {
       verifyAfter: duration("3d"),
     })
     .prefault({}),
-  rateLimits: z
-    .strictObject({ maxOpenPullRequests: count(10), perWorkloadWindow: duration("7d") })
-    .prefault({}),
+  rateLimits: rateLimitsSection.prefault({}),
   schedule: z.strictObject({ cron: cronExpression.default("0 6 * * 1") }).prefault({}),
 };
 
