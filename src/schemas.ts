@@ -1,5 +1,5 @@
-import { z } from "zod";
-import { ObservationSnapshotSchema } from "./domain/index.js";
+import { ObservationSnapshotSchema, toPublishedSchema } from "./domain/index.js";
+import { policyJsonSchema } from "./policy/index.js";
 
 /**
  * The JSON Schemas published in `schemas/`, generated from the zod schemas that define each
@@ -7,8 +7,5 @@ import { ObservationSnapshotSchema } from "./domain/index.js";
  */
 export const PUBLISHED_SCHEMAS: Record<string, () => unknown> = {
   "observation.schema.json": () => toPublishedSchema(ObservationSnapshotSchema, "Rightsize observation snapshot"),
+  "policy.schema.json": policyJsonSchema,
 };
-
-export function toPublishedSchema(schema: z.ZodType, title: string): unknown {
-  return { title, ...z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) };
-}

@@ -2,3 +2,4 @@ export * from "./errors.js";
 export * from "./quantity.js";
 export * from "./workload.js";
 export * from "./observation.js";
+export * from "./json-schema.js";

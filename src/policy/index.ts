@@ -6,6 +6,7 @@ export {
   PERCENTILES,
   POLICY_KIND,
   SAFETY_RATINGS,
+  parseDuration,
   type ApplyPolicy,
   type ConfidenceLevel,
   type Duration,
@@ -13,3 +14,16 @@ export {
   type RecommendPolicy,
   type SafetyRating,
 } from "./schema.js";
+export {
+  DEFAULTS_SOURCE,
+  formatPolicyProblem,
+  loadPolicy,
+  PolicyInvalidError,
+  type LoadedPolicy,
+  type PolicyProblem,
+  type PolicySource,
+  type PolicyText,
+} from "./load.js";
+export { DEFAULT_POLICY_PATH, loadPolicyFile } from "./file.js";
+export { SUPPORTED_VERSIONS } from "./versions.js";
+export { policyJsonSchema } from "./json-schema.js";

@@ -33,7 +33,8 @@ const duration = (fallback: string) =>
       if (parsed) return parsed;
       context.addIssue({ code: "custom", message: `expected a duration such as 15m, 36h, 7d, got "${text}"` });
       return z.NEVER;
-    });
+    })
+    .describe("a duration such as 15m, 36h, 7d");
 
 const quantity = (fallback: string) =>
   z
@@ -46,9 +47,10 @@ const quantity = (fallback: string) =>
         context.addIssue({ code: "custom", message: (error as Error).message.replace(/^quantity: /, "") });
         return z.NEVER;
       }
-    });
+    })
+    .describe("a Kubernetes quantity such as 500m, 2, 512Mi");
 
-const cronExpression = z.string().superRefine((text, context) => {
+const cronExpression = z.string().describe('a 5-field cron expression such as "0 6 * * 1"').superRefine((text, context) => {
   if (text.trim().split(/\s+/).length !== 5) {
     context.addIssue({ code: "custom", message: `expected a 5-field cron expression such as "0 6 * * 1", got "${text}"` });
     return;
@@ -196,6 +198,19 @@ export const policyV1alpha2Shape = {
 };
 
 export const PolicyV1alpha2Schema = z.strictObject(policyV1alpha2Shape);
+
+export const LEGACY_API_VERSION = "rightsize.dev/v1alpha1";
+
+/**
+ * v1alpha1 (SPEC §7): no metadata, no apply.minConfidence or apply.jobs, `rateLimits.window`
+ * for `perWorkloadWindow`, one `recommend.safetyFactor` for the per-rating margins.
+ */
+export const PolicyV1alpha1Schema = PolicyV1alpha2Schema.omit({ metadata: true }).extend({
+  apiVersion: z.literal(LEGACY_API_VERSION),
+  recommend: recommendSection.omit({ margins: true }).extend({ safetyFactor: factor(1.15) }).prefault({}),
+  apply: applySection.omit({ minConfidence: true, jobs: true }).prefault({}),
+  rateLimits: z.strictObject({ maxOpenPullRequests: count(10), window: duration("7d") }).prefault({}),
+});
 
 /** A loaded policy: always the current version's shape with every default applied. */
 export type Policy = z.output<typeof PolicyV1alpha2Schema>;

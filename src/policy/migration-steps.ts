@@ -1,0 +1,105 @@
+import { CURRENT_API_VERSION, LEGACY_API_VERSION } from "./schema.js";
+
+/**
+ * Migrations are data, not code paths: each step is declarative, so the same list rewrites a
+ * loaded policy in memory (to read a v1alpha1 file) and the YAML file on disk (`policy migrate`,
+ * comment-preserving). A step whose source is absent does nothing.
+ */
+export type FieldPath = readonly string[];
+
+export type MigrationStep =
+  | { op: "set"; path: FieldPath; value: unknown; why: string }
+  | { op: "rename"; path: FieldPath; to: string; why: string }
+  | { op: "restructure"; path: FieldPath; to: string; compute: (old: unknown) => unknown; why: string }
+  | { op: "addDefault"; path: FieldPath; value: unknown; why: string };
+
+export interface Migration {
+  from: string;
+  to: string;
+  steps: readonly MigrationStep[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    from: LEGACY_API_VERSION,
+    to: CURRENT_API_VERSION,
+    steps: [
+      { op: "set", path: ["apiVersion"], value: CURRENT_API_VERSION, why: "new apiVersion" },
+      {
+        op: "restructure",
+        path: ["recommend", "safetyFactor"],
+        to: "margins",
+        // SPEC §7: one safety factor f becomes {SAFE: f, CAUTION: max(f, 1.3), RISKY: max(f, 1.5)}.
+        compute: (factor) => {
+          const f = Number(factor);
+          return { SAFE: f, CAUTION: Math.max(f, 1.3), RISKY: Math.max(f, 1.5) };
+        },
+        why: "recommend.safetyFactor became per-rating recommend.margins",
+      },
+      { op: "rename", path: ["rateLimits", "window"], to: "perWorkloadWindow", why: "rateLimits.window was renamed" },
+      {
+        op: "addDefault",
+        path: ["apply", "minConfidence"],
+        value: "MEDIUM",
+        why: "v1alpha2 proposes only at MEDIUM confidence or above; stated explicitly",
+      },
+      { op: "set", path: ["metadata", "migratedFrom"], value: LEGACY_API_VERSION, why: "records where the file came from" },
+    ],
+  },
+];
+
+export function migrationPath(from: string, to: string): Migration[] {
+  const path: Migration[] = [];
+  let version = from;
+  while (version !== to) {
+    const next = MIGRATIONS.find((migration) => migration.from === version);
+    if (!next) return [];
+    path.push(next);
+    version = next.to;
+  }
+  return path;
+}
+
+type PlainObject = Record<string, unknown>;
+
+function isPlainObject(value: unknown): value is PlainObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Applies steps to plain data (a deep copy is returned; the input is left alone). */
+export function migrateData(data: PlainObject, steps: readonly MigrationStep[]): PlainObject {
+  const result = structuredClone(data);
+  for (const step of steps) {
+    const parentPath = step.path.slice(0, -1);
+    const key = step.path[step.path.length - 1]!;
+    const parent = parentPath.reduce<unknown>((node, part) => (isPlainObject(node) ? node[part] : undefined), result);
+    switch (step.op) {
+      case "set":
+      case "addDefault": {
+        const container = ensureObject(result, parentPath);
+        if (step.op === "set" || !(key in container)) container[key] = step.value;
+        break;
+      }
+      case "rename":
+      case "restructure": {
+        if (!isPlainObject(parent) || !(key in parent)) break;
+        const entries = Object.entries(parent).map(([name, old]): [string, unknown] =>
+          name === key ? [step.to, step.op === "restructure" ? step.compute(old) : old] : [name, old],
+        );
+        for (const name of Object.keys(parent)) delete parent[name];
+        Object.assign(parent, Object.fromEntries(entries));
+        break;
+      }
+    }
+  }
+  return result;
+}
+
+function ensureObject(root: PlainObject, path: FieldPath): PlainObject {
+  let node = root;
+  for (const part of path) {
+    if (!isPlainObject(node[part])) node[part] = {};
+    node = node[part] as PlainObject;
+  }
+  return node;
+}
