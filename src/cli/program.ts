@@ -7,7 +7,9 @@ import { TOOL_VERSION } from "../version.js";
  * Exit statuses (README): 0 ok, 1 a finding or refusal to act on, 2 usage or input error,
  * 3 an external system failed.
  */
-const COMMAND_MODULES: ReadonlyArray<() => Promise<{ register(program: Command): void }>> = [];
+const COMMAND_MODULES: ReadonlyArray<() => Promise<{ register(program: Command): void }>> = [
+  () => import("./commands/policy.js"),
+];
 
 export async function buildProgram(): Promise<Command> {
   const program = new Command("rightsize")

@@ -14,7 +14,7 @@ export async function loadPolicyFile(file: string | undefined, repoDir = "."): P
   const policyPath = file ?? path.join(repoDir, DEFAULT_POLICY_PATH);
   const text = await readOptional(policyPath);
   if (text === undefined) {
-    if (file !== undefined) throw new InputError(`${file}: policy file not found; check the path, or omit --policy to use the defaults`, { file });
+    if (file !== undefined) throw new InputError(`${file}: policy file not found; check the path (without a file, the defaults apply)`, { file });
     return { policy: defaultPolicy(), source: DEFAULTS_SOURCE, canPropose: true, warnings: [] };
   }
   const displayPath = file ?? DEFAULT_POLICY_PATH;
