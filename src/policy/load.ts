@@ -187,7 +187,8 @@ function stripUnknownKeys(
     if (key.startsWith("x-")) continue;
     const childSchema = info.child(key);
     if (!childSchema) {
-      problems.push(problemAt(parsed, [...path, key], severity, unknownKeyMessage(key, info.keys), "key"));
+      const message = severity === "warning" ? `unknown key "${key}" is ignored: this rightsize does not know it` : unknownKeyMessage(key, info.keys);
+      problems.push(problemAt(parsed, [...path, key], severity, message, "key"));
       continue;
     }
     known[key] = stripChild(child, childSchema, [...path, key], parsed, severity, problems);
