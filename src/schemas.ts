@@ -1,5 +1,6 @@
 import { ObservationSnapshotSchema, toPublishedSchema } from "./domain/index.js";
 import { policyJsonSchema } from "./policy/index.js";
+import { DecisionRecordSchema } from "./recommend/index.js";
 
 /**
  * The JSON Schemas published in `schemas/`, generated from the zod schemas that define each
@@ -8,4 +9,5 @@ import { policyJsonSchema } from "./policy/index.js";
 export const PUBLISHED_SCHEMAS: Record<string, () => unknown> = {
   "observation.schema.json": () => toPublishedSchema(ObservationSnapshotSchema, "Rightsize observation snapshot"),
   "policy.schema.json": policyJsonSchema,
+  "decision.schema.json": () => toPublishedSchema(DecisionRecordSchema, "Rightsize decision record"),
 };

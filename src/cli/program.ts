@@ -9,6 +9,7 @@ import { TOOL_VERSION } from "../version.js";
  */
 const COMMAND_MODULES: ReadonlyArray<() => Promise<{ register(program: Command): void }>> = [
   () => import("./commands/policy.js"),
+  () => import("./commands/recommend.js"),
 ];
 
 export async function buildProgram(): Promise<Command> {

@@ -1,0 +1,357 @@
+import {
+  compareQuantities,
+  formatCpu,
+  formatInStyleOf,
+  formatMemory,
+  percentChange,
+  subtractQuantities,
+  type ContainerObservation,
+  type JobRun,
+  type Quantity,
+  type ResourceName,
+} from "../domain/index.js";
+import type { ApplyPolicy, RecommendPolicy, SafetyRating } from "../policy/index.js";
+import { confidenceAtLeast, continuousConfidence, runBasedConfidence, type Confidence } from "./confidence.js";
+import { effectiveRequest, resolveCurrent, type CurrentResources, type WrittenResources } from "./current.js";
+import { describePercent, describeQuantity, describeTime, plural, roundPercent } from "./describe.js";
+import { recommendLimit } from "./limits.js";
+import type { ContainerDecision } from "./record.js";
+import { peakToP95, rateSafety } from "./safety.js";
+import { oomTarget, sizeRequest, type Sizing } from "./sizing.js";
+import { usageAsNumbers, usageFromObservation, usageFromRuns, type UsageQuantities } from "./statistics.js";
+
+const RESOURCES = ["cpu", "memory"] as const;
+
+/** What every container of one workload shares. */
+export interface WorkloadContext {
+  recommend: RecommendPolicy;
+  apply: ApplyPolicy;
+  margins: Record<Exclude<SafetyRating, "UNSAFE">, number>;
+  /** Continuous observation: window length and coverage. */
+  windowSeconds: number;
+  coverage: number;
+  /** Run-based observation only. */
+  runs?: { all: readonly JobRun[]; succeeded: number; failed: number };
+  /** Resources an HPA scales this workload on (SPEC §4: their requests are held). */
+  hpa?: { name: string; metrics: ReadonlySet<string> };
+  manifest?: { path: string; current?: Record<string, WrittenResources> };
+  excludedContainers: ReadonlySet<string>;
+  /** Reasons the whole workload has no recommendation (observation problems, failed runs, manifest). */
+  blocks: readonly string[];
+  /** Reasons no change may be proposed yet (waiting for runs, Jobs disabled). */
+  gates: readonly string[];
+}
+
+export interface ContainerOutcome {
+  decision: ContainerDecision;
+  /** Container-specific reasons it is blocked (workload-wide ones are the workload's). */
+  blockedBecause: string[];
+  /** A material change that is not proposed: by a gate, low confidence, or an HPA. */
+  heldChange?: "gate" | "confidence" | "hpa";
+  heldBecause: string[];
+  /** `cpu 500m → 210m, memory 512Mi → 288Mi`, for the workload's reasons. */
+  changeSummary: string;
+  excluded: boolean;
+}
+
+/** One container through SPEC §5: usage, confidence, safety, sizing, hysteresis, limits, action. */
+export function decideContainer(container: ContainerObservation, context: WorkloadContext): ContainerOutcome {
+  const current = resolveCurrent(container, context.manifest);
+  const usage = {
+    cpu: usageOf(container, context, "cpu"),
+    memory: usageOf(container, context, "memory"),
+  };
+  const missing = RESOURCES.filter((resource) => usage[resource] === undefined);
+  const confidence = context.runs
+    ? runBasedConfidence(usage.cpu?.samples ?? 0, context.runs.failed)
+    : continuousConfidence({
+        windowSeconds: context.windowSeconds,
+        coverage: context.coverage,
+        samples: minimum(RESOURCES.flatMap((resource) => (usage[resource] ? [usage[resource].samples] : []))),
+        restarts: container.restarts,
+        missingMetrics: missing.map((resource) => (resource === "cpu" ? "CPU" : "memory")),
+      });
+  const safety = rateSafety(
+    {
+      oomKills: container.oomKills.length,
+      restarts: container.restarts,
+      throttledRatio: container.throttledRatio,
+      peakToP95: {
+        ...(usage.cpu ? { cpu: peakToP95(usage.cpu.max.nanos, usage.cpu.p95.nanos) } : {}),
+        ...(usage.memory ? { memory: peakToP95(usage.memory.max.nanos, usage.memory.p95.nanos) } : {}),
+      },
+      confidence: confidence.level,
+    },
+    context.recommend.safety,
+  );
+  const base = {
+    name: container.name,
+    current: current.written,
+    usage: { cpu: usage.cpu ? usageAsNumbers(usage.cpu) : null, memory: usage.memory ? usageAsNumbers(usage.memory) : null },
+    evidence: {
+      oomKills: container.oomKills.map((kill) => ({ at: kill.at, pod: kill.pod })),
+      restarts: container.restarts,
+      throttledRatio: container.throttledRatio,
+    },
+    safety: safety.rating,
+    confidence,
+  };
+  const unchanged = { recommended: current.written, derivation: { cpu: null, memory: null }, change: { cpu: null, memory: null } };
+
+  if (context.excludedContainers.has(container.name)) {
+    const reasons = [`left unchanged: excluded by the policy (selector.containers.exclude)`];
+    return { decision: { ...base, ...unchanged, action: "none", reasons }, blockedBecause: [], heldBecause: [], changeSummary: "", excluded: true };
+  }
+
+  if (context.runs && context.runs.succeeded === 0 && context.blocks.length === 0) {
+    // Nothing to size yet: the gates say what the workload is waiting for.
+    const heldBecause = [...context.gates];
+    return { decision: { ...base, ...unchanged, action: "none", reasons: heldBecause }, blockedBecause: [], heldChange: "gate", heldBecause, changeSummary: "", excluded: false };
+  }
+  const blockedBecause = [
+    ...(current.problem ? [current.problem] : []),
+    ...missing.map((resource) => `no ${resource === "cpu" ? "CPU" : "memory"} usage was measured for this container`),
+    ...(safety.rating === "UNSAFE" ? [`rated UNSAFE: ${safety.because.join("; ")}`] : []),
+  ];
+  if (context.blocks.length > 0 || blockedBecause.length > 0) {
+    const reasons = [...context.blocks, ...blockedBecause];
+    return { decision: { ...base, ...unchanged, action: "blocked", reasons }, blockedBecause, heldBecause: [], changeSummary: "", excluded: false };
+  }
+
+  const rating = safety.rating as Exclude<SafetyRating, "UNSAFE">;
+  const margin = context.margins[rating];
+  const reasons = [`rated ${rating}${safety.because.length > 0 ? `: ${safety.because.join("; ")}` : ""}; margin ${margin}`, describeConfidence(confidence)];
+  if (context.runs) {
+    const failed = context.runs.failed > 0 ? ` (${plural(context.runs.failed, "failed run")} excluded)` : "";
+    reasons.push(`percentiles over the per-run peaks of ${plural(usage.cpu!.samples, "successful run")}${failed}`);
+  }
+  if (container.oomKills.length > 0) reasons.push(`memory not lowered: ${describeOomKills(container)}`);
+  const measured = { cpu: usage.cpu!, memory: usage.memory! };
+  const plan = RESOURCES.map((resource) => planRequest(resource, container, current, measured[resource], margin, context, reasons));
+
+  const recommended: WrittenResources = { requests: {}, limits: {} };
+  const summary: string[] = [];
+  let changed = false;
+  let heldByHpa = false;
+  for (const request of plan) {
+    if (request.written !== undefined) recommended.requests[request.resource] = request.written;
+    if (request.changed) {
+      changed = true;
+      summary.push(`${request.resource} ${current.written.requests[request.resource] ?? "(not set)"} → ${request.written}`);
+    }
+    heldByHpa ||= request.heldByHpa;
+  }
+
+  for (const request of plan) {
+    const { resource } = request;
+    const writtenLimit = current.written.limits[resource];
+    const outcome = recommendLimit(
+      context.recommend.limits,
+      { resource, currentRequest: effectiveRequest(current, resource), currentLimit: current.limits[resource], newRequest: request.value },
+      context.recommend,
+    );
+    if (outcome.kind === "unchanged") {
+      if (writtenLimit !== undefined) recommended.limits[resource] = writtenLimit;
+      continue;
+    }
+    changed = true;
+    if (outcome.kind === "removed") {
+      reasons.push(`${resource} limit ${writtenLimit} removed: ${outcome.why}`);
+      summary.push(`${resource} limit ${writtenLimit} → removed`);
+      continue;
+    }
+    const text = formatInStyleOf(outcome.value, resource, writtenLimit ?? current.written.requests[resource]);
+    recommended.limits[resource] = text;
+    reasons.push(`${resource} limit ${writtenLimit ?? "(not set)"} → ${text}: ${outcome.why}`);
+    summary.push(`${resource} limit ${writtenLimit ?? "(not set)"} → ${text}`);
+  }
+
+  const change = {
+    cpu: changePercent(effectiveRequest(current, "cpu"), plan[0]!.value),
+    memory: changePercent(effectiveRequest(current, "memory"), plan[1]!.value),
+  };
+  const derivation = { cpu: plan[0]!.derivation, memory: plan[1]!.derivation };
+  const outcome = { blockedBecause: [], changeSummary: summary.join(", "), excluded: false };
+  const heldBecause = holdReasons(confidence, context);
+  if (changed && heldBecause.length > 0) {
+    const heldChange = context.gates.length > 0 ? ("gate" as const) : ("confidence" as const);
+    reasons.push(...heldBecause);
+    return { decision: { ...base, recommended, derivation, change, action: "none", reasons }, heldChange, heldBecause, ...outcome };
+  }
+  if (!changed && heldByHpa) {
+    const hpaReasons = plan.filter((request) => request.heldByHpa).map((request) => request.sentence);
+    return { decision: { ...base, recommended, derivation, change, action: "none", reasons }, heldChange: "hpa", heldBecause: hpaReasons, ...outcome };
+  }
+  return { decision: { ...base, recommended, derivation, change, action: changed ? "change" : "none", reasons }, heldBecause: [], ...outcome };
+}
+
+function usageOf(container: ContainerObservation, context: WorkloadContext, resource: ResourceName): UsageQuantities | undefined {
+  if (context.runs) return usageFromRuns(context.runs.all, container.name, resource);
+  const statistics = container[resource];
+  return statistics && statistics.samples > 0 ? usageFromObservation(statistics) : undefined;
+}
+
+interface PlannedRequest {
+  resource: ResourceName;
+  /** The request the container will have; undefined when none is set and none is recommended. */
+  value?: Quantity;
+  written?: string;
+  changed: boolean;
+  heldByHpa: boolean;
+  derivation: NonNullable<ContainerDecision["derivation"]["cpu"]>;
+  sentence: string;
+}
+
+/** Sizes one request and decides whether the change is material (hysteresis) and allowed (HPA). */
+function planRequest(
+  resource: ResourceName,
+  container: ContainerObservation,
+  current: CurrentResources,
+  usage: UsageQuantities,
+  margin: number,
+  context: WorkloadContext,
+  reasons: string[],
+): PlannedRequest {
+  const policy = context.recommend;
+  const show = (value: Quantity) => describeQuantity(value, resource);
+  const percentile = policy[resource].percentile;
+  const statistic = usage[percentile];
+  const currentRequest = effectiveRequest(current, resource);
+  const sizing = sizeRequest(
+    {
+      resource,
+      percentile,
+      statistic,
+      margin,
+      current: currentRequest,
+      ...(resource === "memory" ? memoryRules(container, current, usage, policy) : cpuRules(container, current, policy)),
+    },
+    policy,
+  );
+  const derivation = {
+    percentile,
+    observed: canonical(statistic, resource),
+    margin,
+    target: canonical(sizing.target, resource),
+    computed: canonical(sizing.computed, resource),
+  };
+  const how = [`${percentile} ${show(statistic)} × ${margin} = ${show(sizing.target)}`, ...sizing.steps].join("; ");
+  const writtenRequest = current.written.requests[resource];
+  const label = `${resource} request`;
+  const keep = (sentence: string, heldByHpa = false): PlannedRequest => {
+    reasons.push(sentence);
+    return {
+      resource,
+      value: currentRequest,
+      written: writtenRequest,
+      changed: false,
+      heldByHpa,
+      derivation,
+      sentence,
+    };
+  };
+
+  if (current.requests[resource] !== undefined && compareQuantities(sizing.computed, current.requests[resource]) === 0) {
+    return keep(`${label} stays ${writtenRequest}: ${how}`);
+  }
+  const hysteresis = currentRequest === undefined ? undefined : belowChangeThreshold(resource, currentRequest, sizing, usage, context);
+  if (hysteresis) return keep(`${label} stays ${writtenRequest ?? `unset (the limit ${current.written.limits[resource]} applies)`}: ${how}; ${hysteresis}`);
+
+  const hpa = context.hpa;
+  if (hpa && hpa.metrics.has(resource) && !context.apply.allowWithHpa) {
+    return keep(
+      `${label} held at ${writtenRequest ?? "(not set)"} instead of ${show(sizing.computed)} (${how}): the HPA ${hpa.name} scales on ${resource} utilisation, which is measured against the request; set apply.allowWithHpa: true to change it`,
+      true,
+    );
+  }
+
+  const written = formatInStyleOf(sizing.computed, resource, writtenRequest ?? current.written.limits[resource]);
+  const delta = currentRequest && currentRequest.nanos > 0n ? ` (${describePercent(percentChange(currentRequest, sizing.computed))})` : "";
+  reasons.push(`${label} ${writtenRequest ?? "(not set)"} → ${written}${delta}: ${how}`);
+  return { resource, value: sizing.computed, written, changed: true, heldByHpa: false, derivation, sentence: "" };
+}
+
+function cpuRules(container: ContainerObservation, current: CurrentResources, policy: RecommendPolicy) {
+  const limit = current.limits.cpu;
+  if (!limit || container.throttledRatio <= policy.throttlingHoldRatio) return {};
+  return {
+    neverDecrease: `CPU was throttled in ${roundPercent(container.throttledRatio * 100)}% of periods under the CPU limit ${current.written.limits.cpu} (above ${roundPercent(policy.throttlingHoldRatio * 100)}%, CPU is never lowered)`,
+  };
+}
+
+function memoryRules(container: ContainerObservation, current: CurrentResources, usage: UsageQuantities, policy: RecommendPolicy) {
+  const floor = { value: usage.max, why: `memory is never below the observed max ${describeQuantity(usage.max, "memory")}` };
+  const kills = container.oomKills;
+  if (kills.length === 0) return { floor };
+  const candidates: [Quantity | undefined, string][] = [
+    [current.limits.memory, "the current limit"],
+    [current.requests.memory, "the current request"],
+    [usage.max, "the observed max"],
+  ];
+  const [used, what] = candidates
+    .filter((candidate): candidate is [Quantity, string] => candidate[0] !== undefined)
+    .reduce((best, next) => (compareQuantities(next[0], best[0]) > 0 ? next : best));
+  const bump = policy.oomBump;
+  return {
+    floor,
+    raiseTo: {
+      value: oomTarget(used, policy),
+      why: `the OOM rule max(used + ${describeQuantity(bump.memory, "memory")}, used × ${bump.factor}) with used = ${describeQuantity(used, "memory")} (${what})`,
+    },
+    neverDecrease: describeOomKills(container),
+  };
+}
+
+/**
+ * SPEC §5 hysteresis: a change is proposed only when it is at least minChangePercent and at
+ * least minChange (10% and 10m CPU / 16Mi memory). Never applied when the current value is
+ * outside the policy bounds or (memory) below the observed max: those changes are corrections.
+ * Returns why the change is too small, or undefined when it is material.
+ */
+function belowChangeThreshold(
+  resource: ResourceName,
+  current: Quantity,
+  sizing: Sizing,
+  usage: UsageQuantities,
+  context: WorkloadContext,
+): string | undefined {
+  const policy = context.recommend;
+  const bounds = policy.bounds[resource];
+  if (current.nanos === 0n || compareQuantities(current, bounds.min) < 0 || compareQuantities(current, bounds.max) > 0) return undefined;
+  if (resource === "memory" && compareQuantities(current, usage.max) < 0) return undefined;
+  const percent = percentChange(current, sizing.computed);
+  const absolute = compareQuantities(sizing.computed, current) >= 0 ? subtractQuantities(sizing.computed, current) : subtractQuantities(current, sizing.computed);
+  const floor = policy.minChange[resource];
+  if (Math.abs(percent) >= policy.minChangePercent && compareQuantities(absolute, floor) >= 0) return undefined;
+  const show = (value: Quantity) => describeQuantity(value, resource);
+  return `a change of ${describePercent(percent)} (${show(absolute)}) is below the threshold of ${policy.minChangePercent}% and ${show(floor)}`;
+}
+
+function describeOomKills(container: ContainerObservation): string {
+  const last = container.oomKills.map((kill) => kill.at).reduce((latest, at) => (Date.parse(at) > Date.parse(latest) ? at : latest));
+  return `${plural(container.oomKills.length, "OOM kill")} in the window, last ${describeTime(last)}`;
+}
+
+function holdReasons(confidence: Confidence, context: WorkloadContext): string[] {
+  if (context.gates.length > 0) return [...context.gates];
+  if (confidenceAtLeast(confidence.level, context.apply.minConfidence)) return [];
+  return [`waiting for data: confidence ${confidence.level} (${confidence.score}) is below the policy minimum ${context.apply.minConfidence} (apply.minConfidence)`];
+}
+
+function describeConfidence(confidence: Confidence): string {
+  const factors = confidence.factors.map((factor) => `${factor.name} ${factor.observed}`).join(", ");
+  return `confidence ${confidence.level} (${confidence.score}/100): ${factors}`;
+}
+
+function changePercent(current: Quantity | undefined, next: Quantity | undefined): number | null {
+  if (current === undefined || next === undefined || current.nanos === 0n) return null;
+  return roundPercent(percentChange(current, next));
+}
+
+function canonical(value: Quantity, resource: ResourceName): string {
+  return resource === "cpu" ? formatCpu(value) : formatMemory(value);
+}
+
+function minimum(values: readonly number[]): number | undefined {
+  return values.length === 0 ? undefined : Math.min(...values);
+}

@@ -1,0 +1,59 @@
+import { parseQuantity, type ContainerObservation, type Quantity, type ResourceName } from "../domain/index.js";
+
+/** Requests and limits as the manifest (or the live object) writes them. */
+export interface WrittenResources {
+  requests: { cpu?: string; memory?: string };
+  limits: { cpu?: string; memory?: string };
+}
+
+export interface CurrentResources {
+  written: WrittenResources;
+  requests: Partial<Record<ResourceName, Quantity>>;
+  limits: Partial<Record<ResourceName, Quantity>>;
+  /** Why the current values cannot be used (not in the manifest, not a quantity). */
+  problem?: string;
+}
+
+/**
+ * The manifest is the truth for "current" when it is given (the edit starts from it); else the
+ * values seen live. A container the manifest lacks cannot be edited, so it is a problem.
+ */
+export function resolveCurrent(
+  container: ContainerObservation,
+  manifest: { path: string; current?: Record<string, WrittenResources> } | undefined,
+): CurrentResources {
+  const fromManifest = manifest?.current;
+  if (fromManifest && !Object.hasOwn(fromManifest, container.name)) {
+    return { written: { requests: {}, limits: {} }, requests: {}, limits: {}, problem: `container ${container.name} is not in the manifest ${manifest.path}` };
+  }
+  const source = fromManifest ? fromManifest[container.name]! : container.current;
+  const written: WrittenResources = {
+    requests: pick(source?.requests),
+    limits: pick(source?.limits),
+  };
+  const current: CurrentResources = { written, requests: {}, limits: {} };
+  for (const section of ["requests", "limits"] as const) {
+    for (const resource of ["cpu", "memory"] as const) {
+      const text = written[section][resource];
+      if (text === undefined) continue;
+      try {
+        current[section][resource] = parseQuantity(text, `${section}.${resource}`);
+      } catch {
+        current.problem = `the current ${section}.${resource} "${text}" is not a Kubernetes quantity; fix the manifest first`;
+      }
+    }
+  }
+  return current;
+}
+
+function pick(values: { cpu?: string; memory?: string } | undefined): { cpu?: string; memory?: string } {
+  const picked: { cpu?: string; memory?: string } = {};
+  if (values?.cpu !== undefined) picked.cpu = values.cpu;
+  if (values?.memory !== undefined) picked.memory = values.memory;
+  return picked;
+}
+
+/** Kubernetes defaults a missing request to the limit, so that is what the container runs with. */
+export function effectiveRequest(current: CurrentResources, resource: ResourceName): Quantity | undefined {
+  return current.requests[resource] ?? current.limits[resource];
+}

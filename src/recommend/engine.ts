@@ -1,0 +1,176 @@
+import type { ObservationSnapshot, WorkloadObservation } from "../domain/index.js";
+import type { Policy } from "../policy/index.js";
+import { TOOL_NAME, TOOL_VERSION } from "../version.js";
+import { lowestConfidence } from "./confidence.js";
+import { decideContainer, type ContainerOutcome, type WorkloadContext } from "./container.js";
+import type { WrittenResources } from "./current.js";
+import { plural } from "./describe.js";
+import { canonicalJson, sha256Hex } from "./digest.js";
+import type { DecisionRecord, WorkloadDecision } from "./record.js";
+import { worstSafety } from "./safety.js";
+import { countRuns } from "./statistics.js";
+
+export interface PolicySourceRef {
+  path: string;
+  apiVersion: string;
+  sha256: string;
+}
+
+export interface ManifestRef {
+  path: string;
+  document: number;
+  yamlPath?: (string | number)[];
+  /** Container name → values as written in the manifest: the truth for "current" when given. */
+  current?: Record<string, WrittenResources>;
+  /** Why the manifest cannot be edited (SPEC §5: blocked, manifest not editable). */
+  problems?: string[];
+}
+
+export interface RecommendInput {
+  observation: WorkloadObservation;
+  policy: Policy;
+  /** For the record; path "(defaults)" when there is no policy file. */
+  policySource: PolicySourceRef;
+  /** ISO evaluation time: the record's createdAt. Never read from a clock. */
+  at: string;
+  manifest?: ManifestRef;
+}
+
+const JOB_KINDS: ReadonlySet<string> = new Set(["Job", "CronJob"]);
+const SCALING_RESOURCES = new Set(["cpu", "memory"]);
+
+/** SPEC §5 and §6: one workload's observation and the policy in, its decision record out. Pure and deterministic. */
+export function recommendWorkload(input: RecommendInput): DecisionRecord {
+  const { observation, policy } = input;
+  const runs = observation.mode === "run-based" ? observation.runs ?? [] : undefined;
+  const runCounts = runs ? countRuns(runs) : undefined;
+  const isJob = JOB_KINDS.has(observation.workload.kind);
+
+  const blocks = [
+    ...observation.problems.map((problem) => `not observed: ${problem}`),
+    ...(input.manifest?.problems ?? []).map((problem) => `manifest not editable: ${problem}`),
+  ];
+  if (runCounts && runCounts.failed * 2 > runCounts.observed) {
+    blocks.push(`${runCounts.failed} of ${plural(runCounts.observed, "observed run")} failed (more than half); fix the failing runs before resizing`);
+  }
+  const gates: string[] = [];
+  if (isJob && !policy.apply.jobs.enabled) gates.push("Job and CronJob proposals are turned off in the policy (apply.jobs.enabled: false)");
+  if (runCounts) {
+    const needed = Math.max(1, policy.apply.jobs.minRuns);
+    if (runCounts.succeeded < needed) {
+      gates.push(`waiting for data: ${plural(runCounts.succeeded, "successful run")} observed; the policy needs ${needed} (apply.jobs.minRuns)`);
+    }
+  }
+  const hpaMetrics = new Set((observation.hpa?.metrics ?? []).filter((metric) => SCALING_RESOURCES.has(metric)));
+  const context: WorkloadContext = {
+    recommend: policy.recommend,
+    apply: policy.apply,
+    margins: isJob ? policy.recommend.jobMargins : policy.recommend.margins,
+    windowSeconds: Math.max(0, (Date.parse(observation.window.to) - Date.parse(observation.window.from)) / 1000),
+    coverage: observation.coverage,
+    runs: runs && runCounts ? { all: runs, succeeded: runCounts.succeeded, failed: runCounts.failed } : undefined,
+    hpa: hpaMetrics.size > 0 ? { name: observation.hpa?.name ?? "(unnamed)", metrics: hpaMetrics } : undefined,
+    manifest: input.manifest,
+    excludedContainers: new Set(policy.selector.containers.exclude),
+    blocks,
+    gates,
+  };
+  const outcomes = observation.containers.map((container) => decideContainer(container, context));
+
+  return {
+    schemaVersion: 1,
+    tool: { name: TOOL_NAME, version: TOOL_VERSION },
+    createdAt: input.at,
+    policy: { path: input.policySource.path, apiVersion: input.policySource.apiVersion, sha256: input.policySource.sha256 },
+    workload: {
+      ...observation.workload,
+      manifest: input.manifest
+        ? {
+            path: input.manifest.path,
+            document: input.manifest.document,
+            ...(input.manifest.yamlPath ? { yamlPath: input.manifest.yamlPath } : {}),
+          }
+        : null,
+    },
+    observation: {
+      source: observation.source,
+      mode: observation.mode,
+      window: { from: observation.window.from, to: observation.window.to },
+      coverage: observation.coverage,
+      pods: observation.pods,
+      queries: observation.queries,
+      runs:
+        runs && runCounts
+          ? {
+              ...runCounts,
+              perRunPeaks: runs.map((run) => ({
+                run: run.run,
+                startedAt: run.startedAt,
+                durationSeconds: run.durationSeconds,
+                exitCode: run.exitCode,
+                succeeded: run.succeeded,
+                containers: Object.fromEntries(
+                  Object.entries(run.containers).map(([name, peak]) => [name, { cpuPeak: peak.cpuPeak, memoryPeak: peak.memoryPeak }]),
+                ),
+              })),
+            }
+          : null,
+    },
+    containers: outcomes.map((outcome) => outcome.decision),
+    decision: decideWorkload(outcomes, blocks, observation),
+    inputsDigest: inputsDigest(input),
+  };
+}
+
+/** Every workload of a snapshot, in snapshot order: what `rightsize recommend` runs. */
+export function recommendSnapshot(
+  snapshot: ObservationSnapshot,
+  options: { policy: Policy; policySource: PolicySourceRef; at: string },
+): DecisionRecord[] {
+  return snapshot.workloads.map((observation) => recommendWorkload({ observation, ...options }));
+}
+
+/** SPEC §5: propose when a container changes (with enough confidence), hold when nothing material changes or data is missing, blocked otherwise. */
+function decideWorkload(outcomes: readonly ContainerOutcome[], blocks: readonly string[], observation: WorkloadObservation): WorkloadDecision {
+  const considered = outcomes.filter((outcome) => !outcome.excluded);
+  const safety = worstSafety(considered.map((outcome) => outcome.decision.safety));
+  const confidence = considered.length === 0 ? "LOW" : lowestConfidence(considered.map((outcome) => outcome.decision.confidence.level));
+  const decide = (action: WorkloadDecision["action"], reasons: string[]) => ({ action, reasons, safety, confidence });
+
+  const blocked = considered.filter((outcome) => outcome.decision.action === "blocked");
+  if (blocks.length > 0 || blocked.length > 0) {
+    return decide("blocked", [
+      ...blocks,
+      ...blocked.flatMap((outcome) => outcome.blockedBecause.map((reason) => `${outcome.decision.name}: ${reason}`)),
+    ]);
+  }
+  const held = (kind: ContainerOutcome["heldChange"]) => considered.filter((outcome) => outcome.heldChange === kind);
+  const notes = [...held("hpa"), ...held("confidence")].flatMap((outcome) => outcome.heldBecause.map((reason) => `${outcome.decision.name}: ${reason}`));
+
+  const changing = considered.filter((outcome) => outcome.decision.action === "change");
+  if (changing.length > 0) {
+    const summary = changing.map((outcome) => `${outcome.decision.name} (${outcome.changeSummary})`).join("; ");
+    return decide("propose", [`changes in ${changing.length} of ${plural(considered.length, "container")}: ${summary}`, ...notes]);
+  }
+  const gated = held("gate");
+  if (gated.length > 0) return decide("hold", [...new Set(gated.flatMap((outcome) => outcome.heldBecause))]);
+  if (held("hpa").length > 0) return decide("blocked", held("hpa").flatMap((outcome) => outcome.heldBecause.map((reason) => `HPA conflict: ${outcome.decision.name}: ${reason}`)));
+  if (held("confidence").length > 0) return decide("hold", notes);
+  if (considered.length === 0) {
+    return decide("hold", [`nothing to resize: ${observation.containers.length === 0 ? "no containers were observed" : "every container is excluded by the policy"}`]);
+  }
+  return decide("hold", ["no material change: every request is within the change threshold of its current value"]);
+}
+
+/** sha256 over the canonical JSON of everything the record was computed from (SPEC §6). */
+function inputsDigest(input: RecommendInput): string {
+  return sha256Hex(
+    canonicalJson({
+      observation: input.observation,
+      policy: input.policy,
+      policySource: input.policySource,
+      manifest: input.manifest ?? null,
+      at: input.at,
+    }),
+  );
+}

@@ -1,0 +1,17 @@
+/**
+ * SPEC §5–§6: the recommendation engine. Pure: an observation and a policy in, a decision
+ * record out; no clock (the evaluation time is an input), no I/O, deterministic.
+ */
+export { recommendSnapshot, recommendWorkload, type ManifestRef, type PolicySourceRef, type RecommendInput } from "./engine.js";
+export {
+  ContainerDecisionSchema,
+  DecisionRecordSchema,
+  type ContainerAction,
+  type ContainerDecision,
+  type DecisionRecord,
+  type WorkloadDecision,
+} from "./record.js";
+export { renderDecisionTable } from "./table.js";
+export { CONFIDENCE_THRESHOLDS, CONTINUOUS_FORMULA, RUN_BASED_FORMULA } from "./confidence.js";
+export { canonicalJson } from "./digest.js";
+export type { WrittenResources } from "./current.js";

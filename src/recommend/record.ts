@@ -1,0 +1,133 @@
+import { z } from "zod";
+import { WORKLOAD_KINDS } from "../domain/index.js";
+import { CONFIDENCE_LEVELS, SAFETY_RATINGS } from "../policy/index.js";
+
+/**
+ * The decision record (`decision.json`, SPEC §6): the machine-readable account of one workload's
+ * recommendation. Other tools read these field names, so this zod schema is the only definition;
+ * `schemas/decision.schema.json` is generated from it.
+ */
+
+const isoTime = z.iso.datetime({ offset: true });
+
+/** Quantity strings as they would be written in the manifest; an absent key means "not set". */
+const resourceValues = z.object({ cpu: z.string().optional(), memory: z.string().optional() });
+const resources = z.object({ requests: resourceValues, limits: resourceValues });
+
+const usageStatistics = z.object({
+  p50: z.number(),
+  p90: z.number(),
+  p95: z.number(),
+  p99: z.number(),
+  max: z.number(),
+  mean: z.number(),
+  /** Samples in the window; for run-based observation, the successful runs measured. */
+  samples: z.number().int(),
+});
+
+const confidenceFactor = z.object({
+  name: z.string(),
+  /** The observed value the factor scores, in words (`7d`, `95%`, `2 restarts`). */
+  observed: z.string(),
+  /** Points on the 0–100 scale; `cap` factors bound the score, `penalty` factors subtract. */
+  points: z.number(),
+  effect: z.enum(["cap", "penalty"]),
+});
+
+/** How one request was derived, step by step, so a reviewer can redo the arithmetic. */
+const derivation = z.object({
+  percentile: z.string(),
+  /** The percentile's value (canonical quantity). */
+  observed: z.string(),
+  margin: z.number(),
+  /** percentile × margin, before floors, rounding, holds and bounds (OptiPod Property 14). */
+  target: z.string(),
+  /** The value recommended before hysteresis compares it with the current request. */
+  computed: z.string(),
+});
+
+export const ContainerDecisionSchema = z.object({
+  name: z.string(),
+  current: resources,
+  usage: z.object({ cpu: usageStatistics.nullable(), memory: usageStatistics.nullable() }),
+  evidence: z.object({
+    oomKills: z.array(z.object({ at: isoTime, pod: z.string() })),
+    restarts: z.number().int(),
+    throttledRatio: z.number(),
+  }),
+  safety: z.enum(SAFETY_RATINGS),
+  confidence: z.object({
+    level: z.enum(CONFIDENCE_LEVELS),
+    score: z.number().int().min(0).max(100),
+    factors: z.array(confidenceFactor),
+    formula: z.string(),
+  }),
+  recommended: resources,
+  derivation: z.object({ cpu: derivation.nullable(), memory: derivation.nullable() }),
+  /** Signed percent change of each request (one decimal); null when there is no current request or no recommendation. */
+  change: z.object({ cpu: z.number().nullable(), memory: z.number().nullable() }),
+  /**
+   * `change`: the manifest should be edited to `recommended`. `none`: leave it; a nonzero `change`
+   * with `none` means the change is held back (the reasons say why). `blocked`: no recommendation.
+   */
+  action: z.enum(["change", "none", "blocked"]),
+  reasons: z.array(z.string()),
+});
+
+const perRunPeaks = z.object({
+  run: z.string(),
+  startedAt: isoTime,
+  durationSeconds: z.number(),
+  exitCode: z.number().int().nullable(),
+  succeeded: z.boolean(),
+  /** Container name → peak CPU (cores) and peak memory working set (bytes) of the run. */
+  containers: z.record(z.string(), z.object({ cpuPeak: z.number(), memoryPeak: z.number() })),
+});
+
+export const DecisionRecordSchema = z.object({
+  schemaVersion: z.literal(1),
+  tool: z.object({ name: z.string(), version: z.string() }),
+  createdAt: isoTime,
+  policy: z.object({ path: z.string(), apiVersion: z.string(), sha256: z.string() }),
+  workload: z.object({
+    cluster: z.string(),
+    namespace: z.string(),
+    kind: z.enum(WORKLOAD_KINDS),
+    name: z.string(),
+    manifest: z
+      .object({ path: z.string(), document: z.number().int().nonnegative(), yamlPath: z.array(z.union([z.string(), z.number()])).optional() })
+      .nullable(),
+  }),
+  observation: z.object({
+    source: z.string(),
+    mode: z.enum(["continuous", "run-based"]),
+    window: z.object({ from: isoTime, to: isoTime }),
+    coverage: z.number(),
+    pods: z.number().int(),
+    queries: z.array(z.string()),
+    /** Run-based observation only (null when continuous): counts and the per-run peaks. */
+    runs: z
+      .object({
+        observed: z.number().int(),
+        succeeded: z.number().int(),
+        failed: z.number().int(),
+        perRunPeaks: z.array(perRunPeaks),
+      })
+      .nullable(),
+  }),
+  containers: z.array(ContainerDecisionSchema),
+  decision: z.object({
+    action: z.enum(["propose", "hold", "blocked"]),
+    reasons: z.array(z.string()),
+    /** The worst container rating and the lowest container confidence: what PR labels show. */
+    safety: z.enum(SAFETY_RATINGS),
+    confidence: z.enum(CONFIDENCE_LEVELS),
+  }),
+  /** sha256 (hex) of the canonical JSON of the inputs: observation, policy, policy source, manifest, time. */
+  inputsDigest: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+export type DecisionRecord = z.infer<typeof DecisionRecordSchema>;
+export type ContainerDecision = z.infer<typeof ContainerDecisionSchema>;
+export type ContainerAction = ContainerDecision["action"];
+export type WorkloadDecision = DecisionRecord["decision"];

@@ -1,0 +1,100 @@
+import {
+  compareQuantities,
+  maxQuantity,
+  minQuantity,
+  roundUpToStep,
+  scaleQuantity,
+  type Quantity,
+  type ResourceName,
+} from "../domain/index.js";
+import type { RecommendPolicy } from "../policy/index.js";
+import { describeQuantity } from "./describe.js";
+
+const ONE_CORE = 1_000_000_000n;
+const ONE_GIB = 1024n ** 3n * 1_000_000_000n;
+
+export interface SizingInput {
+  resource: ResourceName;
+  percentile: string;
+  /** The policy percentile's value (p95 CPU, max memory by default). */
+  statistic: Quantity;
+  margin: number;
+  /** Memory is never recommended below the observed max (SPEC §5). */
+  floor?: { value: Quantity; why: string };
+  /** A value the recommendation must reach, such as the OOM rule's. */
+  raiseTo?: { value: Quantity; why: string };
+  /** Why the request must not go down (OOM kills, throttling); undefined when it may. */
+  neverDecrease?: string;
+  /** The effective current request; undefined when none is set. */
+  current?: Quantity;
+}
+
+export interface Sizing {
+  target: Quantity;
+  computed: Quantity;
+  /** Sentences for each rule that moved the value after percentile × margin. */
+  steps: string[];
+}
+
+/**
+ * SPEC §5, one request: percentile × margin, the floors (observed max memory, OOM rule),
+ * rounding up to a tidy step, never-decrease holds, the per-proposal decrease cap, and last
+ * the policy bounds, so the result always lies within them (OptiPod Property 4).
+ */
+export function sizeRequest(input: SizingInput, policy: RecommendPolicy): Sizing {
+  const { resource } = input;
+  const show = (value: Quantity) => describeQuantity(value, resource);
+  const steps: string[] = [];
+  const target = scaleQuantity(input.statistic, input.margin);
+  let value = target;
+
+  for (const raise of [input.floor, input.raiseTo]) {
+    if (raise && compareQuantities(raise.value, value) > 0) {
+      value = raise.value;
+      steps.push(`raised to ${show(value)}: ${raise.why}`);
+    }
+  }
+
+  const step = roundingStep(value, resource, policy);
+  const rounded = roundUpToStep(value, step);
+  if (compareQuantities(rounded, value) !== 0) steps.push(`rounded up to ${show(rounded)} (a multiple of ${show(step)})`);
+  value = rounded;
+
+  const { current } = input;
+  if (current && input.neverDecrease && compareQuantities(value, current) < 0) {
+    value = current;
+    steps.push(`kept at the current ${show(current)}: ${input.neverDecrease}`);
+  }
+
+  if (current && policy.maxDecreasePercent < 100) {
+    const lowest = scaleQuantity(current, (100 - policy.maxDecreasePercent) / 100);
+    const cap = minQuantity(roundUpToStep(lowest, roundingStep(lowest, resource, policy)), current);
+    if (compareQuantities(value, cap) < 0) {
+      steps.push(
+        `lowered only to ${show(cap)} in this proposal (maxDecreasePercent ${policy.maxDecreasePercent}%; the target ${show(value)} is reached in later steps)`,
+      );
+      value = cap;
+    }
+  }
+
+  const bounds = policy.bounds[resource];
+  if (compareQuantities(value, bounds.min) < 0) {
+    value = bounds.min;
+    steps.push(`raised to the policy minimum ${show(bounds.min)}`);
+  } else if (compareQuantities(value, bounds.max) > 0) {
+    value = bounds.max;
+    steps.push(`capped at the policy maximum ${show(bounds.max)}`);
+  }
+  return { target, computed: value, steps };
+}
+
+/** SPEC §5 tidy values: CPU to 5m below one core and 50m from one core; memory to 1Mi below 1Gi and 16Mi from 1Gi. */
+export function roundingStep(value: Quantity, resource: ResourceName, policy: RecommendPolicy): Quantity {
+  if (resource === "cpu") return value.nanos < ONE_CORE ? policy.rounding.cpu.belowOneCore : policy.rounding.cpu.aboveOneCore;
+  return value.nanos < ONE_GIB ? policy.rounding.memory.belowOneGi : policy.rounding.memory.aboveOneGi;
+}
+
+/** VPA's OOM rule (SPEC §5): max(used + bump, used × factor). */
+export function oomTarget(used: Quantity, policy: RecommendPolicy): Quantity {
+  return maxQuantity({ nanos: used.nanos + policy.oomBump.memory.nanos }, scaleQuantity(used, policy.oomBump.factor));
+}
