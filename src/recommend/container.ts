@@ -46,9 +46,11 @@ export interface ContainerOutcome {
   decision: ContainerDecision;
   /** Container-specific reasons it is blocked (workload-wide ones are the workload's). */
   blockedBecause: string[];
-  /** A material change that is not proposed: by a gate, low confidence, or an HPA. */
+  /** A material change that is not proposed: by a gate, low confidence, or an HPA (when nothing else changes). */
   heldChange?: "gate" | "confidence" | "hpa";
   heldBecause: string[];
+  /** Requests held because an HPA scales on them, whether or not something else changes. */
+  heldForHpa: string[];
   /** `cpu 500m → 210m, memory 512Mi → 288Mi`, for the workload's reasons. */
   changeSummary: string;
   excluded: boolean;
@@ -100,13 +102,13 @@ export function decideContainer(container: ContainerObservation, context: Worklo
 
   if (context.excludedContainers.has(container.name)) {
     const reasons = [`left unchanged: excluded by the policy (selector.containers.exclude)`];
-    return { decision: { ...base, ...unchanged, action: "none", reasons }, blockedBecause: [], heldBecause: [], changeSummary: "", excluded: true };
+    return { decision: { ...base, ...unchanged, action: "none", reasons }, blockedBecause: [], heldBecause: [], heldForHpa: [], changeSummary: "", excluded: true };
   }
 
   if (context.runs && context.runs.succeeded === 0 && context.blocks.length === 0) {
     // Nothing to size yet: the gates say what the workload is waiting for.
     const heldBecause = [...context.gates];
-    return { decision: { ...base, ...unchanged, action: "none", reasons: heldBecause }, blockedBecause: [], heldChange: "gate", heldBecause, changeSummary: "", excluded: false };
+    return { decision: { ...base, ...unchanged, action: "none", reasons: heldBecause }, blockedBecause: [], heldChange: "gate", heldBecause, heldForHpa: [], changeSummary: "", excluded: false };
   }
   const blockedBecause = [
     ...(current.problem ? [current.problem] : []),
@@ -115,7 +117,7 @@ export function decideContainer(container: ContainerObservation, context: Worklo
   ];
   if (context.blocks.length > 0 || blockedBecause.length > 0) {
     const reasons = [...context.blocks, ...blockedBecause];
-    return { decision: { ...base, ...unchanged, action: "blocked", reasons }, blockedBecause, heldBecause: [], changeSummary: "", excluded: false };
+    return { decision: { ...base, ...unchanged, action: "blocked", reasons }, blockedBecause, heldBecause: [], heldForHpa: [], changeSummary: "", excluded: false };
   }
 
   const rating = safety.rating as Exclude<SafetyRating, "UNSAFE">;
@@ -132,14 +134,12 @@ export function decideContainer(container: ContainerObservation, context: Worklo
   const recommended: WrittenResources = { requests: {}, limits: {} };
   const summary: string[] = [];
   let changed = false;
-  let heldByHpa = false;
   for (const request of plan) {
     if (request.written !== undefined) recommended.requests[request.resource] = request.written;
     if (request.changed) {
       changed = true;
       summary.push(`${request.resource} ${current.written.requests[request.resource] ?? "(not set)"} → ${request.written}`);
     }
-    heldByHpa ||= request.heldByHpa;
   }
 
   for (const request of plan) {
@@ -171,16 +171,16 @@ export function decideContainer(container: ContainerObservation, context: Worklo
     memory: changePercent(effectiveRequest(current, "memory"), plan[1]!.value),
   };
   const derivation = { cpu: plan[0]!.derivation, memory: plan[1]!.derivation };
-  const outcome = { blockedBecause: [], changeSummary: summary.join(", "), excluded: false };
+  const heldForHpa = plan.filter((request) => request.heldByHpa).map((request) => request.sentence);
+  const outcome = { blockedBecause: [], heldForHpa, changeSummary: summary.join(", "), excluded: false };
   const heldBecause = holdReasons(confidence, context);
   if (changed && heldBecause.length > 0) {
     const heldChange = context.gates.length > 0 ? ("gate" as const) : ("confidence" as const);
     reasons.push(...heldBecause);
     return { decision: { ...base, recommended, derivation, change, action: "none", reasons }, heldChange, heldBecause, ...outcome };
   }
-  if (!changed && heldByHpa) {
-    const hpaReasons = plan.filter((request) => request.heldByHpa).map((request) => request.sentence);
-    return { decision: { ...base, recommended, derivation, change, action: "none", reasons }, heldChange: "hpa", heldBecause: hpaReasons, ...outcome };
+  if (!changed && heldForHpa.length > 0) {
+    return { decision: { ...base, recommended, derivation, change, action: "none", reasons }, heldChange: "hpa", heldBecause: heldForHpa, ...outcome };
   }
   return { decision: { ...base, recommended, derivation, change, action: changed ? "change" : "none", reasons }, heldBecause: [], ...outcome };
 }

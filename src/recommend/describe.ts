@@ -2,16 +2,14 @@ import { formatCpu, formatMemory, type Quantity, type ResourceName } from "../do
 
 const MILLI = 1_000_000n;
 const MIB = 1024n ** 2n * 1_000_000_000n;
-const GIB = 1024n ** 3n * 1_000_000_000n;
 
 /**
  * A quantity as a reviewer reads it in a reason: exact canonical text when it has one
- * (`207m`, `288Mi`, `2`), else one decimal of millicores or MiB (`206.5m`, `614.4Mi`).
+ * (`207m`, `288Mi`, `2`), else one decimal of millicores or MiB (`206.5m`, `1228.8Mi`).
  */
 export function describeQuantity(value: Quantity, resource: ResourceName): string {
   if (resource === "cpu") return value.nanos % MILLI === 0n ? formatCpu(value) : `${decimal(value.nanos, MILLI, 1)}m`;
-  if (value.nanos % MIB === 0n) return formatMemory(value);
-  return value.nanos < GIB ? `${decimal(value.nanos, MIB, 1)}Mi` : `${decimal(value.nanos, GIB, 2)}Gi`;
+  return value.nanos % MIB === 0n ? formatMemory(value) : `${decimal(value.nanos, MIB, 1)}Mi`;
 }
 
 function decimal(nanos: bigint, unit: bigint, digits: number): string {
@@ -29,8 +27,9 @@ export function describePercent(percent: number): string {
   return `${rounded < 0 ? "−" : "+"}${magnitude}%`;
 }
 
+/** One decimal, halves away from zero (−43.75 → −43.8), so a decrease reads like the same increase. */
 export function roundPercent(percent: number): number {
-  const rounded = Math.round(percent * 10) / 10;
+  const rounded = (Math.sign(percent) * Math.round(Math.abs(percent) * 10)) / 10;
   return Object.is(rounded, -0) ? 0 : rounded;
 }
 

@@ -145,7 +145,11 @@ function decideWorkload(outcomes: readonly ContainerOutcome[], blocks: readonly 
     ]);
   }
   const held = (kind: ContainerOutcome["heldChange"]) => considered.filter((outcome) => outcome.heldChange === kind);
-  const notes = [...held("hpa"), ...held("confidence")].flatMap((outcome) => outcome.heldBecause.map((reason) => `${outcome.decision.name}: ${reason}`));
+  const named = (outcome: ContainerOutcome, reasons: readonly string[]) => reasons.map((reason) => `${outcome.decision.name}: ${reason}`);
+  const notes = [
+    ...considered.flatMap((outcome) => named(outcome, outcome.heldForHpa)),
+    ...held("confidence").flatMap((outcome) => named(outcome, outcome.heldBecause)),
+  ];
 
   const changing = considered.filter((outcome) => outcome.decision.action === "change");
   if (changing.length > 0) {
@@ -154,7 +158,7 @@ function decideWorkload(outcomes: readonly ContainerOutcome[], blocks: readonly 
   }
   const gated = held("gate");
   if (gated.length > 0) return decide("hold", [...new Set(gated.flatMap((outcome) => outcome.heldBecause))]);
-  if (held("hpa").length > 0) return decide("blocked", held("hpa").flatMap((outcome) => outcome.heldBecause.map((reason) => `HPA conflict: ${outcome.decision.name}: ${reason}`)));
+  if (held("hpa").length > 0) return decide("blocked", held("hpa").flatMap((outcome) => named(outcome, outcome.heldBecause).map((reason) => `HPA conflict: ${reason}`)));
   if (held("confidence").length > 0) return decide("hold", notes);
   if (considered.length === 0) {
     return decide("hold", [`nothing to resize: ${observation.containers.length === 0 ? "no containers were observed" : "every container is excluded by the policy"}`]);
