@@ -1,0 +1,456 @@
+import { isAlias, isMap, isScalar, isSeq, visit, type Node, type Pair, type Scalar, type YAMLMap } from "yaml";
+import type { YamlPath } from "./model.js";
+import { anchorsInUse, keyOf, pairOf, writtenValue, type YamlDocument } from "./nodes.js";
+import { columnAt, lineBreakOf, lineEndAt, lineStartAt, pastLineBreak, type LineBreak, type Splice } from "./text.js";
+
+/**
+ * The byte layer of the editor. The document model says where things are (node ranges); the
+ * result is a list of splices over the original text that touch only the target scalars, plus
+ * whole new lines (or flow items) for keys that are missing. Nothing is ever re-serialised.
+ */
+
+export type EditOperation =
+  | { kind: "set"; document: number; yamlPath: YamlPath; value: string }
+  /** Removes a key; `collapse` enclosing mappings may go too when they become empty (limits, then resources). */
+  | { kind: "remove"; document: number; yamlPath: YamlPath; collapse: number };
+
+export interface EditRefusal {
+  message: string;
+  offset?: number;
+}
+
+type Tree = Map<string, Tree | string>;
+
+interface Insertion {
+  target: YAMLMap | Pair;
+  tree: Tree;
+}
+
+interface Removal {
+  pairs: Set<Pair>;
+}
+
+interface ParentLink {
+  map: YAMLMap;
+  pair: Pair;
+  collapsible: boolean;
+}
+
+interface Walked {
+  node: unknown;
+  /** The mapping pairs passed through, with the index of their key in the path. */
+  pairs: { map: YAMLMap; pair: Pair; index: number }[];
+  missing?: { target: YAMLMap | Pair; rest: string[] };
+}
+
+const KEY_ORDER = ["requests", "limits", "cpu", "memory"];
+
+export function spliceEdits(text: string, documents: YamlDocument[], operations: readonly EditOperation[]): Splice[] | EditRefusal {
+  const editor = new ByteEditor(text, documents);
+  for (const operation of operations) {
+    const refusal = operation.kind === "set" ? editor.set(operation) : editor.remove(operation);
+    if (refusal) return refusal;
+  }
+  return editor.splices();
+}
+
+class ByteEditor {
+  private readonly lineBreak: LineBreak;
+  private readonly replacements: Splice[] = [];
+  private readonly insertions = new Map<YAMLMap | Pair, Insertion>();
+  private readonly removals = new Map<YAMLMap, Removal>();
+  private readonly parents = new Map<YAMLMap, ParentLink>();
+  private readonly documentOf = new Map<YAMLMap | Pair, YamlDocument>();
+
+  constructor(
+    private readonly text: string,
+    private readonly documents: YamlDocument[],
+  ) {
+    this.lineBreak = lineBreakOf(text);
+  }
+
+  set(operation: Extract<EditOperation, { kind: "set" }>): EditRefusal | undefined {
+    const document = this.documents[operation.document];
+    if (!document) return { message: `the file has no document ${operation.document + 1}` };
+    const walked = this.walk(document, operation.yamlPath);
+    if ("message" in walked) return walked;
+    if (walked.missing) {
+      const { target, rest } = walked.missing;
+      let insertion = this.insertions.get(target);
+      if (!insertion) {
+        insertion = { target, tree: new Map() };
+        this.insertions.set(target, insertion);
+        this.documentOf.set(target, document);
+      }
+      let tree = insertion.tree;
+      rest.forEach((key, index) => {
+        if (index === rest.length - 1) {
+          tree.set(key, operation.value);
+          return;
+        }
+        let child = tree.get(key);
+        if (typeof child !== "object") {
+          child = new Map();
+          tree.set(key, child);
+        }
+        tree = child;
+      });
+      return undefined;
+    }
+    const node = walked.node;
+    if (!isScalar(node)) return { message: "it is a mapping or list, not a value", offset: rangeStart(node) };
+    return this.replaceScalar(node, operation.value);
+  }
+
+  remove(operation: Extract<EditOperation, { kind: "remove" }>): EditRefusal | undefined {
+    const document = this.documents[operation.document];
+    if (!document) return { message: `the file has no document ${operation.document + 1}` };
+    const walked = this.walk(document, operation.yamlPath);
+    if ("message" in walked) return walked;
+    if (walked.missing) return undefined;
+    const removedAt = operation.yamlPath.length - 1;
+    const last = walked.pairs[walked.pairs.length - 1];
+    if (!last || last.index !== removedAt) return { message: "only a key in a mapping can be removed" };
+    this.removalOf(last.map).pairs.add(last.pair);
+    for (let level = walked.pairs.length - 1; level >= 1; level--) {
+      const outer = walked.pairs[level - 1]!;
+      const inner = walked.pairs[level]!;
+      if (inner.index !== outer.index + 1) break;
+      this.parents.set(inner.map, { map: outer.map, pair: outer.pair, collapsible: removedAt - inner.index < operation.collapse });
+    }
+    return undefined;
+  }
+
+  splices(): Splice[] | EditRefusal {
+    this.collapseEmptiedMappings();
+    const splices = [...this.replacements];
+    for (const [map, removal] of this.removals) {
+      const result = map.flow ? this.removeFlowItems(map, removal.pairs) : this.removeBlockPairs(removal.pairs);
+      if ("message" in result) return result;
+      splices.push(...result);
+    }
+    for (const insertion of this.insertions.values()) {
+      const result = this.insert(insertion);
+      if ("message" in result) return result;
+      splices.push(...result);
+    }
+    return splices;
+  }
+
+  private removalOf(map: YAMLMap): Removal {
+    let removal = this.removals.get(map);
+    if (!removal) {
+      removal = { pairs: new Set() };
+      this.removals.set(map, removal);
+    }
+    return removal;
+  }
+
+  /** A mapping left empty by removals (`limits: {}` after removing its only key) goes too, up to `resources`. */
+  private collapseEmptiedMappings(): void {
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const [map, removal] of [...this.removals]) {
+        const parent = this.parents.get(map);
+        if (removal.pairs.size !== map.items.length || this.insertions.has(map) || !parent?.collapsible) continue;
+        this.removals.delete(map);
+        this.removalOf(parent.map).pairs.add(parent.pair);
+        changed = true;
+      }
+    }
+  }
+
+  /** Follows a path of keys and indexes, refusing aliases, shared anchors and merge keys on the way. */
+  private walk(document: YamlDocument, path: YamlPath): Walked | EditRefusal {
+    let node: unknown = document.contents;
+    const pairs: Walked["pairs"] = [];
+    let holder: Pair | undefined;
+    for (let index = 0; index < path.length; index++) {
+      const key = path[index]!;
+      const shared = this.sharedNode(document, node);
+      if (shared) return shared;
+      if (key === "<<") return { message: `the value comes from a merge key "<<:"${this.atLine(rangeStart(node))}; write the container's resources out explicitly first` };
+      if (typeof key === "number") {
+        if (!isSeq(node) || node.items[key] === undefined) return notFound(path.slice(0, index + 1));
+        node = node.items[key];
+        holder = undefined;
+        continue;
+      }
+      if (isScalar(node) && node.value === null && holder) return { node, pairs, missing: { target: holder, rest: path.slice(index).map(String) } };
+      if (!isMap(node)) return node === undefined || node === null ? notFound(path.slice(0, index)) : { message: `${pathText(path.slice(0, index))} is not a mapping`, offset: rangeStart(node) };
+      const pair = pairOf(node, key);
+      if (!pair) {
+        const merge = pairOf(node, "<<");
+        if (merge) return { message: `the mapping at ${pathText(path.slice(0, index))} takes keys from a merge key "<<:"${this.atLine(rangeStart(merge.key))}; write them out explicitly first` };
+        return { node: undefined, pairs, missing: { target: node, rest: path.slice(index).map(String) } };
+      }
+      pairs.push({ map: node, pair, index });
+      holder = pair;
+      node = pair.value;
+    }
+    const shared = this.sharedNode(document, node);
+    if (shared) return shared;
+    return { node, pairs };
+  }
+
+  private sharedNode(document: YamlDocument, node: unknown): EditRefusal | undefined {
+    if (isAlias(node)) {
+      const anchor = node.resolve(document);
+      return {
+        message: `the value comes from alias *${node.source}${this.atLine(rangeStart(node))}, whose anchor${this.atLine(rangeStart(anchor))} other places share; give this container its own value first`,
+        offset: rangeStart(node),
+      };
+    }
+    if ((isMap(node) || isSeq(node) || isScalar(node)) && node.anchor && anchorsInUse(document).has(node.anchor)) {
+      return {
+        message: `the value is anchored as &${node.anchor}${this.atLine(rangeStart(node))} and reused through *${node.anchor}; editing it would change every place that uses it`,
+        offset: rangeStart(node),
+      };
+    }
+    return undefined;
+  }
+
+  private atLine(offset: number | undefined): string {
+    if (offset === undefined) return "";
+    let line = 1;
+    for (let index = this.text.indexOf("\n"); index !== -1 && index < offset; index = this.text.indexOf("\n", index + 1)) line++;
+    return ` (line ${line})`;
+  }
+
+  private replaceScalar(scalar: Scalar, value: string): EditRefusal | undefined {
+    if (!scalar.range) return { message: "the value has no position in the file" };
+    if (writtenValue(this.text, scalar) === value) return undefined;
+    const [start, end] = scalar.range;
+    switch (scalar.type) {
+      case "QUOTE_DOUBLE":
+        this.replacements.push({ start, end, insert: `"${value}"` });
+        return undefined;
+      case "QUOTE_SINGLE":
+        this.replacements.push({ start, end, insert: `'${value}'` });
+        return undefined;
+      case "PLAIN": {
+        // An empty value (`cpu:`) gets the space a person would type after the colon.
+        const spacer = start === end && this.text[start - 1] === ":" ? " " : "";
+        this.replacements.push({ start, end, insert: spacer + value });
+        return undefined;
+      }
+      default:
+        return { message: "the value is written as a block scalar, which is not edited in place", offset: start };
+    }
+  }
+
+  private removeBlockPairs(pairs: Set<Pair>): Splice[] | EditRefusal {
+    const ranges: Splice[] = [];
+    for (const pair of pairs) {
+      const keyStart = rangeStart(pair.key);
+      if (keyStart === undefined) return { message: "the key has no position in the file" };
+      const lineStart = lineStartAt(this.text, keyStart);
+      if (this.text.slice(lineStart, keyStart).trim() !== "") return { message: `the key "${keyOf(pair)}" shares its line with other content, so it is not removed`, offset: keyStart };
+      const end = pastLineBreak(this.text, lineEndAt(this.text, this.contentEnd(pair)));
+      if (end === this.text.length && !/\r?\n$/.test(this.text.slice(lineStart, end)) && lineStart > 0) {
+        // The last line of a file without a final newline: take the line break before it instead.
+        ranges.push({ start: lineStart - (this.text[lineStart - 2] === "\r" ? 2 : 1), end, insert: "" });
+      } else ranges.push({ start: lineStart, end, insert: "" });
+    }
+    return mergeRanges(ranges);
+  }
+
+  private removeFlowItems(map: YAMLMap, removed: Set<Pair>): Splice[] | EditRefusal {
+    const items = map.items;
+    const kept = items.filter((pair) => !removed.has(pair));
+    const starts = items.map((pair) => rangeStart(pair.key));
+    const ends = items.map((pair) => rangeEnd(pair.value ?? pair.key));
+    if (starts.some((offset) => offset === undefined) || ends.some((offset) => offset === undefined)) return { message: "a flow item has no position in the file" };
+    if (kept.length === 0) return [{ start: starts[0]!, end: ends[items.length - 1]!, insert: "" }];
+    const splices: Splice[] = [];
+    for (let first = 0; first < items.length; first++) {
+      if (!removed.has(items[first]!)) continue;
+      let last = first;
+      while (last + 1 < items.length && removed.has(items[last + 1]!)) last++;
+      if (last === items.length - 1) splices.push({ start: ends[first - 1]!, end: ends[last]!, insert: "" });
+      else splices.push({ start: starts[first]!, end: starts[last + 1]!, insert: "" });
+      first = last;
+    }
+    return splices;
+  }
+
+  private insert(insertion: Insertion): Splice[] | EditRefusal {
+    const { target, tree } = insertion;
+    const document = this.documentOf.get(target)!;
+    if (isMap(target)) return target.flow ? this.insertIntoFlowMap(target, tree) : this.insertIntoBlockMap(document, target, tree);
+    return this.fillEmptyValue(document, target, tree);
+  }
+
+  private insertIntoBlockMap(document: YamlDocument, map: YAMLMap, tree: Tree): Splice[] | EditRefusal {
+    const removed = this.removals.get(map)?.pairs ?? new Set<Pair>();
+    const kept = map.items.filter((pair) => !removed.has(pair));
+    const firstKey = rangeStart(map.items[0]?.key);
+    if (firstKey === undefined) return { message: "the mapping has no position in the file" };
+    const column = columnAt(this.text, firstKey);
+    const style = styleOf(map.items[0]!.key);
+    const lines = blockLines(tree, column, this.indentStep(document, map), style);
+    let at: number;
+    const anchor = kept[kept.length - 1];
+    if (anchor) at = lineEndAt(this.text, this.contentEnd(anchor));
+    else {
+      // Every key of the mapping is being removed: the new keys go where the first one was.
+      const lineStart = lineStartAt(this.text, firstKey);
+      if (lineStart === 0) return { message: "the mapping starts the file, so keys cannot be added before it" };
+      at = lineStart - (this.text[lineStart - 2] === "\r" ? 2 : 1);
+    }
+    return [{ start: at, end: at, insert: lines.map((line) => this.lineBreak + line).join("") }];
+  }
+
+  private insertIntoFlowMap(map: YAMLMap, tree: Tree): Splice[] | EditRefusal {
+    const removed = this.removals.get(map)?.pairs ?? new Set<Pair>();
+    const kept = map.items.filter((pair) => !removed.has(pair));
+    const style = map.items[0] ? styleOf(map.items[0].key) : "plain";
+    const items = flowItems(tree, style);
+    const last = kept[kept.length - 1];
+    if (last) {
+      const keyStart = rangeStart(last.key);
+      const at = rangeEnd(last.value ?? last.key);
+      const mapStart = rangeStart(map);
+      if (keyStart === undefined || at === undefined || mapStart === undefined) return { message: "the mapping has no position in the file" };
+      const multiline = lineStartAt(this.text, keyStart) !== lineStartAt(this.text, mapStart);
+      const separator = multiline ? `,${this.lineBreak}${" ".repeat(columnAt(this.text, keyStart))}` : ", ";
+      return [{ start: at, end: at, insert: items.map((item) => separator + item).join("") }];
+    }
+    const first = map.items[0];
+    const at = first ? rangeStart(first.key) : (rangeStart(map) ?? -1) + 1;
+    if (at === undefined || at < 1) return { message: "the mapping has no position in the file" };
+    return [{ start: at, end: at, insert: items.join(", ") }];
+  }
+
+  /** `resources:` with nothing (or `~`/`null`) after it: the new mapping goes on the following lines. */
+  private fillEmptyValue(document: YamlDocument, pair: Pair, tree: Tree): Splice[] | EditRefusal {
+    const keyStart = rangeStart(pair.key);
+    const keyEnd = rangeEnd(pair.key);
+    if (keyStart === undefined || keyEnd === undefined) return { message: "the key has no position in the file" };
+    const holder = this.holderOf(document, pair);
+    if (holder?.flow) return { message: `"${keyOf(pair)}" is empty inside a flow mapping; write it as {} first` };
+    const value = isScalar(pair.value) ? pair.value : undefined;
+    const splices: Splice[] = [];
+    const valueStart = value?.range?.[0];
+    const valueEnd = value?.range?.[1];
+    if (valueStart !== undefined && valueEnd !== undefined && valueEnd > valueStart) {
+      const colon = this.text.lastIndexOf(":", valueStart);
+      if (colon < keyEnd) return { message: `the value of "${keyOf(pair)}" has no position in the file` };
+      splices.push({ start: colon + 1, end: valueEnd, insert: "" });
+    }
+    const at = lineEndAt(this.text, valueEnd ?? keyEnd);
+    const step = this.indentStep(document, holder);
+    const lines = blockLines(tree, columnAt(this.text, keyStart) + step, step, styleOf(pair.key));
+    splices.push({ start: at, end: at, insert: lines.map((line) => this.lineBreak + line).join("") });
+    return splices;
+  }
+
+  private holderOf(document: YamlDocument, pair: Pair): YAMLMap | undefined {
+    let found: YAMLMap | undefined;
+    visit(document, {
+      Map(_, map) {
+        if (map.items.includes(pair as Pair<unknown, unknown>)) {
+          found = map;
+          return visit.BREAK;
+        }
+        return undefined;
+      },
+    });
+    return found;
+  }
+
+  /** The file's own indentation step: how far a nested mapping is indented under its key. */
+  private indentStep(document: YamlDocument, near: YAMLMap | undefined): number {
+    for (const scope of [near, document]) {
+      if (!scope) continue;
+      let step: number | undefined;
+      visit(scope as Node, {
+        Pair: (_, pair) => {
+          const value = pair.value;
+          const keyStart = rangeStart(pair.key);
+          const childStart = isMap(value) && !value.flow ? rangeStart(value.items[0]?.key) : undefined;
+          if (keyStart === undefined || childStart === undefined) return undefined;
+          const difference = columnAt(this.text, childStart) - columnAt(this.text, keyStart);
+          if (difference > 0) {
+            step = difference;
+            return visit.BREAK;
+          }
+          return undefined;
+        },
+      });
+      if (step !== undefined) return step;
+    }
+    return 2;
+  }
+
+  /** Where the last line of a pair's content ends (a trailing comment on that line stays on it). */
+  private contentEnd(pair: Pair): number {
+    return this.nodeEnd(pair.value ?? pair.key);
+  }
+
+  private nodeEnd(node: unknown): number {
+    if (isMap(node) && !node.flow && node.items.length > 0) return this.contentEnd(node.items[node.items.length - 1]!);
+    if (isSeq(node) && !node.flow && node.items.length > 0) return this.nodeEnd(node.items[node.items.length - 1]);
+    if (isScalar(node) && (node.type === "BLOCK_LITERAL" || node.type === "BLOCK_FOLDED") && node.range) {
+      let end = node.range[1];
+      if (this.text[end - 1] === "\n") end -= this.text[end - 2] === "\r" ? 2 : 1;
+      return end;
+    }
+    return rangeEnd(node) ?? 0;
+  }
+}
+
+function notFound(path: YamlPath): EditRefusal {
+  return { message: `the file no longer has ${pathText(path)}; discover the workloads again` };
+}
+
+export function pathText(path: YamlPath): string {
+  return path.map((key, index) => (typeof key === "number" ? `[${key}]` : index === 0 ? key : `.${key}`)).join("") || "the document root";
+}
+
+function rangeStart(node: unknown): number | undefined {
+  return isMap(node) || isSeq(node) || isScalar(node) || isAlias(node) ? node.range?.[0] : undefined;
+}
+
+function rangeEnd(node: unknown): number | undefined {
+  return isMap(node) || isSeq(node) || isScalar(node) || isAlias(node) ? node.range?.[1] : undefined;
+}
+
+type KeyStyle = "plain" | "json";
+
+/** Keys written `"like": "json"` get new keys and values in the same style. */
+function styleOf(key: unknown): KeyStyle {
+  return isScalar(key) && key.type === "QUOTE_DOUBLE" ? "json" : "plain";
+}
+
+function orderedEntries(tree: Tree): [string, Tree | string][] {
+  const rank = (key: string): number => KEY_ORDER.indexOf(key);
+  return [...tree.entries()].sort(([a], [b]) => rank(a) - rank(b));
+}
+
+function quoted(text: string, style: KeyStyle): string {
+  return style === "json" ? `"${text}"` : text;
+}
+
+function blockLines(tree: Tree, column: number, step: number, style: KeyStyle): string[] {
+  const indent = " ".repeat(column);
+  return orderedEntries(tree).flatMap(([key, value]) =>
+    typeof value === "string" ? [`${indent}${quoted(key, style)}: ${quoted(value, style)}`] : [`${indent}${quoted(key, style)}:`, ...blockLines(value, column + step, step, style)],
+  );
+}
+
+function flowItems(tree: Tree, style: KeyStyle): string[] {
+  return orderedEntries(tree).map(([key, value]) => `${quoted(key, style)}: ${typeof value === "string" ? quoted(value, style) : `{${flowItems(value, style).join(", ")}}`}`);
+}
+
+/** Joins touching or overlapping removals into one (two adjacent removed lines at the end of a file). */
+function mergeRanges(ranges: Splice[]): Splice[] {
+  const sorted = [...ranges].sort((a, b) => a.start - b.start);
+  const merged: Splice[] = [];
+  for (const range of sorted) {
+    const previous = merged[merged.length - 1];
+    if (previous && range.start <= previous.end) previous.end = Math.max(previous.end, range.end);
+    else merged.push({ ...range });
+  }
+  return merged;
+}

@@ -1,0 +1,26 @@
+/**
+ * SPEC §3, §8: find the workloads of a config repo and change their resources byte-minimally.
+ * Pure over file contents: the caller reads the files and writes the edits.
+ */
+export type {
+  DiscoveredContainer,
+  DiscoveredWorkload,
+  Discovery,
+  DiscoverOptions,
+  DocumentEditOutcome,
+  EditOutcome,
+  FileEdit,
+  HelmValuesTarget,
+  LocationOrigin,
+  ManifestLocation,
+  RepoFile,
+  ResourceChange,
+  ResourceDefinition,
+  ResourceField,
+  ResourceGroup,
+  ResourceValues,
+  YamlPath,
+} from "./model.js";
+export { discoverWorkloads } from "./discover.js";
+export { editDocumentResources, planWorkloadEdit } from "./plan.js";
+export { unifiedDiff } from "./diff.js";

@@ -1,0 +1,276 @@
+import { isAlias, isMap, isScalar, isSeq } from "yaml";
+import { parseQuantity, RefusalError } from "../domain/index.js";
+import { applyToBody, literalBlockBody, outerSplices } from "./block-scalar.js";
+import { pathText, spliceEdits, type EditOperation } from "./byte-edit.js";
+import { RESOURCE_GROUPS, RESOURCE_NAMES } from "./containers.js";
+import { unifiedDiff } from "./diff.js";
+import type { DiscoveredContainer, DiscoveredWorkload, DocumentEditOutcome, EditOutcome, FileEdit, ManifestLocation, RepoFile, ResourceChange, ResourceField, YamlPath } from "./model.js";
+import { pairOf, stringAt, type YamlDocument } from "./nodes.js";
+import { parseYaml, type ParsedYaml } from "./parse.js";
+import { fileSource } from "./source.js";
+import { applySplices, type Splice } from "./text.js";
+import { verifyEdit } from "./verify.js";
+import { readWorkload, toDiscovered, type WorkloadState } from "./workloads.js";
+
+/** One value to write or remove, at the place that defines it, with what a refusal should say. */
+interface PlannedOperation {
+  location: ManifestLocation;
+  operation: EditOperation;
+  container: string;
+  field: ResourceField;
+  verb: "set" | "remove";
+}
+
+/** Edits in one piece of YAML: a whole file, or an inline patch inside a file. */
+interface Scope {
+  path: string;
+  inline?: { document: number; yamlPath: YamlPath };
+  planned: PlannedOperation[];
+}
+
+class Refused {
+  constructor(readonly error: RefusalError) {}
+}
+
+/**
+ * SPEC §3: sets or removes resource values of a discovered workload where each effective value is
+ * defined (the last kustomize patch that sets it, else the base), adding missing keys to the
+ * container's `resources`. Files that do not change get no entry. A refusal changes nothing.
+ */
+export function planWorkloadEdit(files: RepoFile[], workload: DiscoveredWorkload, changes: ResourceChange[]): EditOutcome {
+  try {
+    const planned = changes.flatMap((change) => planChange(workload, change));
+    const texts = new Map(files.map((file) => [file.path, file.text]));
+    const scopes = new Map<string, Scope>();
+    for (const item of planned) {
+      const inline = item.location.inlinePatch ? { document: item.location.document, yamlPath: item.location.yamlPath } : undefined;
+      const key = JSON.stringify([item.location.path, inline ?? null]);
+      let scope = scopes.get(key);
+      if (!scope) {
+        scope = { path: item.location.path, ...(inline ? { inline } : {}), planned: [] };
+        scopes.set(key, scope);
+      }
+      scope.planned.push(item);
+    }
+    const edits: FileEdit[] = [];
+    for (const path of new Set([...scopes.values()].map((scope) => scope.path))) {
+      const before = texts.get(path);
+      if (before === undefined) throw refusal(workload, `${path} is not among the files given to the editor`, path);
+      const after = editFile(workload, path, before, [...scopes.values()].filter((scope) => scope.path === path));
+      if (after !== before) edits.push({ path, before, after, diff: unifiedDiff(path, before, after) });
+    }
+    return { ok: true, edits };
+  } catch (error) {
+    if (error instanceof Refused) return { ok: false, refusal: error.error };
+    throw error;
+  }
+}
+
+/**
+ * The `rightsize edit` case: one file, a workload named by kind, name and (optionally) namespace.
+ * Kustomize is not followed here; the named document is edited.
+ */
+export function editDocumentResources(text: string, target: { kind: string; name: string; namespace?: string }, changes: ResourceChange[]): DocumentEditOutcome {
+  const parsed = parseYaml(text);
+  const label = `${target.kind} "${target.name}"`;
+  if (parsed.problem) return { ok: false, refusal: new RefusalError(`cannot edit ${label}: the file ${parsed.problem.message}`, { line: parsed.problem.line }) };
+  const source = fileSource("", text, parsed.documents, parsed.lines, "manifest");
+  const workloads = parsed.documents.map((_, index) => readWorkload(source, index)).filter((workload): workload is WorkloadState => workload !== undefined);
+  const matches = workloads.filter(
+    (workload) => workload.kind === target.kind && workload.name === target.name && (target.namespace === undefined || workload.namespace === undefined || workload.namespace === target.namespace),
+  );
+  if (matches.length === 0) {
+    const present = workloads.map((workload) => `${workload.kind}/${workload.name}`).join(", ");
+    return { ok: false, refusal: new RefusalError(`no ${label}${target.namespace ? ` in namespace ${target.namespace}` : ""} in this file${present ? ` (it has ${present})` : " (it has no workloads)"}`) };
+  }
+  if (matches.length > 1) {
+    const lines = matches.map((workload) => workload.location.line).join(" and ");
+    return { ok: false, refusal: new RefusalError(`${label} is defined twice in this file (lines ${lines}); remove one of them first`, { line: matches[1]!.location.line }) };
+  }
+  let workload = matches[0]!;
+  if (workload.workloadRef) {
+    const reference = workload.workloadRef;
+    const referenced = workloads.find((candidate) => candidate.kind === reference.kind && candidate.name === reference.name);
+    if (!referenced) {
+      return { ok: false, refusal: new RefusalError(`${label} takes its pod template from ${reference.kind} "${reference.name}" (workloadRef), which is not in this file; edit the file that defines it`, { line: workload.location.line }) };
+    }
+    workload = { ...workload, containers: referenced.containers };
+  }
+  const outcome = planWorkloadEdit([{ path: "", text }], toDiscovered(workload, workload.namespace), changes);
+  if (!outcome.ok) return outcome;
+  return { ok: true, text: outcome.edits[0]?.after ?? text };
+}
+
+function planChange(workload: DiscoveredWorkload, change: ResourceChange): PlannedOperation[] {
+  const container = workload.containers.find((candidate) => candidate.name === change.container);
+  if (!container) {
+    const names = workload.containers.map((candidate) => candidate.name).join(", ");
+    throw refusal(workload, `${describe(workload)} has no container "${change.container}"${names ? ` (it has ${names})` : ""}`, workload.location.path, workload.location.line);
+  }
+  const planned: PlannedOperation[] = [];
+  for (const group of RESOURCE_GROUPS) {
+    for (const name of RESOURCE_NAMES) {
+      const value = change[group]?.[name];
+      if (value === undefined) continue;
+      const field: ResourceField = `${group}.${name}`;
+      if (value === null) planned.push(...planRemoval(workload, container, field));
+      else {
+        parseQuantity(value, `${container.name} ${field}`);
+        planned.push(planSet(workload, container, field, value));
+      }
+    }
+  }
+  return planned;
+}
+
+function planSet(workload: DiscoveredWorkload, container: DiscoveredContainer, field: ResourceField, value: string): PlannedOperation {
+  const definitions = container.definitions.filter((definition) => definition.field === field);
+  const effective = definitions[definitions.length - 1];
+  const [group, name] = field.split(".") as [string, string];
+  if (effective && effective.value === null && effective.location.origin === "json6902-patch" && typeof innerPath(effective.location).at(-1) === "number") {
+    throw refusal(workload, `cannot set ${field} of container "${container.name}": a JSON6902 "remove" operation in ${effective.location.path} deletes it; change that patch by hand`, effective.location.path, effective.location.line);
+  }
+  const location = effective?.location ?? extend(container.location, [group, name]);
+  return { location, operation: { kind: "set", document: 0, yamlPath: [], value }, container: container.name, field, verb: "set" };
+}
+
+/** Removing a value means removing every definition that would show through once the effective one is gone. */
+function planRemoval(workload: DiscoveredWorkload, container: DiscoveredContainer, field: ResourceField): PlannedOperation[] {
+  const definitions = container.definitions.filter((definition) => definition.field === field);
+  const lastAbsent = definitions.map((definition) => definition.value).lastIndexOf(null);
+  const visible = definitions.slice(lastAbsent + 1);
+  const jsonPatch = visible.find((definition) => definition.location.origin === "json6902-patch");
+  if (jsonPatch) {
+    throw refusal(workload, `cannot remove ${field} of container "${container.name}": a JSON6902 operation in ${jsonPatch.location.path} sets it; remove that operation by hand`, jsonPatch.location.path, jsonPatch.location.line);
+  }
+  return visible.map((definition) => ({
+    location: definition.location,
+    operation: { kind: "remove", document: 0, yamlPath: [], collapse: 2 },
+    container: container.name,
+    field,
+    verb: "remove" as const,
+  }));
+}
+
+function editFile(workload: DiscoveredWorkload, path: string, before: string, scopes: Scope[]): string {
+  const parsed = parseYaml(before);
+  if (parsed.problem) throw refusal(workload, `cannot edit ${describe(workload)}: ${path || "the file"} ${parsed.problem.message}`, path, parsed.problem.line);
+  const splices: Splice[] = [];
+  const outerOperations: EditOperation[] = [];
+  const inlineValues: { document: number; yamlPath: YamlPath; expected: string }[] = [];
+  for (const scope of scopes) {
+    if (!scope.inline) {
+      const operations = scope.planned.map((item) => bind(item, item.location.document, item.location.yamlPath));
+      checkContainers(workload, parsed, scope.planned, path);
+      splices.push(...spliceScope(workload, parsed, scope.planned, operations, path, (offset) => parsed.lines.lineOf(offset)));
+      outerOperations.push(...operations);
+      continue;
+    }
+    const { document, yamlPath } = scope.inline;
+    const node = nodeAt(parsed.documents[document], yamlPath);
+    const line = isScalar(node) && node.range ? parsed.lines.lineOf(node.range[0]) : undefined;
+    if (!isScalar(node) || typeof node.value !== "string") throw refusal(workload, `the inline patch at ${pathText(yamlPath)} in ${path} is no longer there; discover the workloads again`, path, line);
+    const body = literalBlockBody(before, node);
+    if (typeof body === "string") throw refusal(workload, `cannot edit the inline patch at ${pathText(yamlPath)} in ${path}: ${body}`, path, line);
+    const inner = parseYaml(body.inner);
+    if (inner.problem) throw refusal(workload, `cannot edit the inline patch at ${pathText(yamlPath)} in ${path}: it ${inner.problem.message}`, path, line);
+    const firstBodyLine = (line ?? 0) + 1;
+    const operations = scope.planned.map((item) => bind(item, item.location.inlinePatch!.document, item.location.inlinePatch!.yamlPath));
+    checkContainers(workload, inner, scope.planned, path);
+    const innerSplices = spliceScope(workload, inner, scope.planned, operations, path, (offset) => firstBodyLine + inner.lines.lineOf(offset) - 1);
+    const edited = applyToBody(body, innerSplices);
+    const problem = edited === undefined ? "two changes overlap" : verifyEdit(inner.documents, edited, operations);
+    if (problem !== undefined) throw refusal(workload, `the edit of the inline patch in ${path} was stopped: ${problem}`, path, line);
+    splices.push(...outerSplices(body, innerSplices));
+    inlineValues.push({ document, yamlPath, expected: edited! });
+  }
+  const after = applySplices(before, splices);
+  const problem = after === undefined ? "two changes overlap" : verifyEdit(parsed.documents, after, outerOperations, inlineValues) ?? verifyInlineValues(after, inlineValues);
+  if (problem !== undefined) throw refusal(workload, `the edit of ${path || "the file"} was stopped: ${problem}`, path);
+  return after!;
+}
+
+function spliceScope(workload: DiscoveredWorkload, parsed: ParsedYaml, planned: PlannedOperation[], operations: EditOperation[], path: string, lineOf: (offset: number) => number): Splice[] {
+  for (const [index, operation] of operations.entries()) {
+    const result = spliceEdits(parsed.text, parsed.documents, [operation]);
+    if (!Array.isArray(result)) {
+      const item = planned[index]!;
+      const line = result.offset === undefined ? item.location.line : lineOf(result.offset);
+      throw refusal(workload, `cannot ${item.verb} ${item.field} of container "${item.container}" in ${describe(workload)}: ${result.message}`, path, line);
+    }
+  }
+  const result = spliceEdits(parsed.text, parsed.documents, operations);
+  if (!Array.isArray(result)) throw refusal(workload, `cannot edit ${describe(workload)}: ${result.message}`, path, result.offset === undefined ? undefined : lineOf(result.offset));
+  return result;
+}
+
+/** The second parse of the inline patch string must equal the inner text the edit produced. */
+function verifyInlineValues(after: string, inlineValues: { document: number; yamlPath: YamlPath; expected: string }[]): string | undefined {
+  if (inlineValues.length === 0) return undefined;
+  const parsed = parseYaml(after);
+  for (const value of inlineValues) {
+    const node = nodeAt(parsed.documents[value.document], value.yamlPath);
+    const written = isScalar(node) ? String(node.value) : undefined;
+    const expected = parseYaml(value.expected).documents.map((document) => document.toJS());
+    const actual = written === undefined ? undefined : parseYaml(written).documents.map((document) => document.toJS());
+    if (JSON.stringify(actual) !== JSON.stringify(expected)) return "the inline patch would not read back as edited";
+  }
+  return undefined;
+}
+
+/** Guards against stale discovery: the container at a recorded index must still have the same name. */
+function checkContainers(workload: DiscoveredWorkload, parsed: ParsedYaml, planned: PlannedOperation[], path: string): void {
+  for (const item of planned) {
+    const yamlPath = innerPath(item.location);
+    const document = item.location.inlinePatch ? item.location.inlinePatch.document : item.location.document;
+    for (let index = 0; index + 1 < yamlPath.length; index++) {
+      if ((yamlPath[index] !== "containers" && yamlPath[index] !== "initContainers") || typeof yamlPath[index + 1] !== "number") continue;
+      const yamlDocument = parsed.documents[document];
+      const node = nodeAt(yamlDocument, yamlPath.slice(0, index + 2));
+      const name = yamlDocument && isMap(node) ? stringAt(yamlDocument, node, "name") : undefined;
+      if (name !== item.container) {
+        throw refusal(workload, `${path || "the file"} changed since it was discovered: ${pathText(yamlPath.slice(0, index + 2))} is no longer container "${item.container}"; discover the workloads again`, path, item.location.line);
+      }
+    }
+  }
+}
+
+function bind(item: PlannedOperation, document: number, yamlPath: YamlPath): EditOperation {
+  return { ...item.operation, document, yamlPath };
+}
+
+function innerPath(location: ManifestLocation): YamlPath {
+  return location.inlinePatch ? location.inlinePatch.yamlPath : location.yamlPath;
+}
+
+function extend(location: ManifestLocation, keys: YamlPath): ManifestLocation {
+  return location.inlinePatch
+    ? { ...location, inlinePatch: { ...location.inlinePatch, yamlPath: [...location.inlinePatch.yamlPath, ...keys] } }
+    : { ...location, yamlPath: [...location.yamlPath, ...keys] };
+}
+
+/** The node at a path without following aliases (the byte layer refuses those with a reason). */
+function nodeAt(document: YamlDocument | undefined, path: YamlPath): unknown {
+  let node: unknown = document?.contents;
+  for (const key of path) {
+    if (isAlias(node)) return undefined;
+    if (typeof key === "number") node = isSeq(node) ? node.items[key] : undefined;
+    else node = isMap(node) ? pairOf(node, key)?.value : undefined;
+  }
+  return node;
+}
+
+function describe(workload: DiscoveredWorkload): string {
+  return `${workload.kind} ${workload.namespace ? `${workload.namespace}/` : ""}${workload.name}`;
+}
+
+function refusal(workload: DiscoveredWorkload, message: string, path: string, line?: number): Refused {
+  return new Refused(
+    new RefusalError(message, {
+      ...(path ? { file: path } : {}),
+      ...(line === undefined ? {} : { line }),
+      workload: `${workload.kind}/${workload.name}`,
+    }),
+  );
+}
+

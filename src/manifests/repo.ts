@@ -1,0 +1,58 @@
+import { posix } from "node:path";
+import type { LocationOrigin, RepoFile } from "./model.js";
+import { parseYaml, type ParsedYaml } from "./parse.js";
+import { fileSource, type YamlSource } from "./source.js";
+
+const KUSTOMIZATION_FILE_NAMES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+export function isKustomizationPath(path: string): boolean {
+  return KUSTOMIZATION_FILE_NAMES.includes(posix.basename(path));
+}
+
+/** The files of a checkout by path, each parsed at most once however many kustomizations read it. */
+export class Repo {
+  private readonly texts: Map<string, string>;
+  private readonly parsed = new Map<string, ParsedYaml>();
+
+  constructor(files: readonly RepoFile[]) {
+    this.texts = new Map(files.map((file) => [normalise(file.path), file.text]));
+  }
+
+  has(path: string): boolean {
+    return this.texts.has(path);
+  }
+
+  parse(path: string): ParsedYaml | undefined {
+    let parsed = this.parsed.get(path);
+    if (!parsed) {
+      const text = this.texts.get(path);
+      if (text === undefined) return undefined;
+      parsed = parseYaml(text);
+      this.parsed.set(path, parsed);
+    }
+    return parsed;
+  }
+
+  /** A file as a `YamlSource`, or why it cannot be one. */
+  source(path: string, origin: LocationOrigin): YamlSource | { problem: string } {
+    const parsed = this.parse(path);
+    if (!parsed) return { problem: "is not in the checkout" };
+    if (parsed.problem) return { problem: parsed.problem.message };
+    return fileSource(path, parsed.text, parsed.documents, parsed.lines, origin);
+  }
+
+  kustomizationIn(directory: string): string | undefined {
+    return KUSTOMIZATION_FILE_NAMES.map((name) => (directory === "" ? name : `${directory}/${name}`)).find((path) => this.texts.has(path));
+  }
+}
+
+export function normalise(path: string): string {
+  const normal = posix.normalize(path.replace(/\\/g, "/"));
+  return normal === "." ? "" : normal.replace(/^\.\//, "").replace(/\/$/, "");
+}
+
+/** A path relative to a kustomization's directory, or undefined when it leaves the checkout. */
+export function resolveRelative(directory: string, reference: string): string | undefined {
+  const joined = normalise(posix.join(directory || ".", reference));
+  return joined.startsWith("../") || joined === ".." || posix.isAbsolute(joined) ? undefined : joined;
+}
