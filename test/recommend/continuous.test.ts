@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AT, container, GI, MI, only, policy, recommend, usage, workload } from "./builders.js";
+import { AT, container, GI, MI, only, policy, recommend, usage, workload, type ContainerSpec } from "./builders.js";
 
 /*
  * SPEC §5 for continuous workloads, rule by rule. Every expected number is worked out by hand
@@ -50,9 +50,9 @@ describe("CPU request = p95 × margin by safety rating", () => {
 });
 
 describe("safety rating from the evidence in the window", () => {
-  const rate = (spec: Parameters<typeof container>[0]) => only(recommend(workload({ containers: [container({ requests: REQUESTS, ...spec })] })));
+  const rate = (spec: ContainerSpec) => only(recommend(workload({ containers: [container({ requests: REQUESTS, ...spec })] })));
 
-  it.each([
+  it.each<[string, ContainerSpec, string]>([
     ["no OOM kills, restarts or throttling", {}, "SAFE"],
     ["1 OOM kill (≥ 1)", { oomKills: [kill("2026-11-20T03:12:00Z")] }, "CAUTION"],
     ["1 restart (≥ 1)", { restarts: 1 }, "CAUTION"],
@@ -66,7 +66,7 @@ describe("safety rating from the evidence in the window", () => {
     ["memory max 800Mi against a p95 of 200Mi (4×)", { memory: usage({ p95: 200 * MI, max: 800 * MI }) }, "RISKY"],
     ["5 OOM kills (≥ 5)", { oomKills: [1, 2, 3, 4, 5].map((day) => kill(`2026-11-1${day}T00:00:00Z`)) }, "UNSAFE"],
     ["20 restarts (≥ 20)", { restarts: 20 }, "UNSAFE"],
-  ] as const)("rates %s as %s", (_, spec, rating) => {
+  ])("rates %s as %s", (_, spec, rating) => {
     expect(rate(spec).safety).toBe(rating);
   });
 

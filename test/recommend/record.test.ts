@@ -1,0 +1,109 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { canonicalJson, DecisionRecordSchema, recommendWorkload, renderDecisionTable } from "../../src/recommend/index.js";
+import { TOOL_VERSION } from "../../src/version.js";
+import { AT, container, DEFAULTS_SOURCE, policy, recommend, workload } from "./builders.js";
+
+const REQUESTS = { cpu: "300m", memory: "288Mi" };
+
+describe("decision record (SPEC §6)", () => {
+  it("carries the fields other tools read, and validates against its own schema", () => {
+    const record = recommend(workload({ containers: [container({ requests: REQUESTS })] }), {
+      manifest: { path: "apps/cart.yaml", document: 2 },
+    });
+    expect(DecisionRecordSchema.safeParse(record).success).toBe(true);
+    expect(record).toMatchObject({
+      schemaVersion: 1,
+      tool: { name: "rightsize", version: TOOL_VERSION },
+      createdAt: AT,
+      policy: DEFAULTS_SOURCE,
+      workload: { cluster: "prod", namespace: "shop", kind: "Deployment", name: "cart", manifest: { path: "apps/cart.yaml", document: 2 } },
+      observation: {
+        source: "prometheus",
+        mode: "continuous",
+        window: { from: "2026-11-07T00:00:00.000Z", to: "2026-11-21T00:00:00.000Z" },
+        coverage: 1,
+        pods: 3,
+        queries: [],
+        runs: null,
+      },
+      decision: { action: "propose" },
+    });
+    expect(Object.keys(record.containers[0]!)).toEqual([
+      "name",
+      "current",
+      "usage",
+      "evidence",
+      "safety",
+      "confidence",
+      "recommended",
+      "derivation",
+      "change",
+      "action",
+      "reasons",
+    ]);
+    expect(record.inputsDigest).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("rejects a record with a field of the wrong shape, naming it", () => {
+    const record = recommend(workload());
+    const broken = { ...record, decision: { ...record.decision, action: "maybe" } };
+    const result = DecisionRecordSchema.safeParse(broken);
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual(["decision", "action"]);
+  });
+
+  it("publishes the JSON Schema with the record's top-level fields required", () => {
+    const published = JSON.parse(readFileSync(new URL("../../schemas/decision.schema.json", import.meta.url), "utf8"));
+    expect(published.title).toBe("Rightsize decision record");
+    expect(published.required).toEqual(["schemaVersion", "tool", "createdAt", "policy", "workload", "observation", "containers", "decision", "inputsDigest"]);
+  });
+});
+
+describe("inputs digest", () => {
+  it("writes canonical JSON with sorted keys, bigints as strings and undefined members dropped", () => {
+    expect(canonicalJson({ b: 1, a: [1, { d: 2n, c: undefined }], e: "x", f: null })).toBe('{"a":[1,{"d":"2"}],"b":1,"e":"x","f":null}');
+  });
+
+  it("is the sha256 of the canonical observation, policy, policy source, manifest and time", () => {
+    const observation = workload();
+    const resolved = policy();
+    const record = recommendWorkload({ observation, policy: resolved, policySource: DEFAULTS_SOURCE, at: AT });
+    const canonical = canonicalJson({ observation, policy: resolved, policySource: DEFAULTS_SOURCE, manifest: null, at: AT });
+    expect(canonical.startsWith('{"at":"2026-11-21T06:00:00Z","manifest":null,"observation":{"containers":[')).toBe(true);
+    expect(record.inputsDigest).toBe(createHash("sha256").update(canonical).digest("hex"));
+  });
+
+  it("changes with the evaluation time and with the policy", () => {
+    const observation = workload();
+    const base = recommendWorkload({ observation, policy: policy(), policySource: DEFAULTS_SOURCE, at: AT }).inputsDigest;
+    expect(recommendWorkload({ observation, policy: policy(), policySource: DEFAULTS_SOURCE, at: "2026-11-22T06:00:00Z" }).inputsDigest).not.toBe(base);
+    const other = policy({ recommend: { margins: { SAFE: 1.2 } } });
+    expect(recommendWorkload({ observation, policy: other, policySource: DEFAULTS_SOURCE, at: AT }).inputsDigest).not.toBe(base);
+  });
+});
+
+describe("renderDecisionTable (--output text)", () => {
+  it("prints one row per container and each workload's decision with its reasons", () => {
+    const proposed = recommend(workload({ containers: [container({ requests: REQUESTS })] }));
+    const blocked = recommend(workload({ name: "worker", containers: [container({ requests: REQUESTS, restarts: 20 })] }));
+    expect(renderDecisionTable([proposed, blocked])).toBe(
+      [
+        "WORKLOAD                CONTAINER  CPU REQUEST         MEMORY REQUEST  SAFETY  CONFIDENCE  ACTION   DECISION",
+        "shop/Deployment/cart    server     300m → 210m (−30%)  288Mi           SAFE    HIGH (100)  change   propose",
+        "shop/Deployment/worker  server     300m                288Mi           UNSAFE  HIGH (80)   blocked  blocked",
+        "",
+        "prod/shop/Deployment/cart: propose",
+        "  - changes in 1 of 1 container: server (cpu 300m → 210m)",
+        "prod/shop/Deployment/worker: blocked",
+        "  - server: rated UNSAFE: 20 restarts in the window (UNSAFE at 20 or more)",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("says so when there is nothing to show", () => {
+    expect(renderDecisionTable([])).toBe("no workloads in the snapshot\n");
+  });
+});
