@@ -38,6 +38,8 @@ export interface WorkloadContext {
   excludedContainers: ReadonlySet<string>;
   /** Reasons the whole workload has no recommendation (observation problems, failed runs, manifest). */
   blocks: readonly string[];
+  /** The source failed for this workload, which already explains any missing metrics. */
+  observationFailed: boolean;
   /** Reasons no change may be proposed yet (waiting for runs, Jobs disabled). */
   gates: readonly string[];
 }
@@ -112,7 +114,7 @@ export function decideContainer(container: ContainerObservation, context: Worklo
   }
   const blockedBecause = [
     ...(current.problem ? [current.problem] : []),
-    ...missing.map((resource) => `no ${resource === "cpu" ? "CPU" : "memory"} usage was measured for this container`),
+    ...(context.observationFailed ? [] : missing.map((resource) => `no ${resource === "cpu" ? "CPU" : "memory"} usage was measured for this container`)),
     ...(safety.rating === "UNSAFE" ? [`rated UNSAFE: ${safety.because.join("; ")}`] : []),
   ];
   if (context.blocks.length > 0 || blockedBecause.length > 0) {

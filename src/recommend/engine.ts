@@ -73,6 +73,7 @@ export function recommendWorkload(input: RecommendInput): DecisionRecord {
     manifest: input.manifest,
     excludedContainers: new Set(policy.selector.containers.exclude),
     blocks,
+    observationFailed: observation.problems.length > 0,
     gates,
   };
   const outcomes = observation.containers.map((container) => decideContainer(container, context));

@@ -1,0 +1,123 @@
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { runCli } from "../../src/cli/program.js";
+import { DecisionRecordSchema, renderDecisionTable, type DecisionRecord } from "../../src/recommend/index.js";
+
+const FIXTURES = fileURLToPath(new URL("../fixtures/snapshots/", import.meta.url));
+const SNAPSHOT = path.join(FIXTURES, "shop.json");
+const scratch = mkdtempSync(path.join(tmpdir(), "rightsize-recommend-"));
+
+const startDirectory = process.cwd();
+
+// Without --policy the CLI reads .github/rightsize.yml from the working directory when present.
+beforeAll(() => process.chdir(scratch));
+afterEach(() => {
+  process.exitCode = undefined;
+  vi.restoreAllMocks();
+});
+afterAll(() => {
+  process.chdir(startDirectory);
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+async function rightsize(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => ((stdout += String(chunk)), true));
+  vi.spyOn(process.stderr, "write").mockImplementation((chunk) => ((stderr += String(chunk)), true));
+  const status = await runCli(args);
+  vi.restoreAllMocks();
+  process.exitCode = undefined;
+  return { status, stdout, stderr };
+}
+
+const records = (stdout: string): DecisionRecord[] => DecisionRecordSchema.array().parse(JSON.parse(stdout));
+
+describe("rightsize recommend", () => {
+  it("prints a JSON array of decision records, stamped with the snapshot's createdAt, and exits 1 because one workload is blocked", async () => {
+    const { status, stdout, stderr } = await rightsize("recommend", "--observation", SNAPSHOT);
+    const printed = records(stdout);
+    expect(stderr).toBe("");
+    expect(status).toBe(1);
+    expect(printed.map((record) => [record.workload.name, record.decision.action])).toEqual([
+      ["cart", "propose"],
+      ["data-export", "propose"],
+      ["ledger", "blocked"],
+    ]);
+    expect(printed.every((record) => record.createdAt === "2026-11-21T06:00:00Z")).toBe(true);
+    expect(printed[0]!.policy).toEqual({ path: "(defaults)", apiVersion: "rightsize.dev/v1alpha2", sha256: "" });
+    // p95 180m × 1.15 = 207m → 210m; max 250Mi × 1.15 = 287.5Mi → 288Mi.
+    expect(printed[0]!.containers[0]!.recommended).toEqual({ requests: { cpu: "210m", memory: "288Mi" }, limits: { memory: "1Gi" } });
+    // p95 of run peaks 0.5…0.9 = 0.88 × 1.2 = 1.056 → 1100m; peak 1300Mi × 1.2 = 1560Mi → 1568Mi.
+    expect(printed[1]!.containers[0]!.recommended.requests).toEqual({ cpu: "1100m", memory: "1568Mi" });
+    expect(printed[2]!.decision.reasons).toEqual([
+      "not observed: Prometheus answered 403 Forbidden for namespace payments; grant the query user read access",
+    ]);
+  });
+
+  it("prints the same records the same way every time (reproducible from the snapshot)", async () => {
+    const first = await rightsize("recommend", "--observation", SNAPSHOT);
+    const second = await rightsize("recommend", "--observation", SNAPSHOT);
+    expect(second.stdout).toBe(first.stdout);
+  });
+
+  it("prints a table with --output text", async () => {
+    const json = records((await rightsize("recommend", "--observation", SNAPSHOT)).stdout);
+    const { status, stdout } = await rightsize("recommend", "--observation", SNAPSHOT, "--output", "text");
+    expect(status).toBe(1);
+    expect(stdout).toBe(renderDecisionTable(json));
+    expect(stdout.split("\n")[1]).toBe("shop/Deployment/cart        server     300m → 210m (−30%)  512Mi → 288Mi (−43.8%)  SAFE     HIGH (80)    change   propose");
+  });
+
+  it("evaluates at --at when given", async () => {
+    const { stdout } = await rightsize("recommend", "--observation", SNAPSHOT, "--at", "2026-12-01T00:00:00Z");
+    expect(records(stdout)[0]!.createdAt).toBe("2026-12-01T00:00:00Z");
+  });
+
+  it("reads --policy and cites its path, apiVersion and sha256: SAFE margin 1.4 gives 180m × 1.4 = 252m → 255m", async () => {
+    const file = path.join(scratch, "rightsize.yml");
+    const text = "apiVersion: rightsize.dev/v1alpha2\nkind: RightsizePolicy\nrecommend:\n  margins: {SAFE: 1.4}\n";
+    writeFileSync(file, text);
+    const printed = records((await rightsize("recommend", "--observation", SNAPSHOT, "--policy", file)).stdout);
+    expect(printed[0]!.policy).toEqual({ path: file, apiVersion: "rightsize.dev/v1alpha2", sha256: createHash("sha256").update(text).digest("hex") });
+    expect(printed[0]!.containers[0]!.recommended.requests.cpu).toBe("255m");
+  });
+
+  it("exits 2 naming the field and what was expected when the snapshot is invalid", async () => {
+    const { status, stdout, stderr } = await rightsize("recommend", "--observation", path.join(FIXTURES, "invalid-p95.json"));
+    expect(status).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toContain("invalid-p95.json: invalid observation snapshot:\n  workloads[0].containers[0].cpu.p95: Invalid input: expected number, received string\n");
+  });
+
+  it("exits 2 when the snapshot file does not exist", async () => {
+    const missing = path.join(scratch, "nope.json");
+    const { status, stderr } = await rightsize("recommend", "--observation", missing);
+    expect(status).toBe(2);
+    expect(stderr).toBe(`rightsize: ${missing}: cannot read the observation snapshot (file not found); write one with "rightsize snapshot"\n`);
+  });
+
+  it("exits 2 when the snapshot is not JSON", async () => {
+    const file = path.join(scratch, "broken.json");
+    writeFileSync(file, "{ not json");
+    const { status, stderr } = await rightsize("recommend", "--observation", file);
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/broken\.json: not valid JSON/);
+  });
+
+  it("exits 2 for an --at that is not an ISO time", async () => {
+    const { status, stderr } = await rightsize("recommend", "--observation", SNAPSHOT, "--at", "yesterday");
+    expect(status).toBe(2);
+    expect(stderr).toBe('rightsize: --at: "yesterday" is not an ISO 8601 time with a zone, such as 2026-11-21T06:00:00Z\n');
+  });
+
+  it("exits 2 without --observation", async () => {
+    const { status, stderr } = await rightsize("recommend");
+    expect(status).toBe(2);
+    expect(stderr).toContain("required option '--observation <file>' not specified");
+  });
+});
