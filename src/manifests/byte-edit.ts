@@ -169,7 +169,10 @@ class ByteEditor {
       const key = path[index]!;
       const shared = this.sharedNode(document, node);
       if (shared) return shared;
-      if (key === "<<") return { message: `the value comes from a merge key "<<:"${this.atLine(rangeStart(node))}; write the container's resources out explicitly first` };
+      if (key === "<<") {
+        const merge = isMap(node) ? rangeStart(pairOf(node, "<<")?.key) : rangeStart(node);
+        return { message: `the value comes from a merge key "<<:"${this.atLine(merge)}; write the container's resources out explicitly first`, ...(merge === undefined ? {} : { offset: merge }) };
+      }
       if (typeof key === "number") {
         if (!isSeq(node) || node.items[key] === undefined) return notFound(path.slice(0, index + 1));
         node = node.items[key];
@@ -181,7 +184,7 @@ class ByteEditor {
       const pair = pairOf(node, key);
       if (!pair) {
         const merge = pairOf(node, "<<");
-        if (merge) return { message: `the mapping at ${pathText(path.slice(0, index))} takes keys from a merge key "<<:"${this.atLine(rangeStart(merge.key))}; write them out explicitly first` };
+        if (merge) return { message: `the mapping at ${pathText(path.slice(0, index))} takes keys from a merge key "<<:"${this.atLine(rangeStart(merge.key))}; write them out explicitly first`, offset: rangeStart(merge.key) };
         return { node: undefined, pairs, missing: { target: node, rest: path.slice(index).map(String) } };
       }
       pairs.push({ map: node, pair, index });
@@ -195,19 +198,27 @@ class ByteEditor {
 
   private sharedNode(document: YamlDocument, node: unknown): EditRefusal | undefined {
     if (isAlias(node)) {
-      const anchor = node.resolve(document);
+      const anchor = this.anchorOffset(node.source, rangeStart(node.resolve(document)));
       return {
-        message: `the value comes from alias *${node.source}${this.atLine(rangeStart(node))}, whose anchor${this.atLine(rangeStart(anchor))} other places share; give this container its own value first`,
+        message: `the value comes from alias *${node.source}${this.atLine(rangeStart(node))}, and its anchor &${node.source}${this.atLine(anchor)} is shared with other places; give this container its own value first`,
         offset: rangeStart(node),
       };
     }
     if ((isMap(node) || isSeq(node) || isScalar(node)) && node.anchor && anchorsInUse(document).has(node.anchor)) {
+      const anchor = this.anchorOffset(node.anchor, rangeStart(node));
       return {
-        message: `the value is anchored as &${node.anchor}${this.atLine(rangeStart(node))} and reused through *${node.anchor}; editing it would change every place that uses it`,
-        offset: rangeStart(node),
+        message: `the value is anchored as &${node.anchor}${this.atLine(anchor)} and reused through *${node.anchor}; editing it would change every place that uses it`,
+        offset: anchor,
       };
     }
     return undefined;
+  }
+
+  /** Where `&name` is written: before the node it anchors, possibly on the line above. */
+  private anchorOffset(name: string, nodeStart: number | undefined): number | undefined {
+    if (nodeStart === undefined) return undefined;
+    const at = this.text.lastIndexOf(`&${name}`, nodeStart);
+    return at === -1 ? nodeStart : at;
   }
 
   private atLine(offset: number | undefined): string {

@@ -118,7 +118,7 @@ function withoutDuplicates(found: Found[], defaultNamespace: string | undefined,
     const identity = `${first.workload.kind} ${namespace ? `${namespace}/` : ""}${first.workload.name}`;
     if (entries.length > 1) {
       const places = entries.map((entry) => describeLocation(entry.workload.location, entry.kustomization)).join(" and ");
-      skipped.push({ path: first.workload.location.path, reason: `${identity} is defined twice (${places}); rightsize cannot tell which one is applied, so neither is edited` });
+      skipped.push({ path: first.workload.location.path, reason: `${identity} is defined ${entries.length === 2 ? "twice" : `${entries.length} times`} (${places}); rightsize cannot tell which one is applied, so none is edited` });
       continue;
     }
     if (first.workload.problem) {

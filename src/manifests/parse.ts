@@ -34,9 +34,9 @@ export function parseYaml(text: string): ParsedYaml {
 function describeYamlError(text: string, code: string, message: string, offset: number, line: number): string {
   if (code === "DUPLICATE_KEY") {
     const key = /^[^:\r\n]*/.exec(text.slice(offset))?.[0].trim() ?? "";
-    return `duplicate key "${key}" at line ${line}; Kubernetes would keep only one of them, so remove the other before it can be edited`;
+    return `has a duplicate key "${key}" at line ${line}; Kubernetes would keep only one of them, so remove the other before it can be edited`;
   }
-  const firstLine = message.split("\n")[0] ?? message;
+  const firstLine = (message.split("\n")[0] ?? message).replace(/ at line \d+, column \d+:?$/, "");
   return `does not parse as YAML at line ${line}: ${firstLine}`;
 }
 

@@ -1,0 +1,109 @@
+import { randomBytes } from "node:crypto";
+import { readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { Command } from "commander";
+import { InputError, parseQuantity, UsageError, WORKLOAD_KINDS, type WorkloadKind } from "../../domain/index.js";
+import { editDocumentResources, unifiedDiff, type ResourceChange } from "../../manifests/index.js";
+
+interface EditOptions {
+  kind: string;
+  name: string;
+  namespace?: string;
+  container: string;
+  cpuRequest?: string;
+  memoryRequest?: string;
+  cpuLimit?: string;
+  memoryLimit?: string;
+  write?: boolean;
+  diff?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command("edit")
+    .description(
+      "Set CPU/memory requests or limits of one container in a manifest file, changing only those values' bytes. Prints the edited file (or its diff, or writes it). Exit 2 with the reason when the edit is refused.",
+    )
+    .argument("<file>", "the manifest file (plain, multi-document YAML)")
+    .requiredOption("--kind <kind>", `workload kind: ${WORKLOAD_KINDS.join(", ")}`)
+    .requiredOption("--name <name>", "workload name (metadata.name)")
+    .option("--namespace <namespace>", "workload namespace, when the file holds the same name in several namespaces")
+    .requiredOption("--container <name>", "container (or init container) to change")
+    .option("--cpu-request <quantity>", "new CPU request, e.g. 250m")
+    .option("--memory-request <quantity>", "new memory request, e.g. 256Mi")
+    .option("--cpu-limit <quantity>", "new CPU limit")
+    .option("--memory-limit <quantity>", "new memory limit")
+    .option("--write", "write the edited file in place (atomically) instead of printing it")
+    .option("--diff", "print a unified diff instead of the edited file")
+    .action(async (file: string, options: EditOptions) => {
+      const kind = workloadKind(options.kind);
+      const change = resourceChange(options);
+      const before = await readManifest(file);
+      const outcome = editDocumentResources(before, { kind, name: options.name, ...(options.namespace ? { namespace: options.namespace } : {}) }, [change]);
+      if (!outcome.ok) {
+        // A refused edit is an input problem for this command (exit 2), and the file stays untouched.
+        const line = outcome.refusal.location.line;
+        throw new InputError(outcome.refusal.message.replace(/\s*\n\s*/g, " "), { file, ...(line === undefined ? {} : { line }) });
+      }
+      const after = outcome.text;
+      if (options.write && after !== before) await writeAtomically(file, after);
+      if (options.diff) process.stdout.write(unifiedDiff(diffPath(file), before, after));
+      else if (!options.write) process.stdout.write(after);
+    });
+}
+
+/** Diff headers name the file as git would: relative to where the command runs. */
+function diffPath(file: string): string {
+  const relative = path.relative(process.cwd(), path.resolve(file)).split(path.sep).join("/");
+  return relative.startsWith("../") ? path.resolve(file).replace(/^\/+/, "") : relative;
+}
+
+function workloadKind(value: string): WorkloadKind {
+  const kind = WORKLOAD_KINDS.find((candidate) => candidate.toLowerCase() === value.toLowerCase());
+  if (!kind) throw new UsageError(`--kind: "${value}" is not one of ${WORKLOAD_KINDS.join(", ")}`);
+  return kind;
+}
+
+function resourceChange(options: EditOptions): ResourceChange {
+  const flags = [
+    ["--cpu-request", options.cpuRequest],
+    ["--memory-request", options.memoryRequest],
+    ["--cpu-limit", options.cpuLimit],
+    ["--memory-limit", options.memoryLimit],
+  ] as const;
+  if (flags.every(([, value]) => value === undefined)) {
+    throw new UsageError("nothing to change: give at least one of --cpu-request, --memory-request, --cpu-limit, --memory-limit");
+  }
+  for (const [flag, value] of flags) if (value !== undefined) parseQuantity(value, flag);
+  const change: ResourceChange = { container: options.container };
+  if (options.cpuRequest !== undefined || options.memoryRequest !== undefined) {
+    change.requests = { ...(options.cpuRequest !== undefined ? { cpu: options.cpuRequest.trim() } : {}), ...(options.memoryRequest !== undefined ? { memory: options.memoryRequest.trim() } : {}) };
+  }
+  if (options.cpuLimit !== undefined || options.memoryLimit !== undefined) {
+    change.limits = { ...(options.cpuLimit !== undefined ? { cpu: options.cpuLimit.trim() } : {}), ...(options.memoryLimit !== undefined ? { memory: options.memoryLimit.trim() } : {}) };
+  }
+  return change;
+}
+
+async function readManifest(file: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === "ENOENT" ? "file not found" : code === "EISDIR" ? "it is a directory" : (error as Error).message;
+    throw new InputError(`cannot read the manifest (${reason})`, { file });
+  }
+}
+
+/** Temp file in the same directory, then rename: readers see the old file or the new one, never half of one. */
+async function writeAtomically(file: string, text: string): Promise<void> {
+  const mode = (await stat(file)).mode & 0o7777;
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.rightsize-${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    await writeFile(temporary, text, { mode, flag: "wx" });
+    await rename(temporary, file);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw new InputError(`cannot write the edited manifest (${(error as Error).message}); the file is unchanged`, { file });
+  }
+}
