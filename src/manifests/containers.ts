@@ -53,7 +53,7 @@ export function readContainer(source: YamlSource, document: number, map: YAMLMap
   };
   const resources = childOf(yamlDocument, map, "resources");
   const resourcesPath = [...path, ...(resources?.path ?? ["resources"])];
-  state.hosts.push(source.locate(document, resourcesPath, startOf(resources?.node) ?? startOf(map)));
+  state.hosts.push(source.locate(document, resourcesPath, resources?.keyStart ?? startOf(map)));
   if (resources) state.definitions.push(...readResources(source, document, resources.node, resourcesPath));
   return state;
 }
@@ -111,7 +111,7 @@ export function mergeStrategicContainer(state: ContainerState, source: YamlSourc
   const resources = childOf(yamlDocument, patch, "resources");
   if (!resources) return merged;
   const resourcesPath = [...path, ...resources.path];
-  const offset = startOf(resources.node);
+  const offset = resources.keyStart;
   if (isScalar(resources.node) && resources.node.value === null) {
     // `resources: null` in a strategic merge patch deletes the whole mapping.
     merged.definitions = absentDefinitions(source, document, resourcesPath, offset, RESOURCE_FIELDS, (field) => fieldPath(field));

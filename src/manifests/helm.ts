@@ -31,6 +31,9 @@ export function readHelmTarget(repo: Repo, target: HelmValuesTarget): WorkloadSt
   let node: unknown = document.contents;
   const realPath: YamlPath = [];
   let remaining: YamlPath = [...basePath, ...keys];
+  // Line numbers point at the deepest key that exists (`resources:`, or its parent when it is missing).
+  let keyStart = startOf(root);
+  let valuesStart = keyStart;
   while (remaining.length > 0) {
     const [key, ...rest] = remaining as [string | number, ...YamlPath];
     if (isScalar(node) && node.value === null) break;
@@ -44,19 +47,21 @@ export function readHelmTarget(repo: Repo, target: HelmValuesTarget): WorkloadSt
       if (!child) break;
       node = child.node;
       realPath.push(...child.path);
+      keyStart = child.keyStart ?? keyStart;
     }
     remaining = rest;
+    if (realPath.length === basePath.length) valuesStart = keyStart;
   }
   if (remaining.some((key) => typeof key === "number")) return `values path "${target.path}" names a list item that does not exist`;
   const resourcesPath = [...realPath, ...remaining];
-  const location = source.locate(documentIndex, resourcesPath, startOf(node));
+  const location = source.locate(documentIndex, resourcesPath, keyStart);
   return {
     kind: target.workload.kind,
     name: target.workload.name,
     names: [target.workload.name],
     namespace,
     labels: {},
-    location: source.locate(documentIndex, basePath, startOf(root)),
+    location: source.locate(documentIndex, basePath, valuesStart),
     podSpecPath: podSpecPathOf(target.workload.kind),
     containers: [
       {

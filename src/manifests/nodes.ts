@@ -25,12 +25,15 @@ export function mapAt(document: YamlDocument, node: unknown): YAMLMap | undefine
   return isMap(target) ? target : undefined;
 }
 
-/** The value under `key`, through aliases; `<<` merge keys are looked into when the key is not set directly. */
-export function childOf(document: YamlDocument, map: YAMLMap, key: string): { node: Node; path: YamlPath } | undefined {
+/**
+ * The value under `key`, through aliases; `<<` merge keys are looked into when the key is not set
+ * directly. `keyStart` is where the key is written, for line numbers.
+ */
+export function childOf(document: YamlDocument, map: YAMLMap, key: string): { node: Node; path: YamlPath; keyStart: number | undefined } | undefined {
   const own = pairOf(map, key);
   if (own) {
     const node = deref(document, own.value);
-    return node ? { node, path: [key] } : undefined;
+    return node ? { node, path: [key], keyStart: startOf(own.key) } : undefined;
   }
   const merge = pairOf(map, "<<");
   if (!merge) return undefined;
@@ -38,7 +41,7 @@ export function childOf(document: YamlDocument, map: YAMLMap, key: string): { no
   for (const source of sources) {
     const merged = mapAt(document, source.item);
     const found = merged && childOf(document, merged, key);
-    if (found) return { node: found.node, path: [...source.path, ...found.path] };
+    if (found) return { ...found, path: [...source.path, ...found.path] };
   }
   return undefined;
 }
