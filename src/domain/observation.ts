@@ -98,6 +98,8 @@ export const ObservationSnapshotSchema = z.looseObject({
   kind: z.literal("ObservationSnapshot"),
   createdAt: isoTime,
   workloads: z.array(WorkloadObservationSchema),
+  /** Namespaces a source could not observe at all (e.g. 403 on listing them): no workload is known there. */
+  problems: z.array(z.looseObject({ cluster: z.string().min(1), namespace: z.string().optional(), message: z.string().min(1) })).optional(),
 });
 
 export type UsageStatistics = z.infer<typeof UsageStatisticsSchema>;

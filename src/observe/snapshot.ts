@@ -1,0 +1,45 @@
+import { randomBytes } from "node:crypto";
+import { rename, rm, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { InputError, ObservationSnapshotSchema, type ObservationSnapshot, type WorkloadObservation } from "../domain/index.js";
+import type { ObservationProblem } from "./request.js";
+
+/** The snapshot file (SPEC §4): observations in a stable order, validated against the published schema. */
+export function buildSnapshot(workloads: WorkloadObservation[], createdAt: string, problems: ObservationProblem[] = []): ObservationSnapshot {
+  const key = (observation: WorkloadObservation) => {
+    const { cluster, namespace, kind, name } = observation.workload;
+    return [cluster, namespace, kind, name];
+  };
+  const sorted = [...workloads].sort((a, b) => {
+    const left = key(a);
+    const right = key(b);
+    for (let index = 0; index < left.length; index++) {
+      const order = left[index]!.localeCompare(right[index]!);
+      if (order !== 0) return order;
+    }
+    return 0;
+  });
+  return ObservationSnapshotSchema.parse({
+    schemaVersion: 1,
+    kind: "ObservationSnapshot",
+    createdAt,
+    workloads: sorted,
+    ...(problems.length > 0 ? { problems } : {}),
+  });
+}
+
+export function renderSnapshot(snapshot: ObservationSnapshot): string {
+  return `${JSON.stringify(snapshot, null, 2)}\n`;
+}
+
+/** Writes next to the target and renames over it, so a reader never sees half a snapshot. */
+export async function writeSnapshotFile(file: string, snapshot: ObservationSnapshot): Promise<void> {
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  try {
+    await writeFile(temporary, renderSnapshot(snapshot), { flag: "wx" });
+    await rename(temporary, file);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw new InputError(`cannot write the snapshot to ${file}: ${(error as Error).message}; check the --output path`, { file });
+  }
+}

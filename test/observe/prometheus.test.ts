@@ -1,0 +1,333 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ExternalError, InputError, ObservationSnapshotSchema, type WorkloadObservation } from "../../src/domain/index.js";
+import { buildSnapshot, observeWithPrometheus, type ObservationProblem, type PrometheusSourceOptions } from "../../src/observe/index.js";
+import { memoryAt, scenarioFamilies, usageAt, type ScenarioPod } from "../helpers/cluster-metrics.js";
+import { forward, promqlOf, startLoopbackServer, type LoopbackServer, type Reply } from "../helpers/http.js";
+import { backfill, freePort, startPrometheus, type RunningPrometheus } from "../helpers/prometheus.js";
+import {
+  agentPods,
+  DB_RESTARTS,
+  dbPod,
+  FROM,
+  GI,
+  HOUR,
+  MI,
+  MIGRATE,
+  reportRuns,
+  scenario,
+  TO,
+  WEB_SPIKE,
+  webPods,
+} from "./scenario.js";
+
+const window = { from: new Date(FROM * 1000).toISOString(), to: new Date(TO * 1000).toISOString() };
+const SCRAPE = scenario.scrapeInterval;
+
+let directory: string;
+let prometheus: RunningPrometheus;
+let observed: WorkloadObservation[];
+let requestsSent = 0;
+
+const counting: typeof fetch = (input, init) => {
+  requestsSent++;
+  return fetch(input, init);
+};
+
+beforeAll(async () => {
+  directory = await mkdtemp(path.join(os.tmpdir(), "rightsize-prometheus-"));
+  await backfill(path.join(directory, "tsdb"), scenarioFamilies(scenario));
+  prometheus = await startPrometheus(path.join(directory, "tsdb"));
+  observed = await observeWithPrometheus({ url: prometheus.url, fetch: counting }, { cluster: "prod", namespaces: ["shop", "batch"], window });
+}, 120_000);
+
+afterAll(async () => {
+  await prometheus?.stop();
+  if (directory) await rm(directory, { recursive: true, force: true });
+});
+
+function workload(namespace: string, kind: string, name: string): WorkloadObservation {
+  const found = observed.find((candidate) => candidate.workload.namespace === namespace && candidate.workload.kind === kind && candidate.workload.name === name);
+  if (!found) throw new Error(`no observation for ${namespace}/${kind}/${name}`);
+  return found;
+}
+
+function container(observation: WorkloadObservation, name: string) {
+  const found = observation.containers.find((candidate) => candidate.name === name);
+  if (!found) throw new Error(`no container ${name}`);
+  return found;
+}
+
+// The scenario's own numbers, computed from its curves (not from rightsize code).
+
+/** Linear-interpolation quantile over sorted values, as Prometheus defines quantile_over_time. */
+function percentile(values: number[], phi: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = phi * (sorted.length - 1);
+  const low = Math.floor(rank);
+  const high = Math.min(low + 1, sorted.length - 1);
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (rank - low);
+}
+
+/** Per scrape in the window, the largest usage among the pods that were running. */
+function busiestReplicaCpu(pods: ScenarioPod[], containerName: string): number[] {
+  const values: number[] = [];
+  for (let t = FROM + SCRAPE; t <= TO; t += SCRAPE) {
+    const running = pods.filter((pod) => pod.start + 2 * SCRAPE <= t && t <= pod.end);
+    if (running.length === 0) continue;
+    values.push(Math.max(...running.map((pod) => usageAt(pod.containers.find((c) => c.name === containerName)!.cpu, t))));
+  }
+  return values;
+}
+
+function maxMemorySample(pods: ScenarioPod[], containerName: string): number {
+  let max = 0;
+  for (const pod of pods) {
+    const spec = pod.containers.find((c) => c.name === containerName)!;
+    for (let t = pod.start; t <= pod.end; t += SCRAPE) if (t >= FROM && t <= TO) max = Math.max(max, memoryAt(spec, t));
+  }
+  return max;
+}
+
+function expectWithin(actual: number | undefined, expected: number, tolerance = 0.02): void {
+  expect(actual).toBeDefined();
+  expect(Math.abs(actual! - expected) / expected, `${actual} vs ${expected}`).toBeLessThanOrEqual(tolerance);
+}
+
+describe("observeWithPrometheus on two days of a backfilled cluster", () => {
+  it("maps pods to workloads through the kube-state-metrics owner series, skipping pods without a workload", () => {
+    expect(observed.map((o) => `${o.workload.cluster}/${o.workload.namespace}/${o.workload.kind}/${o.workload.name}`)).toEqual([
+      "prod/shop/CronJob/report",
+      "prod/shop/DaemonSet/node-agent",
+      "prod/shop/Deployment/web",
+      "prod/shop/Job/migrate",
+      "prod/shop/ReplicaSet/legacy-rs",
+      "prod/shop/Rollout/canary",
+      "prod/shop/StatefulSet/db",
+      "prod/batch/Deployment/worker",
+    ]);
+    expect(workload("shop", "Deployment", "web").pods).toBe(4);
+    expect(workload("shop", "CronJob", "report").pods).toBe(12);
+  });
+
+  it("reports CPU percentiles of the busiest web replica across the rollout within 2% of the scenario", () => {
+    const app = container(workload("shop", "Deployment", "web"), "app");
+    const expected = busiestReplicaCpu(webPods, "app");
+    expectWithin(app.cpu?.p50, percentile(expected, 0.5));
+    expectWithin(app.cpu?.p90, percentile(expected, 0.9));
+    expectWithin(app.cpu?.p95, percentile(expected, 0.95));
+    expectWithin(app.cpu?.p99, percentile(expected, 0.99));
+    expectWithin(app.cpu?.max, Math.max(...expected));
+    expectWithin(app.cpu?.mean, expected.reduce((sum, value) => sum + value, 0) / expected.length);
+    const proxy = container(workload("shop", "Deployment", "web"), "istio-proxy");
+    expectWithin(proxy.cpu?.p95, percentile(busiestReplicaCpu(webPods, "istio-proxy"), 0.95));
+  });
+
+  it("reports the largest working-set sample in the window exactly, not a larger one two hours before it", () => {
+    const app = container(workload("shop", "Deployment", "web"), "app");
+    expect(maxMemorySample(webPods, "app")).toBe(612 * MI + 123);
+    expect(app.memory?.max).toBe(WEB_SPIKE.bytes);
+    expect(container(workload("shop", "StatefulSet", "db"), "postgres").memory?.max).toBe(maxMemorySample([dbPod], "postgres"));
+    expect(container(workload("shop", "StatefulSet", "db"), "postgres").memory?.max).toBe(2 * GI + 200 * MI);
+    expect(container(workload("shop", "DaemonSet", "node-agent"), "agent").memory?.max).toBe(84 * MI);
+  });
+
+  it("takes the busier DaemonSet pod's usage at every step", () => {
+    const agent = container(workload("shop", "DaemonSet", "node-agent"), "agent");
+    const expected = busiestReplicaCpu(agentPods, "agent");
+    expectWithin(agent.cpu?.p95, percentile(expected, 0.95));
+    // The busier pod runs at 0.08 ± 0.04 cores: its peak is the workload's.
+    expectWithin(agent.cpu?.max, 0.12);
+  });
+
+  it("counts the OOM kill and the error restart inside the window, not the OOM kill before it, and the throttled share", () => {
+    const postgres = container(workload("shop", "StatefulSet", "db"), "postgres");
+    expect(postgres.restarts).toBe(2);
+    expect(postgres.oomKills).toHaveLength(1);
+    const kill = Date.parse(postgres.oomKills[0]!.at) / 1000;
+    const actualKill = DB_RESTARTS[1]!.at;
+    expect(kill).toBeGreaterThanOrEqual(actualKill);
+    expect(kill - actualKill).toBeLessThanOrEqual(300);
+    expect(postgres.oomKills[0]!.pod).toBe("db-0");
+    expectWithin(postgres.throttledRatio, 0.18);
+    expectWithin(postgres.cpu?.p95, percentile(busiestReplicaCpu([dbPod], "postgres"), 0.95));
+  });
+
+  it("takes current requests and limits from the newest pods", () => {
+    expect(container(workload("shop", "Deployment", "web"), "app").current).toEqual({ requests: { cpu: "400m", memory: "640Mi" }, limits: { memory: "1Gi" } });
+    expect(container(workload("shop", "StatefulSet", "db"), "postgres").current).toEqual({ requests: { cpu: "1", memory: "2Gi" }, limits: { cpu: "2", memory: "3Gi" } });
+  });
+
+  it("observes the CronJob run by run: 11 completed runs, run 6 failed with exit code 2, per-run peaks", () => {
+    const report = workload("shop", "CronJob", "report");
+    expect(report.mode).toBe("run-based");
+    const runs = report.runs ?? [];
+    const completed = reportRuns.filter((run) => run.outcome !== "running");
+    expect(runs.map((run) => run.run)).toEqual(completed.map((run) => run.job));
+    expect(runs.filter((run) => !run.succeeded).map((run) => [run.run, run.exitCode])).toEqual([["report-28901200", 2]]);
+    for (const [index, run] of runs.entries()) {
+      const expected = completed[index]!;
+      expect(run.startedAt).toBe(new Date(expected.start * 1000).toISOString());
+      expect(run.durationSeconds).toBe(20 * 60);
+      expectWithin(run.containers.report?.cpuPeak, expected.cpu);
+      expect(run.containers.report?.memoryPeak).toBe(expected.memory);
+      if (run.succeeded) expect(run.exitCode).toBe(0);
+    }
+  });
+
+  it("observes a standalone Job as one run", () => {
+    const migrate = workload("shop", "Job", "migrate");
+    expect(migrate.mode).toBe("run-based");
+    expect(migrate.runs).toEqual([
+      { run: "migrate", startedAt: "2025-01-01T02:00:00.000Z", durationSeconds: 1800, exitCode: 0, succeeded: true, containers: { migrate: { cpuPeak: expect.any(Number), memoryPeak: 700 * MI } } },
+    ]);
+    expectWithin(migrate.runs?.[0]?.containers.migrate?.cpuPeak, MIGRATE.cpu);
+  });
+
+  it("reports the HPA that targets the Deployment and its metrics", () => {
+    expect(workload("shop", "Deployment", "web").hpa).toEqual({ name: "web", metrics: ["cpu"] });
+    expect(workload("shop", "StatefulSet", "db").hpa).toBeUndefined();
+  });
+
+  it("covers the whole window with more than 1,000 samples per container", () => {
+    const web = workload("shop", "Deployment", "web");
+    expect(web.coverage).toBe(1);
+    expect(container(web, "app").cpu?.samples).toBeGreaterThanOrEqual(1440);
+    expect(web.window).toEqual(window);
+    expect(web.source).toBe("prometheus");
+  });
+
+  it("adds hourly p95/max series for charts", () => {
+    const series = container(workload("shop", "Deployment", "web"), "app").series!;
+    expect(series.step).toBe("1h");
+    expect(series.cpu).toHaveLength(48);
+    expect(series.cpu[0]![0]).toBe(FROM + HOUR);
+    for (const [, p95, max] of series.cpu) expect(p95).toBeLessThanOrEqual(max);
+  });
+
+  it("sends 8 queries per namespace, whatever the number of workloads, and records them on every workload", () => {
+    expect(requestsSent).toBe(16);
+    const shopQueries = workload("shop", "Deployment", "web").queries;
+    expect(shopQueries).toHaveLength(8);
+    expect(workload("shop", "StatefulSet", "db").queries).toEqual(shopQueries);
+    expect(shopQueries.every((query) => query.includes('namespace="shop"'))).toBe(true);
+    expect(shopQueries.some((query) => query.includes("kube_replicaset_owner") && query.includes("kube_job_owner"))).toBe(true);
+  });
+
+  it("builds a snapshot that validates against the published schema", () => {
+    const snapshot = buildSnapshot(observed, "2025-01-03T00:05:00Z");
+    expect(ObservationSnapshotSchema.parse(JSON.parse(JSON.stringify(snapshot)))).toEqual(snapshot);
+    expect(snapshot.workloads.map((o) => o.workload.namespace)).toEqual(["batch", ...Array(7).fill("shop")]);
+  });
+
+  it("rejects a window that ends before it starts", async () => {
+    await expect(observeWithPrometheus({ url: prometheus.url }, { cluster: "prod", namespaces: ["shop"], window: { from: window.to, to: window.from } })).rejects.toThrow(InputError);
+  });
+});
+
+describe("observeWithPrometheus when Prometheus misbehaves", () => {
+  let proxy: LoopbackServer;
+  let behave: (query: string, path: string) => Reply | undefined = () => undefined;
+
+  beforeAll(async () => {
+    proxy = await startLoopbackServer(async (request) => behave(promqlOf(request), request.url.pathname) ?? forward(request, prometheus.url, "/prom"));
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+  });
+
+  const options = (extra: Partial<PrometheusSourceOptions> = {}): PrometheusSourceOptions => ({ url: `${proxy.url}/prom`, retries: 1, retryDelayMilliseconds: 10, ...extra });
+  const shopOnly = { cluster: "prod", namespaces: ["shop"], window };
+
+  it("works behind a path prefix and sends the bearer token", async () => {
+    behave = () => undefined;
+    proxy.requests.length = 0;
+    const result = await observeWithPrometheus(options({ bearerToken: "s3cret-token" }), { ...shopOnly, namespaces: ["batch"] });
+    expect(result.map((o) => o.workload.name)).toEqual(["worker"]);
+    expect(proxy.requests.every((request) => request.url.pathname.startsWith("/prom/api/v1/"))).toBe(true);
+    expect(proxy.requests[0]!.headers.authorization).toBe("Bearer s3cret-token");
+  });
+
+  it("sends basic auth", async () => {
+    behave = () => undefined;
+    proxy.requests.length = 0;
+    await observeWithPrometheus(options({ basicAuth: { username: "reader", password: "pw" } }), { ...shopOnly, namespaces: ["batch"] });
+    expect(proxy.requests[0]!.headers.authorization).toBe(`Basic ${Buffer.from("reader:pw").toString("base64")}`);
+  });
+
+  it("fails as a whole with exit 3 when nothing listens at the URL", async () => {
+    const port = await freePort();
+    const failure = observeWithPrometheus({ url: `http://127.0.0.1:${port}`, retries: 1, retryDelayMilliseconds: 10 }, shopOnly);
+    await expect(failure).rejects.toThrow(ExternalError);
+    await expect(failure).rejects.toThrow(/is unreachable: .*ECONNREFUSED.* \(2 attempts\)/);
+  });
+
+  it("retries a 500 and fails as a whole when it persists", async () => {
+    behave = () => ({ status: 500, body: JSON.stringify({ status: "error", errorType: "internal", error: "store unavailable" }) });
+    proxy.requests.length = 0;
+    await expect(observeWithPrometheus(options({ retries: 2 }), shopOnly)).rejects.toThrow(/failed: HTTP 500 \(internal: store unavailable\) \(3 attempts\)/);
+    expect(proxy.requests).toHaveLength(3);
+  });
+
+  it("recovers when a retry succeeds", async () => {
+    let failures = 1;
+    behave = () => (failures-- > 0 ? { status: 503, body: "overloaded" } : undefined);
+    const result = await observeWithPrometheus(options(), { ...shopOnly, namespaces: ["batch"] });
+    expect(result[0]?.containers[0]?.cpu?.p95).toBeCloseTo(0.25, 3);
+  });
+
+  it("fails as a whole on malformed JSON", async () => {
+    behave = () => ({ status: 200, body: "<html>login</html>" });
+    await expect(observeWithPrometheus(options(), shopOnly)).rejects.toThrow(/answered HTTP 200 with malformed JSON \("<html>login<\/html>"\)/);
+  });
+
+  it("fails as a whole on 401 without printing the credentials", async () => {
+    behave = () => ({ status: 401, body: "unauthorized" });
+    const failure = observeWithPrometheus(options({ bearerToken: "s3cret-token" }), shopOnly);
+    await expect(failure).rejects.toThrow(/rejected the credentials \(HTTP 401\); set RIGHTSIZE_PROMETHEUS_TOKEN/);
+    await failure.catch((error: Error) => expect(error.message).not.toContain("s3cret"));
+  });
+
+  it("turns a 403 on one namespace into a namespace problem and observes the others", async () => {
+    behave = (query) => (query.includes('namespace="batch"') ? { status: 403, body: "forbidden by label proxy" } : undefined);
+    const problems: ObservationProblem[] = [];
+    const result = await observeWithPrometheus(options(), { ...shopOnly, namespaces: ["batch", "shop"], onProblem: (problem) => problems.push(problem) });
+    expect(problems).toEqual([{ cluster: "prod", namespace: "batch", message: "namespace batch: cannot list workloads from Prometheus: Prometheus refused the query (HTTP 403); the credentials may not grant this namespace" }]);
+    expect(new Set(result.map((o) => o.workload.namespace))).toEqual(new Set(["shop"]));
+  });
+
+  it("throws the namespace problem when nobody collects problems", async () => {
+    behave = (query) => (query.includes('namespace="batch"') ? { status: 403, body: "{}" } : undefined);
+    await expect(observeWithPrometheus(options(), { ...shopOnly, namespaces: ["batch"] })).rejects.toThrow(ExternalError);
+  });
+
+  it("turns a 403 on the CPU statistics into a reason on every workload of the namespace", async () => {
+    behave = (query) => (query.includes("quantile_over_time(0.5, max by (namespace, owner_kind, owner_name, container) (sum by") ? { status: 403, body: "{}" } : undefined);
+    const result = await observeWithPrometheus(options(), { ...shopOnly, namespaces: ["batch"] });
+    const worker = result[0]!;
+    expect(worker.problems).toEqual(["CPU statistics unavailable: Prometheus refused the query (HTTP 403); the credentials may not grant this namespace"]);
+    expect(worker.containers[0]!.cpu).toBeUndefined();
+    expect(worker.containers[0]!.memory?.max).toBe(256 * MI);
+  });
+
+  it("turns a query that times out into a reason on the workloads", async () => {
+    behave = (query) => (query.includes("OOMKilled") ? { status: 200, body: "{}", delayMilliseconds: 5000 } : undefined);
+    const result = await observeWithPrometheus(options({ timeoutSeconds: 2, retries: 0 }), { ...shopOnly, namespaces: ["batch"] });
+    expect(result[0]!.problems).toEqual(["OOM kills unavailable: Prometheus query timed out (no answer within 2s, 1 attempt)"]);
+  });
+
+  it("keeps partial data but records Prometheus' warnings as reasons", async () => {
+    behave = () => undefined;
+    const base = await forwardOnce();
+    behave = (query) => (query.includes("kube_job_status_start_time") ? { status: 200, body: JSON.stringify({ ...JSON.parse(base), warnings: ["store eu-2 unreachable"] }) } : undefined);
+    const result = await observeWithPrometheus(options(), { ...shopOnly, namespaces: ["batch"] });
+    expect(result[0]!.problems).toEqual(["Prometheus warned about Job runs (partial data): store eu-2 unreachable"]);
+  });
+
+  async function forwardOnce(): Promise<string> {
+    const response = await fetch(`${prometheus.url}/api/v1/query`, { method: "POST", body: new URLSearchParams({ query: "vector(1)", time: String(TO) }) });
+    return response.text();
+  }
+});
