@@ -72,7 +72,7 @@ export function continuousConfidence(evidence: ContinuousEvidence): Confidence {
   for (const metric of evidence.missingMetrics) {
     factors.push({ name: "missing metrics", observed: metric, points: MISSING_METRIC_PENALTY, effect: "penalty" });
   }
-  return scored(factors, CONTINUOUS_FORMULA);
+  return scored(factors);
 }
 
 /**
@@ -96,11 +96,11 @@ function clamp(value: number, low: number, high: number): number {
   return Math.min(high, Math.max(low, value));
 }
 
-function scored(factors: readonly Factor[], formula: string): Confidence {
+function scored(factors: readonly Factor[]): Confidence {
   const caps = factors.filter((factor) => factor.effect === "cap").map((factor) => factor.points);
   const penalties = factors.filter((factor) => factor.effect === "penalty").reduce((sum, factor) => sum + factor.points, 0);
   const score = clamp(Math.min(100, ...caps) - penalties, 0, 100);
-  return { level: levelOf(score), score, factors: [...factors], formula };
+  return { level: levelOf(score), score, factors: [...factors] };
 }
 
 export const RUN_BASED_FORMULA =
@@ -116,5 +116,5 @@ export function runBasedConfidence(succeeded: number, failed: number): Confidenc
     // kubenow v0.3: HIGH only "if all runs succeeded".
     factors.push({ name: "failed runs", observed: String(failed), points: CONFIDENCE_THRESHOLDS.HIGH - 1, effect: "cap" });
   }
-  return scored(factors, RUN_BASED_FORMULA);
+  return scored(factors);
 }

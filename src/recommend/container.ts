@@ -9,6 +9,7 @@ import {
   type JobRun,
   type Quantity,
   type ResourceName,
+  type UsageStatistics,
 } from "../domain/index.js";
 import type { ApplyPolicy, RecommendPolicy, SafetyRating } from "../policy/index.js";
 import { confidenceAtLeast, continuousConfidence, runBasedConfidence, type Confidence } from "./confidence.js";
@@ -18,7 +19,7 @@ import { recommendLimit } from "./limits.js";
 import type { ContainerDecision } from "./record.js";
 import { peakToP95, rateSafety } from "./safety.js";
 import { oomTarget, sizeRequest, type Sizing } from "./sizing.js";
-import { usageAsNumbers, usageFromObservation, usageFromRuns, type UsageQuantities } from "./statistics.js";
+import { usageFromObservation, usageFromRuns, type Usage } from "./statistics.js";
 
 const RESOURCES = ["cpu", "memory"] as const;
 
@@ -71,7 +72,7 @@ export function decideContainer(container: ContainerObservation, context: Worklo
     : continuousConfidence({
         windowSeconds: context.windowSeconds,
         coverage: context.coverage,
-        samples: minimum(RESOURCES.flatMap((resource) => (usage[resource] ? [usage[resource].samples] : []))),
+        samples: fewestSamples(usage.cpu, usage.memory),
         restarts: container.restarts,
         missingMetrics: missing.map((resource) => (resource === "cpu" ? "CPU" : "memory")),
       });
@@ -80,10 +81,7 @@ export function decideContainer(container: ContainerObservation, context: Worklo
       oomKills: container.oomKills.length,
       restarts: container.restarts,
       throttledRatio: container.throttledRatio,
-      peakToP95: {
-        ...(usage.cpu ? { cpu: peakToP95(usage.cpu.max.nanos, usage.cpu.p95.nanos) } : {}),
-        ...(usage.memory ? { memory: peakToP95(usage.memory.max.nanos, usage.memory.p95.nanos) } : {}),
-      },
+      peakToP95: { cpu: usage.cpu && spikiness(usage.cpu), memory: usage.memory && spikiness(usage.memory) },
       confidence: confidence.level,
     },
     context.recommend.safety,
@@ -91,7 +89,7 @@ export function decideContainer(container: ContainerObservation, context: Worklo
   const base = {
     name: container.name,
     current: current.written,
-    usage: { cpu: usage.cpu ? usageAsNumbers(usage.cpu) : null, memory: usage.memory ? usageAsNumbers(usage.memory) : null },
+    usage: { cpu: usage.cpu ? recordedUsage(usage.cpu.numbers) : null, memory: usage.memory ? recordedUsage(usage.memory.numbers) : null },
     evidence: {
       oomKills: container.oomKills.map((kill) => ({ at: kill.at, pod: kill.pod })),
       restarts: container.restarts,
@@ -100,17 +98,34 @@ export function decideContainer(container: ContainerObservation, context: Worklo
     safety: safety.rating,
     confidence,
   };
-  const unchanged = { recommended: current.written, derivation: { cpu: null, memory: null }, change: { cpu: null, memory: null } };
+  // Built field by field (not spread) in the record's order: this runs for every container of a snapshot.
+  const decision = (
+    action: ContainerDecision["action"],
+    reasons: string[],
+    outcome?: Pick<ContainerDecision, "recommended" | "derivation" | "change">,
+  ): ContainerDecision => ({
+    name: base.name,
+    current: base.current,
+    usage: base.usage,
+    evidence: base.evidence,
+    safety: base.safety,
+    confidence: base.confidence,
+    recommended: outcome ? outcome.recommended : current.written,
+    derivation: outcome ? outcome.derivation : { cpu: null, memory: null },
+    change: outcome ? outcome.change : { cpu: null, memory: null },
+    action,
+    reasons,
+  });
 
   if (context.excludedContainers.has(container.name)) {
     const reasons = [`left unchanged: excluded by the policy (selector.containers.exclude)`];
-    return { decision: { ...base, ...unchanged, action: "none", reasons }, blockedBecause: [], heldBecause: [], heldForHpa: [], changeSummary: "", excluded: true };
+    return { decision: decision("none", reasons), blockedBecause: [], heldBecause: [], heldForHpa: [], changeSummary: "", excluded: true };
   }
 
   if (context.runs && context.runs.succeeded === 0 && context.blocks.length === 0) {
     // Nothing to size yet: the gates say what the workload is waiting for.
     const heldBecause = [...context.gates];
-    return { decision: { ...base, ...unchanged, action: "none", reasons: heldBecause }, blockedBecause: [], heldChange: "gate", heldBecause, heldForHpa: [], changeSummary: "", excluded: false };
+    return { decision: decision("none", heldBecause), blockedBecause: [], heldChange: "gate", heldBecause, heldForHpa: [], changeSummary: "", excluded: false };
   }
   const blockedBecause = [
     ...(current.problem ? [current.problem] : []),
@@ -119,7 +134,7 @@ export function decideContainer(container: ContainerObservation, context: Worklo
   ];
   if (context.blocks.length > 0 || blockedBecause.length > 0) {
     const reasons = [...context.blocks, ...blockedBecause];
-    return { decision: { ...base, ...unchanged, action: "blocked", reasons }, blockedBecause, heldBecause: [], heldForHpa: [], changeSummary: "", excluded: false };
+    return { decision: decision("blocked", reasons), blockedBecause, heldBecause: [], heldForHpa: [], changeSummary: "", excluded: false };
   }
 
   const rating = safety.rating as Exclude<SafetyRating, "UNSAFE">;
@@ -174,20 +189,21 @@ export function decideContainer(container: ContainerObservation, context: Worklo
   };
   const derivation = { cpu: plan[0]!.derivation, memory: plan[1]!.derivation };
   const heldForHpa = plan.filter((request) => request.heldByHpa).map((request) => request.sentence);
-  const outcome = { blockedBecause: [], heldForHpa, changeSummary: summary.join(", "), excluded: false };
+  const sized = { recommended, derivation, change };
+  const changeSummary = summary.join(", ");
   const heldBecause = holdReasons(confidence, context);
   if (changed && heldBecause.length > 0) {
     const heldChange = context.gates.length > 0 ? ("gate" as const) : ("confidence" as const);
     reasons.push(...heldBecause);
-    return { decision: { ...base, recommended, derivation, change, action: "none", reasons }, heldChange, heldBecause, ...outcome };
+    return { decision: decision("none", reasons, sized), blockedBecause: [], heldChange, heldBecause, heldForHpa, changeSummary, excluded: false };
   }
   if (!changed && heldForHpa.length > 0) {
-    return { decision: { ...base, recommended, derivation, change, action: "none", reasons }, heldChange: "hpa", heldBecause: heldForHpa, ...outcome };
+    return { decision: decision("none", reasons, sized), blockedBecause: [], heldChange: "hpa", heldBecause: heldForHpa, heldForHpa, changeSummary, excluded: false };
   }
-  return { decision: { ...base, recommended, derivation, change, action: changed ? "change" : "none", reasons }, heldBecause: [], ...outcome };
+  return { decision: decision(changed ? "change" : "none", reasons, sized), blockedBecause: [], heldBecause: [], heldForHpa, changeSummary, excluded: false };
 }
 
-function usageOf(container: ContainerObservation, context: WorkloadContext, resource: ResourceName): UsageQuantities | undefined {
+function usageOf(container: ContainerObservation, context: WorkloadContext, resource: ResourceName): Usage | undefined {
   if (context.runs) return usageFromRuns(context.runs.all, container.name, resource);
   const statistics = container[resource];
   return statistics && statistics.samples > 0 ? usageFromObservation(statistics) : undefined;
@@ -209,7 +225,7 @@ function planRequest(
   resource: ResourceName,
   container: ContainerObservation,
   current: CurrentResources,
-  usage: UsageQuantities,
+  usage: Usage,
   margin: number,
   context: WorkloadContext,
   reasons: string[],
@@ -217,7 +233,7 @@ function planRequest(
   const policy = context.recommend;
   const show = (value: Quantity) => describeQuantity(value, resource);
   const percentile = policy[resource].percentile;
-  const statistic = usage[percentile];
+  const statistic = usage.quantity(percentile);
   const currentRequest = effectiveRequest(current, resource);
   const sizing = sizeRequest(
     {
@@ -281,14 +297,15 @@ function cpuRules(container: ContainerObservation, current: CurrentResources, po
   };
 }
 
-function memoryRules(container: ContainerObservation, current: CurrentResources, usage: UsageQuantities, policy: RecommendPolicy) {
-  const floor = { value: usage.max, why: `memory is never below the observed max ${describeQuantity(usage.max, "memory")}` };
+function memoryRules(container: ContainerObservation, current: CurrentResources, usage: Usage, policy: RecommendPolicy) {
+  const observedMax = usage.quantity("max");
+  const floor = { value: observedMax, why: `memory is never below the observed max ${describeQuantity(observedMax, "memory")}` };
   const kills = container.oomKills;
   if (kills.length === 0) return { floor };
   const candidates: [Quantity | undefined, string][] = [
     [current.limits.memory, "the current limit"],
     [current.requests.memory, "the current request"],
-    [usage.max, "the observed max"],
+    [observedMax, "the observed max"],
   ];
   const [used, what] = candidates
     .filter((candidate): candidate is [Quantity, string] => candidate[0] !== undefined)
@@ -314,13 +331,13 @@ function belowChangeThreshold(
   resource: ResourceName,
   current: Quantity,
   sizing: Sizing,
-  usage: UsageQuantities,
+  usage: Usage,
   context: WorkloadContext,
 ): string | undefined {
   const policy = context.recommend;
   const bounds = policy.bounds[resource];
   if (current.nanos === 0n || compareQuantities(current, bounds.min) < 0 || compareQuantities(current, bounds.max) > 0) return undefined;
-  if (resource === "memory" && compareQuantities(current, usage.max) < 0) return undefined;
+  if (resource === "memory" && compareQuantities(current, usage.quantity("max")) < 0) return undefined;
   const percent = percentChange(current, sizing.computed);
   const absolute = compareQuantities(sizing.computed, current) >= 0 ? subtractQuantities(sizing.computed, current) : subtractQuantities(current, sizing.computed);
   const floor = policy.minChange[resource];
@@ -354,6 +371,16 @@ function canonical(value: Quantity, resource: ResourceName): string {
   return resource === "cpu" ? formatCpu(value) : formatMemory(value);
 }
 
-function minimum(values: readonly number[]): number | undefined {
-  return values.length === 0 ? undefined : Math.min(...values);
+/** The statistics the record shows (the snapshot may carry more fields; they stay in the snapshot). */
+function recordedUsage(numbers: UsageStatistics): UsageStatistics {
+  return { p50: numbers.p50, p90: numbers.p90, p95: numbers.p95, p99: numbers.p99, max: numbers.max, mean: numbers.mean, samples: numbers.samples };
+}
+
+function fewestSamples(cpu: Usage | undefined, memory: Usage | undefined): number | undefined {
+  if (cpu && memory) return Math.min(cpu.samples, memory.samples);
+  return (cpu ?? memory)?.samples;
+}
+
+function spikiness(usage: Usage): number {
+  return peakToP95(usage.quantity("max").nanos, usage.quantity("p95").nanos);
 }

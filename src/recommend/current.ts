@@ -37,13 +37,25 @@ export function resolveCurrent(
       const text = written[section][resource];
       if (text === undefined) continue;
       try {
-        current[section][resource] = parseQuantity(text, `${section}.${resource}`);
+        current[section][resource] = parseWritten(text);
       } catch {
         current.problem = `the current ${section}.${resource} "${text}" is not a Kubernetes quantity; fix the manifest first`;
       }
     }
   }
   return current;
+}
+
+// The same few values ("500m", "512Mi") recur across every workload of a snapshot.
+const parsedValues = new Map<string, Quantity>();
+
+function parseWritten(text: string): Quantity {
+  let value = parsedValues.get(text);
+  if (value === undefined) {
+    value = parseQuantity(text);
+    if (parsedValues.size < 10_000) parsedValues.set(text, value);
+  }
+  return value;
 }
 
 function pick(values: { cpu?: string; memory?: string } | undefined): { cpu?: string; memory?: string } {

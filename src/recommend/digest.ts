@@ -1,24 +1,75 @@
-import { createHash } from "node:crypto";
-
 /**
  * JSON with object keys sorted at every level and bigints written as decimal strings, so equal
  * inputs give equal bytes whatever order their keys were built in (undefined members are
  * dropped, as JSON.stringify does).
  */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value === "number" || typeof value === "boolean" || typeof value === "string") return JSON.stringify(value);
-  if (typeof value === "bigint") return JSON.stringify(value.toString());
-  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? "null" : canonicalJson(item))).join(",")}]`;
-  if (typeof value === "object") {
-    const entries = Object.keys(value)
-      .sort()
-      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-    return `{${entries.join(",")}}`;
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value);
+    case "number":
+      return Number.isFinite(value) ? String(value) : "null";
+    case "boolean":
+      return value ? "true" : "false";
+    case "bigint":
+      return `"${value.toString()}"`;
+    case "object":
+      if (value === null) return "null";
+      return Array.isArray(value) ? canonicalArray(value) : canonicalObject(value as Record<string, unknown>);
+    default:
+      return "null";
   }
-  return "null";
 }
 
-export function sha256Hex(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
+function canonicalArray(items: readonly unknown[]): string {
+  let text = "[";
+  for (let index = 0; index < items.length; index++) {
+    if (index > 0) text += ",";
+    const item = items[index];
+    text += item === undefined ? "null" : canonicalJson(item);
+  }
+  return `${text}]`;
+}
+
+// Snapshot keys repeat in every container and run; quoting each once saves most of the work.
+const quotedKeys = new Map<string, string>();
+
+function canonicalObject(object: Record<string, unknown>): string {
+  const keys = Object.keys(object);
+  if (!isSorted(keys)) keys.sort();
+  let text = "{";
+  let first = true;
+  for (const key of keys) {
+    const member = object[key];
+    if (member === undefined) continue;
+    let quoted = quotedKeys.get(key);
+    if (quoted === undefined) {
+      quoted = `${JSON.stringify(key)}:`;
+      if (quotedKeys.size < 10_000) quotedKeys.set(key, quoted);
+    }
+    text += first ? quoted : `,${quoted}`;
+    first = false;
+    text += canonicalJson(member);
+  }
+  return `${text}}`;
+}
+
+function isSorted(keys: readonly string[]): boolean {
+  for (let index = 1; index < keys.length; index++) if (keys[index - 1]! > keys[index]!) return false;
+  return true;
+}
+
+const canonicalPolicies = new WeakMap<object, Buffer>();
+
+/**
+ * The canonical JSON of a value as UTF-8 bytes, computed once per object: the policy is the
+ * same for every workload of a run, and is never changed once loaded.
+ */
+export function canonicalBytes(value: object): Buffer {
+  let bytes = canonicalPolicies.get(value);
+  if (bytes === undefined) {
+    bytes = Buffer.from(canonicalJson(value), "utf8");
+    canonicalPolicies.set(value, bytes);
+  }
+  return bytes;
 }

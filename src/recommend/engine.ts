@@ -1,11 +1,12 @@
 import type { ObservationSnapshot, WorkloadObservation } from "../domain/index.js";
 import type { Policy } from "../policy/index.js";
 import { TOOL_NAME, TOOL_VERSION } from "../version.js";
-import { lowestConfidence } from "./confidence.js";
+import { CONTINUOUS_FORMULA, lowestConfidence, RUN_BASED_FORMULA } from "./confidence.js";
 import { decideContainer, type ContainerOutcome, type WorkloadContext } from "./container.js";
 import type { WrittenResources } from "./current.js";
 import { plural } from "./describe.js";
-import { canonicalJson, sha256Hex } from "./digest.js";
+import { createHash } from "node:crypto";
+import { canonicalBytes, canonicalJson } from "./digest.js";
 import type { DecisionRecord, WorkloadDecision } from "./record.js";
 import { worstSafety } from "./safety.js";
 import { countRuns } from "./statistics.js";
@@ -118,6 +119,7 @@ export function recommendWorkload(input: RecommendInput): DecisionRecord {
           : null,
     },
     containers: outcomes.map((outcome) => outcome.decision),
+    confidenceFormula: runs ? RUN_BASED_FORMULA : CONTINUOUS_FORMULA,
     decision: decideWorkload(outcomes, blocks, observation),
     inputsDigest: inputsDigest(input),
   };
@@ -167,15 +169,16 @@ function decideWorkload(outcomes: readonly ContainerOutcome[], blocks: readonly 
   return decide("hold", ["no material change: every request is within the change threshold of its current value"]);
 }
 
-/** sha256 over the canonical JSON of everything the record was computed from (SPEC §6). */
+/**
+ * sha256 over the canonical JSON of everything the record was computed from (SPEC §6):
+ * `{"at", "manifest", "observation", "policy", "policySource"}` with sorted keys. The members
+ * are written in that (sorted) order by hand so the policy, the same for every workload of a
+ * run, is canonicalised once.
+ */
 function inputsDigest(input: RecommendInput): string {
-  return sha256Hex(
-    canonicalJson({
-      observation: input.observation,
-      policy: input.policy,
-      policySource: input.policySource,
-      manifest: input.manifest ?? null,
-      at: input.at,
-    }),
-  );
+  return createHash("sha256")
+    .update(`{"at":${canonicalJson(input.at)},"manifest":${canonicalJson(input.manifest ?? null)},"observation":${canonicalJson(input.observation)},"policy":`)
+    .update(canonicalBytes(input.policy))
+    .update(`,"policySource":${canonicalJson(input.policySource)}}`)
+    .digest("hex");
 }

@@ -60,7 +60,6 @@ export const ContainerDecisionSchema = z.object({
     level: z.enum(CONFIDENCE_LEVELS),
     score: z.number().int().min(0).max(100),
     factors: z.array(confidenceFactor),
-    formula: z.string(),
   }),
   recommended: resources,
   derivation: z.object({ cpu: derivation.nullable(), memory: derivation.nullable() }),
@@ -116,6 +115,8 @@ export const DecisionRecordSchema = z.object({
       .nullable(),
   }),
   containers: z.array(ContainerDecisionSchema),
+  /** How the containers' confidence scores were computed from their factors (one formula per mode). */
+  confidenceFormula: z.string(),
   decision: z.object({
     action: z.enum(["propose", "hold", "blocked"]),
     reasons: z.array(z.string()),

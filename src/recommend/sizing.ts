@@ -67,7 +67,7 @@ export function sizeRequest(input: SizingInput, policy: RecommendPolicy): Sizing
   }
 
   if (current && policy.maxDecreasePercent < 100) {
-    const lowest = scaleQuantity(current, (100 - policy.maxDecreasePercent) / 100);
+    const lowest = keepPercent(current, 100 - policy.maxDecreasePercent);
     const cap = minQuantity(roundUpToStep(lowest, roundingStep(lowest, resource, policy)), current);
     if (compareQuantities(value, cap) < 0) {
       steps.push(
@@ -86,6 +86,13 @@ export function sizeRequest(input: SizingInput, policy: RecommendPolicy): Sizing
     steps.push(`capped at the policy maximum ${show(bounds.max)}`);
   }
   return { target, computed: value, steps };
+}
+
+/** value × percent / 100, rounded up; exact integer arithmetic for whole percentages (the usual case). */
+function keepPercent(value: Quantity, percent: number): Quantity {
+  if (!Number.isInteger(percent)) return scaleQuantity(value, percent / 100);
+  const product = value.nanos * BigInt(percent);
+  return { nanos: product / 100n + (product % 100n === 0n ? 0n : 1n) };
 }
 
 /** SPEC §5 tidy values: CPU to 5m below one core and 50m from one core; memory to 1Mi below 1Gi and 16Mi from 1Gi. */

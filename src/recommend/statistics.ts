@@ -3,39 +3,30 @@ import type { PERCENTILES } from "../policy/index.js";
 
 export type Percentile = (typeof PERCENTILES)[number];
 
-/** Usage statistics held exactly: cores or bytes as quantities. */
-export interface UsageQuantities {
-  p50: Quantity;
-  p90: Quantity;
-  p95: Quantity;
-  p99: Quantity;
-  max: Quantity;
-  mean: Quantity;
+/** Usage statistics of one resource: as the record shows them, and held exactly on demand. */
+export interface Usage {
+  /** Cores or bytes, for the decision record. */
+  numbers: UsageStatistics;
   samples: number;
+  /** The statistic as an exact quantity. */
+  quantity(statistic: Percentile): Quantity;
 }
 
-export function usageFromObservation(statistics: UsageStatistics): UsageQuantities {
+const NANOS_PER_UNIT = 1_000_000_000n;
+
+/** Observed statistics become exact quantities only when a rule reads them (most are only shown). */
+export function usageFromObservation(statistics: UsageStatistics): Usage {
+  const exact: Partial<Record<Percentile, Quantity>> = {};
   return {
-    p50: quantityFromNumber(statistics.p50),
-    p90: quantityFromNumber(statistics.p90),
-    p95: quantityFromNumber(statistics.p95),
-    p99: quantityFromNumber(statistics.p99),
-    max: quantityFromNumber(statistics.max),
-    mean: quantityFromNumber(statistics.mean),
+    numbers: statistics,
     samples: statistics.samples,
+    quantity: (statistic) => (exact[statistic] ??= measured(statistics[statistic])),
   };
 }
 
-export function usageAsNumbers(usage: UsageQuantities): UsageStatistics {
-  return {
-    p50: toNumber(usage.p50),
-    p90: toNumber(usage.p90),
-    p95: toNumber(usage.p95),
-    p99: toNumber(usage.p99),
-    max: toNumber(usage.max),
-    mean: toNumber(usage.mean),
-    samples: usage.samples,
-  };
+/** Byte counts are whole numbers: they convert without the decimal round trip. */
+function measured(value: number): Quantity {
+  return Number.isSafeInteger(value) ? { nanos: BigInt(value) * NANOS_PER_UNIT } : quantityFromNumber(value);
 }
 
 export interface RunCounts {
@@ -53,24 +44,32 @@ export function countRuns(runs: readonly JobRun[]): RunCounts {
  * SPEC §5 run-based observation (kubenow v0.3 Feature 2): percentiles across the per-run peaks
  * of the successful runs; failed runs are left out (they are counted elsewhere).
  */
-export function usageFromRuns(runs: readonly JobRun[], container: string, resource: "cpu" | "memory"): UsageQuantities | undefined {
+export function usageFromRuns(runs: readonly JobRun[], container: string, resource: "cpu" | "memory"): Usage | undefined {
   const peaks = runs
     .filter((run) => run.succeeded)
     .map((run) => run.containers[container])
     .filter((peak) => peak !== undefined)
-    .map((peak) => quantityFromNumber(resource === "cpu" ? peak.cpuPeak : peak.memoryPeak).nanos)
+    .map((peak) => measured(resource === "cpu" ? peak.cpuPeak : peak.memoryPeak).nanos)
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (peaks.length === 0) return undefined;
   const total = peaks.reduce((sum, peak) => sum + peak, 0n);
-  return {
+  const exact: Record<Percentile, Quantity> = {
     p50: { nanos: percentileOfSorted(peaks, 50) },
     p90: { nanos: percentileOfSorted(peaks, 90) },
     p95: { nanos: percentileOfSorted(peaks, 95) },
     p99: { nanos: percentileOfSorted(peaks, 99) },
     max: { nanos: peaks[peaks.length - 1]! },
-    mean: { nanos: ceilDivide(total, BigInt(peaks.length)) },
+  };
+  const numbers: UsageStatistics = {
+    p50: toNumber(exact.p50),
+    p90: toNumber(exact.p90),
+    p95: toNumber(exact.p95),
+    p99: toNumber(exact.p99),
+    max: toNumber(exact.max),
+    mean: toNumber({ nanos: ceilDivide(total, BigInt(peaks.length)) }),
     samples: peaks.length,
   };
+  return { numbers, samples: peaks.length, quantity: (statistic) => exact[statistic] };
 }
 
 /**
@@ -91,8 +90,4 @@ export function percentileOfSorted(sorted: readonly bigint[], percent: number): 
 function ceilDivide(numerator: bigint, denominator: bigint): bigint {
   const quotient = numerator / denominator;
   return quotient * denominator === numerator ? quotient : quotient + 1n;
-}
-
-export function statisticFor(usage: UsageQuantities, percentile: Percentile): Quantity {
-  return usage[percentile];
 }

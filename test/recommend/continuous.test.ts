@@ -460,7 +460,9 @@ describe("continuous confidence: score 0–100 and level", () => {
     expect(result.level).toBe(level);
   });
 
-  it("documents its factors and formula in the record", () => {
+  it("documents its factors in the record, and the formula once per record", () => {
+    const record = recommend(workload());
+    expect(record.confidenceFormula).toMatch(/^score = min\(window, coverage, samples\) − 5 per restart/);
     const result = confidence(7 * 24, 0.9, 1_000, 1);
     expect(result.factors).toEqual([
       { name: "window", observed: "7d", points: 80, effect: "cap" },
@@ -468,7 +470,6 @@ describe("continuous confidence: score 0–100 and level", () => {
       { name: "samples", observed: "1,000", points: 100, effect: "cap" },
       { name: "restarts", observed: "1", points: 5, effect: "penalty" },
     ]);
-    expect(result.formula).toMatch(/^score = min\(window, coverage, samples\) − 5 per restart/);
   });
 
   it("proposes at MEDIUM confidence (the default minimum) and holds at MEDIUM when the policy wants HIGH", () => {

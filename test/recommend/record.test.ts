@@ -57,7 +57,18 @@ describe("decision record (SPEC §6)", () => {
   it("publishes the JSON Schema with the record's top-level fields required", () => {
     const published = JSON.parse(readFileSync(new URL("../../schemas/decision.schema.json", import.meta.url), "utf8"));
     expect(published.title).toBe("Rightsize decision record");
-    expect(published.required).toEqual(["schemaVersion", "tool", "createdAt", "policy", "workload", "observation", "containers", "decision", "inputsDigest"]);
+    expect(published.required).toEqual([
+      "schemaVersion",
+      "tool",
+      "createdAt",
+      "policy",
+      "workload",
+      "observation",
+      "containers",
+      "confidenceFormula",
+      "decision",
+      "inputsDigest",
+    ]);
   });
 });
 

@@ -106,9 +106,9 @@ describe("confidence by successful runs: 1–4 LOW, 5–9 MEDIUM, 10 or more HIG
   });
 
   it("is not HIGH with 10 successful runs when one run failed (kubenow: HIGH only if all runs succeeded): 79, MEDIUM", () => {
-    const confidence = only(recommend(cronJob(runsOf(10, 1))), "job").confidence;
-    expect(confidence).toMatchObject({ score: 79, level: "MEDIUM" });
-    expect(confidence.formula).toMatch(/^score by successful runs r/);
+    const record = recommend(cronJob(runsOf(10, 1)));
+    expect(only(record, "job").confidence).toMatchObject({ score: 79, level: "MEDIUM" });
+    expect(record.confidenceFormula).toMatch(/^score by successful runs r/);
   });
 
   it("holds with 4 successful runs, below apply.jobs.minRuns 5, and shows what it would recommend", () => {
