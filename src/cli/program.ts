@@ -10,6 +10,9 @@ import { TOOL_VERSION } from "../version.js";
 const COMMAND_MODULES: ReadonlyArray<() => Promise<{ register(program: Command): void }>> = [
   () => import("./commands/policy.js"),
   () => import("./commands/recommend.js"),
+  () => import("./commands/plan.js"),
+  () => import("./commands/propose.js"),
+  () => import("./commands/demo.js"),
   () => import("./commands/edit.js"),
   () => import("./commands/discover.js"),
 ];

@@ -1,0 +1,60 @@
+import { cp, mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { simpleGit } from "simple-git";
+import { decisionRecordPath, gitEnvironment } from "../../pipeline/index.js";
+import { renderDecisionTable } from "../../recommend/index.js";
+import { loadPolicyWithWarnings, readSnapshotFile } from "../inputs.js";
+import { renderProposals } from "./propose.js";
+import { runProposals } from "../run-proposals.js";
+
+const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../examples");
+
+export function register(program: Command): void {
+  program
+    .command("demo")
+    .description(
+      "Run the main job on the bundled example: copy examples/config-repo into a temporary git repository, replay examples/snapshot.json, and propose branches locally. No cluster, GitHub or network needed.",
+    )
+    .option("--dir <dir>", "where to create the example repository (default: a new temporary directory)")
+    .action(async (options: { dir?: string }) => {
+      const repoDir = options.dir ? path.resolve(options.dir) : await mkdtemp(path.join(tmpdir(), "rightsize-demo-"));
+      await cp(path.join(EXAMPLES, "config-repo"), repoDir, { recursive: true });
+      const identity = {
+        GIT_AUTHOR_NAME: "Example Platform Team",
+        GIT_AUTHOR_EMAIL: "platform@example.com",
+        GIT_COMMITTER_NAME: "Example Platform Team",
+        GIT_COMMITTER_EMAIL: "platform@example.com",
+      };
+      const git = simpleGit({ baseDir: repoDir, allowEnvironment: Object.keys(identity) }).env(gitEnvironment(identity));
+      await git.init(["--initial-branch=main"]);
+      await git.add(".");
+      await git.commit("Example shop config repo");
+
+      const snapshotFile = path.join(EXAMPLES, "snapshot.json");
+      const snapshot = await readSnapshotFile(snapshotFile);
+      const loaded = await loadPolicyWithWarnings(undefined, repoDir);
+      const run = await runProposals({ repoDir, loaded, snapshot, at: snapshot.createdAt });
+
+      const out = process.stdout;
+      out.write(`rightsize demo: the example config repo is at ${repoDir}\n`);
+      out.write(`observations: ${path.relative(process.cwd(), snapshotFile) || snapshotFile} (${snapshot.workloads.length} workloads, ${snapshot.createdAt})\n\n`);
+      out.write(renderDecisionTable(run.plan.workloads.map((workload) => workload.record)));
+      for (const { ref, path: file } of run.plan.notObserved) out.write(`in the repo but not observed: ${ref.namespace}/${ref.kind}/${ref.name} (${file})\n`);
+      for (const ref of run.plan.notInRepo) out.write(`observed but not in the repo: ${ref.namespace}/${ref.kind}/${ref.name}\n`);
+      out.write(`\nProposals (local branches from ${run.baseBranch}):\n`);
+      out.write(renderProposals(run.results, run.paused));
+      const written = run.results.filter((result) => result.commit);
+      if (written.length > 0) {
+        out.write("\nPull request bodies:\n");
+        for (const result of written) if (result.bodyPath) out.write(`  ${path.join(repoDir, result.bodyPath)}\n`);
+        out.write("Decision records (committed on each branch):\n");
+        for (const result of written) for (const ref of result.workloads) out.write(`  ${result.branch}:${decisionRecordPath(ref)}\n`);
+        out.write("\nLook at a proposal:\n");
+        for (const result of written) out.write(`  git -C ${repoDir} log --stat -1 ${result.branch}\n`);
+        out.write(`  git -C ${repoDir} diff main ${written[0]!.branch}\n`);
+      }
+    });
+}

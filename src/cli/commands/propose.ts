@@ -1,0 +1,56 @@
+import type { Command } from "commander";
+import { EXIT, UsageError, workloadKey } from "../../domain/index.js";
+import type { ProposalResult } from "../../pipeline/index.js";
+import { parseOutputFormat, printJson, renderTable } from "../output.js";
+import { addPipelineOptions, loadPipelineInputs, type PipelineOptions } from "../pipeline-options.js";
+import { runProposals } from "../run-proposals.js";
+
+interface ProposeOptions extends PipelineOptions {
+  local?: boolean;
+  githubToken?: string;
+  githubRepo?: string;
+  githubApiUrl?: string;
+  remote: string;
+  output: string;
+}
+
+export function register(program: Command): void {
+  addPipelineOptions(
+    program
+      .command("propose")
+      .description(
+        "Plan, then write one branch per proposal (rightsize/<cluster>/<namespace>/<kind>-<name>) with the edit and its decision record; --local keeps branches local and writes PR bodies to .rightsize/out/, --github-token pushes and opens or updates pull requests.",
+      ),
+  )
+    .option("--local", "keep branches local; write PR bodies to .rightsize/out/")
+    .option("--github-token <token>", "push and open pull requests (default: $GITHUB_TOKEN when --local is not given)")
+    .option("--github-repo <owner/name>", "the GitHub repository (default: read from the remote's URL)")
+    .option("--github-api-url <url>", "GitHub API URL (default: $GITHUB_API_URL, GitHub Enterprise via $GHE_HOST, else https://api.github.com)")
+    .option("--remote <name>", "the git remote to push to", "origin")
+    .option("--output <format>", "text or json", "text")
+    .action(async (options: ProposeOptions) => {
+      const format = parseOutputFormat(options.output);
+      const token = options.local ? undefined : (options.githubToken ?? process.env.GITHUB_TOKEN);
+      if (!options.local && !token) throw new UsageError("choose --local (branches stay here) or --github-token TOKEN (push and open pull requests)");
+      if (options.local && options.githubToken) throw new UsageError("--local and --github-token exclude each other");
+      const inputs = await loadPipelineInputs(options);
+      const run = await runProposals(inputs, token
+        ? { token, remote: options.remote, ...(options.githubRepo ? { repository: options.githubRepo } : {}), ...(options.githubApiUrl ? { apiUrl: options.githubApiUrl } : {}) }
+        : undefined);
+      if (format === "json") printJson(run.results);
+      else process.stdout.write(renderProposals(run.results, run.paused));
+      if (run.paused && !inputs.loaded.canPropose) process.exitCode = EXIT.finding;
+      if (run.results.some((result) => result.status === "foreign" || result.status === "refused")) process.exitCode = EXIT.finding;
+    });
+}
+
+export function renderProposals(results: readonly ProposalResult[], paused: string | undefined): string {
+  if (paused) return `No proposals: ${paused}.\n`;
+  if (results.length === 0) return "No proposals: every workload is on hold or blocked (see `rightsize plan`).\n";
+  const rows = [["BRANCH", "STATUS", "WORKLOADS", "DETAIL"]];
+  for (const result of results) {
+    const detail = result.pullRequestUrl ?? result.bodyPath ?? result.reason ?? "";
+    rows.push([result.branch, result.status, result.workloads.map(workloadKey).join(", "), detail]);
+  }
+  return `${renderTable(rows)}\n`;
+}

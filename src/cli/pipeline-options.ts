@@ -1,0 +1,39 @@
+import path from "node:path";
+import type { Command } from "commander";
+import { UsageError, type ObservationSnapshot } from "../domain/index.js";
+import type { LoadedPolicy } from "../policy/index.js";
+import { loadPolicyWithWarnings, parseAtOption, readSnapshotFile } from "./inputs.js";
+
+/** The inputs `plan` and `propose` share. */
+export interface PipelineOptions {
+  repo: string;
+  policy?: string;
+  snapshot?: string;
+  at?: string;
+}
+
+export function addPipelineOptions(command: Command): Command {
+  return command
+    .option("--repo <dir>", "the config repo checkout", ".")
+    .option("--policy <file>", "policy file (default: <repo>/.github/rightsize.yml when present, else the defaults)")
+    .option("--snapshot <file>", "observation snapshot to replay (JSON, as `rightsize snapshot` writes it)")
+    .option("--at <time>", "evaluation time, ISO 8601 (default: the snapshot's createdAt)");
+}
+
+export interface PipelineInputs {
+  repoDir: string;
+  loaded: LoadedPolicy;
+  snapshot: ObservationSnapshot;
+  at: string;
+}
+
+export async function loadPipelineInputs(options: PipelineOptions): Promise<PipelineInputs> {
+  const at = parseAtOption(options.at);
+  const repoDir = path.resolve(options.repo);
+  const loaded = await loadPolicyWithWarnings(options.policy, repoDir);
+  if (!options.snapshot) {
+    throw new UsageError("--snapshot is required: observe first with `rightsize snapshot --prometheus URL --namespace NS --output snapshot.json`");
+  }
+  const snapshot = await readSnapshotFile(options.snapshot);
+  return { repoDir, loaded, snapshot, at: at ?? snapshot.createdAt };
+}

@@ -1,0 +1,196 @@
+import {
+  compareQuantities,
+  parseQuantity,
+  workloadKey,
+  type ObservationSnapshot,
+  type WorkloadObservation,
+  type WorkloadRef,
+} from "../domain/index.js";
+import {
+  discoverWorkloads,
+  planWorkloadEdit,
+  type DiscoveredWorkload,
+  type FileEdit,
+  type RepoFile,
+  type ResourceChange,
+} from "../manifests/index.js";
+import type { LoadedPolicy, Policy } from "../policy/index.js";
+import { recommendWorkload, type DecisionRecord, type ManifestRef } from "../recommend/index.js";
+
+export interface PlanInput {
+  files: RepoFile[];
+  loaded: LoadedPolicy;
+  snapshot: ObservationSnapshot;
+  /** ISO evaluation time (the records' createdAt). */
+  at: string;
+}
+
+/** A manifest value that differs from what runs in the cluster; the manifest is the truth. */
+export interface Drift {
+  container: string;
+  field: `${"requests" | "limits"}.${"cpu" | "memory"}`;
+  manifest: string | undefined;
+  live: string | undefined;
+}
+
+export interface PlannedWorkload {
+  ref: WorkloadRef;
+  record: DecisionRecord;
+  manifest: DiscoveredWorkload;
+  observation: WorkloadObservation;
+  /** The byte-minimal edits when the decision is `propose` and the policy lets rightsize propose. */
+  edits: FileEdit[];
+  drift: Drift[];
+}
+
+export interface Plan {
+  workloads: PlannedWorkload[];
+  /** In the repo but not observed in the cluster (no recommendation possible). */
+  notObserved: { ref: WorkloadRef; path: string }[];
+  /** Observed in the cluster but not found in the repo's manifests. */
+  notInRepo: WorkloadRef[];
+  /** Files discovery passed over, with the reason. */
+  skipped: { path: string; reason: string }[];
+  /** Why nothing is proposed even where the decision says propose (mode, newer policy version). */
+  proposalsPaused: string | undefined;
+}
+
+interface Target {
+  paths: string[] | undefined;
+  cluster: string;
+  namespace: string | undefined;
+  helm: Policy["targets"][number]["helm"];
+}
+
+/**
+ * SPEC §2: discover → match → recommend → decide → plan edits, for a checkout and a snapshot.
+ * Pure over its inputs; the CLI and the app read files and observations and pass them in.
+ */
+export function planRepository(input: PlanInput): Plan {
+  const { policy } = input.loaded;
+  const observations = new Map(input.snapshot.workloads.map((observation) => [workloadKey(observation.workload), observation]));
+  const seen = new Set<string>();
+  const plan: Plan = { workloads: [], notObserved: [], notInRepo: [], skipped: [], proposalsPaused: proposalsPaused(input.loaded) };
+
+  for (const target of targetsOf(policy)) {
+    const discovery = discoverWorkloads(input.files, {
+      ...(target.paths ? { include: target.paths } : {}),
+      ...(target.namespace ? { defaultNamespace: target.namespace } : {}),
+      helm: target.helm.map((helm) => ({ ...helm, ...(target.namespace ? { namespace: target.namespace } : {}) })),
+    });
+    plan.skipped.push(...discovery.skipped);
+    for (const manifest of discovery.workloads) {
+      const ref: WorkloadRef = { cluster: target.cluster, namespace: manifest.namespace ?? target.namespace ?? "default", kind: manifest.kind, name: manifest.name };
+      const key = workloadKey(ref);
+      if (seen.has(key) || !isSelected(ref, policy)) continue;
+      seen.add(key);
+      const observation = observations.get(key);
+      if (!observation) {
+        plan.notObserved.push({ ref, path: manifest.location.path });
+        continue;
+      }
+      plan.workloads.push(planWorkload(input, ref, manifest, withoutExcludedContainers(observation, policy)));
+    }
+  }
+  plan.notInRepo = input.snapshot.workloads
+    .map((observation) => observation.workload)
+    .filter((ref) => !seen.has(workloadKey(ref)) && isSelected(ref, policy));
+  return plan;
+}
+
+function planWorkload(input: PlanInput, ref: WorkloadRef, manifest: DiscoveredWorkload, observation: WorkloadObservation): PlannedWorkload {
+  const manifestRef: ManifestRef = {
+    path: manifest.location.path,
+    document: manifest.location.document,
+    yamlPath: manifest.location.yamlPath,
+    current: Object.fromEntries(manifest.containers.map((container) => [container.name, { requests: container.requests, limits: container.limits }])),
+    problems: sharedDefinitionProblems(manifest),
+  };
+  const recommend = (reference: ManifestRef) =>
+    recommendWorkload({ observation, policy: input.loaded.policy, policySource: input.loaded.source, at: input.at, manifest: reference });
+  let record = recommend(manifestRef);
+  let edits: FileEdit[] = [];
+  if (record.decision.action === "propose") {
+    const outcome = planWorkloadEdit(input.files, manifest, changesOf(record));
+    if (outcome.ok) edits = outcome.edits;
+    else record = recommend({ ...manifestRef, problems: [...(manifestRef.problems ?? []), outcome.refusal.message] });
+  }
+  return { ref, record, manifest, observation, edits, drift: driftOf(manifest, observation) };
+}
+
+/** A value defined once for several workloads (a base shared by overlays) cannot change for one alone. */
+function sharedDefinitionProblems(manifest: DiscoveredWorkload): string[] {
+  return manifest.containers
+    .filter((container) => container.sharedWith.length > 0)
+    .map((container) => `container "${container.name}" takes its resources from a definition shared with ${container.sharedWith.join(", ")}; give it its own patch`);
+}
+
+/** The edit that brings the manifest to the recommended values, field by field. */
+export function changesOf(record: DecisionRecord): ResourceChange[] {
+  return record.containers
+    .filter((container) => container.action === "change")
+    .map((container) => {
+      const change: ResourceChange = { container: container.name };
+      for (const group of ["requests", "limits"] as const) {
+        for (const resource of ["cpu", "memory"] as const) {
+          const current = container.current[group][resource];
+          const recommended = container.recommended[group][resource];
+          if (current === recommended) continue;
+          change[group] = { ...change[group], [resource]: recommended ?? null };
+        }
+      }
+      return change;
+    });
+}
+
+function driftOf(manifest: DiscoveredWorkload, observation: WorkloadObservation): Drift[] {
+  const drift: Drift[] = [];
+  for (const container of manifest.containers) {
+    const live = observation.containers.find((candidate) => candidate.name === container.name)?.current;
+    if (!live) continue;
+    for (const group of ["requests", "limits"] as const) {
+      for (const resource of ["cpu", "memory"] as const) {
+        const written = container[group][resource];
+        const running = live[group]?.[resource];
+        if (!sameQuantity(written, running)) drift.push({ container: container.name, field: `${group}.${resource}`, manifest: written, live: running });
+      }
+    }
+  }
+  return drift;
+}
+
+function sameQuantity(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  try {
+    return compareQuantities(parseQuantity(a), parseQuantity(b)) === 0;
+  } catch {
+    return a === b;
+  }
+}
+
+function targetsOf(policy: Policy): Target[] {
+  if (policy.targets.length > 0) {
+    return policy.targets.map((target) => ({ paths: target.paths, cluster: target.cluster, namespace: target.namespace, helm: target.helm }));
+  }
+  // No targets: the whole checkout belongs to the only (or first) cluster the policy names.
+  return [{ paths: undefined, cluster: policy.clusters[0]?.name ?? "default", namespace: undefined, helm: [] }];
+}
+
+function isSelected(ref: WorkloadRef, policy: Policy): boolean {
+  const { kinds, namespaces } = policy.selector;
+  if (!kinds.includes(ref.kind)) return false;
+  if (namespaces.deny.includes(ref.namespace)) return false;
+  return namespaces.allow.length === 0 || namespaces.allow.includes(ref.namespace);
+}
+
+function withoutExcludedContainers(observation: WorkloadObservation, policy: Policy): WorkloadObservation {
+  const excluded = new Set(policy.selector.containers.exclude);
+  return { ...observation, containers: observation.containers.filter((container) => !excluded.has(container.name)) };
+}
+
+function proposalsPaused(loaded: LoadedPolicy): string | undefined {
+  if (!loaded.canPropose) return `the policy's apiVersion ${loaded.source.apiVersion} is newer than this rightsize: reports only, no proposals`;
+  if (loaded.policy.mode === "recommend") return "the policy's mode is recommend: reports only, no proposals";
+  if (loaded.policy.mode === "disabled") return "the policy's mode is disabled";
+  return undefined;
+}

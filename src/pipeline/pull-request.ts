@@ -1,0 +1,321 @@
+import type { ContainerObservation, WorkloadObservation } from "../domain/index.js";
+import { formatCpu, formatMemory, parseQuantity, quantityFromNumber, workloadKey } from "../domain/index.js";
+import type { Policy } from "../policy/index.js";
+import type { ContainerDecision, DecisionRecord } from "../recommend/index.js";
+import { renderStateMarker, type ProposalState } from "./state-marker.js";
+
+/** GitHub rejects PR bodies longer than this many characters. */
+export const GITHUB_BODY_LIMIT = 65_536;
+
+export interface PullRequestInput {
+  records: DecisionRecord[];
+  branch: string;
+  policy: Policy;
+  /** The observations behind the records, for the usage charts (records do not carry series). */
+  observations?: WorkloadObservation[];
+  /** Files the proposal edits, with the file that defines each value (kustomize overlays, Helm values). */
+  files?: string[];
+}
+
+export interface RenderedPullRequest {
+  title: string;
+  body: string;
+  labels: string[];
+  state: ProposalState;
+}
+
+/**
+ * SPEC §8: the PR a reviewer wants to read, as a pure function of the decision records.
+ * Sections in order: verdict, table, evidence, chart, risks and rollback, configuration,
+ * decision record, commands, refresh checkbox, hidden state marker. Over GitHub's size limit,
+ * charts go first, then the evidence, then the record's JSON; the table and digest always stay.
+ */
+export function renderPullRequest(input: PullRequestInput): RenderedPullRequest {
+  const state = proposalState(input);
+  const sections = {
+    verdict: renderVerdict(input.records),
+    table: renderTable(input.records),
+    files: input.files && input.files.length > 0 ? renderFiles(input.files) : "",
+    evidence: input.records.map(renderEvidence).join("\n\n"),
+    charts: renderCharts(input.records, input.observations ?? []),
+    risks: renderRisks(input.records),
+    configuration: renderConfiguration(input.policy),
+    record: renderRecord(input.records),
+    digest: renderDigest(input.records),
+    commands: renderCommands(),
+    refresh: "- [ ] refresh this proposal (tick to ask rightsize to recompute it)",
+    marker: renderStateMarker(state),
+  };
+  const assemble = (drop: ReadonlySet<keyof typeof sections>) =>
+    (Object.keys(sections) as (keyof typeof sections)[])
+      .filter((name) => !drop.has(name) && sections[name] !== "")
+      .map((name) => sections[name])
+      .join("\n\n") + "\n";
+  const trimOrder: (keyof typeof sections)[] = ["charts", "evidence", "record", "files"];
+  const dropped = new Set<keyof typeof sections>();
+  let body = assemble(dropped);
+  for (const section of trimOrder) {
+    if (body.length <= GITHUB_BODY_LIMIT) break;
+    dropped.add(section);
+    sections.digest = `${renderDigest(input.records)}\n\n_Trimmed to fit GitHub's size limit: ${[...dropped].join(", ")}. The full decision records are committed under \`.rightsize/decisions/\`._`;
+    body = assemble(dropped);
+  }
+  return { title: renderTitle(input.records, input.policy.pullRequests.titlePrefix), body, labels: renderLabels(input.records, input.policy), state };
+}
+
+function proposalState(input: PullRequestInput): ProposalState {
+  return {
+    version: 1,
+    branch: input.branch,
+    workloads: input.records.map((record) => ({
+      key: workloadKey(record.workload),
+      inputsDigest: record.inputsDigest,
+      containers: Object.fromEntries(
+        record.containers
+          .filter((container) => container.action === "change")
+          .map((container) => [container.name, { cpu: container.recommended.requests.cpu, memory: container.recommended.requests.memory }]),
+      ),
+    })),
+  };
+}
+
+export function renderTitle(records: readonly DecisionRecord[], prefix: string): string {
+  const [first] = records;
+  if (!first) return `${prefix}: no changes`;
+  if (records.length > 1) return `${prefix}(${first.workload.namespace}): right-size ${records.length} workloads`;
+  const changed = first.containers.filter((container) => container.action === "change");
+  const main = changed[0];
+  const parts: string[] = [];
+  for (const resource of ["cpu", "memory"] as const) {
+    const from = main?.current.requests[resource];
+    const to = main?.recommended.requests[resource];
+    if (to !== undefined && from !== to) parts.push(`${resource} ${from ?? "unset"}→${to}`);
+  }
+  const more = changed.length > 1 ? ` (+${changed.length - 1} more container${changed.length > 2 ? "s" : ""})` : "";
+  return `${prefix}(${first.workload.namespace}/${first.workload.name}): ${parts.join(", ")}${more}`;
+}
+
+function renderLabels(records: readonly DecisionRecord[], policy: Policy): string[] {
+  const worst = <T extends string>(order: readonly T[], values: T[]) => order.find((value) => values.includes(value)) ?? order[order.length - 1]!;
+  const safety = worst(["UNSAFE", "RISKY", "CAUTION", "SAFE"] as const, records.map((record) => record.decision.safety));
+  const confidence = worst(["LOW", "MEDIUM", "HIGH"] as const, records.map((record) => record.decision.confidence));
+  return [...new Set([...policy.pullRequests.labels, `confidence:${confidence.toLowerCase()}`, `safety:${safety.toLowerCase()}`])];
+}
+
+function workloadLabel(record: DecisionRecord): string {
+  return `${record.workload.kind} \`${record.workload.namespace}/${record.workload.name}\` (cluster \`${record.workload.cluster}\`)`;
+}
+
+function renderVerdict(records: readonly DecisionRecord[]): string {
+  const lines = records.map((record) => {
+    const totals = perPodTotals(record.containers.filter((container) => container.action === "change"));
+    return `**rightsize proposes new requests for ${workloadLabel(record)}**: ${totals}; safety ${record.decision.safety}, confidence ${record.decision.confidence}.`;
+  });
+  return lines.join("\n");
+}
+
+function perPodTotals(containers: readonly ContainerDecision[]): string {
+  const describe = (resource: "cpu" | "memory") => {
+    let delta = 0n;
+    for (const container of containers) {
+      const from = container.current.requests[resource];
+      const to = container.recommended.requests[resource];
+      if (from !== undefined && to !== undefined) delta += parseQuantity(to).nanos - parseQuantity(from).nanos;
+    }
+    if (delta === 0n) return undefined;
+    const amount = { nanos: delta < 0n ? -delta : delta };
+    const text = resource === "cpu" ? formatCpu(amount) : formatMemory(amount);
+    return `${delta < 0n ? "frees" : "adds"} ${text} ${resource === "cpu" ? "CPU" : "memory"}`;
+  };
+  const parts = [describe("cpu"), describe("memory")].filter((part): part is string => part !== undefined);
+  return parts.length > 0 ? `${parts.join(" and ")} per pod` : "limits only";
+}
+
+function renderTable(records: readonly DecisionRecord[]): string {
+  const rows = ["| Workload | Container | CPU request | Memory request | Limits | Safety | Confidence | Action |", "| --- | --- | --- | --- | --- | --- | --- | --- |"];
+  for (const record of records) {
+    for (const container of record.containers) {
+      rows.push(
+        `| ${record.workload.kind}/${record.workload.name} | ${container.name} | ${transition(container, "requests", "cpu")} | ${transition(container, "requests", "memory")} | ${limitsCell(container)} | ${container.safety} | ${container.confidence.level} (${container.confidence.score}) | ${container.action} |`,
+      );
+    }
+  }
+  return rows.join("\n");
+}
+
+function transition(container: ContainerDecision, group: "requests" | "limits", resource: "cpu" | "memory"): string {
+  const from = container.current[group][resource];
+  const to = container.recommended[group][resource];
+  if (from === to || to === undefined) return from ?? "—";
+  const change = group === "requests" ? container.change[resource] : null;
+  const percent = change === null || change === undefined ? "" : ` (${change > 0 ? "+" : ""}${change.toFixed(1)}%)`;
+  return `${from ?? "unset"} → **${to}**${percent}`;
+}
+
+function limitsCell(container: ContainerDecision): string {
+  const parts = (["cpu", "memory"] as const)
+    .filter((resource) => container.current.limits[resource] !== undefined || container.recommended.limits[resource] !== undefined)
+    .map((resource) => `${resource} ${transition(container, "limits", resource)}`);
+  return parts.length > 0 ? parts.join(", ") : "—";
+}
+
+function renderFiles(files: readonly string[]): string {
+  return `Files changed: ${files.map((file) => `\`${file}\``).join(", ")}`;
+}
+
+function renderEvidence(record: DecisionRecord): string {
+  const { observation } = record;
+  const lines = [
+    `#### Evidence: ${record.workload.kind}/${record.workload.name}`,
+    "",
+    `Window ${observation.window.from} → ${observation.window.to} (${observation.mode}, source ${observation.source}), ${observation.pods} pod${observation.pods === 1 ? "" : "s"}, coverage ${(observation.coverage * 100).toFixed(0)}%.`,
+  ];
+  if (observation.runs) {
+    lines.push(`Runs: ${observation.runs.observed} observed, ${observation.runs.succeeded} succeeded, ${observation.runs.failed} failed (failed runs are excluded from the percentiles).`);
+  }
+  lines.push("", "| Container | Resource | p50 | p90 | p95 | p99 | max | samples |", "| --- | --- | --- | --- | --- | --- | --- | --- |");
+  for (const container of record.containers) {
+    for (const resource of ["cpu", "memory"] as const) {
+      const usage = container.usage[resource];
+      if (!usage) continue;
+      const show = (value: number) => (resource === "cpu" ? formatCpu(quantityFromNumber(value)) : formatMemory(quantityFromNumber(Math.round(value))));
+      lines.push(`| ${container.name} | ${resource} | ${show(usage.p50)} | ${show(usage.p90)} | ${show(usage.p95)} | ${show(usage.p99)} | ${show(usage.max)} | ${usage.samples} |`);
+    }
+  }
+  for (const container of record.containers) {
+    const { oomKills, restarts, throttledRatio } = container.evidence;
+    const kills = oomKills.length === 0 ? "no OOM kills" : `${oomKills.length} OOM kill${oomKills.length === 1 ? "" : "s"} (${oomKills.map((kill) => `${kill.at} in \`${kill.pod}\``).join(", ")})`;
+    lines.push(`- \`${container.name}\`: ${kills}, ${restarts} restart${restarts === 1 ? "" : "s"}, CPU throttled ${(throttledRatio * 100).toFixed(1)}% of periods.`);
+    for (const reason of container.reasons) lines.push(`  - ${reason}`);
+  }
+  return lines.join("\n");
+}
+
+const CHART_POINTS = 42;
+
+function renderCharts(records: readonly DecisionRecord[], observations: readonly WorkloadObservation[]): string {
+  const charts: string[] = [];
+  for (const record of records) {
+    const observation = observations.find((candidate) => workloadKey(candidate.workload) === workloadKey(record.workload));
+    for (const container of record.containers.filter((candidate) => candidate.action === "change")) {
+      const observed = observation?.containers.find((candidate) => candidate.name === container.name);
+      for (const resource of ["cpu", "memory"] as const) {
+        const chart = observed ? renderChart(record, container, observed, resource) : undefined;
+        if (chart) charts.push(chart);
+      }
+    }
+  }
+  if (charts.length === 0) return "";
+  return ["#### Usage over the window", "", "Each chart draws four lines: p95 usage, max usage, the current request (flat) and the recommended request (flat).", "", charts.join("\n\n")].join("\n");
+}
+
+function renderChart(record: DecisionRecord, container: ContainerDecision, observed: ContainerObservation, resource: "cpu" | "memory"): string | undefined {
+  const points = observed.series?.[resource] ?? [];
+  const current = container.current.requests[resource];
+  const recommended = container.recommended.requests[resource];
+  if (points.length < 2 || current === undefined || recommended === undefined || current === recommended) return undefined;
+  const scale = resource === "cpu" ? 1000 : 1 / (1024 * 1024);
+  const unit = resource === "cpu" ? "millicores" : "MiB";
+  const bucketed = bucket(points, CHART_POINTS);
+  const toUnit = (text: string) => (Number(parseQuantity(text).nanos) / 1e9) * scale;
+  const round = (value: number) => Math.round(value * 10) / 10;
+  const p95 = bucketed.map(([, value]) => round(value * scale));
+  const max = bucketed.map(([, , value]) => round(value * scale));
+  const flat = (value: number) => bucketed.map(() => round(value));
+  const top = Math.ceil(Math.max(...max, toUnit(current), toUnit(recommended)) * 1.1);
+  const hours = Math.round((points[points.length - 1]![0] - points[0]![0]) / 3600);
+  return [
+    "```mermaid",
+    "xychart-beta",
+    `  title "${record.workload.name}/${container.name} ${resource} (${unit})"`,
+    `  x-axis "hours since ${new Date(points[0]![0] * 1000).toISOString().slice(0, 16)}Z" 0 --> ${hours}`,
+    `  y-axis "${unit}" 0 --> ${top}`,
+    `  line [${p95.join(", ")}]`,
+    `  line [${max.join(", ")}]`,
+    `  line [${flat(toUnit(current)).join(", ")}]`,
+    `  line [${flat(toUnit(recommended)).join(", ")}]`,
+    "```",
+  ].join("\n");
+}
+
+/** Downsamples to at most `count` points, keeping each bucket's highest p95 and max. */
+function bucket(points: readonly (readonly [number, number, number])[], count: number): [number, number, number][] {
+  const size = Math.ceil(points.length / count);
+  const result: [number, number, number][] = [];
+  for (let start = 0; start < points.length; start += size) {
+    const slice = points.slice(start, start + size);
+    result.push([slice[0]![0], Math.max(...slice.map((point) => point[1])), Math.max(...slice.map((point) => point[2]))]);
+  }
+  return result;
+}
+
+function renderRisks(records: readonly DecisionRecord[]): string {
+  const lines = ["#### Risks and rollback", ""];
+  for (const record of records) {
+    for (const container of record.containers.filter((candidate) => candidate.action === "change")) {
+      const cpu = container.change.cpu;
+      const memory = container.change.memory;
+      if (cpu !== null && cpu < 0) {
+        lines.push(`- \`${container.name}\` CPU goes down ${Math.abs(cpu).toFixed(1)}%: bursts above the new request compete for CPU on busy nodes; watch latency after the rollout.`);
+      }
+      if (memory !== null && memory < 0) {
+        const peak = container.usage.memory ? formatMemory(quantityFromNumber(Math.round(container.usage.memory.max))) : "the observed peak";
+        lines.push(`- \`${container.name}\` memory goes down ${Math.abs(memory).toFixed(1)}% but stays above the observed peak (${peak}); a workload whose memory grows beyond the window's peak may be evicted under node pressure.`);
+      }
+      if (container.evidence.oomKills.length > 0 && (memory ?? 0) > 0) {
+        lines.push(`- \`${container.name}\` was OOM-killed ${container.evidence.oomKills.length} time${container.evidence.oomKills.length === 1 ? "" : "s"} in the window: its memory goes up and will not be lowered while OOM kills are in the window.`);
+      }
+      if ((cpu ?? 0) > 0 || (memory ?? 0) > 0) {
+        lines.push(`- \`${container.name}\` requests go up: pods need more room to schedule; check the namespace quota and node capacity.`);
+      }
+      const limitChanged = (["cpu", "memory"] as const).filter((resource) => container.current.limits[resource] !== container.recommended.limits[resource]);
+      if (limitChanged.length > 0) lines.push(`- \`${container.name}\` ${limitChanged.join(" and ")} ${limitChanged.length > 1 ? "limits change" : "limit changes"} as well (policy \`recommend.limits\`).`);
+    }
+  }
+  lines.push("", "Rollback: revert this pull request's merge commit; Argo CD or Flux roll the old values out again. rightsize never changes the cluster itself.");
+  return lines.join("\n");
+}
+
+function renderConfiguration(policy: Policy): string {
+  const verify =
+    policy.pullRequests.verifyAfter.seconds === 0
+      ? "Verification after merge is off."
+      : `About ${policy.pullRequests.verifyAfter.text} after merge, rightsize observes again and comments here whether the new requests fit.`;
+  return [
+    "#### Configuration",
+    "",
+    `- rightsize scans on the schedule \`${policy.schedule.cron}\` (cron, UTC) and when asked with \`/rightsize\`.`,
+    `- It updates this branch when a scan changes the recommendation, and stops updating it as soon as someone else pushes to it.`,
+    `- Closing this pull request without merging means "not this value": rightsize will not propose values within ${policy.recommend.minChangePercent}% of these again; usage drifting beyond that, or \`/rightsize refresh\`, brings a new pull request.`,
+    `- ${verify}`,
+    `- Settings come from \`.github/rightsize.yml\` (mode \`${policy.mode}\`, minimum confidence ${policy.apply.minConfidence}, limits \`${policy.recommend.limits}\`, decreases capped at ${policy.recommend.maxDecreasePercent}% per proposal).`,
+  ].join("\n");
+}
+
+function renderRecord(records: readonly DecisionRecord[]): string {
+  return [
+    "<details><summary>Decision record (decision.json)</summary>",
+    "",
+    "```json",
+    JSON.stringify(records.length === 1 ? records[0] : records, null, 2),
+    "```",
+    "",
+    "</details>",
+  ].join("\n");
+}
+
+function renderDigest(records: readonly DecisionRecord[]): string {
+  return records.map((record) => `Decision digest for ${record.workload.kind}/${record.workload.name}: \`${record.inputsDigest}\``).join("\n");
+}
+
+function renderCommands(): string {
+  return [
+    "#### Commands",
+    "",
+    "Comment on this pull request:",
+    "- `/rightsize refresh`: recompute this proposal now",
+    "- `/rightsize explain [CONTAINER]`: show how each number was derived",
+    "- `/rightsize ignore [CONTAINER]`: stop proposing changes for this workload or container",
+    "- `/rightsize rebase`: rebase this branch on the default branch",
+  ].join("\n");
+}

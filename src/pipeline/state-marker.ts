@@ -1,0 +1,39 @@
+import { z } from "zod";
+
+/**
+ * The hidden marker at the end of every bot PR body (SPEC §8). GitHub is the only state store:
+ * the branch name finds the PR, this marker says what the PR proposed, so a later run can tell
+ * "same proposal" from "new values" and honour a declined proposal without a database.
+ * The payload is base64url JSON because HTML comments cannot safely hold arbitrary text.
+ */
+export const ProposalStateSchema = z.object({
+  version: z.literal(1),
+  branch: z.string(),
+  workloads: z.array(
+    z.object({
+      key: z.string(),
+      inputsDigest: z.string(),
+      containers: z.record(z.string(), z.object({ cpu: z.string().optional(), memory: z.string().optional() })),
+    }),
+  ),
+});
+
+export type ProposalState = z.infer<typeof ProposalStateSchema>;
+
+const MARKER_PATTERN = /<!-- rightsize:state ([A-Za-z0-9_-]+) -->/;
+
+export function renderStateMarker(state: ProposalState): string {
+  return `<!-- rightsize:state ${Buffer.from(JSON.stringify(state)).toString("base64url")} -->`;
+}
+
+/** The state of a PR body, or undefined for a body without a (valid) marker. */
+export function parseStateMarker(body: string | null | undefined): ProposalState | undefined {
+  const match = MARKER_PATTERN.exec(body ?? "");
+  if (!match) return undefined;
+  try {
+    const parsed = ProposalStateSchema.safeParse(JSON.parse(Buffer.from(match[1]!, "base64url").toString("utf8")));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,210 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { simpleGit, type SimpleGit } from "simple-git";
+import { ExternalError } from "../domain/index.js";
+
+export interface FileContent {
+  path: string;
+  content: string;
+}
+
+export interface ProposalCommit {
+  branch: string;
+  /** The commit the branch starts from (the default branch's tip). */
+  base: string;
+  files: FileContent[];
+  message: string;
+}
+
+export interface RemoteAuth {
+  token: string;
+}
+
+export type BranchOutcome =
+  | { status: "created" | "updated"; commit: string }
+  | { status: "unchanged"; commit: string }
+  | { status: "foreign"; commit: string; reason: string };
+
+/** The trailer that marks a commit as rightsize's own (SPEC §8). */
+export const DECISION_TRAILER = "Rightsize-Decision";
+
+const BOT_IDENTITY = { name: "rightsize", email: "rightsize@users.noreply.github.com" };
+
+/** The git variables rightsize sets itself; simple-git refuses any other GIT_* passed explicitly. */
+const ALLOWED_GIT_ENVIRONMENT = [
+  "GIT_INDEX_FILE",
+  "GIT_AUTHOR_NAME",
+  "GIT_AUTHOR_EMAIL",
+  "GIT_COMMITTER_NAME",
+  "GIT_COMMITTER_EMAIL",
+  "GIT_TERMINAL_PROMPT",
+  "GIT_CONFIG_COUNT",
+  "GIT_CONFIG_KEY_0",
+  "GIT_CONFIG_VALUE_0",
+] as const;
+
+/**
+ * What git may see of the environment: enough to find itself, its config and a proxy, plus the
+ * variables given. Ambient GIT_*, EDITOR, PAGER and the like stay out (simple-git refuses them).
+ */
+const PASSED_THROUGH = ["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "USER", "SSH_AUTH_SOCK", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy", "no_proxy"];
+
+export function gitEnvironment(extra: Record<string, string>): Record<string, string> {
+  const base = Object.fromEntries(PASSED_THROUGH.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]])));
+  return { ...base, ...extra };
+}
+
+/**
+ * A git repository in which rightsize writes proposal branches. Commits are built with a
+ * private index and `commit-tree`, then published with one `update-ref`: the user's working
+ * tree, index and current branch are never touched, and a failure leaves no half-made branch.
+ */
+export class GitWorkspace {
+  readonly dir: string;
+  private readonly git: SimpleGit;
+
+  constructor(dir: string) {
+    this.dir = dir;
+    // The config-count variables carry the push token as an HTTP header (see withAuth).
+    this.git = simpleGit({ baseDir: dir, allowEnvironment: [...ALLOWED_GIT_ENVIRONMENT], unsafe: { allowUnsafeConfigEnvCount: true } });
+  }
+
+  async defaultBranch(remote = "origin"): Promise<string> {
+    const remoteHead = await this.tryRaw(["symbolic-ref", "--quiet", "--short", `refs/remotes/${remote}/HEAD`]);
+    if (remoteHead) return remoteHead.replace(`${remote}/`, "");
+    const current = await this.tryRaw(["symbolic-ref", "--quiet", "--short", "HEAD"]);
+    if (current) return current;
+    throw new ExternalError(`${this.dir}: cannot tell the default branch (detached HEAD and no ${remote}/HEAD); check out the default branch first`);
+  }
+
+  async remoteUrl(remote: string): Promise<string> {
+    const url = await this.tryRaw(["remote", "get-url", remote]);
+    if (!url) throw new ExternalError(`${this.dir}: no git remote named ${remote}; add it or pass --remote`);
+    return url;
+  }
+
+  async resolve(ref: string): Promise<string | undefined> {
+    return this.tryRaw(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]);
+  }
+
+  async readFile(ref: string, file: string): Promise<string | undefined> {
+    return this.tryRaw(["show", `${ref}:${file}`], false);
+  }
+
+  /**
+   * Points `branch` at one commit on `base` holding the files. An existing branch is replaced
+   * only when its tip is rightsize's own commit on any base; a branch someone else committed to
+   * is left alone (SPEC §8).
+   */
+  async writeProposal(proposal: ProposalCommit): Promise<BranchOutcome> {
+    const existing = await this.resolve(`refs/heads/${proposal.branch}`);
+    if (existing) {
+      const foreign = await this.foreignCommitReason(existing, proposal.base);
+      if (foreign) return { status: "foreign", commit: existing, reason: foreign };
+    }
+    const tree = await this.buildTree(proposal.base, proposal.files);
+    if (existing && (await this.tryRaw(["rev-parse", `${existing}^{tree}`])) === tree && (await this.tryRaw(["rev-parse", `${existing}^`])) === proposal.base) {
+      return { status: "unchanged", commit: existing };
+    }
+    const commit = (
+      await this.withIdentity().raw(["commit-tree", tree, "-p", proposal.base, "-m", proposal.message])
+    ).trim();
+    await this.git.raw(["update-ref", `refs/heads/${proposal.branch}`, commit, ...(existing ? [existing] : [])]);
+    return { status: existing ? "updated" : "created", commit };
+  }
+
+  /** The remote's tip of a branch, fetched into a private ref; undefined when the remote has no such branch. */
+  async fetchRemoteBranch(remote: string, branch: string, auth?: RemoteAuth): Promise<string | undefined> {
+    const listing = await this.withAuth(auth).raw(["ls-remote", remote, `refs/heads/${branch}`]);
+    const tip = listing.split("\t")[0]?.trim();
+    if (!tip) return undefined;
+    await this.withAuth(auth).raw(["fetch", "--quiet", remote, `+refs/heads/${branch}:refs/rightsize/remote/${branch}`]);
+    return tip;
+  }
+
+  /**
+   * Pushes a proposal commit, leasing on the remote tip we inspected: if someone pushed in
+   * between, the push fails instead of overwriting their work.
+   */
+  async pushBranch(remote: string, commit: string, branch: string, expectedRemoteTip: string | undefined, auth?: RemoteAuth): Promise<void> {
+    try {
+      await this.withAuth(auth).raw(["push", "--quiet", `--force-with-lease=refs/heads/${branch}:${expectedRemoteTip ?? ""}`, remote, `${commit}:refs/heads/${branch}`]);
+    } catch (error) {
+      throw new ExternalError(`git push of ${branch} to ${remote} failed: ${redact((error as Error).message, auth)}`);
+    }
+  }
+
+  /** Why a branch tip is not ours to rewrite, or undefined when it is rightsize's single commit. */
+  async foreignCommitReason(tip: string, base: string): Promise<string | undefined> {
+    const message = await this.git.raw(["log", "-1", "--format=%B", tip]);
+    if (!message.includes(`${DECISION_TRAILER}:`)) {
+      return `the branch tip ${tip.slice(0, 12)} is not a rightsize commit (no ${DECISION_TRAILER} trailer): someone else pushed to it`;
+    }
+    const mergeBase = await this.tryRaw(["merge-base", tip, base]);
+    const ahead = mergeBase ? Number(await this.git.raw(["rev-list", "--count", `${mergeBase}..${tip}`])) : Infinity;
+    if (ahead > 1) return `the branch has ${ahead} commits on top of the default branch: someone else added commits`;
+    return undefined;
+  }
+
+  private async buildTree(base: string, files: readonly FileContent[]): Promise<string> {
+    const scratch = await mkdtemp(path.join(tmpdir(), "rightsize-index-"));
+    try {
+      const git = this.git.env(gitEnvironment({ GIT_INDEX_FILE: path.join(scratch, "index") }));
+      await git.raw(["read-tree", base]);
+      for (const [index, file] of files.entries()) {
+        const blobFile = path.join(scratch, `blob-${index}`);
+        await writeFile(blobFile, file.content);
+        const blob = (await git.raw(["hash-object", "-w", blobFile])).trim();
+        const mode = (await git.raw(["ls-tree", base, "--", file.path])).split(" ")[0] || "100644";
+        await git.raw(["update-index", "--add", "--cacheinfo", `${mode},${blob},${file.path}`]);
+      }
+      return (await git.raw(["write-tree"])).trim();
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  /** rightsize authors its own commits; GIT_AUTHOR_* / GIT_COMMITTER_* in the environment override that. */
+  private withIdentity(): SimpleGit {
+    return this.git.env(
+      gitEnvironment({
+        GIT_AUTHOR_NAME: process.env.GIT_AUTHOR_NAME ?? BOT_IDENTITY.name,
+        GIT_AUTHOR_EMAIL: process.env.GIT_AUTHOR_EMAIL ?? BOT_IDENTITY.email,
+        GIT_COMMITTER_NAME: process.env.GIT_COMMITTER_NAME ?? BOT_IDENTITY.name,
+        GIT_COMMITTER_EMAIL: process.env.GIT_COMMITTER_EMAIL ?? BOT_IDENTITY.email,
+      }),
+    );
+  }
+
+  /**
+   * The token goes to git through environment configuration (an HTTP header), so it is never
+   * written to disk, into a remote URL, or onto a command line.
+   */
+  private withAuth(auth: RemoteAuth | undefined): SimpleGit {
+    if (!auth) return this.git;
+    const basic = Buffer.from(`x-access-token:${auth.token}`).toString("base64");
+    return this.git.env(
+      gitEnvironment({
+        GIT_TERMINAL_PROMPT: "0",
+        GIT_CONFIG_COUNT: "1",
+        GIT_CONFIG_KEY_0: "http.extraHeader",
+        GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
+      }),
+    );
+  }
+
+  private async tryRaw(args: string[], trim = true): Promise<string | undefined> {
+    try {
+      const output = await this.git.raw(args);
+      const value = trim ? output.trim() : output;
+      return value === "" ? undefined : value;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function redact(text: string, auth: RemoteAuth | undefined): string {
+  return auth ? text.split(auth.token).join("***") : text;
+}

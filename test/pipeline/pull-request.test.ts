@@ -1,0 +1,100 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseObservationSnapshotText, workloadKey } from "../../src/domain/index.js";
+import { GITHUB_BODY_LIMIT, parseStateMarker, renderPullRequest, renderStateMarker } from "../../src/pipeline/index.js";
+import { loadPolicy } from "../../src/policy/index.js";
+import type { DecisionRecord } from "../../src/recommend/index.js";
+
+const FIXTURES = path.join(import.meta.dirname, "../fixtures");
+const EXAMPLES = path.join(import.meta.dirname, "../../examples");
+const records: DecisionRecord[] = JSON.parse(readFileSync(path.join(FIXTURES, "decisions/example-records.json"), "utf8"));
+const snapshot = parseObservationSnapshotText(readFileSync(path.join(EXAMPLES, "snapshot.json"), "utf8"));
+const policyPath = path.join(EXAMPLES, "config-repo/.github/rightsize.yml");
+const { policy } = loadPolicy({ path: ".github/rightsize.yml", text: readFileSync(policyPath, "utf8") });
+const recordOf = (name: string) => records.filter((record) => record.workload.name === name);
+
+describe("the pull request body (SPEC §8)", () => {
+  const checkout = renderPullRequest({
+    records: recordOf("checkout"),
+    branch: "rightsize/prod/shop/deployment-checkout",
+    policy,
+    observations: snapshot.workloads,
+    files: ["apps/checkout/checkout.yaml"],
+  });
+
+  it("renders the checkout proposal exactly as reviewed", () => {
+    expect(checkout.body).toBe(readFileSync(path.join(FIXTURES, "pull-requests/checkout.md"), "utf8"));
+  });
+
+  it("titles the PR with the first changed container's values and counts the others", () => {
+    expect(checkout.title).toBe("rightsize(shop/checkout): cpu 200m→250m, memory 256Mi→356Mi (+1 more container)");
+    expect(renderPullRequest({ records: recordOf("frontend"), branch: "b", policy }).title).toBe(
+      "rightsize(shop/frontend): cpu 500m→250m, memory 512Mi→256Mi",
+    );
+  });
+
+  it("labels with the policy labels, the lowest confidence and the worst safety rating", () => {
+    expect(checkout.labels).toEqual(["rightsize", "confidence:medium", "safety:caution"]);
+  });
+
+  it("keeps the SPEC's section order", () => {
+    const order = [
+      "**rightsize proposes new requests for Deployment `shop/checkout`",
+      "| Workload | Container | CPU request |",
+      "#### Evidence: Deployment/checkout",
+      "```mermaid\nxychart-beta",
+      "#### Risks and rollback",
+      "#### Configuration",
+      "<details><summary>Decision record (decision.json)</summary>",
+      "#### Commands",
+      "- [ ] refresh this proposal",
+      "<!-- rightsize:state ",
+    ];
+    const positions = order.map((text) => checkout.body.indexOf(text));
+    expect(positions.every((position) => position >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+  });
+
+  it("carries a state marker that parses back to what was proposed", () => {
+    const state = parseStateMarker(checkout.body);
+    expect(state).toEqual({
+      version: 1,
+      branch: "rightsize/prod/shop/deployment-checkout",
+      workloads: [
+        {
+          key: "prod/shop/Deployment/checkout",
+          inputsDigest: recordOf("checkout")[0]!.inputsDigest,
+          containers: { server: { cpu: "250m", memory: "356Mi" }, envoy: { cpu: "50m", memory: "64Mi" } },
+        },
+      ],
+    });
+    expect(parseStateMarker(`text\n${renderStateMarker(state!)}\n`)).toEqual(state);
+  });
+
+  it("ignores a body without a marker or with a damaged one", () => {
+    expect(parseStateMarker("no marker here")).toBeUndefined();
+    expect(parseStateMarker("<!-- rightsize:state bm90IGpzb24 -->")).toBeUndefined();
+    expect(parseStateMarker(null)).toBeUndefined();
+  });
+
+  it("stays under GitHub's 65,536 characters by dropping charts, then evidence, then the record JSON, never the table or the digests", () => {
+    const many = Array.from({ length: 4 }, (_, index) =>
+      records.map((record) => ({ ...record, workload: { ...record.workload, name: `${record.workload.name}-${index}` } })),
+    ).flat();
+    const observations = many.map((record) => ({
+      ...snapshot.workloads.find((observation) => observation.workload.name === record.workload.name.replace(/-\d+$/, ""))!,
+      workload: record.workload,
+    }));
+    const grouped = renderPullRequest({ records: many, branch: "rightsize/prod/shop", policy, observations });
+    expect(grouped.body.length).toBeLessThanOrEqual(GITHUB_BODY_LIMIT);
+    expect(grouped.body).not.toContain("```mermaid");
+    expect(grouped.body).toContain("Trimmed to fit GitHub's size limit: charts, evidence");
+    for (const record of many) {
+      expect(grouped.body).toContain(`Decision digest for ${record.workload.kind}/${record.workload.name}: \`${record.inputsDigest}\``);
+      expect(grouped.body).toContain(`| ${record.workload.kind}/${record.workload.name} |`);
+    }
+    expect(parseStateMarker(grouped.body)?.workloads.map((workload) => workload.key)).toEqual(many.map((record) => workloadKey(record.workload)));
+    expect(grouped.title).toBe(`rightsize(shop): right-size ${many.length} workloads`);
+  });
+});
