@@ -115,20 +115,22 @@ function renderVerdict(records: readonly DecisionRecord[]): string {
 }
 
 function perPodTotals(containers: readonly ContainerDecision[]): string {
-  const describe = (resource: "cpu" | "memory") => {
+  const changes = (["cpu", "memory"] as const).flatMap((resource) => {
     let delta = 0n;
     for (const container of containers) {
       const from = container.current.requests[resource];
       const to = container.recommended.requests[resource];
       if (from !== undefined && to !== undefined) delta += parseQuantity(to).nanos - parseQuantity(from).nanos;
     }
-    if (delta === 0n) return undefined;
+    if (delta === 0n) return [];
     const amount = { nanos: delta < 0n ? -delta : delta };
-    const text = resource === "cpu" ? formatCpu(amount) : formatMemory(amount);
-    return `${delta < 0n ? "frees" : "adds"} ${text} ${resource === "cpu" ? "CPU" : "memory"}`;
-  };
-  const parts = [describe("cpu"), describe("memory")].filter((part): part is string => part !== undefined);
-  return parts.length > 0 ? `${parts.join(" and ")} per pod` : "limits only";
+    const verb = delta < 0n ? "frees" : "adds";
+    return [{ verb, text: `${resource === "cpu" ? formatCpu(amount) : formatMemory(amount)} ${resource === "cpu" ? "CPU" : "memory"}` }];
+  });
+  if (changes.length === 0) return "limits only";
+  const [first, second] = changes;
+  if (!second) return `${first!.verb} ${first!.text} per pod`;
+  return first!.verb === second.verb ? `${first!.verb} ${first!.text} and ${second.text} per pod` : `${first!.verb} ${first!.text} and ${second.verb} ${second.text} per pod`;
 }
 
 function renderTable(records: readonly DecisionRecord[]): string {

@@ -1,0 +1,165 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { runProposals } from "../../src/cli/run-proposals.js";
+import { parseObservationSnapshotText } from "../../src/domain/index.js";
+import { loadPolicyFile } from "../../src/policy/index.js";
+import { DecisionRecordSchema } from "../../src/recommend/index.js";
+import { exampleRepo, git, type ExampleRepo } from "../helpers/git-repo.js";
+
+const ROOT = path.join(import.meta.dirname, "../..");
+const snapshot = parseObservationSnapshotText(readFileSync(path.join(ROOT, "examples/snapshot.json"), "utf8"));
+
+/**
+ * Expected edits, worked out by hand from examples/snapshot.json and SPEC §5:
+ * - frontend: p95 110m × 1.15 = 126.5m → 130m, max 220Mi × 1.15 = 253Mi; both cuts exceed 50%,
+ *   so this step stops at 500m/2 = 250m and 512Mi/2 = 256Mi.
+ * - checkout/server (2 OOM kills → CAUTION, margin 1.3): p95 190m × 1.3 = 247m → 250m; memory by the
+ *   OOM rule max(256Mi + 100Mi, 256Mi × 1.2) = 356Mi, and the 256Mi limit is raised to 356Mi.
+ * - checkout/envoy (SAFE): 30m × 1.15 → 35m and 48Mi × 1.15 → 56Mi, both capped at −50%: 50m, 64Mi.
+ * - nightly-report (6 of 7 runs succeeded, job margin 1.2): p95 of CPU peaks 0.4775 × 1.2 = 573m → 575m;
+ *   memory 700Mi × 1.2 = 840Mi, capped at 2Gi/2 = 1Gi.
+ * - api (kustomize overlay patch defines the values): 350m × 1.15 → 405m and 1229Mi × 1.15, both capped: 1, 2Gi.
+ */
+const EXPECTED_DIFFS: Record<string, string> = {
+  "rightsize/prod/shop/deployment-frontend": `--- a/apps/storefront/frontend.yaml
++++ b/apps/storefront/frontend.yaml
+@@ -35,7 +35,7 @@ spec:
+             - containerPort: 8080
+           resources:
+             requests:
+-              cpu: 500m      # sized for the 2025 launch traffic
+-              memory: 512Mi
++              cpu: 250m      # sized for the 2025 launch traffic
++              memory: 256Mi
+             limits:
+               memory: 1Gi
+`,
+  "rightsize/prod/shop/deployment-checkout": `--- a/apps/checkout/checkout.yaml
++++ b/apps/checkout/checkout.yaml
+@@ -17,7 +17,7 @@ spec:
+         image: envoyproxy/envoy:v1.31.0
+         restartPolicy: Always
+         resources:
+-          requests: {cpu: 100m, memory: 128Mi}
++          requests: {cpu: 50m, memory: 64Mi}
+       containers:
+       - name: server
+         image: ghcr.io/example/checkout:2.7.0
+@@ -26,7 +26,7 @@ spec:
+           value: "30s"
+         resources:
+           requests:
+-            cpu: 200m
+-            memory: 256Mi
++            cpu: 250m
++            memory: 356Mi
+           limits:
+-            memory: 256Mi   # raised twice in 2026 already
++            memory: 356Mi   # raised twice in 2026 already
+`,
+  "rightsize/prod/shop/cronjob-nightly-report": `--- a/apps/reports/nightly-report.yaml
++++ b/apps/reports/nightly-report.yaml
+@@ -17,5 +17,5 @@ spec:
+               args: ["--since=24h"]
+               resources:
+                 requests:
+-                  cpu: "1"
+-                  memory: 2Gi
++                  cpu: "575m"
++                  memory: 1Gi
+`,
+  "rightsize/prod/shop/deployment-api": `--- a/kustomize/api/overlays/production/resources-patch.yaml
++++ b/kustomize/api/overlays/production/resources-patch.yaml
+@@ -10,5 +10,5 @@ spec:
+         - name: api
+           resources:
+             requests:
+-              cpu: "2"      # production sizing
+-              memory: 4Gi
++              cpu: "1"      # production sizing
++              memory: 2Gi
+`,
+};
+
+const manifestDiff = (dir: string, branch: string) =>
+  git(dir, "diff", "--no-color", "--no-prefix", "--src-prefix=a/", "--dst-prefix=b/", "main", branch, "--", ".", ":!.rightsize")
+    .split("\n")
+    .filter((line) => !line.startsWith("diff --git") && !line.startsWith("index "))
+    .join("\n");
+
+describe("the example, proposed locally", () => {
+  let repo: ExampleRepo;
+  beforeEach(() => {
+    repo = exampleRepo();
+  });
+  afterEach(() => repo.cleanup());
+
+  it("writes one branch per proposal whose diff touches only the target values and the decision record", async () => {
+    const loaded = await loadPolicyFile(undefined, repo.work);
+    const run = await runProposals({ repoDir: repo.work, loaded, snapshot, at: snapshot.createdAt });
+    expect(run.results.map((result) => [result.branch, result.status]).sort()).toEqual(
+      Object.keys(EXPECTED_DIFFS)
+        .sort()
+        .map((branch) => [branch, "created"]),
+    );
+    for (const [branch, diff] of Object.entries(EXPECTED_DIFFS)) {
+      expect(manifestDiff(repo.work, branch)).toBe(diff);
+      const record = `.rightsize/decisions/prod/shop/${branch.split("/").pop()}.json`;
+      const manifest = /^--- a\/(.+)$/m.exec(diff)![1]!;
+      expect(git(repo.work, "diff", "--name-only", "main", branch).trim().split("\n")).toEqual([record, manifest]);
+      const committed = DecisionRecordSchema.parse(JSON.parse(git(repo.work, "show", `${branch}:${record}`)));
+      expect(committed.decision.action).toBe("propose");
+      expect(git(repo.work, "log", "-1", "--format=%B", branch)).toContain(`Rightsize-Decision: ${committed.inputsDigest}`);
+      expect(git(repo.work, "rev-list", "--count", `main..${branch}`).trim()).toBe("1");
+    }
+    const body = readFileSync(path.join(repo.work, ".rightsize/out/prod/shop/deployment-frontend.md"), "utf8");
+    expect(body).toContain("**rightsize proposes new requests for Deployment `shop/frontend` (cluster `prod`)**: frees 250m CPU and 256Mi memory per pod");
+    expect(git(repo.work, "status", "--porcelain", "--untracked-files=no")).toBe("");
+    expect(git(repo.work, "rev-parse", "--abbrev-ref", "HEAD").trim()).toBe("main");
+  });
+
+  it("is idempotent: a second run with the same inputs leaves every branch unchanged", async () => {
+    const loaded = await loadPolicyFile(undefined, repo.work);
+    const first = await runProposals({ repoDir: repo.work, loaded, snapshot, at: snapshot.createdAt });
+    const second = await runProposals({ repoDir: repo.work, loaded, snapshot, at: snapshot.createdAt });
+    expect(second.results.map((result) => result.status)).toEqual(first.results.map(() => "unchanged"));
+    expect(second.results.map((result) => result.commit)).toEqual(first.results.map((result) => result.commit));
+  });
+
+  it("leaves a branch someone else committed to alone", async () => {
+    const loaded = await loadPolicyFile(undefined, repo.work);
+    await runProposals({ repoDir: repo.work, loaded, snapshot, at: snapshot.createdAt });
+    const branch = "rightsize/prod/shop/deployment-frontend";
+    git(repo.work, "checkout", "--quiet", branch);
+    git(repo.work, "commit", "--quiet", "--allow-empty", "-m", "Reviewer tweak");
+    const tip = git(repo.work, "rev-parse", branch).trim();
+    git(repo.work, "checkout", "--quiet", "main");
+    const again = await runProposals({ repoDir: repo.work, loaded, snapshot, at: "2026-11-23T07:00:00Z" });
+    expect(again.results.find((result) => result.branch === branch)).toMatchObject({ status: "foreign" });
+    expect(git(repo.work, "rev-parse", branch).trim()).toBe(tip);
+  });
+});
+
+describe("rightsize demo", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "rightsize-demo-test-"));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("runs the main job on the bundled example and says where everything is", () => {
+    const repoDir = path.join(dir, "repo");
+    const output = execFileSync("node", ["--import", "tsx", path.join(ROOT, "src/cli/main.ts"), "demo", "--dir", repoDir], { encoding: "utf8", cwd: ROOT });
+    expect(output).toContain(`rightsize demo: the example config repo is at ${repoDir}`);
+    expect(output).toMatch(/shop\/Deployment\/frontend\s+web\s+500m → 250m \(−50%\)\s+512Mi → 256Mi \(−50%\)\s+SAFE\s+HIGH \(80\)\s+change\s+propose/);
+    expect(output).toContain("observed but not in the repo: shop/Deployment/legacy-batch");
+    for (const branch of Object.keys(EXPECTED_DIFFS)) {
+      expect(output).toContain(`git -C ${repoDir} log --stat -1 ${branch}`);
+      expect(manifestDiff(repoDir, branch)).toBe(EXPECTED_DIFFS[branch]);
+    }
+    expect(output).toContain(path.join(repoDir, ".rightsize/out/prod/shop/deployment-checkout.md"));
+  });
+});
