@@ -59,7 +59,8 @@ export class RunTracker {
   }
 
   addProblem(workload: string, message: string): void {
-    this.problems.set(workload, [...(this.problems.get(workload) ?? []), message]);
+    const known = this.problems.get(workload) ?? [];
+    if (!known.includes(message)) this.problems.set(workload, [...known, message]);
   }
 
   /** Per-container usage of the pods of watched Jobs at one sample. */

@@ -76,7 +76,7 @@ export async function observeWithKubernetesApi(options: KubernetesConnectionOpti
     states.push({ inventory, ticks: [], runs: new RunTracker(inventory, request.runs?.runTimeoutSeconds ?? Number.POSITIVE_INFINITY) });
     request.onProgress?.(`kubernetes: ${request.cluster}/${namespace}: ${inventory.workloads.size} workloads`);
   }
-  const elapsed = sampling ? await sample(api, states, sampling, request) : 0;
+  const elapsed = sampling ? await sample(api, states, sampling, request, from) : 0;
   const window = { from: isoTime(from), to: isoTime(from + elapsed), seconds: elapsed };
   return states.flatMap((state) => observations(state, request, window, sampling));
 }
@@ -100,18 +100,23 @@ function checkSampling(sampling: SamplingRequest, runs: RunLimits | undefined): 
   }
 }
 
-/** Samples until the duration is over and, when runs are asked for, every Job/CronJob has them (or time is up). */
-async function sample(api: KubernetesApi, states: NamespaceState[], sampling: SamplingRequest, request: KubernetesRequest): Promise<number> {
+/**
+ * Samples until the duration is over and, when runs are asked for, every Job/CronJob has them (or
+ * time is up). Sample times count from `from` (the request's `at`), so the window, the series
+ * and the runs share one clock.
+ */
+async function sample(api: KubernetesApi, states: NamespaceState[], sampling: SamplingRequest, request: KubernetesRequest, from: number): Promise<number> {
   const started = Date.now();
   const sampleUntil = started + sampling.durationSeconds * 1000;
   const runsUntil = request.runs ? started + request.runs.totalTimeoutSeconds * 1000 : sampleUntil;
-  const wantsRuns = (state: NamespaceState) =>
-    state.runs.runBasedWorkloads().some((workload) => !request.runs || state.runs.completedRuns(workload) < request.runs.count);
+  const runs = request.runs;
+  const wantsRuns = (state: NamespaceState) => runs !== undefined && state.runs.runBasedWorkloads().some((workload) => state.runs.completedRuns(workload) < runs.count);
   let lastProgress = started;
   let samples = 0;
   for (;;) {
     const tickStarted = Date.now();
-    for (const state of states) await sampleNamespace(api, state, tickStarted / 1000, tickStarted <= sampleUntil || wantsRuns(state));
+    const at = from + (tickStarted - started) / 1000;
+    for (const state of states) await sampleNamespace(api, state, at, tickStarted <= sampleUntil || wantsRuns(state));
     samples++;
     const now = Date.now();
     if (now - lastProgress >= 30_000) {
@@ -167,40 +172,19 @@ interface PodMetricsItem {
   containers?: Array<{ name?: string; usage?: { cpu?: string; memory?: string } }>;
 }
 
+/**
+ * One sample of a namespace. Jobs come first, so a run that started since the last sample is
+ * watched before its pods' usage is recorded, and a run that finished is closed with the peaks
+ * recorded so far.
+ */
 async function sampleNamespace(api: KubernetesApi, state: NamespaceState, now: number, continuing: boolean): Promise<void> {
   if (!continuing) return;
+  if (state.runs.runBasedWorkloads().length > 0) await updateRuns(api, state, now);
+  if (!state.metricsProblem) await sampleMetrics(api, state, now);
+}
+
+async function updateRuns(api: KubernetesApi, state: NamespaceState, now: number): Promise<void> {
   const namespace = state.inventory.namespace;
-  if (!state.metricsProblem) {
-    try {
-      const items = await api.listAll<PodMetricsItem>(`pod metrics (metrics.k8s.io) in ${namespace}`, (page) =>
-        api.custom.listNamespacedCustomObject({ group: "metrics.k8s.io", version: "v1beta1", plural: "pods", namespace, ...page }) as Promise<{ items: PodMetricsItem[] }>,
-      );
-      const byPod = new Map<string, Map<string, Usage>>();
-      for (const item of items) {
-        const pod = item.metadata?.name;
-        if (!pod) continue;
-        const usage = new Map<string, Usage>();
-        for (const container of item.containers ?? []) {
-          if (container.name && container.usage?.cpu !== undefined && container.usage.memory !== undefined) {
-            usage.set(container.name, { cpu: toNumber(parseQuantity(container.usage.cpu)), memory: toNumber(parseQuantity(container.usage.memory)) });
-          }
-        }
-        byPod.set(pod, usage);
-      }
-      if ([...byPod.keys()].some((pod) => !state.inventory.ownership.has(pod))) await refreshPods(api, state);
-      state.ticks.push({ at: now, byPod });
-      for (const [pod, usage] of byPod) {
-        const job = state.inventory.ownership.get(pod)?.job;
-        if (job) state.runs.recordUsage(job, usage);
-      }
-    } catch (error) {
-      if (!(error instanceof ApiProblem)) throw error;
-      if (error.kind === "timeout") return;
-      state.metricsProblem =
-        error.kind === "not-found" ? `${error.message}: metrics-server is not installed; install it or observe through Prometheus` : error.message;
-    }
-  }
-  if (state.runs.runBasedWorkloads().length === 0) return;
   try {
     const jobs = await api.listAll(`jobs in ${namespace}`, (page) => api.batch.listNamespacedJob({ namespace, ...page }));
     for (const job of jobs) {
@@ -218,6 +202,40 @@ async function sampleNamespace(api: KubernetesApi, state: NamespaceState, now: n
   } catch (error) {
     if (!(error instanceof ApiProblem)) throw error;
     for (const workload of state.runs.runBasedWorkloads()) state.runs.addProblem(workload, error.message);
+  }
+}
+
+async function sampleMetrics(api: KubernetesApi, state: NamespaceState, now: number): Promise<void> {
+  const namespace = state.inventory.namespace;
+  let items: PodMetricsItem[];
+  try {
+    items = await api.listAll<PodMetricsItem>(`pod metrics (metrics.k8s.io) in ${namespace}`, (page) =>
+      api.custom.listNamespacedCustomObject({ group: "metrics.k8s.io", version: "v1beta1", plural: "pods", namespace, ...page }) as Promise<{ items: PodMetricsItem[] }>,
+    );
+  } catch (error) {
+    if (!(error instanceof ApiProblem)) throw error;
+    // A sample that times out is a missed sample (coverage shows it); a missing API ends sampling.
+    if (error.kind === "timeout") return;
+    state.metricsProblem = error.kind === "not-found" ? `${error.message}: metrics-server is not installed; install it or observe through Prometheus` : error.message;
+    return;
+  }
+  const byPod = new Map<string, Map<string, Usage>>();
+  for (const item of items) {
+    const pod = item.metadata?.name;
+    if (!pod) continue;
+    const usage = new Map<string, Usage>();
+    for (const container of item.containers ?? []) {
+      if (container.name && container.usage?.cpu !== undefined && container.usage.memory !== undefined) {
+        usage.set(container.name, { cpu: toNumber(parseQuantity(container.usage.cpu)), memory: toNumber(parseQuantity(container.usage.memory)) });
+      }
+    }
+    byPod.set(pod, usage);
+  }
+  if ([...byPod.keys()].some((pod) => !state.inventory.ownership.has(pod))) await refreshPods(api, state);
+  state.ticks.push({ at: now, byPod });
+  for (const [pod, usage] of byPod) {
+    const job = state.inventory.ownership.get(pod)?.job;
+    if (job) state.runs.recordUsage(job, usage);
   }
 }
 
