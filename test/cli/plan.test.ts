@@ -1,0 +1,74 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { DecisionRecordSchema } from "../../src/recommend/index.js";
+import { rightsize } from "../helpers/cli.js";
+
+const EXAMPLES = path.join(import.meta.dirname, "../../examples");
+const planArgs = ["plan", "--repo", path.join(EXAMPLES, "config-repo"), "--snapshot", path.join(EXAMPLES, "snapshot.json")];
+
+describe("rightsize plan on the example", () => {
+  it("prints decision records with the planned diff, the defining file and drift, as JSON", async () => {
+    const { status, stdout, stderr } = await rightsize(...planArgs, "--output", "json");
+    expect(status).toBe(0);
+    const entries = JSON.parse(stdout) as Array<Record<string, unknown>>;
+    for (const entry of entries) DecisionRecordSchema.parse(entry);
+    const byName = Object.fromEntries(entries.map((entry) => [(entry.workload as { name: string }).name, entry]));
+    expect(Object.keys(byName).sort()).toEqual(["api", "cartservice", "checkout", "frontend", "nightly-report", "search"]);
+    expect(Object.fromEntries(entries.map((entry) => [(entry.workload as { name: string }).name, (entry.decision as { action: string }).action]))).toEqual({
+      api: "propose",
+      cartservice: "hold",
+      checkout: "propose",
+      frontend: "propose",
+      "nightly-report": "propose",
+      search: "hold",
+    });
+    expect(byName.api!.edit).toEqual({
+      files: ["kustomize/api/overlays/production/resources-patch.yaml"],
+      diff: `diff --git a/kustomize/api/overlays/production/resources-patch.yaml b/kustomize/api/overlays/production/resources-patch.yaml
+--- a/kustomize/api/overlays/production/resources-patch.yaml
++++ b/kustomize/api/overlays/production/resources-patch.yaml
+@@ -10,5 +10,5 @@
+         - name: api
+           resources:
+             requests:
+-              cpu: "2"      # production sizing
+-              memory: 4Gi
++              cpu: "1"      # production sizing
++              memory: 2Gi
+`,
+    });
+    expect(byName.api!.definedIn).toEqual(["kustomize/api/overlays/production/resources-patch.yaml"]);
+    expect(byName.cartservice!.edit).toBeNull();
+    expect(byName.cartservice!.definedIn).toEqual(["charts/shop/values.yaml"]);
+    expect(byName.search!.drift).toEqual([{ container: "search", field: "requests.cpu", manifest: "250m", live: "300m" }]);
+    expect(byName.frontend!.drift).toEqual([]);
+    expect(stderr).toContain("observed but not in the repo: prod/shop/Deployment/legacy-batch");
+  });
+
+  it("shows a table, the drift and the diffs as text", async () => {
+    const { status, stdout } = await rightsize(...planArgs);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/shop\/Deployment\/api\s+api\s+2 → 1 \(−50%\)\s+4Gi → 2Gi \(−50%\)\s+SAFE\s+HIGH \(80\)\s+change\s+propose/);
+    expect(stdout).toContain("drift prod/shop/Deployment/search search requests.cpu: manifest 250m, live 300m (the manifest is the truth)");
+    expect(stdout).toContain("+              cpu: 250m      # sized for the 2025 launch traffic");
+  });
+
+  it("renders a markdown report", async () => {
+    const { stdout } = await rightsize(...planArgs, "--output", "markdown");
+    expect(stdout.startsWith("## rightsize plan\n")).toBe(true);
+    expect(stdout).toContain("| shop/Deployment/frontend | web | 500m → **250m** (-50.0%) | 512Mi → **256Mi** (-50.0%) | SAFE | HIGH (80) | propose |");
+    expect(stdout).toContain("- observed but not in the repo: `prod/shop/Deployment/legacy-batch`");
+  });
+
+  it("asks for a snapshot when none is given, with exit 2", async () => {
+    const { status, stderr } = await rightsize("plan", "--repo", path.join(EXAMPLES, "config-repo"));
+    expect(status).toBe(2);
+    expect(stderr).toContain("--snapshot is required");
+  });
+
+  it("names a snapshot field that is wrong, with exit 2", async () => {
+    const { status, stderr } = await rightsize("plan", "--repo", path.join(EXAMPLES, "config-repo"), "--snapshot", path.join(EXAMPLES, "config-repo/.github/rightsize.yml"));
+    expect(status).toBe(2);
+    expect(stderr).toContain("not valid JSON");
+  });
+});
