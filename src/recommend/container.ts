@@ -39,7 +39,7 @@ export interface WorkloadContext {
   excludedContainers: ReadonlySet<string>;
   /** Reasons the whole workload has no recommendation (observation problems, failed runs, manifest). */
   blocks: readonly string[];
-  /** The source failed for this workload, which already explains any missing metrics. */
+  /** The source failed for this workload, which already explains any missing metrics (as does a run-based workload without a successful run). */
   observationFailed: boolean;
   /** Reasons no change may be proposed yet (waiting for runs, Jobs disabled). */
   gates: readonly string[];
@@ -129,7 +129,7 @@ export function decideContainer(container: ContainerObservation, context: Worklo
   }
   const blockedBecause = [
     ...(current.problem ? [current.problem] : []),
-    ...(context.observationFailed ? [] : missing.map((resource) => `no ${resource === "cpu" ? "CPU" : "memory"} usage was measured for this container`)),
+    ...(context.observationFailed || context.runs?.succeeded === 0 ? [] : missing.map((resource) => `no ${resource === "cpu" ? "CPU" : "memory"} usage was measured for this container`)),
     ...(safety.rating === "UNSAFE" ? [`rated UNSAFE: ${safety.because.join("; ")}`] : []),
   ];
   if (context.blocks.length > 0 || blockedBecause.length > 0) {

@@ -82,6 +82,12 @@ describe("failed runs", () => {
     expect(only(record, "job")).toMatchObject({ action: "blocked", recommended: { requests: { cpu: "2", memory: "2Gi" }, limits: {} } });
   });
 
+  it("blocks with the failed runs as the only reason when every run failed (3 of 3)", () => {
+    const record = recommend(cronJob(runsOf(0, 3)));
+    expect(record.decision.reasons).toEqual(["3 of 3 observed runs failed (more than half); fix the failing runs before resizing"]);
+    expect(only(record, "job").reasons).toEqual(["3 of 3 observed runs failed (more than half); fix the failing runs before resizing"]);
+  });
+
   it("does not block when exactly half failed (5 of 10): 5 successful runs are MEDIUM and it proposes", () => {
     const record = recommend(cronJob(runsOf(5, 5)));
     expect(only(record, "job").confidence).toMatchObject({ level: "MEDIUM", score: 50 });
