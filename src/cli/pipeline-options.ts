@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { Command } from "commander";
-import { UsageError, type ObservationSnapshot } from "../domain/index.js";
+import type { ObservationSnapshot } from "../domain/index.js";
+import { observeForPolicy } from "../observe/index.js";
 import type { LoadedPolicy } from "../policy/index.js";
 import { loadPolicyWithWarnings, parseAtOption, readSnapshotFile } from "./inputs.js";
 
@@ -16,8 +17,8 @@ export function addPipelineOptions(command: Command): Command {
   return command
     .option("--repo <dir>", "the config repo checkout", ".")
     .option("--policy <file>", "policy file (default: <repo>/.github/rightsize.yml when present, else the defaults)")
-    .option("--snapshot <file>", "observation snapshot to replay (JSON, as `rightsize snapshot` writes it)")
-    .option("--at <time>", "evaluation time, ISO 8601 (default: the snapshot's createdAt)");
+    .option("--snapshot <file>", "observation snapshot to replay (default: observe live, as the policy's clusters and observe.source say)")
+    .option("--at <time>", "evaluation time, ISO 8601 (default: the snapshot's createdAt, or now when observing live)");
 }
 
 export interface PipelineInputs {
@@ -31,9 +32,11 @@ export async function loadPipelineInputs(options: PipelineOptions): Promise<Pipe
   const at = parseAtOption(options.at);
   const repoDir = path.resolve(options.repo);
   const loaded = await loadPolicyWithWarnings(options.policy, repoDir);
-  if (!options.snapshot) {
-    throw new UsageError("--snapshot is required: observe first with `rightsize snapshot --prometheus URL --namespace NS --output snapshot.json`");
+  if (options.snapshot) {
+    const snapshot = await readSnapshotFile(options.snapshot);
+    return { repoDir, loaded, snapshot, at: at ?? snapshot.createdAt };
   }
-  const snapshot = await readSnapshotFile(options.snapshot);
-  return { repoDir, loaded, snapshot, at: at ?? snapshot.createdAt };
+  const now = at ?? new Date().toISOString();
+  const snapshot = await observeForPolicy(loaded.policy, { at: now, onProgress: (message) => process.stderr.write(`rightsize: ${message}\n`) });
+  return { repoDir, loaded, snapshot, at: now };
 }

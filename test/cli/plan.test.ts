@@ -60,10 +60,10 @@ describe("rightsize plan on the example", () => {
     expect(stdout).toContain("- observed but not in the repo: `prod/shop/Deployment/legacy-batch`");
   });
 
-  it("asks for a snapshot when none is given, with exit 2", async () => {
-    const { status, stderr } = await rightsize("plan", "--repo", path.join(EXAMPLES, "config-repo"));
+  it("without a snapshot observes live and says which cluster setting is missing, with exit 2", async () => {
+    const { status, stderr } = await rightsize("plan", "--repo", path.join(EXAMPLES, "config-repo"), "--policy", path.join(import.meta.dirname, "../fixtures/policy/v1alpha1.yml"));
     expect(status).toBe(2);
-    expect(stderr).toContain("--snapshot is required");
+    expect(stderr).toContain("clusters[0] (default) has no prometheus.url, but observe.source is prometheus; add clusters[].prometheus or set observe.source: metrics-server");
   });
 
   it("names a snapshot field that is wrong, with exit 2", async () => {
