@@ -15,6 +15,7 @@ const COMMAND_MODULES: ReadonlyArray<() => Promise<{ register(program: Command):
   () => import("./commands/demo.js"),
   () => import("./commands/edit.js"),
   () => import("./commands/discover.js"),
+  () => import("./commands/snapshot.js"),
 ];
 
 export async function buildProgram(): Promise<Command> {
