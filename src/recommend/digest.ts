@@ -3,10 +3,14 @@
  * inputs give equal bytes whatever order their keys were built in (undefined members are
  * dropped, as JSON.stringify does).
  */
+// Strings JSON.stringify would write unchanged between quotes (no quote, backslash, control
+// character or surrogate): most names and timestamps, quoted here without the call.
+const PLAIN_STRING = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
 export function canonicalJson(value: unknown): string {
   switch (typeof value) {
     case "string":
-      return JSON.stringify(value);
+      return PLAIN_STRING.test(value) ? `"${value}"` : JSON.stringify(value);
     case "number":
       return Number.isFinite(value) ? String(value) : "null";
     case "boolean":

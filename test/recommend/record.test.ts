@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { canonicalJson, DecisionRecordSchema, recommendWorkload, renderDecisionTable } from "../../src/recommend/index.js";
 import { TOOL_VERSION } from "../../src/version.js";
@@ -75,6 +76,11 @@ describe("decision record (SPEC §6)", () => {
 describe("inputs digest", () => {
   it("writes canonical JSON with sorted keys, bigints as strings and undefined members dropped", () => {
     expect(canonicalJson({ b: 1, a: [1, { d: 2n, c: undefined }], e: "x", f: null })).toBe('{"a":[1,{"d":"2"}],"b":1,"e":"x","f":null}');
+  });
+
+  it("writes every string exactly as JSON.stringify does (quotes, backslashes, control characters, surrogates)", () => {
+    expect(canonicalJson('a"b\\c\n\u0001\ud800')).toBe(JSON.stringify('a"b\\c\n\u0001\ud800'));
+    fc.assert(fc.property(fc.string({ unit: "binary" }), (text) => canonicalJson(text) === JSON.stringify(text)));
   });
 
   it("is the sha256 of the canonical observation, policy, policy source, manifest and time", () => {
