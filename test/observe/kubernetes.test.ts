@@ -1,5 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ExternalError, InputError, ObservationSnapshotSchema, type WorkloadObservation } from "../../src/domain/index.js";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { runCli } from "../../src/cli/program.js";
+import { ExternalError, InputError, ObservationSnapshotSchema, parseObservationSnapshotText, type WorkloadObservation } from "../../src/domain/index.js";
 import { buildSnapshot, observeWithKubernetesApi, type KubernetesRequest, type ObservationProblem } from "../../src/observe/index.js";
 import { freePort } from "../helpers/prometheus.js";
 import { loadFixtureObjects, startFakeCluster, status, type FakeCluster, type KubernetesObject } from "../helpers/kubernetes-api.js";
@@ -345,5 +349,81 @@ describe("observeWithKubernetesApi when the API fails", () => {
     const failure = observeWithKubernetesApi({ kubeconfig: cluster.kubeconfig(), context: "prod-eu" }, request());
     await expect(failure).rejects.toThrow(InputError);
     await expect(failure).rejects.toThrow('kubeconfig has no context "prod-eu"; known contexts: loopback-context');
+  });
+});
+
+describe("rightsize snapshot --context", () => {
+  let directory: string;
+  let kubeconfigFile: string;
+
+  beforeAll(async () => {
+    directory = await mkdtemp(path.join(os.tmpdir(), "rightsize-kube-"));
+    kubeconfigFile = path.join(directory, "kubeconfig.yaml");
+    await writeFile(kubeconfigFile, cluster.kubeconfig().exportConfig());
+  });
+  afterAll(async () => {
+    if (directory) await rm(directory, { recursive: true, force: true });
+  });
+
+  async function cli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => (stdout.push(String(chunk)), true));
+    const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => (stderr.push(String(chunk)), true));
+    try {
+      return { status: await runCli(args), stdout: stdout.join(""), stderr: stderr.join("") };
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+      process.exitCode = undefined;
+    }
+  }
+
+  it("samples metrics-server through the context and writes the snapshot", async () => {
+    cluster.metrics = (namespace) => (namespace === "batch" ? { "worker-5f6d7c8b9-mmmmm": { main: { cpu: "250m", memory: "256Mi" } } } : undefined);
+    const output = path.join(directory, "batch.json");
+    const result = await cli([
+      "snapshot", "--kubeconfig", kubeconfigFile, "--context", "loopback-context", "--namespace", "batch", "--cluster", "prod",
+      "--sample-interval", "1s", "--sample-duration", "1s", "--at", AT, "--output", output,
+    ]);
+    expect(result.stderr).toContain("rightsize: 1 workload observed; wrote");
+    expect(result.status).toBe(0);
+    const written = parseObservationSnapshotText(await readFile(output, "utf8"));
+    const worker = written.workloads[0]!;
+    expect([worker.workload, worker.source, worker.containers[0]!.cpu?.max, worker.containers[0]!.memory?.max]).toEqual([
+      { cluster: "prod", namespace: "batch", kind: "Deployment", name: "worker" },
+      "metrics-server",
+      0.25,
+      256 * MI,
+    ]);
+  });
+
+  it("reads only the API state with --sample-duration 0 and records namespace problems in the snapshot", async () => {
+    cluster.override = (r) => (r.url.pathname === "/apis/apps/v1/namespaces/shop/daemonsets" ? status(403, "daemonsets.apps is forbidden") : undefined);
+    const result = await cli(["snapshot", "--kubeconfig", kubeconfigFile, "--namespace", "shop", "--sample-duration", "0", "--at", AT]);
+    expect(result.status).toBe(0);
+    const printed = parseObservationSnapshotText(result.stdout);
+    expect(printed.workloads.every((o) => o.source === "kubernetes-api")).toBe(true);
+    expect(printed.problems).toEqual([
+      { cluster: "default", namespace: "shop", message: "cannot read daemonsets in shop: forbidden (403: daemonsets.apps is forbidden); grant get/list/watch on it (SPEC §10 ClusterRole)" },
+    ]);
+    expect(result.stderr).toContain("rightsize: default/shop: cannot read daemonsets in shop: forbidden");
+  });
+
+  it("exits 3 when nothing at all could be observed", async () => {
+    cluster.override = (r) => (r.url.pathname.startsWith("/apis/") && r.url.pathname.includes("/namespaces/batch/") ? status(403, "forbidden") : undefined);
+    const result = await cli(["snapshot", "--kubeconfig", kubeconfigFile, "--namespace", "batch", "--sample-duration", "0", "--at", AT]);
+    expect(result.status).toBe(3);
+    expect(result.stderr).toContain("rightsize: nothing could be observed:\n  cannot read deployments in batch: forbidden (403: forbidden)");
+  });
+
+  it.each([
+    [["snapshot", "--namespace", "shop", "--window", "7d"], "--window applies to --prometheus"],
+    [["snapshot", "--namespace", "shop", "--runs", "0"], '--runs: "0" is not a whole number of at least 1'],
+    [["snapshot", "--namespace", "shop", "--sample-interval", "0"], "--sample-interval must be longer than 0"],
+  ])("exits 2 on bad flags: %j", async (args, message) => {
+    const result = await cli([...args, "--kubeconfig", kubeconfigFile]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(message);
   });
 });

@@ -1,8 +1,9 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ExternalError, InputError, ObservationSnapshotSchema, type WorkloadObservation } from "../../src/domain/index.js";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { runCli } from "../../src/cli/program.js";
+import { ExternalError, InputError, ObservationSnapshotSchema, parseObservationSnapshotText, type WorkloadObservation } from "../../src/domain/index.js";
 import { buildSnapshot, observeWithPrometheus, type ObservationProblem, type PrometheusSourceOptions } from "../../src/observe/index.js";
 import { memoryAt, scenarioFamilies, usageAt, type ScenarioPod } from "../helpers/cluster-metrics.js";
 import { forward, promqlOf, startLoopbackServer, type LoopbackServer, type Reply } from "../helpers/http.js";
@@ -291,11 +292,11 @@ describe("observeWithPrometheus when Prometheus misbehaves", () => {
   });
 
   it("turns a 403 on one namespace into a namespace problem and observes the others", async () => {
-    behave = (query) => (query.includes('namespace="batch"') ? { status: 403, body: "forbidden by label proxy" } : undefined);
+    behave = (query) => (query.includes('namespace="shop"') ? { status: 403, body: "forbidden by label proxy" } : undefined);
     const problems: ObservationProblem[] = [];
-    const result = await observeWithPrometheus(options(), { ...shopOnly, namespaces: ["batch", "shop"], onProblem: (problem) => problems.push(problem) });
-    expect(problems).toEqual([{ cluster: "prod", namespace: "batch", message: "namespace batch: cannot list workloads from Prometheus: Prometheus refused the query (HTTP 403); the credentials may not grant this namespace" }]);
-    expect(new Set(result.map((o) => o.workload.namespace))).toEqual(new Set(["shop"]));
+    const result = await observeWithPrometheus(options(), { ...shopOnly, namespaces: ["shop", "batch"], onProblem: (problem) => problems.push(problem) });
+    expect(problems).toEqual([{ cluster: "prod", namespace: "shop", message: "namespace shop: cannot list workloads from Prometheus: Prometheus refused the query (HTTP 403); the credentials may not grant this namespace" }]);
+    expect(result.map((o) => o.workload.namespace)).toEqual(["batch"]);
   });
 
   it("throws the namespace problem when nobody collects problems", async () => {
@@ -330,4 +331,83 @@ describe("observeWithPrometheus when Prometheus misbehaves", () => {
     const response = await fetch(`${prometheus.url}/api/v1/query`, { method: "POST", body: new URLSearchParams({ query: "vector(1)", time: String(TO) }) });
     return response.text();
   }
+});
+
+describe("rightsize snapshot --prometheus", () => {
+  let proxy: LoopbackServer;
+  let output: string;
+
+  beforeAll(async () => {
+    proxy = await startLoopbackServer((request) => forward(request, prometheus.url));
+    output = path.join(directory, "out", "snapshot.json");
+    await mkdir(path.dirname(output), { recursive: true });
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+  });
+
+  async function cli(args: string[], env: Record<string, string> = {}): Promise<{ status: number; stdout: string; stderr: string }> {
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => (stdout.push(String(chunk)), true));
+    const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => (stderr.push(String(chunk)), true));
+    try {
+      const status = await runCli(args);
+      return { status, stdout: stdout.join(""), stderr: stderr.join("") };
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+      process.env = saved;
+      process.exitCode = undefined;
+    }
+  }
+
+  it("writes a snapshot file that validates, with progress on stderr and the token only in the request header", async () => {
+    proxy.requests.length = 0;
+    const result = await cli(["snapshot", "--prometheus", proxy.url, "--namespace", "batch", "--window", "48h", "--at", window.to, "--cluster", "prod", "--output", output], {
+      RIGHTSIZE_PROMETHEUS_TOKEN: "t0ken-from-env",
+    });
+    expect(result).toMatchObject({ status: 0, stdout: "" });
+    expect(result.stderr).toContain("rightsize: reading 48h of history from " + proxy.url + " for batch\n");
+    expect(result.stderr).toContain("rightsize: 1 workload observed; wrote " + output + "\n");
+    expect(result.stderr).not.toContain("t0ken");
+    expect(proxy.requests.every((request) => request.headers.authorization === "Bearer t0ken-from-env")).toBe(true);
+    const written = parseObservationSnapshotText(await readFile(output, "utf8"), output);
+    expect(written.workloads.map((o) => `${o.workload.cluster}/${o.workload.namespace}/${o.workload.name}`)).toEqual(["prod/batch/worker"]);
+    expect(written.workloads[0]!.window).toEqual(window);
+    expect(written.workloads[0]!.containers[0]!.memory?.max).toBe(256 * MI);
+    expect((await readdir(path.dirname(output))).filter((file) => file.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("prints the snapshot on stdout without --output", async () => {
+    const result = await cli(["snapshot", "--prometheus", prometheus.url, "--namespace", "batch", "--window", "2d", "--at", window.to]);
+    expect(result.status).toBe(0);
+    const printed = parseObservationSnapshotText(result.stdout);
+    expect(printed.workloads.map((o) => o.workload.name)).toEqual(["worker"]);
+    expect(printed.workloads[0]!.workload.cluster).toBe("default");
+  });
+
+  it("exits 3 and leaves no file when Prometheus is down", async () => {
+    const port = await freePort();
+    const target = path.join(directory, "out", "never.json");
+    const result = await cli(["snapshot", "--prometheus", `http://127.0.0.1:${port}`, "--namespace", "batch", "--retries", "0", "--output", target]);
+    expect(result.status).toBe(3);
+    expect(result.stderr).toMatch(/^rightsize: Prometheus at http:\/\/127\.0\.0\.1:\d+ is unreachable: .*ECONNREFUSED/m);
+    await expect(readFile(target)).rejects.toThrow(/ENOENT/);
+  });
+
+  it.each([
+    [["snapshot", "--prometheus", "http://127.0.0.1:9"], "--namespace is required"],
+    [["snapshot", "--prometheus", "http://127.0.0.1:9", "--namespace", "shop", "--runs", "5"], "--runs applies to live observation (--context)"],
+    [["snapshot", "--prometheus", "http://127.0.0.1:9", "--namespace", "shop", "--window", "7 days"], '--window: "7 days" is not a duration'],
+    [["snapshot", "--prometheus", "http://127.0.0.1:9", "--namespace", "shop", "--at", "yesterday"], '--at: "yesterday" is not an ISO 8601 time'],
+    [["snapshot", "--prometheus", "http://127.0.0.1:9", "--context", "prod", "--namespace", "shop"], "pass either --prometheus"],
+    [["snapshot", "--prometheus", "http://127.0.0.1:9", "--namespace", "Shop_1"], '"Shop_1" is not a Kubernetes namespace name'],
+  ])("exits 2 on bad flags: %j", async (args, message) => {
+    const result = await cli(args);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(message);
+  });
 });
