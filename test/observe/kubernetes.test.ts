@@ -4,7 +4,8 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { runCli } from "../../src/cli/program.js";
 import { ExternalError, InputError, ObservationSnapshotSchema, parseObservationSnapshotText, type WorkloadObservation } from "../../src/domain/index.js";
-import { buildSnapshot, observeWithKubernetesApi, type KubernetesRequest, type ObservationProblem } from "../../src/observe/index.js";
+import { buildSnapshot, observeForPolicy, observeWithKubernetesApi, type KubernetesRequest, type ObservationProblem } from "../../src/observe/index.js";
+import { loadPolicy } from "../../src/policy/index.js";
 import { freePort } from "../helpers/prometheus.js";
 import { loadFixtureObjects, startFakeCluster, status, type FakeCluster, type KubernetesObject } from "../helpers/kubernetes-api.js";
 
@@ -425,5 +426,22 @@ describe("rightsize snapshot --context", () => {
     const result = await cli([...args, "--kubeconfig", kubeconfigFile]);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain(message);
+  });
+});
+
+describe("observeForPolicy with metrics-server", () => {
+  it("samples each policy cluster through its kubeconfig context for the policy's sampling duration", async () => {
+    cluster.metrics = (namespace) => (namespace === "batch" ? { "worker-5f6d7c8b9-mmmmm": { main: { cpu: "120m", memory: "200Mi" } } } : undefined);
+    const policy = loadPolicy({
+      path: ".github/rightsize.yml",
+      text: "apiVersion: rightsize.dev/v1alpha2\nkind: RightsizePolicy\nclusters:\n  - {name: edge, context: loopback-context}\nobserve:\n  source: metrics-server\n  sampling: {interval: 1s, duration: 1s}\nselector:\n  namespaces: {deny: [kube-system, shop]}\n",
+    }).policy;
+    const snapshot = await observeForPolicy(policy, { at: AT, kubeconfig: cluster.kubeconfig() });
+    expect(snapshot.workloads.map((o) => [o.workload.cluster, o.workload.namespace, o.workload.name, o.source, o.containers[0]!.cpu?.max])).toEqual([
+      ["edge", "batch", "worker", "metrics-server", 0.12],
+    ]);
+    // Namespaces came from the API (shop and batch), shop is denied.
+    expect(cluster.server.requests.some((r) => r.url.pathname === "/api/v1/namespaces")).toBe(true);
+    expect(cluster.server.requests.some((r) => r.url.pathname.includes("/namespaces/shop/"))).toBe(false);
   });
 });

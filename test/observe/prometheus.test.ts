@@ -3,8 +3,9 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { runCli } from "../../src/cli/program.js";
-import { ExternalError, InputError, ObservationSnapshotSchema, parseObservationSnapshotText, type WorkloadObservation } from "../../src/domain/index.js";
-import { buildSnapshot, observeWithPrometheus, type ObservationProblem, type PrometheusSourceOptions } from "../../src/observe/index.js";
+import { ExternalError, InputError, ObservationSnapshotSchema, parseObservationSnapshotText, UsageError, type WorkloadObservation } from "../../src/domain/index.js";
+import { buildSnapshot, observeForPolicy, observeWithPrometheus, type ObservationProblem, type PrometheusSourceOptions } from "../../src/observe/index.js";
+import { loadPolicy, type Policy } from "../../src/policy/index.js";
 import { memoryAt, scenarioFamilies, usageAt, type ScenarioPod } from "../helpers/cluster-metrics.js";
 import { forward, promqlOf, startLoopbackServer, type LoopbackServer, type Reply } from "../helpers/http.js";
 import { backfill, freePort, startPrometheus, type RunningPrometheus } from "../helpers/prometheus.js";
@@ -409,5 +410,60 @@ describe("rightsize snapshot --prometheus", () => {
     const result = await cli(args);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain(message);
+  });
+});
+
+describe("observeForPolicy with a Prometheus per cluster", () => {
+  let proxy: LoopbackServer;
+
+  beforeAll(async () => {
+    proxy = await startLoopbackServer((request) => forward(request, prometheus.url));
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+  });
+
+  const policyWith = (body: string): Policy =>
+    loadPolicy({ path: ".github/rightsize.yml", text: `apiVersion: rightsize.dev/v1alpha2\nkind: RightsizePolicy\n${body}` }).policy;
+
+  it("finds the namespaces with pods in the window, keeps the allowed ones and observes them over the policy window", async () => {
+    proxy.requests.length = 0;
+    const policy = policyWith(`clusters:\n  - name: prod\n    prometheus: {url: "${proxy.url}", bearerTokenEnv: PROM_TOKEN}\nselector:\n  namespaces: {allow: [batch, other]}\nobserve: {window: 2d}\n`);
+    const snapshot = await observeForPolicy(policy, { at: window.to, env: { PROM_TOKEN: "policy-token" } });
+    expect(snapshot.workloads.map((o) => `${o.workload.cluster}/${o.workload.namespace}/${o.workload.kind}/${o.workload.name}`)).toEqual(["prod/batch/Deployment/worker"]);
+    expect(snapshot.workloads[0]!.window).toEqual(window);
+    expect(snapshot.createdAt).toBe(window.to);
+    // One discovery query, then the 8 queries of the one allowed namespace.
+    expect(proxy.requests).toHaveLength(9);
+    expect(promqlOf(proxy.requests[0]!)).toBe("count by (namespace) (max_over_time(kube_pod_owner[172800s]))");
+    expect(proxy.requests.every((request) => request.headers.authorization === "Bearer policy-token")).toBe(true);
+    expect(ObservationSnapshotSchema.parse(snapshot)).toEqual(snapshot);
+  });
+
+  it("never queries a denied namespace, even when asked for it", async () => {
+    proxy.requests.length = 0;
+    const policy = policyWith(`clusters:\n  - name: prod\n    prometheus: {url: "${proxy.url}"}\nselector:\n  namespaces: {deny: [kube-system, shop]}\n  kinds: [Deployment]\nobserve: {window: 2d}\n`);
+    const snapshot = await observeForPolicy(policy, { at: window.to, namespaces: ["shop", "batch"], env: {} });
+    expect(snapshot.workloads.map((o) => o.workload.name)).toEqual(["worker"]);
+    expect(proxy.requests.some((request) => promqlOf(request).includes('namespace="shop"'))).toBe(false);
+  });
+
+  it("says which environment variable is missing", async () => {
+    const policy = policyWith(`clusters:\n  - name: prod\n    prometheus: {url: "${proxy.url}", basicAuth: {usernameEnv: PROM_USER, passwordEnv: PROM_PASSWORD}}\n`);
+    const failure = observeForPolicy(policy, { at: window.to, env: { PROM_USER: "reader" } });
+    await expect(failure).rejects.toThrow(InputError);
+    await expect(failure).rejects.toThrow("clusters[0].prometheus.basicAuth.passwordEnv names the environment variable PROM_PASSWORD, which is not set");
+  });
+
+  it("asks for a Prometheus URL when the source is prometheus and the cluster has none", async () => {
+    const policy = policyWith("clusters:\n  - name: prod\n    context: prod-eu\n");
+    await expect(observeForPolicy(policy, { at: window.to, env: {} })).rejects.toThrow(
+      "clusters[0] (prod) has no prometheus.url, but observe.source is prometheus; add clusters[].prometheus or set observe.source: metrics-server",
+    );
+  });
+
+  it("refuses to observe when the policy says to replay a snapshot", async () => {
+    const policy = policyWith("observe: {source: snapshot}\n");
+    await expect(observeForPolicy(policy, { at: window.to })).rejects.toThrow(UsageError);
   });
 });
