@@ -124,17 +124,34 @@ class ByteEditor {
   splices(): Splice[] | EditRefusal {
     this.collapseEmptiedMappings();
     const splices = [...this.replacements];
+    const removed: Splice[] = [];
     for (const [map, removal] of this.removals) {
       const result = map.flow ? this.removeFlowItems(map, removal.pairs) : this.removeBlockPairs(removal.pairs);
       if ("message" in result) return result;
-      splices.push(...result);
+      removed.push(...result);
     }
-    for (const insertion of this.insertions.values()) {
+    splices.push(...mergeRanges(removed).map((range) => this.keepMissingFinalNewline(range)));
+    // Two insertions at one place (a nested mapping's new keys, then a new key of its parent):
+    // the deeper one goes first, as it continues the nested block.
+    const insertions = [...this.insertions.values()].sort((a, b) => this.depthOf(b.target) - this.depthOf(a.target));
+    for (const insertion of insertions) {
       const result = this.insert(insertion);
       if ("message" in result) return result;
       splices.push(...result);
     }
     return splices;
+  }
+
+  /** Removing the last lines of a file that has no final newline takes the line break before them instead. */
+  private keepMissingFinalNewline(range: Splice): Splice {
+    if (range.end !== this.text.length || /\n$/.test(this.text) || range.start === 0 || this.text[range.start - 1] !== "\n") return range;
+    return { ...range, start: range.start - (this.text[range.start - 2] === "\r" ? 2 : 1) };
+  }
+
+  private depthOf(target: YAMLMap | Pair): number {
+    const key = isMap(target) ? target.items[0]?.key : target.key;
+    const start = rangeStart(key);
+    return start === undefined ? 0 : columnAt(this.text, start) + (isMap(target) ? 0 : 1);
   }
 
   private removalOf(map: YAMLMap): Removal {
@@ -257,13 +274,9 @@ class ByteEditor {
       if (keyStart === undefined) return { message: "the key has no position in the file" };
       const lineStart = lineStartAt(this.text, keyStart);
       if (this.text.slice(lineStart, keyStart).trim() !== "") return { message: `the key "${keyOf(pair)}" shares its line with other content, so it is not removed`, offset: keyStart };
-      const end = pastLineBreak(this.text, lineEndAt(this.text, this.contentEnd(pair)));
-      if (end === this.text.length && !/\r?\n$/.test(this.text.slice(lineStart, end)) && lineStart > 0) {
-        // The last line of a file without a final newline: take the line break before it instead.
-        ranges.push({ start: lineStart - (this.text[lineStart - 2] === "\r" ? 2 : 1), end, insert: "" });
-      } else ranges.push({ start: lineStart, end, insert: "" });
+      ranges.push({ start: lineStart, end: pastLineBreak(this.text, lineEndAt(this.text, this.contentEnd(pair))), insert: "" });
     }
-    return mergeRanges(ranges);
+    return ranges;
   }
 
   private removeFlowItems(map: YAMLMap, removed: Set<Pair>): Splice[] | EditRefusal {
@@ -300,16 +313,20 @@ class ByteEditor {
     const column = columnAt(this.text, firstKey);
     const style = styleOf(map.items[0]!.key);
     const lines = blockLines(tree, column, this.indentStep(document, map), style);
-    let at: number;
     const anchor = kept[kept.length - 1];
-    if (anchor) at = lineEndAt(this.text, this.contentEnd(anchor));
-    else {
-      // Every key of the mapping is being removed: the new keys go where the first one was.
-      const lineStart = lineStartAt(this.text, firstKey);
-      if (lineStart === 0) return { message: "the mapping starts the file, so keys cannot be added before it" };
-      at = lineStart - (this.text[lineStart - 2] === "\r" ? 2 : 1);
-    }
+    // Every key of the mapping is being removed: the new keys go where the first one was.
+    const at = anchor ? lineEndAt(this.text, this.contentEnd(anchor, true)) : this.lineBeforeKeys(map);
+    if (at === undefined) return { message: "the mapping starts the file, so keys cannot be added before it" };
     return [{ start: at, end: at, insert: lines.map((line) => this.lineBreak + line).join("") }];
+  }
+
+  /** The end of the line before a block mapping's first key (the line of its parent key). */
+  private lineBeforeKeys(map: YAMLMap): number | undefined {
+    const firstKey = rangeStart(map.items[0]?.key);
+    if (firstKey === undefined) return undefined;
+    const lineStart = lineStartAt(this.text, firstKey);
+    if (lineStart === 0) return undefined;
+    return lineStart - (this.text[lineStart - 2] === "\r" ? 2 : 1);
   }
 
   private insertIntoFlowMap(map: YAMLMap, tree: Tree): Splice[] | EditRefusal {
@@ -394,14 +411,24 @@ class ByteEditor {
     return 2;
   }
 
-  /** Where the last line of a pair's content ends (a trailing comment on that line stays on it). */
-  private contentEnd(pair: Pair): number {
-    return this.nodeEnd(pair.value ?? pair.key);
+  /**
+   * Where the last line of a pair's content ends (a trailing comment on that line stays on it).
+   * With `afterEdits`, keys being removed do not count and a nested mapping whose keys are all
+   * replaced ends where its new keys go, so a key added after it lands after them.
+   */
+  private contentEnd(pair: Pair, afterEdits = false): number {
+    return this.nodeEnd(pair.value ?? pair.key, afterEdits);
   }
 
-  private nodeEnd(node: unknown): number {
-    if (isMap(node) && !node.flow && node.items.length > 0) return this.contentEnd(node.items[node.items.length - 1]!);
-    if (isSeq(node) && !node.flow && node.items.length > 0) return this.nodeEnd(node.items[node.items.length - 1]);
+  private nodeEnd(node: unknown, afterEdits = false): number {
+    if (isMap(node) && !node.flow && node.items.length > 0) {
+      const removed = afterEdits ? this.removals.get(node)?.pairs : undefined;
+      const kept = removed ? node.items.filter((pair) => !removed.has(pair)) : node.items;
+      const last = kept[kept.length - 1];
+      if (last) return this.contentEnd(last, afterEdits);
+      return this.lineBeforeKeys(node) ?? rangeEnd(node) ?? 0;
+    }
+    if (isSeq(node) && !node.flow && node.items.length > 0) return this.nodeEnd(node.items[node.items.length - 1], afterEdits);
     if (isScalar(node) && (node.type === "BLOCK_LITERAL" || node.type === "BLOCK_FOLDED") && node.range) {
       let end = node.range[1];
       if (this.text[end - 1] === "\n") end -= this.text[end - 2] === "\r" ? 2 : 1;
