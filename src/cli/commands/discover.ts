@@ -37,7 +37,7 @@ export function register(program: Command): void {
 
 async function requireDirectory(dir: string): Promise<void> {
   const info = await stat(dir).catch(() => undefined);
-  if (!info?.isDirectory()) throw new InputError(`${dir} is not a directory; give the path of a checkout of the config repo`, { file: dir });
+  if (!info?.isDirectory()) throw new InputError("not a directory; give the path of a checkout of the config repo", { file: dir });
 }
 
 export function renderDiscovery(discovery: Discovery, dir: string): string {

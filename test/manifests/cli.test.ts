@@ -1,0 +1,132 @@
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { rightsize } from "../helpers/cli.js";
+import { FIXTURES, fixture } from "./helpers.js";
+
+const scratch = mkdtempSync(path.join(tmpdir(), "rightsize-edit-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const BEFORE = path.relative(process.cwd(), path.join(FIXTURES, "edit", "comments-and-blank-lines", "before.yaml")).split(path.sep).join("/");
+const EDIT = ["edit", BEFORE, "--kind", "Deployment", "--name", "checkout", "--container", "api", "--cpu-request", "250m", "--memory-request", "192Mi", "--memory-limit", "384Mi"];
+
+function copyOf(fixtureName: string, file: string): string {
+  const target = path.join(scratch, `${fixtureName}-${Math.random().toString(36).slice(2)}.yaml`);
+  copyFileSync(path.join(FIXTURES, "edit", fixtureName, file), target);
+  return target;
+}
+
+describe("rightsize edit", () => {
+  it("prints the edited file, byte for byte", async () => {
+    const { status, stdout, stderr } = await rightsize(...EDIT);
+    expect(stderr).toBe("");
+    expect(status).toBe(0);
+    expect(stdout).toBe(fixture("edit", "comments-and-blank-lines", "after.yaml"));
+  });
+
+  it("prints a unified diff with --diff", async () => {
+    const { status, stdout } = await rightsize(...EDIT, "--diff");
+    expect(status).toBe(0);
+    expect(stdout).toBe(
+      [
+        `diff --git a/${BEFORE} b/${BEFORE}`,
+        `--- a/${BEFORE}`,
+        `+++ b/${BEFORE}`,
+        "@@ -15,11 +15,11 @@",
+        "           # sized for Black Friday 2023",
+        "           resources:",
+        "             requests:",
+        "-              cpu: 100m      # p95 was 80m",
+        "-              memory: 128Mi",
+        "+              cpu: 250m      # p95 was 80m",
+        "+              memory: 192Mi",
+        " ",
+        "             limits:",
+        "               # no CPU limit on purpose (throttling)",
+        "-              memory: 256Mi",
+        "+              memory: 384Mi",
+        "           ports:",
+        "             - containerPort: 8080",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("writes the file in place with --write, keeping its mode and leaving no temporary file", async () => {
+    const file = copyOf("crlf-bom-trailing-space-no-final-newline", "before.yaml");
+    const mode = statSync(file).mode;
+    const { status, stdout } = await rightsize("edit", file, "--kind", "Deployment", "--name", "legacy", "--container", "app", "--cpu-request", "150m", "--memory-limit", "2Gi", "--write");
+    expect(status).toBe(0);
+    expect(stdout).toBe("");
+    expect(readFileSync(file, "utf8")).toBe(fixture("edit", "crlf-bom-trailing-space-no-final-newline", "after.yaml"));
+    expect(statSync(file).mode).toBe(mode);
+    expect(readdirSync(scratch).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+  });
+
+  it("exits 2 with a one-line reason on a refused edit and leaves the file untouched", async () => {
+    const file = path.join(scratch, "shared.yaml");
+    copyFileSync(path.join(FIXTURES, "refuse", "shared-alias.yaml"), file);
+    const before = readFileSync(file, "utf8");
+    const { status, stdout, stderr } = await rightsize("edit", file, "--kind", "Deployment", "--name", "shared", "--container", "b", "--cpu-request", "200m", "--write");
+    expect(status).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toBe(
+      `rightsize: ${file}:14: cannot set requests.cpu of container "b" in Deployment shared: the value comes from alias *defaults (line 14), and its anchor &defaults (line 10) is shared with other places; give this container its own value first\n`,
+    );
+    expect(readFileSync(file, "utf8")).toBe(before);
+  });
+
+  it("exits 2 for a value that is not a quantity, an unknown kind, or no value at all", async () => {
+    const base = ["edit", BEFORE, "--name", "checkout", "--container", "api"];
+    const notQuantity = await rightsize(...base, "--kind", "Deployment", "--cpu-request", "2 cores");
+    expect(notQuantity.status).toBe(2);
+    expect(notQuantity.stderr).toContain('--cpu-request: "2 cores" is not a Kubernetes quantity');
+    const badKind = await rightsize(...base, "--kind", "Pod", "--cpu-request", "1");
+    expect(badKind.status).toBe(2);
+    expect(badKind.stderr).toBe("rightsize: --kind: \"Pod\" is not one of Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Rollout\n");
+    const nothing = await rightsize(...base, "--kind", "Deployment");
+    expect(nothing.status).toBe(2);
+    expect(nothing.stderr).toBe("rightsize: nothing to change: give at least one of --cpu-request, --memory-request, --cpu-limit, --memory-limit\n");
+  });
+
+  it("exits 2 when the file cannot be read", async () => {
+    const missing = path.join(scratch, "missing.yaml");
+    const { status, stderr } = await rightsize("edit", missing, "--kind", "Deployment", "--name", "x", "--container", "x", "--cpu-request", "1");
+    expect(status).toBe(2);
+    expect(stderr).toBe(`rightsize: ${missing}: cannot read the manifest (file not found)\n`);
+  });
+});
+
+describe("rightsize discover", () => {
+  const repo = path.join(FIXTURES, "repos", "kustomize");
+
+  it("lists workloads as JSON", async () => {
+    const { status, stdout } = await rightsize("discover", repo, "--output", "json");
+    expect(status).toBe(0);
+    const discovery = JSON.parse(stdout) as { workloads: { namespace: string; kind: string; name: string }[]; skipped: unknown[] };
+    expect(discovery.workloads.map((workload) => `${workload.namespace}/${workload.kind}/${workload.name}`)).toEqual([
+      "prod/Deployment/prod-api",
+      "prod/CronJob/prod-cleanup",
+      "staging/Deployment/api-stg",
+      "staging/CronJob/cleanup-stg",
+    ]);
+    expect(discovery.skipped).toEqual([]);
+  });
+
+  it("prints a table with the values and the files that define them", async () => {
+    const { status, stdout } = await rightsize("discover", repo);
+    expect(status).toBe(0);
+    const rows = stdout.trimEnd().split("\n").map((line) => line.split(/\s{2,}/));
+    expect(rows[0]).toEqual(["NAMESPACE", "KIND", "NAME", "CONTAINER", "ROLE", "CPU REQ", "MEM REQ", "CPU LIM", "MEM LIM", "RESOURCES AT"]);
+    expect(rows[1]).toEqual(["prod", "Deployment", "prod-api", "api", "container", "100m", "512Mi", "-", "256Mi", "apps/base/deployment.yaml:15, apps/overlays/prod/api-resources.yaml:12"]);
+    expect(rows).toContainEqual(["staging", "CronJob", "cleanup-stg", "cleanup", "container", "50m", "-", "-", "-", "apps/base/cronjob.yaml:17"]);
+  });
+
+  it("exits 2 when the directory does not exist", async () => {
+    const missing = path.join(scratch, "nowhere");
+    const { status, stderr } = await rightsize("discover", missing);
+    expect(status).toBe(2);
+    expect(stderr).toBe(`rightsize: ${missing}: not a directory; give the path of a checkout of the config repo\n`);
+  });
+});
