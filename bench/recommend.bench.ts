@@ -119,11 +119,16 @@ try {
   // The verdict is on the built CLI (what users run); under tsx the in-process numbers carry transpiler overhead.
   let total = command.ms;
   if (existsSync(built)) {
-    const start = process.hrtime.bigint();
-    const child = spawnSync(process.execPath, [cli, "recommend", "--observation", file], { stdio: ["ignore", "ignore", "pipe"], cwd: directory });
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    // Best of three: other processes on the machine only ever make a run slower.
+    const runs = Array.from({ length: 3 }, () => {
+      const start = process.hrtime.bigint();
+      const child = spawnSync(process.execPath, [cli, "recommend", "--observation", file], { stdio: ["ignore", "ignore", "pipe"], cwd: directory });
+      return { child, ms: Number(process.hrtime.bigint() - start) / 1e6 };
+    });
+    const { child } = runs[0]!;
+    const ms = Math.min(...runs.map((entry) => entry.ms));
     if (child.status === 0 || child.status === 1) {
-      line("node bin/rightsize.js recommend (process)", ms);
+      line("node bin/rightsize.js recommend (process, best of 3)", ms);
       total = ms;
     } else if (String(child.stderr).includes("unknown command 'recommend'")) {
       console.log("dist/ predates the recommend command: run npm run build to time the built CLI as well");

@@ -63,17 +63,17 @@ function isSorted(keys: readonly string[]): boolean {
   return true;
 }
 
-const canonicalPolicies = new WeakMap<object, Buffer>();
+const canonicalOnce = new WeakMap<object, string>();
 
 /**
- * The canonical JSON of a value as UTF-8 bytes, computed once per object: the policy is the
- * same for every workload of a run, and is never changed once loaded.
+ * canonicalJson, computed once per object: the policy is the same for every workload of a run
+ * and is never changed once loaded.
  */
-export function canonicalBytes(value: object): Buffer {
-  let bytes = canonicalPolicies.get(value);
-  if (bytes === undefined) {
-    bytes = Buffer.from(canonicalJson(value), "utf8");
-    canonicalPolicies.set(value, bytes);
+export function canonicalJsonOnce(value: object): string {
+  let text = canonicalOnce.get(value);
+  if (text === undefined) {
+    text = canonicalJson(value);
+    canonicalOnce.set(value, text);
   }
-  return bytes;
+  return text;
 }

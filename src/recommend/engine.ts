@@ -1,12 +1,12 @@
-import type { ObservationSnapshot, WorkloadObservation } from "../domain/index.js";
+import type { JobRun, ObservationSnapshot, WorkloadObservation } from "../domain/index.js";
 import type { Policy } from "../policy/index.js";
 import { TOOL_NAME, TOOL_VERSION } from "../version.js";
 import { CONTINUOUS_FORMULA, lowestConfidence, RUN_BASED_FORMULA } from "./confidence.js";
 import { decideContainer, type ContainerOutcome, type WorkloadContext } from "./container.js";
 import type { WrittenResources } from "./current.js";
 import { plural } from "./describe.js";
-import { createHash } from "node:crypto";
-import { canonicalBytes, canonicalJson } from "./digest.js";
+import { hash } from "node:crypto";
+import { canonicalJson, canonicalJsonOnce } from "./digest.js";
 import type { DecisionRecord, WorkloadDecision } from "./record.js";
 import { worstSafety } from "./safety.js";
 import { countRuns } from "./statistics.js";
@@ -111,9 +111,7 @@ export function recommendWorkload(input: RecommendInput): DecisionRecord {
                 durationSeconds: run.durationSeconds,
                 exitCode: run.exitCode,
                 succeeded: run.succeeded,
-                containers: Object.fromEntries(
-                  Object.entries(run.containers).map(([name, peak]) => [name, { cpuPeak: peak.cpuPeak, memoryPeak: peak.memoryPeak }]),
-                ),
+                containers: peaksOf(run),
               })),
             }
           : null,
@@ -123,6 +121,15 @@ export function recommendWorkload(input: RecommendInput): DecisionRecord {
     decision: decideWorkload(outcomes, blocks, observation),
     inputsDigest: inputsDigest(input),
   };
+}
+
+function peaksOf(run: JobRun): Record<string, { cpuPeak: number; memoryPeak: number }> {
+  const peaks: Record<string, { cpuPeak: number; memoryPeak: number }> = {};
+  for (const name in run.containers) {
+    const peak = run.containers[name]!;
+    peaks[name] = { cpuPeak: peak.cpuPeak, memoryPeak: peak.memoryPeak };
+  }
+  return peaks;
 }
 
 /** Every workload of a snapshot, in snapshot order: what `rightsize recommend` runs. */
@@ -176,9 +183,9 @@ function decideWorkload(outcomes: readonly ContainerOutcome[], blocks: readonly 
  * run, is canonicalised once.
  */
 function inputsDigest(input: RecommendInput): string {
-  return createHash("sha256")
-    .update(`{"at":${canonicalJson(input.at)},"manifest":${canonicalJson(input.manifest ?? null)},"observation":${canonicalJson(input.observation)},"policy":`)
-    .update(canonicalBytes(input.policy))
-    .update(`,"policySource":${canonicalJson(input.policySource)}}`)
-    .digest("hex");
+  return hash(
+    "sha256",
+    `{"at":${canonicalJson(input.at)},"manifest":${canonicalJson(input.manifest ?? null)},"observation":${canonicalJson(input.observation)},` +
+      `"policy":${canonicalJsonOnce(input.policy)},"policySource":${canonicalJson(input.policySource)}}`,
+  );
 }
