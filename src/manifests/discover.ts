@@ -44,7 +44,7 @@ export function discoverWorkloads(files: RepoFile[], options: DiscoverOptions = 
       found.push(...build.workloads.map((workload) => ({ workload, group: path, kustomization: path })));
       continue;
     }
-    const source = repo.source(path, "manifest");
+    const source = repo.source(path, "manifest", false);
     if ("problem" in source) {
       skipped.push({ path, reason: source.problem });
       continue;

@@ -24,3 +24,4 @@ export type {
 export { discoverWorkloads } from "./discover.js";
 export { editDocumentResources, planWorkloadEdit } from "./plan.js";
 export { unifiedDiff } from "./diff.js";
+export { editYamlText, type YamlEdit } from "./yaml-edit.js";

@@ -40,7 +40,7 @@ class Refused {
 export function planWorkloadEdit(files: RepoFile[], workload: DiscoveredWorkload, changes: ResourceChange[]): EditOutcome {
   try {
     const planned = changes.flatMap((change) => planChange(workload, change));
-    const texts = new Map(files.map((file) => [file.path, file.text]));
+    // A linear lookup per touched file, not an index of the whole checkout: a workload touches few files.
     const scopes = new Map<string, Scope>();
     for (const item of planned) {
       const inline = item.location.inlinePatch ? { document: item.location.document, yamlPath: item.location.yamlPath } : undefined;
@@ -54,7 +54,7 @@ export function planWorkloadEdit(files: RepoFile[], workload: DiscoveredWorkload
     }
     const edits: FileEdit[] = [];
     for (const path of new Set([...scopes.values()].map((scope) => scope.path))) {
-      const before = texts.get(path);
+      const before = files.find((file) => file.path === path)?.text;
       if (before === undefined) throw refusal(workload, `${path} is not among the files given to the editor`, path);
       const after = editFile(workload, path, before, [...scopes.values()].filter((scope) => scope.path === path));
       if (after !== before) edits.push({ path, before, after, diff: unifiedDiff(path, before, after) });
@@ -191,17 +191,18 @@ function editFile(workload: DiscoveredWorkload, path: string, before: string, sc
 }
 
 function spliceScope(workload: DiscoveredWorkload, parsed: ParsedYaml, planned: PlannedOperation[], operations: EditOperation[], path: string, lineOf: (offset: number) => number): Splice[] {
+  const result = spliceEdits(parsed.text, parsed.documents, operations);
+  if (Array.isArray(result)) return result;
+  // Name the value that cannot be edited: try each change on its own.
   for (const [index, operation] of operations.entries()) {
-    const result = spliceEdits(parsed.text, parsed.documents, [operation]);
-    if (!Array.isArray(result)) {
+    const alone = spliceEdits(parsed.text, parsed.documents, [operation]);
+    if (!Array.isArray(alone)) {
       const item = planned[index]!;
-      const line = result.offset === undefined ? item.location.line : lineOf(result.offset);
-      throw refusal(workload, `cannot ${item.verb} ${item.field} of container "${item.container}" in ${describe(workload)}: ${result.message}`, path, line);
+      const line = alone.offset === undefined ? item.location.line : lineOf(alone.offset);
+      throw refusal(workload, `cannot ${item.verb} ${item.field} of container "${item.container}" in ${describe(workload)}: ${alone.message}`, path, line);
     }
   }
-  const result = spliceEdits(parsed.text, parsed.documents, operations);
-  if (!Array.isArray(result)) throw refusal(workload, `cannot edit ${describe(workload)}: ${result.message}`, path, result.offset === undefined ? undefined : lineOf(result.offset));
-  return result;
+  throw refusal(workload, `cannot edit ${describe(workload)}: ${result.message}`, path, result.offset === undefined ? undefined : lineOf(result.offset));
 }
 
 /** The second parse of the inline patch string must equal the inner text the edit produced. */

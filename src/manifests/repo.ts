@@ -22,6 +22,7 @@ export class Repo {
     return this.texts.has(path);
   }
 
+  /** Parsed once and kept: kustomize bases and patches are read by every overlay that uses them. */
   parse(path: string): ParsedYaml | undefined {
     let parsed = this.parsed.get(path);
     if (!parsed) {
@@ -33,9 +34,13 @@ export class Repo {
     return parsed;
   }
 
-  /** A file as a `YamlSource`, or why it cannot be one. */
-  source(path: string, origin: LocationOrigin): YamlSource | { problem: string } {
-    const parsed = this.parse(path);
+  /**
+   * A file as a `YamlSource`, or why it cannot be one. `keep: false` for a file read once
+   * (a plain manifest): its document model, the bulk of the memory, is not held afterwards.
+   */
+  source(path: string, origin: LocationOrigin, keep = true): YamlSource | { problem: string } {
+    const text = this.texts.get(path);
+    const parsed = keep ? this.parse(path) : (this.parsed.get(path) ?? (text === undefined ? undefined : parseYaml(text)));
     if (!parsed) return { problem: "is not in the checkout" };
     if (parsed.problem) return { problem: parsed.problem.message };
     return fileSource(path, parsed.text, parsed.documents, parsed.lines, origin);
