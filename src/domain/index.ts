@@ -3,3 +3,4 @@ export * from "./quantity.js";
 export * from "./workload.js";
 export * from "./observation.js";
 export * from "./json-schema.js";
+export * from "./files.js";

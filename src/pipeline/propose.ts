@@ -1,6 +1,5 @@
-import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { percentChange, parseQuantity, workloadKey, type WorkloadRef } from "../domain/index.js";
+import { percentChange, parseQuantity, workloadKey, writeFileAtomically, type WorkloadRef } from "../domain/index.js";
 import { planWorkloadEdit, type RepoFile } from "../manifests/index.js";
 import type { Policy } from "../policy/index.js";
 import type { DecisionRecord } from "../recommend/index.js";
@@ -98,7 +97,7 @@ async function proposeGroup(input: ProposeInput, group: ProposalGroup): Promise<
     return { ...written, ...published };
   }
   const bodyPath = pullRequestBodyPath(group.branch);
-  await writeFileAtomically(path.join(input.workspace.dir, bodyPath), rendered.body);
+  await writeFileAtomically(path.join(input.workspace.dir, bodyPath), rendered.body, "the pull request body");
   return { ...written, bodyPath };
 }
 
@@ -150,11 +149,4 @@ export function isWithinDeclined(declined: ProposalState, proposed: ProposalStat
       }),
     );
   });
-}
-
-async function writeFileAtomically(file: string, content: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, content);
-  await rename(temporary, file);
 }

@@ -27,3 +27,4 @@ export {
 export { DEFAULT_POLICY_PATH, loadPolicyFile } from "./file.js";
 export { SUPPORTED_VERSIONS } from "./versions.js";
 export { policyJsonSchema } from "./json-schema.js";
+export { migratePolicyText, type PolicyMigration } from "./migrate.js";

@@ -1,7 +1,11 @@
 import type { Command } from "commander";
-import { EXIT } from "../../domain/index.js";
+import { readFile } from "node:fs/promises";
+import { EXIT, InputError, UsageError, writeFileAtomically } from "../../domain/index.js";
+import { unifiedDiff } from "../../manifests/index.js";
 import {
+  CURRENT_API_VERSION,
   DEFAULT_POLICY_PATH,
+  migratePolicyText,
   formatPolicyProblem,
   loadPolicyFile,
   PolicyInvalidError,
@@ -25,6 +29,28 @@ export function register(program: Command): void {
       if (format === "json") printJson(report);
       else process.stdout.write(renderValidation(report));
       process.exitCode = report.errors.length > 0 ? EXIT.input : report.warnings.length > 0 ? EXIT.finding : EXIT.ok;
+    });
+
+  policy
+    .command("migrate")
+    .description("Rewrite a policy file to a newer apiVersion, keeping comments and unknown fields; prints the result, the diff (--dry-run), or writes it (--write).")
+    .argument("<file>", "policy file")
+    .option("--to <version>", "target version", CURRENT_API_VERSION.replace("rightsize.dev/", ""))
+    .option("--dry-run", "print a unified diff instead of the file")
+    .option("--write", "write the migrated file in place (atomically)")
+    .action(async (file: string, options: { to: string; dryRun?: boolean; write?: boolean }) => {
+      if (options.dryRun && options.write) throw new UsageError("--dry-run and --write exclude each other");
+      const to = options.to.includes("/") ? options.to : `rightsize.dev/${options.to}`;
+      const migration = migratePolicyText({ path: file, text: await readPolicyText(file) }, to);
+      if (migration.applied.length === 0) {
+        process.stderr.write(`${file} is already ${migration.to}; nothing to migrate\n`);
+        if (!options.dryRun && !options.write) process.stdout.write(migration.text);
+        return;
+      }
+      if (options.dryRun) process.stdout.write(unifiedDiff(file, (await readPolicyText(file)), migration.text));
+      else if (options.write) await writeFileAtomically(file, migration.text, "the migrated policy");
+      else process.stdout.write(migration.text);
+      process.stderr.write(`${file}: ${migration.from} → ${migration.to}${options.write ? " (written)" : ""}\n${migration.applied.map((step) => `  - ${step}`).join("\n")}\n`);
     });
 
   policy
@@ -76,3 +102,11 @@ function renderValidation(report: ValidationReport): string {
   return `${lines.join("\n")}\n`;
 }
 
+async function readPolicyText(file: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : (error as Error).message;
+    throw new InputError(`${file}: cannot read the policy file (${reason})`, { file });
+  }
+}

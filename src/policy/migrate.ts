@@ -1,0 +1,83 @@
+import { parse } from "yaml";
+import { InputError } from "../domain/index.js";
+import { editYamlText, type YamlEdit } from "../manifests/index.js";
+import { loadPolicy, type PolicyText } from "./load.js";
+import { migrationPath, type MigrationStep } from "./migration-steps.js";
+import { CURRENT_API_VERSION } from "./schema.js";
+
+export interface PolicyMigration {
+  from: string;
+  to: string;
+  text: string;
+  /** What each applied step did, in words; empty when the file was already at the target version. */
+  applied: string[];
+}
+
+/**
+ * `rightsize policy migrate`: rewrites a policy file to a newer version with the declarative
+ * steps of migration-steps.ts, through the manifest editor's byte layer, so comments, key order
+ * and unknown fields survive wherever a step does not touch them.
+ */
+export function migratePolicyText(file: PolicyText, to = CURRENT_API_VERSION): PolicyMigration {
+  assertValid(file);
+  const from = apiVersionOf(file);
+  if (from === to) return { from, to, text: file.text, applied: [] };
+  const migrations = migrationPath(from, to);
+  if (migrations.length === 0) throw new InputError(`${file.path}: no migration from ${from} to ${to}; see "rightsize policy versions"`, { file: file.path, field: "apiVersion" });
+
+  let text = file.text;
+  const applied: string[] = [];
+  for (const migration of migrations) {
+    const data = parse(text) as Record<string, unknown>;
+    const edits = migration.steps.flatMap((step) => {
+      const stepEdits = editsFor(step, data);
+      if (stepEdits.length > 0) applied.push(step.why);
+      return stepEdits;
+    });
+    const outcome = editYamlText(text, edits, file.path);
+    if (!outcome.ok) throw outcome.refusal;
+    text = outcome.text;
+  }
+  assertValid({ path: file.path, text });
+  return { from, to, text, applied };
+}
+
+function editsFor(step: MigrationStep, data: Record<string, unknown>): YamlEdit[] {
+  const present = valueAt(data, step.path) !== undefined;
+  switch (step.op) {
+    case "set":
+      return valueAt(data, step.path) === step.value ? [] : [{ kind: "set", path: [...step.path], value: String(step.value) }];
+    case "addDefault":
+      return present ? [] : [{ kind: "set", path: [...step.path], value: String(step.value) }];
+    case "rename":
+      return present ? [{ kind: "rename", path: [...step.path], to: step.to }] : [];
+    case "restructure": {
+      if (!present) return [];
+      const target = [...step.path.slice(0, -1), step.to];
+      return [{ kind: "remove", path: [...step.path] }, ...leafEdits(target, step.compute(valueAt(data, step.path)))];
+    }
+  }
+}
+
+function leafEdits(path: string[], value: unknown): YamlEdit[] {
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    return Object.entries(value).flatMap(([key, child]) => leafEdits([...path, key], child));
+  }
+  return [{ kind: "set", path, value: String(value) }];
+}
+
+function valueAt(data: unknown, path: readonly string[]): unknown {
+  return path.reduce<unknown>((node, key) => (node !== null && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined), data);
+}
+
+function apiVersionOf(file: PolicyText): string {
+  const data: unknown = parse(file.text);
+  const apiVersion = data !== null && typeof data === "object" ? (data as Record<string, unknown>).apiVersion : undefined;
+  if (typeof apiVersion !== "string") throw new InputError(`${file.path}: apiVersion is missing; nothing to migrate from`, { file: file.path, field: "apiVersion" });
+  return apiVersion;
+}
+
+/** A file with errors is not migrated: loadPolicy throws with every problem listed. */
+function assertValid(file: PolicyText): void {
+  loadPolicy(file);
+}
