@@ -1,4 +1,4 @@
-import { isAlias, isMap, isScalar, isSeq, visit, type Node, type Pair, type Scalar, type YAMLMap } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, parse, visit, type Node, type Pair, type Scalar, type YAMLMap } from "yaml";
 import type { YamlPath } from "./model.js";
 import { anchorsInUse, keyOf, pairOf, writtenValue, type YamlDocument } from "./nodes.js";
 import { columnAt, lineBreakOf, lineEndAt, lineStartAt, pastLineBreak, type LineBreak, type Splice } from "./text.js";
@@ -251,15 +251,15 @@ class ByteEditor {
     const [start, end] = scalar.range;
     switch (scalar.type) {
       case "QUOTE_DOUBLE":
-        this.replacements.push({ start, end, insert: `"${value}"` });
+        this.replacements.push({ start, end, insert: JSON.stringify(value) });
         return undefined;
       case "QUOTE_SINGLE":
-        this.replacements.push({ start, end, insert: `'${value}'` });
+        this.replacements.push({ start, end, insert: `'${value.replace(/'/g, "''")}'` });
         return undefined;
       case "PLAIN": {
         // An empty value (`cpu:`) gets the space a person would type after the colon.
         const spacer = start === end && this.text[start - 1] === ":" ? " " : "";
-        this.replacements.push({ start, end, insert: spacer + value });
+        this.replacements.push({ start, end, insert: spacer + plain(value) });
         return undefined;
       }
       default:
@@ -467,7 +467,23 @@ function orderedEntries(tree: Tree): [string, Tree | string][] {
 }
 
 function quoted(text: string, style: KeyStyle): string {
-  return style === "json" ? `"${text}"` : text;
+  return style === "json" ? JSON.stringify(text) : plain(text);
+}
+
+/**
+ * The text as a plain scalar when it reads back as itself (or, for digits, as the number a
+ * person means by them: `cpu: 2`), else double-quoted, so no value can change type or break
+ * the line it is written on.
+ */
+function plain(text: string): string {
+  let read: unknown;
+  try {
+    read = parse(text);
+  } catch {
+    read = undefined;
+  }
+  const safe = read === text || (typeof read === "number" && /^\d+(\.\d+)?$/.test(text));
+  return safe && !/[\r\n]/.test(text) ? text : JSON.stringify(text);
 }
 
 function blockLines(tree: Tree, column: number, step: number, style: KeyStyle): string[] {

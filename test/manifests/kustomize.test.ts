@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { discoverWorkloads, planWorkloadEdit, type DiscoveredContainer, type DiscoveredWorkload, type ResourceChange } from "../../src/manifests/index.js";
+import { discoverWorkloads, planWorkloadEdit, type DiscoveredContainer, type DiscoveredWorkload, type RepoFile, type ResourceChange } from "../../src/manifests/index.js";
 import { FIXTURES, fixtureRepo } from "./helpers.js";
 
 const files = fixtureRepo("kustomize");
@@ -160,5 +160,80 @@ describe("kustomize edits land where the effective value is defined", () => {
     const outcome = planWorkloadEdit(changed, target, [{ container: "api", requests: { cpu: "300m" } }]);
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) expect(outcome.refusal.message).toContain("changed since it was discovered");
+  });
+});
+
+describe("kustomize edge cases", () => {
+  const base: RepoFile[] = [
+    { path: "base/kustomization.yaml", text: "resources:\n  - app.yaml\n" },
+    {
+      path: "base/app.yaml",
+      text: [
+        "apiVersion: apps/v1",
+        "kind: Deployment",
+        "metadata:",
+        "  name: app",
+        "spec:",
+        "  template:",
+        "    spec:",
+        "      containers:",
+        "        - name: app",
+        "          resources:",
+        "            requests:",
+        "              cpu: 100m",
+        "        - name: debug",
+        "          image: busybox",
+        "",
+      ].join("\n"),
+    },
+  ];
+  const overlay = (text: string, extra: RepoFile[] = []): DiscoveredWorkload => {
+    const found = discoverWorkloads([...base, { path: "overlay/kustomization.yaml", text }, ...extra]);
+    expect(found.skipped).toEqual([]);
+    return found.workloads[0]!;
+  };
+
+  it("refuses to edit an inline patch written as a quoted string, saying why", () => {
+    const text = 'resources:\n  - ../base\npatches:\n  - patch: "{apiVersion: apps/v1, kind: Deployment, metadata: {name: app}, spec: {template: {spec: {containers: [{name: app, resources: {requests: {cpu: 300m}}}]}}}}"\n';
+    const target = overlay(text);
+    expect(target.containers[0]!.requests).toEqual({ cpu: "300m" });
+    const outcome = planWorkloadEdit([...base, { path: "overlay/kustomization.yaml", text }], target, [{ container: "app", requests: { cpu: "400m" } }]);
+    expect(outcome.ok).toBe(false);
+    if (!outcome.ok) {
+      expect(outcome.refusal.message).toBe("cannot edit the inline patch at patches[0].patch in overlay/kustomization.yaml: it is not written as a literal block (`|` or `|-`), so it cannot be changed in place");
+    }
+  });
+
+  it("refuses to set a value a JSON6902 remove operation deletes, instead of writing one that would be undone", () => {
+    const text = "resources:\n  - ../base\npatches:\n  - target: {kind: Deployment, name: app}\n    patch: |-\n      - op: remove\n        path: /spec/template/spec/containers/0/resources\n";
+    const target = overlay(text);
+    expect(target.containers[0]!.requests).toEqual({});
+    const outcome = planWorkloadEdit([...base, { path: "overlay/kustomization.yaml", text }], target, [{ container: "app", requests: { cpu: "400m" } }]);
+    expect(outcome.ok).toBe(false);
+    if (!outcome.ok) expect(outcome.refusal.message).toBe('cannot set requests.cpu of container "app": a JSON6902 "remove" operation in overlay/kustomization.yaml deletes it; change that patch by hand');
+  });
+
+  it("drops a container a strategic-merge patch deletes", () => {
+    const patch = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n      containers:\n        - name: debug\n          $patch: delete\n";
+    const target = overlay("resources:\n  - ../base\npatchesStrategicMerge:\n  - no-debug.yaml\n", [{ path: "overlay/no-debug.yaml", text: patch }]);
+    expect(target.containers.map((container) => container.name)).toEqual(["app"]);
+  });
+
+  it("applies the resources and patches of a component", () => {
+    const component: RepoFile[] = [
+      { path: "components/big/kustomization.yaml", text: "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\npatches:\n  - path: big.yaml\n" },
+      { path: "components/big/big.yaml", text: "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          resources:\n            requests:\n              cpu: 2\n" },
+    ];
+    const target = overlay("resources:\n  - ../base\ncomponents:\n  - ../components/big\n", component);
+    expect(target.containers[0]!.requests).toEqual({ cpu: "2" });
+    expect(target.containers[0]!.definitions.at(-1)!.location.path).toBe("components/big/big.yaml");
+  });
+
+  it("skips a remote base and a missing one with the reason", () => {
+    const found = discoverWorkloads([{ path: "overlay/kustomization.yaml", text: "resources:\n  - github.com/example/app//base?ref=v1\n  - ../missing\n" }]);
+    expect(found.skipped).toEqual([
+      { path: "overlay/kustomization.yaml", reason: 'resource "github.com/example/app//base?ref=v1" is remote; remote bases are not fetched, so their workloads are not listed' },
+      { path: "overlay/kustomization.yaml", reason: '"../missing" is neither a file nor a directory with a kustomization in the checkout' },
+    ]);
   });
 });

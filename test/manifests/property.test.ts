@@ -54,7 +54,7 @@ interface Container {
   resources: Resources;
 }
 
-type Kind = "Deployment" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob";
+type Kind = "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" | "CronJob";
 
 interface Workload {
   kind: Kind;
@@ -131,7 +131,7 @@ const containerArbitrary: fc.Arbitrary<Omit<Container, "name">> = fc.record({
 });
 
 const workloadArbitrary = fc.record({
-  kind: fc.constantFrom<Kind>("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"),
+  kind: fc.constantFrom<Kind>("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"),
   containers: fc.array(containerArbitrary, { minLength: 1, maxLength: 3 }),
   initContainers: fc.array(containerArbitrary, { maxLength: 2 }),
 });
