@@ -196,7 +196,7 @@ export function applyJsonPatch(workload: WorkloadState, source: YamlSource, docu
         ? readGroup(source, document, group, node, valuePath)
         : readResources(source, document, node, valuePath);
     const missing = scope.filter((field) => !written.some((definition) => definition.field === field));
-    const relative = (field: ResourceField): YamlPath => (group === undefined ? fieldPath(field) : [fieldPath(field)[1]]);
+    const relative = (field: ResourceField): YamlPath => (name !== undefined ? [] : group === undefined ? fieldPath(field) : [fieldPath(field)[1]]);
     container.definitions = [...kept, ...written, ...absentDefinitions(source, document, valuePath, startOf(node), missing, relative)];
     if (group === undefined) container.hosts = [source.locate(document, valuePath, startOf(node))];
   });
