@@ -129,6 +129,14 @@ try {
     const ms = Math.min(...runs.map((entry) => entry.ms));
     if (child.status === 0 || child.status === 1) {
       line("node bin/rightsize.js recommend (process, best of 3)", ms);
+      const startup = Math.min(
+        ...Array.from({ length: 3 }, () => {
+          const start = process.hrtime.bigint();
+          spawnSync(process.execPath, [cli, "--version"], { stdio: "ignore" });
+          return Number(process.hrtime.bigint() - start) / 1e6;
+        }),
+      );
+      line("  of which node startup and loading the CLI", startup);
       total = ms;
     } else if (String(child.stderr).includes("unknown command 'recommend'")) {
       console.log("dist/ predates the recommend command: run npm run build to time the built CLI as well");
