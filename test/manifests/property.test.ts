@@ -427,3 +427,20 @@ describe("property: edits change only the targeted values, in any style", () => 
     );
   });
 });
+
+describe("property: any text is handled without an exception", () => {
+  const yamlish = fc.array(fc.constantFrom("kind: Deployment\n", "metadata: {name: w0}\n", "spec:\n", "  template:\n", "    spec:\n", "      containers:\n", "      - name: c0\n", "        resources: ", "{", "}", "[", "]", "&a ", "*a", "<<: ", "cpu: 1\n", "memory: '1Gi'\n", "---\n", "...\n", "# c\n", "\r\n", "\t", "{{ x }}", "|\n", "  ", "-", ":", "\"", "'", "?"), { maxLength: 40 }).map((parts) => parts.join(""));
+
+  it("discovers and edits arbitrary YAML-like text, returning refusals rather than throwing", () => {
+    fc.assert(
+      fc.property(yamlish, (text) => {
+        const discovery = discoverWorkloads([{ path: "x.yaml", text }]);
+        for (const workload of discovery.workloads) {
+          for (const container of workload.containers) planWorkloadEdit([{ path: "x.yaml", text }], workload, [{ container: container.name, requests: { cpu: "1" }, limits: { memory: null } }]);
+        }
+        editDocumentResources(text, { kind: "Deployment", name: "w0" }, [{ container: "c0", requests: { cpu: "250m", memory: "1Gi" }, limits: { cpu: null } }]);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+});
