@@ -1,7 +1,6 @@
 import path from "node:path";
 import type { Command } from "commander";
 import type { ObservationSnapshot } from "../domain/index.js";
-import { observeForPolicy } from "../observe/index.js";
 import type { LoadedPolicy } from "../policy/index.js";
 import { loadPolicyWithWarnings, parseAtOption, readSnapshotFile } from "./inputs.js";
 
@@ -37,6 +36,8 @@ export async function loadPipelineInputs(options: PipelineOptions): Promise<Pipe
     return { repoDir, loaded, snapshot, at: at ?? snapshot.createdAt };
   }
   const now = at ?? new Date().toISOString();
+  // Imported here: the Kubernetes client takes a second to load and replays never need it.
+  const { observeForPolicy } = await import("../observe/index.js");
   const snapshot = await observeForPolicy(loaded.policy, { at: now, onProgress: (message) => process.stderr.write(`rightsize: ${message}\n`) });
   return { repoDir, loaded, snapshot, at: now };
 }

@@ -3,33 +3,39 @@ import { exitCodeFor, formatLocation, RightsizeError, EXIT } from "../domain/ind
 import { TOOL_VERSION } from "../version.js";
 
 /**
- * Each subcommand lives in `commands/<name>.ts` and exports `register(program)`.
+ * Each subcommand lives in `commands/<name>.ts` and exports `register(program)`. Only the
+ * invoked command's module is loaded (some pull in the Kubernetes client, which takes a second
+ * to import); help and unknown commands load them all.
  * Exit statuses (README): 0 ok, 1 a finding or refusal to act on, 2 usage or input error,
  * 3 an external system failed.
  */
-const COMMAND_MODULES: ReadonlyArray<() => Promise<{ register(program: Command): void }>> = [
-  () => import("./commands/policy.js"),
-  () => import("./commands/recommend.js"),
-  () => import("./commands/plan.js"),
-  () => import("./commands/propose.js"),
-  () => import("./commands/demo.js"),
-  () => import("./commands/edit.js"),
-  () => import("./commands/discover.js"),
-  () => import("./commands/snapshot.js"),
-];
+type CommandModule = { register(program: Command): void };
 
-export async function buildProgram(): Promise<Command> {
+const COMMAND_MODULES: Record<string, () => Promise<CommandModule>> = {
+  policy: () => import("./commands/policy.js"),
+  recommend: () => import("./commands/recommend.js"),
+  plan: () => import("./commands/plan.js"),
+  propose: () => import("./commands/propose.js"),
+  demo: () => import("./commands/demo.js"),
+  edit: () => import("./commands/edit.js"),
+  discover: () => import("./commands/discover.js"),
+  snapshot: () => import("./commands/snapshot.js"),
+};
+
+export async function buildProgram(argv: readonly string[] = []): Promise<Command> {
   const program = new Command("rightsize")
     .description("Right-size Kubernetes CPU/memory requests through reviewable GitOps pull requests.")
     .version(TOOL_VERSION)
     .showHelpAfterError()
     .exitOverride();
-  for (const load of COMMAND_MODULES) (await load()).register(program);
+  const requested = argv.find((argument) => !argument.startsWith("-"));
+  const load = requested === undefined ? undefined : COMMAND_MODULES[requested];
+  for (const loader of load ? [load] : Object.values(COMMAND_MODULES)) (await loader()).register(program);
   return program;
 }
 
 export async function runCli(argv: readonly string[]): Promise<number> {
-  const program = await buildProgram();
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv as string[], { from: "user" });
     return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);

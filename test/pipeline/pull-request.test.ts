@@ -4,11 +4,11 @@ import { describe, expect, it } from "vitest";
 import { parseObservationSnapshotText, workloadKey } from "../../src/domain/index.js";
 import { GITHUB_BODY_LIMIT, parseStateMarker, renderPullRequest, renderStateMarker } from "../../src/pipeline/index.js";
 import { loadPolicy } from "../../src/policy/index.js";
-import type { DecisionRecord } from "../../src/recommend/index.js";
+import { DecisionRecordSchema } from "../../src/recommend/index.js";
 
 const FIXTURES = path.join(import.meta.dirname, "../fixtures");
 const EXAMPLES = path.join(import.meta.dirname, "../../examples");
-const records: DecisionRecord[] = JSON.parse(readFileSync(path.join(FIXTURES, "decisions/example-records.json"), "utf8"));
+const records = DecisionRecordSchema.array().parse(JSON.parse(readFileSync(path.join(FIXTURES, "decisions/example-records.json"), "utf8")));
 const snapshot = parseObservationSnapshotText(readFileSync(path.join(EXAMPLES, "snapshot.json"), "utf8"));
 const policyPath = path.join(EXAMPLES, "config-repo/.github/rightsize.yml");
 const { policy } = loadPolicy({ path: ".github/rightsize.yml", text: readFileSync(policyPath, "utf8") });
