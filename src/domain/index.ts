@@ -4,3 +4,4 @@ export * from "./workload.js";
 export * from "./observation.js";
 export * from "./json-schema.js";
 export * from "./files.js";
+export * from "./text-table.js";

@@ -1,3 +1,4 @@
+import { alignColumns } from "../domain/index.js";
 import { describePercent } from "./describe.js";
 import type { ContainerDecision, DecisionRecord } from "./record.js";
 
@@ -39,15 +40,4 @@ function requestCell(container: ContainerDecision, resource: "cpu" | "memory"): 
   if (container.action === "blocked" || current === recommended) return current;
   const change = container.change[resource];
   return `${current} → ${recommended}${change === null ? "" : ` (${describePercent(change)})`}`;
-}
-
-function alignColumns(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => [...(row[column] ?? "")].length)));
-  return rows
-    .map((row) =>
-      row
-        .map((cell, column) => (column === row.length - 1 ? cell : cell + " ".repeat(widths[column]! - [...cell].length)))
-        .join("  "),
-    )
-    .join("\n");
 }

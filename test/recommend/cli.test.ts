@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { runCli } from "../../src/cli/program.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DecisionRecordSchema, renderDecisionTable, type DecisionRecord } from "../../src/recommend/index.js";
+import { rightsize } from "../helpers/cli.js";
 
 const FIXTURES = fileURLToPath(new URL("../fixtures/snapshots/", import.meta.url));
 const SNAPSHOT = path.join(FIXTURES, "shop.json");
@@ -15,25 +15,10 @@ const startDirectory = process.cwd();
 
 // Without --policy the CLI reads .github/rightsize.yml from the working directory when present.
 beforeAll(() => process.chdir(scratch));
-afterEach(() => {
-  process.exitCode = undefined;
-  vi.restoreAllMocks();
-});
 afterAll(() => {
   process.chdir(startDirectory);
   rmSync(scratch, { recursive: true, force: true });
 });
-
-async function rightsize(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => ((stdout += String(chunk)), true));
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk) => ((stderr += String(chunk)), true));
-  const status = await runCli(args);
-  vi.restoreAllMocks();
-  process.exitCode = undefined;
-  return { status, stdout, stderr };
-}
 
 const records = (stdout: string): DecisionRecord[] => DecisionRecordSchema.array().parse(JSON.parse(stdout));
 

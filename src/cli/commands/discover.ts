@@ -1,9 +1,9 @@
 import { stat } from "node:fs/promises";
 import type { Command } from "commander";
-import { InputError } from "../../domain/index.js";
+import { alignColumns, InputError } from "../../domain/index.js";
 import { discoverWorkloads, type DiscoveredContainer, type Discovery, type ManifestLocation } from "../../manifests/index.js";
 import { readWorkingTreeFiles } from "../../pipeline/repo-files.js";
-import { parseOutputFormat, printJson, renderTable } from "../output.js";
+import { parseOutputFormat, printJson } from "../output.js";
 
 interface DiscoverOptions {
   output: string;
@@ -62,7 +62,7 @@ export function renderDiscovery(discovery: Discovery, dir: string): string {
       }
       if (workload.containers.length === 0) rows.push([workload.namespace ?? "-", workload.kind, workload.name, "-", "-", "-", "-", "-", "-", place(workload.location)]);
     }
-    lines.push(renderTable(rows));
+    lines.push(alignColumns(rows));
   }
   if (discovery.skipped.length > 0) {
     lines.push("", "skipped:");

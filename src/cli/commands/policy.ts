@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { readFile } from "node:fs/promises";
-import { EXIT, InputError, UsageError, writeFileAtomically } from "../../domain/index.js";
+import { alignColumns, EXIT, InputError, UsageError, writeFileAtomically } from "../../domain/index.js";
 import { unifiedDiff } from "../../manifests/index.js";
 import {
   CURRENT_API_VERSION,
@@ -13,7 +13,7 @@ import {
   SUPPORTED_VERSIONS,
   type PolicyProblem,
 } from "../../policy/index.js";
-import { parseOutputFormat, printJson, renderTable } from "../output.js";
+import { parseOutputFormat, printJson } from "../output.js";
 
 export function register(program: Command): void {
   const policy = program.command("policy").description("Validate, migrate and describe the policy file (.github/rightsize.yml).");
@@ -60,7 +60,7 @@ export function register(program: Command): void {
     .action((options: { output: string }) => {
       const versions = SUPPORTED_VERSIONS.map(({ apiVersion, status, description }) => ({ apiVersion, status, description }));
       if (parseOutputFormat(options.output) === "json") printJson(versions);
-      else process.stdout.write(`${renderTable([["API VERSION", "STATUS"], ...versions.map((version) => [version.apiVersion, version.description])])}\n`);
+      else process.stdout.write(`${alignColumns([["API VERSION", "STATUS"], ...versions.map((version) => [version.apiVersion, version.description])])}\n`);
     });
 
   policy

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
-import { EXIT, UsageError, workloadKey } from "../../domain/index.js";
+import { alignColumns, EXIT, UsageError, workloadKey } from "../../domain/index.js";
 import type { ProposalResult } from "../../pipeline/index.js";
-import { parseOutputFormat, printJson, renderTable } from "../output.js";
+import { parseOutputFormat, printJson } from "../output.js";
 import { addPipelineOptions, loadPipelineInputs, type PipelineOptions } from "../pipeline-options.js";
 import { runProposals } from "../run-proposals.js";
 
@@ -52,5 +52,5 @@ export function renderProposals(results: readonly ProposalResult[], paused: stri
     const detail = result.pullRequestUrl ?? result.bodyPath ?? result.reason ?? "";
     rows.push([result.branch, result.status, result.workloads.map(workloadKey).join(", "), detail]);
   }
-  return `${renderTable(rows)}\n`;
+  return `${alignColumns(rows)}\n`;
 }

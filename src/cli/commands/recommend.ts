@@ -1,9 +1,8 @@
-import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { z } from "zod";
-import { EXIT, InputError, parseObservationSnapshotText, UsageError } from "../../domain/index.js";
-import { DEFAULT_POLICY_PATH, formatPolicyProblem, loadPolicyFile } from "../../policy/index.js";
+import { EXIT } from "../../domain/index.js";
+import { DEFAULT_POLICY_PATH } from "../../policy/index.js";
 import { recommendSnapshot, renderDecisionTable } from "../../recommend/index.js";
+import { loadPolicyWithWarnings, parseAtOption, readSnapshotFile } from "../inputs.js";
 import { parseOutputFormat, printJson } from "../output.js";
 
 interface RecommendOptions {
@@ -12,8 +11,6 @@ interface RecommendOptions {
   at?: string;
   output: string;
 }
-
-const isoTime = z.iso.datetime({ offset: true });
 
 export function register(program: Command): void {
   program
@@ -27,25 +24,13 @@ export function register(program: Command): void {
     .option("--output <format>", "json (decision records) or text (a table)", "json")
     .action(async (options: RecommendOptions) => {
       const format = parseOutputFormat(options.output);
-      if (options.at !== undefined && !isoTime.safeParse(options.at).success) {
-        throw new UsageError(`--at: "${options.at}" is not an ISO 8601 time with a zone, such as 2026-11-21T06:00:00Z`);
-      }
-      const snapshot = parseObservationSnapshotText(await readSnapshot(options.observation), options.observation);
-      const loaded = await loadPolicyFile(options.policy);
-      for (const warning of loaded.warnings) process.stderr.write(`rightsize: ${formatPolicyProblem(warning)}\n`);
+      const at = parseAtOption(options.at);
+      const snapshot = await readSnapshotFile(options.observation);
+      const loaded = await loadPolicyWithWarnings(options.policy);
 
-      const records = recommendSnapshot(snapshot, { policy: loaded.policy, policySource: loaded.source, at: options.at ?? snapshot.createdAt });
+      const records = recommendSnapshot(snapshot, { policy: loaded.policy, policySource: loaded.source, at: at ?? snapshot.createdAt });
       if (format === "json") printJson(records);
       else process.stdout.write(renderDecisionTable(records));
       if (records.some((record) => record.decision.action === "blocked")) process.exitCode = EXIT.finding;
     });
-}
-
-async function readSnapshot(file: string): Promise<string> {
-  try {
-    return await readFile(file, "utf8");
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : (error as Error).message;
-    throw new InputError(`${file}: cannot read the observation snapshot (${reason}); write one with "rightsize snapshot"`, { file });
-  }
 }
