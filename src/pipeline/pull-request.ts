@@ -32,8 +32,9 @@ export interface RenderedPullRequest {
  */
 export function renderPullRequest(input: PullRequestInput): RenderedPullRequest {
   const state = proposalState(input);
+  const rating = overallRating(input.records);
   const sections = {
-    verdict: renderVerdict(input.records),
+    verdict: renderVerdict(input.records, rating),
     table: renderTable(input.records),
     files: input.files && input.files.length > 0 ? renderFiles(input.files) : "",
     evidence: input.records.map(renderEvidence).join("\n\n"),
@@ -60,7 +61,8 @@ export function renderPullRequest(input: PullRequestInput): RenderedPullRequest 
     sections.digest = `${renderDigest(input.records)}\n\n_Trimmed to fit GitHub's size limit: ${[...dropped].join(", ")}. The full decision records are committed under \`.rightsize/decisions/\`._`;
     body = assemble(dropped);
   }
-  return { title: renderTitle(input.records, input.policy.pullRequests.titlePrefix), body, labels: renderLabels(input.records, input.policy), state };
+  const labels = [...new Set([...input.policy.pullRequests.labels, `confidence:${rating.confidence.toLowerCase()}`, `safety:${rating.safety.toLowerCase()}`])];
+  return { title: renderTitle(input.records, input.policy.pullRequests.titlePrefix), body, labels, state };
 }
 
 function proposalState(input: PullRequestInput): ProposalState {
@@ -95,23 +97,28 @@ export function renderTitle(records: readonly DecisionRecord[], prefix: string):
   return `${prefix}(${first.workload.namespace}/${first.workload.name}): ${parts.join(", ")}${more}`;
 }
 
-function renderLabels(records: readonly DecisionRecord[], policy: Policy): string[] {
+/** The worst safety rating and the lowest confidence across the proposal: what labels and the verdict show. */
+function overallRating(records: readonly DecisionRecord[]): { safety: string; confidence: string } {
   const worst = <T extends string>(order: readonly T[], values: T[]) => order.find((value) => values.includes(value)) ?? order[order.length - 1]!;
-  const safety = worst(["UNSAFE", "RISKY", "CAUTION", "SAFE"] as const, records.map((record) => record.decision.safety));
-  const confidence = worst(["LOW", "MEDIUM", "HIGH"] as const, records.map((record) => record.decision.confidence));
-  return [...new Set([...policy.pullRequests.labels, `confidence:${confidence.toLowerCase()}`, `safety:${safety.toLowerCase()}`])];
+  return {
+    safety: worst(["UNSAFE", "RISKY", "CAUTION", "SAFE"] as const, records.map((record) => record.decision.safety)),
+    confidence: worst(["LOW", "MEDIUM", "HIGH"] as const, records.map((record) => record.decision.confidence)),
+  };
 }
 
 function workloadLabel(record: DecisionRecord): string {
   return `${record.workload.kind} \`${record.workload.namespace}/${record.workload.name}\` (cluster \`${record.workload.cluster}\`)`;
 }
 
-function renderVerdict(records: readonly DecisionRecord[]): string {
-  const lines = records.map((record) => {
-    const totals = perPodTotals(record.containers.filter((container) => container.action === "change"));
-    return `**rightsize proposes new requests for ${workloadLabel(record)}**: ${totals}; safety ${record.decision.safety}, confidence ${record.decision.confidence}.`;
-  });
-  return lines.join("\n");
+function renderVerdict(records: readonly DecisionRecord[], labels: { safety: string; confidence: string }): string {
+  const [first] = records;
+  if (!first) return "**rightsize has nothing to propose.**";
+  if (records.length === 1) {
+    const totals = perPodTotals(first.containers.filter((container) => container.action === "change"));
+    return `**rightsize proposes new requests for ${workloadLabel(first)}**: ${totals}; safety ${first.decision.safety}, confidence ${first.decision.confidence}.`;
+  }
+  const names = records.map((record) => `${record.workload.kind}/${record.workload.name}`).join(", ");
+  return `**rightsize proposes new requests for ${records.length} workloads in \`${first.workload.namespace}\` (cluster \`${first.workload.cluster}\`)**: ${names}; worst safety ${labels.safety}, lowest confidence ${labels.confidence}.`;
 }
 
 function perPodTotals(containers: readonly ContainerDecision[]): string {

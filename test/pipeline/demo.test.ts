@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -127,6 +127,24 @@ describe("the example, proposed locally", () => {
     const second = await runProposals({ repoDir: repo.work, loaded, snapshot, at: snapshot.createdAt });
     expect(second.results.map((result) => result.status)).toEqual(first.results.map(() => "unchanged"));
     expect(second.results.map((result) => result.commit)).toEqual(first.results.map((result) => result.commit));
+  });
+
+  it("groups the proposals of a namespace into one branch and one commit when the policy says so", async () => {
+    const policyFile = path.join(repo.work, ".github/rightsize.yml");
+    writeFileSync(policyFile, readFileSync(policyFile, "utf8").replace("  labels: [rightsize]", "  grouping: namespace\n  labels: [rightsize]"));
+    git(repo.work, "commit", "--quiet", "-am", "Group rightsize proposals by namespace");
+    const loaded = await loadPolicyFile(undefined, repo.work);
+    const run = await runProposals({ repoDir: repo.work, loaded, snapshot, at: snapshot.createdAt });
+    expect(run.results).toHaveLength(1);
+    expect(run.results[0]).toMatchObject({ branch: "rightsize/prod/shop", status: "created", bodyPath: ".rightsize/out/prod/shop.md" });
+    expect(run.results[0]!.workloads.map((ref) => ref.name).sort()).toEqual(["api", "checkout", "frontend", "nightly-report"]);
+    const grouped = manifestDiff(repo.work, "rightsize/prod/shop");
+    for (const diff of Object.values(EXPECTED_DIFFS)) expect(grouped).toContain(diff);
+    expect(git(repo.work, "rev-list", "--count", "main..rightsize/prod/shop").trim()).toBe("1");
+    expect(git(repo.work, "log", "-1", "--format=%B", "rightsize/prod/shop").match(/^Rightsize-Decision: [0-9a-f]{64}$/gm)).toHaveLength(4);
+    expect(readFileSync(path.join(repo.work, ".rightsize/out/prod/shop.md"), "utf8").split("\n")[0]).toBe(
+      "**rightsize proposes new requests for 4 workloads in `shop` (cluster `prod`)**: Deployment/checkout, CronJob/nightly-report, Deployment/frontend, Deployment/api; worst safety CAUTION, lowest confidence MEDIUM.",
+    );
   });
 
   it("leaves a branch someone else committed to alone", async () => {
