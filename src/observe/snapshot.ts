@@ -28,8 +28,10 @@ export function buildSnapshot(workloads: WorkloadObservation[], createdAt: strin
   });
 }
 
+/** Indented JSON, with arrays of numbers (series points) on one line each so charts stay readable and small. */
 export function renderSnapshot(snapshot: ObservationSnapshot): string {
-  return `${JSON.stringify(snapshot, null, 2)}\n`;
+  const indented = JSON.stringify(snapshot, null, 2).replace(/\[\n\s*(-?[\d.eE+-]+(?:,\n\s*-?[\d.eE+-]+)*)\n\s*\]/g, (_, numbers: string) => `[${numbers.split(/,\n\s*/).join(", ")}]`);
+  return `${indented}\n`;
 }
 
 /** Writes next to the target and renames over it, so a reader never sees half a snapshot. */

@@ -209,10 +209,12 @@ describe("observeWithPrometheus on two days of a backfilled cluster", () => {
     for (const [, p95, max] of series.cpu) expect(p95).toBeLessThanOrEqual(max);
   });
 
-  it("sends 8 queries per namespace, whatever the number of workloads, and records them on every workload", () => {
-    expect(requestsSent).toBe(16);
+  it("sends 20 queries per namespace, whatever the number of workloads, and records them on every workload", () => {
+    // shop has 7 workloads and 28 containers, batch 1 and 1: the same queries for each.
+    expect(requestsSent).toBe(40);
     const shopQueries = workload("shop", "Deployment", "web").queries;
-    expect(shopQueries).toHaveLength(8);
+    expect(shopQueries).toHaveLength(20);
+    expect(workload("batch", "Deployment", "worker").queries).toEqual(shopQueries.map((query) => query.replaceAll('namespace="shop"', 'namespace="batch"')));
     expect(workload("shop", "StatefulSet", "db").queries).toEqual(shopQueries);
     expect(shopQueries.every((query) => query.includes('namespace="shop"'))).toBe(true);
     expect(shopQueries.some((query) => query.includes("kube_replicaset_owner") && query.includes("kube_job_owner"))).toBe(true);
@@ -433,8 +435,8 @@ describe("observeForPolicy with a Prometheus per cluster", () => {
     expect(snapshot.workloads.map((o) => `${o.workload.cluster}/${o.workload.namespace}/${o.workload.kind}/${o.workload.name}`)).toEqual(["prod/batch/Deployment/worker"]);
     expect(snapshot.workloads[0]!.window).toEqual(window);
     expect(snapshot.createdAt).toBe(window.to);
-    // One discovery query, then the 8 queries of the one allowed namespace.
-    expect(proxy.requests).toHaveLength(9);
+    // One discovery query, then the 20 queries of the one allowed namespace.
+    expect(proxy.requests).toHaveLength(21);
     expect(promqlOf(proxy.requests[0]!)).toBe("count by (namespace) (max_over_time(kube_pod_owner[172800s]))");
     expect(proxy.requests.every((request) => request.headers.authorization === "Bearer policy-token")).toBe(true);
     expect(ObservationSnapshotSchema.parse(snapshot)).toEqual(snapshot);

@@ -1,8 +1,11 @@
 /**
  * The PromQL rightsize runs, one batch per namespace (SPEC §4): every query returns all
  * containers of the namespace at once, so the number of queries grows with namespaces, never
- * with pods or containers. Several statistics travel in one query, told apart by a `stat` or
- * `fact` label added with label_replace.
+ * with pods or containers. Cheap facts travel together in one query, told apart by a `fact`
+ * label added with label_replace; each statistic over the busiest-replica series is a query of
+ * its own, because Prometheus evaluates one query on one core and each of them walks every step
+ * of the window (one query each keeps every query within the timeout and lets a larger
+ * Prometheus run them in parallel).
  */
 
 export interface QueryWindow {
@@ -45,23 +48,31 @@ function union(parts: string[]): string {
 }
 
 /**
- * Pod → workload at one instant, on the server: a ReplicaSet owned by a Deployment or Rollout
- * counts as that owner; every other pod as its direct owner (StatefulSet, DaemonSet, Job, bare
- * ReplicaSet). Jobs of a CronJob stay separate here: a CronJob is observed run by run.
- * group_left overwrites the pod's owner labels with the ReplicaSet's owner.
+ * Pod → workload for every pod of the window, on the server: a ReplicaSet owned by a Deployment
+ * or Rollout counts as that owner; every other pod as its direct owner (StatefulSet, DaemonSet,
+ * Job, bare ReplicaSet). Jobs of a CronJob stay separate here: a CronJob is observed run by run.
+ * group_left overwrites the pod's owner labels with the ReplicaSet's owner. Owners never change,
+ * so the mapping is pinned with `@` to the end of the window: Prometheus evaluates it once per
+ * query instead of once per subquery step.
  */
-function podOwners(ns: string): string {
-  const replicaSetOwners = `max by (namespace, replicaset, owner_kind, owner_name) (kube_replicaset_owner{${ns},owner_kind=~"Deployment|Rollout"})`;
-  const replicaSetPods = `label_replace(kube_pod_owner{${ns},owner_kind="ReplicaSet"}, "replicaset", "$1", "owner_name", "(.+)")`;
-  return `max by (namespace, pod, owner_kind, owner_name) (${replicaSetPods} * on (namespace, replicaset) group_left (owner_kind, owner_name) ${replicaSetOwners} or on (namespace, pod) kube_pod_owner{${ns}})`;
+function podOwners(ns: string, window: QueryWindow): string {
+  const seen = (selector: string) => `max_over_time(${selector}[${window.seconds}s] @ ${window.to})`;
+  const replicaSetOwners = `max by (namespace, replicaset, owner_kind, owner_name) (${seen(`kube_replicaset_owner{${ns},owner_kind=~"Deployment|Rollout"}`)})`;
+  const replicaSetPods = `label_replace(${seen(`kube_pod_owner{${ns},owner_kind="ReplicaSet"}`)}, "replicaset", "$1", "owner_name", "(.+)")`;
+  return `max by (namespace, pod, owner_kind, owner_name) (${replicaSetPods} * on (namespace, replicaset) group_left (owner_kind, owner_name) ${replicaSetOwners} or on (namespace, pod) ${seen(`kube_pod_owner{${ns}}`)})`;
 }
 
 /**
  * Per step, the busiest replica of each workload container. Percentiles over this series
  * describe the replica that needs the most, and the series continues across pod replacements.
  */
-function busiestReplica(ns: string, perPod: string): string {
-  return `max by (namespace, owner_kind, owner_name, container) (${perPod} * on (namespace, pod) group_left (owner_kind, owner_name) ${podOwners(ns)})`;
+function busiestReplica(ns: string, perPod: string, window: QueryWindow): string {
+  return `max by (namespace, owner_kind, owner_name, container) (${perPod} * on (namespace, pod) group_left (owner_kind, owner_name) ${podOwners(ns, window)})`;
+}
+
+/** At each step, the step's time for every series present: a cheap "last seen" (timestamp() in a subquery is slow). */
+function presentAt(expression: string): string {
+  return `(0 * ${expression} + time())`;
 }
 
 function cpuPerPod(ns: string, window: QueryWindow): string {
@@ -79,23 +90,25 @@ const PERCENTILES: ReadonlyArray<[string, number]> = [
   ["p99", 0.99],
 ];
 
-function statistics(series: string, window: QueryWindow, withMax: boolean): string {
+export const CPU_STATISTICS = ["p50", "p90", "p95", "p99", "max", "mean", "samples"] as const;
+/** The memory max comes from raw samples (`containers`), exact rather than per step. */
+export const MEMORY_STATISTICS = ["p50", "p90", "p95", "p99", "mean", "samples"] as const;
+
+function statistic(name: (typeof CPU_STATISTICS)[number], series: string, window: QueryWindow): string {
   const range = `${series}[${window.seconds}s:${window.step}s]`;
-  return union([
-    ...PERCENTILES.map(([name, phi]) => tagged("stat", name, `quantile_over_time(${phi}, ${range})`)),
-    ...(withMax ? [tagged("stat", "max", `max_over_time(${range})`)] : []),
-    tagged("stat", "mean", `avg_over_time(${range})`),
-    tagged("stat", "samples", `count_over_time(${range})`),
-  ]);
+  const phi = PERCENTILES.find(([percentile]) => percentile === name)?.[1];
+  const expression =
+    phi !== undefined ? `quantile_over_time(${phi}, ${range})` : name === "max" ? `max_over_time(${range})` : name === "mean" ? `avg_over_time(${range})` : `count_over_time(${range})`;
+  return tagged("stat", name, expression);
 }
 
 export interface NamespaceQueries {
   /** Instant: pods, ReplicaSets and Jobs with their owners seen in the window, and when each pod was last seen. */
   owners: string;
-  /** Instant: CPU statistics (cores) per workload container. */
-  cpu: string;
-  /** Instant: memory working-set statistics (bytes) per workload container; the max comes from `containers`. */
-  memory: string;
+  /** Instant, one per statistic: CPU (cores) per workload container. */
+  cpu: Record<(typeof CPU_STATISTICS)[number], string>;
+  /** Instant, one per statistic: memory working set (bytes) per workload container. */
+  memory: Record<(typeof MEMORY_STATISTICS)[number], string>;
   /** Instant: per pod container: peak memory, peak CPU, restarts, CFS periods, exit code, requests and limits. */
   containers: string;
   /** Range (step = window.step): steps in which a container restarted with OOMKilled as its last reason. */
@@ -105,15 +118,16 @@ export interface NamespaceQueries {
   /** Instant: HPAs, their targets and metrics. */
   hpas: string;
   /** Range (step = seriesStep): hourly p95 and max for charts. */
-  series: string;
+  cpuSeries: string;
+  memorySeries: string;
 }
 
 export function namespaceQueries(namespace: string, window: QueryWindow): NamespaceQueries {
   const ns = namespaceMatcher(namespace);
   const w = `${window.seconds}s`;
   const subquery = `[${w}:${window.step}s]`;
-  const busyCpu = busiestReplica(ns, cpuPerPod(ns, window));
-  const busyMemory = busiestReplica(ns, memoryPerPod(ns));
+  const busyCpu = busiestReplica(ns, cpuPerPod(ns, window), window);
+  const busyMemory = busiestReplica(ns, memoryPerPod(ns), window);
   const perContainer = "namespace, pod, container";
   const restarts = `kube_pod_container_status_restarts_total{${ns}}`;
   const hourly = `[${seriesStep(window.seconds)}s:${window.step}s]`;
@@ -122,10 +136,10 @@ export function namespaceQueries(namespace: string, window: QueryWindow): Namesp
       `max by (namespace, pod, owner_kind, owner_name) (max_over_time(kube_pod_owner{${ns}}[${w}]))`,
       `max by (namespace, replicaset, owner_kind, owner_name) (max_over_time(kube_replicaset_owner{${ns}}[${w}]))`,
       `max by (namespace, job_name, owner_kind, owner_name) (max_over_time(kube_job_owner{${ns}}[${w}]))`,
-      tagged("fact", "last_seen", `max by (namespace, pod) (max_over_time(timestamp(kube_pod_owner{${ns}})${subquery}))`),
+      tagged("fact", "last_seen", `max by (namespace, pod) (max_over_time(${presentAt(`kube_pod_owner{${ns}}`)}${subquery}))`),
     ]),
-    cpu: statistics(busyCpu, window, true),
-    memory: statistics(busyMemory, window, false),
+    cpu: Object.fromEntries(CPU_STATISTICS.map((name) => [name, statistic(name, busyCpu, window)])) as NamespaceQueries["cpu"],
+    memory: Object.fromEntries(MEMORY_STATISTICS.map((name) => [name, statistic(name, busyMemory, window)])) as NamespaceQueries["memory"],
     containers: union([
       tagged("fact", "memory_max", `max by (${perContainer}) (max_over_time(container_memory_working_set_bytes{${ns},${CONTAINERS}}[${w}]))`),
       tagged("fact", "cpu_max", `max by (${perContainer}) (max_over_time(${cpuPerPod(ns, window)}${subquery}))`),
@@ -146,15 +160,17 @@ export function namespaceQueries(namespace: string, window: QueryWindow): Namesp
       tagged("fact", "completion", `max by (namespace, job_name) (max_over_time(kube_job_status_completion_time{${ns}}[${w}]))`),
       tagged("fact", "succeeded", `max by (namespace, job_name) (max_over_time(kube_job_status_succeeded{${ns}}[${w}]))`),
       tagged("fact", "failed", `max by (namespace, job_name) (max_over_time(kube_job_status_failed{${ns}}[${w}]))`),
-      tagged("fact", "failed_at", `min by (namespace, job_name) (min_over_time(timestamp(kube_job_status_failed{${ns}} > 0)${subquery}))`),
+      tagged("fact", "failed_at", `min by (namespace, job_name) (min_over_time(${presentAt(`(kube_job_status_failed{${ns}} > 0)`)}${subquery}))`),
     ]),
     hpas: union([
       tagged("fact", "target", `max by (namespace, horizontalpodautoscaler, scaletargetref_kind, scaletargetref_name) (last_over_time(kube_horizontalpodautoscaler_info{${ns}}[1h]))`),
       tagged("fact", "metric", `max by (namespace, horizontalpodautoscaler, metric_name) (last_over_time(kube_horizontalpodautoscaler_spec_target_metric{${ns}}[1h]))`),
     ]),
-    series: union([
+    cpuSeries: union([
       tagged("stat", "cpu_p95", `quantile_over_time(0.95, ${busyCpu}${hourly})`),
       tagged("stat", "cpu_max", `max_over_time(${busyCpu}${hourly})`),
+    ]),
+    memorySeries: union([
       tagged("stat", "memory_p95", `quantile_over_time(0.95, ${busyMemory}${hourly})`),
       tagged("stat", "memory_max", `max_over_time(${busyMemory}${hourly})`),
     ]),

@@ -51,53 +51,96 @@ interface Outcome<T> {
   problem?: string;
 }
 
+/** Queries of one namespace in flight at once: enough to use a multi-core Prometheus, few enough not to crowd it. */
+const CONCURRENT_QUERIES = 4;
+
 async function observeNamespace(client: PrometheusClient, request: PrometheusRequest, namespace: string, window: QueryWindow): Promise<WorkloadObservation[]> {
   const queries = namespaceQueries(namespace, window);
-  const instant = (expression: string) => attempt(client.query(expression, window.to));
-  const range = (expression: string, step: number) =>
+  const instant = (expression: string): Query<InstantSample> => () => attempt(client.query(expression, window.to));
+  const range = (expression: string, step: number): Query<RangeSeries> => () =>
     attempt(client.queryRange(expression, { start: window.to - window.seconds + step, end: window.to, step }));
 
-  const owners = await instant(queries.owners);
+  const owners = await attempt(client.query(queries.owners, window.to));
   if (!owners.value) {
     const message = `namespace ${namespace}: cannot list workloads from Prometheus: ${owners.problem}`;
     if (!request.onProblem) throw new ExternalError(message);
     request.onProblem({ cluster: request.cluster, namespace, message });
     return [];
   }
-  const [cpu, memory, containers, oomKills, jobs, hpas, series] = await Promise.all([
-    instant(queries.cpu),
-    instant(queries.memory),
-    instant(queries.containers),
-    range(queries.oomKills, window.step),
-    instant(queries.jobs),
-    instant(queries.hpas),
-    range(queries.series, seriesStep(window.seconds)),
-  ]);
-  const builder = new NamespaceObservation(request.cluster, namespace, window, queries);
+  const seriesStepSeconds = seriesStep(window.seconds);
+  const cpu = batch(Object.values(queries.cpu).map(instant));
+  const memory = batch(Object.values(queries.memory).map(instant));
+  const containers = batch([instant(queries.containers)]);
+  const oomKills = batch([range(queries.oomKills, window.step)]);
+  const jobs = batch([instant(queries.jobs)]);
+  const hpas = batch([instant(queries.hpas)]);
+  const series = batch([range(queries.cpuSeries, seriesStepSeconds), range(queries.memorySeries, seriesStepSeconds)]);
+  await inPool([cpu, memory, containers, oomKills, jobs, hpas, series].flatMap((group) => group.run), CONCURRENT_QUERIES);
+
+  const builder = new NamespaceObservation(request.cluster, namespace, window, queryList(queries));
   builder.addOwners(owners.value.result);
-  builder.addStatistics("cpu", cpu.value?.result ?? []);
-  builder.addStatistics("memory", memory.value?.result ?? []);
-  builder.addContainerFacts(containers.value?.result ?? []);
-  builder.addOomKills(oomKills.value?.result ?? []);
-  builder.addJobs(jobs.value?.result ?? []);
-  builder.addHpas(hpas.value?.result ?? []);
-  builder.addSeries(series.value?.result ?? []);
-  const reported: Array<[string, Outcome<QueryResult<unknown>>]> = [
-    ["workloads", owners],
-    ["CPU statistics", cpu],
-    ["memory statistics", memory],
-    ["restarts, peaks, throttling and current requests", containers],
-    ["OOM kills", oomKills],
-    ["Job runs", jobs],
-    ["HPAs", hpas],
+  builder.addStatistics("cpu", cpu.samples());
+  builder.addStatistics("memory", memory.samples());
+  builder.addContainerFacts(containers.samples());
+  builder.addOomKills(oomKills.samples());
+  builder.addJobs(jobs.samples());
+  builder.addHpas(hpas.samples());
+  builder.addSeries(series.samples());
+  const reported: Array<[string, Array<Outcome<QueryResult<unknown>>>]> = [
+    ["workloads", [owners]],
+    ["CPU statistics", cpu.outcomes],
+    ["memory statistics", memory.outcomes],
+    ["restarts, peaks, throttling and current requests", containers.outcomes],
+    ["OOM kills", oomKills.outcomes],
+    ["Job runs", jobs.outcomes],
+    ["HPAs", hpas.outcomes],
   ];
-  for (const [what, outcome] of reported) {
-    if (outcome.problem) builder.problem(`${what} unavailable: ${outcome.problem}`);
-    for (const warning of outcome.value?.warnings ?? []) builder.problem(`Prometheus warned about ${what} (partial data): ${warning}`);
+  for (const [what, group] of reported) {
+    const problem = group.find((outcome) => outcome.problem)?.problem;
+    if (problem) builder.problem(`${what} unavailable: ${problem}`);
+    for (const warning of new Set(group.flatMap((outcome) => outcome.value?.warnings ?? []))) builder.problem(`Prometheus warned about ${what} (partial data): ${warning}`);
   }
   // Charts are illustration, not evidence: a failed chart query does not hold a proposal back.
-  if (series.problem) request.onProgress?.(`prometheus: ${request.cluster}/${namespace}: no usage charts: ${series.problem}`);
+  const chartProblem = series.outcomes.find((outcome) => outcome.problem)?.problem;
+  if (chartProblem) request.onProgress?.(`prometheus: ${request.cluster}/${namespace}: no usage charts: ${chartProblem}`);
   return builder.build();
+}
+
+/** Every query text of a namespace, in the order they are listed in the snapshot. */
+function queryList(queries: NamespaceQueries): string[] {
+  return [
+    queries.owners,
+    ...Object.values(queries.cpu),
+    ...Object.values(queries.memory),
+    queries.containers,
+    queries.oomKills,
+    queries.jobs,
+    queries.hpas,
+    queries.cpuSeries,
+    queries.memorySeries,
+  ];
+}
+
+type Query<T> = () => Promise<Outcome<QueryResult<T>>>;
+
+/** Queries whose answers are read together (e.g. the seven CPU statistics). */
+function batch<T>(queries: Array<Query<T>>) {
+  const outcomes: Array<Outcome<QueryResult<T>>> = [];
+  return {
+    outcomes,
+    run: queries.map((query, index) => async () => {
+      outcomes[index] = await query();
+    }),
+    samples: (): T[] => outcomes.flatMap((outcome) => outcome.value?.result ?? []),
+  };
+}
+
+async function inPool(tasks: Array<() => Promise<void>>, size: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) await tasks[next++]!();
+  };
+  await Promise.all(Array.from({ length: Math.min(size, tasks.length) }, worker));
 }
 
 async function attempt<T>(promise: Promise<T>): Promise<Outcome<T>> {
@@ -161,7 +204,7 @@ class NamespaceObservation {
     private readonly cluster: string,
     private readonly namespace: string,
     private readonly window: QueryWindow,
-    private readonly queries: NamespaceQueries,
+    private readonly queries: string[],
   ) {}
 
   problem(message: string): void {
@@ -312,7 +355,7 @@ class NamespaceObservation {
 
   build(): WorkloadObservation[] {
     const from = this.window.to - this.window.seconds;
-    const queries = Object.values(this.queries);
+    const queries = this.queries;
     return [...this.workloads.values()]
       .sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name))
       .map((workload) => {

@@ -1,0 +1,120 @@
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InputError, type WorkloadObservation } from "../../src/domain/index.js";
+import { buildSnapshot, renderSnapshot, writeSnapshotFile } from "../../src/observe/index.js";
+import { queryWindow, seriesStep } from "../../src/observe/prometheus/queries.js";
+
+function observation(cluster: string, namespace: string, kind: WorkloadObservation["workload"]["kind"], name: string): WorkloadObservation {
+  return {
+    workload: { cluster, namespace, kind, name },
+    source: "prometheus",
+    mode: "continuous",
+    window: { from: "2025-01-01T00:00:00Z", to: "2025-01-08T00:00:00Z" },
+    pods: 1,
+    coverage: 1,
+    queries: [],
+    containers: [{ name: "app", oomKills: [], restarts: 0, throttledRatio: 0, series: { step: "1h", cpu: [[1735693200, 0.2, 0.3]], memory: [] } }],
+    problems: [],
+  };
+}
+
+describe("buildSnapshot", () => {
+  it("orders workloads by cluster, namespace, kind and name", () => {
+    const snapshot = buildSnapshot(
+      [observation("prod", "shop", "StatefulSet", "db"), observation("edge", "shop", "Deployment", "web"), observation("prod", "batch", "Job", "x"), observation("prod", "shop", "Deployment", "web")],
+      "2025-01-08T00:00:00Z",
+    );
+    expect(snapshot.workloads.map((o) => `${o.workload.cluster}/${o.workload.namespace}/${o.workload.kind}/${o.workload.name}`)).toEqual([
+      "edge/shop/Deployment/web",
+      "prod/batch/Job/x",
+      "prod/shop/Deployment/web",
+      "prod/shop/StatefulSet/db",
+    ]);
+    expect(snapshot).toMatchObject({ schemaVersion: 1, kind: "ObservationSnapshot", createdAt: "2025-01-08T00:00:00Z" });
+    expect("problems" in snapshot).toBe(false);
+  });
+
+  it("refuses an observation the schema does not accept", () => {
+    const broken = { ...observation("prod", "shop", "Deployment", "web"), coverage: 1.5 };
+    expect(() => buildSnapshot([broken], "2025-01-08T00:00:00Z")).toThrow(/coverage/);
+  });
+});
+
+describe("renderSnapshot", () => {
+  it("puts each series point on one line", () => {
+    const text = renderSnapshot(buildSnapshot([observation("prod", "shop", "Deployment", "web")], "2025-01-08T00:00:00Z"));
+    expect(text).toContain('"cpu": [\n');
+    expect(text).toContain("[1735693200, 0.2, 0.3]");
+    expect(text.endsWith("}\n")).toBe(true);
+  });
+
+  it("renders JSON that parses back to the same value", () => {
+    const json: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: "small" },
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.integer(),
+        fc.string(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(fc.double({ noNaN: true, noDefaultInfinity: true })),
+        fc.array(tie("value"), { maxLength: 4 }),
+        fc.dictionary(fc.string(), tie("value"), { maxKeys: 4 }),
+      ),
+    })).value;
+    fc.assert(
+      fc.property(json, (value) => {
+        const snapshot = { schemaVersion: 1, kind: "ObservationSnapshot", createdAt: "2025-01-08T00:00:00Z", workloads: [], extra: value } as never;
+        expect(JSON.parse(renderSnapshot(snapshot))).toEqual(JSON.parse(JSON.stringify(snapshot)));
+      }),
+    );
+  });
+});
+
+describe("writeSnapshotFile", () => {
+  let directory: string;
+  beforeAll(async () => {
+    directory = await mkdtemp(path.join(os.tmpdir(), "rightsize-snapshot-"));
+  });
+  afterAll(async () => {
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it("replaces the file in one step and leaves no temporary file", async () => {
+    const file = path.join(directory, "snapshot.json");
+    const snapshot = buildSnapshot([observation("prod", "shop", "Deployment", "web")], "2025-01-08T00:00:00Z");
+    await writeSnapshotFile(file, buildSnapshot([], "2025-01-01T00:00:00Z"));
+    await writeSnapshotFile(file, snapshot);
+    expect(await readFile(file, "utf8")).toBe(renderSnapshot(snapshot));
+    expect(await readdir(directory)).toEqual(["snapshot.json"]);
+  });
+
+  it("says which path cannot be written and writes nothing", async () => {
+    const file = path.join(directory, "missing", "snapshot.json");
+    const failure = writeSnapshotFile(file, buildSnapshot([], "2025-01-01T00:00:00Z"));
+    await expect(failure).rejects.toThrow(InputError);
+    await expect(failure).rejects.toThrow(`cannot write the snapshot to ${file}`);
+    expect(await readdir(directory)).toEqual(["snapshot.json"]);
+  });
+});
+
+describe("query resolution", () => {
+  it.each([
+    [3600, 60, 120],
+    [24 * 3600, 60, 120],
+    [48 * 3600, 120, 120],
+    [7 * 86_400, 300, 300],
+    [30 * 86_400, 1800, 1800],
+  ])("a %is window is read at a %is step with rate() over %is", (seconds, step, rateRange) => {
+    expect(queryWindow(1_736_000_000, seconds)).toEqual({ to: 1_736_000_000, seconds, step, rateRange });
+  });
+
+  it("keeps charts at hourly points up to ~20 days, then coarser", () => {
+    expect(seriesStep(7 * 86_400)).toBe(3600);
+    expect(seriesStep(20 * 86_400)).toBe(3600);
+    expect(seriesStep(90 * 86_400)).toBe(5 * 3600);
+  });
+});
