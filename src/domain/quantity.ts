@@ -81,8 +81,6 @@ function ceilDivide(numerator: bigint, denominator: bigint): bigint {
   return quotient * denominator === numerator ? quotient : quotient + 1n;
 }
 
-export const ZERO_QUANTITY: Quantity = { nanos: 0n };
-
 /** From a measured float (cores or bytes); rounds up to the next nano-unit. */
 export function quantityFromNumber(value: number): Quantity {
   if (!Number.isFinite(value) || value < 0) {

@@ -1,5 +1,3 @@
-import type { Quantity } from "./quantity.js";
-
 export const WORKLOAD_KINDS = [
   "Deployment",
   "StatefulSet",
@@ -32,11 +30,13 @@ export function workloadKey(ref: WorkloadRef): string {
 export const RESOURCE_NAMES = ["cpu", "memory"] as const;
 export type ResourceName = (typeof RESOURCE_NAMES)[number];
 
-export type ResourceAmounts = Partial<Record<ResourceName, Quantity>>;
+/** Quantities as a manifest (or the live object) writes them: `500m`, `2`, `1Gi`. */
+export type ResourceValues = Partial<Record<ResourceName, string>>;
 
+/** A container's requests and limits, as written. */
 export interface ContainerResources {
-  requests: ResourceAmounts;
-  limits: ResourceAmounts;
+  requests: ResourceValues;
+  limits: ResourceValues;
 }
 
 /** Regular containers, init containers that run to completion, and restartable sidecars. */

@@ -1,4 +1,4 @@
-import type { ContainerRole, RefusalError, WorkloadKind } from "../domain/index.js";
+import type { ContainerRole, RefusalError, ResourceValues, WorkloadKind } from "../domain/index.js";
 
 /** Keys and sequence indexes from a document's root to a node. */
 export type YamlPath = (string | number)[];
@@ -47,10 +47,7 @@ export interface ManifestLocation {
 export type ResourceGroup = "requests" | "limits";
 export type ResourceField = `${ResourceGroup}.${"cpu" | "memory"}`;
 
-export interface ResourceValues {
-  cpu?: string;
-  memory?: string;
-}
+export type { ResourceValues };
 
 /** A place that writes one resource value; the last one for a field is the one Kubernetes sees. */
 export interface ResourceDefinition {

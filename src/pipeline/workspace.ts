@@ -88,10 +88,6 @@ export class GitWorkspace {
     return this.tryRaw(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]);
   }
 
-  async readFile(ref: string, file: string): Promise<string | undefined> {
-    return this.tryRaw(["show", `${ref}:${file}`], false);
-  }
-
   /**
    * Points `branch` at one commit on `base` holding the files. An existing branch is replaced
    * only when its tip is rightsize's own commit on any base; a branch someone else committed to

@@ -138,7 +138,7 @@ const applySection = z.strictObject({
 
 const rateLimitsSection = z.strictObject({ maxOpenPullRequests: count(10), perWorkloadWindow: duration("7d") });
 
-export const policyV1alpha2Shape = {
+const policyV1alpha2Shape = {
   apiVersion: z.literal(CURRENT_API_VERSION),
   kind: z.literal(POLICY_KIND),
   metadata: z.looseObject({ migratedFrom: z.string().optional() }).prefault({}),

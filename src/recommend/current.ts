@@ -1,10 +1,7 @@
-import { parseQuantity, type ContainerObservation, type Quantity, type ResourceName } from "../domain/index.js";
+import { parseQuantity, type ContainerObservation, type ContainerResources, type Quantity, type ResourceName } from "../domain/index.js";
 
 /** Requests and limits as the manifest (or the live object) writes them. */
-export interface WrittenResources {
-  requests: { cpu?: string; memory?: string };
-  limits: { cpu?: string; memory?: string };
-}
+export type WrittenResources = ContainerResources;
 
 export interface CurrentResources {
   written: WrittenResources;
