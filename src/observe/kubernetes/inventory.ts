@@ -124,7 +124,7 @@ function ownersByName(objects: Array<{ metadata?: V1ObjectMeta }>): Map<string, 
   return owners;
 }
 
-export function ownershipOfPod(inventory: NamespaceInventory, pod: V1Pod): PodOwnership | undefined {
+function ownershipOfPod(inventory: NamespaceInventory, pod: V1Pod): PodOwnership | undefined {
   return resolvePodOwnership(
     controllerOf(pod.metadata),
     (name) => inventory.replicaSetOwners.get(name),

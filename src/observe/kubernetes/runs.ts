@@ -53,11 +53,6 @@ export class RunTracker {
     return this.runs.get(workload)?.length ?? 0;
   }
 
-  /** Jobs still being watched for a workload (started, not yet finished). */
-  runningRuns(workload: string): number {
-    return [...this.tracked.values()].filter((run) => run.workload === workload).length;
-  }
-
   addProblem(workload: string, message: string): void {
     const known = this.problems.get(workload) ?? [];
     if (!known.includes(message)) this.problems.set(workload, [...known, message]);
@@ -72,10 +67,6 @@ export class RunTracker {
       const peak = run.peaks[container] ?? { cpuPeak: 0, memoryPeak: 0 };
       run.peaks[container] = { cpuPeak: Math.max(peak.cpuPeak, sample.cpu), memoryPeak: Math.max(peak.memoryPeak, sample.memory) };
     }
-  }
-
-  isTracked(job: string): boolean {
-    return this.tracked.has(job);
   }
 
   /**

@@ -68,12 +68,11 @@ class TransientFailure extends Error {
 
 /**
  * The Prometheus HTTP API (`/api/v1/query`, `/api/v1/query_range`). Queries are POSTed as forms
- * because the batched queries are long; every query text is recorded so the snapshot can say
- * exactly what it ran. Credentials only ever live in request headers, never in messages.
+ * because the batched queries are long. Credentials only ever live in request headers, never in
+ * messages.
  */
 export class PrometheusClient {
-  readonly displayUrl: string;
-  readonly queries: string[] = [];
+  private readonly displayUrl: string;
   private readonly base: URL;
   private readonly headers: Record<string, string>;
   private readonly transport: Transport;
@@ -117,7 +116,6 @@ export class PrometheusClient {
   }
 
   private async call(path: string, expression: string, parameters: Record<string, string>): Promise<{ data: unknown; warnings: string[] }> {
-    this.queries.push(expression);
     const form = new URLSearchParams({ query: expression, ...parameters, timeout: String(this.timeoutSeconds) });
     const url = new URL(path, this.base);
     let lastFailure: TransientFailure | undefined;

@@ -135,10 +135,19 @@ function batch<T>(queries: Array<Query<T>>) {
   };
 }
 
+/** Runs tasks `size` at a time; after a failure no further task starts (the failure is the answer). */
 async function inPool(tasks: Array<() => Promise<void>>, size: number): Promise<void> {
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < tasks.length) await tasks[next++]!();
+    while (next < tasks.length && !failed) {
+      try {
+        await tasks[next++]!();
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
   };
   await Promise.all(Array.from({ length: Math.min(size, tasks.length) }, worker));
 }
