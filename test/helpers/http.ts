@@ -1,4 +1,5 @@
 import http from "node:http";
+import https from "node:https";
 import type net from "node:net";
 
 export interface RecordedRequest {
@@ -22,11 +23,14 @@ export interface LoopbackServer {
   stop(): Promise<void>;
 }
 
-/** An HTTP server on a free 127.0.0.1 port; every request is recorded, then answered by `handle`. */
-export async function startLoopbackServer(handle: (request: RecordedRequest) => Promise<Reply> | Reply): Promise<LoopbackServer> {
+/**
+ * An HTTP server (HTTPS with `tls`) on a free 127.0.0.1 port; every request is recorded, then
+ * answered by `handle`.
+ */
+export async function startLoopbackServer(handle: (request: RecordedRequest) => Promise<Reply> | Reply, tls?: { key: string; cert: string }): Promise<LoopbackServer> {
   const requests: RecordedRequest[] = [];
   const sockets = new Set<net.Socket>();
-  const server = http.createServer((incoming, outgoing) => {
+  const listener: http.RequestListener = (incoming, outgoing) => {
     const chunks: Buffer[] = [];
     incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
     incoming.on("end", async () => {
@@ -48,15 +52,16 @@ export async function startLoopbackServer(handle: (request: RecordedRequest) => 
         outgoing.end(String(error));
       }
     });
-  });
-  server.on("connection", (socket) => {
+  };
+  const server = tls ? https.createServer(tls, listener) : http.createServer(listener);
+  server.on(tls ? "secureConnection" : "connection", (socket: net.Socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as net.AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? "https" : "http"}://127.0.0.1:${port}`,
     requests,
     stop: () =>
       new Promise<void>((resolve) => {

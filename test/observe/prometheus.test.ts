@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -467,5 +468,49 @@ describe("observeForPolicy with a Prometheus per cluster", () => {
   it("refuses to observe when the policy says to replay a snapshot", async () => {
     const policy = policyWith("observe: {source: snapshot}\n");
     await expect(observeForPolicy(policy, { at: window.to })).rejects.toThrow(UsageError);
+  });
+});
+
+describe("observeWithPrometheus over TLS", () => {
+  let server: LoopbackServer;
+  let caFile: string;
+
+  beforeAll(async () => {
+    // A self-signed certificate for 127.0.0.1, made for this test.
+    const key = path.join(directory, "tls.key");
+    caFile = path.join(directory, "tls.crt");
+    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", caFile, "-days", "1", "-subj", "/CN=prometheus.test", "-addext", "subjectAltName=IP:127.0.0.1"], {
+      stdio: "ignore",
+    });
+    server = await startLoopbackServer((request) => forward(request, prometheus.url), { key: await readFile(key, "utf8"), cert: await readFile(caFile, "utf8") });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  const batchOnly = { cluster: "prod", namespaces: ["batch"], window };
+
+  it("trusts the server with the CA file", async () => {
+    const result = await observeWithPrometheus({ url: server.url, tls: { caFile } }, batchOnly);
+    expect(result.map((o) => o.workload.name)).toEqual(["worker"]);
+  });
+
+  it("refuses an untrusted certificate as a whole failure, without retrying, and says how to trust it", async () => {
+    server.requests.length = 0;
+    const failure = observeWithPrometheus({ url: server.url, retries: 3, retryDelayMilliseconds: 10 }, batchOnly);
+    await expect(failure).rejects.toThrow(ExternalError);
+    await expect(failure).rejects.toThrow(/presented a certificate that is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT self-signed certificate\); pass its CA with --ca-file/);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("skips verification when told to", async () => {
+    const result = await observeWithPrometheus({ url: server.url, tls: { insecureSkipVerify: true } }, batchOnly);
+    expect(result).toHaveLength(1);
+  });
+
+  it("names a CA file it cannot read", async () => {
+    await expect(observeWithPrometheus({ url: server.url, tls: { caFile: path.join(directory, "missing.crt") } }, batchOnly)).rejects.toThrow(
+      new RegExp(`Prometheus CA file ${path.join(directory, "missing.crt")} cannot be read`),
+    );
   });
 });

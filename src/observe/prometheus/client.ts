@@ -141,6 +141,11 @@ export class PrometheusClient {
       return await this.transport(url, form, this.headers, this.timeoutSeconds * 1000);
     } catch (error) {
       if (error instanceof TransientFailure) throw error;
+      if (isCertificateError(error)) {
+        throw new ExternalError(
+          `Prometheus at ${this.displayUrl} presented a certificate that is not trusted (${describeNetworkError(error)}); pass its CA with --ca-file (policy: tls.caFile) or, for testing only, --insecure-skip-tls-verify`,
+        );
+      }
       throw new TransientFailure(describeNetworkError(error), "network");
     }
   }
@@ -196,6 +201,11 @@ function describeNetworkError(error: unknown): string {
   const code = (error as { code?: unknown; cause?: { code?: unknown } }).code ?? (error as { cause?: { code?: unknown } }).cause?.code;
   const message = error instanceof Error ? error.message : String(error);
   return typeof code === "string" && !message.includes(code) ? `${code} ${message}` : message;
+}
+
+function isCertificateError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME_MISMATCH/.test(code);
 }
 
 function delay(milliseconds: number): Promise<void> {
