@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { runCli } from "../../src/cli/program.js";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { rightsize } from "../helpers/cli.js";
 import { ExternalError, InputError, ObservationSnapshotSchema, parseObservationSnapshotText, type WorkloadObservation } from "../../src/domain/index.js";
 import { buildSnapshot, observeForPolicy, observeWithKubernetesApi, type KubernetesRequest, type ObservationProblem } from "../../src/observe/index.js";
 import { loadPolicy } from "../../src/policy/index.js";
@@ -366,19 +366,8 @@ describe("rightsize snapshot --context", () => {
     if (directory) await rm(directory, { recursive: true, force: true });
   });
 
-  async function cli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-    const stdout: string[] = [];
-    const stderr: string[] = [];
-    const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => (stdout.push(String(chunk)), true));
-    const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => (stderr.push(String(chunk)), true));
-    try {
-      return { status: await runCli(args), stdout: stdout.join(""), stderr: stderr.join("") };
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-      process.exitCode = undefined;
-    }
-  }
+  const cli = (args: string[]) => rightsize(...args);
+
 
   it("samples metrics-server through the context and writes the snapshot", async () => {
     cluster.metrics = (namespace) => (namespace === "batch" ? { "worker-5f6d7c8b9-mmmmm": { main: { cpu: "250m", memory: "256Mi" } } } : undefined);

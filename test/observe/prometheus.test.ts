@@ -2,8 +2,8 @@ import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { runCli } from "../../src/cli/program.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rightsize } from "../helpers/cli.js";
 import { ExternalError, InputError, ObservationSnapshotSchema, parseObservationSnapshotText, UsageError, type WorkloadObservation } from "../../src/domain/index.js";
 import { buildSnapshot, observeForPolicy, observeWithPrometheus, type ObservationProblem, type PrometheusSourceOptions } from "../../src/observe/index.js";
 import { loadPolicy, type Policy } from "../../src/policy/index.js";
@@ -353,20 +353,13 @@ describe("rightsize snapshot --prometheus", () => {
   async function cli(args: string[], env: Record<string, string> = {}): Promise<{ status: number; stdout: string; stderr: string }> {
     const saved = { ...process.env };
     Object.assign(process.env, env);
-    const stdout: string[] = [];
-    const stderr: string[] = [];
-    const out = vi.spyOn(process.stdout, "write").mockImplementation((chunk) => (stdout.push(String(chunk)), true));
-    const err = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => (stderr.push(String(chunk)), true));
     try {
-      const status = await runCli(args);
-      return { status, stdout: stdout.join(""), stderr: stderr.join("") };
+      return await rightsize(...args);
     } finally {
-      out.mockRestore();
-      err.mockRestore();
       process.env = saved;
-      process.exitCode = undefined;
     }
   }
+
 
   it("writes a snapshot file that validates, with progress on stderr and the token only in the request header", async () => {
     proxy.requests.length = 0;
