@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { rightsize } from "../helpers/cli.js";
+import { percentile } from "../helpers/reference-percentile.js";
 import { ExternalError, InputError, ObservationSnapshotSchema, parseObservationSnapshotText, type WorkloadObservation } from "../../src/domain/index.js";
 import { buildSnapshot, observeForPolicy, observeWithKubernetesApi, type KubernetesRequest, type ObservationProblem } from "../../src/observe/index.js";
 import { loadPolicy } from "../../src/policy/index.js";
@@ -35,15 +36,6 @@ function find(observations: WorkloadObservation[], kind: string, name: string): 
   const found = observations.find((observation) => observation.workload.kind === kind && observation.workload.name === name);
   if (!found) throw new Error(`no ${kind}/${name}`);
   return found;
-}
-
-/** Linear-interpolation quantile, as Prometheus and metrics-server sampling define it. */
-function percentile(values: number[], phi: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = phi * (sorted.length - 1);
-  const low = Math.floor(rank);
-  const high = Math.min(low + 1, sorted.length - 1);
-  return sorted[low]! + (sorted[high]! - sorted[low]!) * (rank - low);
 }
 
 describe("observeWithKubernetesApi reading the API state", () => {

@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rightsize } from "../helpers/cli.js";
+import { percentile } from "../helpers/reference-percentile.js";
 import { ExternalError, InputError, ObservationSnapshotSchema, parseObservationSnapshotText, UsageError, type WorkloadObservation } from "../../src/domain/index.js";
 import { buildSnapshot, observeForPolicy, observeWithPrometheus, type ObservationProblem, type PrometheusSourceOptions } from "../../src/observe/index.js";
 import { loadPolicy, type Policy } from "../../src/policy/index.js";
@@ -64,15 +65,6 @@ function container(observation: WorkloadObservation, name: string) {
 }
 
 // The scenario's own numbers, computed from its curves (not from rightsize code).
-
-/** Linear-interpolation quantile over sorted values, as Prometheus defines quantile_over_time. */
-function percentile(values: number[], phi: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = phi * (sorted.length - 1);
-  const low = Math.floor(rank);
-  const high = Math.min(low + 1, sorted.length - 1);
-  return sorted[low]! + (sorted[high]! - sorted[low]!) * (rank - low);
-}
 
 /** Per scrape in the window, the largest usage among the pods that were running. */
 function busiestReplicaCpu(pods: ScenarioPod[], containerName: string): number[] {
