@@ -1,5 +1,5 @@
 import type { ContainerObservation, WorkloadObservation } from "../domain/index.js";
-import { formatCpu, formatMemory, parseQuantity, quantityFromNumber, workloadKey } from "../domain/index.js";
+import { formatCpu, formatMemory, parseQuantity, workloadKey } from "../domain/index.js";
 import type { Policy } from "../policy/index.js";
 import type { ContainerDecision, DecisionRecord } from "../recommend/index.js";
 import { renderStateMarker, type ProposalState } from "./state-marker.js";
@@ -187,7 +187,7 @@ function renderEvidence(record: DecisionRecord): string {
     for (const resource of ["cpu", "memory"] as const) {
       const usage = container.usage[resource];
       if (!usage) continue;
-      const show = (value: number) => (resource === "cpu" ? formatCpu(quantityFromNumber(value)) : formatMemory(quantityFromNumber(Math.round(value))));
+      const show = resource === "cpu" ? displayCores : displayBytes;
       lines.push(`| ${container.name} | ${resource} | ${show(usage.p50)} | ${show(usage.p90)} | ${show(usage.p95)} | ${show(usage.p99)} | ${show(usage.max)} | ${usage.samples} |`);
     }
   }
@@ -198,6 +198,16 @@ function renderEvidence(record: DecisionRecord): string {
     for (const reason of container.reasons) lines.push(`  - ${reason}`);
   }
   return lines.join("\n");
+}
+
+/** Measured usage for reading, not for manifests: millicores or cores, MiB or GiB, one or two decimals. */
+function displayCores(cores: number): string {
+  return cores >= 1 ? `${Number(cores.toFixed(2))}` : `${Number((cores * 1000).toFixed(1))}m`;
+}
+
+function displayBytes(bytes: number): string {
+  const gibibyte = 1024 ** 3;
+  return bytes >= gibibyte ? `${Number((bytes / gibibyte).toFixed(2))}Gi` : `${Number((bytes / 1024 ** 2).toFixed(1))}Mi`;
 }
 
 const CHART_POINTS = 42;
@@ -268,7 +278,7 @@ function renderRisks(records: readonly DecisionRecord[]): string {
         lines.push(`- \`${container.name}\` CPU goes down ${Math.abs(cpu).toFixed(1)}%: bursts above the new request compete for CPU on busy nodes; watch latency after the rollout.`);
       }
       if (memory !== null && memory < 0) {
-        const peak = container.usage.memory ? formatMemory(quantityFromNumber(Math.round(container.usage.memory.max))) : "the observed peak";
+        const peak = container.usage.memory ? displayBytes(container.usage.memory.max) : "the observed peak";
         lines.push(`- \`${container.name}\` memory goes down ${Math.abs(memory).toFixed(1)}% but stays above the observed peak (${peak}); a workload whose memory grows beyond the window's peak may be evicted under node pressure.`);
       }
       if (container.evidence.oomKills.length > 0 && (memory ?? 0) > 0) {

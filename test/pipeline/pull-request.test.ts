@@ -72,6 +72,15 @@ describe("the pull request body (SPEC §8)", () => {
     expect(parseStateMarker(`text\n${renderStateMarker(state!)}\n`)).toEqual(state);
   });
 
+  it("shows run-based evidence as readable numbers: percentiles over the successful runs' peaks", () => {
+    const { body } = renderPullRequest({ records: recordOf("nightly-report"), branch: "b", policy });
+    // Successful peaks: CPU 0.40 0.42 0.44 0.45 0.47 0.48 cores; memory 600 610 630 640 655 700 Mi.
+    // p95 interpolates at rank 0.95 × 5 = 4.75: 0.47 + 0.75 × 0.01 = 0.4775 cores, 655 + 0.75 × 45 = 688.75Mi.
+    expect(body).toContain("| report | cpu | 445m | 475m | 477.5m | 479.5m | 480m | 6 |");
+    expect(body).toContain("| report | memory | 635Mi | 677.5Mi | 688.8Mi | 697.8Mi | 700Mi | 6 |");
+    expect(body).toContain("Runs: 7 observed, 6 succeeded, 1 failed (failed runs are excluded from the percentiles).");
+  });
+
   it("ignores a body without a marker or with a damaged one", () => {
     expect(parseStateMarker("no marker here")).toBeUndefined();
     expect(parseStateMarker("<!-- rightsize:state bm90IGpzb24 -->")).toBeUndefined();
