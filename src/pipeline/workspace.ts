@@ -66,8 +66,17 @@ export class GitWorkspace {
 
   constructor(dir: string) {
     this.dir = dir;
-    // The config-count variables carry the push token as an HTTP header (see withAuth).
-    this.git = simpleGit({ baseDir: dir, allowEnvironment: [...ALLOWED_GIT_ENVIRONMENT], unsafe: { allowUnsafeConfigEnvCount: true } });
+    this.git = this.client();
+  }
+
+  /**
+   * A simple-git client, with its own environment when given: simple-git's `env()` changes the
+   * client it is called on, so an index path or a token must never be set on the shared one.
+   * The config-count variables carry the push token as an HTTP header (see withAuth).
+   */
+  private client(environment?: Record<string, string>): SimpleGit {
+    const git = simpleGit({ baseDir: this.dir, allowEnvironment: [...ALLOWED_GIT_ENVIRONMENT], unsafe: { allowUnsafeConfigEnvCount: true } });
+    return environment ? git.env(gitEnvironment(environment)) : git;
   }
 
   async defaultBranch(remote = "origin"): Promise<string> {
@@ -146,7 +155,7 @@ export class GitWorkspace {
   private async buildTree(base: string, files: readonly FileContent[]): Promise<string> {
     const scratch = await mkdtemp(path.join(tmpdir(), "rightsize-index-"));
     try {
-      const git = this.git.env(gitEnvironment({ GIT_INDEX_FILE: path.join(scratch, "index") }));
+      const git = this.client({ GIT_INDEX_FILE: path.join(scratch, "index") });
       await git.raw(["read-tree", base]);
       for (const [index, file] of files.entries()) {
         const blobFile = path.join(scratch, `blob-${index}`);
@@ -163,14 +172,12 @@ export class GitWorkspace {
 
   /** rightsize authors its own commits; GIT_AUTHOR_* / GIT_COMMITTER_* in the environment override that. */
   private withIdentity(): SimpleGit {
-    return this.git.env(
-      gitEnvironment({
-        GIT_AUTHOR_NAME: process.env.GIT_AUTHOR_NAME ?? BOT_IDENTITY.name,
-        GIT_AUTHOR_EMAIL: process.env.GIT_AUTHOR_EMAIL ?? BOT_IDENTITY.email,
-        GIT_COMMITTER_NAME: process.env.GIT_COMMITTER_NAME ?? BOT_IDENTITY.name,
-        GIT_COMMITTER_EMAIL: process.env.GIT_COMMITTER_EMAIL ?? BOT_IDENTITY.email,
-      }),
-    );
+    return this.client({
+      GIT_AUTHOR_NAME: process.env.GIT_AUTHOR_NAME ?? BOT_IDENTITY.name,
+      GIT_AUTHOR_EMAIL: process.env.GIT_AUTHOR_EMAIL ?? BOT_IDENTITY.email,
+      GIT_COMMITTER_NAME: process.env.GIT_COMMITTER_NAME ?? BOT_IDENTITY.name,
+      GIT_COMMITTER_EMAIL: process.env.GIT_COMMITTER_EMAIL ?? BOT_IDENTITY.email,
+    });
   }
 
   /**
@@ -180,20 +187,17 @@ export class GitWorkspace {
   private withAuth(auth: RemoteAuth | undefined): SimpleGit {
     if (!auth) return this.git;
     const basic = Buffer.from(`x-access-token:${auth.token}`).toString("base64");
-    return this.git.env(
-      gitEnvironment({
-        GIT_TERMINAL_PROMPT: "0",
-        GIT_CONFIG_COUNT: "1",
-        GIT_CONFIG_KEY_0: "http.extraHeader",
-        GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
-      }),
-    );
+    return this.client({
+      GIT_TERMINAL_PROMPT: "0",
+      GIT_CONFIG_COUNT: "1",
+      GIT_CONFIG_KEY_0: "http.extraHeader",
+      GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}`,
+    });
   }
 
-  private async tryRaw(args: string[], trim = true): Promise<string | undefined> {
+  private async tryRaw(args: string[]): Promise<string | undefined> {
     try {
-      const output = await this.git.raw(args);
-      const value = trim ? output.trim() : output;
+      const value = (await this.git.raw(args)).trim();
       return value === "" ? undefined : value;
     } catch {
       return undefined;
