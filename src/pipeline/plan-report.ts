@@ -1,24 +1,12 @@
 import { workloadKey } from "../domain/index.js";
 import type { Plan } from "./plan.js";
+import { renderContainerTable } from "./pull-request.js";
 
 /** `plan --output markdown`: a report for a CI job summary or an issue comment. */
 export function renderPlanMarkdown(plan: Plan): string {
   const lines = ["## rightsize plan", ""];
   if (plan.proposalsPaused) lines.push(`> Proposals paused: ${plan.proposalsPaused}.`, "");
-  lines.push("| Workload | Container | CPU request | Memory request | Safety | Confidence | Action |", "| --- | --- | --- | --- | --- | --- | --- |");
-  for (const { record } of plan.workloads) {
-    for (const container of record.containers) {
-      const cell = (resource: "cpu" | "memory") => {
-        const from = container.current.requests[resource] ?? "—";
-        const to = container.recommended.requests[resource];
-        const change = container.change[resource];
-        return to === undefined || to === container.current.requests[resource] ? from : `${from} → **${to}**${change === null ? "" : ` (${change > 0 ? "+" : ""}${change.toFixed(1)}%)`}`;
-      };
-      lines.push(
-        `| ${record.workload.namespace}/${record.workload.kind}/${record.workload.name} | ${container.name} | ${cell("cpu")} | ${cell("memory")} | ${container.safety} | ${container.confidence.level} (${container.confidence.score}) | ${record.decision.action} |`,
-      );
-    }
-  }
+  lines.push(renderContainerTable(plan.workloads.map((workload) => workload.record)));
   for (const workload of plan.workloads) {
     const { record } = workload;
     lines.push("", `### ${record.workload.kind} ${record.workload.namespace}/${record.workload.name}: ${record.decision.action}`, "");

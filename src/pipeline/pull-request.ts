@@ -35,7 +35,7 @@ export function renderPullRequest(input: PullRequestInput): RenderedPullRequest 
   const rating = overallRating(input.records);
   const sections = {
     verdict: renderVerdict(input.records, rating),
-    table: renderTable(input.records),
+    table: renderContainerTable(input.records),
     files: input.files && input.files.length > 0 ? renderFiles(input.files) : "",
     evidence: input.records.map(renderEvidence).join("\n\n"),
     charts: renderCharts(input.records, input.observations ?? []),
@@ -140,12 +140,13 @@ function perPodTotals(containers: readonly ContainerDecision[]): string {
   return first!.verb === second.verb ? `${first!.verb} ${first!.text} and ${second.text} per pod` : `${first!.verb} ${first!.text} and ${second.verb} ${second.text} per pod`;
 }
 
-function renderTable(records: readonly DecisionRecord[]): string {
+/** One row per container: current → recommended, Δ%, safety, confidence, action (PR bodies and `plan --output markdown`). */
+export function renderContainerTable(records: readonly DecisionRecord[]): string {
   const rows = ["| Workload | Container | CPU request | Memory request | Limits | Safety | Confidence | Action |", "| --- | --- | --- | --- | --- | --- | --- | --- |"];
   for (const record of records) {
     for (const container of record.containers) {
       rows.push(
-        `| ${record.workload.kind}/${record.workload.name} | ${container.name} | ${transition(container, "requests", "cpu")} | ${transition(container, "requests", "memory")} | ${limitsCell(container)} | ${container.safety} | ${container.confidence.level} (${container.confidence.score}) | ${container.action} |`,
+        `| ${record.workload.namespace}/${record.workload.kind}/${record.workload.name} | ${container.name} | ${transition(container, "requests", "cpu")} | ${transition(container, "requests", "memory")} | ${limitsCell(container)} | ${container.safety} | ${container.confidence.level} (${container.confidence.score}) | ${container.action} |`,
       );
     }
   }
@@ -155,7 +156,9 @@ function renderTable(records: readonly DecisionRecord[]): string {
 function transition(container: ContainerDecision, group: "requests" | "limits", resource: "cpu" | "memory"): string {
   const from = container.current[group][resource];
   const to = container.recommended[group][resource];
-  if (from === to || to === undefined) return from ?? "—";
+  if (from === to) return from ?? "—";
+  // A limit the recommendation leaves out is removed (policy limits: remove-cpu); a request left out was not recommended.
+  if (to === undefined) return group === "limits" && container.action === "change" ? `${from} → **removed**` : (from ?? "—");
   const change = group === "requests" ? container.change[resource] : null;
   const percent = change === null || change === undefined ? "" : ` (${change > 0 ? "+" : ""}${change.toFixed(1)}%)`;
   return `${from ?? "unset"} → **${to}**${percent}`;

@@ -56,7 +56,8 @@ describe("rightsize plan on the example", () => {
   it("renders a markdown report", async () => {
     const { stdout } = await rightsize(...planArgs, "--output", "markdown");
     expect(stdout.startsWith("## rightsize plan\n")).toBe(true);
-    expect(stdout).toContain("| shop/Deployment/frontend | web | 500m → **250m** (-50.0%) | 512Mi → **256Mi** (-50.0%) | SAFE | HIGH (80) | propose |");
+    expect(stdout).toContain("| shop/Deployment/frontend | web | 500m → **250m** (-50.0%) | 512Mi → **256Mi** (-50.0%) | memory 1Gi | SAFE | HIGH (80) | change |");
+    expect(stdout).toContain("### Deployment shop/frontend: propose");
     expect(stdout).toContain("- observed but not in the repo: `prod/shop/Deployment/legacy-batch`");
   });
 

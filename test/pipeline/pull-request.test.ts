@@ -81,6 +81,18 @@ describe("the pull request body (SPEC §8)", () => {
     expect(body).toContain("Runs: 7 observed, 6 succeeded, 1 failed (failed runs are excluded from the percentiles).");
   });
 
+  it("shows a CPU limit that policy limits: remove-cpu drops as removed", () => {
+    const [frontend] = recordOf("frontend");
+    const web = frontend!.containers[0]!;
+    const record = {
+      ...frontend!,
+      containers: [{ ...web, current: { ...web.current, limits: { cpu: "1", memory: "1Gi" } }, recommended: { ...web.recommended, limits: { memory: "1Gi" } } }],
+    };
+    const { body } = renderPullRequest({ records: [record], branch: "b", policy });
+    expect(body).toContain("| shop/Deployment/frontend | web | 500m → **250m** (-50.0%) | 512Mi → **256Mi** (-50.0%) | cpu 1 → **removed**, memory 1Gi | SAFE | HIGH (80) | change |");
+    expect(body).toContain("- `web` cpu limit changes as well (policy `recommend.limits`).");
+  });
+
   it("ignores a body without a marker or with a damaged one", () => {
     expect(parseStateMarker("no marker here")).toBeUndefined();
     expect(parseStateMarker("<!-- rightsize:state bm90IGpzb24 -->")).toBeUndefined();
@@ -101,7 +113,7 @@ describe("the pull request body (SPEC §8)", () => {
     expect(grouped.body).toContain("Trimmed to fit GitHub's size limit: charts, evidence");
     for (const record of many) {
       expect(grouped.body).toContain(`Decision digest for ${record.workload.kind}/${record.workload.name}: \`${record.inputsDigest}\``);
-      expect(grouped.body).toContain(`| ${record.workload.kind}/${record.workload.name} |`);
+      expect(grouped.body).toContain(`| ${record.workload.namespace}/${record.workload.kind}/${record.workload.name} |`);
     }
     expect(parseStateMarker(grouped.body)?.workloads.map((workload) => workload.key)).toEqual(many.map((record) => workloadKey(record.workload)));
     expect(grouped.title).toBe(`rightsize(shop): right-size ${many.length} workloads`);
