@@ -1,6 +1,6 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import { ExternalError, InputError, UsageError, type ObservationSnapshot, type WorkloadObservation } from "../domain/index.js";
-import type { Policy } from "../policy/index.js";
+import { isNamespaceSelected, isWorkloadSelected, type Policy } from "../policy/index.js";
 import { ApiProblem } from "./kubernetes/api.js";
 import { discoverKubernetesNamespaces, observeWithKubernetesApi } from "./kubernetes/source.js";
 import type { PrometheusSourceOptions } from "./prometheus/client.js";
@@ -55,9 +55,8 @@ export async function observeForPolicy(policy: Policy, request: PolicyObservatio
       workloads.push(...(await observeWithKubernetesApi(connection, { cluster: cluster.name, namespaces, sampling, at: request.at, onProgress: request.onProgress, onProblem })));
     }
   }
-  const kinds = new Set<string>(policy.selector.kinds);
   return buildSnapshot(
-    workloads.filter((observation) => kinds.has(observation.workload.kind)),
+    workloads.filter((observation) => isWorkloadSelected(policy, observation.workload)),
     request.at,
     problems,
   );
@@ -74,11 +73,8 @@ async function listed(discover: () => Promise<string[]>): Promise<string[]> {
   }
 }
 
-/** SPEC §7: allow (when given) then deny; deny wins. */
 function selectNamespaces(policy: Policy, candidates: string[]): string[] {
-  const { allow, deny } = policy.selector.namespaces;
-  const allowed = allow.length > 0 ? candidates.filter((namespace) => allow.includes(namespace)) : candidates;
-  return [...new Set(allowed.filter((namespace) => !deny.includes(namespace)))];
+  return [...new Set(candidates.filter((namespace) => isNamespaceSelected(policy, namespace)))];
 }
 
 type PolicyPrometheus = NonNullable<Policy["clusters"][number]["prometheus"]>;

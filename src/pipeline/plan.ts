@@ -14,7 +14,7 @@ import {
   type RepoFile,
   type ResourceChange,
 } from "../manifests/index.js";
-import type { LoadedPolicy, Policy } from "../policy/index.js";
+import { isWorkloadSelected, type LoadedPolicy, type Policy } from "../policy/index.js";
 import { recommendWorkload, type DecisionRecord, type ManifestRef } from "../recommend/index.js";
 
 export interface PlanInput {
@@ -82,19 +82,19 @@ export function planRepository(input: PlanInput): Plan {
     for (const manifest of discovery.workloads) {
       const ref: WorkloadRef = { cluster: target.cluster, namespace: manifest.namespace ?? target.namespace ?? "default", kind: manifest.kind, name: manifest.name };
       const key = workloadKey(ref);
-      if (seen.has(key) || !isSelected(ref, policy)) continue;
+      if (seen.has(key) || !isWorkloadSelected(policy, ref)) continue;
       seen.add(key);
       const observation = observations.get(key);
       if (!observation) {
         plan.notObserved.push({ ref, path: manifest.location.path });
         continue;
       }
-      plan.workloads.push(planWorkload(input, ref, manifest, withoutExcludedContainers(observation, policy)));
+      plan.workloads.push(planWorkload(input, ref, manifest, observation));
     }
   }
   plan.notInRepo = input.snapshot.workloads
     .map((observation) => observation.workload)
-    .filter((ref) => !seen.has(workloadKey(ref)) && isSelected(ref, policy));
+    .filter((ref) => !seen.has(workloadKey(ref)) && isWorkloadSelected(policy, ref));
   return plan;
 }
 
@@ -174,18 +174,6 @@ function targetsOf(policy: Policy): Target[] {
   }
   // No targets: the whole checkout belongs to the only (or first) cluster the policy names.
   return [{ paths: undefined, cluster: policy.clusters[0]?.name ?? "default", namespace: undefined, helm: [] }];
-}
-
-function isSelected(ref: WorkloadRef, policy: Policy): boolean {
-  const { kinds, namespaces } = policy.selector;
-  if (!kinds.includes(ref.kind)) return false;
-  if (namespaces.deny.includes(ref.namespace)) return false;
-  return namespaces.allow.length === 0 || namespaces.allow.includes(ref.namespace);
-}
-
-function withoutExcludedContainers(observation: WorkloadObservation, policy: Policy): WorkloadObservation {
-  const excluded = new Set(policy.selector.containers.exclude);
-  return { ...observation, containers: observation.containers.filter((container) => !excluded.has(container.name)) };
 }
 
 function proposalsPaused(loaded: LoadedPolicy): string | undefined {

@@ -28,3 +28,4 @@ export { DEFAULT_POLICY_PATH, loadPolicyFile } from "./file.js";
 export { SUPPORTED_VERSIONS } from "./versions.js";
 export { policyJsonSchema } from "./json-schema.js";
 export { migratePolicyText, type PolicyMigration } from "./migrate.js";
+export { isNamespaceSelected, isWorkloadSelected } from "./selector.js";

@@ -1,0 +1,38 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseObservationSnapshotText } from "../../src/domain/index.js";
+import { planRepository, readWorkingTreeFiles } from "../../src/pipeline/index.js";
+import { loadPolicy } from "../../src/policy/index.js";
+
+const EXAMPLES = path.join(import.meta.dirname, "../../examples");
+const snapshot = parseObservationSnapshotText(readFileSync(path.join(EXAMPLES, "snapshot.json"), "utf8"));
+const policyText = readFileSync(path.join(EXAMPLES, "config-repo/.github/rightsize.yml"), "utf8");
+
+async function planWith(selector: string) {
+  const loaded = loadPolicy({ path: ".github/rightsize.yml", text: `${policyText}selector:\n${selector}` });
+  return planRepository({ files: await readWorkingTreeFiles(path.join(EXAMPLES, "config-repo")), loaded, snapshot, at: snapshot.createdAt });
+}
+
+describe("planning the example with a selector", () => {
+  it("leaves an excluded container unchanged and out of the edit", async () => {
+    const plan = await planWith("  containers: {exclude: [envoy]}\n");
+    const checkout = plan.workloads.find((workload) => workload.ref.name === "checkout")!;
+    const envoy = checkout.record.containers.find((container) => container.name === "envoy")!;
+    expect(envoy.action).toBe("none");
+    expect(envoy.reasons).toEqual(["left unchanged: excluded by the policy (selector.containers.exclude)"]);
+    const diff = checkout.edits.map((edit) => edit.diff).join("");
+    expect(diff).not.toContain("requests: {cpu: 50m, memory: 64Mi}");
+    expect(diff).toContain("+            cpu: 250m\n");
+  });
+
+  it("drops workloads of unselected kinds and denied namespaces from both sides of the match", async () => {
+    const byKind = await planWith("  kinds: [CronJob]\n");
+    expect(byKind.workloads.map((workload) => workload.ref.name)).toEqual(["nightly-report"]);
+    expect(byKind.notInRepo).toEqual([]);
+    const denied = await planWith("  namespaces: {deny: [shop]}\n");
+    expect(denied.workloads).toEqual([]);
+    expect(denied.notObserved).toEqual([]);
+    expect(denied.notInRepo).toEqual([]);
+  });
+});
