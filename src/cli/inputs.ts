@@ -1,26 +1,28 @@
 import { readFile } from "node:fs/promises";
-import { z } from "zod";
-import { InputError, parseObservationSnapshotText, UsageError, type ObservationSnapshot } from "../domain/index.js";
+import { InputError, IsoTimeSchema, parseObservationSnapshotText, UsageError, type ObservationSnapshot } from "../domain/index.js";
 import { formatPolicyProblem, loadPolicyFile, type LoadedPolicy } from "../policy/index.js";
-
-const isoTime = z.iso.datetime({ offset: true });
 
 /** `--at`: an ISO time with a zone; the evaluation time is always an input, never the clock's. */
 export function parseAtOption(value: string | undefined): string | undefined {
-  if (value !== undefined && !isoTime.safeParse(value).success) {
+  if (value !== undefined && !IsoTimeSchema.safeParse(value).success) {
     throw new UsageError(`--at: "${value}" is not an ISO 8601 time with a zone, such as 2026-11-21T06:00:00Z`);
   }
   return value;
 }
 
-export async function readSnapshotFile(file: string): Promise<ObservationSnapshot> {
-  let text: string;
+/** A file the user named; a missing or unreadable one is an input error that names it. */
+export async function readInputFile(file: string, what: string, hint = ""): Promise<string> {
   try {
-    text = await readFile(file, "utf8");
+    return await readFile(file, "utf8");
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : (error as Error).message;
-    throw new InputError(`${file}: cannot read the observation snapshot (${reason}); write one with "rightsize snapshot"`, { file });
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === "ENOENT" ? "file not found" : code === "EISDIR" ? "it is a directory" : (error as Error).message;
+    throw new InputError(`${file}: cannot read ${what} (${reason})${hint}`, { file });
   }
+}
+
+export async function readSnapshotFile(file: string): Promise<ObservationSnapshot> {
+  const text = await readInputFile(file, "the observation snapshot", '; write one with "rightsize snapshot"');
   return parseObservationSnapshotText(text, file);
 }
 

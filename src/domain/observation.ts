@@ -10,7 +10,8 @@ import { WORKLOAD_KINDS } from "./workload.js";
  * Objects are loose: unknown fields are kept and ignored, so older readers accept newer files.
  */
 
-const isoTime = z.iso.datetime({ offset: true });
+/** An ISO 8601 time with a zone (`2026-11-23T06:00:00Z`): every time in rightsize's files. */
+export const IsoTimeSchema = z.iso.datetime({ offset: true });
 
 const quantityText = z.string().refine(
   (text) => {
@@ -52,7 +53,7 @@ export const ContainerObservationSchema = z.looseObject({
   cpu: UsageStatisticsSchema.optional(),
   /** Memory working set in bytes. */
   memory: UsageStatisticsSchema.optional(),
-  oomKills: z.array(z.looseObject({ at: isoTime, pod: z.string() })).default([]),
+  oomKills: z.array(z.looseObject({ at: IsoTimeSchema, pod: z.string() })).default([]),
   restarts: z.number().int().nonnegative().default(0),
   throttledRatio: z.number().min(0).max(1).default(0),
   series: z
@@ -66,7 +67,7 @@ export const ContainerObservationSchema = z.looseObject({
 
 export const JobRunSchema = z.looseObject({
   run: z.string().min(1),
-  startedAt: isoTime,
+  startedAt: IsoTimeSchema,
   durationSeconds: z.number().nonnegative(),
   exitCode: z.number().int().nullable(),
   succeeded: z.boolean(),
@@ -82,7 +83,7 @@ export const WorkloadObservationSchema = z.looseObject({
   }),
   source: z.string().min(1),
   mode: z.enum(["continuous", "run-based"]),
-  window: z.looseObject({ from: isoTime, to: isoTime }),
+  window: z.looseObject({ from: IsoTimeSchema, to: IsoTimeSchema }),
   pods: z.number().int().nonnegative(),
   coverage: z.number().min(0).max(1),
   queries: z.array(z.string()).default([]),
@@ -96,7 +97,7 @@ export const WorkloadObservationSchema = z.looseObject({
 export const ObservationSnapshotSchema = z.looseObject({
   schemaVersion: z.literal(1),
   kind: z.literal("ObservationSnapshot"),
-  createdAt: isoTime,
+  createdAt: IsoTimeSchema,
   workloads: z.array(WorkloadObservationSchema),
   /** Namespaces a source could not observe at all (e.g. 403 on listing them): no workload is known there. */
   problems: z.array(z.looseObject({ cluster: z.string().min(1), namespace: z.string().optional(), message: z.string().min(1) })).optional(),

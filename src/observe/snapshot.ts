@@ -1,7 +1,4 @@
-import { randomBytes } from "node:crypto";
-import { rename, rm, writeFile } from "node:fs/promises";
-import path from "node:path";
-import { InputError, ObservationSnapshotSchema, type ObservationSnapshot, type WorkloadObservation } from "../domain/index.js";
+import { ObservationSnapshotSchema, writeFileAtomically, type ObservationSnapshot, type WorkloadObservation } from "../domain/index.js";
 import type { ObservationProblem } from "./request.js";
 
 /** The snapshot file (SPEC §4): observations in a stable order, validated against the published schema. */
@@ -34,14 +31,7 @@ export function renderSnapshot(snapshot: ObservationSnapshot): string {
   return `${indented}\n`;
 }
 
-/** Writes next to the target and renames over it, so a reader never sees half a snapshot. */
+/** Replaces the file in one step, so a reader never sees half a snapshot. */
 export async function writeSnapshotFile(file: string, snapshot: ObservationSnapshot): Promise<void> {
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  try {
-    await writeFile(temporary, renderSnapshot(snapshot), { flag: "wx" });
-    await rename(temporary, file);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    throw new InputError(`cannot write the snapshot to ${file}: ${(error as Error).message}; check the --output path`, { file });
-  }
+  await writeFileAtomically(file, renderSnapshot(snapshot), "the snapshot");
 }

@@ -1,3 +1,4 @@
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { percentChange, parseQuantity, workloadKey, writeFileAtomically, type WorkloadRef } from "../domain/index.js";
 import { planWorkloadEdit, type RepoFile } from "../manifests/index.js";
@@ -97,7 +98,9 @@ async function proposeGroup(input: ProposeInput, group: ProposalGroup): Promise<
     return { ...written, ...published };
   }
   const bodyPath = pullRequestBodyPath(group.branch);
-  await writeFileAtomically(path.join(input.workspace.dir, bodyPath), rendered.body, "the pull request body");
+  const bodyFile = path.join(input.workspace.dir, bodyPath);
+  await mkdir(path.dirname(bodyFile), { recursive: true });
+  await writeFileAtomically(bodyFile, rendered.body, "the pull request body");
   return { ...written, bodyPath };
 }
 

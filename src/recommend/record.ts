@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { WORKLOAD_KINDS } from "../domain/index.js";
+import { IsoTimeSchema, WORKLOAD_KINDS } from "../domain/index.js";
 import { CONFIDENCE_LEVELS, SAFETY_RATINGS } from "../policy/index.js";
 
 /**
@@ -8,7 +8,6 @@ import { CONFIDENCE_LEVELS, SAFETY_RATINGS } from "../policy/index.js";
  * `schemas/decision.schema.json` is generated from it.
  */
 
-const isoTime = z.iso.datetime({ offset: true });
 
 /** Quantity strings as they would be written in the manifest; an absent key means "not set". */
 const resourceValues = z.object({ cpu: z.string().optional(), memory: z.string().optional() });
@@ -51,7 +50,7 @@ export const ContainerDecisionSchema = z.object({
   current: resources,
   usage: z.object({ cpu: usageStatistics.nullable(), memory: usageStatistics.nullable() }),
   evidence: z.object({
-    oomKills: z.array(z.object({ at: isoTime, pod: z.string() })),
+    oomKills: z.array(z.object({ at: IsoTimeSchema, pod: z.string() })),
     restarts: z.number().int(),
     throttledRatio: z.number(),
   }),
@@ -75,7 +74,7 @@ export const ContainerDecisionSchema = z.object({
 
 const perRunPeaks = z.object({
   run: z.string(),
-  startedAt: isoTime,
+  startedAt: IsoTimeSchema,
   durationSeconds: z.number(),
   exitCode: z.number().int().nullable(),
   succeeded: z.boolean(),
@@ -86,7 +85,7 @@ const perRunPeaks = z.object({
 export const DecisionRecordSchema = z.object({
   schemaVersion: z.literal(1),
   tool: z.object({ name: z.string(), version: z.string() }),
-  createdAt: isoTime,
+  createdAt: IsoTimeSchema,
   policy: z.object({ path: z.string(), apiVersion: z.string(), sha256: z.string() }),
   workload: z.object({
     cluster: z.string(),
@@ -100,7 +99,7 @@ export const DecisionRecordSchema = z.object({
   observation: z.object({
     source: z.string(),
     mode: z.enum(["continuous", "run-based"]),
-    window: z.object({ from: isoTime, to: isoTime }),
+    window: z.object({ from: IsoTimeSchema, to: IsoTimeSchema }),
     coverage: z.number(),
     pods: z.number().int(),
     queries: z.array(z.string()),

@@ -1,9 +1,8 @@
-import { randomBytes } from "node:crypto";
-import { readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
-import { InputError, parseQuantity, UsageError, WORKLOAD_KINDS, type WorkloadKind } from "../../domain/index.js";
+import { InputError, parseQuantity, UsageError, WORKLOAD_KINDS, writeFileAtomically, type WorkloadKind } from "../../domain/index.js";
 import { editDocumentResources, unifiedDiff, type ResourceChange } from "../../manifests/index.js";
+import { readInputFile } from "../inputs.js";
 
 interface EditOptions {
   kind: string;
@@ -38,7 +37,7 @@ export function register(program: Command): void {
     .action(async (file: string, options: EditOptions) => {
       const kind = workloadKind(options.kind);
       const change = resourceChange(options);
-      const before = await readManifest(file);
+      const before = await readInputFile(file, "the manifest");
       const outcome = editDocumentResources(before, { kind, name: options.name, ...(options.namespace ? { namespace: options.namespace } : {}) }, [change]);
       if (!outcome.ok) {
         // A refused edit is an input problem for this command (exit 2), and the file stays untouched.
@@ -46,7 +45,7 @@ export function register(program: Command): void {
         throw new InputError(outcome.refusal.message.replace(/\s*\n\s*/g, " "), { file, ...(line === undefined ? {} : { line }) });
       }
       const after = outcome.text;
-      if (options.write && after !== before) await writeAtomically(file, after);
+      if (options.write && after !== before) await writeFileAtomically(file, after, "the edited manifest");
       if (options.diff) process.stdout.write(unifiedDiff(diffPath(file), before, after));
       else if (!options.write) process.stdout.write(after);
     });
@@ -83,27 +82,4 @@ function resourceChange(options: EditOptions): ResourceChange {
     change.limits = { ...(options.cpuLimit !== undefined ? { cpu: options.cpuLimit.trim() } : {}), ...(options.memoryLimit !== undefined ? { memory: options.memoryLimit.trim() } : {}) };
   }
   return change;
-}
-
-async function readManifest(file: string): Promise<string> {
-  try {
-    return await readFile(file, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "file not found" : code === "EISDIR" ? "it is a directory" : (error as Error).message;
-    throw new InputError(`cannot read the manifest (${reason})`, { file });
-  }
-}
-
-/** Temp file in the same directory, then rename: readers see the old file or the new one, never half of one. */
-async function writeAtomically(file: string, text: string): Promise<void> {
-  const mode = (await stat(file)).mode & 0o7777;
-  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.rightsize-${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    await writeFile(temporary, text, { mode, flag: "wx" });
-    await rename(temporary, file);
-  } catch (error) {
-    await unlink(temporary).catch(() => undefined);
-    throw new InputError(`cannot write the edited manifest (${(error as Error).message}); the file is unchanged`, { file });
-  }
 }

@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { readFile } from "node:fs/promises";
 import { alignColumns, EXIT, InputError, UsageError, writeFileAtomically } from "../../domain/index.js";
 import { unifiedDiff } from "../../manifests/index.js";
 import {
@@ -13,6 +12,7 @@ import {
   SUPPORTED_VERSIONS,
   type PolicyProblem,
 } from "../../policy/index.js";
+import { readInputFile } from "../inputs.js";
 import { parseOutputFormat, printJson } from "../output.js";
 
 export function register(program: Command): void {
@@ -41,13 +41,14 @@ export function register(program: Command): void {
     .action(async (file: string, options: { to: string; dryRun?: boolean; write?: boolean }) => {
       if (options.dryRun && options.write) throw new UsageError("--dry-run and --write exclude each other");
       const to = options.to.includes("/") ? options.to : `rightsize.dev/${options.to}`;
-      const migration = migratePolicyText({ path: file, text: await readPolicyText(file) }, to);
+      const text = await readInputFile(file, "the policy file");
+      const migration = migratePolicyText({ path: file, text }, to);
       if (migration.applied.length === 0) {
         process.stderr.write(`${file} is already ${migration.to}; nothing to migrate\n`);
         if (!options.dryRun && !options.write) process.stdout.write(migration.text);
         return;
       }
-      if (options.dryRun) process.stdout.write(unifiedDiff(file, (await readPolicyText(file)), migration.text));
+      if (options.dryRun) process.stdout.write(unifiedDiff(file, text, migration.text));
       else if (options.write) await writeFileAtomically(file, migration.text, "the migrated policy");
       else process.stdout.write(migration.text);
       process.stderr.write(`${file}: ${migration.from} → ${migration.to}${options.write ? " (written)" : ""}\n${migration.applied.map((step) => `  - ${step}`).join("\n")}\n`);
@@ -100,13 +101,4 @@ function renderValidation(report: ValidationReport): string {
     lines.push(`${report.file}: valid with ${plural(report.warnings.length, "warning")}${proposing}`);
   } else lines.push(`${report.file}: valid (${report.apiVersion})`);
   return `${lines.join("\n")}\n`;
-}
-
-async function readPolicyText(file: string): Promise<string> {
-  try {
-    return await readFile(file, "utf8");
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : (error as Error).message;
-    throw new InputError(`${file}: cannot read the policy file (${reason})`, { file });
-  }
 }
