@@ -76,7 +76,8 @@ function quantityHint(text: string): string {
   return `expected a number with an optional suffix (e.g. "500m", "0.5", "256Mi", "1e3")`;
 }
 
-function ceilDivide(numerator: bigint, denominator: bigint): bigint {
+/** Integer division rounding up (both operands non-negative). */
+export function ceilDivide(numerator: bigint, denominator: bigint): bigint {
   const quotient = numerator / denominator;
   return quotient * denominator === numerator ? quotient : quotient + 1n;
 }
@@ -95,6 +96,15 @@ function decimalToNanosCeil(value: number): bigint {
   const [whole = "0", fraction = ""] = fixed.split(".");
   const nanos = BigInt(whole) * NANOS_PER_UNIT + BigInt(fraction.padEnd(9, "0"));
   return Number(nanos) / 1e9 < value ? nanos + 1n : nanos;
+}
+
+/** Whether two quantity texts mean the same amount (`1` and `1000m`); unparseable texts compare as text. */
+export function isSameQuantity(a: string, b: string): boolean {
+  try {
+    return compareQuantities(parseQuantity(a), parseQuantity(b)) === 0;
+  } catch {
+    return a === b;
+  }
 }
 
 export function compareQuantities(a: Quantity, b: Quantity): -1 | 0 | 1 {

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import { parseAllDocuments } from "yaml";
-import { compareQuantities, parseQuantity } from "../domain/index.js";
+import { isSameQuantity } from "../domain/index.js";
 import type { EditOperation } from "./byte-edit.js";
 import type { YamlPath } from "./model.js";
 import { pathText } from "./byte-edit.js";
@@ -40,11 +40,7 @@ export function verifyEdit(before: readonly YamlDocument[], afterText: string, o
 
 function sameQuantity(written: unknown, intended: string): boolean {
   if (typeof written !== "string" && typeof written !== "number") return false;
-  try {
-    return compareQuantities(parseQuantity(String(written)), parseQuantity(intended)) === 0;
-  } catch {
-    return false;
-  }
+  return isSameQuantity(String(written), intended);
 }
 
 type Container = Record<string | number, unknown>;

@@ -1,6 +1,5 @@
 import {
-  compareQuantities,
-  parseQuantity,
+  isSameQuantity,
   workloadKey,
   type ObservationSnapshot,
   type WorkloadObservation,
@@ -152,20 +151,12 @@ function driftOf(manifest: DiscoveredWorkload, observation: WorkloadObservation)
       for (const resource of ["cpu", "memory"] as const) {
         const written = container[group][resource];
         const running = live[group]?.[resource];
-        if (!sameQuantity(written, running)) drift.push({ container: container.name, field: `${group}.${resource}`, manifest: written, live: running });
+        const same = written === undefined || running === undefined ? written === running : isSameQuantity(written, running);
+        if (!same) drift.push({ container: container.name, field: `${group}.${resource}`, manifest: written, live: running });
       }
     }
   }
   return drift;
-}
-
-function sameQuantity(a: string | undefined, b: string | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  try {
-    return compareQuantities(parseQuantity(a), parseQuantity(b)) === 0;
-  } catch {
-    return a === b;
-  }
 }
 
 function targetsOf(policy: Policy): Target[] {

@@ -4,7 +4,7 @@ import { distance } from "fastest-levenshtein";
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
 import { formatFieldPath, InputError } from "../domain/index.js";
-import { migrateData } from "./migration-steps.js";
+import { migrateData, valueAt } from "./migration-steps.js";
 import { CURRENT_API_VERSION, type Policy, PolicyV1alpha2Schema, POLICY_KIND } from "./schema.js";
 import { describeExpected, objectInfo, elementSchema, schemaAt } from "./schema-walk.js";
 import { classifyApiVersion } from "./versions.js";
@@ -241,10 +241,6 @@ function issueMessage(issue: z.core.$ZodIssue, data: unknown, schema: z.ZodType)
     default:
       return issue.message;
   }
-}
-
-function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
-  return path.reduce<unknown>((node, key) => (node !== null && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[key] : undefined), data);
 }
 
 function describeValue(value: unknown): string {

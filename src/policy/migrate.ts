@@ -2,7 +2,7 @@ import { parse } from "yaml";
 import { InputError } from "../domain/index.js";
 import { editYamlText, type YamlEdit } from "../manifests/index.js";
 import { loadPolicy, type PolicyText } from "./load.js";
-import { migrationPath, type MigrationStep } from "./migration-steps.js";
+import { migrationPath, valueAt, type MigrationStep } from "./migration-steps.js";
 import { CURRENT_API_VERSION } from "./schema.js";
 
 export interface PolicyMigration {
@@ -64,10 +64,6 @@ function leafEdits(path: string[], value: unknown): YamlEdit[] {
     return Object.entries(value).flatMap(([key, child]) => leafEdits([...path, key], child));
   }
   return [{ kind: "set", path, value: String(value) }];
-}
-
-function valueAt(data: unknown, path: readonly string[]): unknown {
-  return path.reduce<unknown>((node, key) => (node !== null && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined), data);
 }
 
 function apiVersionOf(file: PolicyText): string {

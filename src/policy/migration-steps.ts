@@ -62,6 +62,11 @@ export function migrationPath(from: string, to: string): Migration[] {
 
 type PlainObject = Record<string, unknown>;
 
+/** The value at a field path of plain data, or undefined where the path leads nowhere. */
+export function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>((node, key) => (node !== null && typeof node === "object" ? (node as Record<PropertyKey, unknown>)[key] : undefined), data);
+}
+
 function isPlainObject(value: unknown): value is PlainObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -72,7 +77,7 @@ export function migrateData(data: PlainObject, steps: readonly MigrationStep[]):
   for (const step of steps) {
     const parentPath = step.path.slice(0, -1);
     const key = step.path[step.path.length - 1]!;
-    const parent = parentPath.reduce<unknown>((node, part) => (isPlainObject(node) ? node[part] : undefined), result);
+    const parent = valueAt(result, parentPath);
     switch (step.op) {
       case "set":
       case "addDefault": {

@@ -1,4 +1,4 @@
-import { quantityFromNumber, toNumber, type JobRun, type Quantity, type UsageStatistics } from "../domain/index.js";
+import { ceilDivide, quantityFromNumber, toNumber, type JobRun, type Quantity, type UsageStatistics } from "../domain/index.js";
 import type { PERCENTILES } from "../policy/index.js";
 
 export type Percentile = (typeof PERCENTILES)[number];
@@ -85,9 +85,4 @@ export function percentileOfSorted(sorted: readonly bigint[], percent: number): 
   if (fraction === 0n) return low;
   const high = sorted[lower + 1]!;
   return low + ceilDivide((high - low) * fraction, 100n);
-}
-
-function ceilDivide(numerator: bigint, denominator: bigint): bigint {
-  const quotient = numerator / denominator;
-  return quotient * denominator === numerator ? quotient : quotient + 1n;
 }
