@@ -99,7 +99,7 @@ try {
   const text = readFileSync(file, "utf8");
   const parsed = time(() => parseObservationSnapshotText(text, file));
   line("parse and validate the snapshot", parsed.ms);
-  const recommended = time(() => recommendSnapshot(parsed.value, { policy: DEFAULT_POLICY, policySource: DEFAULTS_SOURCE, at: parsed.value.createdAt }));
+  const recommended = time(() => [...recommendSnapshot(parsed.value, { policy: DEFAULT_POLICY, policySource: DEFAULTS_SOURCE, at: parsed.value.createdAt })]);
   line("recommend (engine, records, digests)", recommended.ms);
   const printed = time(() => JSON.stringify(recommended.value, null, 2));
   line("serialise the decision records", printed.ms);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { InputError } from "./errors.js";
-import { parseQuantity } from "./quantity.js";
+import { isQuantity } from "./quantity.js";
 import { WORKLOAD_KINDS } from "./workload.js";
 
 /**
@@ -13,17 +13,7 @@ import { WORKLOAD_KINDS } from "./workload.js";
 /** An ISO 8601 time with a zone (`2026-11-23T06:00:00Z`): every time in rightsize's files. */
 export const IsoTimeSchema = z.iso.datetime({ offset: true });
 
-const quantityText = z.string().refine(
-  (text) => {
-    try {
-      parseQuantity(text);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'expected a Kubernetes quantity such as "250m", "0.5", "512Mi"' },
-);
+const quantityText = z.string().refine(isQuantity, { message: 'expected a Kubernetes quantity such as "250m", "0.5", "512Mi"' });
 
 const resourceQuantities = z.looseObject({
   cpu: quantityText.optional(),

@@ -41,28 +41,39 @@ const SUFFIX_NANOS: Record<string, bigint> = { ...DECIMAL_SUFFIXES, ...BINARY_SU
 const QUANTITY_PATTERN = /^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?)$/;
 
 export function parseQuantity(text: string, field = "quantity"): Quantity {
-  const trimmed = String(text).trim();
-  const match = QUANTITY_PATTERN.exec(trimmed);
-  if (!match) {
-    throw new InputError(`${field}: "${text}" is not a Kubernetes quantity; ${quantityHint(trimmed)}`, { field });
-  }
-  const [, sign, number = "", exponent, suffix = ""] = match;
-  if (sign === "-") {
-    throw new InputError(`${field}: "${text}" is negative; requests and limits must be zero or more`, { field });
-  }
+  const checked = checkQuantity(text);
+  if (typeof checked === "string") throw new InputError(`${field}: ${checked}`, { field });
+  const [, , number = "", exponent, suffix = ""] = checked;
   const [whole = "", fraction = ""] = number.split(".");
   const digits = BigInt((whole || "0") + fraction);
   let scaleNumerator = SUFFIX_NANOS[suffix] ?? NANOS_PER_UNIT;
   let scaleDenominator = 10n ** BigInt(fraction.length);
   if (exponent) {
     const power = Number(exponent.slice(1));
-    if (Math.abs(power) > 30) {
-      throw new InputError(`${field}: "${text}" has an exponent out of range; use a suffix such as Gi or m`, { field });
-    }
     if (power >= 0) scaleNumerator *= 10n ** BigInt(power);
     else scaleDenominator *= 10n ** BigInt(-power);
   }
   return { nanos: ceilDivide(digits * scaleNumerator, scaleDenominator) };
+}
+
+/** Whether parseQuantity accepts the text; without its arithmetic, for validating many fields. */
+export function isQuantity(text: string): boolean {
+  return typeof checkQuantity(text) !== "string";
+}
+
+const MAX_EXPONENT = 30;
+
+/** The grammar match of a quantity rightsize accepts, or what is wrong with the text. */
+function checkQuantity(text: string): RegExpExecArray | string {
+  const trimmed = String(text).trim();
+  const match = QUANTITY_PATTERN.exec(trimmed);
+  if (!match) return `"${text}" is not a Kubernetes quantity; ${quantityHint(trimmed)}`;
+  if (match[1] === "-") return `"${text}" is negative; requests and limits must be zero or more`;
+  const exponent = match[3];
+  if (exponent && Math.abs(Number(exponent.slice(1))) > MAX_EXPONENT) {
+    return `"${text}" has an exponent out of range; use a suffix such as Gi or m`;
+  }
+  return match;
 }
 
 function quantityHint(text: string): string {
@@ -133,8 +144,20 @@ export function scaleQuantity(value: Quantity, factor: number): Quantity {
   if (!Number.isFinite(factor) || factor < 0) {
     throw new InputError(`scale factor must be a finite non-negative number, got ${factor}`);
   }
-  const { numerator, denominator } = decimalFraction(factor);
+  const { numerator, denominator } = decimalFractionOf(factor);
   return { nanos: ceilDivide(value.nanos * numerator, denominator) };
+}
+
+// A run scales thousands of quantities by the same few margins and factors.
+const fractions = new Map<number, { numerator: bigint; denominator: bigint }>();
+
+function decimalFractionOf(value: number): { numerator: bigint; denominator: bigint } {
+  let fraction = fractions.get(value);
+  if (fraction === undefined) {
+    fraction = decimalFraction(value);
+    if (fractions.size < 1_000) fractions.set(value, fraction);
+  }
+  return fraction;
 }
 
 function decimalFraction(value: number): { numerator: bigint; denominator: bigint } {

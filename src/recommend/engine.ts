@@ -132,12 +132,15 @@ function peaksOf(run: JobRun): Record<string, { cpuPeak: number; memoryPeak: num
   return peaks;
 }
 
-/** Every workload of a snapshot, in snapshot order: what `rightsize recommend` runs. */
-export function recommendSnapshot(
+/**
+ * Every workload of a snapshot, in snapshot order: what `rightsize recommend` runs. One record
+ * at a time, so a caller can print each and let it go before the next (10,000 containers).
+ */
+export function* recommendSnapshot(
   snapshot: ObservationSnapshot,
   options: { policy: Policy; policySource: PolicySourceRef; at: string },
-): DecisionRecord[] {
-  return snapshot.workloads.map((observation) => recommendWorkload({ observation, ...options }));
+): Generator<DecisionRecord, void, undefined> {
+  for (const observation of snapshot.workloads) yield recommendWorkload({ observation, ...options });
 }
 
 /** SPEC §5: propose when a container changes (with enough confidence), hold when nothing material changes or data is missing, blocked otherwise. */

@@ -3,7 +3,7 @@ import { EXIT } from "../../domain/index.js";
 import { DEFAULT_POLICY_PATH } from "../../policy/index.js";
 import { recommendSnapshot, renderDecisionTable } from "../../recommend/index.js";
 import { loadPolicyWithWarnings, parseAtOption, readSnapshotFile } from "../inputs.js";
-import { parseOutputFormat, printJson } from "../output.js";
+import { parseOutputFormat, printJsonArray } from "../output.js";
 
 interface RecommendOptions {
   observation: string;
@@ -28,9 +28,15 @@ export function register(program: Command): void {
       const snapshot = await readSnapshotFile(options.observation);
       const loaded = await loadPolicyWithWarnings(options.policy);
 
-      const records = recommendSnapshot(snapshot, { policy: loaded.policy, policySource: loaded.source, at: at ?? snapshot.createdAt });
-      if (format === "json") printJson(records);
-      else process.stdout.write(renderDecisionTable(records));
-      if (records.some((record) => record.decision.action === "blocked")) process.exitCode = EXIT.finding;
+      let blocked = false;
+      function* records() {
+        for (const record of recommendSnapshot(snapshot, { policy: loaded.policy, policySource: loaded.source, at: at ?? snapshot.createdAt })) {
+          if (record.decision.action === "blocked") blocked = true;
+          yield record;
+        }
+      }
+      if (format === "json") printJsonArray(records());
+      else process.stdout.write(renderDecisionTable([...records()]));
+      if (blocked) process.exitCode = EXIT.finding;
     });
 }
