@@ -1,6 +1,8 @@
-import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { PACKAGE_ROOT } from "./package-root.js";
 
-const packageJson = createRequire(import.meta.url)("../package.json") as { version: string };
+const packageJson = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string };
 
 export const TOOL_NAME = "rightsize";
 export const TOOL_VERSION: string = packageJson.version;

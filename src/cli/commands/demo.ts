@@ -1,16 +1,16 @@
 import { cp, mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { simpleGit } from "simple-git";
+import { PACKAGE_ROOT } from "../../package-root.js";
 import { decisionRecordPath, gitEnvironment } from "../../pipeline/index.js";
 import { renderDecisionTable } from "../../recommend/index.js";
 import { loadPolicyWithWarnings, readSnapshotFile } from "../inputs.js";
 import { renderProposals } from "./propose.js";
 import { runProposals } from "../run-proposals.js";
 
-const EXAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../examples");
+const EXAMPLES = path.join(PACKAGE_ROOT, "examples");
 
 export function register(program: Command): void {
   program
