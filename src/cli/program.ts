@@ -5,7 +5,7 @@ import { TOOL_VERSION } from "../version.js";
 /**
  * Each subcommand lives in `commands/<name>.ts` and exports `register(program)`. Only the
  * invoked command's module is loaded (some pull in the Kubernetes client, which takes a second
- * to import); help and unknown commands load them all.
+ * to import); help and unknown commands load them all, --version none.
  * Exit statuses (README): 0 ok, 1 a finding or refusal to act on, 2 usage or input error,
  * 3 an external system failed.
  */
@@ -30,7 +30,9 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
     .exitOverride();
   const requested = argv.find((argument) => !argument.startsWith("-"));
   const load = requested === undefined ? undefined : COMMAND_MODULES[requested];
-  for (const loader of load ? [load] : Object.values(COMMAND_MODULES)) (await loader()).register(program);
+  const versionOnly = requested === undefined && argv.some((argument) => argument === "--version" || argument === "-V");
+  const loaders = load ? [load] : versionOnly ? [] : Object.values(COMMAND_MODULES);
+  for (const loader of loaders) (await loader()).register(program);
   return program;
 }
 
