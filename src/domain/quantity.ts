@@ -101,8 +101,16 @@ export function quantityFromNumber(value: number): Quantity {
   return { nanos: decimalToNanosCeil(value) };
 }
 
+// Below this, value × 1e9 is within 0.5 of the exact product, so rounding it finds the same
+// nearest nano-unit as the decimal expansion does (millions of cores: every CPU measurement).
+const FLOAT_NANOS_LIMIT = 4_000_000;
+
 function decimalToNanosCeil(value: number): bigint {
-  // toFixed(9) rounds to nearest; nudge up when rounding went down so the result is a ceiling.
+  // Round to the nearest nano-unit, then nudge up when rounding went down so the result is a ceiling.
+  if (value < FLOAT_NANOS_LIMIT) {
+    const nanos = Math.round(value * 1e9);
+    return BigInt(nanos / 1e9 < value ? nanos + 1 : nanos);
+  }
   const fixed = value.toFixed(9);
   const [whole = "0", fraction = ""] = fixed.split(".");
   const nanos = BigInt(whole) * NANOS_PER_UNIT + BigInt(fraction.padEnd(9, "0"));
@@ -214,6 +222,10 @@ const FINER_UNITS: Record<Exclude<QuantityUnit, "plain">, readonly QuantityUnit[
   Ei: ["Pi", "Ti", "Gi", "Mi", "Ki"],
 };
 
+const UNIT_AND_FINER = Object.fromEntries(
+  Object.entries(FINER_UNITS).map(([unit, finer]) => [unit, [unit, ...finer]]),
+) as Record<Exclude<QuantityUnit, "plain">, readonly QuantityUnit[]>;
+
 /**
  * Formats in the requested unit when the value is a whole number of it, else in the next
  * finer unit of the same family that is exact, else as a plain decimal; so
@@ -222,7 +234,7 @@ const FINER_UNITS: Record<Exclude<QuantityUnit, "plain">, readonly QuantityUnit[
  */
 export function formatQuantity(value: Quantity, unit: QuantityUnit): string {
   if (unit !== "plain") {
-    for (const candidate of [unit, ...FINER_UNITS[unit]]) {
+    for (const candidate of UNIT_AND_FINER[unit]) {
       const size = SUFFIX_NANOS[candidate]!;
       if (value.nanos % size === 0n) return `${value.nanos / size}${candidate}`;
     }

@@ -103,6 +103,19 @@ describe("exact arithmetic", () => {
   it("converts measured floats up to the next nano-unit", () => {
     expect(quantityFromNumber(0.18).nanos).toBe(180_000_000n);
     expect(quantityFromNumber(268435456).nanos).toBe(268435456n * 10n ** 9n);
+    expect(quantityFromNumber(0.1234567891).nanos).toBe(123_456_790n);
+    expect(quantityFromNumber(168436836.5).nanos).toBe(168_436_836_500_000_000n);
+  });
+
+  it("converts every float to the smallest nano-unit count at or above it, by the exact decimal expansion", () => {
+    // Reference: the decimal expansion to nine places (toFixed is exact), nudged up when it rounded down.
+    const reference = (value: number) => {
+      const [whole = "0", fraction = ""] = value.toFixed(9).split(".");
+      const nanos = BigInt(whole) * 10n ** 9n + BigInt(fraction);
+      return Number(nanos) / 1e9 < value ? nanos + 1n : nanos;
+    };
+    const measurements = fc.oneof(fc.double({ min: 0, max: 10, noNaN: true }), fc.double({ min: 0, max: 1e8, noNaN: true }));
+    fc.assert(fc.property(measurements, (value) => quantityFromNumber(value).nanos === reference(value)), { numRuns: 20_000 });
   });
 });
 
