@@ -223,7 +223,7 @@ const FINER_UNITS: Record<Exclude<QuantityUnit, "plain">, readonly QuantityUnit[
 };
 
 const UNIT_AND_FINER = Object.fromEntries(
-  Object.entries(FINER_UNITS).map(([unit, finer]) => [unit, [unit, ...finer]]),
+  Object.entries(FINER_UNITS).map(([unit, finer]) => [unit, [unit as QuantityUnit, ...finer]]),
 ) as Record<Exclude<QuantityUnit, "plain">, readonly QuantityUnit[]>;
 
 /**
