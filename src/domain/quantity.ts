@@ -204,27 +204,24 @@ export type QuantityUnit =
   | "k" | "M" | "G" | "T" | "P" | "E"
   | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei";
 
-const FINER_UNITS: Record<Exclude<QuantityUnit, "plain">, readonly QuantityUnit[]> = {
-  n: [],
-  u: ["n"],
-  m: ["u", "n"],
-  k: [],
-  M: ["k"],
-  G: ["M", "k"],
-  T: ["G", "M", "k"],
-  P: ["T", "G", "M", "k"],
-  E: ["P", "T", "G", "M", "k"],
-  Ki: [],
-  Mi: ["Ki"],
-  Gi: ["Mi", "Ki"],
-  Ti: ["Gi", "Mi", "Ki"],
-  Pi: ["Ti", "Gi", "Mi", "Ki"],
-  Ei: ["Pi", "Ti", "Gi", "Mi", "Ki"],
+/** Each unit, then the finer units of its family that can express what it cannot, in order. */
+const UNIT_AND_FINER: Record<Exclude<QuantityUnit, "plain">, readonly QuantityUnit[]> = {
+  n: ["n"],
+  u: ["u", "n"],
+  m: ["m", "u", "n"],
+  k: ["k"],
+  M: ["M", "k"],
+  G: ["G", "M", "k"],
+  T: ["T", "G", "M", "k"],
+  P: ["P", "T", "G", "M", "k"],
+  E: ["E", "P", "T", "G", "M", "k"],
+  Ki: ["Ki"],
+  Mi: ["Mi", "Ki"],
+  Gi: ["Gi", "Mi", "Ki"],
+  Ti: ["Ti", "Gi", "Mi", "Ki"],
+  Pi: ["Pi", "Ti", "Gi", "Mi", "Ki"],
+  Ei: ["Ei", "Pi", "Ti", "Gi", "Mi", "Ki"],
 };
-
-const UNIT_AND_FINER = Object.fromEntries(
-  Object.entries(FINER_UNITS).map(([unit, finer]) => [unit, [unit as QuantityUnit, ...finer]]),
-) as Record<Exclude<QuantityUnit, "plain">, readonly QuantityUnit[]>;
 
 /**
  * Formats in the requested unit when the value is a whole number of it, else in the next
