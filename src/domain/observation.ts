@@ -13,9 +13,20 @@ import { WORKLOAD_KINDS } from "./workload.js";
 /** An ISO 8601 time with a zone (`2026-11-23T06:00:00Z`): every time in rightsize's files. */
 export const IsoTimeSchema = z.iso.datetime({ offset: true });
 
+/**
+ * z.looseObject with its members registered in sorted order, so parsed observations have sorted
+ * keys. The decision record's inputsDigest hashes the canonical (sorted-key) JSON of each
+ * observation, and a tree that is already sorted serialises natively instead of member by
+ * member: that was a third of `rightsize recommend`. Declarations below keep their natural order.
+ */
+function sortedObject<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
+  const sorted = Object.fromEntries(Object.keys(shape).sort().map((key) => [key, shape[key]])) as Shape;
+  return z.looseObject(sorted);
+}
+
 const quantityText = z.string().refine(isQuantity, { message: 'expected a Kubernetes quantity such as "250m", "0.5", "512Mi"' });
 
-const resourceQuantities = z.looseObject({
+const resourceQuantities = sortedObject({
   cpu: quantityText.optional(),
   memory: quantityText.optional(),
 });
@@ -36,14 +47,14 @@ export const UsageStatisticsSchema = z
 
 const seriesPoint = z.tuple([z.number(), z.number().nonnegative(), z.number().nonnegative()]);
 
-export const ContainerObservationSchema = z.looseObject({
+export const ContainerObservationSchema = sortedObject({
   name: z.string().min(1),
-  current: z.looseObject({ requests: resourceQuantities.default({}), limits: resourceQuantities.default({}) }).optional(),
+  current: sortedObject({ requests: resourceQuantities.default({}), limits: resourceQuantities.default({}) }).optional(),
   /** CPU usage in cores. Absent when the source had no CPU metrics for this container. */
   cpu: UsageStatisticsSchema.optional(),
   /** Memory working set in bytes. */
   memory: UsageStatisticsSchema.optional(),
-  oomKills: z.array(z.looseObject({ at: IsoTimeSchema, pod: z.string() })).default([]),
+  oomKills: z.array(sortedObject({ at: IsoTimeSchema, pod: z.string() })).default([]),
   restarts: z.number().int().nonnegative().default(0),
   throttledRatio: z.number().min(0).max(1).default(0),
   series: z
@@ -55,17 +66,17 @@ export const ContainerObservationSchema = z.looseObject({
     .optional(),
 });
 
-export const JobRunSchema = z.looseObject({
+export const JobRunSchema = sortedObject({
   run: z.string().min(1),
   startedAt: IsoTimeSchema,
   durationSeconds: z.number().nonnegative(),
   exitCode: z.number().int().nullable(),
   succeeded: z.boolean(),
-  containers: z.record(z.string(), z.looseObject({ cpuPeak: z.number().nonnegative(), memoryPeak: z.number().nonnegative() })),
+  containers: z.record(z.string(), sortedObject({ cpuPeak: z.number().nonnegative(), memoryPeak: z.number().nonnegative() })),
 });
 
-export const WorkloadObservationSchema = z.looseObject({
-  workload: z.looseObject({
+export const WorkloadObservationSchema = sortedObject({
+  workload: sortedObject({
     cluster: z.string().min(1),
     namespace: z.string().min(1),
     kind: z.enum(WORKLOAD_KINDS),
@@ -73,24 +84,24 @@ export const WorkloadObservationSchema = z.looseObject({
   }),
   source: z.string().min(1),
   mode: z.enum(["continuous", "run-based"]),
-  window: z.looseObject({ from: IsoTimeSchema, to: IsoTimeSchema }),
+  window: sortedObject({ from: IsoTimeSchema, to: IsoTimeSchema }),
   pods: z.number().int().nonnegative(),
   coverage: z.number().min(0).max(1),
   queries: z.array(z.string()).default([]),
   containers: z.array(ContainerObservationSchema),
   runs: z.array(JobRunSchema).optional(),
-  hpa: z.looseObject({ name: z.string().optional(), metrics: z.array(z.string()) }).optional(),
+  hpa: sortedObject({ name: z.string().optional(), metrics: z.array(z.string()) }).optional(),
   /** Why the source could not observe (part of) this workload: 403, 404, timeouts. */
   problems: z.array(z.string()).default([]),
 });
 
-export const ObservationSnapshotSchema = z.looseObject({
+export const ObservationSnapshotSchema = sortedObject({
   schemaVersion: z.literal(1),
   kind: z.literal("ObservationSnapshot"),
   createdAt: IsoTimeSchema,
   workloads: z.array(WorkloadObservationSchema),
   /** Namespaces a source could not observe at all (e.g. 403 on listing them): no workload is known there. */
-  problems: z.array(z.looseObject({ cluster: z.string().min(1), namespace: z.string().optional(), message: z.string().min(1) })).optional(),
+  problems: z.array(sortedObject({ cluster: z.string().min(1), namespace: z.string().optional(), message: z.string().min(1) })).optional(),
 });
 
 export type UsageStatistics = z.infer<typeof UsageStatisticsSchema>;

@@ -4,11 +4,12 @@ import { InputError } from "../domain/index.js";
  * A namespace the source could not observe at all (403 on listing it, a query that timed out
  * before any workload was known). Workload-level failures go to the workload's `problems`.
  */
-export interface ObservationProblem {
+// A type, not an interface: it is stored as is in the snapshot, whose objects are open records.
+export type ObservationProblem = {
   cluster: string;
   namespace?: string;
   message: string;
-}
+};
 
 export interface ObservationCallbacks {
   onProgress?: (message: string) => void;

@@ -16,13 +16,17 @@ export function buildSnapshot(workloads: WorkloadObservation[], createdAt: strin
     }
     return 0;
   });
-  return ObservationSnapshotSchema.parse({
+  const snapshot: ObservationSnapshot = {
     schemaVersion: 1,
     kind: "ObservationSnapshot",
     createdAt,
     workloads: sorted,
     ...(problems.length > 0 ? { problems } : {}),
-  });
+  };
+  // Validated, but written as built: the parsed form sorts every object's members, and a file
+  // reads better with each workload's identity first.
+  ObservationSnapshotSchema.parse(snapshot);
+  return snapshot;
 }
 
 /** Indented JSON, with arrays of numbers (series points) on one line each so charts stay readable and small. */

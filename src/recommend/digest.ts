@@ -8,6 +8,44 @@
 const PLAIN_STRING = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 
 export function canonicalJson(value: unknown): string {
+  return typeof value === "object" && value !== null && isCanonicalTree(value) ? JSON.stringify(value) : writeCanonical(value);
+}
+
+/**
+ * Whether JSON.stringify already writes the value canonically: plain objects whose keys are in
+ * sorted order all the way down, and nothing JSON.stringify writes differently (bigints,
+ * functions, symbols, toJSON; undefined only as a member or an item). Parsed observations are such trees (see the snapshot schema), and
+ * the native writer is several times faster.
+ */
+function isCanonicalTree(value: unknown): boolean {
+  switch (typeof value) {
+    case "string":
+    case "number":
+    case "boolean":
+    case "undefined":
+      return true;
+    case "object": {
+      if (value === null) return true;
+      if (Array.isArray(value)) {
+        for (const item of value) if (!isCanonicalTree(item)) return false;
+        return true;
+      }
+      const prototype = Object.getPrototypeOf(value);
+      if (prototype !== Object.prototype && prototype !== null) return false;
+      let previous: string | undefined;
+      for (const key in value) {
+        if (previous !== undefined && previous > key) return false;
+        if (!isCanonicalTree((value as Record<string, unknown>)[key])) return false;
+        previous = key;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+function writeCanonical(value: unknown): string {
   switch (typeof value) {
     case "string":
       return PLAIN_STRING.test(value) ? `"${value}"` : JSON.stringify(value);
@@ -30,7 +68,7 @@ function canonicalArray(items: readonly unknown[]): string {
   for (let index = 0; index < items.length; index++) {
     if (index > 0) text += ",";
     const item = items[index];
-    text += item === undefined ? "null" : canonicalJson(item);
+    text += item === undefined ? "null" : writeCanonical(item);
   }
   return `${text}]`;
 }
@@ -53,7 +91,7 @@ function canonicalObject(object: Record<string, unknown>): string {
     }
     text += first ? quoted : `,${quoted}`;
     first = false;
-    text += canonicalJson(member);
+    text += writeCanonical(member);
   }
   return `${text}}`;
 }

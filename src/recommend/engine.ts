@@ -85,7 +85,10 @@ export function recommendWorkload(input: RecommendInput): DecisionRecord {
     createdAt: input.at,
     policy: { path: input.policySource.path, apiVersion: input.policySource.apiVersion, sha256: input.policySource.sha256 },
     workload: {
-      ...observation.workload,
+      cluster: observation.workload.cluster,
+      namespace: observation.workload.namespace,
+      kind: observation.workload.kind,
+      name: observation.workload.name,
       manifest: input.manifest
         ? {
             path: input.manifest.path,

@@ -78,6 +78,31 @@ describe("inputs digest", () => {
     expect(canonicalJson({ b: 1, a: [1, { d: 2n, c: undefined }], e: "x", f: null })).toBe('{"a":[1,{"d":"2"}],"b":1,"e":"x","f":null}');
   });
 
+  it("writes any value as JSON with every object's keys sorted (as strings, so \"10\" before \"2\")", () => {
+    const reference = (value: unknown): string => {
+      if (typeof value === "bigint") return JSON.stringify(value.toString());
+      if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? "null" : reference(item))).join(",")}]`;
+      if (typeof value !== "object" || value === null) return JSON.stringify(value) ?? "null";
+      const object = value as Record<string, unknown>;
+      const members = Object.keys(object).sort().filter((name) => object[name] !== undefined);
+      return `{${members.map((name) => `${JSON.stringify(name)}:${reference(object[name])}`).join(",")}}`;
+    };
+    // Keys from a small alphabet (and digits, which objects order first), so sorted and unsorted objects both occur.
+    const key = fc.constantFrom("a", "b", "c", "id", "name", "2", "10");
+    const values = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: "small" },
+        fc.oneof(fc.string(), fc.double(), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.bigInt()),
+        fc.array(tie("value")),
+        fc.dictionary(key, tie("value")),
+      ),
+    })).value;
+    fc.assert(fc.property(values, (value) => canonicalJson(value) === reference(value)), { numRuns: 2_000 });
+    expect(canonicalJson({ a: 1, b: { c: [1, undefined] }, d: undefined })).toBe('{"a":1,"b":{"c":[1,null]}}');
+    expect(canonicalJson({ b: { c: 1 }, a: 2 })).toBe('{"a":2,"b":{"c":1}}');
+    expect(canonicalJson({ 2: "two", 10: "ten" })).toBe('{"10":"ten","2":"two"}');
+  });
+
   it("writes every string exactly as JSON.stringify does (quotes, backslashes, control characters, surrogates)", () => {
     expect(canonicalJson('a"b\\c\n\u0001\ud800')).toBe(JSON.stringify('a"b\\c\n\u0001\ud800'));
     fc.assert(fc.property(fc.string({ unit: "binary" }), (text) => canonicalJson(text) === JSON.stringify(text)));
