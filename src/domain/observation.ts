@@ -31,19 +31,17 @@ const resourceQuantities = sortedObject({
   memory: quantityText.optional(),
 });
 
-export const UsageStatisticsSchema = z
-  .looseObject({
-    p50: z.number().nonnegative(),
-    p90: z.number().nonnegative(),
-    p95: z.number().nonnegative(),
-    p99: z.number().nonnegative(),
-    max: z.number().nonnegative(),
-    mean: z.number().nonnegative(),
-    samples: z.number().int().nonnegative(),
-  })
-  .refine((s) => s.p50 <= s.p90 && s.p90 <= s.p95 && s.p95 <= s.p99 && s.p99 <= s.max, {
-    message: "percentiles must be ordered p50 ≤ p90 ≤ p95 ≤ p99 ≤ max",
-  });
+export const UsageStatisticsSchema = sortedObject({
+  p50: z.number().nonnegative(),
+  p90: z.number().nonnegative(),
+  p95: z.number().nonnegative(),
+  p99: z.number().nonnegative(),
+  max: z.number().nonnegative(),
+  mean: z.number().nonnegative(),
+  samples: z.number().int().nonnegative(),
+}).refine((s) => s.p50 <= s.p90 && s.p90 <= s.p95 && s.p95 <= s.p99 && s.p99 <= s.max, {
+  message: "percentiles must be ordered p50 ≤ p90 ≤ p95 ≤ p99 ≤ max",
+});
 
 const seriesPoint = z.tuple([z.number(), z.number().nonnegative(), z.number().nonnegative()]);
 
@@ -57,13 +55,11 @@ export const ContainerObservationSchema = sortedObject({
   oomKills: z.array(sortedObject({ at: IsoTimeSchema, pod: z.string() })).default([]),
   restarts: z.number().int().nonnegative().default(0),
   throttledRatio: z.number().min(0).max(1).default(0),
-  series: z
-    .looseObject({
-      step: z.string(),
-      cpu: z.array(seriesPoint).default([]),
-      memory: z.array(seriesPoint).default([]),
-    })
-    .optional(),
+  series: sortedObject({
+    step: z.string(),
+    cpu: z.array(seriesPoint).default([]),
+    memory: z.array(seriesPoint).default([]),
+  }).optional(),
 });
 
 export const JobRunSchema = sortedObject({
