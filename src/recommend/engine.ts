@@ -191,7 +191,13 @@ function decideWorkload(outcomes: readonly ContainerOutcome[], blocks: readonly 
 function inputsDigest(input: RecommendInput): string {
   return hash(
     "sha256",
-    `{"at":${canonicalJson(input.at)},"manifest":${canonicalJson(input.manifest ?? null)},"observation":${canonicalJson(input.observation)},` +
+    `{"at":${canonicalJson(input.at)},"manifest":${canonicalJson(input.manifest ?? null)},"observation":${canonicalJson(withoutSeries(input.observation))},` +
       `"policy":${canonicalJsonOnce(input.policy)},"policySource":${canonicalJson(input.policySource)}}`,
   );
+}
+
+/** Series only feed the PR charts: no rule reads them, so they are not inputs (and hashing them dominated large snapshots). */
+function withoutSeries(observation: WorkloadObservation): WorkloadObservation {
+  if (!observation.containers.some((container) => container.series !== undefined)) return observation;
+  return { ...observation, containers: observation.containers.map(({ series: _chart, ...container }) => container) };
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -77,6 +77,18 @@ describe("rightsize recommend", () => {
     expect(status).toBe(2);
     expect(stdout).toBe("");
     expect(stderr).toContain("invalid-p95.json: invalid observation snapshot:\n  workloads[0].containers[0].cpu.p95: Invalid input: expected number, received string\n");
+  });
+
+  it("names the chart series point that is wrong", async () => {
+    const snapshot = JSON.parse(readFileSync(SNAPSHOT, "utf8"));
+    snapshot.workloads[0].containers[0].series = { step: "1h", cpu: [[1, 0.2, 0.3], [2, -0.1, 0.3]], memory: [] };
+    const file = path.join(scratch, "bad-series.json");
+    writeFileSync(file, JSON.stringify(snapshot));
+    const { status, stderr } = await rightsize("recommend", "--observation", file);
+    expect(status).toBe(2);
+    expect(stderr).toContain(
+      "bad-series.json: invalid observation snapshot:\n  workloads[0].containers[0].series.cpu: point 1 is [2,-0.1,0.3]; expected [time, p95, max] with numbers and p95, max ≥ 0\n",
+    );
   });
 
   it("exits 2 when the snapshot file does not exist", async () => {

@@ -117,6 +117,16 @@ describe("inputs digest", () => {
     expect(record.inputsDigest).toBe(createHash("sha256").update(canonical).digest("hex"));
   });
 
+  it("leaves out the chart series, which no rule reads", () => {
+    const observation = workload();
+    const point: [number, number, number] = [1, 0.2, 0.3];
+    const charted = { ...observation, containers: observation.containers.map((entry) => ({ ...entry, series: { step: "1h", cpu: [point], memory: [] } })) };
+    const digest = (observed: typeof observation) => recommendWorkload({ observation: observed, policy: policy(), policySource: DEFAULTS_SOURCE, at: AT }).inputsDigest;
+    expect(digest(charted)).toBe(digest(observation));
+    const heavier = { ...observation, containers: observation.containers.map((entry) => ({ ...entry, restarts: entry.restarts + 1 })) };
+    expect(digest(heavier)).not.toBe(digest(observation));
+  });
+
   it("changes with the evaluation time and with the policy", () => {
     const observation = workload();
     const base = recommendWorkload({ observation, policy: policy(), policySource: DEFAULTS_SOURCE, at: AT }).inputsDigest;
