@@ -3,10 +3,6 @@
  * inputs give equal bytes whatever order their keys were built in (undefined members are
  * dropped, as JSON.stringify does).
  */
-// Strings JSON.stringify would write unchanged between quotes (no quote, backslash, control
-// character or surrogate): most names and timestamps, quoted here without the call.
-const PLAIN_STRING = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
-
 export function canonicalJson(value: unknown): string {
   return typeof value === "object" && value !== null && isCanonicalTree(value) ? JSON.stringify(value) : writeCanonical(value);
 }
@@ -14,8 +10,8 @@ export function canonicalJson(value: unknown): string {
 /**
  * Whether JSON.stringify already writes the value canonically: plain objects whose keys are in
  * sorted order all the way down, and nothing JSON.stringify writes differently (bigints,
- * functions, symbols, toJSON; undefined only as a member or an item). Parsed observations are such trees (see the snapshot schema), and
- * the native writer is several times faster.
+ * functions, symbols, toJSON; undefined only as a member or an item). Parsed observations are
+ * such trees (see the snapshot schema), and the native writer is several times faster.
  */
 function isCanonicalTree(value: unknown): boolean {
   switch (typeof value) {
@@ -44,6 +40,10 @@ function isCanonicalTree(value: unknown): boolean {
       return false;
   }
 }
+
+// Strings JSON.stringify would write unchanged between quotes (no quote, backslash, control
+// character or surrogate): most names and timestamps, quoted here without the call.
+const PLAIN_STRING = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 
 function writeCanonical(value: unknown): string {
   switch (typeof value) {
