@@ -1,16 +1,18 @@
 import { Octokit } from "@octokit/rest";
-import { ExternalError, InputError, UsageError } from "../domain/index.js";
+import { formatPolicyProblem, type LoadedPolicy } from "../policy/index.js";
+import { UsageError, type ObservationSnapshot } from "../domain/index.js";
 import {
-  GitHubPublisher,
+  GitPushPublisher,
   GitWorkspace,
-  planRepository,
-  proposeChanges,
-  readCommitFiles,
+  LocalPublisher,
+  loadPolicyFromFiles,
+  openLocalCheckout,
+  proposeForRepository,
   repositoryFromRemoteUrl,
-  type Plan,
-  type ProposalResult,
+  type ObservedInputs,
+  type RepositoryRun,
 } from "../pipeline/index.js";
-import type { PipelineInputs } from "./pipeline-options.js";
+import { loadPolicyWithWarnings, parseAtOption, readSnapshotFile } from "./inputs.js";
 
 export interface GitHubOptions {
   token: string;
@@ -19,54 +21,69 @@ export interface GitHubOptions {
   apiUrl?: string;
 }
 
-export interface ProposalRun {
-  plan: Plan;
-  results: ProposalResult[];
-  paused: string | undefined;
-  baseBranch: string;
+export interface ProposeOptions {
+  repoDir: string;
+  /** `--policy FILE`; default: `.github/rightsize.yml` of the commit proposals start from. */
+  policyFile?: string;
+  /** `--snapshot FILE`, or a snapshot already read (demo); default: observe live. */
+  snapshot?: string | ObservationSnapshot;
+  at?: string;
 }
 
-/** `propose` and `demo`: plan against the default branch's tip, then write the proposals. */
-export async function runProposals(inputs: PipelineInputs, github?: GitHubOptions): Promise<ProposalRun> {
-  const workspace = new GitWorkspace(inputs.repoDir);
-  if (!(await workspace.resolve("HEAD"))) {
-    throw new InputError(`${inputs.repoDir}: not a git repository with a commit; propose works in a clone of the config repo`, { file: inputs.repoDir });
-  }
-  const baseBranch = await workspace.defaultBranch(github?.remote);
-  const baseRef = github ? await fetchBase(workspace, github, baseBranch) : `refs/heads/${baseBranch}`;
-  const baseCommit = await workspace.resolve(baseRef);
-  if (!baseCommit) throw new InputError(`${inputs.repoDir}: the default branch ${baseBranch} has no commit`);
-  const files = await readCommitFiles(inputs.repoDir, baseCommit);
-  const plan = planRepository({ files, loaded: inputs.loaded, snapshot: inputs.snapshot, at: inputs.at });
-  const publisher = github ? await gitHubPublisher(workspace, github, baseCommit) : undefined;
-  const results = await proposeChanges({
-    plan,
-    policy: inputs.loaded.policy,
-    workspace,
-    base: { branch: baseBranch, commit: baseCommit, files },
-    ...(publisher ? { github: publisher } : {}),
+/** `propose` and `demo`: the pipeline's proposeForRepository with the CLI's ports. */
+export async function runProposals(options: ProposeOptions, github?: GitHubOptions): Promise<RepositoryRun> {
+  const workspace = new GitWorkspace(options.repoDir);
+  const auth = github ? { token: github.token } : undefined;
+  const checkout = await openLocalCheckout(workspace, github ? { name: github.remote, ...(auth ? { auth } : {}) } : undefined);
+  const publisher = github
+    ? new GitPushPublisher(gitHubClient(github), await gitHubRepository(workspace, github), workspace, github.remote, checkout.base.commit, auth)
+    : new LocalPublisher(workspace, checkout.base.commit);
+  return proposeForRepository({
+    checkout,
+    publisher,
+    policy: async (files) => (options.policyFile ? loadPolicyWithWarnings(options.policyFile) : printWarnings(await loadPolicyFromFiles(files))),
+    observe: (loaded, scope) => observe(options, loaded, scope.namespaces),
   });
-  return { plan, results, paused: plan.proposalsPaused, baseBranch };
 }
 
-async function fetchBase(workspace: GitWorkspace, github: GitHubOptions, baseBranch: string): Promise<string> {
-  const tip = await workspace.fetchRemoteBranch(github.remote, baseBranch, { token: github.token });
-  if (!tip) throw new ExternalError(`the remote ${github.remote} has no branch ${baseBranch}`);
-  return tip;
+/** A snapshot replayed, or the policy's clusters observed now (SPEC §4). */
+export async function observe(options: Pick<ProposeOptions, "snapshot" | "at">, loaded: LoadedPolicy, namespaces?: string[]): Promise<ObservedInputs> {
+  const at = parseAtOption(options.at);
+  if (options.snapshot !== undefined) {
+    const snapshot = typeof options.snapshot === "string" ? await readSnapshotFile(options.snapshot) : options.snapshot;
+    return { snapshot, at: at ?? snapshot.createdAt };
+  }
+  const now = at ?? new Date().toISOString();
+  // Imported here: the Kubernetes client takes a second to load and replays never need it.
+  const { observeForPolicy } = await import("../observe/index.js");
+  const snapshot = await observeForPolicy(loaded.policy, {
+    at: now,
+    ...(namespaces ? { namespaces } : {}),
+    onProgress: (message) => process.stderr.write(`rightsize: ${message}\n`),
+  });
+  return { snapshot, at: now };
 }
 
-async function gitHubPublisher(workspace: GitWorkspace, github: GitHubOptions, baseCommit: string): Promise<GitHubPublisher> {
+function printWarnings(loaded: LoadedPolicy): LoadedPolicy {
+  for (const warning of loaded.warnings) process.stderr.write(`rightsize: ${formatPolicyProblem(warning)}\n`);
+  return loaded;
+}
+
+async function gitHubRepository(workspace: GitWorkspace, github: GitHubOptions): Promise<{ owner: string; repo: string }> {
   const repository = github.repository ? parseRepository(github.repository) : repositoryFromRemoteUrl(await workspace.remoteUrl(github.remote));
   if (!repository) {
     throw new UsageError(`cannot tell the GitHub repository from the URL of remote ${github.remote}; pass --github-repo OWNER/NAME`);
   }
-  const octokit = new Octokit({ auth: github.token, baseUrl: apiUrl(github.apiUrl), userAgent: "rightsize" });
-  return new GitHubPublisher(octokit, repository, workspace, github.remote, baseCommit, { token: github.token });
+  return repository;
 }
 
-function parseRepository(text: string): { owner: string; repo: string } {
+export function gitHubClient(github: { token: string; apiUrl?: string }): Octokit {
+  return new Octokit({ auth: github.token, baseUrl: apiUrl(github.apiUrl), userAgent: "rightsize" });
+}
+
+export function parseRepository(text: string): { owner: string; repo: string } {
   const [owner, repo, ...rest] = text.split("/");
-  if (!owner || !repo || rest.length > 0) throw new UsageError(`--github-repo: expected OWNER/NAME, got "${text}"`);
+  if (!owner || !repo || rest.length > 0) throw new UsageError(`expected a repository as OWNER/NAME, got "${text}"`);
   return { owner, repo };
 }
 

@@ -1,13 +1,37 @@
 /**
  * The pipeline the CLI and the GitHub App share (SPEC §2): plan a checkout against observations,
- * render proposals, and write them as branches (locally or on GitHub).
+ * render proposals, and write them through one publisher interface (local branches, git push
+ * with REST, or the Git Data API).
  */
 export { planRepository, changesOf, type Drift, type Plan, type PlannedWorkload, type PlanInput } from "./plan.js";
 export { renderPlanMarkdown } from "./plan-report.js";
-export { renderPullRequest, GITHUB_BODY_LIMIT, type PullRequestInput, type RenderedPullRequest } from "./pull-request.js";
-export { parseStateMarker, renderStateMarker, type ProposalState } from "./state-marker.js";
-export { proposeChanges, isWithinDeclined, type ProposalResult, type ProposalStatus, type ProposeInput } from "./propose.js";
-export { GitHubPublisher, repositoryFromRemoteUrl, type GitHubRepository } from "./github.js";
-export { GitWorkspace, DECISION_TRAILER, gitEnvironment, type BranchOutcome } from "./workspace.js";
+export { renderPullRequest, renderContainerTable, GITHUB_BODY_LIMIT, type PullRequestInput, type RenderedPullRequest } from "./pull-request.js";
+export { parseStateMarker, renderStateMarker, replaceStateMarker, type ProposalState } from "./state-marker.js";
+export { proposeChanges, branchOf, type ProposalResult, type ProposalStatus, type ProposeInput } from "./propose.js";
+export { gateProposal, isWithinDeclined, type GateOutcome } from "./gate.js";
+export {
+  proposeForRepository,
+  openLocalCheckout,
+  type ObservationScope,
+  type ObservedInputs,
+  type RepositoryCheckout,
+  type RepositoryPorts,
+  type RepositoryRun,
+} from "./repository.js";
+export { loadPolicyChain, loadPolicyFromFiles, repositoryPath, type PolicyBaseReader } from "./policy-source.js";
+export {
+  EVERY_WORKLOAD,
+  formatWorkloadTarget,
+  isSelected,
+  parseWorkloadTarget,
+  type WorkloadSelection,
+  type WorkloadTarget,
+} from "./selection.js";
+export type { BranchState, OpenProposal, Proposal, ProposalPublisher, PublishedProposal, PublishOutcome } from "./publish/types.js";
+export { LocalPublisher } from "./publish/local.js";
+export { GitPushPublisher } from "./publish/git-push.js";
+export { GitDataPublisher } from "./publish/git-data.js";
+export { callGitHub, httpStatusOf, repositoryFromRemoteUrl, type GitHubClient, type GitHubRepository } from "./github-client.js";
+export { GitWorkspace, DECISION_TRAILER, gitEnvironment, type BranchOutcome, type RemoteAuth } from "./workspace.js";
 export { readCommitFiles, readWorkingTreeFiles } from "./repo-files.js";
-export { decisionRecordPath, namespaceBranch, proposalBranch, pullRequestBodyPath } from "./branches.js";
+export { decisionRecordPath, isProposalBranch, namespaceBranch, proposalBranch, pullRequestBodyPath } from "./branches.js";

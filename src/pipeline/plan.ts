@@ -117,6 +117,20 @@ function planWorkload(input: PlanInput, ref: WorkloadRef, manifest: DiscoveredWo
   return { ref, record, manifest, observation, edits, drift: driftOf(manifest, observation) };
 }
 
+/**
+ * The workload planned again with some of its containers left out (`/rightsize ignore`): the
+ * engine reports them as excluded, as it does for `selector.containers.exclude`.
+ */
+export function replanWorkload(input: PlanInput, workload: PlannedWorkload, excludedContainers: readonly string[]): PlannedWorkload {
+  const { policy } = input.loaded;
+  const exclude = [...new Set([...policy.selector.containers.exclude, ...excludedContainers])];
+  const narrowed: PlanInput = {
+    ...input,
+    loaded: { ...input.loaded, policy: { ...policy, selector: { ...policy.selector, containers: { ...policy.selector.containers, exclude } } } },
+  };
+  return planWorkload(narrowed, workload.ref, workload.manifest, workload.observation);
+}
+
 /** A value defined once for several workloads (a base shared by overlays) cannot change for one alone. */
 function sharedDefinitionProblems(manifest: DiscoveredWorkload): string[] {
   return manifest.containers

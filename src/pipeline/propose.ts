@@ -1,17 +1,24 @@
-import { mkdir } from "node:fs/promises";
-import path from "node:path";
-import { percentChange, parseQuantity, workloadKey, writeFileAtomically, type WorkloadRef } from "../domain/index.js";
+import { workloadKey, type WorkloadRef } from "../domain/index.js";
 import { planWorkloadEdit, type RepoFile } from "../manifests/index.js";
 import type { Policy } from "../policy/index.js";
 import type { DecisionRecord } from "../recommend/index.js";
-import { decisionRecordPath, namespaceBranch, proposalBranch, pullRequestBodyPath } from "./branches.js";
-import type { GitHubPublisher } from "./github.js";
-import { changesOf, type Plan, type PlannedWorkload } from "./plan.js";
+import { decisionRecordPath, namespaceBranch, proposalBranch } from "./branches.js";
+import { gateProposal } from "./gate.js";
+import { changesOf, replanWorkload, type Plan, type PlanInput, type PlannedWorkload } from "./plan.js";
+import type { ProposalPublisher } from "./publish/types.js";
 import { renderPullRequest, type RenderedPullRequest } from "./pull-request.js";
-import type { ProposalState } from "./state-marker.js";
-import { DECISION_TRAILER, type FileContent, type GitWorkspace } from "./workspace.js";
+import { DECISION_TRAILER, type FileContent } from "./workspace.js";
 
-export type ProposalStatus = "created" | "updated" | "unchanged" | "foreign" | "declined" | "rate-limited" | "refused";
+export type ProposalStatus =
+  | "created"
+  | "updated"
+  | "unchanged"
+  | "foreign"
+  | "declined"
+  | "rate-limited"
+  | "refused"
+  | "ignored"
+  | "failed";
 
 export interface ProposalResult {
   branch: string;
@@ -25,16 +32,18 @@ export interface ProposalResult {
   /** `--local`: where the PR body was written (relative to the repo). */
   bodyPath?: string;
   pullRequestUrl?: string;
+  pullRequestNumber?: number;
 }
 
 export interface ProposeInput {
   plan: Plan;
-  policy: Policy;
-  workspace: GitWorkspace;
+  /** What the plan was made from: ignored containers are planned again from it. */
+  planInput: PlanInput;
   /** The commit proposals start from and the files it holds. */
   base: { branch: string; commit: string; files: RepoFile[] };
-  /** Absent: branches stay local and PR bodies go to `.rightsize/out/`. */
-  github?: GitHubPublisher;
+  publisher: ProposalPublisher;
+  /** Only these workloads are proposed (a `/rightsize TARGET` command); default all. */
+  selected?: (workload: PlannedWorkload) => boolean;
 }
 
 interface ProposalGroup {
@@ -42,22 +51,35 @@ interface ProposalGroup {
   workloads: PlannedWorkload[];
 }
 
-/** SPEC §8: one branch and one commit per proposal (per workload, or per namespace by policy). */
+/**
+ * SPEC §8: one branch and one commit per proposal (per workload, or per namespace by policy).
+ * Each proposal stands alone: one that fails is reported as failed and the others still go out.
+ */
 export async function proposeChanges(input: ProposeInput): Promise<ProposalResult[]> {
   if (input.plan.proposalsPaused) return [];
   const results: ProposalResult[] = [];
-  for (const group of groupProposals(input.plan, input.policy)) {
-    results.push(await proposeGroup(input, group));
+  for (const group of groupProposals(input.plan, input.planInput.loaded.policy, input.selected)) {
+    try {
+      results.push(await proposeGroup(input, group));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      results.push({ branch: group.branch, workloads: group.workloads.map((workload) => workload.ref), status: "failed", title: "", files: [], reason });
+    }
   }
   return results;
 }
 
-function groupProposals(plan: Plan, policy: Policy): ProposalGroup[] {
-  const proposing = plan.workloads.filter((workload) => workload.record.decision.action === "propose" && workload.edits.length > 0);
-  if (policy.pullRequests.grouping === "workload") return proposing.map((workload) => ({ branch: proposalBranch(workload.ref), workloads: [workload] }));
+/** The branch a workload's proposal lives on, by the policy's grouping. */
+export function branchOf(ref: WorkloadRef, policy: Policy): string {
+  return policy.pullRequests.grouping === "workload" ? proposalBranch(ref) : namespaceBranch(ref.cluster, ref.namespace);
+}
+
+function groupProposals(plan: Plan, policy: Policy, selected: ProposeInput["selected"]): ProposalGroup[] {
   const groups = new Map<string, ProposalGroup>();
-  for (const workload of proposing) {
-    const branch = namespaceBranch(workload.ref.cluster, workload.ref.namespace);
+  for (const workload of plan.workloads) {
+    if (workload.record.decision.action !== "propose" || workload.edits.length === 0) continue;
+    if (selected && !selected(workload)) continue;
+    const branch = branchOf(workload.ref, policy);
     const group = groups.get(branch) ?? { branch, workloads: [] };
     group.workloads.push(workload);
     groups.set(branch, group);
@@ -66,55 +88,68 @@ function groupProposals(plan: Plan, policy: Policy): ProposalGroup[] {
 }
 
 async function proposeGroup(input: ProposeInput, group: ProposalGroup): Promise<ProposalResult> {
-  const records = group.workloads.map((workload) => workload.record);
-  const files = groupFiles(input.base.files, group);
-  const workloads = group.workloads.map((workload) => workload.ref);
+  const { policy } = input.planInput.loaded;
+  const state = await input.publisher.inspect(group.branch);
+  const ignored = state.lastState?.ignored ?? {};
+  const workloads = withoutIgnored(input.planInput, group.workloads, ignored);
+  const refs = group.workloads.map((workload) => workload.ref);
+  if (workloads.length === 0) {
+    return { branch: group.branch, workloads: refs, status: "ignored", title: "", files: [], reason: "every proposed container is ignored (/rightsize ignore); /rightsize unignore brings it back" };
+  }
+  const records = workloads.map((workload) => workload.record);
+  const editedFiles = [...new Set(workloads.flatMap((workload) => workload.edits.map((edit) => edit.path)))];
   const rendered = renderPullRequest({
     records,
     branch: group.branch,
-    policy: input.policy,
-    observations: group.workloads.map((workload) => workload.observation),
-    files: [...new Set(group.workloads.flatMap((workload) => workload.edits.map((edit) => edit.path)))],
+    policy,
+    observations: workloads.map((workload) => workload.observation),
+    files: editedFiles,
+    ...(Object.keys(ignored).length > 0 ? { ignored } : {}),
   });
-  const result: ProposalResult = { branch: group.branch, workloads, status: "refused", title: rendered.title, files: [] };
+  const result: ProposalResult = { branch: group.branch, workloads: workloads.map((workload) => workload.ref), status: "refused", title: rendered.title, files: [] };
+  const files = groupFiles(input.base.files, workloads);
   if (!files.ok) return { ...result, reason: files.reason };
-  const content = [...files.contents, ...(input.policy.pullRequests.commitDecisionRecords ? decisionFiles(records) : [])];
+  const content = [...files.contents, ...(policy.pullRequests.commitDecisionRecords ? decisionFiles(records) : [])];
   result.files = content.map((file) => file.path);
 
-  if (input.github) {
-    const gate = await input.github.gate(group.branch, rendered.state, input.policy);
-    if (gate) return { ...result, status: gate.status, reason: gate.reason, ...(gate.pullRequestUrl ? { pullRequestUrl: gate.pullRequestUrl } : {}) };
+  const gate = gateProposal(state, rendered.state, policy);
+  if (gate) {
+    if (gate.status === "foreign") await input.publisher.reportForeign(state, gate.reason);
+    return { ...result, status: gate.status, reason: gate.reason, ...(gate.pullRequestUrl ? { pullRequestUrl: gate.pullRequestUrl } : {}) };
   }
-  const outcome = await input.workspace.writeProposal({
-    branch: group.branch,
-    base: input.base.commit,
-    files: content,
-    message: commitMessage(rendered, records),
+  const published = await input.publisher.publish(
+    { branch: group.branch, base: { branch: input.base.branch, commit: input.base.commit }, files: content, message: commitMessage(rendered, records), rendered, policy },
+    state,
+  );
+  if (published.status === "foreign") return { ...result, status: "foreign", reason: published.reason };
+  return { ...result, ...published };
+}
+
+/**
+ * `/rightsize ignore` (SPEC §9): an ignored container is left out of the recommendation, so
+ * the workload is planned again without it; a workload ignored as a whole (`*`) drops out.
+ */
+function withoutIgnored(planInput: PlanInput, workloads: PlannedWorkload[], ignored: Record<string, string[]>): PlannedWorkload[] {
+  return workloads.flatMap((workload) => {
+    const containers = ignored[workloadKey(workload.ref)];
+    if (!containers || containers.length === 0) return [workload];
+    if (containers.includes("*")) return [];
+    const replanned = replanWorkload(planInput, workload, containers);
+    return replanned.record.decision.action === "propose" && replanned.edits.length > 0 ? [replanned] : [];
   });
-  if (outcome.status === "foreign") return { ...result, status: "foreign", reason: outcome.reason, commit: outcome.commit };
-  const written: ProposalResult = { ...result, status: outcome.status, commit: outcome.commit };
-  if (input.github) {
-    const published = await input.github.publish({ branch: group.branch, base: input.base.branch, commit: outcome.commit, rendered, policy: input.policy });
-    return { ...written, ...published };
-  }
-  const bodyPath = pullRequestBodyPath(group.branch);
-  const bodyFile = path.join(input.workspace.dir, bodyPath);
-  await mkdir(path.dirname(bodyFile), { recursive: true });
-  await writeFileAtomically(bodyFile, rendered.body, "the pull request body");
-  return { ...written, bodyPath };
 }
 
 /**
  * The edited files of a group. Workloads of one namespace may share a file, so each workload's
  * edit is planned on the text the previous edits produced.
  */
-function groupFiles(baseFiles: RepoFile[], group: ProposalGroup): { ok: true; contents: FileContent[] } | { ok: false; reason: string } {
-  if (group.workloads.length === 1) {
-    return { ok: true, contents: group.workloads[0]!.edits.map((edit) => ({ path: edit.path, content: edit.after })) };
+function groupFiles(baseFiles: RepoFile[], workloads: PlannedWorkload[]): { ok: true; contents: FileContent[] } | { ok: false; reason: string } {
+  if (workloads.length === 1) {
+    return { ok: true, contents: workloads[0]!.edits.map((edit) => ({ path: edit.path, content: edit.after })) };
   }
   const current = new Map(baseFiles.map((file) => [file.path, file.text]));
   const changed = new Set<string>();
-  for (const workload of group.workloads) {
+  for (const workload of workloads) {
     const outcome = planWorkloadEdit([...current].map(([file, text]) => ({ path: file, text })), workload.manifest, changesOf(workload.record));
     if (!outcome.ok) return { ok: false, reason: `${workloadKey(workload.ref)}: ${outcome.refusal.message}` };
     for (const edit of outcome.edits) {
@@ -135,21 +170,3 @@ function commitMessage(rendered: RenderedPullRequest, records: readonly Decision
   return [rendered.title, reasons.join("\n"), trailers.join("\n")].filter(Boolean).join("\n\n");
 }
 
-/**
- * SPEC §8: closing a PR unmerged means "not this value". A new proposal is declined while every
- * value stays within `minChangePercent` of the declined one.
- */
-export function isWithinDeclined(declined: ProposalState, proposed: ProposalState, minChangePercent: number): boolean {
-  return proposed.workloads.every((workload) => {
-    const previous = declined.workloads.find((candidate) => candidate.key === workload.key);
-    if (!previous) return false;
-    return Object.entries(workload.containers).every(([container, values]) =>
-      (["cpu", "memory"] as const).every((resource) => {
-        const before = previous.containers[container]?.[resource];
-        const now = values[resource];
-        if (before === undefined || now === undefined) return before === now;
-        return Math.abs(percentChange(parseQuantity(before), parseQuantity(now))) < minChangePercent;
-      }),
-    );
-  });
-}

@@ -15,6 +15,8 @@ export interface PullRequestInput {
   observations?: WorkloadObservation[];
   /** Files the proposal edits, with the file that defines each value (kustomize overlays, Helm values). */
   files?: string[];
+  /** Containers left out by `/rightsize ignore`, carried in the state marker to later proposals. */
+  ignored?: Record<string, string[]>;
 }
 
 export interface RenderedPullRequest {
@@ -78,6 +80,7 @@ function proposalState(input: PullRequestInput): ProposalState {
           .map((container) => [container.name, { cpu: container.recommended.requests.cpu, memory: container.recommended.requests.memory }]),
       ),
     })),
+    ...(input.ignored && Object.keys(input.ignored).length > 0 ? { ignored: input.ignored } : {}),
   };
 }
 

@@ -16,6 +16,15 @@ export const ProposalStateSchema = z.object({
       containers: z.record(z.string(), z.object({ cpu: z.string().optional(), memory: z.string().optional() })),
     }),
   ),
+  /**
+   * `/rightsize ignore`: workload key → the containers left out of later proposals (`*`: the
+   * whole workload). Carried from PR to PR of the branch until `/rightsize unignore`.
+   */
+  ignored: z.record(z.string(), z.array(z.string())).optional(),
+  /** Set when the pull request merged: what the after-merge check starts from. */
+  merged: z.object({ at: z.string(), commit: z.string() }).optional(),
+  /** A human pushed to the branch: rightsize leaves it alone from then on. */
+  foreign: z.boolean().optional(),
 });
 
 export type ProposalState = z.infer<typeof ProposalStateSchema>;
@@ -36,4 +45,10 @@ export function parseStateMarker(body: string | null | undefined): ProposalState
   } catch {
     return undefined;
   }
+}
+
+/** The body with its state marker replaced (or appended when it had none). */
+export function replaceStateMarker(body: string, state: ProposalState): string {
+  const marker = renderStateMarker(state);
+  return MARKER_PATTERN.test(body) ? body.replace(MARKER_PATTERN, marker) : `${body.trimEnd()}\n\n${marker}\n`;
 }

@@ -79,6 +79,31 @@ export class GitWorkspace {
     return environment ? git.env(gitEnvironment(environment)) : git;
   }
 
+  /**
+   * A shallow clone of one branch into a new temporary directory: what the app plans against.
+   * The token travels as an HTTP header in the environment, so the clone's config holds no
+   * secret; `dispose` removes the directory.
+   */
+  static async shallowClone(url: string, branch: string, auth?: RemoteAuth): Promise<{ workspace: GitWorkspace; commit: string; dispose(): Promise<void> }> {
+    const dir = await mkdtemp(path.join(tmpdir(), "rightsize-clone-"));
+    const dispose = () => rm(dir, { recursive: true, force: true });
+    try {
+      const workspace = new GitWorkspace(dir);
+      await workspace.git.raw(["init", "--quiet"]);
+      try {
+        await workspace.withAuth(auth).raw(["fetch", "--quiet", "--depth=1", "--no-tags", url, `+refs/heads/${branch}:refs/remotes/origin/${branch}`]);
+      } catch (error) {
+        throw new ExternalError(`git could not fetch ${branch} from ${redactUrl(url)}: ${redact((error as Error).message, auth)}`, {}, { cause: error });
+      }
+      const commit = await workspace.resolve(`refs/remotes/origin/${branch}`);
+      if (!commit) throw new ExternalError(`${redactUrl(url)} has no branch ${branch}`);
+      return { workspace, commit, dispose };
+    } catch (error) {
+      await dispose();
+      throw error;
+    }
+  }
+
   async defaultBranch(remote = "origin"): Promise<string> {
     const remoteHead = await this.tryRaw(["symbolic-ref", "--quiet", "--short", `refs/remotes/${remote}/HEAD`]);
     if (remoteHead) return remoteHead.replace(`${remote}/`, "");
@@ -97,6 +122,10 @@ export class GitWorkspace {
     return this.tryRaw(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]);
   }
 
+  async resolveTree(commit: string): Promise<string> {
+    return (await this.git.raw(["rev-parse", "--verify", `${commit}^{tree}`])).trim();
+  }
+
   /**
    * Points `branch` at one commit on `base` holding the files. An existing branch is replaced
    * only when its tip is rightsize's own commit on any base; a branch someone else committed to
@@ -108,7 +137,7 @@ export class GitWorkspace {
       const foreign = await this.foreignCommitReason(existing, proposal.base);
       if (foreign) return { status: "foreign", commit: existing, reason: foreign };
     }
-    const tree = await this.buildTree(proposal.base, proposal.files);
+    const { tree } = await this.writeTree(proposal.base, proposal.files);
     if (existing && (await this.tryRaw(["rev-parse", `${existing}^{tree}`])) === tree && (await this.tryRaw(["rev-parse", `${existing}^`])) === proposal.base) {
       return { status: "unchanged", commit: existing };
     }
@@ -152,8 +181,14 @@ export class GitWorkspace {
     return undefined;
   }
 
-  private async buildTree(base: string, files: readonly FileContent[]): Promise<string> {
+  /**
+   * The tree of `base` with the files replaced, written to the object store with a private index;
+   * the same content gives the same tree id here and on GitHub, so a publisher can tell an
+   * unchanged proposal without asking. Each file keeps its mode in `base` (new files: 100644).
+   */
+  async writeTree(base: string, files: readonly FileContent[]): Promise<{ tree: string; modes: Map<string, string> }> {
     const scratch = await mkdtemp(path.join(tmpdir(), "rightsize-index-"));
+    const modes = new Map<string, string>();
     try {
       const git = this.client({ GIT_INDEX_FILE: path.join(scratch, "index") });
       await git.raw(["read-tree", base]);
@@ -162,9 +197,10 @@ export class GitWorkspace {
         await writeFile(blobFile, file.content);
         const blob = (await git.raw(["hash-object", "-w", blobFile])).trim();
         const mode = (await git.raw(["ls-tree", base, "--", file.path])).split(" ")[0] || "100644";
+        modes.set(file.path, mode);
         await git.raw(["update-index", "--add", "--cacheinfo", `${mode},${blob},${file.path}`]);
       }
-      return (await git.raw(["write-tree"])).trim();
+      return { tree: (await git.raw(["write-tree"])).trim(), modes };
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
@@ -203,6 +239,11 @@ export class GitWorkspace {
       return undefined;
     }
   }
+}
+
+/** A URL for messages: any user:password part is left out. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^/@]*@/, "//");
 }
 
 function redact(text: string, auth: RemoteAuth | undefined): string {

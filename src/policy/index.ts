@@ -16,6 +16,7 @@ export {
 } from "./schema.js";
 export {
   DEFAULTS_SOURCE,
+  defaultPolicy,
   formatPolicyProblem,
   loadPolicy,
   PolicyInvalidError,

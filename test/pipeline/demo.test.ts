@@ -3,11 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runProposals } from "../../src/cli/run-proposals.js";
 import { parseObservationSnapshotText } from "../../src/domain/index.js";
-import { loadPolicyFile } from "../../src/policy/index.js";
 import { DecisionRecordSchema } from "../../src/recommend/index.js";
 import { exampleRepo, git, type ExampleRepo } from "../helpers/git-repo.js";
+import { proposeLocally } from "../helpers/propose.js";
 
 const ROOT = path.join(import.meta.dirname, "../..");
 const snapshot = parseObservationSnapshotText(readFileSync(path.join(ROOT, "examples/snapshot.json"), "utf8"));
@@ -98,8 +97,7 @@ describe("the example, proposed locally", () => {
   afterEach(() => repo.cleanup());
 
   it("writes one branch per proposal whose diff touches only the target values and the decision record", async () => {
-    const loaded = await loadPolicyFile(undefined, repo.work);
-    const run = await runProposals({ repoDir: repo.work, loaded, snapshot, at: snapshot.createdAt });
+    const run = await proposeLocally(repo.work, snapshot);
     expect(run.results.map((result) => [result.branch, result.status]).sort()).toEqual(
       Object.keys(EXPECTED_DIFFS)
         .sort()
@@ -122,9 +120,8 @@ describe("the example, proposed locally", () => {
   });
 
   it("is idempotent: a second run with the same inputs leaves every branch unchanged", async () => {
-    const loaded = await loadPolicyFile(undefined, repo.work);
-    const first = await runProposals({ repoDir: repo.work, loaded, snapshot, at: snapshot.createdAt });
-    const second = await runProposals({ repoDir: repo.work, loaded, snapshot, at: snapshot.createdAt });
+    const first = await proposeLocally(repo.work, snapshot);
+    const second = await proposeLocally(repo.work, snapshot);
     expect(second.results.map((result) => result.status)).toEqual(first.results.map(() => "unchanged"));
     expect(second.results.map((result) => result.commit)).toEqual(first.results.map((result) => result.commit));
   });
@@ -133,8 +130,7 @@ describe("the example, proposed locally", () => {
     const policyFile = path.join(repo.work, ".github/rightsize.yml");
     writeFileSync(policyFile, readFileSync(policyFile, "utf8").replace("  labels: [rightsize]", "  grouping: namespace\n  labels: [rightsize]"));
     git(repo.work, "commit", "--quiet", "-am", "Group rightsize proposals by namespace");
-    const loaded = await loadPolicyFile(undefined, repo.work);
-    const run = await runProposals({ repoDir: repo.work, loaded, snapshot, at: snapshot.createdAt });
+    const run = await proposeLocally(repo.work, snapshot);
     expect(run.results).toHaveLength(1);
     expect(run.results[0]).toMatchObject({ branch: "rightsize/prod/shop", status: "created", bodyPath: ".rightsize/out/prod/shop.md" });
     expect(run.results[0]!.workloads.map((ref) => ref.name).sort()).toEqual(["api", "checkout", "frontend", "nightly-report"]);
@@ -148,14 +144,13 @@ describe("the example, proposed locally", () => {
   });
 
   it("leaves a branch someone else committed to alone", async () => {
-    const loaded = await loadPolicyFile(undefined, repo.work);
-    await runProposals({ repoDir: repo.work, loaded, snapshot, at: snapshot.createdAt });
+    await proposeLocally(repo.work, snapshot);
     const branch = "rightsize/prod/shop/deployment-frontend";
     git(repo.work, "checkout", "--quiet", branch);
     git(repo.work, "commit", "--quiet", "--allow-empty", "-m", "Reviewer tweak");
     const tip = git(repo.work, "rev-parse", branch).trim();
     git(repo.work, "checkout", "--quiet", "main");
-    const again = await runProposals({ repoDir: repo.work, loaded, snapshot, at: "2026-11-23T07:00:00Z" });
+    const again = await proposeLocally(repo.work, snapshot, "2026-11-23T07:00:00Z");
     expect(again.results.find((result) => result.branch === branch)).toMatchObject({ status: "foreign" });
     expect(git(repo.work, "rev-parse", branch).trim()).toBe(tip);
   });

@@ -5,9 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ObservationSnapshot } from "../../src/domain/index.js";
 import { parseObservationSnapshotText } from "../../src/domain/index.js";
 import { renderStateMarker } from "../../src/pipeline/index.js";
-import { loadPolicyFile } from "../../src/policy/index.js";
-import { runProposals } from "../../src/cli/run-proposals.js";
 import { exampleRepo, git, type ExampleRepo } from "../helpers/git-repo.js";
+import { proposeWithGitHub } from "../helpers/propose.js";
 
 const API = "https://api.github.com";
 const REPO = "/repos/acme/shop-config";
@@ -29,11 +28,7 @@ afterEach(() => {
 });
 
 async function propose(at = frontendOnly.createdAt) {
-  const loaded = await loadPolicyFile(undefined, repo.work);
-  return runProposals(
-    { repoDir: repo.work, loaded, snapshot: frontendOnly, at },
-    { token: "ghs_test_token", remote: "origin", repository: "acme/shop-config", apiUrl: API },
-  );
+  return proposeWithGitHub(repo.work, frontendOnly, { token: "ghs_test_token", remote: "origin", owner: "acme", repo: "shop-config", apiUrl: API }, at);
 }
 
 function openPull(number: number, branch: string, body = "") {

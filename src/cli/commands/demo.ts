@@ -6,7 +6,7 @@ import { simpleGit } from "simple-git";
 import { PACKAGE_ROOT } from "../../package-root.js";
 import { decisionRecordPath, gitEnvironment } from "../../pipeline/index.js";
 import { renderDecisionTable } from "../../recommend/index.js";
-import { loadPolicyWithWarnings, readSnapshotFile } from "../inputs.js";
+import { readSnapshotFile } from "../inputs.js";
 import { renderProposals } from "./propose.js";
 import { runProposals } from "../run-proposals.js";
 
@@ -35,8 +35,7 @@ export function register(program: Command): void {
 
       const snapshotFile = path.join(EXAMPLES, "snapshot.json");
       const snapshot = await readSnapshotFile(snapshotFile);
-      const loaded = await loadPolicyWithWarnings(undefined, repoDir);
-      const run = await runProposals({ repoDir, loaded, snapshot, at: snapshot.createdAt });
+      const run = await runProposals({ repoDir, snapshot });
 
       const out = process.stdout;
       out.write(`rightsize demo: the example config repo is at ${repoDir}\n`);
@@ -44,8 +43,8 @@ export function register(program: Command): void {
       out.write(renderDecisionTable(run.plan.workloads.map((workload) => workload.record)));
       for (const { ref, path: file } of run.plan.notObserved) out.write(`in the repo but not observed: ${ref.namespace}/${ref.kind}/${ref.name} (${file})\n`);
       for (const ref of run.plan.notInRepo) out.write(`observed but not in the repo: ${ref.namespace}/${ref.kind}/${ref.name}\n`);
-      out.write(`\nProposals (local branches from ${run.baseBranch}):\n`);
-      out.write(renderProposals(run.results, run.paused));
+      out.write(`\nProposals (local branches from ${run.base.branch}):\n`);
+      out.write(renderProposals(run.results, run.plan.proposalsPaused));
       const written = run.results.filter((result) => result.commit);
       if (written.length > 0) {
         out.write("\nPull request bodies:\n");

@@ -1,8 +1,9 @@
+import path from "node:path";
 import type { Command } from "commander";
 import { alignColumns, EXIT, UsageError, workloadKey } from "../../domain/index.js";
-import type { ProposalResult } from "../../pipeline/index.js";
+import type { ProposalResult, RepositoryRun } from "../../pipeline/index.js";
 import { parseOutputFormat, printJson } from "../output.js";
-import { addPipelineOptions, loadPipelineInputs, type PipelineOptions } from "../pipeline-options.js";
+import { addPipelineOptions, type PipelineOptions } from "../pipeline-options.js";
 import { runProposals } from "../run-proposals.js";
 
 interface ProposeOptions extends PipelineOptions {
@@ -33,14 +34,23 @@ export function register(program: Command): void {
       const token = options.local ? undefined : (options.githubToken ?? process.env.GITHUB_TOKEN);
       if (!options.local && !token) throw new UsageError("choose --local (branches stay here) or --github-token TOKEN (push and open pull requests)");
       if (options.local && options.githubToken) throw new UsageError("--local and --github-token exclude each other");
-      const inputs = await loadPipelineInputs(options);
-      const run = await runProposals(inputs, token
-        ? { token, remote: options.remote, ...(options.githubRepo ? { repository: options.githubRepo } : {}), ...(options.githubApiUrl ? { apiUrl: options.githubApiUrl } : {}) }
-        : undefined);
+      const run = await runProposals(
+        {
+          repoDir: path.resolve(options.repo),
+          ...(options.policy ? { policyFile: options.policy } : {}),
+          ...(options.snapshot ? { snapshot: options.snapshot } : {}),
+          ...(options.at ? { at: options.at } : {}),
+        },
+        token
+          ? { token, remote: options.remote, ...(options.githubRepo ? { repository: options.githubRepo } : {}), ...(options.githubApiUrl ? { apiUrl: options.githubApiUrl } : {}) }
+          : undefined,
+      );
+      process.stderr.write(`rightsize: ${describeBase(run)}\n`);
       if (format === "json") printJson(run.results);
-      else process.stdout.write(renderProposals(run.results, run.paused));
-      if (run.paused && !inputs.loaded.canPropose) process.exitCode = EXIT.finding;
+      else process.stdout.write(renderProposals(run.results, run.plan.proposalsPaused));
+      if (run.plan.proposalsPaused && !run.loaded.canPropose) process.exitCode = EXIT.finding;
       if (run.results.some((result) => result.status === "foreign" || result.status === "refused")) process.exitCode = EXIT.finding;
+      if (run.results.some((result) => result.status === "failed")) process.exitCode = EXIT.external;
     });
 }
 
@@ -53,4 +63,9 @@ export function renderProposals(results: readonly ProposalResult[], paused: stri
     rows.push([result.branch, result.status, result.workloads.map(workloadKey).join(", "), detail]);
   }
   return `${alignColumns(rows)}\n`;
+}
+
+/** Which commit was read: the policy and the manifests both come from it (never the working tree). */
+export function describeBase(run: Pick<RepositoryRun, "base" | "loaded">): string {
+  return `proposals from ${run.base.branch} at ${run.base.commit.slice(0, 12)}, with the policy ${run.loaded.source.path}${run.loaded.source.path.startsWith("(") ? "" : " of that commit"}`;
 }

@@ -1,0 +1,60 @@
+import { parseQuantity, percentChange } from "../domain/index.js";
+import type { Policy } from "../policy/index.js";
+import type { BranchState } from "./publish/types.js";
+import type { ProposalState } from "./state-marker.js";
+
+export interface GateOutcome {
+  status: "foreign" | "declined" | "rate-limited";
+  reason: string;
+  pullRequestUrl?: string;
+}
+
+/**
+ * Whether a proposal may be written at all (SPEC §8), from what exists for its branch; undefined
+ * means go ahead. Pure: the publisher reads the branch state, this decides.
+ */
+export function gateProposal(state: BranchState, proposed: ProposalState, policy: Policy): GateOutcome | undefined {
+  const url = state.pullRequest ? { pullRequestUrl: state.pullRequest.url } : {};
+  if (state.foreign) return { status: "foreign", reason: state.foreign, ...url };
+  if (state.pullRequest) return undefined;
+  if (state.declined && isWithinDeclined(state.declined.state, proposed, policy.recommend.minChangePercent)) {
+    return {
+      status: "declined",
+      reason: `pull request #${state.declined.number} with nearly the same values was closed without merging; values within ${policy.recommend.minChangePercent}% of it are not proposed again`,
+      pullRequestUrl: state.declined.url,
+    };
+  }
+  if (state.openProposals >= policy.rateLimits.maxOpenPullRequests) {
+    return {
+      status: "rate-limited",
+      reason: `${state.openProposals} rightsize pull requests are open (rateLimits.maxOpenPullRequests: ${policy.rateLimits.maxOpenPullRequests}); merge or close some first`,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * SPEC §8: closing a PR unmerged means "not this value". A new proposal is declined while every
+ * value stays within `minChangePercent` of the declined one.
+ */
+export function isWithinDeclined(declined: ProposalState, proposed: ProposalState, minChangePercent: number): boolean {
+  return proposed.workloads.every((workload) => {
+    const previous = declined.workloads.find((candidate) => candidate.key === workload.key);
+    if (!previous) return false;
+    return Object.entries(workload.containers).every(([container, values]) =>
+      (["cpu", "memory"] as const).every((resource) => {
+        const before = previous.containers[container]?.[resource];
+        const now = values[resource];
+        if (before === undefined || now === undefined) return before === now;
+        return Math.abs(percentChange(parseQuantity(before), parseQuantity(now))) < minChangePercent;
+      }),
+    );
+  });
+}
+
+/** The foreign-push notice, said once per pull request (found again by its marker). */
+export const FOREIGN_COMMENT_MARKER = "<!-- rightsize:foreign-push -->";
+
+export function renderForeignNotice(reason: string): string {
+  return `rightsize did not update this branch: ${reason}. It will leave the branch alone from now on; close this pull request to let rightsize propose again.\n\n${FOREIGN_COMMENT_MARKER}`;
+}

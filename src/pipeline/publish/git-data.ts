@@ -1,0 +1,130 @@
+import { DECISION_TRAILER, type GitWorkspace } from "../workspace.js";
+import { callGitHub, httpStatusOf, type GitHubClient, type GitHubRepository } from "../github-client.js";
+import { ProposalPullRequests } from "./pull-requests.js";
+import type { BranchState, Proposal, ProposalPublisher, PublishOutcome } from "./types.js";
+
+interface BranchTip {
+  commit: string;
+  tree: string;
+  parent: string | undefined;
+  foreign?: string;
+}
+
+/**
+ * The app (and `rightsize scan`): one tree, one commit and one ref update through the Git Data
+ * API, with no custom author, so GitHub signs the commit and branch protection that requires
+ * verified commits is satisfied (SPEC §8). The local shallow clone only computes the tree id,
+ * which tells an unchanged proposal without a call.
+ */
+export class GitDataPublisher implements ProposalPublisher {
+  private readonly pullRequests: ProposalPullRequests;
+  private readonly tips = new Map<string, BranchTip>();
+
+  constructor(
+    private readonly octokit: GitHubClient,
+    private readonly repository: GitHubRepository,
+    private readonly workspace: GitWorkspace,
+    private readonly baseCommit: string,
+  ) {
+    this.pullRequests = new ProposalPullRequests(octokit, repository);
+  }
+
+  async inspect(branch: string): Promise<BranchState> {
+    const known = await this.pullRequests.branchState(branch);
+    // Without an open pull request a leftover branch is rare; creating the ref finds it.
+    if (!known.pullRequest) return known;
+    const tip = await this.readTip(known.pullRequest.head);
+    this.tips.set(branch, tip);
+    return { ...known, ...(tip.foreign ? { foreign: tip.foreign } : {}) };
+  }
+
+  async publish(proposal: Proposal, state: BranchState): Promise<PublishOutcome> {
+    const { tree, modes } = await this.workspace.writeTree(proposal.base.commit, proposal.files);
+    let tip = this.tips.get(proposal.branch);
+    let commit = tip?.commit ?? "";
+    const branchUnchanged = tip !== undefined && tip.tree === tree && tip.parent === proposal.base.commit;
+    if (!branchUnchanged) {
+      commit = await this.writeCommit(proposal, modes);
+      const ref = `heads/${proposal.branch}`;
+      if (!tip) {
+        const created = await this.createRef(ref, commit);
+        if (!created) {
+          tip = await this.readTip((await this.getRef(ref)) ?? commit);
+          if (tip.foreign) return { status: "foreign", reason: tip.foreign };
+        }
+      }
+      if (tip) {
+        // Someone may have pushed since the branch was inspected: never overwrite their commit.
+        const current = await this.getRef(ref);
+        if (current !== undefined && current !== tip.commit) {
+          return { status: "foreign", reason: `the branch moved to ${current.slice(0, 12)} while rightsize was updating it: someone else pushed` };
+        }
+        await this.call("update the branch", () => this.octokit.rest.git.updateRef({ ...this.repository, ref, sha: commit, force: true }));
+      }
+    }
+    const pull = await this.pullRequests.upsert(proposal.branch, proposal.base.branch, proposal.rendered, proposal.policy, state.pullRequest);
+    const status = !state.pullRequest ? "created" : branchUnchanged && !pull.changed ? "unchanged" : "updated";
+    return { status, commit, pullRequestUrl: pull.url, pullRequestNumber: pull.number };
+  }
+
+  async reportForeign(state: BranchState, reason: string): Promise<void> {
+    if (state.pullRequest) await this.pullRequests.reportForeign(state.pullRequest, reason);
+  }
+
+  private async writeCommit(proposal: Proposal, modes: Map<string, string>): Promise<string> {
+    const baseTree = await this.workspace.resolveTree(proposal.base.commit);
+    const tree = await this.call("create the tree", () =>
+      this.octokit.rest.git.createTree({
+        ...this.repository,
+        base_tree: baseTree,
+        tree: proposal.files.map((file) => ({ path: file.path, mode: (modes.get(file.path) ?? "100644") as "100644", type: "blob" as const, content: file.content })),
+      }),
+    );
+    const commit = await this.call("create the commit", () =>
+      this.octokit.rest.git.createCommit({ ...this.repository, message: proposal.message, tree: tree.data.sha, parents: [proposal.base.commit] }),
+    );
+    return commit.data.sha;
+  }
+
+  /** False when the branch exists already (a leftover of an earlier run or of a merged proposal). */
+  private async createRef(ref: string, sha: string): Promise<boolean> {
+    try {
+      await this.octokit.rest.git.createRef({ ...this.repository, ref: `refs/${ref}`, sha });
+      return true;
+    } catch (error) {
+      if (httpStatusOf(error) === 422) return false;
+      return this.call("create the branch", () => Promise.reject(error));
+    }
+  }
+
+  private async getRef(ref: string): Promise<string | undefined> {
+    try {
+      return (await this.octokit.rest.git.getRef({ ...this.repository, ref })).data.object.sha;
+    } catch (error) {
+      if (httpStatusOf(error) === 404) return undefined;
+      return this.call("read the branch", () => Promise.reject(error));
+    }
+  }
+
+  /**
+   * The branch tip and whether it is rightsize's: one commit with the decision trailer on top of
+   * the default branch (SPEC §8: the bot never pushes to a branch someone else pushed to).
+   */
+  private async readTip(head: string): Promise<BranchTip> {
+    const comparison = await this.call("compare the branch with the default branch", () =>
+      this.octokit.rest.repos.compareCommitsWithBasehead({ ...this.repository, basehead: `${this.baseCommit}...${head}`, per_page: 2 }),
+    );
+    const { ahead_by: ahead, commits } = comparison.data;
+    const last = commits[commits.length - 1];
+    const tip: BranchTip = { commit: head, tree: last?.commit.tree.sha ?? "", parent: last?.parents[0]?.sha };
+    if (ahead > 1) tip.foreign = `the branch has ${ahead} commits on top of the default branch: someone else added commits`;
+    else if (last && !last.commit.message.includes(`${DECISION_TRAILER}:`)) {
+      tip.foreign = `the branch tip ${head.slice(0, 12)} is not a rightsize commit (no ${DECISION_TRAILER} trailer): someone else pushed to it`;
+    }
+    return tip;
+  }
+
+  private call<T>(what: string, request: () => Promise<T>): Promise<T> {
+    return callGitHub(this.repository, what, request);
+  }
+}

@@ -1,0 +1,114 @@
+import type { Policy } from "../../policy/index.js";
+import { isProposalBranch } from "../branches.js";
+import { FOREIGN_COMMENT_MARKER, renderForeignNotice } from "../gate.js";
+import { callGitHub, type GitHubClient, type GitHubRepository } from "../github-client.js";
+import type { RenderedPullRequest } from "../pull-request.js";
+import { parseStateMarker } from "../state-marker.js";
+import type { BranchState, OpenProposal } from "./types.js";
+
+/**
+ * The pull-request side of publishing, shared by the git-push and the Git Data API publishers.
+ * One instance serves one run: the open pull requests are listed once and kept up to date.
+ */
+export class ProposalPullRequests {
+  private openByBranch: Map<string, OpenProposal> | undefined;
+
+  constructor(
+    private readonly octokit: GitHubClient,
+    private readonly repository: GitHubRepository,
+  ) {}
+
+  /** What GitHub knows of the branch: its open PR, else the latest closed one. */
+  async branchState(branch: string): Promise<Omit<BranchState, "foreign">> {
+    const open = await this.open();
+    const openProposals = [...open.keys()].filter(isProposalBranch).length;
+    const pullRequest = open.get(branch);
+    if (pullRequest) {
+      const lastState = parseStateMarker(pullRequest.body);
+      return { branch, pullRequest, openProposals, ...(lastState ? { lastState } : {}) };
+    }
+    const closed = await this.lastClosed(branch);
+    const lastState = closed ? parseStateMarker(closed.body) : undefined;
+    return {
+      branch,
+      openProposals,
+      ...(lastState ? { lastState } : {}),
+      ...(closed && !closed.merged && lastState ? { declined: { number: closed.number, url: closed.url, state: lastState } } : {}),
+    };
+  }
+
+  /** Opens the branch's pull request, or updates the open one; labels and reviewers as the policy says. */
+  async upsert(
+    branch: string,
+    base: string,
+    rendered: RenderedPullRequest,
+    policy: Policy,
+    existing: OpenProposal | undefined,
+  ): Promise<{ changed: boolean; url: string; number: number }> {
+    const { owner, repo } = this.repository;
+    if (existing) {
+      const changed = existing.title !== rendered.title || existing.body !== rendered.body;
+      if (changed) {
+        await callGitHub(this.repository, "update the pull request", () =>
+          this.octokit.rest.pulls.update({ owner, repo, pull_number: existing.number, title: rendered.title, body: rendered.body }),
+        );
+        await this.label(existing.number, rendered.labels);
+        this.openByBranch?.set(branch, { ...existing, title: rendered.title, body: rendered.body });
+      }
+      return { changed, url: existing.url, number: existing.number };
+    }
+    const created = await callGitHub(this.repository, "open the pull request", () =>
+      this.octokit.rest.pulls.create({ owner, repo, head: branch, base, title: rendered.title, body: rendered.body, draft: policy.pullRequests.draft }),
+    );
+    const { number, html_url: url } = created.data;
+    await this.label(number, rendered.labels);
+    if (policy.pullRequests.reviewers.length > 0) {
+      await callGitHub(this.repository, "request reviewers", () =>
+        this.octokit.rest.pulls.requestReviewers({ owner, repo, pull_number: number, reviewers: policy.pullRequests.reviewers }),
+      );
+    }
+    this.openByBranch?.set(branch, { number, url, title: rendered.title, body: rendered.body, head: created.data.head?.sha ?? "" });
+    return { changed: true, url, number };
+  }
+
+  /** Says once, on the branch's pull request, that a human pushed to it. */
+  async reportForeign(pullRequest: OpenProposal, reason: string): Promise<void> {
+    const { owner, repo } = this.repository;
+    const comments = await callGitHub(this.repository, "read comments", () =>
+      this.octokit.paginate(this.octokit.rest.issues.listComments, { owner, repo, issue_number: pullRequest.number, per_page: 100 }),
+    );
+    if (comments.some((comment) => comment.body?.includes(FOREIGN_COMMENT_MARKER))) return;
+    await callGitHub(this.repository, "comment", () =>
+      this.octokit.rest.issues.createComment({ owner, repo, issue_number: pullRequest.number, body: renderForeignNotice(reason) }),
+    );
+  }
+
+  private async label(number: number, labels: string[]): Promise<void> {
+    const { owner, repo } = this.repository;
+    await callGitHub(this.repository, "label the pull request", () => this.octokit.rest.issues.addLabels({ owner, repo, issue_number: number, labels }));
+  }
+
+  private async open(): Promise<Map<string, OpenProposal>> {
+    if (!this.openByBranch) {
+      const { owner, repo } = this.repository;
+      const pulls = await callGitHub(this.repository, "list open pull requests", () =>
+        this.octokit.paginate(this.octokit.rest.pulls.list, { owner, repo, state: "open", per_page: 100 }),
+      );
+      this.openByBranch = new Map(
+        pulls
+          .filter((pull) => pull.head.repo?.full_name === `${owner}/${repo}`)
+          .map((pull) => [pull.head.ref, { number: pull.number, url: pull.html_url, title: pull.title, body: pull.body ?? "", head: pull.head.sha }]),
+      );
+    }
+    return this.openByBranch;
+  }
+
+  private async lastClosed(branch: string): Promise<{ number: number; url: string; body: string; merged: boolean } | undefined> {
+    const { owner, repo } = this.repository;
+    const closed = await callGitHub(this.repository, "list closed pull requests", () =>
+      this.octokit.rest.pulls.list({ owner, repo, state: "closed", head: `${owner}:${branch}`, sort: "updated", direction: "desc", per_page: 10 }),
+    );
+    const [last] = closed.data;
+    return last ? { number: last.number, url: last.html_url, body: last.body ?? "", merged: last.merged_at !== null } : undefined;
+  }
+}

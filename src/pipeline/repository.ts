@@ -1,0 +1,95 @@
+import { ExternalError, InputError, workloadKey, type ObservationSnapshot } from "../domain/index.js";
+import type { RepoFile } from "../manifests/index.js";
+import type { LoadedPolicy } from "../policy/index.js";
+import { planRepository, type Plan, type PlanInput, type PlannedWorkload } from "./plan.js";
+import { proposeChanges, type ProposalResult } from "./propose.js";
+import type { ProposalPublisher } from "./publish/types.js";
+import { readCommitFiles } from "./repo-files.js";
+import { EVERY_WORKLOAD, isSelected, selectedNamespaces, unmatchedTargets, type WorkloadSelection, type WorkloadTarget } from "./selection.js";
+import type { GitWorkspace, RemoteAuth } from "./workspace.js";
+
+/** The commit a run reads everything from (policy, manifests) and that proposals start from. */
+export interface RepositoryCheckout {
+  workspace: GitWorkspace;
+  base: { branch: string; commit: string };
+}
+
+/** What observation may be narrowed to (a `/rightsize` command that names a cluster or namespaces). */
+export interface ObservationScope {
+  cluster?: string;
+  namespaces?: string[];
+}
+
+export interface ObservedInputs {
+  snapshot: ObservationSnapshot;
+  /** The evaluation time: the records' createdAt. */
+  at: string;
+}
+
+/** The outside world of one run, given by the CLI or the app (SPEC §2: one orchestration, two front ends). */
+export interface RepositoryPorts {
+  checkout: RepositoryCheckout;
+  /** The policy, given the files of the checkout's commit (the repository's own file is among them). */
+  policy(files: RepoFile[]): Promise<LoadedPolicy>;
+  /** Observations for the policy's clusters (live, or a replayed snapshot). */
+  observe(loaded: LoadedPolicy, scope: ObservationScope): Promise<ObservedInputs>;
+  /** Where proposals go; absent: a dry run that only plans. */
+  publisher?: ProposalPublisher;
+  selection?: WorkloadSelection;
+}
+
+export interface RepositoryRun {
+  base: { branch: string; commit: string };
+  loaded: LoadedPolicy;
+  plan: Plan;
+  /** The planned workloads the selection names (every one without a selection). */
+  selected: PlannedWorkload[];
+  /** Selection targets that name no workload of the repository. */
+  unmatched: WorkloadTarget[];
+  results: ProposalResult[];
+}
+
+/**
+ * One repository, end to end: read the policy and manifests of one commit, observe, plan, and
+ * write each proposal through the publisher. The CLI (`propose`, `scan`, `demo`) and the app
+ * (commands, schedules) all call this.
+ */
+export async function proposeForRepository(ports: RepositoryPorts): Promise<RepositoryRun> {
+  const { base, workspace } = ports.checkout;
+  const selection = ports.selection ?? EVERY_WORKLOAD;
+  const files = await readCommitFiles(workspace.dir, base.commit);
+  const loaded = await ports.policy(files);
+  const namespaces = selectedNamespaces(selection);
+  const { snapshot, at } = await ports.observe(loaded, { ...(selection.cluster ? { cluster: selection.cluster } : {}), ...(namespaces ? { namespaces } : {}) });
+  const planInput: PlanInput = { files, loaded, snapshot, at };
+  const plan = planRepository(planInput);
+  const selected = plan.workloads.filter((workload) => isSelected(selection, workload.ref));
+  const known = [...plan.workloads.map((workload) => workload.ref), ...plan.notObserved.map((entry) => entry.ref)];
+  const results = ports.publisher
+    ? await proposeChanges({
+        plan,
+        planInput,
+        base: { ...base, files },
+        publisher: ports.publisher,
+        selected: (workload) => selected.some((candidate) => workloadKey(candidate.ref) === workloadKey(workload.ref)),
+      })
+    : [];
+  return { base, loaded, plan, selected, unmatched: unmatchedTargets(selection, known), results };
+}
+
+/**
+ * The user's clone as a checkout (CLI): the tip of the default branch, fetched from `remote`
+ * first when pushing, else the local branch. Proposals never start from the working tree.
+ */
+export async function openLocalCheckout(workspace: GitWorkspace, remote?: { name: string; auth?: RemoteAuth }): Promise<RepositoryCheckout> {
+  if (!(await workspace.resolve("HEAD"))) {
+    throw new InputError(`${workspace.dir}: not a git repository with a commit; propose works in a clone of the config repo`, { file: workspace.dir });
+  }
+  const branch = await workspace.defaultBranch(remote?.name);
+  const commit = remote
+    ? await workspace.fetchRemoteBranch(remote.name, branch, remote.auth)
+    : await workspace.resolve(`refs/heads/${branch}`);
+  if (!commit && remote) throw new ExternalError(`the remote ${remote.name} has no branch ${branch}`);
+  if (!commit) throw new InputError(`${workspace.dir}: the default branch ${branch} has no commit`);
+  return { workspace, base: { branch, commit } };
+}
