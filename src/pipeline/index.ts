@@ -5,6 +5,9 @@
  */
 export { planRepository, changesOf, type Drift, type Plan, type PlannedWorkload, type PlanInput } from "./plan.js";
 export { renderPlanMarkdown } from "./plan-report.js";
+export { checkPolicyText, previewPolicyChange, type PolicyCheck } from "./policy-check.js";
+export { ProposalPullRequests } from "./publish/pull-requests.js";
+export { comparePlans, type PlannedOutcome, type PolicyPreview, type PreviewEntry } from "./policy-preview.js";
 export { renderPullRequest, renderContainerTable, GITHUB_BODY_LIMIT, type PullRequestInput, type RenderedPullRequest } from "./pull-request.js";
 export { parseStateMarker, renderStateMarker, replaceStateMarker, type ProposalState } from "./state-marker.js";
 export { proposeChanges, branchOf, type ProposalResult, type ProposalStatus, type ProposeInput } from "./propose.js";
@@ -31,6 +34,28 @@ export type { BranchState, OpenProposal, Proposal, ProposalPublisher, PublishedP
 export { LocalPublisher } from "./publish/local.js";
 export { GitPushPublisher } from "./publish/git-push.js";
 export { GitDataPublisher } from "./publish/git-data.js";
+export {
+  gitHubPolicyReader,
+  readRawFile,
+  readRepositoryPolicy,
+  runForGitHubRepository,
+  scanGitHubRepository,
+  type GitHubRepositoryInfo,
+  type ScanOutcome,
+  type GitHubRunInput,
+} from "./github-repository.js";
+export {
+  clustersNamedBy,
+  loadOperatorClusters,
+  observeOperatorClusters,
+  OperatorClustersSchema,
+  parseOperatorClusters,
+  UnservedClusterError,
+  type OperatorCluster,
+  type OperatorClusters,
+} from "./clusters.js";
+export { closeIssue, findOpenIssue, upsertCheckRun, upsertIssue, type CheckRunOutput, type MarkedIssue } from "./github-upsert.js";
+export { POLICY_ISSUE_MARKER, POLICY_ISSUE_TITLE, renderPolicyIssue, syncPolicyIssue } from "./policy-issue.js";
 export { callGitHub, httpStatusOf, repositoryFromRemoteUrl, type GitHubClient, type GitHubRepository } from "./github-client.js";
 export { GitWorkspace, DECISION_TRAILER, gitEnvironment, type BranchOutcome, type RemoteAuth } from "./workspace.js";
 export { readCommitFiles, readWorkingTreeFiles } from "./repo-files.js";

@@ -7,6 +7,7 @@ import { gateProposal } from "./gate.js";
 import { changesOf, replanWorkload, type Plan, type PlanInput, type PlannedWorkload } from "./plan.js";
 import type { ProposalPublisher } from "./publish/types.js";
 import { renderPullRequest, type RenderedPullRequest } from "./pull-request.js";
+import type { ProposalState } from "./state-marker.js";
 import { DECISION_TRAILER, type FileContent } from "./workspace.js";
 
 export type ProposalStatus =
@@ -44,6 +45,12 @@ export interface ProposeInput {
   publisher: ProposalPublisher;
   /** Only these workloads are proposed (a `/rightsize TARGET` command); default all. */
   selected?: (workload: PlannedWorkload) => boolean;
+  /**
+   * Rewrite open proposals even when their values are unchanged (`/rightsize refresh`, `rebase`).
+   * Otherwise an open pull request proposing the same values is left as it is, so a scan that
+   * only observed again does not push a new commit every time.
+   */
+  force?: boolean;
 }
 
 interface ProposalGroup {
@@ -117,12 +124,25 @@ async function proposeGroup(input: ProposeInput, group: ProposalGroup): Promise<
     if (gate.status === "foreign") await input.publisher.reportForeign(state, gate.reason);
     return { ...result, status: gate.status, reason: gate.reason, ...(gate.pullRequestUrl ? { pullRequestUrl: gate.pullRequestUrl } : {}) };
   }
+  if (!input.force && state.pullRequest && state.lastState && proposesSameValues(state.lastState, rendered.state)) {
+    return { ...result, status: "unchanged", pullRequestUrl: state.pullRequest.url, pullRequestNumber: state.pullRequest.number };
+  }
   const published = await input.publisher.publish(
     { branch: group.branch, base: { branch: input.base.branch, commit: input.base.commit }, files: content, message: commitMessage(rendered, records), rendered, policy },
     state,
   );
   if (published.status === "foreign") return { ...result, status: "foreign", reason: published.reason };
   return { ...result, ...published };
+}
+
+/** The same workloads, containers and requests (the ignore list included): nothing new to say. */
+function proposesSameValues(previous: ProposalState, proposed: ProposalState): boolean {
+  const values = (state: ProposalState) =>
+    JSON.stringify([
+      [...state.workloads].sort((a, b) => a.key.localeCompare(b.key)).map((workload) => [workload.key, Object.entries(workload.containers).sort(([a], [b]) => a.localeCompare(b))]),
+      Object.entries(state.ignored ?? {}).sort(([a], [b]) => a.localeCompare(b)),
+    ]);
+  return values(previous) === values(proposed);
 }
 
 /**

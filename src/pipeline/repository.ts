@@ -36,6 +36,8 @@ export interface RepositoryPorts {
   /** Where proposals go; absent: a dry run that only plans. */
   publisher?: ProposalPublisher;
   selection?: WorkloadSelection;
+  /** Rewrite open proposals even when their values are unchanged (refresh, rebase). */
+  force?: boolean;
 }
 
 export interface RepositoryRun {
@@ -59,6 +61,11 @@ export async function proposeForRepository(ports: RepositoryPorts): Promise<Repo
   const selection = ports.selection ?? EVERY_WORKLOAD;
   const files = await readCommitFiles(workspace.dir, base.commit);
   const loaded = await ports.policy(files);
+  if (loaded.policy.mode === "disabled") {
+    // SPEC §7: disabled means nothing is observed or proposed; the caller answers with a notice.
+    const plan: Plan = { workloads: [], notObserved: [], notInRepo: [], skipped: [], proposalsPaused: "the policy's mode is disabled" };
+    return { base, loaded, plan, selected: [], unmatched: [], results: [] };
+  }
   const namespaces = selectedNamespaces(selection);
   const { snapshot, at } = await ports.observe(loaded, { ...(selection.cluster ? { cluster: selection.cluster } : {}), ...(namespaces ? { namespaces } : {}) });
   const planInput: PlanInput = { files, loaded, snapshot, at };
@@ -71,6 +78,7 @@ export async function proposeForRepository(ports: RepositoryPorts): Promise<Repo
         planInput,
         base: { ...base, files },
         publisher: ports.publisher,
+        ...(ports.force ? { force: true } : {}),
         selected: (workload) => selected.some((candidate) => workloadKey(candidate.ref) === workloadKey(workload.ref)),
       })
     : [];

@@ -23,8 +23,8 @@ export const ProposalStateSchema = z.object({
   ignored: z.record(z.string(), z.array(z.string())).optional(),
   /** Set when the pull request merged: what the after-merge check starts from. */
   merged: z.object({ at: z.string(), commit: z.string() }).optional(),
-  /** A human pushed to the branch: rightsize leaves it alone from then on. */
-  foreign: z.boolean().optional(),
+  /** rightsize closed the pull request itself: not a "declined" (SPEC §8 applies to people closing it). */
+  closedBy: z.enum(["ignore", "refresh"]).optional(),
 });
 
 export type ProposalState = z.infer<typeof ProposalStateSchema>;

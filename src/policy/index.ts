@@ -5,6 +5,7 @@ export {
   LIMIT_MODES,
   PERCENTILES,
   POLICY_KIND,
+  PrometheusConnectionSchema,
   SAFETY_RATINGS,
   parseDuration,
   type ApplyPolicy,

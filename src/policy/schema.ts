@@ -76,7 +76,7 @@ export const PERCENTILES = ["p50", "p90", "p95", "p99", "max"] as const;
 const margins = (safe: number, caution: number, risky: number) =>
   z.strictObject({ SAFE: factor(safe), CAUTION: factor(caution), RISKY: factor(risky) }).prefault({});
 
-const prometheusConnection = z.strictObject({
+export const PrometheusConnectionSchema = z.strictObject({
   url: z.url({ protocol: /^https?$/, error: "expected an http(s) URL such as http://prometheus.monitoring:9090" }),
   /** Names of environment variables, so secrets never live in the policy file. */
   bearerTokenEnv: z.string().optional(),
@@ -148,7 +148,7 @@ const policyV1alpha2Shape = {
       z.strictObject({
         name: z.string().min(1),
         context: z.string().optional(),
-        prometheus: prometheusConnection.optional(),
+        prometheus: PrometheusConnectionSchema.optional(),
       }),
     )
     .default([]),

@@ -19,6 +19,8 @@ interface BranchTip {
 export class GitDataPublisher implements ProposalPublisher {
   private readonly pullRequests: ProposalPullRequests;
   private readonly tips = new Map<string, BranchTip>();
+  /** Only owner and repo go into requests (octokit sends unknown parameters in the body). */
+  private readonly where: GitHubRepository;
 
   constructor(
     private readonly octokit: GitHubClient,
@@ -27,6 +29,7 @@ export class GitDataPublisher implements ProposalPublisher {
     private readonly baseCommit: string,
   ) {
     this.pullRequests = new ProposalPullRequests(octokit, repository);
+    this.where = { owner: repository.owner, repo: repository.repo };
   }
 
   async inspect(branch: string): Promise<BranchState> {
@@ -59,7 +62,7 @@ export class GitDataPublisher implements ProposalPublisher {
         if (current !== undefined && current !== tip.commit) {
           return { status: "foreign", reason: `the branch moved to ${current.slice(0, 12)} while rightsize was updating it: someone else pushed` };
         }
-        await this.call("update the branch", () => this.octokit.rest.git.updateRef({ ...this.repository, ref, sha: commit, force: true }));
+        await this.call("update the branch", () => this.octokit.rest.git.updateRef({ ...this.where, ref, sha: commit, force: true }));
       }
     }
     const pull = await this.pullRequests.upsert(proposal.branch, proposal.base.branch, proposal.rendered, proposal.policy, state.pullRequest);
@@ -75,13 +78,13 @@ export class GitDataPublisher implements ProposalPublisher {
     const baseTree = await this.workspace.resolveTree(proposal.base.commit);
     const tree = await this.call("create the tree", () =>
       this.octokit.rest.git.createTree({
-        ...this.repository,
+        ...this.where,
         base_tree: baseTree,
         tree: proposal.files.map((file) => ({ path: file.path, mode: (modes.get(file.path) ?? "100644") as "100644", type: "blob" as const, content: file.content })),
       }),
     );
     const commit = await this.call("create the commit", () =>
-      this.octokit.rest.git.createCommit({ ...this.repository, message: proposal.message, tree: tree.data.sha, parents: [proposal.base.commit] }),
+      this.octokit.rest.git.createCommit({ ...this.where, message: proposal.message, tree: tree.data.sha, parents: [proposal.base.commit] }),
     );
     return commit.data.sha;
   }
@@ -89,7 +92,7 @@ export class GitDataPublisher implements ProposalPublisher {
   /** False when the branch exists already (a leftover of an earlier run or of a merged proposal). */
   private async createRef(ref: string, sha: string): Promise<boolean> {
     try {
-      await this.octokit.rest.git.createRef({ ...this.repository, ref: `refs/${ref}`, sha });
+      await this.octokit.rest.git.createRef({ ...this.where, ref: `refs/${ref}`, sha });
       return true;
     } catch (error) {
       if (httpStatusOf(error) === 422) return false;
@@ -99,7 +102,7 @@ export class GitDataPublisher implements ProposalPublisher {
 
   private async getRef(ref: string): Promise<string | undefined> {
     try {
-      return (await this.octokit.rest.git.getRef({ ...this.repository, ref })).data.object.sha;
+      return (await this.octokit.rest.git.getRef({ ...this.where, ref })).data.object.sha;
     } catch (error) {
       if (httpStatusOf(error) === 404) return undefined;
       return this.call("read the branch", () => Promise.reject(error));
@@ -112,7 +115,7 @@ export class GitDataPublisher implements ProposalPublisher {
    */
   private async readTip(head: string): Promise<BranchTip> {
     const comparison = await this.call("compare the branch with the default branch", () =>
-      this.octokit.rest.repos.compareCommitsWithBasehead({ ...this.repository, basehead: `${this.baseCommit}...${head}`, per_page: 2 }),
+      this.octokit.rest.repos.compareCommitsWithBasehead({ ...this.where, basehead: `${this.baseCommit}...${head}`, per_page: 2 }),
     );
     const { ahead_by: ahead, commits } = comparison.data;
     const last = commits[commits.length - 1];

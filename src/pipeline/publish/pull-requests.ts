@@ -33,7 +33,7 @@ export class ProposalPullRequests {
       branch,
       openProposals,
       ...(lastState ? { lastState } : {}),
-      ...(closed && !closed.merged && lastState ? { declined: { number: closed.number, url: closed.url, state: lastState } } : {}),
+      ...(closed && !closed.merged && lastState && !lastState.closedBy ? { declined: { number: closed.number, url: closed.url, state: lastState } } : {}),
     };
   }
 

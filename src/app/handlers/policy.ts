@@ -1,0 +1,90 @@
+import type { Context } from "probot";
+import {
+  callGitHub,
+  checkPolicyText,
+  previewPolicyChange,
+  ProposalPullRequests,
+  readRawFile,
+  syncPolicyIssue,
+  upsertCheckRun,
+  type GitHubClient,
+  type GitHubRepositoryInfo,
+  type PolicyCheck,
+} from "../../pipeline/index.js";
+import { DEFAULT_POLICY_PATH } from "../../policy/index.js";
+import { renderFailure } from "../render/failure.js";
+import { POLICY_CHECK_NAME, renderPolicyCheck, renderPolicyPreview } from "../render/policy.js";
+import { clientOf, installationToken, operatorObserver, redactEndpoints, repositoryOf, type AppDependencies } from "../runtime.js";
+
+type PullRequestChanged = Context<"pull_request.opened" | "pull_request.synchronize" | "pull_request.reopened">;
+
+/**
+ * A pull request that changes `.github/rightsize.yml` gets the "rightsize policy" check run: one
+ * annotation per problem at its line, and a preview of what the new policy would propose (SPEC §7).
+ */
+export async function onPolicyChangeProposed(context: PullRequestChanged, deps: AppDependencies): Promise<void> {
+  const repository = repositoryOf(context.payload);
+  const pull = context.payload.pull_request;
+  const octokit = clientOf(context);
+  const files = await callGitHub(repository, "list the changed files", () =>
+    octokit.paginate(octokit.rest.pulls.listFiles, { owner: repository.owner, repo: repository.repo, pull_number: pull.number, per_page: 100 }),
+  );
+  if (!files.some((file) => file.filename === DEFAULT_POLICY_PATH || file.previous_filename === DEFAULT_POLICY_PATH)) return;
+  const head = { owner: pull.head.repo?.owner?.login ?? repository.owner, repo: pull.head.repo?.name ?? repository.repo };
+  const text = await readRawFile(octokit, { ...head, path: DEFAULT_POLICY_PATH, ref: pull.head.sha });
+  const check = await checkPolicyText(octokit, repository, text);
+  const preview = check.loaded ? await previewText(context, deps, repository, check) : undefined;
+  await upsertCheckRun(octokit, repository, { name: POLICY_CHECK_NAME, headSha: pull.head.sha, ...renderPolicyCheck(check.problems, preview) });
+}
+
+async function previewText(context: PullRequestChanged, deps: AppDependencies, repository: GitHubRepositoryInfo, check: PolicyCheck): Promise<string> {
+  try {
+    const { preview, at } = await previewPolicyChange({
+      octokit: clientOf(context),
+      repository,
+      token: await installationToken(context),
+      proposed: check.loaded!,
+      observe: operatorObserver(deps),
+    });
+    return renderPolicyPreview(preview, at);
+  } catch (error) {
+    return `#### What this policy change would do\n\nNo preview: ${renderFailure(error, redactEndpoints(deps))}`;
+  }
+}
+
+/**
+ * `push`. To the default branch, touching the policy: the check run on the pushed commit, and the
+ * "fix the policy file" issue opened or closed (SPEC §7). To a rightsize branch, by a person: the
+ * bot stops touching that branch and says so once on its pull request (SPEC §8).
+ */
+export async function onPush(context: Context<"push">, deps: AppDependencies): Promise<void> {
+  const { payload } = context;
+  if (payload.deleted) return;
+  const repository = repositoryOf(payload as unknown as Parameters<typeof repositoryOf>[0]);
+  const branch = payload.ref.replace(/^refs\/heads\//, "");
+  const octokit = clientOf(context);
+  if (branch.startsWith("rightsize/")) {
+    if (payload.sender?.type === "Bot") return;
+    await noteForeignPush(octokit, repository, branch, `${payload.sender?.login ?? "someone"} pushed ${payload.after.slice(0, 12)} to it`);
+    return;
+  }
+  if (branch !== repository.defaultBranch || !touchesPolicy(payload.commits)) return;
+  deps.onRepositorySeen?.(payload.installation?.id ?? 0, repository);
+  const text = await readRawFile(octokit, { ...repository, path: DEFAULT_POLICY_PATH, ref: payload.after });
+  const check = await checkPolicyText(octokit, repository, text);
+  await upsertCheckRun(octokit, repository, { name: POLICY_CHECK_NAME, headSha: payload.after, ...renderPolicyCheck(check.problems, undefined) });
+  const invalid = check.problems.some((problem) => problem.severity === "error");
+  await syncPolicyIssue(octokit, repository, repository.defaultBranch, invalid ? check.problems : undefined);
+}
+
+/** GitHub lists at most 20 commits in a push; with more, the policy may have changed. */
+function touchesPolicy(commits: readonly { added?: string[]; modified?: string[]; removed?: string[] }[]): boolean {
+  if (commits.length >= 20) return true;
+  return commits.some((commit) => [...(commit.added ?? []), ...(commit.modified ?? []), ...(commit.removed ?? [])].includes(DEFAULT_POLICY_PATH));
+}
+
+async function noteForeignPush(octokit: GitHubClient, repository: GitHubRepositoryInfo, branch: string, what: string): Promise<void> {
+  const pullRequests = new ProposalPullRequests(octokit, repository);
+  const state = await pullRequests.branchState(branch);
+  if (state.pullRequest) await pullRequests.reportForeign(state.pullRequest, `${what}, so it is someone else's branch now`);
+}

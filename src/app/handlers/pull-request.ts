@@ -1,0 +1,108 @@
+import type { Context } from "probot";
+import {
+  callGitHub,
+  isProposalBranch,
+  parseStateMarker,
+  readRepositoryPolicy,
+  readRawFile,
+  replaceStateMarker,
+  type GitHubClient,
+  type GitHubRepositoryInfo,
+  type ProposalState,
+} from "../../pipeline/index.js";
+import { InputError } from "../../domain/index.js";
+import { DEFAULT_POLICY_PATH, defaultPolicy } from "../../policy/index.js";
+import { renderDeclinedComment } from "../render/lifecycle.js";
+import { renderReply } from "../render/reply.js";
+import { deleteBranch, runCommands, type ProposalPullRequest } from "../run-commands.js";
+import { clientOf, installationToken, repositoryOf, type AppDependencies } from "../runtime.js";
+
+type PullRequestPayload = Context<"pull_request.closed">["payload"]["pull_request"];
+
+const DECLINED_MARKER = "<!-- rightsize:declined -->";
+const REFRESH_UNTICKED = "- [ ] refresh this proposal";
+const REFRESH_TICKED = /^- \[[xX]\] refresh this proposal/m;
+
+/** The proposal a pull request event is about, when it is one of rightsize's own. */
+function proposalOf(pull: PullRequestPayload, repository: GitHubRepositoryInfo): ProposalPullRequest | undefined {
+  const state = parseStateMarker(pull.body);
+  if (!state || !isProposalBranch(pull.head.ref) || pull.head.repo?.full_name !== `${repository.owner}/${repository.repo}`) return undefined;
+  return { number: pull.number, branch: pull.head.ref, head: pull.head.sha, body: pull.body ?? "", open: pull.state === "open", state };
+}
+
+/**
+ * `pull_request.closed` (SPEC §8). Merged: the state marker records the merge for the check after
+ * merge. Closed unmerged by a person: one comment says how rightsize will behave, and the branch
+ * is deleted.
+ */
+export async function onPullRequestClosed(context: Context<"pull_request.closed">, deps: AppDependencies): Promise<void> {
+  const repository = repositoryOf(context.payload);
+  const pull = context.payload.pull_request;
+  const proposal = proposalOf(pull, repository);
+  if (!proposal) return;
+  const octokit = clientOf(context);
+  await deps.locks.run(`${repository.owner}/${repository.repo}`, async () => {
+    if (pull.merged) {
+      if (proposal.state.merged) return;
+      const state: ProposalState = { ...proposal.state, merged: { at: pull.merged_at ?? deps.now().toISOString(), commit: pull.merge_commit_sha ?? "" } };
+      await callGitHub(repository, "record the merge", () =>
+        octokit.rest.pulls.update({ owner: repository.owner, repo: repository.repo, pull_number: pull.number, body: replaceStateMarker(proposal.body, state) }),
+      );
+      return;
+    }
+    await deleteBranch(octokit, repository, proposal.branch);
+    if (proposal.state.closedBy || context.payload.sender.type === "Bot") return;
+    if (await hasComment(octokit, repository, pull.number, DECLINED_MARKER)) return;
+    const policy = await policyOrDefaults(octokit, repository);
+    await callGitHub(repository, "comment", () =>
+      octokit.rest.issues.createComment({
+        owner: repository.owner,
+        repo: repository.repo,
+        issue_number: pull.number,
+        body: `${renderDeclinedComment(proposal.state, policy, proposal.branch)}\n\n${DECLINED_MARKER}`,
+      }),
+    );
+  });
+}
+
+/** `pull_request.edited`: ticking "refresh this proposal" does what `/rightsize refresh` does (SPEC §8). */
+export async function onPullRequestEdited(context: Context<"pull_request.edited">, deps: AppDependencies): Promise<void> {
+  const repository = repositoryOf(context.payload);
+  const pull = context.payload.pull_request;
+  const before = context.payload.changes.body?.from ?? "";
+  const proposal = proposalOf(pull, repository);
+  if (!proposal || !proposal.open || context.payload.sender?.type !== "User") return;
+  if (!REFRESH_TICKED.test(proposal.body) || REFRESH_TICKED.test(before)) return;
+  const octokit = clientOf(context);
+  await deps.locks.run(`${repository.owner}/${repository.repo}`, async () => {
+    // The refreshed body has the box unticked again; a failed refresh unticks it here.
+    const line = "/rightsize refresh (the checkbox)";
+    const [outcome] = await runCommands([{ line, name: "refresh" }], { octokit, repository, token: () => installationToken(context), deps, pullRequest: proposal });
+    const current = await callGitHub(repository, "read the pull request", () => octokit.rest.pulls.get({ owner: repository.owner, repo: repository.repo, pull_number: pull.number }));
+    if (current.data.state === "open" && REFRESH_TICKED.test(current.data.body ?? "")) {
+      await callGitHub(repository, "untick the checkbox", () =>
+        octokit.rest.pulls.update({ owner: repository.owner, repo: repository.repo, pull_number: pull.number, body: (current.data.body ?? "").replace(REFRESH_TICKED, REFRESH_UNTICKED) }),
+      );
+    }
+    await callGitHub(repository, "reply", () =>
+      octokit.rest.issues.createComment({ owner: repository.owner, repo: repository.repo, issue_number: pull.number, body: renderReply(context.payload.sender?.login ?? "", [outcome!]) }),
+    );
+  });
+}
+
+async function hasComment(octokit: GitHubClient, repository: GitHubRepositoryInfo, issueNumber: number, marker: string): Promise<boolean> {
+  const comments = await callGitHub(repository, "read the comments", () =>
+    octokit.paginate(octokit.rest.issues.listComments, { owner: repository.owner, repo: repository.repo, issue_number: issueNumber, per_page: 100 }),
+  );
+  return comments.some((comment) => comment.body?.includes(marker));
+}
+
+/** The policy for wording a notice: an invalid one must not stop the notice (its issue says what is wrong). */
+async function policyOrDefaults(octokit: GitHubClient, repository: GitHubRepositoryInfo) {
+  try {
+    return (await readRepositoryPolicy(octokit, repository, await readRawFile(octokit, { ...repository, path: DEFAULT_POLICY_PATH }))).policy;
+  } catch (error) {
+    if (error instanceof InputError) return defaultPolicy();
+    throw error;
+  }
+}

@@ -1,0 +1,45 @@
+import type { ContainerDecision, DecisionRecord } from "../../recommend/index.js";
+
+/**
+ * `/rightsize explain [CONTAINER]` (SPEC §9): the decision record's reasons and arithmetic in
+ * words, so a reviewer can redo each number without reading JSON.
+ */
+export function renderExplanation(records: readonly DecisionRecord[], container?: string): string {
+  const sections: string[] = [];
+  for (const record of records) {
+    const containers = record.containers.filter((candidate) => container === undefined || candidate.name === container);
+    for (const decision of containers) sections.push(explainContainer(record, decision));
+  }
+  if (sections.length === 0) {
+    const names = records.flatMap((record) => record.containers.map((candidate) => `\`${candidate.name}\``));
+    return `rightsize has no container \`${container}\` in this proposal; its containers are ${names.join(", ")}.`;
+  }
+  const [first] = records;
+  const window = first ? ` over ${first.observation.window.from} → ${first.observation.window.to}` : "";
+  return [`rightsize derived this proposal as follows (decision records of ${first?.createdAt ?? "?"}${window}):`, "", ...sections].join("\n\n");
+}
+
+function explainContainer(record: DecisionRecord, container: ContainerDecision): string {
+  const lines = [`#### \`${container.name}\` in ${record.workload.kind} \`${record.workload.namespace}/${record.workload.name}\``, ""];
+  const factors = container.confidence.factors.map((factor) => `${factor.name} ${factor.observed} → ${factor.points} (${factor.effect})`).join(", ");
+  lines.push(`- Safety **${container.safety}**; confidence **${container.confidence.level}** (${container.confidence.score}/100${factors ? `: ${factors}` : ""}).`);
+  for (const resource of ["cpu", "memory"] as const) {
+    const derivation = container.derivation[resource];
+    const from = container.current.requests[resource] ?? "unset";
+    const to = container.recommended.requests[resource];
+    if (!derivation || to === undefined) {
+      lines.push(`- ${resource === "cpu" ? "CPU" : "Memory"} request stays ${from}: no recommendation.`);
+      continue;
+    }
+    const change = container.change[resource];
+    const percent = change === null ? "" : ` (${change > 0 ? "+" : ""}${change.toFixed(1)}%)`;
+    lines.push(
+      `- ${resource === "cpu" ? "CPU" : "Memory"} request ${from} → ${to}${percent}: the ${derivation.percentile} of usage is ${derivation.observed}; × margin ${derivation.margin} = ${derivation.target}; after floors, rounding, holds and bounds: ${derivation.computed}.`,
+    );
+  }
+  const { oomKills, restarts, throttledRatio } = container.evidence;
+  lines.push(`- Evidence: ${oomKills.length} OOM kill${oomKills.length === 1 ? "" : "s"}, ${restarts} restart${restarts === 1 ? "" : "s"}, CPU throttled in ${(throttledRatio * 100).toFixed(1)}% of periods.`);
+  if (container.reasons.length > 0) lines.push("- Reasons:", ...container.reasons.map((reason) => `  - ${reason}`));
+  lines.push(`- Action: **${container.action}**.`);
+  return lines.join("\n");
+}

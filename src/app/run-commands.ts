@@ -1,0 +1,294 @@
+import { workloadKey, type WorkloadKind } from "../domain/index.js";
+import {
+  callGitHub,
+  DECISION_TRAILER,
+  decisionRecordPath,
+  GitDataPublisher,
+  GitWorkspace,
+  parseStateMarker,
+  readRawFile,
+  readRepositoryPolicy,
+  replaceStateMarker,
+  runForGitHubRepository,
+  type GitHubClient,
+  type GitHubRepositoryInfo,
+  type ProposalState,
+  type RepositoryRun,
+  type WorkloadTarget,
+} from "../pipeline/index.js";
+import { DEFAULT_POLICY_PATH, migratePolicyText, PolicyInvalidError, type LoadedPolicy } from "../policy/index.js";
+import { DecisionRecordSchema, type DecisionRecord } from "../recommend/index.js";
+import { createHash } from "node:crypto";
+import type { SlashCommand } from "./commands.js";
+import { renderExplanation } from "./render/explain.js";
+import { renderFailure } from "./render/failure.js";
+import { renderHelp } from "./render/help.js";
+import { renderPolicyValidation } from "./render/policy.js";
+import { renderProposeOutcome } from "./render/proposals.js";
+import type { CommandOutcome } from "./render/reply.js";
+import { operatorObserver, redactEndpoints, type AppDependencies } from "./runtime.js";
+
+/** A rightsize pull request a command was written on. */
+export interface ProposalPullRequest {
+  number: number;
+  branch: string;
+  head: string;
+  body: string;
+  open: boolean;
+  state: ProposalState;
+}
+
+export interface CommandContext {
+  octokit: GitHubClient;
+  repository: GitHubRepositoryInfo;
+  token(): Promise<string>;
+  deps: AppDependencies;
+  /** The rightsize pull request the comment is on; undefined in issues and other pull requests. */
+  pullRequest: ProposalPullRequest | undefined;
+}
+
+/** The policy of the default branch, read once per comment (for `mode: disabled`). */
+function policyOnce(context: CommandContext): () => Promise<LoadedPolicy> {
+  let loaded: Promise<LoadedPolicy> | undefined;
+  return () =>
+    (loaded ??= readRawFile(context.octokit, { ...context.repository, path: DEFAULT_POLICY_PATH }).then((text) =>
+      readRepositoryPolicy(context.octokit, context.repository, text),
+    ));
+}
+
+/** The commands that work whatever the policy says (they are how a broken policy gets fixed). */
+const ALWAYS = new Set<SlashCommand["name"]>(["help", "invalid", "policy-validate", "policy-migrate"]);
+
+/** Runs the commands of one comment in order; each says what happened, a failure included. */
+export async function runCommands(commands: readonly SlashCommand[], context: CommandContext): Promise<CommandOutcome[]> {
+  const policy = policyOnce(context);
+  const outcomes: CommandOutcome[] = [];
+  for (const command of commands) {
+    let text: string;
+    try {
+      text = !ALWAYS.has(command.name) && (await policy()).policy.mode === "disabled" ? DISABLED_NOTICE : await dispatch(command, context);
+    } catch (error) {
+      text = renderFailure(error, redactEndpoints(context.deps));
+    }
+    outcomes.push({ line: command.line, text });
+  }
+  return outcomes;
+}
+
+const DISABLED_NOTICE = `rightsize is disabled in this repository (\`mode: disabled\` in \`${DEFAULT_POLICY_PATH}\`), so it did nothing. Set \`mode: propose\` (or \`recommend\` for reports only) to use it.`;
+
+async function dispatch(command: SlashCommand, context: CommandContext): Promise<string> {
+  switch (command.name) {
+    case "help":
+      return `rightsize understands these commands.\n\n${renderHelp()}`;
+    case "invalid":
+      return `rightsize did not understand \`${command.line}\`: ${command.problem}.\n\n${renderHelp()}`;
+    case "propose": {
+      const selection = { targets: command.targets, ...(command.cluster ? { cluster: command.cluster } : {}), ...(command.namespace ? { namespace: command.namespace } : {}) };
+      const run = await runPipeline(context, { selection, dryRun: command.dryRun });
+      return renderProposeOutcome(run, { dryRun: command.dryRun });
+    }
+    case "policy-validate":
+      return validatePolicy(context);
+    case "policy-migrate":
+      return migratePolicy(context);
+    default: {
+      const pullRequest = context.pullRequest;
+      if (!pullRequest) return `rightsize runs \`/rightsize ${command.name}\` only in its own pull requests; in an issue, name the workload: \`/rightsize kind/name\`.`;
+      switch (command.name) {
+        case "refresh":
+        case "rebase":
+          return refresh(context, pullRequest, command.name);
+        case "explain":
+          return renderExplanation(await recordsOf(context, pullRequest), command.container);
+        case "ignore":
+        case "unignore":
+          return changeIgnores(context, pullRequest, command.name, command.container);
+      }
+    }
+  }
+}
+
+function runPipeline(context: CommandContext, options: { selection?: Parameters<typeof runForGitHubRepository>[0]["selection"]; dryRun?: boolean; force?: boolean }): Promise<RepositoryRun> {
+  return context.token().then((token) =>
+    runForGitHubRepository({
+      octokit: context.octokit,
+      repository: context.repository,
+      token,
+      observe: operatorObserver(context.deps),
+      ...options,
+    }),
+  );
+}
+
+async function validatePolicy(context: CommandContext): Promise<string> {
+  const ownText = await readRawFile(context.octokit, { ...context.repository, path: DEFAULT_POLICY_PATH });
+  try {
+    const loaded = await readRepositoryPolicy(context.octokit, context.repository, ownText);
+    return renderPolicyValidation(loaded.warnings, loaded.source.path);
+  } catch (error) {
+    if (error instanceof PolicyInvalidError) return renderPolicyValidation(error.problems, DEFAULT_POLICY_PATH);
+    throw error;
+  }
+}
+
+const MIGRATION_BRANCH = "rightsize/policy-migrate";
+
+/** `/rightsize policy migrate`: a pull request with the migrated file, comments kept (SPEC §7). */
+async function migratePolicy(context: CommandContext): Promise<string> {
+  const text = await readRawFile(context.octokit, { ...context.repository, path: DEFAULT_POLICY_PATH });
+  if (text === undefined) return `rightsize found no \`${DEFAULT_POLICY_PATH}\` in this repository; there is nothing to migrate (the defaults apply).`;
+  const migration = migratePolicyText({ path: DEFAULT_POLICY_PATH, text });
+  if (migration.text === text) return `rightsize found \`${DEFAULT_POLICY_PATH}\` already at the current apiVersion; nothing to migrate.`;
+  const token = await context.token();
+  const clone = await GitWorkspace.shallowClone(context.repository.cloneUrl, context.repository.defaultBranch, { token });
+  try {
+    const publisher = new GitDataPublisher(context.octokit, context.repository, clone.workspace, clone.commit);
+    const state = await publisher.inspect(MIGRATION_BRANCH);
+    if (state.foreign) return `rightsize left \`${MIGRATION_BRANCH}\` alone: ${state.foreign}.`;
+    const title = `rightsize: migrate ${DEFAULT_POLICY_PATH} to ${migration.to}`;
+    const marker: ProposalState = { version: 1, branch: MIGRATION_BRANCH, workloads: [] };
+    const body = [
+      `This moves \`${DEFAULT_POLICY_PATH}\` from \`${migration.from}\` to \`${migration.to}\`. Comments and unknown keys are kept; \`metadata.migratedFrom\` records the old version.`,
+      "",
+      ...migration.applied.map((change) => `- ${change}`),
+      "",
+      replaceStateMarker("", marker).trim(),
+    ].join("\n");
+    const published = await publisher.publish(
+      {
+        branch: MIGRATION_BRANCH,
+        base: { branch: context.repository.defaultBranch, commit: clone.commit },
+        files: [{ path: DEFAULT_POLICY_PATH, content: migration.text }],
+        message: `${title}\n\n${DECISION_TRAILER}: ${createHash("sha256").update(migration.text).digest("hex")}`,
+        rendered: { title, body, labels: ["rightsize"], state: marker },
+        policy: (await readRepositoryPolicy(context.octokit, context.repository, text)).policy,
+      },
+      state,
+    );
+    if (published.status === "foreign") return `rightsize left \`${MIGRATION_BRANCH}\` alone: ${published.reason}.`;
+    return `rightsize ${published.status === "created" ? "opened" : published.status} #${published.pullRequestNumber}: ${title}.`;
+  } finally {
+    await clone.dispose();
+  }
+}
+
+/** `/rightsize refresh` and `rebase`: observe again and rewrite this proposal on the default branch's tip. */
+async function refresh(context: CommandContext, pullRequest: ProposalPullRequest, verb: "refresh" | "rebase"): Promise<string> {
+  const cluster = pullRequest.state.workloads[0]?.key.split("/")[0];
+  const run = await runPipeline(context, { selection: { targets: targetsOf(pullRequest.state), ...(cluster ? { cluster } : {}) }, force: true });
+  const result = run.results.find((candidate) => candidate.branch === pullRequest.branch);
+  if (result && ["created", "updated", "unchanged"].includes(result.status)) {
+    const what = verb === "rebase" ? `rebased this proposal on \`${run.base.branch}\` (${run.base.commit.slice(0, 7)})` : "refreshed this proposal";
+    return `rightsize ${what}: ${result.status === "unchanged" ? "nothing changed" : "the branch and this description are up to date"}. ${result.title}`;
+  }
+  if (result) return `rightsize did not ${verb} this proposal: ${result.status}: ${result.reason ?? ""}`;
+  return closeStale(context, pullRequest, run);
+}
+
+/** Nothing to propose any more (values within hysteresis, data missing): the pull request is closed, not left stale. */
+async function closeStale(context: CommandContext, pullRequest: ProposalPullRequest, run: RepositoryRun): Promise<string> {
+  const reasons = run.selected.map((workload) => `- \`${workloadKey(workload.ref)}\` (${workload.record.decision.action}): ${workload.record.decision.reasons.join("; ")}`);
+  if (run.selected.some((workload) => workload.record.decision.action === "blocked")) {
+    // Blocked is not "no change needed": the proposal stays until the block is resolved.
+    return ["rightsize could not recompute this proposal, so it left it as it is:", ...reasons].join("\n");
+  }
+  await closeProposal(context, pullRequest, { ...pullRequest.state, closedBy: "refresh" });
+  return [`rightsize has nothing to propose here any more, so it closed this pull request and deleted its branch:`, ...(reasons.length > 0 ? reasons : ["- the workloads are no longer found in the manifests or the clusters"])].join("\n");
+}
+
+/** `/rightsize ignore|unignore [CONTAINER]`: recorded in this pull request's state marker, then the proposal follows. */
+async function changeIgnores(context: CommandContext, pullRequest: ProposalPullRequest, verb: "ignore" | "unignore", container: string | undefined): Promise<string> {
+  const known = pullRequest.state.workloads.flatMap((workload) => Object.keys(workload.containers));
+  const ignoredNow = Object.values(pullRequest.state.ignored ?? {}).flat();
+  if (container !== undefined && ![...known, ...ignoredNow].includes(container)) {
+    return `rightsize has no container \`${container}\` in this proposal; its containers are ${known.map((name) => `\`${name}\``).join(", ")}.`;
+  }
+  const ignored = { ...(pullRequest.state.ignored ?? {}) };
+  for (const workload of pullRequest.state.workloads) {
+    const current = new Set(ignored[workload.key] ?? []);
+    const names = container === undefined ? ["*"] : Object.keys(workload.containers).includes(container) || current.has(container) ? [container] : [];
+    for (const name of names) {
+      if (verb === "ignore") current.add(name);
+      else if (container === undefined) current.clear();
+      else current.delete(name);
+    }
+    if (current.size > 0) ignored[workload.key] = [...current].sort();
+    else delete ignored[workload.key];
+  }
+  const state: ProposalState = { ...pullRequest.state, ignored };
+  const what = container === undefined ? "this workload" : `container \`${container}\``;
+  if (verb === "ignore" && (container === undefined || known.every((name) => ignored[keyOf(pullRequest.state, name)]?.includes(name)))) {
+    await closeProposal(context, pullRequest, { ...state, closedBy: "ignore" });
+    return `rightsize will leave ${what} out of later proposals, so it closed this pull request and deleted its branch. \`/rightsize unignore${container ? ` ${container}` : ""}\` here brings it back.`;
+  }
+  await updateBody(context, pullRequest, replaceStateMarker(pullRequest.body, { ...state, closedBy: undefined }));
+  if (!pullRequest.open) {
+    return `rightsize will include ${what} again; the next scan (or \`/rightsize ${targetsOf(pullRequest.state).map(formatTarget).join(" ")}\` in an issue) proposes it.`;
+  }
+  const refreshed = await refresh(context, { ...pullRequest, state, body: replaceStateMarker(pullRequest.body, state) }, "refresh");
+  return `rightsize will ${verb === "ignore" ? "leave out" : "include again"} ${what}. ${refreshed.replace(/^rightsize /, "It ")}`;
+}
+
+function keyOf(state: ProposalState, container: string): string {
+  return state.workloads.find((workload) => container in workload.containers)?.key ?? "";
+}
+
+async function closeProposal(context: CommandContext, pullRequest: ProposalPullRequest, state: ProposalState): Promise<void> {
+  const { octokit, repository } = context;
+  await callGitHub(repository, "close the pull request", () =>
+    octokit.rest.pulls.update({ owner: repository.owner, repo: repository.repo, pull_number: pullRequest.number, state: "closed", body: replaceStateMarker(pullRequest.body, state) }),
+  );
+  await deleteBranch(octokit, repository, pullRequest.branch);
+}
+
+export async function deleteBranch(octokit: GitHubClient, repository: GitHubRepositoryInfo, branch: string): Promise<void> {
+  try {
+    await octokit.rest.git.deleteRef({ owner: repository.owner, repo: repository.repo, ref: `heads/${branch}` });
+  } catch (error) {
+    // Already gone (GitHub's "delete head branches" setting, or a second delivery): nothing to do.
+    if ((error as { status?: number }).status !== 422 && (error as { status?: number }).status !== 404) {
+      await callGitHub(repository, "delete the branch", () => Promise.reject(error));
+    }
+  }
+}
+
+async function updateBody(context: CommandContext, pullRequest: ProposalPullRequest, body: string): Promise<void> {
+  const { octokit, repository } = context;
+  await callGitHub(repository, "update the pull request", () => octokit.rest.pulls.update({ owner: repository.owner, repo: repository.repo, pull_number: pullRequest.number, body }));
+}
+
+/** The decision records of a proposal: from its body, else from the files committed on its branch. */
+async function recordsOf(context: CommandContext, pullRequest: ProposalPullRequest): Promise<DecisionRecord[]> {
+  const fromBody = recordsInBody(pullRequest.body);
+  if (fromBody) return fromBody;
+  const records: DecisionRecord[] = [];
+  for (const workload of pullRequest.state.workloads) {
+    const [cluster, namespace, kind, name] = workload.key.split("/") as [string, string, WorkloadKind, string];
+    const text = await readRawFile(context.octokit, { ...context.repository, path: decisionRecordPath({ cluster, namespace, kind, name }), ref: pullRequest.head });
+    if (text !== undefined) records.push(DecisionRecordSchema.parse(JSON.parse(text)));
+  }
+  return records;
+}
+
+function recordsInBody(body: string): DecisionRecord[] | undefined {
+  const match = /<summary>Decision record \(decision\.json\)<\/summary>\s*```json\n([\s\S]*?)\n```/.exec(body);
+  if (!match) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(match[1]!);
+    return (Array.isArray(parsed) ? parsed : [parsed]).map((record) => DecisionRecordSchema.parse(record));
+  } catch {
+    return undefined;
+  }
+}
+
+function targetsOf(state: ProposalState): WorkloadTarget[] {
+  return state.workloads.map((workload) => {
+    const [, namespace, kind, name] = workload.key.split("/");
+    return { namespace: namespace!, kind: kind!, name: name! };
+  });
+}
+
+function formatTarget(target: WorkloadTarget): string {
+  return `${target.namespace}/${target.kind.toLowerCase()}/${target.name}`;
+}

@@ -1,0 +1,92 @@
+import type { Context } from "probot";
+import { InputError } from "../domain/index.js";
+import {
+  observeOperatorClusters,
+  type GitHubClient,
+  type GitHubRepositoryInfo,
+  type ObservationScope,
+  type ObservedInputs,
+  type OperatorClusters,
+} from "../pipeline/index.js";
+import type { LoadedPolicy } from "../policy/index.js";
+
+/** What the handlers share, built once by the entry (src/app/main.ts) or by a test. */
+export interface AppDependencies {
+  /** The operator's clusters (RIGHTSIZE_CLUSTERS_FILE); undefined: nothing can be observed. */
+  clusters: OperatorClusters | undefined;
+  now(): Date;
+  locks: RepositoryLocks;
+  /** A repository's policy may have changed: its schedule is read again. */
+  onRepositorySeen?(installationId: number, repository: GitHubRepositoryInfo): void;
+  /** The app was installed, or given more repositories: they are scheduled. */
+  onInstallation?(installationId: number): Promise<void>;
+}
+
+/**
+ * One repository's work never runs twice at once in this process (a second delivery waits for
+ * the first and then finds its result on GitHub). Entries leave the map when their chain is
+ * done, so it holds only repositories being worked on.
+ */
+export class RepositoryLocks {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  async run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const result = previous.then(work, work);
+    const tail = result.catch(() => undefined);
+    this.tails.set(key, tail);
+    try {
+      return await result;
+    } finally {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+}
+
+type RepositoryPayload = {
+  name: string;
+  owner: { login: string };
+  default_branch: string;
+  clone_url: string;
+};
+
+/** The repository of an event, with the URLs GitHub gave (GHES: never a hard-coded github.com). */
+export function repositoryOf(payload: { repository: RepositoryPayload }): GitHubRepositoryInfo {
+  const { repository } = payload;
+  return { owner: repository.owner.login, repo: repository.name, defaultBranch: repository.default_branch, cloneUrl: repository.clone_url };
+}
+
+/** The installation token git fetches with; it lives in memory only. */
+export async function installationToken(context: Pick<Context, "octokit">): Promise<string> {
+  const auth = (await context.octokit.auth({ type: "installation" })) as { token: string };
+  return auth.token;
+}
+
+export function clientOf(context: Pick<Context, "octokit">): GitHubClient {
+  return context.octokit as unknown as GitHubClient;
+}
+
+/** Observation through the operator's clusters only (SPEC §10). */
+export function operatorObserver(deps: AppDependencies): (loaded: LoadedPolicy, scope: ObservationScope) => Promise<ObservedInputs> {
+  return async (loaded, scope) => {
+    if (!deps.clusters) {
+      throw new InputError("this rightsize installation observes no cluster yet; its operator sets RIGHTSIZE_CLUSTERS_FILE (see the README, \"Install the GitHub App\")");
+    }
+    return observeOperatorClusters(deps.clusters, loaded, scope, { at: deps.now().toISOString() });
+  };
+}
+
+/**
+ * Messages about the operator's endpoints go to repositories without the endpoints: each
+ * Prometheus URL becomes "the Prometheus of cluster X".
+ */
+export function redactEndpoints(deps: AppDependencies): (text: string) => string {
+  const endpoints = (deps.clusters?.clusters ?? [])
+    .filter((cluster) => cluster.prometheus)
+    .flatMap((cluster) => {
+      const url = cluster.prometheus!.url.replace(/\/+$/, "");
+      return [url, new URL(url).origin, new URL(url).host].map((text) => ({ text, name: `the Prometheus of cluster "${cluster.name}"` }));
+    })
+    .sort((a, b) => b.text.length - a.text.length);
+  return (text) => endpoints.reduce((result, endpoint) => result.split(endpoint.text).join(endpoint.name), text);
+}

@@ -1,0 +1,139 @@
+import { InputError } from "../domain/index.js";
+import type { RepoFile } from "../manifests/index.js";
+import { DEFAULT_POLICY_PATH, DEFAULTS_SOURCE, defaultPolicy, PolicyInvalidError, type LoadedPolicy, type PolicyProblem, type PolicyText } from "../policy/index.js";
+import { syncPolicyIssue } from "./policy-issue.js";
+import { callGitHub, httpStatusOf, type GitHubClient, type GitHubRepository } from "./github-client.js";
+import { loadPolicyChain } from "./policy-source.js";
+import { GitDataPublisher } from "./publish/git-data.js";
+import { proposeForRepository, type RepositoryPorts, type RepositoryRun } from "./repository.js";
+import type { WorkloadSelection } from "./selection.js";
+import { GitWorkspace } from "./workspace.js";
+
+/** A repository as the API describes it: every URL comes from GitHub's own answers (SPEC §10, GHES). */
+export interface GitHubRepositoryInfo extends GitHubRepository {
+  defaultBranch: string;
+  cloneUrl: string;
+}
+
+/** A policy file larger than this is refused before it is parsed. */
+const MAX_POLICY_BYTES = 256 * 1024;
+
+/** Probot's `_extends` form (@probot/octokit-plugin-config): `[owner/]repo[:path.yml]`. */
+const EXTENDS_REFERENCE = /^(?:([a-z\d](?:[a-z\d]|-(?=[a-z\d])){0,38})\/)?([-_.\w\d]+)(?::([-_./\w\d]+\.ya?ml))?$/i;
+
+/**
+ * The repository's policy as Probot's `context.config("rightsize.yml")` finds it: the
+ * repository's own `.github/rightsize.yml` (given, read from the commit being planned), else the
+ * owner's `.github` repository's; `_extends: [owner/]repo[:path]` bases read through the API.
+ * Unlike `context.config`, the texts are kept, so every problem names its file, line and column.
+ */
+export async function readRepositoryPolicy(
+  octokit: GitHubClient,
+  repository: GitHubRepository,
+  ownText: string | undefined,
+): Promise<LoadedPolicy> {
+  let file: PolicyText | undefined = ownText === undefined ? undefined : { path: DEFAULT_POLICY_PATH, text: ownText };
+  if (!file && repository.repo !== ".github") {
+    const organisation = { owner: repository.owner, repo: ".github", path: DEFAULT_POLICY_PATH };
+    const text = await readRawFile(octokit, organisation);
+    if (text !== undefined) file = { path: displayPath(organisation), text };
+  }
+  if (!file) return { policy: defaultPolicy(), source: DEFAULTS_SOURCE, canPropose: true, warnings: [] };
+  return loadPolicyChain(file, async (reference, from) => {
+    const match = EXTENDS_REFERENCE.exec(reference);
+    if (!match) {
+      throw new InputError(`${from.path}: _extends: "${reference}" is not a repository reference; write repo, owner/repo or owner/repo:path/to/file.yml`, {
+        file: from.path,
+        field: "_extends",
+      });
+    }
+    const base = { owner: match[1] ?? repository.owner, repo: match[2]!, path: match[3] ?? DEFAULT_POLICY_PATH };
+    const text = await readRawFile(octokit, base);
+    return text === undefined ? undefined : { path: displayPath(base), text };
+  });
+}
+
+/** The policy of the files of a commit, with Probot's fallbacks for what the commit lacks. */
+export function gitHubPolicyReader(octokit: GitHubClient, repository: GitHubRepository): (files: RepoFile[]) => Promise<LoadedPolicy> {
+  return (files) => readRepositoryPolicy(octokit, repository, files.find((file) => file.path === DEFAULT_POLICY_PATH)?.text);
+}
+
+/** One file's text at a ref, through the API; undefined when it does not exist. */
+export async function readRawFile(octokit: GitHubClient, file: GitHubRepository & { path: string; ref?: string }): Promise<string | undefined> {
+  let data: unknown;
+  try {
+    ({ data } = await octokit.rest.repos.getContent({ owner: file.owner, repo: file.repo, path: file.path, ...(file.ref ? { ref: file.ref } : {}), mediaType: { format: "raw" } }));
+  } catch (error) {
+    if (httpStatusOf(error) === 404) return undefined;
+    return callGitHub(file, `read ${file.path}`, () => Promise.reject(error));
+  }
+  // The raw media type comes back as text, or as bytes when GitHub names no charset.
+  if (data instanceof ArrayBuffer) data = new TextDecoder("utf-8", { fatal: false }).decode(data);
+  if (typeof data !== "string") throw new InputError(`${displayPath(file)} is a directory, not a file; the policy is a YAML file`);
+  if (Buffer.byteLength(data) > MAX_POLICY_BYTES) throw new InputError(`${displayPath(file)} is larger than ${MAX_POLICY_BYTES / 1024} KiB; a policy file is a few lines of YAML`);
+  return data;
+}
+
+function displayPath(file: GitHubRepository & { path: string }): string {
+  return `${file.owner}/${file.repo}:${file.path}`;
+}
+
+export interface GitHubRunInput {
+  octokit: GitHubClient;
+  repository: GitHubRepositoryInfo;
+  /** The token git fetches with (an installation token or the CLI's); never written anywhere. */
+  token: string;
+  observe: RepositoryPorts["observe"];
+  selection?: WorkloadSelection;
+  /** Plan and report only: no branch, no pull request. */
+  dryRun?: boolean;
+  force?: boolean;
+}
+
+/**
+ * The app's (and `rightsize scan`'s) run on one repository: a shallow clone of the default
+ * branch, its policy, observation through the operator's clusters, and proposals committed
+ * through the Git Data API.
+ */
+export async function runForGitHubRepository(input: GitHubRunInput): Promise<RepositoryRun> {
+  const { repository, octokit } = input;
+  const clone = await GitWorkspace.shallowClone(repository.cloneUrl, repository.defaultBranch, { token: input.token });
+  try {
+    const checkout = { workspace: clone.workspace, base: { branch: repository.defaultBranch, commit: clone.commit } };
+    return await proposeForRepository({
+      checkout,
+      policy: gitHubPolicyReader(octokit, repository),
+      observe: input.observe,
+      ...(input.dryRun ? {} : { publisher: new GitDataPublisher(octokit, repository, clone.workspace, clone.commit) }),
+      ...(input.selection ? { selection: input.selection } : {}),
+      ...(input.force ? { force: true } : {}),
+    });
+  } finally {
+    await clone.dispose();
+  }
+}
+
+export interface ScanOutcome {
+  run?: RepositoryRun;
+  /** The default branch's policy is invalid: proposals paused, the policy issue lists these. */
+  policyProblems?: PolicyProblem[];
+  policyIssue?: { number: number; status: string };
+}
+
+/**
+ * A scheduled scan (the app's scheduler, `rightsize scan`): every workload proposed, and the
+ * "fix the policy file" issue opened, updated or closed to match the policy (SPEC §7). Safe to
+ * repeat: proposals are idempotent, so two replicas scanning at once open no duplicates.
+ */
+export async function scanGitHubRepository(input: GitHubRunInput): Promise<ScanOutcome> {
+  const { octokit, repository } = input;
+  try {
+    const run = await runForGitHubRepository(input);
+    const issue = input.dryRun ? undefined : await syncPolicyIssue(octokit, repository, repository.defaultBranch, undefined);
+    return { run, ...(issue ? { policyIssue: issue } : {}) };
+  } catch (error) {
+    if (!(error instanceof PolicyInvalidError)) throw error;
+    const issue = input.dryRun ? undefined : await syncPolicyIssue(octokit, repository, repository.defaultBranch, error.problems);
+    return { policyProblems: error.problems, ...(issue ? { policyIssue: issue } : {}) };
+  }
+}

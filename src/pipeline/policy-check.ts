@@ -1,0 +1,60 @@
+import { PolicyInvalidError, type LoadedPolicy, type PolicyProblem } from "../policy/index.js";
+import { RightsizeError } from "../domain/index.js";
+import { gitHubPolicyReader, readRepositoryPolicy, type GitHubRepositoryInfo } from "./github-repository.js";
+import type { GitHubClient } from "./github-client.js";
+import { planRepository } from "./plan.js";
+import { comparePlans, type PolicyPreview } from "./policy-preview.js";
+import { readCommitFiles } from "./repo-files.js";
+import type { RepositoryPorts } from "./repository.js";
+import { GitWorkspace } from "./workspace.js";
+
+export interface PolicyCheck {
+  /** Every problem (errors and warnings) with file, line and column. */
+  problems: PolicyProblem[];
+  /** The policy, when it is valid. */
+  loaded?: LoadedPolicy;
+}
+
+/** Validates a policy text as the app reads it (`_extends` included); problems are data, not a throw. */
+export async function checkPolicyText(octokit: GitHubClient, repository: GitHubRepositoryInfo, text: string | undefined): Promise<PolicyCheck> {
+  try {
+    const loaded = await readRepositoryPolicy(octokit, repository, text);
+    return { problems: loaded.warnings, loaded };
+  } catch (error) {
+    if (error instanceof PolicyInvalidError) return { problems: error.problems };
+    if (error instanceof RightsizeError && error.code === "INPUT") {
+      const { file = "", line = 1, column = 1, field = "" } = error.location;
+      return { problems: [{ severity: "error", file, line, column, field, message: error.message }] };
+    }
+    throw error;
+  }
+}
+
+/**
+ * What a policy change would do before it merges (the check run's preview, beyond the peers):
+ * the default branch's manifests and fresh observations planned under the current and the
+ * proposed policy.
+ */
+export async function previewPolicyChange(input: {
+  octokit: GitHubClient;
+  repository: GitHubRepositoryInfo;
+  token: string;
+  proposed: LoadedPolicy;
+  observe: RepositoryPorts["observe"];
+}): Promise<{ preview: PolicyPreview; at: string }> {
+  const clone = await GitWorkspace.shallowClone(input.repository.cloneUrl, input.repository.defaultBranch, { token: input.token });
+  try {
+    const files = await readCommitFiles(clone.workspace.dir, clone.commit);
+    const current = await gitHubPolicyReader(input.octokit, input.repository)(files).catch((error: unknown) => {
+      // An invalid current policy proposes nothing; the preview shows everything the fix brings.
+      if (error instanceof PolicyInvalidError) return undefined;
+      throw error;
+    });
+    const { snapshot, at } = await input.observe(input.proposed, {});
+    const after = planRepository({ files, loaded: input.proposed, snapshot, at });
+    const before = current ? planRepository({ files, loaded: current, snapshot, at }) : { ...after, workloads: [], proposalsPaused: "the current policy is invalid" };
+    return { preview: comparePlans(before, after), at };
+  } finally {
+    await clone.dispose();
+  }
+}
