@@ -131,7 +131,10 @@ async function proposeGroup(input: ProposeInput, group: ProposalGroup): Promise<
     { branch: group.branch, base: { branch: input.base.branch, commit: input.base.commit }, files: content, message: commitMessage(rendered, records), rendered, policy },
     state,
   );
-  if (published.status === "foreign") return { ...result, status: "foreign", reason: published.reason };
+  if (published.status === "foreign") {
+    await input.publisher.reportForeign(state, published.reason);
+    return { ...result, status: "foreign", reason: published.reason, ...(state.pullRequest ? { pullRequestUrl: state.pullRequest.url } : {}) };
+  }
   return { ...result, ...published };
 }
 

@@ -1,9 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseObservationSnapshotText, type ObservationSnapshot } from "../../src/domain/index.js";
+import { renderHelp } from "../../src/app/render/help.js";
 import { API, createTestApp, eventPayload, expectInstallationToken, REPO, useAppTests } from "../helpers/app.js";
 import { exampleRepo, git, type ExampleRepo } from "../helpers/git-repo.js";
 
@@ -152,3 +154,256 @@ describe("/rightsize all", () => {
     );
   });
 });
+
+function openPullRequests(created: readonly CreatedPullRequest[]) {
+  return created.map((pull) => ({
+    number: pull.number,
+    html_url: `https://github.com/acme/shop-config/pull/${pull.number}`,
+    title: pull.title,
+    body: pull.body,
+    head: { ref: pull.branch, sha: `commit-${pull.number}`, repo: { full_name: "acme/shop-config" } },
+  }));
+}
+
+describe("repeats", () => {
+  it("opens nothing when the same command comes again: the reply links the same pull requests", async () => {
+    const app = await createTestApp({ clusters: replayClusters(THREE) });
+    const created: CreatedPullRequest[] = [];
+    expectInstallationToken();
+    expectAcknowledged();
+    expectPolicyRead();
+    nock(API).get(`${REPO}/pulls`).query({ state: "open", per_page: "100" }).reply(200, []);
+    BRANCHES.forEach((branch, index) => expectNewProposal(branch, 101 + index, created));
+    captureReply();
+    await app.receive("issue_comment", comment("/rightsize all"));
+    expect(nock.pendingMocks()).toEqual([]);
+
+    expectAcknowledged(9002);
+    expectPolicyRead();
+    nock(API).get(`${REPO}/pulls`).query({ state: "open", per_page: "100" }).reply(200, openPullRequests(created));
+    const reply = captureReply(9002);
+    await app.receive("issue_comment", comment("/rightsize all", 9002));
+
+    // The plan's order: checkout, frontend, api; the numbers given when they were opened.
+    expect(reply.text?.split("\n").filter((line) => line.startsWith("- #")).map((line) => line.split(" ").slice(1, 3).join(" "))).toEqual([
+      "#102 unchanged:",
+      "#101 unchanged:",
+      "#103 unchanged:",
+    ]);
+    expect(reply.text).not.toContain("opened");
+  });
+
+  it("does nothing for a delivery it has already answered", async () => {
+    const app = await createTestApp({ clusters: replayClusters(THREE) });
+    expectInstallationToken();
+    nock(API)
+      .get(`${REPO}/issues/5/comments`)
+      .query({ per_page: "100" })
+      .reply(200, [{ id: 1, body: "@alice rightsize proposed 3 pull requests: …\n\n<!-- rightsize:reply 9001 -->\n" }]);
+    await app.receive("issue_comment", comment("/rightsize all"), "the-same-delivery");
+  });
+});
+
+describe("who may steer", () => {
+  it("refuses a reader politely and runs nothing", async () => {
+    const app = await createTestApp({ clusters: replayClusters(THREE) });
+    expectInstallationToken();
+    expectAcknowledged(9001, "read");
+    const reply = captureReply();
+    await app.receive("issue_comment", comment("/rightsize all"));
+    expect(reply.text).toBe(
+      "@alice thanks for the request. Only people with write, maintain or admin access to this repository can run rightsize commands, so nothing was run; a maintainer can run it for you.\n\n<!-- rightsize:reply 9001 -->\n",
+    );
+  });
+
+  it("obeys a maintainer (role_name maintain, permission write)", async () => {
+    const app = await createTestApp({ clusters: replayClusters(THREE) });
+    expectInstallationToken();
+    nock(API)
+      .get(`${REPO}/issues/5/comments`)
+      .query({ per_page: "100" })
+      .reply(200, [])
+      .post(`${REPO}/issues/comments/9001/reactions`)
+      .reply(201, {})
+      .get(`${REPO}/collaborators/alice/permission`)
+      .reply(200, { permission: "write", role_name: "maintain" });
+    const reply = captureReply();
+    await app.receive("issue_comment", comment("/rightsize help"));
+    expect(reply.text).toMatch(/^@alice rightsize understands these commands\./);
+  });
+
+  it("ignores comments by bots, rightsize's own replies included", async () => {
+    const app = await createTestApp({ clusters: replayClusters(THREE) });
+    const payload = comment("/rightsize all");
+    (payload as unknown as { sender: { type: string }; comment: { user: { type: string } } }).sender.type = "Bot";
+    (payload as unknown as { comment: { user: { type: string } } }).comment.user.type = "Bot";
+    await app.receive("issue_comment", payload);
+  });
+
+  it("ignores a command inside a code block or a quote", async () => {
+    const app = await createTestApp({ clusters: replayClusters(THREE) });
+    await app.receive("issue_comment", comment("To size everything, write:\n\n```\n/rightsize all\n```\n\n> /rightsize all\n"));
+  });
+});
+
+describe("what the reply says", () => {
+  it("answers an unknown command with the help text", async () => {
+    const app = await createTestApp({ clusters: replayClusters(THREE) });
+    expectInstallationToken();
+    expectAcknowledged();
+    const reply = captureReply();
+    await app.receive("issue_comment", comment("/rightsize frobnicate"));
+    expect(reply.text).toBe(`@alice rightsize did not understand \`/rightsize frobnicate\`: unknown command "frobnicate".\n\n${renderHelp()}\n\n<!-- rightsize:reply 9001 -->\n`);
+  });
+
+  it("answers two commands of one comment in one reply", async () => {
+    const app = await createTestApp({ clusters: replayClusters(THREE) });
+    expectInstallationToken();
+    expectAcknowledged();
+    expectPolicyRead();
+    expectPolicyRead();
+    const reply = captureReply();
+    await app.receive("issue_comment", comment("/rightsize policy validate\nthanks!\n/rightsize all --dry-run"));
+    const text = reply.text!;
+    expect(text.split("\n").slice(0, 5)).toEqual([
+      "@alice rightsize ran 2 commands:",
+      "",
+      "> `/rightsize policy validate`",
+      "",
+      "rightsize read `.github/rightsize.yml`: the policy is valid.",
+    ]);
+    expect(text).toContain("> `/rightsize all --dry-run`\n\nrightsize would propose this (dry run, nothing was opened; base `main` at ");
+    expect(text).toContain("| shop/Deployment/frontend | web | 500m → **250m** (-50.0%) | 512Mi → **256Mi** (-50.0%) |");
+  });
+
+  it("says which setting to ask for when the policy names a cluster the operator does not serve", async () => {
+    const app = await createTestApp({ clusters: { clusters: [{ name: "staging", snapshot: replayClusters(THREE).clusters[0]!.snapshot }] } });
+    expectInstallationToken();
+    expectAcknowledged();
+    expectPolicyRead();
+    const reply = captureReply();
+    await app.receive("issue_comment", comment("/rightsize all"));
+    expect(reply.text).toBe(
+      '@alice rightsize could not run: the policy names cluster "prod", which this rightsize installation does not observe (it observes "staging"); use one of those names in targets[].cluster, or ask the operator to add the cluster to the clusters file (RIGHTSIZE_CLUSTERS_FILE). Nothing was changed.\n\n<!-- rightsize:reply 9001 -->\n',
+    );
+  });
+
+  it("says so when Prometheus cannot be reached, without its address, and makes nothing", async () => {
+    const closed = await closedPort();
+    const app = await createTestApp({ clusters: { clusters: [{ name: "prod", prometheus: { url: `http://127.0.0.1:${closed}`, tls: { insecureSkipVerify: false }, timeout: { text: "2s", seconds: 2 }, retries: 0 } }] } });
+    expectInstallationToken();
+    expectAcknowledged();
+    expectPolicyRead();
+    const reply = captureReply();
+    await app.receive("issue_comment", comment("/rightsize all"));
+    expect(reply.text).toMatch(/^@alice rightsize could not finish: .*the Prometheus of cluster "prod".*\. Nothing was changed; run the command again once that is resolved\.\n/);
+    expect(reply.text).not.toContain("127.0.0.1");
+    expect(git(repo.remote, "branch", "--list", "rightsize/*")).toBe("");
+  });
+
+  it("answers with a short notice only when the policy says mode: disabled", async () => {
+    const app = await createTestApp({ clusters: replayClusters(THREE) });
+    expectInstallationToken();
+    expectAcknowledged();
+    expectPolicyRead(POLICY.replace("mode: propose", "mode: disabled"));
+    const reply = captureReply();
+    await app.receive("issue_comment", comment("/rightsize all"));
+    expect(reply.text).toBe(
+      "@alice rightsize is disabled in this repository (`mode: disabled` in `.github/rightsize.yml`), so it did nothing. Set `mode: propose` (or `recommend` for reports only) to use it.\n\n<!-- rightsize:reply 9001 -->\n",
+    );
+  });
+
+  it("reports without opening anything when the policy says mode: recommend", async () => {
+    const app = await createTestApp({ clusters: replayClusters(THREE) });
+    expectInstallationToken();
+    expectAcknowledged();
+    expectPolicyRead(POLICY.replace("mode: propose", "mode: recommend"));
+    const recommendOnly = POLICY.replace("mode: propose", "mode: recommend");
+    git(repo.work, "checkout", "--quiet", "main");
+    writeFileSync(path.join(repo.work, ".github/rightsize.yml"), recommendOnly);
+    git(repo.work, "commit", "--quiet", "-am", "Reports only");
+    git(repo.work, "push", "--quiet", "origin", "main");
+    const reply = captureReply();
+    await app.receive("issue_comment", comment("/rightsize all"));
+    expect(reply.text).toMatch(/^@alice rightsize opened no pull request: the policy's mode is recommend: reports only, no proposals\. What it would propose:\n\n\| Workload \|/);
+  });
+});
+
+describe("the cost of a proposal", () => {
+  it("opens a new single-workload pull request, labels and reviewers included, in 8 GitHub API calls", async () => {
+    const app = await createTestApp({ clusters: replayClusters(["frontend"]) });
+    const created: CreatedPullRequest[] = [];
+    expectInstallationToken();
+    expectAcknowledged();
+    expectPolicyRead();
+    const listing = nock(API).get(`${REPO}/pulls`).query({ state: "open", per_page: "100" }).reply(200, []);
+    const proposal = expectNewProposal(BRANCHES[0]!, 101, created);
+    captureReply();
+    const calls: string[] = [];
+    for (const scope of [listing, proposal]) scope.on("request", (request: { method: string; path: string }) => calls.push(`${request.method} ${request.path.split("?")[0]}`));
+    await app.receive("issue_comment", comment("/rightsize all"));
+    console.log(`GitHub API calls to publish one new proposal: ${calls.length}\n  ${calls.join("\n  ")}`);
+    expect(calls).toEqual([
+      "GET /repos/acme/shop-config/pulls",
+      "GET /repos/acme/shop-config/pulls",
+      "POST /repos/acme/shop-config/git/trees",
+      "POST /repos/acme/shop-config/git/commits",
+      "POST /repos/acme/shop-config/git/refs",
+      "POST /repos/acme/shop-config/pulls",
+      "POST /repos/acme/shop-config/issues/101/labels",
+      "POST /repos/acme/shop-config/pulls/101/requested_reviewers",
+    ]);
+  });
+});
+
+describe("GitHub Enterprise Server", () => {
+  it("talks to the API base Probot is given and fetches from the clone URL the event names", async () => {
+    const GHE = "https://ghe.example.com/api/v3";
+    const app = await createTestApp({ clusters: replayClusters(["frontend"]), baseUrl: GHE });
+    expectInstallationToken(GHE);
+    const replies: string[] = [];
+    nock(GHE)
+      .get(`${REPO}/issues/5/comments`)
+      .query({ per_page: "100" })
+      .reply(200, [])
+      .post(`${REPO}/issues/comments/9001/reactions`)
+      .reply(201, {})
+      .get(`${REPO}/collaborators/alice/permission`)
+      .reply(200, { permission: "admin", role_name: "admin" })
+      .get(`${REPO}/contents/.github%2Frightsize.yml`)
+      .reply(200, POLICY, { "content-type": "application/vnd.github.raw; charset=utf-8" })
+      .get(`${REPO}/pulls`)
+      .query({ state: "open", per_page: "100" })
+      .reply(200, [])
+      .get(`${REPO}/pulls`)
+      .query(true)
+      .reply(200, [])
+      .post(`${REPO}/git/trees`)
+      .reply(201, { sha: "tree" })
+      .post(`${REPO}/git/commits`)
+      .reply(201, { sha: "commit" })
+      .post(`${REPO}/git/refs`)
+      .reply(201, {})
+      .post(`${REPO}/pulls`)
+      .reply(201, { number: 7, html_url: "https://ghe.example.com/acme/shop-config/pull/7", head: { sha: "commit" } })
+      .post(`${REPO}/issues/7/labels`)
+      .reply(200, [])
+      .post(`${REPO}/pulls/7/requested_reviewers`)
+      .reply(201, {})
+      .post(`${REPO}/issues/5/comments`, (body) => replies.push(body.body) > 0)
+      .reply(201, {});
+    await app.receive("issue_comment", comment("/rightsize deployment/frontend"));
+    expect(replies).toHaveLength(1);
+    expect(replies[0]).toMatch(/^@alice rightsize proposed 1 pull request:\n- #7 opened: rightsize\(shop\/frontend\)/);
+  });
+});
+
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}

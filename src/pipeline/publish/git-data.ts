@@ -18,7 +18,6 @@ interface BranchTip {
  */
 export class GitDataPublisher implements ProposalPublisher {
   private readonly pullRequests: ProposalPullRequests;
-  private readonly tips = new Map<string, BranchTip>();
   /** Only owner and repo go into requests (octokit sends unknown parameters in the body). */
   private readonly where: GitHubRepository;
 
@@ -32,18 +31,18 @@ export class GitDataPublisher implements ProposalPublisher {
     this.where = { owner: repository.owner, repo: repository.repo };
   }
 
+  /**
+   * The open pull request and the declined one, from two listings. Whether the branch tip is
+   * still rightsize's is read only when something is about to be written (publish).
+   */
   async inspect(branch: string): Promise<BranchState> {
-    const known = await this.pullRequests.branchState(branch);
-    // Without an open pull request a leftover branch is rare; creating the ref finds it.
-    if (!known.pullRequest) return known;
-    const tip = await this.readTip(known.pullRequest.head);
-    this.tips.set(branch, tip);
-    return { ...known, ...(tip.foreign ? { foreign: tip.foreign } : {}) };
+    return this.pullRequests.branchState(branch);
   }
 
   async publish(proposal: Proposal, state: BranchState): Promise<PublishOutcome> {
     const { tree, modes } = await this.workspace.writeTree(proposal.base.commit, proposal.files);
-    let tip = this.tips.get(proposal.branch);
+    let tip = state.pullRequest ? await this.readTip(state.pullRequest.head) : undefined;
+    if (tip?.foreign) return { status: "foreign", reason: tip.foreign };
     let commit = tip?.commit ?? "";
     const branchUnchanged = tip !== undefined && tip.tree === tree && tip.parent === proposal.base.commit;
     if (!branchUnchanged) {
