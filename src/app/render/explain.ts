@@ -1,3 +1,4 @@
+import { parseQuantity } from "../../domain/index.js";
 import type { ContainerDecision, DecisionRecord } from "../../recommend/index.js";
 
 /**
@@ -16,7 +17,7 @@ export function renderExplanation(records: readonly DecisionRecord[], container?
   }
   const [first] = records;
   const window = first ? ` over ${first.observation.window.from} → ${first.observation.window.to}` : "";
-  return [`rightsize derived this proposal as follows (decision records of ${first?.createdAt ?? "?"}${window}):`, "", ...sections].join("\n\n");
+  return [`rightsize derived this proposal as follows (decision records of ${first?.createdAt ?? "?"}${window}):`, ...sections].join("\n\n");
 }
 
 function explainContainer(record: DecisionRecord, container: ContainerDecision): string {
@@ -33,8 +34,9 @@ function explainContainer(record: DecisionRecord, container: ContainerDecision):
     }
     const change = container.change[resource];
     const percent = change === null ? "" : ` (${change > 0 ? "+" : ""}${change.toFixed(1)}%)`;
+    const show = (text: string) => readable(text, resource);
     lines.push(
-      `- ${resource === "cpu" ? "CPU" : "Memory"} request ${from} → ${to}${percent}: the ${derivation.percentile} of usage is ${derivation.observed}; × margin ${derivation.margin} = ${derivation.target}; after floors, rounding, holds and bounds: ${derivation.computed}.`,
+      `- ${resource === "cpu" ? "CPU" : "Memory"} request ${from} → ${to}${percent}: the ${derivation.percentile} of usage is ${show(derivation.observed)}; × margin ${derivation.margin} = ${show(derivation.target)}; after floors, rounding, holds and bounds: ${derivation.computed}.`,
     );
   }
   const { oomKills, restarts, throttledRatio } = container.evidence;
@@ -42,4 +44,12 @@ function explainContainer(record: DecisionRecord, container: ContainerDecision):
   if (container.reasons.length > 0) lines.push("- Reasons:", ...container.reasons.map((reason) => `  - ${reason}`));
   lines.push(`- Action: **${container.action}**.`);
   return lines.join("\n");
+}
+
+/** A derivation's exact quantity (`126500u`) as a person reads it: millicores or cores, MiB or GiB. */
+function readable(text: string, resource: "cpu" | "memory"): string {
+  const value = Number(parseQuantity(text).nanos) / 1e9;
+  if (resource === "cpu") return value >= 1 ? `${Number(value.toFixed(3))}` : `${Number((value * 1000).toFixed(1))}m`;
+  const mebibytes = value / 1024 ** 2;
+  return mebibytes >= 1024 ? `${Number((mebibytes / 1024).toFixed(2))}Gi` : `${Number(mebibytes.toFixed(1))}Mi`;
 }
