@@ -288,3 +288,52 @@ describe("a push to a rightsize branch by a person", () => {
     await app.receive("push", push);
   });
 });
+
+describe("the refresh checkbox", () => {
+  it("does what /rightsize refresh does, and the refreshed body has the box unticked", async () => {
+    const app = await createTestApp({ clusters: replayClusters(["frontend"]) });
+    const body = await proposalBody("frontend");
+    const ticked = body.replace("- [ ] refresh this proposal", "- [x] refresh this proposal");
+    const base = git(repo.remote, "rev-parse", "main").trim();
+    const head = "9".repeat(40);
+    let refreshed = "";
+    const replies: string[] = [];
+    expectInstallationToken();
+    nock(API)
+      .get(`${REPO}/contents/.github%2Frightsize.yml`)
+      .reply(200, POLICY, RAW)
+      .get(`${REPO}/pulls`)
+      .query({ state: "open", per_page: "100" })
+      .reply(200, [{ number: 12, html_url: "https://github.com/acme/shop-config/pull/12", title: "t", body: ticked, head: { ref: FRONTEND, sha: head, repo: { full_name: "acme/shop-config" } } }])
+      .get(`${REPO}/compare/${base}...${head}`)
+      .query({ per_page: "2" })
+      .reply(200, { ahead_by: 1, commits: [{ sha: head, commit: { message: "x\n\nRightsize-Decision: abc", tree: { sha: "old-tree" } }, parents: [{ sha: base }] }] })
+      .post(`${REPO}/git/trees`)
+      .reply(201, { sha: "new-tree" })
+      .post(`${REPO}/git/commits`)
+      .reply(201, { sha: "new-commit" })
+      .get(refPath(FRONTEND, "ref"))
+      .reply(200, { object: { sha: head } })
+      .patch(refPath(FRONTEND), { sha: "new-commit", force: true })
+      .reply(200, {})
+      .patch(`${REPO}/pulls/12`, (request) => ((refreshed = request.body), true))
+      .reply(200, {})
+      .post(`${REPO}/issues/12/labels`)
+      .reply(200, [])
+      .get(`${REPO}/pulls/12`)
+      .reply(() => [200, { number: 12, state: "open", body: refreshed }])
+      .post(`${REPO}/issues/12/comments`, (request) => replies.push(request.body) > 0)
+      .reply(201, {});
+    await app.receive("pull_request", pullRequestEvent("pull_request.edited", FRONTEND, ticked));
+    expect(refreshed).toContain("- [ ] refresh this proposal");
+    expect(replies).toEqual([
+      "@alice rightsize refreshed this proposal: the branch and this description are up to date. rightsize(shop/frontend): cpu 500m→250m, memory 512Mi→256Mi\n",
+    ]);
+  });
+
+  it("does nothing for an edit that leaves the box as it was", async () => {
+    const app = await createTestApp();
+    const body = await proposalBody("frontend");
+    await app.receive("pull_request", pullRequestEvent("pull_request.edited", FRONTEND, body));
+  });
+});
