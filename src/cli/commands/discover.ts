@@ -2,7 +2,7 @@ import { stat } from "node:fs/promises";
 import type { Command } from "commander";
 import { alignColumns, InputError } from "../../domain/index.js";
 import { discoverWorkloads, type DiscoveredContainer, type Discovery, type ManifestLocation } from "../../manifests/index.js";
-import { readWorkingTreeFiles } from "../../pipeline/repo-files.js";
+import { readWorkingTreeFiles } from "../../pipeline/index.js";
 import { parseOutputFormat, printJson } from "../output.js";
 
 interface DiscoverOptions {
