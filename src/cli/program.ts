@@ -16,6 +16,7 @@ const COMMAND_MODULES: Record<string, () => Promise<CommandModule>> = {
   recommend: () => import("./commands/recommend.js"),
   plan: () => import("./commands/plan.js"),
   propose: () => import("./commands/propose.js"),
+  scan: () => import("./commands/scan.js"),
   demo: () => import("./commands/demo.js"),
   edit: () => import("./commands/edit.js"),
   discover: () => import("./commands/discover.js"),
