@@ -1,4 +1,5 @@
 import { ObservationSnapshotSchema, toPublishedSchema } from "./domain/index.js";
+import { OperatorClustersSchema } from "./pipeline/index.js";
 import { policyJsonSchema } from "./policy/index.js";
 import { DecisionRecordSchema } from "./recommend/index.js";
 
@@ -10,4 +11,5 @@ export const PUBLISHED_SCHEMAS: Record<string, () => unknown> = {
   "observation.schema.json": () => toPublishedSchema(ObservationSnapshotSchema, "Rightsize observation snapshot"),
   "policy.schema.json": policyJsonSchema,
   "decision.schema.json": () => toPublishedSchema(DecisionRecordSchema, "Rightsize decision record"),
+  "clusters.schema.json": () => toPublishedSchema(OperatorClustersSchema, "Rightsize operator clusters file (RIGHTSIZE_CLUSTERS_FILE)"),
 };
