@@ -407,3 +407,48 @@ function closedPort(): Promise<number> {
     });
   });
 }
+
+describe("/rightsize policy migrate", () => {
+  it("opens a pull request with the migrated file, comments kept", async () => {
+    const legacy = readFileSync(path.join(ROOT, "test/fixtures/policy/legacy-team.yml"), "utf8");
+    const migrated = readFileSync(path.join(ROOT, "test/fixtures/policy/legacy-team.migrated.yml"), "utf8");
+    const app = await createTestApp();
+    let tree: { path: string; content: string }[] = [];
+    let title = "";
+    expectInstallationToken();
+    expectAcknowledged();
+    expectPolicyRead(legacy);
+    nock(API)
+      .get(`${REPO}/pulls`)
+      .query({ state: "open", per_page: "100" })
+      .reply(200, [])
+      .get(`${REPO}/pulls`)
+      .query({ state: "closed", head: "acme:rightsize/policy-migrate", sort: "updated", direction: "desc", per_page: "10" })
+      .reply(200, [])
+      .post(`${REPO}/git/trees`, (body) => ((tree = body.tree), true))
+      .reply(201, { sha: "tree" })
+      .post(`${REPO}/git/commits`, (body) => /\nRightsize-Decision: [0-9a-f]{64}$/.test(body.message))
+      .reply(201, { sha: "commit" })
+      .post(`${REPO}/git/refs`, { ref: "refs/heads/rightsize/policy-migrate", sha: "commit" })
+      .reply(201, {})
+      .post(`${REPO}/pulls`, (body) => ((title = body.title), body.head === "rightsize/policy-migrate"))
+      .reply(201, { number: 60, html_url: "https://github.com/acme/shop-config/pull/60", head: { sha: "commit" } })
+      .post(`${REPO}/issues/60/labels`, { labels: ["rightsize"] })
+      .reply(200, []);
+    const reply = captureReply();
+    await app.receive("issue_comment", comment("/rightsize policy migrate"));
+    expect(tree).toEqual([{ path: ".github/rightsize.yml", mode: "100644", type: "blob", content: migrated }]);
+    expect(title).toBe("rightsize: migrate .github/rightsize.yml to rightsize.dev/v1alpha2");
+    expect(reply.text).toBe("@alice rightsize opened #60: rightsize: migrate .github/rightsize.yml to rightsize.dev/v1alpha2.\n\n<!-- rightsize:reply 9001 -->\n");
+  });
+
+  it("says there is nothing to migrate for a current policy", async () => {
+    const app = await createTestApp();
+    expectInstallationToken();
+    expectAcknowledged();
+    expectPolicyRead();
+    const reply = captureReply();
+    await app.receive("issue_comment", comment("/rightsize policy migrate"));
+    expect(reply.text).toBe("@alice rightsize found `.github/rightsize.yml` already at the current apiVersion; nothing to migrate.\n\n<!-- rightsize:reply 9001 -->\n");
+  });
+});
