@@ -1,6 +1,7 @@
-import { workloadKey, type WorkloadKind } from "../domain/index.js";
+import { RightsizeError, workloadKey, type WorkloadKind } from "../domain/index.js";
 import {
   callGitHub,
+  checkPolicyText,
   DECISION_TRAILER,
   decisionRecordPath,
   GitDataPublisher,
@@ -14,9 +15,10 @@ import {
   type GitHubRepositoryInfo,
   type ProposalState,
   type RepositoryRun,
+  type WorkloadSelection,
   type WorkloadTarget,
 } from "../pipeline/index.js";
-import { DEFAULT_POLICY_PATH, migratePolicyText, PolicyInvalidError, type LoadedPolicy } from "../policy/index.js";
+import { DEFAULT_POLICY_PATH, migratePolicyText, type LoadedPolicy } from "../policy/index.js";
 import { DecisionRecordSchema, type DecisionRecord } from "../recommend/index.js";
 import { createHash } from "node:crypto";
 import type { SlashCommand } from "./commands.js";
@@ -45,6 +47,8 @@ export interface CommandContext {
   deps: AppDependencies;
   /** The rightsize pull request the comment is on; undefined in issues and other pull requests. */
   pullRequest: ProposalPullRequest | undefined;
+  /** Failures that are not rightsize's own errors go to the operator's log (the reply stays short). */
+  logError(error: unknown, command: string): void;
 }
 
 /** The policy of the default branch, read once per comment (for `mode: disabled`). */
@@ -68,6 +72,7 @@ export async function runCommands(commands: readonly SlashCommand[], context: Co
     try {
       text = !ALWAYS.has(command.name) && (await policy()).policy.mode === "disabled" ? DISABLED_NOTICE : await dispatch(command, context);
     } catch (error) {
+      if (!(error instanceof RightsizeError)) context.logError(error, command.line);
       text = renderFailure(error, redactEndpoints(context.deps));
     }
     outcomes.push({ line: command.line, text });
@@ -109,27 +114,20 @@ async function dispatch(command: SlashCommand, context: CommandContext): Promise
   }
 }
 
-function runPipeline(context: CommandContext, options: { selection?: Parameters<typeof runForGitHubRepository>[0]["selection"]; dryRun?: boolean; force?: boolean }): Promise<RepositoryRun> {
-  return context.token().then((token) =>
-    runForGitHubRepository({
-      octokit: context.octokit,
-      repository: context.repository,
-      token,
-      observe: operatorObserver(context.deps),
-      ...options,
-    }),
-  );
+async function runPipeline(context: CommandContext, options: { selection?: WorkloadSelection; dryRun?: boolean; force?: boolean }): Promise<RepositoryRun> {
+  return runForGitHubRepository({
+    octokit: context.octokit,
+    repository: context.repository,
+    token: await context.token(),
+    observe: operatorObserver(context.deps),
+    ...options,
+  });
 }
 
 async function validatePolicy(context: CommandContext): Promise<string> {
   const ownText = await readRawFile(context.octokit, { ...context.repository, path: DEFAULT_POLICY_PATH });
-  try {
-    const loaded = await readRepositoryPolicy(context.octokit, context.repository, ownText);
-    return renderPolicyValidation(loaded.warnings, loaded.source.path);
-  } catch (error) {
-    if (error instanceof PolicyInvalidError) return renderPolicyValidation(error.problems, DEFAULT_POLICY_PATH);
-    throw error;
-  }
+  const check = await checkPolicyText(context.octokit, context.repository, ownText);
+  return renderPolicyValidation(check.problems, check.loaded?.source.path ?? DEFAULT_POLICY_PATH);
 }
 
 const MIGRATION_BRANCH = "rightsize/policy-migrate";

@@ -62,6 +62,11 @@ export async function installationToken(context: Pick<Context, "octokit">): Prom
   return auth.token;
 }
 
+/** Logs an unexpected failure with the delivery it belongs to (Probot's logger carries the event's id). */
+export function logErrorOf(context: Pick<Context, "log">): (error: unknown, command: string) => void {
+  return (error, command) => context.log.error({ err: error, command }, "a command failed unexpectedly");
+}
+
 export function clientOf(context: Pick<Context, "octokit">): GitHubClient {
   return context.octokit as unknown as GitHubClient;
 }

@@ -3,7 +3,7 @@ import { callGitHub, isProposalBranch, parseStateMarker, type GitHubClient, type
 import { parseCommands } from "../commands.js";
 import { answeredCommentId, renderRefusal, renderReply } from "../render/reply.js";
 import { runCommands, type ProposalPullRequest } from "../run-commands.js";
-import { clientOf, installationToken, repositoryOf, type AppDependencies } from "../runtime.js";
+import { clientOf, installationToken, logErrorOf, repositoryOf, type AppDependencies } from "../runtime.js";
 
 const OBEYED = new Set(["admin", "maintain", "write"]);
 
@@ -31,7 +31,7 @@ export async function onIssueComment(context: Context<"issue_comment.created">, 
       return;
     }
     const pullRequest = issue.pull_request ? await proposalPullRequest(octokit, repository, issue.number) : undefined;
-    const commandContext = { octokit, repository, token: () => installationToken(context), deps, pullRequest };
+    const commandContext = { octokit, repository, token: () => installationToken(context), deps, pullRequest, logError: logErrorOf(context) };
     const outcomes = await runCommands(commands, commandContext);
     await callGitHub(repository, "reply", () => octokit.rest.issues.createComment({ ...target, body: renderReply(author, outcomes, comment.id) }));
   });

@@ -15,7 +15,7 @@ import { DEFAULT_POLICY_PATH, defaultPolicy } from "../../policy/index.js";
 import { renderDeclinedComment } from "../render/lifecycle.js";
 import { renderReply } from "../render/reply.js";
 import { deleteBranch, runCommands, type ProposalPullRequest } from "../run-commands.js";
-import { clientOf, installationToken, repositoryOf, type AppDependencies } from "../runtime.js";
+import { clientOf, installationToken, logErrorOf, repositoryOf, type AppDependencies } from "../runtime.js";
 
 type PullRequestPayload = Context<"pull_request.closed">["payload"]["pull_request"];
 
@@ -77,7 +77,7 @@ export async function onPullRequestEdited(context: Context<"pull_request.edited"
   await deps.locks.run(`${repository.owner}/${repository.repo}`, async () => {
     // The refreshed body has the box unticked again; a failed refresh unticks it here.
     const line = "/rightsize refresh (the checkbox)";
-    const [outcome] = await runCommands([{ line, name: "refresh" }], { octokit, repository, token: () => installationToken(context), deps, pullRequest: proposal });
+    const [outcome] = await runCommands([{ line, name: "refresh" }], { octokit, repository, token: () => installationToken(context), deps, pullRequest: proposal, logError: logErrorOf(context) });
     const current = await callGitHub(repository, "read the pull request", () => octokit.rest.pulls.get({ owner: repository.owner, repo: repository.repo, pull_number: pull.number }));
     if (current.data.state === "open" && REFRESH_TICKED.test(current.data.body ?? "")) {
       await callGitHub(repository, "untick the checkbox", () =>
