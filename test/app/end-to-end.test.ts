@@ -1,0 +1,91 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseObservationSnapshotText } from "../../src/domain/index.js";
+import { createTestApp, type TestApp } from "../helpers/app.js";
+import { git } from "../helpers/git-repo.js";
+import { GitHubStandIn } from "../helpers/github-standin.js";
+
+/**
+ * The issue's "done when", end to end: a writer's `/rightsize all` on a repository with three
+ * workloads, against a loopback GitHub (REST and git over HTTP from a real bare repository).
+ */
+const ROOT = path.join(import.meta.dirname, "../..");
+const EXAMPLE = parseObservationSnapshotText(readFileSync(path.join(ROOT, "examples/snapshot.json"), "utf8"));
+const THREE = ["frontend", "checkout", "api"];
+
+let github: GitHubStandIn;
+let app: TestApp;
+let scratch: string;
+
+beforeAll(async () => {
+  scratch = mkdtempSync(path.join(tmpdir(), "rightsize-e2e-"));
+  const work = path.join(scratch, "work");
+  cpSync(path.join(ROOT, "examples/config-repo"), work, { recursive: true });
+  git(scratch, "init", "--quiet", "--initial-branch=main", work);
+  git(work, "add", ".");
+  git(work, "commit", "--quiet", "-m", "Example shop config repo");
+  const snapshot = path.join(scratch, "snapshot.json");
+  writeFileSync(snapshot, JSON.stringify({ ...EXAMPLE, workloads: EXAMPLE.workloads.filter((workload) => THREE.includes(workload.workload.name)) }));
+  github = new GitHubStandIn();
+  github.seed(work);
+  await github.start();
+  app = await createTestApp({ clusters: { clusters: [{ name: "prod", snapshot }] }, baseUrl: github.apiUrl });
+});
+
+afterAll(async () => {
+  await github?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+function comment(id: number, body: string) {
+  return {
+    action: "created",
+    issue: { number: 1, title: "Right-size the shop", state: "open", user: { login: "alice", type: "User" } },
+    comment: { id, body, user: { login: "alice", type: "User" } },
+    repository: github.repositoryPayload(),
+    sender: { login: "alice", type: "User" },
+    installation: { id: 2 },
+  };
+}
+
+describe("/rightsize all against a loopback GitHub", () => {
+  it("opens three pull requests whose diffs touch only resource values and decision records, links all three in one reply, and a repeat opens none", async () => {
+    await app.receive("issue_comment", comment(501, "/rightsize all"));
+
+    expect(github.pulls.map((pull) => pull.head).sort()).toEqual([
+      "rightsize/prod/shop/deployment-api",
+      "rightsize/prod/shop/deployment-checkout",
+      "rightsize/prod/shop/deployment-frontend",
+    ]);
+    for (const pull of github.pulls) {
+      const files = github.git("diff", "--name-only", `main...refs/heads/${pull.head}`).trim().split("\n");
+      const manifests = files.filter((file) => !file.startsWith(".rightsize/decisions/"));
+      expect(files.filter((file) => file.startsWith(".rightsize/decisions/"))).toHaveLength(1);
+      const changed = github
+        .git("diff", "--unified=0", `main...refs/heads/${pull.head}`, "--", ...manifests)
+        .split("\n")
+        .filter((line) => /^[-+](?![-+])/.test(line));
+      expect(changed.length).toBeGreaterThan(0);
+      for (const line of changed) expect(line).toMatch(/^[-+]\s*(cpu|memory|requests|limits)\b|^[-+]\s*requests: \{cpu: /);
+      // One commit on main, written by the API (no custom author), with the decision trailer.
+      expect(github.git("rev-list", "--count", `main..refs/heads/${pull.head}`).trim()).toBe("1");
+      expect(github.git("log", "-1", "--format=%an|%cn|%B", `refs/heads/${pull.head}`)).toMatch(/^rightsize\[bot\]\|GitHub\|rightsize\(shop\/[a-z]+\): .*\nRightsize-Decision: [0-9a-f]{64}\n/s);
+      expect(pull.labels).toEqual(expect.arrayContaining(["rightsize"]));
+      expect(pull.reviewers).toEqual(["platform-team"]);
+    }
+    const replies = github.comments.filter((entry) => entry.issue === 1);
+    expect(replies).toHaveLength(1);
+    for (const pull of github.pulls) expect(replies[0]!.body).toContain(`- #${pull.number} opened: ${pull.title}`);
+    expect(github.reactions).toEqual([{ comment: 501, content: "eyes" }]);
+
+    const tips = github.pulls.map((pull) => github.git("rev-parse", `refs/heads/${pull.head}`));
+    await app.receive("issue_comment", comment(502, "/rightsize all"));
+    expect(github.pulls).toHaveLength(3);
+    expect(github.pulls.map((pull) => github.git("rev-parse", `refs/heads/${pull.head}`))).toEqual(tips);
+    const second = github.comments.filter((entry) => entry.issue === 1)[1]!.body;
+    expect(second.match(/ unchanged: /g)).toHaveLength(3);
+    expect(second).not.toContain(" opened: ");
+  });
+});

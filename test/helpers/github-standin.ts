@@ -1,0 +1,358 @@
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+/**
+ * A loopback stand-in for GitHub, for end-to-end tests and benches: the REST endpoints rightsize
+ * uses (under /api/v3, as GitHub Enterprise Server serves them) and git over HTTP from local bare
+ * repositories (`git http-backend`). Git Data API calls write real objects and refs, so a branch
+ * it "creates" can be diffed with git. It keeps issues, pull requests, comments and check runs in
+ * memory, and records every request.
+ */
+export interface PullRequestRecord {
+  number: number;
+  state: "open" | "closed";
+  title: string;
+  body: string;
+  head: string;
+  base: string;
+  merged_at: string | null;
+  labels: string[];
+  reviewers: string[];
+  draft: boolean;
+}
+
+export interface IssueRecord {
+  number: number;
+  state: "open" | "closed";
+  title: string;
+  body: string;
+  labels: string[];
+}
+
+export interface CommentRecord {
+  id: number;
+  issue: number;
+  body: string;
+  user: string;
+}
+
+export class GitHubStandIn {
+  readonly root: string;
+  readonly requests: string[] = [];
+  readonly pulls: PullRequestRecord[] = [];
+  readonly issues: IssueRecord[] = [];
+  readonly comments: CommentRecord[] = [];
+  readonly reactions: { comment: number; content: string }[] = [];
+  readonly checkRuns: { id: number; head_sha: string; name: string; conclusion?: string; output?: unknown }[] = [];
+  /** username → permission, for `repos.getCollaboratorPermissionLevel`. */
+  readonly permissions = new Map<string, string>();
+  private server: Server | undefined;
+  private next = 1;
+  port = 0;
+
+  constructor(
+    readonly owner = "acme",
+    readonly repo = "shop-config",
+  ) {
+    this.root = mkdtempSync(path.join(tmpdir(), "rightsize-github-"));
+  }
+
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.port}/api/v3`;
+  }
+
+  get cloneUrl(): string {
+    return `http://127.0.0.1:${this.port}/${this.owner}/${this.repo}.git`;
+  }
+
+  /** The bare repository behind the clone URL. */
+  get gitDir(): string {
+    return path.join(this.root, this.owner, `${this.repo}.git`);
+  }
+
+  /** Seeds the repository from a working tree (committed on `main`). */
+  seed(workTree: string): void {
+    mkdirSync(path.dirname(this.gitDir), { recursive: true });
+    git(this.root, "init", "--quiet", "--bare", "--initial-branch=main", this.gitDir);
+    git(this.gitDir, "config", "http.receivepack", "true");
+    git(workTree, "push", "--quiet", this.gitDir, "HEAD:refs/heads/main");
+  }
+
+  git(...args: string[]): string {
+    return git(this.gitDir, ...args);
+  }
+
+  async start(): Promise<void> {
+    this.server = createServer((request, response) => {
+      this.handle(request, response).catch((error: unknown) => {
+        response.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify({ message: String(error) }));
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    this.server = undefined;
+    rmSync(this.root, { recursive: true, force: true });
+  }
+
+  /** The repository as a webhook payload names it. */
+  repositoryPayload(): Record<string, unknown> {
+    return {
+      id: 42,
+      name: this.repo,
+      full_name: `${this.owner}/${this.repo}`,
+      owner: { login: this.owner, type: "Organization" },
+      default_branch: "main",
+      clone_url: this.cloneUrl,
+      html_url: `http://127.0.0.1:${this.port}/${this.owner}/${this.repo}`,
+    };
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? "/", "http://localhost");
+    const body = await readBody(request);
+    this.requests.push(`${request.method} ${url.pathname}`);
+    if (!url.pathname.startsWith("/api/v3/")) return this.serveGit(request, response, url, body);
+    const route = `${request.method} ${decodeURIComponent(url.pathname.slice("/api/v3".length))}`;
+    const json = body.length > 0 ? (JSON.parse(body.toString("utf8")) as Record<string, unknown>) : {};
+    const reply = (status: number, data?: unknown) => {
+      response.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(data === undefined ? "" : JSON.stringify(data));
+    };
+    const repoPrefix = `/repos/${this.owner}/${this.repo}`;
+    const match = (pattern: string) => new RegExp(`^${pattern.replace("{repo}", repoPrefix)}$`).exec(route);
+    let m: RegExpExecArray | null;
+
+    if ((m = match("POST /app/installations/(\\d+)/access_tokens"))) return reply(201, { token: `ghs_standin_${m[1]}`, expires_at: "2099-01-01T00:00:00Z", permissions: {} });
+    if (match("GET /app/installations")) return reply(200, [{ id: 2, account: { login: this.owner } }]);
+    if (match("GET /installation/repositories")) return reply(200, { total_count: 1, repositories: [this.repositoryPayload()] });
+    if (match("GET {repo}")) return reply(200, this.repositoryPayload());
+    if ((m = match("GET {repo}/contents/(.+)"))) {
+      const text = this.tryGit("show", `${url.searchParams.get("ref") ?? "main"}:${m[1]}`);
+      if (text === undefined) return reply(404, { message: "Not Found" });
+      response.writeHead(200, { "content-type": "application/vnd.github.raw; charset=utf-8" }).end(text);
+      return;
+    }
+    if ((m = match("GET {repo}/collaborators/([^/]+)/permission"))) {
+      const permission = this.permissions.get(m[1]!) ?? "write";
+      return reply(200, { permission: permission === "maintain" ? "write" : permission, role_name: permission });
+    }
+    if ((m = match("GET {repo}/issues/(\\d+)/comments"))) return reply(200, this.comments.filter((comment) => comment.issue === Number(m![1])).map((comment) => ({ id: comment.id, body: comment.body, user: { login: comment.user } })));
+    if ((m = match("POST {repo}/issues/(\\d+)/comments"))) {
+      const comment = { id: this.next++, issue: Number(m[1]), body: String(json.body), user: "rightsize[bot]" };
+      this.comments.push(comment);
+      return reply(201, { id: comment.id, body: comment.body });
+    }
+    if ((m = match("POST {repo}/issues/comments/(\\d+)/reactions"))) {
+      this.reactions.push({ comment: Number(m[1]), content: String(json.content) });
+      return reply(201, { id: this.next++, content: json.content });
+    }
+    if ((m = match("POST {repo}/issues/(\\d+)/labels"))) {
+      const pull = this.pulls.find((candidate) => candidate.number === Number(m![1]));
+      if (pull) pull.labels = [...new Set([...pull.labels, ...(json.labels as string[])])];
+      return reply(200, (json.labels as string[]).map((name) => ({ name })));
+    }
+    if (match("GET {repo}/issues")) {
+      const label = url.searchParams.get("labels");
+      return reply(200, this.issues.filter((issue) => issue.state === (url.searchParams.get("state") ?? "open") && (!label || issue.labels.includes(label))));
+    }
+    if (match("POST {repo}/issues")) {
+      const issue: IssueRecord = { number: this.next++, state: "open", title: String(json.title), body: String(json.body), labels: (json.labels as string[]) ?? [] };
+      this.issues.push(issue);
+      return reply(201, issue);
+    }
+    if ((m = match("PATCH {repo}/issues/(\\d+)"))) {
+      const issue = this.issues.find((candidate) => candidate.number === Number(m![1]));
+      if (!issue) return reply(404, { message: "Not Found" });
+      Object.assign(issue, pick(json, ["title", "body", "state"]));
+      return reply(200, issue);
+    }
+    if (match("GET {repo}/pulls")) {
+      const state = url.searchParams.get("state") ?? "open";
+      const head = url.searchParams.get("head")?.split(":")[1];
+      const pulls = this.pulls.filter((pull) => (state === "all" || pull.state === state) && (!head || pull.head === head)).sort((a, b) => b.number - a.number);
+      return reply(200, pulls.map((pull) => this.pullPayload(pull)));
+    }
+    if (match("POST {repo}/pulls")) {
+      if (this.tryGit("rev-parse", "--verify", `refs/heads/${json.head}`) === undefined) return reply(422, { message: `No commits between main and ${json.head}` });
+      const pull: PullRequestRecord = { number: this.next++, state: "open", title: String(json.title), body: String(json.body), head: String(json.head), base: String(json.base), merged_at: null, labels: [], reviewers: [], draft: Boolean(json.draft) };
+      this.pulls.push(pull);
+      return reply(201, this.pullPayload(pull));
+    }
+    if ((m = match("GET {repo}/pulls/(\\d+)"))) {
+      const pull = this.pulls.find((candidate) => candidate.number === Number(m![1]));
+      return pull ? reply(200, this.pullPayload(pull)) : reply(404, { message: "Not Found" });
+    }
+    if ((m = match("PATCH {repo}/pulls/(\\d+)"))) {
+      const pull = this.pulls.find((candidate) => candidate.number === Number(m![1]));
+      if (!pull) return reply(404, { message: "Not Found" });
+      Object.assign(pull, pick(json, ["title", "body", "state"]));
+      return reply(200, this.pullPayload(pull));
+    }
+    if ((m = match("POST {repo}/pulls/(\\d+)/requested_reviewers"))) {
+      const pull = this.pulls.find((candidate) => candidate.number === Number(m![1]));
+      if (pull) pull.reviewers = json.reviewers as string[];
+      return reply(201, {});
+    }
+    if ((m = match("GET {repo}/pulls/(\\d+)/files"))) {
+      const pull = this.pulls.find((candidate) => candidate.number === Number(m![1]))!;
+      const names = this.git("diff", "--name-only", `${pull.base}...refs/heads/${pull.head}`).split("\n").filter(Boolean);
+      return reply(200, names.map((filename) => ({ filename, status: "modified" })));
+    }
+    if (match("POST {repo}/git/trees")) return reply(201, { sha: this.writeTree(String(json.base_tree), json.tree as { path: string; mode: string; content: string }[]) });
+    if (match("POST {repo}/git/commits")) {
+      const parents = (json.parents as string[]).flatMap((parent) => ["-p", parent]);
+      const sha = execFileSync("git", ["commit-tree", String(json.tree), ...parents, "-m", String(json.message)], {
+        cwd: this.gitDir,
+        encoding: "utf8",
+        env: { ...process.env, GIT_AUTHOR_NAME: "rightsize[bot]", GIT_AUTHOR_EMAIL: "bot@example.com", GIT_COMMITTER_NAME: "GitHub", GIT_COMMITTER_EMAIL: "noreply@github.com" },
+      }).trim();
+      return reply(201, { sha, tree: { sha: json.tree } });
+    }
+    if (match("POST {repo}/git/refs")) {
+      if (this.tryGit("rev-parse", "--verify", String(json.ref)) !== undefined) return reply(422, { message: "Reference already exists" });
+      this.git("update-ref", String(json.ref), String(json.sha));
+      return reply(201, { ref: json.ref, object: { sha: json.sha } });
+    }
+    if ((m = match("GET {repo}/git/ref/(.+)"))) {
+      const sha = this.tryGit("rev-parse", "--verify", `refs/${m[1]}`);
+      return sha === undefined ? reply(404, { message: "Not Found" }) : reply(200, { ref: `refs/${m[1]}`, object: { sha } });
+    }
+    if ((m = match("PATCH {repo}/git/refs/(.+)"))) {
+      this.git("update-ref", `refs/${m[1]}`, String(json.sha));
+      return reply(200, { ref: `refs/${m[1]}`, object: { sha: json.sha } });
+    }
+    if ((m = match("DELETE {repo}/git/refs/(.+)"))) {
+      if (this.tryGit("rev-parse", "--verify", `refs/${m[1]}`) === undefined) return reply(422, { message: "Reference does not exist" });
+      this.git("update-ref", "-d", `refs/${m[1]}`);
+      return reply(204);
+    }
+    if ((m = match("GET {repo}/compare/([0-9a-f]+)\\.\\.\\.([0-9a-f]+)"))) {
+      const [base, head] = [m[1]!, m[2]!];
+      const shas = this.git("rev-list", "--reverse", `${base}..${head}`).split("\n").filter(Boolean);
+      const commits = shas.map((sha) => ({
+        sha,
+        commit: { message: this.git("log", "-1", "--format=%B", sha).trimEnd(), tree: { sha: this.git("rev-parse", `${sha}^{tree}`).trim() } },
+        parents: this.git("log", "-1", "--format=%P", sha).trim().split(" ").filter(Boolean).map((parent) => ({ sha: parent })),
+      }));
+      return reply(200, { ahead_by: shas.length, behind_by: 0, commits });
+    }
+    if ((m = match("GET {repo}/commits/([0-9a-f]+)/check-runs"))) {
+      const runs = this.checkRuns.filter((run) => run.head_sha === m![1] && run.name === url.searchParams.get("check_name"));
+      return reply(200, { total_count: runs.length, check_runs: runs.slice(-1) });
+    }
+    if (match("POST {repo}/check-runs")) {
+      const run = { id: this.next++, head_sha: String(json.head_sha), name: String(json.name), conclusion: json.conclusion as string, output: json.output };
+      this.checkRuns.push(run);
+      return reply(201, run);
+    }
+    if ((m = match("PATCH {repo}/check-runs/(\\d+)"))) {
+      const run = this.checkRuns.find((candidate) => candidate.id === Number(m![1]));
+      if (run) Object.assign(run, pick(json, ["conclusion", "output"]));
+      return reply(200, run);
+    }
+    return reply(404, { message: `the stand-in does not serve ${route}` });
+  }
+
+  private pullPayload(pull: PullRequestRecord): Record<string, unknown> {
+    const sha = this.tryGit("rev-parse", "--verify", `refs/heads/${pull.head}`)?.trim() ?? "0".repeat(40);
+    return {
+      number: pull.number,
+      state: pull.state,
+      title: pull.title,
+      body: pull.body,
+      draft: pull.draft,
+      merged_at: pull.merged_at,
+      html_url: `http://127.0.0.1:${this.port}/${this.owner}/${this.repo}/pull/${pull.number}`,
+      head: { ref: pull.head, sha, repo: { full_name: `${this.owner}/${this.repo}`, name: this.repo, owner: { login: this.owner } } },
+      base: { ref: pull.base },
+      labels: pull.labels.map((name) => ({ name })),
+    };
+  }
+
+  private writeTree(baseTree: string, entries: { path: string; mode: string; content: string }[]): string {
+    const scratch = mkdtempSync(path.join(tmpdir(), "rightsize-standin-index-"));
+    try {
+      const env = { ...process.env, GIT_INDEX_FILE: path.join(scratch, "index") };
+      const run = (args: string[], input?: string) => execFileSync("git", args, { cwd: this.gitDir, env, encoding: "utf8", ...(input === undefined ? {} : { input }) }).trim();
+      run(["read-tree", baseTree]);
+      for (const entry of entries) {
+        const blob = run(["hash-object", "-w", "--stdin"], entry.content);
+        run(["update-index", "--add", "--cacheinfo", `${entry.mode},${blob},${entry.path}`]);
+      }
+      return run(["write-tree"]);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  }
+
+  /** Git's smart HTTP protocol, served by git itself. */
+  private serveGit(request: IncomingMessage, response: ServerResponse, url: URL, body: Buffer): Promise<void> {
+    return new Promise((resolve) => {
+      const child = spawn("git", ["http-backend"], {
+        env: {
+          PATH: process.env.PATH,
+          GIT_PROJECT_ROOT: this.root,
+          GIT_HTTP_EXPORT_ALL: "1",
+          PATH_INFO: url.pathname,
+          QUERY_STRING: url.search.slice(1),
+          REQUEST_METHOD: request.method ?? "GET",
+          CONTENT_TYPE: request.headers["content-type"] ?? "",
+          CONTENT_LENGTH: String(body.length),
+          REMOTE_ADDR: "127.0.0.1",
+          GIT_PROTOCOL: String(request.headers["git-protocol"] ?? ""),
+          HTTP_CONTENT_ENCODING: String(request.headers["content-encoding"] ?? ""),
+        },
+      });
+      const output: Buffer[] = [];
+      child.stdout.on("data", (chunk: Buffer) => output.push(chunk));
+      child.on("close", () => {
+        const all = Buffer.concat(output);
+        const split = all.indexOf("\r\n\r\n");
+        const headerText = all.subarray(0, split).toString("utf8");
+        const headers: Record<string, string> = {};
+        let status = 200;
+        for (const line of headerText.split("\r\n")) {
+          const [name, ...rest] = line.split(":");
+          const value = rest.join(":").trim();
+          if (name!.toLowerCase() === "status") status = Number(value.split(" ")[0]);
+          else if (name) headers[name] = value;
+        }
+        response.writeHead(status, headers).end(all.subarray(split + 4));
+        resolve();
+      });
+      child.stdin.end(body);
+    });
+  }
+
+  private tryGit(...args: string[]): string | undefined {
+    try {
+      return execFileSync("git", args, { cwd: this.gitDir, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync("git", args, { cwd, encoding: "utf8" });
+}
+
+function readBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => resolve(Buffer.concat(chunks)));
+    request.on("error", reject);
+  });
+}
+
+function pick(object: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((key) => key in object).map((key) => [key, object[key]]));
+}
