@@ -84,6 +84,8 @@ export interface GitHubRunInput {
   /** The token git fetches with (an installation token or the CLI's); never written anywhere. */
   token: string;
   observe: RepositoryPorts["observe"];
+  /** A policy to use instead of the repository's (`rightsize scan --policy FILE`). */
+  policy?: RepositoryPorts["policy"];
   selection?: WorkloadSelection;
   /** Plan and report only: no branch, no pull request. */
   dryRun?: boolean;
@@ -102,7 +104,7 @@ export async function runForGitHubRepository(input: GitHubRunInput): Promise<Rep
     const checkout = { workspace: clone.workspace, base: { branch: repository.defaultBranch, commit: clone.commit } };
     return await proposeForRepository({
       checkout,
-      policy: gitHubPolicyReader(octokit, repository),
+      policy: input.policy ?? gitHubPolicyReader(octokit, repository),
       observe: input.observe,
       ...(input.dryRun ? {} : { publisher: new GitDataPublisher(octokit, repository, clone.workspace, clone.commit) }),
       ...(input.selection ? { selection: input.selection } : {}),

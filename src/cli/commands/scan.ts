@@ -3,11 +3,13 @@ import { EXIT, exitCodeFor, formatLocation, RightsizeError, UsageError } from ".
 import { callGitHub, loadOperatorClusters, observeOperatorClusters, scanGitHubRepository, type GitHubRepositoryInfo, type ObservedInputs, type ScanOutcome } from "../../pipeline/index.js";
 import { formatPolicyProblem } from "../../policy/index.js";
 import { parseOutputFormat, printJson } from "../output.js";
+import { loadPolicyWithWarnings } from "../inputs.js";
 import { gitHubClient, observe, parseRepository } from "../run-proposals.js";
 import { renderProposals } from "./propose.js";
 
 interface ScanOptions {
   githubToken?: string;
+  policy?: string;
   repo: string[];
   clustersFile?: string;
   snapshot?: string;
@@ -32,6 +34,7 @@ export function register(program: Command): void {
     )
     .option("--github-token <token>", "a token that may write contents, pull requests and issues (default: $GITHUB_TOKEN)")
     .option("--repo <owner/name>", "a repository to scan; repeat for more (default: $GITHUB_REPOSITORY)", (value: string, previous: string[]) => [...previous, value], [])
+    .option("--policy <file>", "a policy file to use instead of each repository's .github/rightsize.yml")
     .option("--clusters-file <file>", "observe through these clusters only, as the app does (RIGHTSIZE_CLUSTERS_FILE format)")
     .option("--snapshot <file>", "replay an observation snapshot instead of observing")
     .option("--at <time>", "evaluation time, ISO 8601 (default: the snapshot's createdAt, or now)")
@@ -58,6 +61,7 @@ export function register(program: Command): void {
             repository,
             token,
             ...(options.dryRun ? { dryRun: true } : {}),
+            ...(options.policy ? { policy: () => loadPolicyWithWarnings(options.policy) } : {}),
             observe: (loaded, scope): Promise<ObservedInputs> =>
               clusters
                 ? observeOperatorClusters(clusters, loaded, scope, { at: options.at ?? new Date().toISOString(), onProgress: progress })
