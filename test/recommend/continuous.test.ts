@@ -202,7 +202,7 @@ describe("bounds: clamp to the policy minimum and maximum", () => {
     const observed = container({ requests: { memory: "288Mi" }, cpu: usage({ p95: 0.002, max: 0.004 }) });
     const decision = only(recommend(workload({ containers: [observed] })));
     expect(decision.recommended.requests.cpu).toBe("10m");
-    expect(decision.reasons).toContain("cpu request (not set) → 10m: p95 2m × 1.15 = 2.3m; rounded up to 5m (a multiple of 5m); raised to the policy minimum 10m");
+    expect(decision.reasons).toContain("cpu request (not set) → 10m: p95 2m × 1.15 = 2.3m; rounded up to 5m (a multiple of 5m); raised to recommend.bounds.cpu.min 10m");
   });
 
   it("caps 3 cores × 1.15 = 3.45 cores at a policy maximum of 2 cores", () => {
@@ -211,6 +211,7 @@ describe("bounds: clamp to the policy minimum and maximum", () => {
     const decision = only(recommend(workload({ containers: [observed] }), { policy: custom }));
     expect(decision.derivation.cpu?.target).toBe("3450m");
     expect(decision.recommended.requests.cpu).toBe("2");
+    expect(decision.reasons).toContain("cpu request 1 → 2 (+100%): p95 3 × 1.15 = 3450m; clamped to recommend.bounds.cpu.max 2");
   });
 
   it("raises memory of 10Mi × 1.15 = 11.5Mi → 12Mi to the 32Mi minimum", () => {
@@ -224,7 +225,7 @@ describe("bounds: clamp to the policy minimum and maximum", () => {
     const decision = only(recommend(workload({ containers: [observed] }), { policy: custom }));
     expect(decision.recommended.requests.memory).toBe("1024Mi");
     expect(decision.reasons.at(-1)).toBe(
-      "memory request 900Mi → 1024Mi (+13.8%): max 1200Mi × 1.15 = 1380Mi; rounded up to 1392Mi (a multiple of 16Mi); capped at the policy maximum 1Gi",
+      "memory request 900Mi → 1024Mi (+13.8%): max 1200Mi × 1.15 = 1380Mi; rounded up to 1392Mi (a multiple of 16Mi); clamped to recommend.bounds.memory.max 1Gi (below the observed max 1200Mi, so the container may be OOM-killed; raise recommend.bounds.memory.max if it needs more)",
     );
   });
 });
