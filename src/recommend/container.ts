@@ -13,7 +13,7 @@ import {
 } from "../domain/index.js";
 import type { ApplyPolicy, RecommendPolicy, SafetyRating } from "../policy/index.js";
 import { confidenceAtLeast, continuousConfidence, runBasedConfidence, type Confidence } from "./confidence.js";
-import { effectiveRequest, resolveCurrent, type CurrentResources, type WrittenResources } from "./current.js";
+import { effectiveRequest, isInManifest, resolveCurrent, type CurrentResources, type WrittenResources } from "./current.js";
 import { describePercent, describeQuantity, describeTime, plural, roundPercent } from "./describe.js";
 import { recommendLimit } from "./limits.js";
 import type { ContainerDecision } from "./record.js";
@@ -56,7 +56,10 @@ export interface ContainerOutcome {
   heldForHpa: string[];
   /** `cpu 500m → 210m, memory 512Mi → 288Mi`, for the workload's reasons. */
   changeSummary: string;
+  /** Left out of the workload's decision: excluded by the policy, or not in the manifest. */
   excluded: boolean;
+  /** Said in the workload's reasons whatever the decision (a container left out unasked). */
+  note?: string;
 }
 
 /** One container through SPEC §5: usage, confidence, safety, sizing, hysteresis, limits, action. */
@@ -120,6 +123,12 @@ export function decideContainer(container: ContainerObservation, context: Worklo
   if (context.excludedContainers.has(container.name)) {
     const reasons = [`left unchanged: excluded by the policy (selector.containers.exclude)`];
     return { decision: decision("none", reasons), blockedBecause: [], heldBecause: [], heldForHpa: [], changeSummary: "", excluded: true };
+  }
+  if (context.manifest && !isInManifest(container.name, context.manifest)) {
+    // A sidecar injected at admission (Vault agent, mesh proxy) runs but has no manifest entry to
+    // edit; it must not hold back the containers that do.
+    const note = `container "${container.name}" runs in the cluster but is not in the manifest (injected at admission?); it is left out — add it to selector.containers.exclude to silence this`;
+    return { decision: decision("none", [note]), blockedBecause: [], heldBecause: [], heldForHpa: [], changeSummary: "", excluded: true, note };
   }
 
   if (context.runs && context.runs.succeeded === 0 && context.blocks.length === 0) {

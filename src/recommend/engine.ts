@@ -151,7 +151,8 @@ function decideWorkload(outcomes: readonly ContainerOutcome[], blocks: readonly 
   const considered = outcomes.filter((outcome) => !outcome.excluded);
   const safety = worstSafety(considered.map((outcome) => outcome.decision.safety));
   const confidence = considered.length === 0 ? "LOW" : lowestConfidence(considered.map((outcome) => outcome.decision.confidence.level));
-  const decide = (action: WorkloadDecision["action"], reasons: string[]) => ({ action, reasons, safety, confidence });
+  const leftOut = outcomes.flatMap((outcome) => (outcome.note ? [outcome.note] : []));
+  const decide = (action: WorkloadDecision["action"], reasons: string[]) => ({ action, reasons: [...reasons, ...leftOut], safety, confidence });
 
   const blocked = considered.filter((outcome) => outcome.decision.action === "blocked");
   if (blocks.length > 0 || blocked.length > 0) {
@@ -177,7 +178,8 @@ function decideWorkload(outcomes: readonly ContainerOutcome[], blocks: readonly 
   if (held("hpa").length > 0) return decide("blocked", held("hpa").flatMap((outcome) => named(outcome, outcome.heldBecause).map((reason) => `HPA conflict: ${reason}`)));
   if (held("confidence").length > 0) return decide("hold", notes);
   if (considered.length === 0) {
-    return decide("hold", [`nothing to resize: ${observation.containers.length === 0 ? "no containers were observed" : "every container is excluded by the policy"}`]);
+    const why = observation.containers.length === 0 ? "no containers were observed" : leftOut.length > 0 ? "no observed container is both in the manifest and not excluded by the policy" : "every container is excluded by the policy";
+    return decide("hold", [`nothing to resize: ${why}`]);
   }
   return decide("hold", ["no material change: every request is within the change threshold of its current value"]);
 }

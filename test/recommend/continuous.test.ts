@@ -515,9 +515,39 @@ describe("current values", () => {
     expect(decision.recommended.limits.cpu).toBe("400m");
   });
 
-  it("blocks a container the manifest does not have", () => {
-    const record = recommend(workload(), { manifest: { path: "apps/cart.yaml", document: 0, current: { web: { requests: {}, limits: {} } } } });
-    expect(record.decision.reasons).toEqual(["server: container server is not in the manifest apps/cart.yaml"]);
+  const VAULT_NOTE =
+    'container "vault-agent" runs in the cluster but is not in the manifest (injected at admission?); it is left out — add it to selector.containers.exclude to silence this';
+
+  it("proposes the containers of the manifest and reports a sidecar injected at admission, which it leaves out", () => {
+    const vault = container({ name: "vault-agent", requests: { cpu: "250m", memory: "64Mi" }, cpu: usage({ p95: 0.01, max: 0.02 }), memory: usage({ p95: 20 * MI, max: 30 * MI }) });
+    const manifest = { path: "apps/cart.yaml", document: 0, current: { server: { requests: { cpu: "300m", memory: "512Mi" }, limits: {} } } };
+    const record = recommend(workload({ containers: [container(), vault] }), { manifest });
+    // server: p95 180m × 1.15 = 207m → 210m; max 250Mi × 1.15 = 287.5Mi → 288Mi.
+    expect(record.decision).toMatchObject({
+      action: "propose",
+      reasons: ["changes in 1 of 1 container: server (cpu 300m → 210m, memory 512Mi → 288Mi)", VAULT_NOTE],
+    });
+    expect(only(record, "vault-agent")).toMatchObject({
+      action: "none",
+      reasons: [VAULT_NOTE],
+      current: { requests: { cpu: "250m", memory: "64Mi" }, limits: {} },
+      recommended: { requests: { cpu: "250m", memory: "64Mi" }, limits: {} },
+    });
+  });
+
+  it("says nothing of a missing sidecar the policy excludes", () => {
+    const vault = container({ name: "vault-agent" });
+    const manifest = { path: "apps/cart.yaml", document: 0, current: { server: { requests: { cpu: "300m", memory: "512Mi" }, limits: {} } } };
+    const record = recommend(workload({ containers: [container(), vault] }), { manifest, policy: policy({ selector: { containers: { exclude: ["vault-agent"] } } }) });
+    expect(record.decision.reasons).toEqual(["changes in 1 of 1 container: server (cpu 300m → 210m, memory 512Mi → 288Mi)"]);
+  });
+
+  it("holds a workload none of whose observed containers is in the manifest, and says why", () => {
+    const record = recommend(workload({ containers: [container({ name: "vault-agent" })] }), { manifest: { path: "apps/cart.yaml", document: 0, current: { web: { requests: {}, limits: {} } } } });
+    expect(record.decision).toMatchObject({
+      action: "hold",
+      reasons: ["nothing to resize: no observed container is both in the manifest and not excluded by the policy", VAULT_NOTE],
+    });
   });
 
   it("blocks a container whose manifest value is not a quantity", () => {
