@@ -37,6 +37,8 @@ export interface WorkloadContext {
   hpa?: { name: string; metrics: ReadonlySet<string> };
   manifest?: { path: string; current?: Record<string, WrittenResources> };
   excludedContainers: ReadonlySet<string>;
+  /** The pod's QoS class is Guaranteed: every container's requests equal its limits. */
+  guaranteed: boolean;
   /** Reasons the whole workload has no recommendation (observation problems, failed runs, manifest). */
   blocks: readonly string[];
   /** The source failed for this workload, which already explains any missing metrics (as does a run-based workload without a successful run). */
@@ -168,16 +170,18 @@ export function decideContainer(container: ContainerObservation, context: Worklo
     }
   }
 
+  const newLimits: Partial<Record<ResourceName, Quantity>> = {};
   for (const request of plan) {
     const { resource } = request;
     const writtenLimit = current.written.limits[resource];
     const outcome = recommendLimit(
       context.recommend.limits,
-      { resource, currentRequest: effectiveRequest(current, resource), currentLimit: current.limits[resource], newRequest: request.value },
+      { resource, currentRequest: effectiveRequest(current, resource), currentLimit: current.limits[resource], newRequest: request.value, guaranteed: context.guaranteed },
       context.recommend,
     );
     if (outcome.kind === "unchanged") {
       if (writtenLimit !== undefined) recommended.limits[resource] = writtenLimit;
+      newLimits[resource] = current.limits[resource];
       continue;
     }
     changed = true;
@@ -186,10 +190,21 @@ export function decideContainer(container: ContainerObservation, context: Worklo
       summary.push(`${resource} limit ${writtenLimit} → removed`);
       continue;
     }
+    newLimits[resource] = outcome.value;
     const text = formatInStyleOf(outcome.value, resource, writtenLimit ?? current.written.requests[resource]);
     recommended.limits[resource] = text;
     reasons.push(`${resource} limit ${writtenLimit ?? "(not set)"} → ${text}: ${outcome.why}`);
     summary.push(`${resource} limit ${writtenLimit ?? "(not set)"} → ${text}`);
+  }
+  if (changed && context.guaranteed) {
+    const unequal = plan.filter((request) => !sameQuantity(request.value, newLimits[request.resource])).map((request) => request.resource);
+    if (unequal.length > 0) {
+      reasons.push(
+        `QoS class: the pod is Guaranteed today (every container's requests equal its limits) and becomes Burstable: the ${unequal.join(" and ")} ` +
+          `${unequal.length > 1 ? "requests no longer equal their limits" : "request no longer equals its limit"} (limits: ${context.recommend.limits}); ` +
+          `Burstable pods are evicted before Guaranteed ones under node pressure; recommend.limits: keep keeps the class`,
+      );
+    }
   }
 
   const change = {
@@ -369,6 +384,10 @@ function holdReasons(confidence: Confidence, context: WorkloadContext): string[]
 function describeConfidence(confidence: Confidence): string {
   const factors = confidence.factors.map((factor) => `${factor.name} ${factor.observed}`).join(", ");
   return `confidence ${confidence.level} (${confidence.score}/100): ${factors}`;
+}
+
+function sameQuantity(a: Quantity | undefined, b: Quantity | undefined): boolean {
+  return a !== undefined && b !== undefined && compareQuantities(a, b) === 0;
 }
 
 function changePercent(current: Quantity | undefined, next: Quantity | undefined): number | null {

@@ -1,4 +1,4 @@
-import { parseQuantity, type ContainerObservation, type ContainerResources, type Quantity, type ResourceName } from "../domain/index.js";
+import { compareQuantities, parseQuantity, type ContainerObservation, type ContainerResources, type Quantity, type ResourceName } from "../domain/index.js";
 
 /** Requests and limits as the manifest (or the live object) writes them. */
 export type WrittenResources = ContainerResources;
@@ -67,4 +67,17 @@ function pick(values: { cpu?: string; memory?: string } | undefined): { cpu?: st
 /** Kubernetes defaults a missing request to the limit, so that is what the container runs with. */
 export function effectiveRequest(current: CurrentResources, resource: ResourceName): Quantity | undefined {
   return current.requests[resource] ?? current.limits[resource];
+}
+
+/**
+ * Kubernetes QoS: a pod is Guaranteed when every container has CPU and memory limits and its
+ * requests equal them (a missing request defaults to the limit). This is one container's part.
+ */
+export function hasGuaranteedShape(current: CurrentResources): boolean {
+  for (const resource of ["cpu", "memory"] as const) {
+    const limit = current.limits[resource];
+    const request = current.requests[resource];
+    if (limit === undefined || (request !== undefined && compareQuantities(request, limit) !== 0)) return false;
+  }
+  return true;
 }

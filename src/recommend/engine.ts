@@ -3,7 +3,7 @@ import type { Policy } from "../policy/index.js";
 import { TOOL_NAME, TOOL_VERSION } from "../version.js";
 import { CONTINUOUS_FORMULA, lowestConfidence, RUN_BASED_FORMULA } from "./confidence.js";
 import { decideContainer, type ContainerOutcome, type WorkloadContext } from "./container.js";
-import type { WrittenResources } from "./current.js";
+import { hasGuaranteedShape, resolveCurrent, type WrittenResources } from "./current.js";
 import { plural } from "./describe.js";
 import { hash } from "node:crypto";
 import { canonicalJson, canonicalJsonOnce } from "./digest.js";
@@ -73,6 +73,7 @@ export function recommendWorkload(input: RecommendInput): DecisionRecord {
     hpa: hpaMetrics.size > 0 ? { name: observation.hpa?.name ?? "(unnamed)", metrics: hpaMetrics } : undefined,
     manifest: input.manifest,
     excludedContainers: new Set(policy.selector.containers.exclude),
+    guaranteed: observation.containers.length > 0 && observation.containers.every((container) => hasGuaranteedShape(resolveCurrent(container, input.manifest))),
     blocks,
     observationFailed: observation.problems.length > 0,
     gates,

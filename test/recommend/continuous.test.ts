@@ -406,6 +406,46 @@ describe("limits", () => {
   });
 });
 
+describe("QoS class: a Guaranteed pod (requests equal limits in every container)", () => {
+  // requests = limits = 500m / 512Mi; p95 180m × 1.15 = 207m → 210m, capped at −50%: 250m; max 250Mi × 1.15 = 287.5Mi → 288Mi.
+  const guaranteed = { cpu: "500m", memory: "512Mi" };
+  const decide = (mode: string, containers = [container({ requests: guaranteed, limits: guaranteed })]) =>
+    recommend(workload({ containers }), { policy: policy({ recommend: { limits: mode } }) });
+  const QOS_CHANGE = (what: string, mode: string) =>
+    `QoS class: the pod is Guaranteed today (every container's requests equal its limits) and becomes Burstable: the ${what} (limits: ${mode}); Burstable pods are evicted before Guaranteed ones under node pressure; recommend.limits: keep keeps the class`;
+
+  it("keep: moves both limits with the requests, 500m/512Mi → 250m/288Mi, so the pod stays Guaranteed", () => {
+    const decision = only(decide("keep"));
+    expect(decision.recommended).toEqual({ requests: { cpu: "250m", memory: "288Mi" }, limits: { cpu: "250m", memory: "288Mi" } });
+    expect(decision.reasons).toContain("cpu limit 500m → 250m: moves with the request to keep the pod's QoS class Guaranteed (every container's requests equal its limits; limits: keep)");
+    expect(decision.reasons).toContain("memory limit 512Mi → 288Mi: moves with the request to keep the pod's QoS class Guaranteed (every container's requests equal its limits; limits: keep)");
+    expect(decision.reasons.some((reason) => reason.startsWith("QoS class"))).toBe(false);
+  });
+
+  it("keep: leaves the limits alone when another container makes the pod Burstable already", () => {
+    const record = decide("keep", [container({ requests: guaranteed, limits: guaranteed }), container({ name: "sidecar", limits: {} })]);
+    expect(only(record).recommended).toEqual({ requests: { cpu: "250m", memory: "288Mi" }, limits: guaranteed });
+  });
+
+  it("ratio: limit/request is 1, so the limits follow the requests without a warning", () => {
+    const decision = only(decide("ratio"));
+    expect(decision.recommended.limits).toEqual({ cpu: "250m", memory: "288Mi" });
+    expect(decision.reasons.some((reason) => reason.startsWith("QoS class"))).toBe(false);
+  });
+
+  it("memory-equals-request: says that the pod becomes Burstable because the CPU limit stays 500m", () => {
+    const decision = only(decide("memory-equals-request"));
+    expect(decision.recommended.limits).toEqual({ cpu: "500m", memory: "288Mi" });
+    expect(decision.reasons.at(-1)).toBe(QOS_CHANGE("cpu request no longer equals its limit", "memory-equals-request"));
+  });
+
+  it("remove-cpu: says that the pod becomes Burstable", () => {
+    const decision = only(decide("remove-cpu"));
+    expect(decision.recommended.limits).toEqual({ memory: "512Mi" });
+    expect(decision.reasons.at(-1)).toBe(QOS_CHANGE("cpu and memory requests no longer equal their limits", "remove-cpu"));
+  });
+});
+
 describe("HPA: the request of a resource an HPA scales on is held unless the policy allows it", () => {
   const scaled = (metrics: string[], requests = { cpu: "500m", memory: "512Mi" }, allowWithHpa = false) =>
     recommend(workload({ hpa: { name: "cart", metrics }, containers: [container({ requests })] }), { policy: policy({ apply: { allowWithHpa } }) });
