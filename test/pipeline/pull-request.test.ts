@@ -121,9 +121,10 @@ describe("the pull request body (SPEC §8)", () => {
 });
 
 describe("risks of a change of QoS class", () => {
-  const guaranteed = { requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
+  type Resources = { requests: { cpu?: string; memory?: string }; limits: { cpu?: string; memory?: string } };
+  const guaranteed: Resources = { requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
   const frontend = recordOf("frontend")[0]!;
-  const withValues = (recommended: typeof guaranteed) =>
+  const withValues = (recommended: Resources) =>
     ({ ...frontend, containers: frontend.containers.map((container) => ({ ...container, current: guaranteed, recommended })) });
 
   it("warns when a Guaranteed pod becomes Burstable", () => {
