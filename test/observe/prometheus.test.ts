@@ -365,6 +365,15 @@ describe("observeWithPrometheus when Prometheus misbehaves", () => {
     expect(result[0]!.problems).toEqual(["Prometheus warned about Job runs (partial data): store eu-2 unreachable"]);
   });
 
+  it("keeps credentials a proxy echoes in a warning out of the reasons", async () => {
+    behave = () => undefined;
+    const base = await forwardOnce();
+    behave = (query) =>
+      query.includes("kube_job_status_start_time") ? { status: 200, body: JSON.stringify({ ...JSON.parse(base), warnings: ["auth Bearer s3cret-token accepted, store eu-2 unreachable"] }) } : undefined;
+    const result = await observeWithPrometheus(options({ bearerToken: "s3cret-token" }), { ...shopOnly, namespaces: ["batch"] });
+    expect(result[0]!.problems).toEqual(["Prometheus warned about Job runs (partial data): auth [redacted] accepted, store eu-2 unreachable"]);
+  });
+
   async function forwardOnce(): Promise<string> {
     const response = await fetch(`${prometheus.url}/api/v1/query`, { method: "POST", body: new URLSearchParams({ query: "vector(1)", time: String(TO) }) });
     return response.text();
