@@ -41,15 +41,17 @@ export const PLAUSIBLE_USAGE = { cpu: 10_000, memory: 64 * 2 ** 40 } as const;
 
 const PLAUSIBLE_TEXT = { cpu: "10000 cores", memory: "64Ti" } as const;
 
+/**
+ * A measured amount. The upper bound is checked by checkWorkloadConsistency, one loop over a
+ * workload's numbers, which is several times cheaper than a zod check on each of the hundreds
+ * of thousands of numbers of a large snapshot; the published schema states it all the same.
+ */
 function plausibleUsage(resource: "cpu" | "memory") {
-  const unit = resource === "cpu" ? "cores" : "bytes";
-  return z
-    .number()
-    .nonnegative()
-    .max(PLAUSIBLE_USAGE[resource], {
-      error: (issue) =>
-        `${String(issue.input)} ${unit} is more than any node has (at most ${PLAUSIBLE_TEXT[resource]} per container); the metric is broken — fix the source or drop this container from the snapshot`,
-    });
+  return z.number().nonnegative().meta({ maximum: PLAUSIBLE_USAGE[resource] });
+}
+
+function implausible(resource: "cpu" | "memory", value: number): string {
+  return `${String(value)} ${resource === "cpu" ? "cores" : "bytes"} is more than any node has (at most ${PLAUSIBLE_TEXT[resource]} per container); the metric is broken — fix the source or drop this container from the snapshot`;
 }
 
 function usageStatisticsOf(resource: "cpu" | "memory") {
@@ -168,19 +170,41 @@ export const ObservationSnapshotSchema = sortedObject({
  */
 export const CONTAINER_STATUS_SOURCES: ReadonlySet<string> = new Set(["kubernetes-api", "metrics-server"]);
 
+type Statistics = Readonly<Record<(typeof STATISTICS)[number], number>>;
+
 interface ConsistencyInput {
   source: string;
   window: { from: string; to: string };
-  containers: ReadonlyArray<{ name: string; oomKills: ReadonlyArray<{ at: string }> }>;
-  runs?: ReadonlyArray<{ run: string; startedAt: string; durationSeconds: number }> | undefined;
+  containers: ReadonlyArray<{ name: string; oomKills: ReadonlyArray<{ at: string }>; cpu?: Statistics | undefined; memory?: Statistics | undefined }>;
+  runs?: ReadonlyArray<{ run: string; startedAt: string; durationSeconds: number; containers: Readonly<Record<string, { cpuPeak: number; memoryPeak: number }>> }> | undefined;
 }
+
+// In the order zod reports the members (sorted), so the issues read the same as the schema's own.
+const STATISTICS = ["max", "mean", "p50", "p90", "p95", "p99"] as const;
 
 /**
  * What a field-by-field schema cannot see: a window that ends before it starts, evidence dated
- * outside the window, and a container or run listed twice (the second would silently win).
+ * outside the window, and a container or run listed twice (the second would silently win); and
+ * usage no node could have (PLAUSIBLE_USAGE).
  */
 function checkWorkloadConsistency(observation: ConsistencyInput, context: z.RefinementCtx): void {
   const issue = (path: PropertyKey[], message: string) => context.addIssue({ code: "custom", path, message, input: undefined });
+  observation.containers.forEach((container, index) => {
+    for (const resource of ["cpu", "memory"] as const) {
+      const statistics = container[resource];
+      if (statistics === undefined) continue;
+      for (const name of STATISTICS) {
+        if (statistics[name] > PLAUSIBLE_USAGE[resource]) issue(["containers", index, resource, name], implausible(resource, statistics[name]));
+      }
+    }
+  });
+  observation.runs?.forEach((run, index) => {
+    for (const name in run.containers) {
+      const peak = run.containers[name]!;
+      if (peak.cpuPeak > PLAUSIBLE_USAGE.cpu) issue(["runs", index, "containers", name, "cpuPeak"], implausible("cpu", peak.cpuPeak));
+      if (peak.memoryPeak > PLAUSIBLE_USAGE.memory) issue(["runs", index, "containers", name, "memoryPeak"], implausible("memory", peak.memoryPeak));
+    }
+  });
   const { from: fromText, to: toText } = observation.window;
   const from = Date.parse(fromText);
   const to = Date.parse(toText);
