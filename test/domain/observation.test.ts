@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { InputError, parseObservationSnapshot, quantityFromNumber } from "../../src/domain/index.js";
+import type { z } from "zod";
+import { InputError, parseObservationSnapshot, quantityFromNumber, type ObservationSnapshotSchema } from "../../src/domain/index.js";
 import { rightsize } from "../helpers/cli.js";
 
 /*
@@ -14,7 +15,8 @@ import { rightsize } from "../helpers/cli.js";
 
 const SHOP = JSON.parse(readFileSync(path.join(import.meta.dirname, "../fixtures/snapshots/shop.json"), "utf8")) as Snapshot;
 
-type Snapshot = { workloads: Array<Record<string, any>> } & Record<string, unknown>;
+/** The file as written: defaults not yet applied, every optional member possibly absent. */
+type Snapshot = z.input<typeof ObservationSnapshotSchema>;
 
 /** A copy of the shop fixture (cart, data-export, ledger; window 2026-11-14T06:00Z → 2026-11-21T06:00Z) changed by `edit`. */
 function shop(edit: (snapshot: Snapshot) => void): Snapshot {
@@ -42,7 +44,7 @@ describe("snapshot parsing rejects implausible observations", () => {
   });
 
   it("rejects a memory max of 1e15 bytes (909Ti; no node has more than 64Ti)", () => {
-    const snapshot = shop((s) => (s.workloads[0]!.containers[0].memory.max = 1e15));
+    const snapshot = shop((s) => (s.workloads[0]!.containers[0]!.memory!.max = 1e15));
     expect(problemsOf(snapshot)).toEqual([
       "workloads[0].containers[0].memory.max: 1000000000000000 bytes is more than any node has (at most 64Ti per container); the metric is broken — fix the source or drop this container from the snapshot",
     ]);
@@ -50,9 +52,9 @@ describe("snapshot parsing rejects implausible observations", () => {
 
   it("rejects 20,000 cores of CPU p99 and a run peak of 1e21 bytes, which used to crash with a BigInt error", () => {
     const snapshot = shop((s) => {
-      s.workloads[0]!.containers[0].cpu.p99 = 20_000;
-      s.workloads[0]!.containers[0].cpu.max = 20_000;
-      s.workloads[1]!.runs[2].containers.export.memoryPeak = 1e21;
+      s.workloads[0]!.containers[0]!.cpu!.p99 = 20_000;
+      s.workloads[0]!.containers[0]!.cpu!.max = 20_000;
+      s.workloads[1]!.runs![2]!.containers.export!.memoryPeak = 1e21;
     });
     expect(problemsOf(snapshot)).toEqual([
       "workloads[0].containers[0].cpu.max: 20000 cores is more than any node has (at most 10000 cores per container); the metric is broken — fix the source or drop this container from the snapshot",
@@ -68,7 +70,7 @@ describe("snapshot parsing rejects implausible observations", () => {
 
   it("rejects an OOM kill after the window and, from Prometheus, one before it", () => {
     const snapshot = shop((s) => {
-      s.workloads[0]!.containers[0].oomKills = [
+      s.workloads[0]!.containers[0]!.oomKills = [
         { at: "2026-11-20T03:12:00Z", pod: "cart-1" },
         { at: "2026-11-30T00:00:00Z", pod: "cart-1" },
         { at: "2026-11-01T00:00:00Z", pod: "cart-2" },
@@ -83,16 +85,16 @@ describe("snapshot parsing rejects implausible observations", () => {
   it("accepts an OOM kill before the sampling window from the Kubernetes API, which reads a container's last termination", () => {
     const snapshot = shop((s) => {
       s.workloads[0]!.source = "kubernetes-api";
-      s.workloads[0]!.containers[0].oomKills = [{ at: "2026-11-01T00:00:00Z", pod: "cart-2" }];
+      s.workloads[0]!.containers[0]!.oomKills = [{ at: "2026-11-01T00:00:00Z", pod: "cart-2" }];
     });
     expect(parseObservationSnapshot(snapshot).workloads[0]!.containers[0]!.oomKills).toHaveLength(1);
   });
 
   it("rejects a run that starts after the window and one that ended before it", () => {
     const snapshot = shop((s) => {
-      s.workloads[1]!.runs[0].startedAt = "2026-11-22T02:00:00Z";
-      s.workloads[1]!.runs[1].startedAt = "2026-11-14T05:50:00Z";
-      s.workloads[1]!.runs[1].durationSeconds = 300;
+      s.workloads[1]!.runs![0]!.startedAt = "2026-11-22T02:00:00Z";
+      s.workloads[1]!.runs![1]!.startedAt = "2026-11-14T05:50:00Z";
+      s.workloads[1]!.runs![1]!.durationSeconds = 300;
     });
     expect(problemsOf(snapshot)).toEqual([
       "workloads[1].runs[0].startedAt: 2026-11-22T02:00:00Z is after window.to 2026-11-21T06:00:00Z",
@@ -103,10 +105,10 @@ describe("snapshot parsing rejects implausible observations", () => {
   it("rejects a workload, a container and a run listed twice", () => {
     const snapshot = shop((s) => {
       s.workloads.push(structuredClone(s.workloads[0]!));
-      s.workloads[0]!.containers.push(structuredClone(s.workloads[0]!.containers[0]));
-      s.workloads[1]!.runs[3].run = s.workloads[1]!.runs[1].run;
+      s.workloads[0]!.containers.push(structuredClone(s.workloads[0]!.containers[0]!));
+      s.workloads[1]!.runs![3]!.run = s.workloads[1]!.runs![1]!.run;
     });
-    const run = SHOP.workloads[1]!.runs[1].run as string;
+    const run = SHOP.workloads[1]!.runs![1]!.run;
     expect(problemsOf(snapshot)).toEqual([
       'workloads[0].containers[1].name: "server" is also containers[0]; list each container once',
       `workloads[1].runs[3].run: "${run}" is also runs[1]; list each run once`,
@@ -127,7 +129,7 @@ describe("rightsize recommend on an implausible snapshot", () => {
 
   it("exits 2 naming the field instead of proposing 512Mi → 262144Mi", async () => {
     const file = path.join(directory, "snapshot.json");
-    writeFileSync(file, JSON.stringify(shop((s) => (s.workloads[0]!.containers[0].memory.max = 1e15))));
+    writeFileSync(file, JSON.stringify(shop((s) => (s.workloads[0]!.containers[0]!.memory!.max = 1e15))));
     const result = await rightsize("recommend", "--observation", file, "--policy", path.join(directory, "none.yml"));
     expect(result.stdout).toBe("");
     expect(result.status).toBe(2);
