@@ -61,7 +61,8 @@ function generateSnapshot(): string {
         ? {
             runs: Array.from({ length: 20 }, (_, run) => ({
               run: `workload-${index}-${run}`,
-              startedAt: `2026-11-${String(1 + run).padStart(2, "0")}T02:00:00Z`,
+              // Two runs a day from the window's first day: a snapshot only holds runs inside its window.
+              startedAt: `2026-11-${String(7 + Math.floor(run / 2)).padStart(2, "0")}T${run % 2 === 0 ? "08" : "20"}:00:00Z`,
               durationSeconds: 200,
               exitCode: 0,
               succeeded: true,

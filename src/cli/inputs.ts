@@ -16,7 +16,8 @@ export async function readInputFile(file: string, what: string, hint = ""): Prom
     return await readFile(file, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "file not found" : code === "EISDIR" ? "it is a directory" : (error as Error).message;
+    const reason =
+      code === "ENOENT" ? "file not found" : code === "EISDIR" ? "it is a directory" : code === "EACCES" || code === "EPERM" ? "permission denied; check its permissions" : (error as Error).message;
     throw new InputError(`${file}: cannot read ${what} (${reason})${hint}`, { file });
   }
 }

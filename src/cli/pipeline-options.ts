@@ -1,6 +1,8 @@
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
-import type { ObservationSnapshot } from "../domain/index.js";
+import { InputError, type ObservationSnapshot } from "../domain/index.js";
+import type { PlanDiagnosis } from "../pipeline/index.js";
 import type { LoadedPolicy } from "../policy/index.js";
 import { loadPolicyWithWarnings, parseAtOption, readSnapshotFile } from "./inputs.js";
 
@@ -29,7 +31,7 @@ export interface PipelineInputs {
 
 export async function loadPipelineInputs(options: PipelineOptions): Promise<PipelineInputs> {
   const at = parseAtOption(options.at);
-  const repoDir = path.resolve(options.repo);
+  const repoDir = await requireRepoDirectory(options.repo);
   const loaded = await loadPolicyWithWarnings(options.policy, repoDir);
   if (options.snapshot) {
     const snapshot = await readSnapshotFile(options.snapshot);
@@ -40,4 +42,21 @@ export async function loadPipelineInputs(options: PipelineOptions): Promise<Pipe
   const { observeForPolicy } = await import("../observe/index.js");
   const snapshot = await observeForPolicy(loaded.policy, { at: now, onProgress: (message) => process.stderr.write(`rightsize: ${message}\n`) });
   return { repoDir, loaded, snapshot, at: now };
+}
+
+/** `--repo`: a checkout that exists; named in the error as the user gave it. */
+export async function requireRepoDirectory(repo: string): Promise<string> {
+  const repoDir = path.resolve(repo);
+  const info = await stat(repoDir).catch((error: NodeJS.ErrnoException) => error);
+  if (info instanceof Error) {
+    const reason = info.code === "ENOENT" ? "no such directory" : info.code === "EACCES" ? "permission denied" : info.message;
+    throw new InputError(`--repo ${repo}: ${reason}; pass the directory of a checkout of your config repo`, { field: "--repo" });
+  }
+  if (!info.isDirectory()) throw new InputError(`--repo ${repo}: not a directory; pass the directory of a checkout of your config repo`, { field: "--repo" });
+  return repoDir;
+}
+
+/** On stderr, with `plan` and `propose`: the snapshot's problems and, when nothing matched, why. */
+export function printDiagnosis(diagnosis: PlanDiagnosis): void {
+  for (const line of diagnosis.lines) process.stderr.write(`rightsize: ${line}\n`);
 }

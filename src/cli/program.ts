@@ -39,6 +39,11 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
 
 export async function runCli(argv: readonly string[]): Promise<number> {
   const program = await buildProgram(argv);
+  if (argv.length === 0) {
+    // No command is a usage error: the help goes where errors go, and scripts see status 2.
+    process.stderr.write(program.helpInformation());
+    return EXIT.input;
+  }
   try {
     await program.parseAsync(argv as string[], { from: "user" });
     return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
@@ -50,7 +55,9 @@ export async function runCli(argv: readonly string[]): Promise<number> {
 function reportError(error: unknown): number {
   if (error instanceof CommanderError) {
     // Help and version are "errors" to commander; they already printed what the user asked for.
-    if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return EXIT.ok;
+    // A command group run without its subcommand (`rightsize policy`) printed its help as an error.
+    if (error.code === "commander.helpDisplayed" || error.code === "commander.version") return EXIT.ok;
+    if (error.code === "commander.help") return error.exitCode === 0 ? EXIT.ok : EXIT.input;
     return EXIT.input;
   }
   if (error instanceof RightsizeError) {
@@ -59,6 +66,43 @@ function reportError(error: unknown): number {
     process.stderr.write(`rightsize: ${prefix}${error.message}\n`);
     return exitCodeFor(error);
   }
-  process.stderr.write(`rightsize: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  const system = systemErrorOf(error);
+  if (system) {
+    process.stderr.write(`rightsize: ${system.message}\n`);
+    return system.status;
+  }
+  // A bug, not a bad input: one line, and the stack only when asked for.
+  const message = error instanceof Error ? error.message : String(error);
+  const stack = process.env.RIGHTSIZE_DEBUG && error instanceof Error ? `\n${error.stack}` : " (set RIGHTSIZE_DEBUG=1 for the stack trace)";
+  process.stderr.write(`rightsize: unexpected failure: ${message.split("\n")[0]}${stack}\n`);
   return exitCodeFor(error);
+}
+
+const ERRNO_WORDS: Record<string, string> = {
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  ENOENT: "no such file or directory",
+  ENOTDIR: "a part of the path is not a directory",
+  EISDIR: "it is a directory",
+  ELOOP: "too many symbolic links",
+  ENAMETOOLONG: "the name is too long",
+  EROFS: "read-only file system",
+  ENOSPC: "no space left on the device",
+};
+
+const READING = new Set(["open", "read", "scandir", "stat", "lstat", "opendir", "readlink", "access"]);
+
+/**
+ * A file system error that reached the top (an unreadable directory in the checkout, a file that
+ * vanished): one line naming the path, exit 2 for what the user can fix, 3 for the machine.
+ */
+function systemErrorOf(error: unknown): { message: string; status: number } | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { code, syscall, path } = error as NodeJS.ErrnoException;
+  if (!code || !syscall || !path || !/^E[A-Z]+$/.test(code)) return undefined;
+  const verb = READING.has(syscall) ? "cannot read" : "cannot write";
+  const words = ERRNO_WORDS[code];
+  const fix = code === "EACCES" || code === "EPERM" ? "; check its permissions" : "";
+  const status = words === undefined || code === "ENOSPC" ? EXIT.external : EXIT.input;
+  return { message: `${verb} ${path}: ${words ?? code} (${code})${fix}`, status };
 }

@@ -31,17 +31,47 @@ const resourceQuantities = sortedObject({
   memory: quantityText.optional(),
 });
 
-export const UsageStatisticsSchema = sortedObject({
-  p50: z.number().nonnegative(),
-  p90: z.number().nonnegative(),
-  p95: z.number().nonnegative(),
-  p99: z.number().nonnegative(),
-  max: z.number().nonnegative(),
-  mean: z.number().nonnegative(),
-  samples: z.number().int().nonnegative(),
-}).refine((s) => s.p50 <= s.p90 && s.p90 <= s.p95 && s.p95 <= s.p99 && s.p99 <= s.max, {
-  message: "percentiles must be ordered p50 ≤ p90 ≤ p95 ≤ p99 ≤ max",
-});
+/**
+ * Upper bounds of a plausible measurement of one container. No node has more (the largest offer
+ * about 2,000 CPUs and 32Ti of memory), so a larger number is a broken metric or a corrupt file,
+ * not a reason to ask for 262144Mi at HIGH confidence; it also keeps every number far from the
+ * range where exact quantity arithmetic would fail.
+ */
+export const PLAUSIBLE_USAGE = { cpu: 10_000, memory: 64 * 2 ** 40 } as const;
+
+const PLAUSIBLE_TEXT = { cpu: "10000 cores", memory: "64Ti" } as const;
+
+/**
+ * A measured amount. The upper bound is checked by checkWorkloadConsistency, one loop over a
+ * workload's numbers, which is several times cheaper than a zod check on each of the hundreds
+ * of thousands of numbers of a large snapshot; the published schema states it all the same.
+ */
+function plausibleUsage(resource: "cpu" | "memory") {
+  return z.number().nonnegative().meta({ maximum: PLAUSIBLE_USAGE[resource] });
+}
+
+function implausible(resource: "cpu" | "memory", value: number): string {
+  return `${String(value)} ${resource === "cpu" ? "cores" : "bytes"} is more than any node has (at most ${PLAUSIBLE_TEXT[resource]} per container); the metric is broken — fix the source or drop this container from the snapshot`;
+}
+
+function usageStatisticsOf(resource: "cpu" | "memory") {
+  const amount = plausibleUsage(resource);
+  return sortedObject({
+    p50: amount,
+    p90: amount,
+    p95: amount,
+    p99: amount,
+    max: amount,
+    mean: amount,
+    samples: z.number().int().nonnegative(),
+  }).refine((s) => s.p50 <= s.p90 && s.p90 <= s.p95 && s.p95 <= s.p99 && s.p99 <= s.max, {
+    message: "percentiles must be ordered p50 ≤ p90 ≤ p95 ≤ p99 ≤ max",
+  });
+}
+
+/** CPU usage statistics in cores. */
+export const UsageStatisticsSchema = usageStatisticsOf("cpu");
+const MemoryStatisticsSchema = usageStatisticsOf("memory");
 
 type SeriesPoint = [time: number, p95: number, max: number];
 
@@ -84,7 +114,7 @@ export const ContainerObservationSchema = sortedObject({
   /** CPU usage in cores. Absent when the source had no CPU metrics for this container. */
   cpu: UsageStatisticsSchema.optional(),
   /** Memory working set in bytes. */
-  memory: UsageStatisticsSchema.optional(),
+  memory: MemoryStatisticsSchema.optional(),
   oomKills: z.array(sortedObject({ at: IsoTimeSchema, pod: z.string() })).default([]),
   restarts: z.number().int().nonnegative().default(0),
   throttledRatio: z.number().min(0).max(1).default(0),
@@ -101,7 +131,7 @@ export const JobRunSchema = sortedObject({
   durationSeconds: z.number().nonnegative(),
   exitCode: z.number().int().nullable(),
   succeeded: z.boolean(),
-  containers: z.record(z.string(), sortedObject({ cpuPeak: z.number().nonnegative(), memoryPeak: z.number().nonnegative() })),
+  containers: z.record(z.string(), sortedObject({ cpuPeak: plausibleUsage("cpu"), memoryPeak: plausibleUsage("memory") })),
 });
 
 export const WorkloadObservationSchema = sortedObject({
@@ -122,7 +152,7 @@ export const WorkloadObservationSchema = sortedObject({
   hpa: sortedObject({ name: z.string().optional(), metrics: z.array(z.string()) }).optional(),
   /** Why the source could not observe (part of) this workload: 403, 404, timeouts. */
   problems: z.array(z.string()).default([]),
-});
+}).superRefine(checkWorkloadConsistency);
 
 export const ObservationSnapshotSchema = sortedObject({
   schemaVersion: z.literal(1),
@@ -131,7 +161,91 @@ export const ObservationSnapshotSchema = sortedObject({
   workloads: z.array(WorkloadObservationSchema),
   /** Namespaces a source could not observe at all (e.g. 403 on listing them): no workload is known there. */
   problems: z.array(sortedObject({ cluster: z.string().min(1), namespace: z.string().optional(), message: z.string().min(1) })).optional(),
-});
+}).superRefine(checkUniqueWorkloads);
+
+/**
+ * Sources that read OOM kills from container statuses: the last termination of a container,
+ * however long before the sampling window it was (README "Observing"). Every other source
+ * reports only what happened inside its window.
+ */
+export const CONTAINER_STATUS_SOURCES: ReadonlySet<string> = new Set(["kubernetes-api", "metrics-server"]);
+
+type Statistics = Readonly<Record<(typeof STATISTICS)[number], number>>;
+
+interface ConsistencyInput {
+  source: string;
+  window: { from: string; to: string };
+  containers: ReadonlyArray<{ name: string; oomKills: ReadonlyArray<{ at: string }>; cpu?: Statistics | undefined; memory?: Statistics | undefined }>;
+  runs?: ReadonlyArray<{ run: string; startedAt: string; durationSeconds: number; containers: Readonly<Record<string, { cpuPeak: number; memoryPeak: number }>> }> | undefined;
+}
+
+// In the order zod reports the members (sorted), so the issues read the same as the schema's own.
+const STATISTICS = ["max", "mean", "p50", "p90", "p95", "p99"] as const;
+
+/**
+ * What a field-by-field schema cannot see: a window that ends before it starts, evidence dated
+ * outside the window, and a container or run listed twice (the second would silently win); and
+ * usage no node could have (PLAUSIBLE_USAGE).
+ */
+function checkWorkloadConsistency(observation: ConsistencyInput, context: z.RefinementCtx): void {
+  const issue = (path: PropertyKey[], message: string) => context.addIssue({ code: "custom", path, message, input: undefined });
+  observation.containers.forEach((container, index) => {
+    for (const resource of ["cpu", "memory"] as const) {
+      const statistics = container[resource];
+      if (statistics === undefined) continue;
+      for (const name of STATISTICS) {
+        if (statistics[name] > PLAUSIBLE_USAGE[resource]) issue(["containers", index, resource, name], implausible(resource, statistics[name]));
+      }
+    }
+  });
+  observation.runs?.forEach((run, index) => {
+    for (const name in run.containers) {
+      const peak = run.containers[name]!;
+      if (peak.cpuPeak > PLAUSIBLE_USAGE.cpu) issue(["runs", index, "containers", name, "cpuPeak"], implausible("cpu", peak.cpuPeak));
+      if (peak.memoryPeak > PLAUSIBLE_USAGE.memory) issue(["runs", index, "containers", name, "memoryPeak"], implausible("memory", peak.memoryPeak));
+    }
+  });
+  const { from: fromText, to: toText } = observation.window;
+  const from = Date.parse(fromText);
+  const to = Date.parse(toText);
+  if (from > to) {
+    issue(["window"], `from ${fromText} is after to ${toText}; a window starts before it ends`);
+    return;
+  }
+  const killsBeforeWindow = CONTAINER_STATUS_SOURCES.has(observation.source);
+  const containers = new Map<string, number>();
+  observation.containers.forEach((container, index) => {
+    const first = containers.get(container.name);
+    if (first === undefined) containers.set(container.name, index);
+    else issue(["containers", index, "name"], `"${container.name}" is also containers[${first}]; list each container once`);
+    container.oomKills.forEach((kill, killIndex) => {
+      const at = Date.parse(kill.at);
+      if (at > to) issue(["containers", index, "oomKills", killIndex], `${kill.at} is after window.to ${toText}`);
+      else if (at < from && !killsBeforeWindow) issue(["containers", index, "oomKills", killIndex], `${kill.at} is before window.from ${fromText}`);
+    });
+  });
+  const runs = new Map<string, number>();
+  observation.runs?.forEach((run, index) => {
+    const first = runs.get(run.run);
+    if (first === undefined) runs.set(run.run, index);
+    else issue(["runs", index, "run"], `"${run.run}" is also runs[${first}]; list each run once`);
+    const started = Date.parse(run.startedAt);
+    if (started > to) issue(["runs", index, "startedAt"], `${run.startedAt} is after window.to ${toText}`);
+    else if (started + run.durationSeconds * 1000 < from) {
+      issue(["runs", index], `the run ended (startedAt + durationSeconds) before window.from ${fromText}`);
+    }
+  });
+}
+
+function checkUniqueWorkloads(snapshot: { workloads: ReadonlyArray<{ workload: { cluster: string; namespace: string; kind: string; name: string } }> }, context: z.RefinementCtx): void {
+  const seen = new Map<string, number>();
+  snapshot.workloads.forEach(({ workload }, index) => {
+    const key = `${workload.cluster}/${workload.namespace}/${workload.kind}/${workload.name}`;
+    const first = seen.get(key);
+    if (first === undefined) seen.set(key, index);
+    else context.addIssue({ code: "custom", path: ["workloads", index, "workload"], message: `${key} is also workloads[${first}]; list each workload once`, input: undefined });
+  });
+}
 
 export type UsageStatistics = z.infer<typeof UsageStatisticsSchema>;
 export type ContainerObservation = z.infer<typeof ContainerObservationSchema>;
@@ -144,7 +258,7 @@ export function parseObservationSnapshot(json: unknown, file = "snapshot"): Obse
   const result = ObservationSnapshotSchema.safeParse(json);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${formatFieldPath(issue.path)}: ${issue.message}`);
-  throw new InputError(`${file}: invalid observation snapshot:\n  ${problems.join("\n  ")}`, { file });
+  throw new InputError(`${file}: invalid observation snapshot:\n  ${problems.join("\n  ")}\nFix these fields, or write the snapshot again with "rightsize snapshot".`, { file });
 }
 
 export function parseObservationSnapshotText(text: string, file = "snapshot"): ObservationSnapshot {

@@ -111,6 +111,8 @@ function decimalToNanosCeil(value: number): bigint {
     const nanos = Math.round(value * 1e9);
     return BigInt(nanos / 1e9 < value ? nanos + 1 : nanos);
   }
+  // Whole numbers from 2^53 up convert exactly; toFixed would write 1e+21 in exponent form.
+  if (value >= Number.MAX_SAFE_INTEGER) return BigInt(value) * NANOS_PER_UNIT;
   const fixed = value.toFixed(9);
   const [whole = "0", fraction = ""] = fixed.split(".");
   const nanos = BigInt(whole) * NANOS_PER_UNIT + BigInt(fraction.padEnd(9, "0"));

@@ -3,7 +3,8 @@
  * render proposals, and write them through one publisher interface (local branches, git push
  * with REST, or the Git Data API).
  */
-export { planRepository, changesOf, type Drift, type Plan, type PlannedWorkload, type PlanInput } from "./plan.js";
+export { planRepository, changesOf, type Drift, type Plan, type PlannedWorkload, type PlanInput, type TargetCoverage } from "./plan.js";
+export { diagnosePlan, type PlanDiagnosis } from "./diagnose.js";
 export { renderPlanMarkdown } from "./plan-report.js";
 export { checkPolicyText, previewPolicyChange, type PolicyCheck } from "./policy-check.js";
 export { ProposalPullRequests } from "./publish/pull-requests.js";

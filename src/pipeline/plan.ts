@@ -1,3 +1,4 @@
+import picomatch from "picomatch";
 import {
   isSameQuantity,
   workloadKey,
@@ -52,9 +53,25 @@ export interface Plan {
   skipped: { path: string; reason: string }[];
   /** Why nothing is proposed even where the decision says propose (mode, newer policy version). */
   proposalsPaused: string | undefined;
+  /** What each target of the policy matched, for saying why nothing was planned (diagnosePlan). */
+  targets: TargetCoverage[];
+}
+
+export interface TargetCoverage {
+  /** `targets[index]` of the policy; undefined when the policy has no targets and the whole checkout is one. */
+  index: number | undefined;
+  paths: string[] | undefined;
+  cluster: string;
+  /** Globs of `paths` that match no file of the checkout. */
+  unmatchedPaths: string[];
+  /** Files the paths match, workloads found in them (and selected), and of those, observed. */
+  files: number;
+  workloads: number;
+  observed: number;
 }
 
 interface Target {
+  index: number | undefined;
   paths: string[] | undefined;
   cluster: string;
   namespace: string | undefined;
@@ -69,9 +86,11 @@ export function planRepository(input: PlanInput): Plan {
   const { policy } = input.loaded;
   const observations = new Map(input.snapshot.workloads.map((observation) => [workloadKey(observation.workload), observation]));
   const seen = new Set<string>();
-  const plan: Plan = { workloads: [], notObserved: [], notInRepo: [], skipped: [], proposalsPaused: proposalsPaused(input.loaded) };
+  const plan: Plan = { workloads: [], notObserved: [], notInRepo: [], skipped: [], proposalsPaused: proposalsPaused(input.loaded), targets: [] };
 
   for (const target of targetsOf(policy)) {
+    const coverage: TargetCoverage = { index: target.index, paths: target.paths, cluster: target.cluster, ...matching(input.files, target.paths), workloads: 0, observed: 0 };
+    plan.targets.push(coverage);
     const discovery = discoverWorkloads(input.files, {
       ...(target.paths ? { include: target.paths } : {}),
       ...(target.namespace ? { defaultNamespace: target.namespace } : {}),
@@ -83,11 +102,13 @@ export function planRepository(input: PlanInput): Plan {
       const key = workloadKey(ref);
       if (seen.has(key) || !isWorkloadSelected(policy, ref)) continue;
       seen.add(key);
+      coverage.workloads++;
       const observation = observations.get(key);
       if (!observation) {
         plan.notObserved.push({ ref, path: manifest.location.path });
         continue;
       }
+      coverage.observed++;
       plan.workloads.push(planWorkload(input, ref, manifest, observation));
     }
   }
@@ -175,10 +196,29 @@ function driftOf(manifest: DiscoveredWorkload, observation: WorkloadObservation)
 
 function targetsOf(policy: Policy): Target[] {
   if (policy.targets.length > 0) {
-    return policy.targets.map((target) => ({ paths: target.paths, cluster: target.cluster, namespace: target.namespace, helm: target.helm }));
+    return policy.targets.map((target, index) => ({ index, paths: target.paths, cluster: target.cluster, namespace: target.namespace, helm: target.helm }));
   }
   // No targets: the whole checkout belongs to the only (or first) cluster the policy names.
-  return [{ paths: undefined, cluster: policy.clusters[0]?.name ?? "default", namespace: undefined, helm: [] }];
+  return [{ index: undefined, paths: undefined, cluster: policy.clusters[0]?.name ?? "default", namespace: undefined, helm: [] }];
+}
+
+/** Files a target's globs match, as discovery matches them (every file when it names none), and the globs that match none. */
+function matching(files: readonly RepoFile[], paths: string[] | undefined): { files: number; unmatchedPaths: string[] } {
+  if (!paths || paths.length === 0) return { files: files.length, unmatchedPaths: [] };
+  const matchers = paths.map((glob) => picomatch(glob, { dot: true }));
+  const used = new Set<number>();
+  let count = 0;
+  for (const file of files) {
+    let matched = false;
+    matchers.forEach((matches, index) => {
+      if (matches(file.path)) {
+        used.add(index);
+        matched = true;
+      }
+    });
+    if (matched) count++;
+  }
+  return { files: count, unmatchedPaths: paths.filter((_, index) => !used.has(index)) };
 }
 
 function proposalsPaused(loaded: LoadedPolicy): string | undefined {

@@ -1,5 +1,5 @@
 import type { ContainerObservation, WorkloadObservation } from "../domain/index.js";
-import { formatCpu, formatMemory, parseQuantity, workloadKey } from "../domain/index.js";
+import { formatCpu, formatMemory, isSameQuantity, parseQuantity, workloadKey } from "../domain/index.js";
 import type { Policy } from "../policy/index.js";
 import type { ContainerDecision, DecisionRecord } from "../recommend/index.js";
 import { renderStateMarker, type ProposalState } from "./state-marker.js";
@@ -296,9 +296,23 @@ function renderRisks(records: readonly DecisionRecord[]): string {
       const limitChanged = (["cpu", "memory"] as const).filter((resource) => container.current.limits[resource] !== container.recommended.limits[resource]);
       if (limitChanged.length > 0) lines.push(`- \`${container.name}\` ${limitChanged.join(" and ")} ${limitChanged.length > 1 ? "limits change" : "limit changes"} as well (policy \`recommend.limits\`).`);
     }
+    if (record.containers.every((container) => hasGuaranteedShape(container.current)) && !record.containers.every((container) => hasGuaranteedShape(container.recommended))) {
+      lines.push(
+        `- ${record.workload.kind} \`${record.workload.name}\` leaves the Guaranteed QoS class for Burstable: its requests no longer all equal its limits (policy \`recommend.limits\`). Burstable pods are evicted before Guaranteed ones under node pressure; \`recommend.limits: keep\` keeps the class.`,
+      );
+    }
   }
   lines.push("", "Rollback: revert this pull request's merge commit; Argo CD or Flux roll the old values out again. rightsize never changes the cluster itself.");
   return lines.join("\n");
+}
+
+/** Kubernetes QoS, one container's part: CPU and memory limits set, and requests (when set) equal to them. */
+function hasGuaranteedShape(resources: ContainerDecision["current"]): boolean {
+  return (["cpu", "memory"] as const).every((resource) => {
+    const limit = resources.limits[resource];
+    const request = resources.requests[resource];
+    return limit !== undefined && (request === undefined || isSameQuantity(request, limit));
+  });
 }
 
 function renderConfiguration(policy: Policy): string {

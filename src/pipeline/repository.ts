@@ -43,6 +43,8 @@ export interface RepositoryPorts {
 export interface RepositoryRun {
   base: { branch: string; commit: string };
   loaded: LoadedPolicy;
+  /** What was observed (empty when the policy is disabled). */
+  snapshot: ObservationSnapshot;
   plan: Plan;
   /** The planned workloads the selection names (every one without a selection). */
   selected: PlannedWorkload[];
@@ -63,8 +65,9 @@ export async function proposeForRepository(ports: RepositoryPorts): Promise<Repo
   const loaded = await ports.policy(files);
   if (loaded.policy.mode === "disabled") {
     // SPEC §7: disabled means nothing is observed or proposed; the caller answers with a notice.
-    const plan: Plan = { workloads: [], notObserved: [], notInRepo: [], skipped: [], proposalsPaused: "the policy's mode is disabled" };
-    return { base, loaded, plan, selected: [], unmatched: [], results: [] };
+    const plan: Plan = { workloads: [], notObserved: [], notInRepo: [], skipped: [], targets: [], proposalsPaused: "the policy's mode is disabled" };
+    const snapshot: ObservationSnapshot = { schemaVersion: 1, kind: "ObservationSnapshot", createdAt: "1970-01-01T00:00:00Z", workloads: [] };
+    return { base, loaded, snapshot, plan, selected: [], unmatched: [], results: [] };
   }
   const namespaces = selectedNamespaces(selection);
   const { snapshot, at } = await ports.observe(loaded, { ...(selection.cluster ? { cluster: selection.cluster } : {}), ...(namespaces ? { namespaces } : {}) });
@@ -82,7 +85,7 @@ export async function proposeForRepository(ports: RepositoryPorts): Promise<Repo
         selected: (workload) => selected.some((candidate) => workloadKey(candidate.ref) === workloadKey(workload.ref)),
       })
     : [];
-  return { base, loaded, plan, selected, unmatched: unmatchedTargets(selection, known), results };
+  return { base, loaded, snapshot, plan, selected, unmatched: unmatchedTargets(selection, known), results };
 }
 
 /**

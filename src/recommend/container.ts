@@ -13,7 +13,7 @@ import {
 } from "../domain/index.js";
 import type { ApplyPolicy, RecommendPolicy, SafetyRating } from "../policy/index.js";
 import { confidenceAtLeast, continuousConfidence, runBasedConfidence, type Confidence } from "./confidence.js";
-import { effectiveRequest, resolveCurrent, type CurrentResources, type WrittenResources } from "./current.js";
+import { effectiveRequest, isInManifest, resolveCurrent, type CurrentResources, type WrittenResources } from "./current.js";
 import { describePercent, describeQuantity, describeTime, plural, roundPercent } from "./describe.js";
 import { recommendLimit } from "./limits.js";
 import type { ContainerDecision } from "./record.js";
@@ -37,6 +37,8 @@ export interface WorkloadContext {
   hpa?: { name: string; metrics: ReadonlySet<string> };
   manifest?: { path: string; current?: Record<string, WrittenResources> };
   excludedContainers: ReadonlySet<string>;
+  /** The pod's QoS class is Guaranteed: every container's requests equal its limits. */
+  guaranteed: boolean;
   /** Reasons the whole workload has no recommendation (observation problems, failed runs, manifest). */
   blocks: readonly string[];
   /** The source failed for this workload, which already explains any missing metrics (as does a run-based workload without a successful run). */
@@ -56,7 +58,10 @@ export interface ContainerOutcome {
   heldForHpa: string[];
   /** `cpu 500m → 210m, memory 512Mi → 288Mi`, for the workload's reasons. */
   changeSummary: string;
+  /** Left out of the workload's decision: excluded by the policy, or not in the manifest. */
   excluded: boolean;
+  /** Said in the workload's reasons whatever the decision (a container left out unasked). */
+  note?: string;
 }
 
 /** One container through SPEC §5: usage, confidence, safety, sizing, hysteresis, limits, action. */
@@ -121,6 +126,12 @@ export function decideContainer(container: ContainerObservation, context: Worklo
     const reasons = [`left unchanged: excluded by the policy (selector.containers.exclude)`];
     return { decision: decision("none", reasons), blockedBecause: [], heldBecause: [], heldForHpa: [], changeSummary: "", excluded: true };
   }
+  if (context.manifest && !isInManifest(container.name, context.manifest)) {
+    // A sidecar injected at admission (Vault agent, mesh proxy) runs but has no manifest entry to
+    // edit; it must not hold back the containers that do.
+    const note = `container "${container.name}" runs in the cluster but is not in the manifest (injected at admission?); it is left out — add it to selector.containers.exclude to silence this`;
+    return { decision: decision("none", [note]), blockedBecause: [], heldBecause: [], heldForHpa: [], changeSummary: "", excluded: true, note };
+  }
 
   if (context.runs && context.runs.succeeded === 0 && context.blocks.length === 0) {
     // Nothing to size yet: the gates say what the workload is waiting for.
@@ -159,16 +170,18 @@ export function decideContainer(container: ContainerObservation, context: Worklo
     }
   }
 
+  const newLimits: Partial<Record<ResourceName, Quantity>> = {};
   for (const request of plan) {
     const { resource } = request;
     const writtenLimit = current.written.limits[resource];
     const outcome = recommendLimit(
       context.recommend.limits,
-      { resource, currentRequest: effectiveRequest(current, resource), currentLimit: current.limits[resource], newRequest: request.value },
+      { resource, currentRequest: effectiveRequest(current, resource), currentLimit: current.limits[resource], newRequest: request.value, guaranteed: context.guaranteed },
       context.recommend,
     );
     if (outcome.kind === "unchanged") {
       if (writtenLimit !== undefined) recommended.limits[resource] = writtenLimit;
+      newLimits[resource] = current.limits[resource];
       continue;
     }
     changed = true;
@@ -177,10 +190,21 @@ export function decideContainer(container: ContainerObservation, context: Worklo
       summary.push(`${resource} limit ${writtenLimit} → removed`);
       continue;
     }
+    newLimits[resource] = outcome.value;
     const text = formatInStyleOf(outcome.value, resource, writtenLimit ?? current.written.requests[resource]);
     recommended.limits[resource] = text;
     reasons.push(`${resource} limit ${writtenLimit ?? "(not set)"} → ${text}: ${outcome.why}`);
     summary.push(`${resource} limit ${writtenLimit ?? "(not set)"} → ${text}`);
+  }
+  if (changed && context.guaranteed) {
+    const unequal = plan.filter((request) => !sameQuantity(request.value, newLimits[request.resource])).map((request) => request.resource);
+    if (unequal.length > 0) {
+      reasons.push(
+        `QoS class: the pod is Guaranteed today (every container's requests equal its limits) and becomes Burstable: the ${unequal.join(" and ")} ` +
+          `${unequal.length > 1 ? "requests no longer equal their limits" : "request no longer equals its limit"} (limits: ${context.recommend.limits}); ` +
+          `Burstable pods are evicted before Guaranteed ones under node pressure; recommend.limits: keep keeps the class`,
+      );
+    }
   }
 
   const change = {
@@ -360,6 +384,10 @@ function holdReasons(confidence: Confidence, context: WorkloadContext): string[]
 function describeConfidence(confidence: Confidence): string {
   const factors = confidence.factors.map((factor) => `${factor.name} ${factor.observed}`).join(", ");
   return `confidence ${confidence.level} (${confidence.score}/100): ${factors}`;
+}
+
+function sameQuantity(a: Quantity | undefined, b: Quantity | undefined): boolean {
+  return a !== undefined && b !== undefined && compareQuantities(a, b) === 0;
 }
 
 function changePercent(current: Quantity | undefined, next: Quantity | undefined): number | null {

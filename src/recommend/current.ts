@@ -1,4 +1,4 @@
-import { parseQuantity, type ContainerObservation, type ContainerResources, type Quantity, type ResourceName } from "../domain/index.js";
+import { compareQuantities, parseQuantity, type ContainerObservation, type ContainerResources, type Quantity, type ResourceName } from "../domain/index.js";
 
 /** Requests and limits as the manifest (or the live object) writes them. */
 export type WrittenResources = ContainerResources;
@@ -7,23 +7,20 @@ export interface CurrentResources {
   written: WrittenResources;
   requests: Partial<Record<ResourceName, Quantity>>;
   limits: Partial<Record<ResourceName, Quantity>>;
-  /** Why the current values cannot be used (not in the manifest, not a quantity). */
+  /** Why the current values cannot be used (not a quantity). */
   problem?: string;
 }
 
 /**
  * The manifest is the truth for "current" when it is given (the edit starts from it); else the
- * values seen live. A container the manifest lacks cannot be edited, so it is a problem.
+ * values seen live, also for a container the manifest lacks (one injected at admission), which
+ * is left out of the recommendation (isInManifest).
  */
 export function resolveCurrent(
   container: ContainerObservation,
   manifest: { path: string; current?: Record<string, WrittenResources> } | undefined,
 ): CurrentResources {
-  const fromManifest = manifest?.current;
-  if (fromManifest && !Object.hasOwn(fromManifest, container.name)) {
-    return { written: { requests: {}, limits: {} }, requests: {}, limits: {}, problem: `container ${container.name} is not in the manifest ${manifest.path}` };
-  }
-  const source = fromManifest ? fromManifest[container.name]! : container.current;
+  const source = manifest && isInManifest(container.name, manifest) ? (manifest.current?.[container.name] ?? container.current) : container.current;
   const written: WrittenResources = {
     requests: pick(source?.requests),
     limits: pick(source?.limits),
@@ -41,6 +38,11 @@ export function resolveCurrent(
     }
   }
   return current;
+}
+
+/** Whether the manifest defines the container; without the manifest's containers, every container counts as in it. */
+export function isInManifest(name: string, manifest: { current?: Record<string, WrittenResources> }): boolean {
+  return manifest.current === undefined || Object.hasOwn(manifest.current, name);
 }
 
 // The same few values ("500m", "512Mi") recur across every workload of a snapshot.
@@ -65,4 +67,17 @@ function pick(values: { cpu?: string; memory?: string } | undefined): { cpu?: st
 /** Kubernetes defaults a missing request to the limit, so that is what the container runs with. */
 export function effectiveRequest(current: CurrentResources, resource: ResourceName): Quantity | undefined {
   return current.requests[resource] ?? current.limits[resource];
+}
+
+/**
+ * Kubernetes QoS: a pod is Guaranteed when every container has CPU and memory limits and its
+ * requests equal them (a missing request defaults to the limit). This is one container's part.
+ */
+export function hasGuaranteedShape(current: CurrentResources): boolean {
+  for (const resource of ["cpu", "memory"] as const) {
+    const limit = current.limits[resource];
+    const request = current.requests[resource];
+    if (limit === undefined || (request !== undefined && compareQuantities(request, limit) !== 0)) return false;
+  }
+  return true;
 }

@@ -3,7 +3,7 @@ import type { Policy } from "../policy/index.js";
 import { TOOL_NAME, TOOL_VERSION } from "../version.js";
 import { CONTINUOUS_FORMULA, lowestConfidence, RUN_BASED_FORMULA } from "./confidence.js";
 import { decideContainer, type ContainerOutcome, type WorkloadContext } from "./container.js";
-import type { WrittenResources } from "./current.js";
+import { hasGuaranteedShape, resolveCurrent, type WrittenResources } from "./current.js";
 import { plural } from "./describe.js";
 import { hash } from "node:crypto";
 import { canonicalJson, canonicalJsonOnce } from "./digest.js";
@@ -73,6 +73,7 @@ export function recommendWorkload(input: RecommendInput): DecisionRecord {
     hpa: hpaMetrics.size > 0 ? { name: observation.hpa?.name ?? "(unnamed)", metrics: hpaMetrics } : undefined,
     manifest: input.manifest,
     excludedContainers: new Set(policy.selector.containers.exclude),
+    guaranteed: observation.containers.length > 0 && observation.containers.every((container) => hasGuaranteedShape(resolveCurrent(container, input.manifest))),
     blocks,
     observationFailed: observation.problems.length > 0,
     gates,
@@ -151,7 +152,8 @@ function decideWorkload(outcomes: readonly ContainerOutcome[], blocks: readonly 
   const considered = outcomes.filter((outcome) => !outcome.excluded);
   const safety = worstSafety(considered.map((outcome) => outcome.decision.safety));
   const confidence = considered.length === 0 ? "LOW" : lowestConfidence(considered.map((outcome) => outcome.decision.confidence.level));
-  const decide = (action: WorkloadDecision["action"], reasons: string[]) => ({ action, reasons, safety, confidence });
+  const leftOut = outcomes.flatMap((outcome) => (outcome.note ? [outcome.note] : []));
+  const decide = (action: WorkloadDecision["action"], reasons: string[]) => ({ action, reasons: [...reasons, ...leftOut], safety, confidence });
 
   const blocked = considered.filter((outcome) => outcome.decision.action === "blocked");
   if (blocks.length > 0 || blocked.length > 0) {
@@ -177,7 +179,8 @@ function decideWorkload(outcomes: readonly ContainerOutcome[], blocks: readonly 
   if (held("hpa").length > 0) return decide("blocked", held("hpa").flatMap((outcome) => named(outcome, outcome.heldBecause).map((reason) => `HPA conflict: ${reason}`)));
   if (held("confidence").length > 0) return decide("hold", notes);
   if (considered.length === 0) {
-    return decide("hold", [`nothing to resize: ${observation.containers.length === 0 ? "no containers were observed" : "every container is excluded by the policy"}`]);
+    const why = observation.containers.length === 0 ? "no containers were observed" : leftOut.length > 0 ? "no observed container is both in the manifest and not excluded by the policy" : "every container is excluded by the policy";
+    return decide("hold", [`nothing to resize: ${why}`]);
   }
   return decide("hold", ["no material change: every request is within the change threshold of its current value"]);
 }

@@ -12,6 +12,8 @@ export interface LimitInput {
   currentLimit?: Quantity;
   /** The request the container will have (recommended, or kept). */
   newRequest?: Quantity;
+  /** The pod's QoS class is Guaranteed (every container's requests equal its limits). */
+  guaranteed?: boolean;
 }
 
 export type LimitOutcome =
@@ -21,7 +23,8 @@ export type LimitOutcome =
 
 /**
  * SPEC §5 limit modes. `keep` never touches a limit except to raise it by the request's factor
- * when the new request would exceed it (Kubernetes rejects a request above its limit); `ratio`
+ * when the new request would exceed it (Kubernetes rejects a request above its limit), and to
+ * move it with the request in a Guaranteed pod, which keeps the pod's QoS class; `ratio`
  * keeps limit/request; `memory-equals-request` sets the memory limit to the memory request;
  * `remove-cpu` removes the CPU limit. The other resource in the last two modes follows `keep`.
  */
@@ -38,6 +41,11 @@ export function recommendLimit(mode: LimitMode, input: LimitInput, policy: Recom
   }
   if (!currentLimit) return { kind: "unchanged" };
   const requestChanged = currentRequest === undefined || compareQuantities(currentRequest, newRequest) !== 0;
+  if (mode === "keep" && input.guaranteed && requestChanged) {
+    // Lowering only the request would make the pod Burstable, evicted before Guaranteed pods under node pressure.
+    if (compareQuantities(currentLimit, newRequest) === 0) return { kind: "unchanged" };
+    return { kind: "set", value: newRequest, why: "moves with the request to keep the pod's QoS class Guaranteed (every container's requests equal its limits; limits: keep)" };
+  }
   if (mode === "ratio" && requestChanged && currentRequest !== undefined && currentRequest.nanos > 0n) {
     const scaled = keepRatio(currentLimit, currentRequest, newRequest, resource, policy);
     if (compareQuantities(scaled, currentLimit) === 0) return { kind: "unchanged" };

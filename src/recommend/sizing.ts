@@ -78,12 +78,17 @@ export function sizeRequest(input: SizingInput, policy: RecommendPolicy): Sizing
   }
 
   const bounds = policy.bounds[resource];
+  const setting = `recommend.bounds.${resource}`;
   if (compareQuantities(value, bounds.min) < 0) {
     value = bounds.min;
-    steps.push(`raised to the policy minimum ${show(bounds.min)}`);
+    steps.push(`raised to ${setting}.min ${show(bounds.min)}`);
   } else if (compareQuantities(value, bounds.max) > 0) {
     value = bounds.max;
-    steps.push(`capped at the policy maximum ${show(bounds.max)}`);
+    const belowFloor = input.floor && compareQuantities(input.floor.value, value) > 0;
+    steps.push(
+      `clamped to ${setting}.max ${show(bounds.max)}` +
+        (belowFloor ? ` (below the observed max ${show(input.floor!.value)}, so the container may be OOM-killed; raise ${setting}.max if it needs more)` : ""),
+    );
   }
   return { target, computed: value, steps };
 }

@@ -8,8 +8,8 @@ const HEADER = ["WORKLOAD", "CONTAINER", "CPU REQUEST", "MEMORY REQUEST", "SAFET
  * The `--output text` view: one row per container (current → recommended request, safety,
  * confidence, action) and, under the table, each workload's decision with its reasons.
  */
-export function renderDecisionTable(records: readonly DecisionRecord[]): string {
-  if (records.length === 0) return "no workloads in the snapshot\n";
+export function renderDecisionTable(records: readonly DecisionRecord[], whenEmpty = "no workloads in the snapshot"): string {
+  if (records.length === 0) return `${whenEmpty}\n`;
   const rows = [HEADER];
   for (const record of records) {
     const workload = `${record.workload.namespace}/${record.workload.kind}/${record.workload.name}`;

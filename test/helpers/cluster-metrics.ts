@@ -46,6 +46,8 @@ export interface ScenarioJob {
 
 export interface ScenarioNamespace {
   name: string;
+  /** false: kube-state-metrics without kube_job_status_start_time and kube_job_status_completion_time. */
+  jobTimingMetrics?: boolean;
   replicaSets: Array<{ name: string; owner?: { kind: "Deployment" | "Rollout"; name: string } }>;
   jobs: ScenarioJob[];
   hpas: Array<{ name: string; target: { kind: string; name: string }; metrics: string[] }>;
@@ -111,11 +113,12 @@ export function scenarioFamilies(scenario: Scenario): MetricFamily[] {
         ...span,
         value: () => 1,
       });
-      add("kube_job_status_start_time", "gauge", { labels: base, ...span, value: () => job.start });
+      const timing = namespace.jobTimingMetrics !== false;
+      if (timing) add("kube_job_status_start_time", "gauge", { labels: base, ...span, value: () => job.start });
       const ended = (t: number) => job.outcome !== "running" && t >= job.end;
       add("kube_job_status_succeeded", "gauge", { labels: base, ...span, value: (t) => (job.outcome === "succeeded" && ended(t) ? 1 : 0) });
       add("kube_job_status_failed", "gauge", { labels: base, ...span, value: (t) => (job.outcome === "failed" && ended(t) ? 1 : 0) });
-      if (job.outcome === "succeeded") add("kube_job_status_completion_time", "gauge", { labels: base, ...clip(job.end, scenario.end, state), value: () => job.end });
+      if (timing && job.outcome === "succeeded") add("kube_job_status_completion_time", "gauge", { labels: base, ...clip(job.end, scenario.end, state), value: () => job.end });
     }
     for (const hpa of namespace.hpas) {
       const base = { ...ksm, namespace: ns, horizontalpodautoscaler: hpa.name };

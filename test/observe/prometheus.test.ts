@@ -13,6 +13,7 @@ import { forward, promqlOf, startLoopbackServer, type LoopbackServer, type Reply
 import { backfill, freePort, startPrometheus, type RunningPrometheus } from "../helpers/prometheus.js";
 import {
   agentPods,
+  cleanupRuns,
   DB_RESTARTS,
   dbPod,
   FROM,
@@ -224,6 +225,47 @@ describe("observeWithPrometheus on two days of a backfilled cluster", () => {
   });
 });
 
+describe("observeWithPrometheus when kube-state-metrics lacks the Job timing metrics", () => {
+  let legacy: WorkloadObservation[];
+  const problems: ObservationProblem[] = [];
+
+  beforeAll(async () => {
+    legacy = await observeWithPrometheus({ url: prometheus.url }, { cluster: "prod", namespaces: ["legacy"], window, onProblem: (problem) => problems.push(problem) });
+  });
+
+  it("times each run by its pod's first and last working-set samples: 7 completed runs of 10 minutes, run 3 failed with exit code 1", () => {
+    const cleanup = workload("legacy", "CronJob", "cleanup");
+    expect(cleanup.pods).toBe(8);
+    const completed = cleanupRuns.filter((run) => run.outcome !== "running");
+    expect(cleanup.runs?.map((run) => [run.run, run.startedAt, run.durationSeconds, run.succeeded, run.exitCode])).toEqual(
+      // The scenario's runs start on a query step (2m for 48h), so the first sample is the start exactly.
+      completed.map((run) => [run.job, new Date(run.start * 1000).toISOString(), 600, run.outcome === "succeeded", run.outcome === "succeeded" ? 0 : 1]),
+    );
+    for (const [index, run] of (cleanup.runs ?? []).entries()) {
+      expectWithin(run.containers.cleanup?.cpuPeak, completed[index]!.cpu);
+      expect(run.containers.cleanup?.memoryPeak).toBe(completed[index]!.memory);
+    }
+    expect(cleanup.problems).toEqual([]);
+  });
+
+  it("reports the missing metrics as a problem of the namespace, which does not block the workload", () => {
+    expect(problems).toEqual([
+      {
+        cluster: "prod",
+        namespace: "legacy",
+        message:
+          "kube-state-metrics exports no kube_job_status_completion_time, kube_job_status_start_time for the Jobs of CronJob cleanup: their runs start and end at their pods' first and last working-set samples (to the 2m query step); enable them in kube-state-metrics (the jobs resource, and its --metric-allowlist or --metric-denylist)",
+      },
+    ]);
+  });
+
+  function workload(namespace: string, kind: string, name: string): WorkloadObservation {
+    const found = legacy.find((candidate) => candidate.workload.namespace === namespace && candidate.workload.kind === kind && candidate.workload.name === name);
+    if (!found) throw new Error(`no observation for ${namespace}/${kind}/${name}`);
+    return found;
+  }
+});
+
 describe("observeWithPrometheus when Prometheus misbehaves", () => {
   let proxy: LoopbackServer;
   let behave: (query: string, path: string) => Reply | undefined = () => undefined;
@@ -321,6 +363,15 @@ describe("observeWithPrometheus when Prometheus misbehaves", () => {
     behave = (query) => (query.includes("kube_job_status_start_time") ? { status: 200, body: JSON.stringify({ ...JSON.parse(base), warnings: ["store eu-2 unreachable"] }) } : undefined);
     const result = await observeWithPrometheus(options(), { ...shopOnly, namespaces: ["batch"] });
     expect(result[0]!.problems).toEqual(["Prometheus warned about Job runs (partial data): store eu-2 unreachable"]);
+  });
+
+  it("keeps credentials a proxy echoes in a warning out of the reasons", async () => {
+    behave = () => undefined;
+    const base = await forwardOnce();
+    behave = (query) =>
+      query.includes("kube_job_status_start_time") ? { status: 200, body: JSON.stringify({ ...JSON.parse(base), warnings: ["auth Bearer s3cret-token accepted, store eu-2 unreachable"] }) } : undefined;
+    const result = await observeWithPrometheus(options({ bearerToken: "s3cret-token" }), { ...shopOnly, namespaces: ["batch"] });
+    expect(result[0]!.problems).toEqual(["Prometheus warned about Job runs (partial data): auth [redacted] accepted, store eu-2 unreachable"]);
   });
 
   async function forwardOnce(): Promise<string> {

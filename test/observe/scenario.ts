@@ -12,6 +12,9 @@ import type { Scenario, ScenarioContainer, ScenarioJob, ScenarioPod } from "../h
  *   one is still running at TO. shop/Job migrate: one standalone run.
  * - shop/Rollout canary, a bare ReplicaSet legacy-rs, and a bare pod debug (not a workload).
  * - batch/Deployment worker.
+ * - legacy/CronJob cleanup, under a kube-state-metrics without the Job timing metrics
+ *   (kube_job_status_start_time, kube_job_status_completion_time): a run every 6 hours for
+ *   10 minutes; run 3 fails (exit code 1); the last one is still running at TO.
  */
 
 export const HOUR = 3600;
@@ -132,6 +135,37 @@ const single = (name: string, owner: ScenarioPod["owner"], cpu: number, memory: 
   containers: [{ name: "main", cpu: { base: cpu }, memory: { base: memory }, requests: { cpu: 0.1, memory: 128 * MI } }],
 });
 
+/** Runs of legacy/CronJob cleanup: every 6h from FROM + 30m, 10 minutes each; run index 3 fails; index 7 still runs at TO. */
+export const cleanupRuns = Array.from({ length: 8 }, (_, index) => {
+  const start = FROM + 1800 + index * 6 * HOUR;
+  const last = index === 7;
+  return {
+    index,
+    job: `cleanup-${29_000_000 + index * 360}`,
+    start,
+    end: last ? TO + 600 : start + 600,
+    cpu: 0.2 + 0.01 * index,
+    memory: 300 * MI + index * MI,
+    outcome: (index === 3 ? "failed" : last ? "running" : "succeeded") as ScenarioJob["outcome"],
+  };
+});
+
+const cleanupPods: ScenarioPod[] = cleanupRuns.map((run) => ({
+  name: `${run.job}-c${run.index}z`,
+  owner: { kind: "Job", name: run.job },
+  start: run.start,
+  end: Math.min(run.end, TO),
+  containers: [
+    {
+      name: "cleanup",
+      cpu: { base: run.cpu },
+      memory: { base: run.memory },
+      requests: { cpu: 0.5, memory: 512 * MI },
+      restarts: run.outcome === "failed" ? [{ at: run.start + 300, reason: "Error", exitCode: 1 }] : [],
+    },
+  ],
+}));
+
 export const scenario: Scenario = {
   scrapeInterval: 60,
   start: START,
@@ -173,6 +207,14 @@ export const scenario: Scenario = {
       jobs: [],
       hpas: [],
       pods: [single("worker-5f6d7c8b9-mmmmm", { kind: "ReplicaSet", name: "worker-5f6d7c8b9" }, 0.25, 256 * MI)],
+    },
+    {
+      name: "legacy",
+      jobTimingMetrics: false,
+      replicaSets: [],
+      jobs: cleanupRuns.map((run) => ({ name: run.job, cronJob: "cleanup", start: run.start, end: run.end, outcome: run.outcome })),
+      hpas: [],
+      pods: cleanupPods,
     },
   ],
 };

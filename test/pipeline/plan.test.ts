@@ -36,3 +36,20 @@ describe("planning the example with a selector", () => {
     expect(denied.notInRepo).toEqual([]);
   });
 });
+
+describe("planning a workload with a sidecar injected at admission", () => {
+  it("proposes the manifest's containers and reports the injected one in the decision", async () => {
+    const withVault = structuredClone(snapshot);
+    const frontend = withVault.workloads.find((observation) => observation.workload.name === "frontend")!;
+    frontend.containers.push({ ...structuredClone(frontend.containers[0]!), name: "vault-agent" });
+    const loaded = loadPolicy({ path: ".github/rightsize.yml", text: policyText });
+    const plan = planRepository({ files: await readWorkingTreeFiles(path.join(EXAMPLES, "config-repo")), loaded, snapshot: withVault, at: withVault.createdAt });
+    const planned = plan.workloads.find((workload) => workload.ref.name === "frontend")!;
+    expect(planned.record.decision.action).toBe("propose");
+    expect(planned.record.decision.reasons.at(-1)).toBe(
+      'container "vault-agent" runs in the cluster but is not in the manifest (injected at admission?); it is left out — add it to selector.containers.exclude to silence this',
+    );
+    // The edit is the one the example gets without the sidecar (see test/pipeline/demo.test.ts).
+    expect(planned.edits.map((edit) => edit.diff).join("")).toContain("+              cpu: 250m      # sized for the 2025 launch traffic\n");
+  });
+});

@@ -119,3 +119,23 @@ describe("the pull request body (SPEC §8)", () => {
     expect(grouped.title).toBe(`rightsize(shop): right-size ${many.length} workloads`);
   });
 });
+
+describe("risks of a change of QoS class", () => {
+  type Resources = { requests: { cpu?: string; memory?: string }; limits: { cpu?: string; memory?: string } };
+  const guaranteed: Resources = { requests: { cpu: "500m", memory: "512Mi" }, limits: { cpu: "500m", memory: "512Mi" } };
+  const frontend = recordOf("frontend")[0]!;
+  const withValues = (recommended: Resources) =>
+    ({ ...frontend, containers: frontend.containers.map((container) => ({ ...container, current: guaranteed, recommended })) });
+
+  it("warns when a Guaranteed pod becomes Burstable", () => {
+    const body = renderPullRequest({ records: [withValues({ requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "512Mi" } })], branch: "b", policy }).body;
+    expect(body).toContain(
+      "- Deployment `frontend` leaves the Guaranteed QoS class for Burstable: its requests no longer all equal its limits (policy `recommend.limits`). Burstable pods are evicted before Guaranteed ones under node pressure; `recommend.limits: keep` keeps the class.",
+    );
+  });
+
+  it("says nothing when the limits move with the requests", () => {
+    const body = renderPullRequest({ records: [withValues({ requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "250m", memory: "256Mi" } })], branch: "b", policy }).body;
+    expect(body).not.toContain("QoS class");
+  });
+});

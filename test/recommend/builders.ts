@@ -70,11 +70,11 @@ export function workload(spec: WorkloadSpec = {}): WorkloadObservation {
   });
 }
 
-/** A Job run with peaks for the container `job` (cores and bytes). */
+/** A Job run with peaks for the container `job` (cores and bytes); runs 1–39 start hourly inside the default window. */
 export function run(index: number, peaks: { cpu: number; memory: number }, succeeded = true) {
   return {
     run: `run-${index}`,
-    startedAt: new Date(WINDOW_END - (20 - index) * 3_600_000).toISOString(),
+    startedAt: new Date(WINDOW_END - (40 - index) * 3_600_000).toISOString(),
     durationSeconds: 200,
     exitCode: succeeded ? 0 : 1,
     succeeded,

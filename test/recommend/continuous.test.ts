@@ -202,7 +202,7 @@ describe("bounds: clamp to the policy minimum and maximum", () => {
     const observed = container({ requests: { memory: "288Mi" }, cpu: usage({ p95: 0.002, max: 0.004 }) });
     const decision = only(recommend(workload({ containers: [observed] })));
     expect(decision.recommended.requests.cpu).toBe("10m");
-    expect(decision.reasons).toContain("cpu request (not set) → 10m: p95 2m × 1.15 = 2.3m; rounded up to 5m (a multiple of 5m); raised to the policy minimum 10m");
+    expect(decision.reasons).toContain("cpu request (not set) → 10m: p95 2m × 1.15 = 2.3m; rounded up to 5m (a multiple of 5m); raised to recommend.bounds.cpu.min 10m");
   });
 
   it("caps 3 cores × 1.15 = 3.45 cores at a policy maximum of 2 cores", () => {
@@ -211,6 +211,7 @@ describe("bounds: clamp to the policy minimum and maximum", () => {
     const decision = only(recommend(workload({ containers: [observed] }), { policy: custom }));
     expect(decision.derivation.cpu?.target).toBe("3450m");
     expect(decision.recommended.requests.cpu).toBe("2");
+    expect(decision.reasons).toContain("cpu request 1 → 2 (+100%): p95 3 × 1.15 = 3450m; clamped to recommend.bounds.cpu.max 2");
   });
 
   it("raises memory of 10Mi × 1.15 = 11.5Mi → 12Mi to the 32Mi minimum", () => {
@@ -224,7 +225,7 @@ describe("bounds: clamp to the policy minimum and maximum", () => {
     const decision = only(recommend(workload({ containers: [observed] }), { policy: custom }));
     expect(decision.recommended.requests.memory).toBe("1024Mi");
     expect(decision.reasons.at(-1)).toBe(
-      "memory request 900Mi → 1024Mi (+13.8%): max 1200Mi × 1.15 = 1380Mi; rounded up to 1392Mi (a multiple of 16Mi); capped at the policy maximum 1Gi",
+      "memory request 900Mi → 1024Mi (+13.8%): max 1200Mi × 1.15 = 1380Mi; rounded up to 1392Mi (a multiple of 16Mi); clamped to recommend.bounds.memory.max 1Gi (below the observed max 1200Mi, so the container may be OOM-killed; raise recommend.bounds.memory.max if it needs more)",
     );
   });
 });
@@ -405,6 +406,46 @@ describe("limits", () => {
   });
 });
 
+describe("QoS class: a Guaranteed pod (requests equal limits in every container)", () => {
+  // requests = limits = 500m / 512Mi; p95 180m × 1.15 = 207m → 210m, capped at −50%: 250m; max 250Mi × 1.15 = 287.5Mi → 288Mi.
+  const guaranteed = { cpu: "500m", memory: "512Mi" };
+  const decide = (mode: string, containers = [container({ requests: guaranteed, limits: guaranteed })]) =>
+    recommend(workload({ containers }), { policy: policy({ recommend: { limits: mode } }) });
+  const QOS_CHANGE = (what: string, mode: string) =>
+    `QoS class: the pod is Guaranteed today (every container's requests equal its limits) and becomes Burstable: the ${what} (limits: ${mode}); Burstable pods are evicted before Guaranteed ones under node pressure; recommend.limits: keep keeps the class`;
+
+  it("keep: moves both limits with the requests, 500m/512Mi → 250m/288Mi, so the pod stays Guaranteed", () => {
+    const decision = only(decide("keep"));
+    expect(decision.recommended).toEqual({ requests: { cpu: "250m", memory: "288Mi" }, limits: { cpu: "250m", memory: "288Mi" } });
+    expect(decision.reasons).toContain("cpu limit 500m → 250m: moves with the request to keep the pod's QoS class Guaranteed (every container's requests equal its limits; limits: keep)");
+    expect(decision.reasons).toContain("memory limit 512Mi → 288Mi: moves with the request to keep the pod's QoS class Guaranteed (every container's requests equal its limits; limits: keep)");
+    expect(decision.reasons.some((reason) => reason.startsWith("QoS class"))).toBe(false);
+  });
+
+  it("keep: leaves the limits alone when another container makes the pod Burstable already", () => {
+    const record = decide("keep", [container({ requests: guaranteed, limits: guaranteed }), container({ name: "sidecar", limits: {} })]);
+    expect(only(record).recommended).toEqual({ requests: { cpu: "250m", memory: "288Mi" }, limits: guaranteed });
+  });
+
+  it("ratio: limit/request is 1, so the limits follow the requests without a warning", () => {
+    const decision = only(decide("ratio"));
+    expect(decision.recommended.limits).toEqual({ cpu: "250m", memory: "288Mi" });
+    expect(decision.reasons.some((reason) => reason.startsWith("QoS class"))).toBe(false);
+  });
+
+  it("memory-equals-request: says that the pod becomes Burstable because the CPU limit stays 500m", () => {
+    const decision = only(decide("memory-equals-request"));
+    expect(decision.recommended.limits).toEqual({ cpu: "500m", memory: "288Mi" });
+    expect(decision.reasons.at(-1)).toBe(QOS_CHANGE("cpu request no longer equals its limit", "memory-equals-request"));
+  });
+
+  it("remove-cpu: says that the pod becomes Burstable", () => {
+    const decision = only(decide("remove-cpu"));
+    expect(decision.recommended.limits).toEqual({ memory: "512Mi" });
+    expect(decision.reasons.at(-1)).toBe(QOS_CHANGE("cpu and memory requests no longer equal their limits", "remove-cpu"));
+  });
+});
+
 describe("HPA: the request of a resource an HPA scales on is held unless the policy allows it", () => {
   const scaled = (metrics: string[], requests = { cpu: "500m", memory: "512Mi" }, allowWithHpa = false) =>
     recommend(workload({ hpa: { name: "cart", metrics }, containers: [container({ requests })] }), { policy: policy({ apply: { allowWithHpa } }) });
@@ -514,9 +555,39 @@ describe("current values", () => {
     expect(decision.recommended.limits.cpu).toBe("400m");
   });
 
-  it("blocks a container the manifest does not have", () => {
-    const record = recommend(workload(), { manifest: { path: "apps/cart.yaml", document: 0, current: { web: { requests: {}, limits: {} } } } });
-    expect(record.decision.reasons).toEqual(["server: container server is not in the manifest apps/cart.yaml"]);
+  const VAULT_NOTE =
+    'container "vault-agent" runs in the cluster but is not in the manifest (injected at admission?); it is left out — add it to selector.containers.exclude to silence this';
+
+  it("proposes the containers of the manifest and reports a sidecar injected at admission, which it leaves out", () => {
+    const vault = container({ name: "vault-agent", requests: { cpu: "250m", memory: "64Mi" }, cpu: usage({ p95: 0.01, max: 0.02 }), memory: usage({ p95: 20 * MI, max: 30 * MI }) });
+    const manifest = { path: "apps/cart.yaml", document: 0, current: { server: { requests: { cpu: "300m", memory: "512Mi" }, limits: {} } } };
+    const record = recommend(workload({ containers: [container(), vault] }), { manifest });
+    // server: p95 180m × 1.15 = 207m → 210m; max 250Mi × 1.15 = 287.5Mi → 288Mi.
+    expect(record.decision).toMatchObject({
+      action: "propose",
+      reasons: ["changes in 1 of 1 container: server (cpu 300m → 210m, memory 512Mi → 288Mi)", VAULT_NOTE],
+    });
+    expect(only(record, "vault-agent")).toMatchObject({
+      action: "none",
+      reasons: [VAULT_NOTE],
+      current: { requests: { cpu: "250m", memory: "64Mi" }, limits: {} },
+      recommended: { requests: { cpu: "250m", memory: "64Mi" }, limits: {} },
+    });
+  });
+
+  it("says nothing of a missing sidecar the policy excludes", () => {
+    const vault = container({ name: "vault-agent" });
+    const manifest = { path: "apps/cart.yaml", document: 0, current: { server: { requests: { cpu: "300m", memory: "512Mi" }, limits: {} } } };
+    const record = recommend(workload({ containers: [container(), vault] }), { manifest, policy: policy({ selector: { containers: { exclude: ["vault-agent"] } } }) });
+    expect(record.decision.reasons).toEqual(["changes in 1 of 1 container: server (cpu 300m → 210m, memory 512Mi → 288Mi)"]);
+  });
+
+  it("holds a workload none of whose observed containers is in the manifest, and says why", () => {
+    const record = recommend(workload({ containers: [container({ name: "vault-agent" })] }), { manifest: { path: "apps/cart.yaml", document: 0, current: { web: { requests: {}, limits: {} } } } });
+    expect(record.decision).toMatchObject({
+      action: "hold",
+      reasons: ["nothing to resize: no observed container is both in the manifest and not excluded by the policy", VAULT_NOTE],
+    });
   });
 
   it("blocks a container whose manifest value is not a quantity", () => {

@@ -77,7 +77,8 @@ const scenario: fc.Arbitrary<Scenario> = fc
         },
         cpu: statistics(spec.cpu, (milli) => milli / 1000, spec.samples),
         memory: statistics(spec.memory, (mib) => mib * MI, spec.samples),
-        oomKills: Array.from({ length: spec.oomKills }, (_, kill) => ({ at: `2026-11-1${kill}T00:00:00Z`, pod: "p" })),
+        // Minutes before the end, so every kill lies inside even a one-hour window.
+        oomKills: Array.from({ length: spec.oomKills }, (_, kill) => ({ at: new Date(Date.parse("2026-11-21T00:00:00Z") - (kill + 1) * 60_000).toISOString(), pod: "p" })),
         restarts: spec.restarts,
         throttledRatio: spec.throttledRatio,
       };

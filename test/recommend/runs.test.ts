@@ -55,7 +55,7 @@ describe("cross-run percentiles of per-run peaks", () => {
     expect(record.observation.runs).toMatchObject({ observed: 5, succeeded: 5, failed: 0 });
     expect(record.observation.runs?.perRunPeaks[0]).toEqual({
       run: "run-1",
-      startedAt: "2026-11-20T05:00:00.000Z",
+      startedAt: "2026-11-19T09:00:00.000Z",
       durationSeconds: 200,
       exitCode: 0,
       succeeded: true,

@@ -1,8 +1,9 @@
-import { cp, mkdtemp } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
 import { simpleGit } from "simple-git";
+import { UsageError } from "../../domain/index.js";
 import { PACKAGE_ROOT } from "../../package-root.js";
 import { decisionRecordPath, gitEnvironment } from "../../pipeline/index.js";
 import { renderDecisionTable } from "../../recommend/index.js";
@@ -20,7 +21,7 @@ export function register(program: Command): void {
     )
     .option("--dir <dir>", "where to create the example repository (default: a new temporary directory)")
     .action(async (options: { dir?: string }) => {
-      const repoDir = options.dir ? path.resolve(options.dir) : await mkdtemp(path.join(tmpdir(), "rightsize-demo-"));
+      const repoDir = options.dir ? await emptyDirectory(options.dir) : await mkdtemp(path.join(tmpdir(), "rightsize-demo-"));
       await cp(path.join(EXAMPLES, "config-repo"), repoDir, { recursive: true });
       const identity = {
         GIT_AUTHOR_NAME: "Example Platform Team",
@@ -56,4 +57,27 @@ export function register(program: Command): void {
         out.write(`  git -C ${repoDir} diff main ${written[0]!.branch}\n`);
       }
     });
+}
+
+/**
+ * `--dir`: a new or empty directory. The demo makes a git repository there and commits the
+ * example to its main branch; inside an existing checkout it would commit onto the user's work.
+ */
+async function emptyDirectory(dir: string): Promise<string> {
+  const absolute = path.resolve(dir);
+  const entries = await readdir(absolute).catch((error: NodeJS.ErrnoException) => error);
+  if (entries instanceof Error) {
+    if (entries.code === "ENOENT") {
+      await mkdir(absolute, { recursive: true });
+      return absolute;
+    }
+    const isFile = entries.code === "ENOTDIR" && (await stat(absolute).catch(() => undefined))?.isFile();
+    const reason =
+      entries.code === "ENOTDIR" ? (isFile ? "is a file, not a directory" : "is below a file, not a directory") : entries.code === "EACCES" ? "cannot be read (permission denied)" : `cannot be read (${entries.code ?? entries.message})`;
+    throw new UsageError(`--dir ${dir} ${reason}; pass a new or empty directory for the example repository`);
+  }
+  if (entries.length > 0) {
+    throw new UsageError(`--dir ${dir} is not empty; the demo creates a git repository and commits the example there, so pass a new or empty directory`);
+  }
+  return absolute;
 }

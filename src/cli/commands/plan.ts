@@ -1,16 +1,16 @@
 import type { Command } from "commander";
 import { EXIT, workloadKey } from "../../domain/index.js";
-import { planRepository, readWorkingTreeFiles, renderPlanMarkdown, type Plan } from "../../pipeline/index.js";
+import { diagnosePlan, planRepository, readWorkingTreeFiles, renderPlanMarkdown, type Plan } from "../../pipeline/index.js";
 import { renderDecisionTable } from "../../recommend/index.js";
 import { parseOutputFormat, printJson } from "../output.js";
-import { addPipelineOptions, loadPipelineInputs, type PipelineOptions } from "../pipeline-options.js";
+import { addPipelineOptions, loadPipelineInputs, printDiagnosis, type PipelineOptions } from "../pipeline-options.js";
 
 export function register(program: Command): void {
   addPipelineOptions(
     program
       .command("plan")
       .description(
-        "Discover workloads in a checkout, match them to observations, recommend, and show the planned edits. Exit 0, or 1 when a workload is blocked.",
+        "Discover workloads in a checkout, match them to observations, recommend, and show the planned edits. Exit 0, or 1 when a workload is blocked or none matched an observation.",
       ),
   )
     .option("--output <format>", "text (tables), json (decision records with edit.diff) or markdown", "text")
@@ -18,6 +18,7 @@ export function register(program: Command): void {
       const format = parseOutputFormat(options.output, ["text", "json", "markdown"]);
       const inputs = await loadPipelineInputs(options);
       const plan = planRepository({ files: await readWorkingTreeFiles(inputs.repoDir), loaded: inputs.loaded, snapshot: inputs.snapshot, at: inputs.at });
+      const diagnosis = diagnosePlan(plan, inputs.snapshot);
       if (format === "json") {
         printJson(planAsJson(plan));
         process.stderr.write(renderUnmatched(plan));
@@ -26,7 +27,8 @@ export function register(program: Command): void {
       } else {
         process.stdout.write(renderPlanText(plan));
       }
-      if (plan.workloads.some((workload) => workload.record.decision.action === "blocked")) process.exitCode = EXIT.finding;
+      printDiagnosis(diagnosis);
+      if (diagnosis.nothingMatched || plan.workloads.some((workload) => workload.record.decision.action === "blocked")) process.exitCode = EXIT.finding;
     });
 }
 
@@ -46,7 +48,7 @@ function planAsJson(plan: Plan): unknown[] {
 function renderPlanText(plan: Plan): string {
   const parts: string[] = [];
   if (plan.proposalsPaused) parts.push(`Proposals paused: ${plan.proposalsPaused}.\n`);
-  parts.push(renderDecisionTable(plan.workloads.map((workload) => workload.record)));
+  parts.push(renderDecisionTable(plan.workloads.map((workload) => workload.record), "no workload of the repository matched an observation"));
   for (const workload of plan.workloads) {
     for (const drift of workload.drift) {
       parts.push(

@@ -1,9 +1,8 @@
-import path from "node:path";
 import type { Command } from "commander";
 import { alignColumns, EXIT, UsageError, workloadKey } from "../../domain/index.js";
-import type { ProposalResult, RepositoryRun } from "../../pipeline/index.js";
+import { diagnosePlan, type ProposalResult, type RepositoryRun } from "../../pipeline/index.js";
 import { parseOutputFormat, printJson } from "../output.js";
-import { addPipelineOptions, type PipelineOptions } from "../pipeline-options.js";
+import { addPipelineOptions, printDiagnosis, requireRepoDirectory, type PipelineOptions } from "../pipeline-options.js";
 import { runProposals } from "../run-proposals.js";
 
 interface ProposeOptions extends PipelineOptions {
@@ -20,7 +19,7 @@ export function register(program: Command): void {
     program
       .command("propose")
       .description(
-        "Plan, then write one branch per proposal (rightsize/<cluster>/<namespace>/<kind>-<name>) with the edit and its decision record; --local keeps branches local and writes PR bodies to .rightsize/out/, --github-token pushes and opens or updates pull requests.",
+        "Plan, then write one branch per proposal (rightsize/<cluster>/<namespace>/<kind>-<name>) with the edit and its decision record; --local keeps branches local and writes PR bodies to .rightsize/out/, --github-token pushes and opens or updates pull requests. Exit 0, or 1 when a workload is blocked, none matched an observation, or a proposal could not be written.",
       ),
   )
     .option("--local", "keep branches local; write PR bodies to .rightsize/out/")
@@ -36,7 +35,7 @@ export function register(program: Command): void {
       if (options.local && options.githubToken) throw new UsageError("--local and --github-token exclude each other");
       const run = await runProposals(
         {
-          repoDir: path.resolve(options.repo),
+          repoDir: await requireRepoDirectory(options.repo),
           ...(options.policy ? { policyFile: options.policy } : {}),
           ...(options.snapshot ? { snapshot: options.snapshot } : {}),
           ...(options.at ? { at: options.at } : {}),
@@ -48,6 +47,11 @@ export function register(program: Command): void {
       process.stderr.write(`rightsize: ${describeBase(run)}\n`);
       if (format === "json") printJson(run.results);
       else process.stdout.write(renderProposals(run.results, run.plan.proposalsPaused));
+      const diagnosis = diagnosePlan(run.plan, run.snapshot);
+      printDiagnosis(diagnosis);
+      // The same findings as plan (exit 1): a blocked workload, nothing matched; and proposals that could not be written.
+      const blocked = run.plan.workloads.some((workload) => workload.record.decision.action === "blocked");
+      if (blocked || diagnosis.nothingMatched) process.exitCode = EXIT.finding;
       if (run.plan.proposalsPaused && !run.loaded.canPropose) process.exitCode = EXIT.finding;
       if (run.results.some((result) => result.status === "foreign" || result.status === "refused")) process.exitCode = EXIT.finding;
       if (run.results.some((result) => result.status === "failed")) process.exitCode = EXIT.external;

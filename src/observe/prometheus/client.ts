@@ -79,6 +79,8 @@ export class PrometheusClient {
   private readonly timeoutSeconds: number;
   private readonly retries: number;
   private readonly retryDelay: number;
+  /** Credentials and the header made of them, never to appear in a message. */
+  private readonly secrets: string[];
 
   constructor(options: PrometheusSourceOptions) {
     let base: URL;
@@ -99,6 +101,9 @@ export class PrometheusClient {
     this.displayUrl = base.toString().replace(/\/$/, "");
     if (options.bearerToken) this.headers.authorization = `Bearer ${options.bearerToken}`;
     else if (basicAuth) this.headers.authorization = `Basic ${Buffer.from(`${basicAuth.username}:${basicAuth.password}`).toString("base64")}`;
+    const credentials = options.bearerToken ? [options.bearerToken] : basicAuth ? [basicAuth.username, basicAuth.password] : [];
+    // Longest first, so a header value is redacted whole before the token inside it.
+    this.secrets = [this.headers.authorization, ...credentials].filter((secret): secret is string => Boolean(secret)).sort((a, b) => b.length - a.length);
     this.timeoutSeconds = options.timeoutSeconds ?? 30;
     this.retries = options.retries ?? 3;
     this.retryDelay = options.retryDelayMilliseconds ?? 500;
@@ -136,6 +141,12 @@ export class PrometheusClient {
     throw new ExternalError(`Prometheus at ${this.displayUrl} failed: ${lastFailure?.message ?? "no answer"} (${attempts})`);
   }
 
+  private redact(text: string): string {
+    let redacted = text;
+    for (const secret of this.secrets) if (redacted.includes(secret)) redacted = redacted.replaceAll(secret, "[redacted]");
+    return redacted;
+  }
+
   private async send(url: URL, form: URLSearchParams): Promise<HttpAnswer> {
     try {
       return await this.transport(url, form, this.headers, this.timeoutSeconds * 1000);
@@ -152,7 +163,10 @@ export class PrometheusClient {
 
   private interpret(answer: HttpAnswer, expression: string): { data: unknown; warnings: string[] } {
     const body = parseBody(answer.body);
-    const serverError = body && typeof body.error === "string" ? `${String(body.errorType ?? "error")}: ${body.error}` : undefined;
+    // Error texts and warnings reach messages, snapshots and pull requests; a proxy that echoes
+    // the request's Authorization header must not put the credentials there. (The data is left
+    // alone: a username may well be a word that also names a namespace.)
+    const serverError = body && typeof body.error === "string" ? this.redact(`${String(body.errorType ?? "error")}: ${body.error}`) : undefined;
     if (answer.status === 503 && body?.errorType === "timeout") throw new TransientFailure(`Prometheus gave up after ${this.timeoutSeconds}s`, "timeout");
     if (answer.status === 429 || answer.status >= 500) throw new TransientFailure(`HTTP ${answer.status}${serverError ? ` (${serverError})` : ""}`, "server");
     if (answer.status === 401) {
@@ -165,12 +179,12 @@ export class PrometheusClient {
       throw new ExternalError(`Prometheus at ${this.displayUrl} has no query API (HTTP 404); check the URL and its path prefix (it should be the address that serves /api/v1/query)`);
     }
     if (body === undefined) {
-      throw new ExternalError(`Prometheus at ${this.displayUrl} answered HTTP ${answer.status} with malformed JSON (${excerpt(answer.body)}); is the URL a Prometheus API?`);
+      throw new ExternalError(`Prometheus at ${this.displayUrl} answered HTTP ${answer.status} with malformed JSON (${excerpt(this.redact(answer.body))}); is the URL a Prometheus API?`);
     }
     if (answer.status !== 200 || body.status !== "success") {
       throw new ExternalError(`Prometheus at ${this.displayUrl} rejected a query with HTTP ${answer.status} (${serverError ?? "no error message"}): ${excerpt(expression, 200)}`);
     }
-    const warnings = Array.isArray(body.warnings) ? body.warnings.map(String) : [];
+    const warnings = Array.isArray(body.warnings) ? body.warnings.map((warning) => this.redact(String(warning))) : [];
     return { data: body.data, warnings };
   }
 }

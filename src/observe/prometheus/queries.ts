@@ -75,6 +75,20 @@ function presentAt(expression: string): string {
   return `(0 * ${expression} + time())`;
 }
 
+/**
+ * The time of each working-set sample itself: timestamp() of a plain selector is the sample's,
+ * not the step's, so the end of a run is exact to the scrape, where the step's time (presentAt,
+ * cheaper, good enough for the start: the first step after the first sample) would run up to
+ * the 5-minute lookback past it.
+ */
+function lastSampleTime(ns: string): string {
+  return `timestamp(container_memory_working_set_bytes{${ns},${CONTAINERS}})`;
+}
+
+function jobPods(ns: string, w: string, expression: string): string {
+  return `${expression} and on (namespace, pod) max by (namespace, pod) (max_over_time(kube_pod_owner{${ns},owner_kind="Job"}[${w}]))`;
+}
+
 function cpuPerPod(ns: string, window: QueryWindow): string {
   return `sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total{${ns},${CONTAINERS}}[${window.rateRange}s]))`;
 }
@@ -113,7 +127,11 @@ export interface NamespaceQueries {
   containers: string;
   /** Range (step = window.step): steps in which a container restarted with OOMKilled as its last reason. */
   oomKills: string;
-  /** Instant: start, completion and outcome of every Job seen in the window. */
+  /**
+   * Instant: start, completion and outcome of every Job seen in the window, and the first and
+   * last cAdvisor sample of every pod a Job owns (a run's start and end when kube-state-metrics
+   * lacks the Job timing metrics).
+   */
   jobs: string;
   /** Instant: HPAs, their targets and metrics. */
   hpas: string;
@@ -161,6 +179,8 @@ export function namespaceQueries(namespace: string, window: QueryWindow): Namesp
       tagged("fact", "succeeded", `max by (namespace, job_name) (max_over_time(kube_job_status_succeeded{${ns}}[${w}]))`),
       tagged("fact", "failed", `max by (namespace, job_name) (max_over_time(kube_job_status_failed{${ns}}[${w}]))`),
       tagged("fact", "failed_at", `min by (namespace, job_name) (min_over_time(${presentAt(`(kube_job_status_failed{${ns}} > 0)`)}${subquery}))`),
+      tagged("fact", "first_sample", jobPods(ns, w, `min by (namespace, pod) (min_over_time(${presentAt(`container_memory_working_set_bytes{${ns},${CONTAINERS}}`)}${subquery}))`)),
+      tagged("fact", "last_sample", jobPods(ns, w, `max by (namespace, pod) (max_over_time(${lastSampleTime(ns)}${subquery}))`)),
     ]),
     hpas: union([
       tagged("fact", "target", `max by (namespace, horizontalpodautoscaler, scaletargetref_kind, scaletargetref_name) (last_over_time(kube_horizontalpodautoscaler_info{${ns}}[1h]))`),

@@ -103,7 +103,12 @@ async function observeNamespace(client: PrometheusClient, request: PrometheusReq
   // Charts are illustration, not evidence: a failed chart query does not hold a proposal back.
   const chartProblem = series.outcomes.find((outcome) => outcome.problem)?.problem;
   if (chartProblem) request.onProgress?.(`prometheus: ${request.cluster}/${namespace}: no usage charts: ${chartProblem}`);
-  return builder.build();
+  const observations = builder.build();
+  for (const message of builder.jobMetricProblems()) {
+    if (request.onProblem) request.onProblem({ cluster: request.cluster, namespace, message });
+    else request.onProgress?.(`prometheus: ${request.cluster}/${namespace}: ${message}`);
+  }
+  return observations;
 }
 
 /** Every query text of a namespace, in the order they are listed in the snapshot. */
@@ -207,7 +212,11 @@ class NamespaceObservation {
   private readonly workloads = new Map<string, WorkloadAccumulator>();
   private readonly podFacts = new Map<string, Map<string, PodFacts>>();
   private readonly jobs = new Map<string, JobFacts>();
+  /** First and last working-set sample of each pod a Job owns (unix seconds). */
+  private readonly podSampled = new Map<string, { first: number; last: number }>();
   private readonly problems: string[] = [];
+  /** Per Job-owning workload, the kube-state-metrics Job metrics that were missing. */
+  private readonly missingJobMetrics = new Map<string, Set<string>>();
 
   constructor(
     private readonly cluster: string,
@@ -315,8 +324,10 @@ class NamespaceObservation {
 
   addJobs(samples: InstantSample[]): void {
     for (const sample of samples) {
-      const { job_name: job, fact } = sample.metric;
+      const { job_name: job, pod, fact } = sample.metric;
       const value = numberOf(sample);
+      if (value !== undefined && pod && fact === "first_sample") this.podSampled.set(pod, { first: value, last: this.podSampled.get(pod)?.last ?? value });
+      if (value !== undefined && pod && fact === "last_sample") this.podSampled.set(pod, { first: this.podSampled.get(pod)?.first ?? value, last: value });
       if (!job || value === undefined) continue;
       let facts = this.jobs.get(job);
       if (!facts) this.jobs.set(job, (facts = {}));
@@ -446,20 +457,31 @@ class NamespaceObservation {
       const job = this.ownershipOf(pod)?.job;
       if (job) podsByJob.set(job, [...(podsByJob.get(job) ?? []), pod]);
     }
-    const jobsOfWorkload = [...this.jobs.keys()].filter((job) =>
+    // Jobs known from any of their metrics: a kube-state-metrics without the Job status metrics still has kube_job_owner.
+    const known = new Set([...this.jobs.keys(), ...this.jobOwner.keys(), ...podsByJob.keys()]);
+    const jobsOfWorkload = [...known].sort().filter((job) =>
       workload.kind === "CronJob" ? this.jobOwner.get(job)?.kind === "CronJob" && this.jobOwner.get(job)?.name === workload.name : job === workload.name,
     );
+    const missing = new Set<string>();
     const runs: JobRun[] = [];
     for (const job of jobsOfWorkload) {
-      const facts = this.jobs.get(job)!;
+      const facts = this.jobs.get(job) ?? {};
       const pods = podsByJob.get(job) ?? [];
-      if (facts.start === undefined || facts.start < from || facts.start > this.window.to) continue;
-      const succeeded = (facts.succeeded ?? 0) > 0 && facts.completion !== undefined;
+      const sampled = pods.map((pod) => this.podSampled.get(pod)).filter((span) => span !== undefined);
+      if (facts.start === undefined && pods.length > 0) missing.add("kube_job_status_start_time");
+      if (facts.succeeded === undefined && facts.failed === undefined && pods.length > 0) missing.add("kube_job_status_succeeded and kube_job_status_failed");
+      // Without kube_job_status_start_time, the run starts with its first pod's first sample.
+      const start = facts.start ?? minOf(sampled.map((span) => span.first));
+      if (start === undefined || start < from || start > this.window.to) continue;
+      const finished = (facts.succeeded ?? 0) > 0;
+      if (finished && facts.completion === undefined) missing.add("kube_job_status_completion_time");
+      const completion = facts.completion ?? maxOf(sampled.map((span) => span.last));
+      const succeeded = finished && completion !== undefined;
       const failed = !succeeded && (facts.failed ?? 0) > 0;
       // A Job still running at the end of the window is not a run yet.
       if (!succeeded && !failed) continue;
       const lastSeen = maxOf(pods.map((pod) => this.lastSeen.get(pod)));
-      const end = succeeded ? facts.completion! : (facts.failedAt ?? lastSeen ?? facts.start);
+      const end = succeeded ? completion! : (facts.failedAt ?? lastSeen ?? start);
       const containerNames = new Set(pods.flatMap((pod) => [...(this.podFacts.get(pod)?.keys() ?? [])]));
       const containers: JobRun["containers"] = {};
       let exitCode: number | undefined;
@@ -473,8 +495,8 @@ class NamespaceObservation {
       }
       runs.push({
         run: job,
-        startedAt: isoTime(facts.start),
-        durationSeconds: Math.max(0, end - facts.start),
+        startedAt: isoTime(start),
+        durationSeconds: Math.max(0, end - start),
         // A Job succeeds only when its containers exit 0; kube-state-metrics exposes the code of
         // a failed container only when it was restarted (lastState), so a failure may be null.
         exitCode: succeeded ? 0 : (exitCode ?? null),
@@ -482,7 +504,27 @@ class NamespaceObservation {
         containers,
       });
     }
+    if (missing.size > 0) this.missingJobMetrics.set(`${workload.kind} ${workload.name}`, missing);
     return runs.sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.run.localeCompare(b.run));
+  }
+
+  /**
+   * What the Job runs of this namespace were observed without (call after build()): an old or
+   * trimmed kube-state-metrics lacks the Job timing or status metrics. Namespace-level, so it
+   * informs without blocking the recommendation the fallback still allows.
+   */
+  jobMetricProblems(): string[] {
+    const byMetrics = new Map<string, string[]>();
+    for (const [workload, metrics] of [...this.missingJobMetrics].sort(([a], [b]) => a.localeCompare(b))) {
+      const key = [...metrics].sort().join(", ");
+      byMetrics.set(key, [...(byMetrics.get(key) ?? []), workload]);
+    }
+    return [...byMetrics].map(([metrics, workloads]) => {
+      const consequence = metrics.includes("kube_job_status_succeeded")
+        ? "rightsize cannot tell finished runs from running ones and counts none"
+        : `their runs start and end at their pods' first and last working-set samples (to the ${describeStep(this.window.step)} query step)`;
+      return `kube-state-metrics exports no ${metrics} for the Jobs of ${workloads.join(", ")}: ${consequence}; enable them in kube-state-metrics (the jobs resource, and its --metric-allowlist or --metric-denylist)`;
+    });
   }
 }
 
@@ -514,6 +556,15 @@ function points(byTime: Map<number, [number?, number?]>): Array<[number, number,
     .filter((entry): entry is [number, [number, number]] => entry[1][0] !== undefined && entry[1][1] !== undefined)
     .sort(([a], [b]) => a - b)
     .map(([time, [p95, max]]) => [time, Math.max(0, p95), Math.max(0, max, p95)]);
+}
+
+function describeStep(seconds: number): string {
+  return seconds % 3600 === 0 ? `${seconds / 3600}h` : seconds % 60 === 0 ? `${seconds / 60}m` : `${seconds}s`;
+}
+
+function minOf(values: Array<number | undefined>): number | undefined {
+  const defined = values.filter((value): value is number => value !== undefined);
+  return defined.length === 0 ? undefined : Math.min(...defined);
 }
 
 function maxOf(values: Array<number | undefined>): number | undefined {
