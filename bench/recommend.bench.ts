@@ -12,6 +12,7 @@ import { parseObservationSnapshotText } from "../src/domain/index.js";
 import { runCli } from "../src/cli/program.js";
 import { DEFAULT_POLICY, DEFAULTS_SOURCE } from "../src/policy/index.js";
 import { recommendSnapshot } from "../src/recommend/index.js";
+import { TOOL } from "../src/version.js";
 
 const CONTAINERS = 10_000;
 const CONTAINERS_PER_WORKLOAD = 4;
@@ -100,7 +101,7 @@ try {
   const text = readFileSync(file, "utf8");
   const parsed = time(() => parseObservationSnapshotText(text, file));
   line("parse and validate the snapshot", parsed.ms);
-  const recommended = time(() => [...recommendSnapshot(parsed.value, { policy: DEFAULT_POLICY, policySource: DEFAULTS_SOURCE, at: parsed.value.createdAt })]);
+  const recommended = time(() => [...recommendSnapshot(parsed.value, { tool: TOOL, policy: DEFAULT_POLICY, policySource: DEFAULTS_SOURCE, at: parsed.value.createdAt })]);
   line("recommend (engine, records, digests)", recommended.ms);
   const printed = time(() => JSON.stringify(recommended.value, null, 2));
   line("serialise the decision records", printed.ms);

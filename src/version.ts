@@ -6,3 +6,6 @@ const packageJson = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, "package.jso
 
 export const TOOL_NAME = "rightsize";
 export const TOOL_VERSION: string = packageJson.version;
+
+/** The tool as decision records name it (SPEC §6). */
+export const TOOL = { name: TOOL_NAME, version: TOOL_VERSION } as const;

@@ -54,4 +54,10 @@ describe("the architecture", () => {
     for (const module of edges.keys()) visit(module, []);
     expect(cycles).toEqual([]);
   });
+
+  it("keeps the recommendation engine pure: no file, clock or environment read", () => {
+    const engine = files(path.join(SRC, "recommend")).map((file) => [path.relative(SRC, file), readFileSync(file, "utf8")] as const);
+    const impure = engine.filter(([, text]) => /from "node:fs|Date\.now\(\)|new Date\(\)|process\.env|version\.js/.test(text)).map(([file]) => file);
+    expect(impure).toEqual([]);
+  });
 });

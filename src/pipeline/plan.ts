@@ -15,9 +15,11 @@ import {
   type ResourceChange,
 } from "../manifests/index.js";
 import { isWorkloadSelected, type LoadedPolicy, type Policy } from "../policy/index.js";
-import { recommendWorkload, type DecisionRecord, type ManifestRef } from "../recommend/index.js";
+import { recommendWorkload, type DecisionRecord, type ManifestRef, type ToolRef } from "../recommend/index.js";
 
 export interface PlanInput {
+  /** Who makes the records: the recommendation engine reads no file. */
+  tool: ToolRef;
   files: RepoFile[];
   loaded: LoadedPolicy;
   snapshot: ObservationSnapshot;
@@ -127,7 +129,7 @@ function planWorkload(input: PlanInput, ref: WorkloadRef, manifest: DiscoveredWo
     problems: sharedDefinitionProblems(manifest),
   };
   const recommend = (reference: ManifestRef) =>
-    recommendWorkload({ observation, policy: input.loaded.policy, policySource: input.loaded.source, at: input.at, manifest: reference });
+    recommendWorkload({ tool: input.tool, observation, policy: input.loaded.policy, policySource: input.loaded.source, at: input.at, manifest: reference });
   let record = recommend(manifestRef);
   let edits: FileEdit[] = [];
   if (record.decision.action === "propose") {

@@ -1,5 +1,6 @@
 import { PolicyInvalidError, type LoadedPolicy, type PolicyProblem } from "../policy/index.js";
 import { RightsizeError } from "../domain/index.js";
+import { TOOL } from "../version.js";
 import { gitHubPolicyReader, readRepositoryPolicy, type GitHubRepositoryInfo } from "./github-repository.js";
 import type { GitHubClient } from "./github-client.js";
 import { planRepository } from "./plan.js";
@@ -51,8 +52,8 @@ export async function previewPolicyChange(input: {
       throw error;
     });
     const { snapshot, at } = await input.observe(input.proposed, {});
-    const after = planRepository({ files, loaded: input.proposed, snapshot, at });
-    const before = current ? planRepository({ files, loaded: current, snapshot, at }) : { ...after, workloads: [], proposalsPaused: "the current policy is invalid" };
+    const after = planRepository({ tool: TOOL, files, loaded: input.proposed, snapshot, at });
+    const before = current ? planRepository({ tool: TOOL, files, loaded: current, snapshot, at }) : { ...after, workloads: [], proposalsPaused: "the current policy is invalid" };
     return { preview: comparePlans(before, after), at };
   } finally {
     await clone.dispose();

@@ -7,6 +7,7 @@ import type { ProposalPublisher } from "./publish/types.js";
 import { readCommitFiles } from "./repo-files.js";
 import { EVERY_WORKLOAD, isSelected, selectedNamespaces, unmatchedTargets, type WorkloadSelection, type WorkloadTarget } from "./selection.js";
 import type { GitWorkspace, RemoteAuth } from "./workspace.js";
+import { TOOL } from "../version.js";
 
 /** The commit a run reads everything from (policy, manifests) and that proposals start from. */
 export interface RepositoryCheckout {
@@ -71,7 +72,7 @@ export async function proposeForRepository(ports: RepositoryPorts): Promise<Repo
   }
   const namespaces = selectedNamespaces(selection);
   const { snapshot, at } = await ports.observe(loaded, { ...(selection.cluster ? { cluster: selection.cluster } : {}), ...(namespaces ? { namespaces } : {}) });
-  const planInput: PlanInput = { files, loaded, snapshot, at };
+  const planInput: PlanInput = { tool: TOOL, files, loaded, snapshot, at };
   const plan = planRepository(planInput);
   const selected = plan.workloads.filter((workload) => isSelected(selection, workload.ref));
   const known = [...plan.workloads.map((workload) => workload.ref), ...plan.notObserved.map((entry) => entry.ref)];

@@ -1,6 +1,5 @@
 import type { JobRun, ObservationSnapshot, WorkloadObservation } from "../domain/index.js";
 import type { Policy } from "../policy/index.js";
-import { TOOL_NAME, TOOL_VERSION } from "../version.js";
 import { CONTINUOUS_FORMULA, lowestConfidence, RUN_BASED_FORMULA } from "./confidence.js";
 import { decideContainer, type ContainerOutcome, type WorkloadContext } from "./container.js";
 import { hasGuaranteedShape, resolveCurrent, type WrittenResources } from "./current.js";
@@ -27,7 +26,14 @@ export interface ManifestRef {
   problems?: string[];
 }
 
+/** Who made the record (SPEC §6); an input, so the engine reads no file. */
+export interface ToolRef {
+  name: string;
+  version: string;
+}
+
 export interface RecommendInput {
+  tool: ToolRef;
   observation: WorkloadObservation;
   policy: Policy;
   /** For the record; path "(defaults)" when there is no policy file. */
@@ -82,7 +88,7 @@ export function recommendWorkload(input: RecommendInput): DecisionRecord {
 
   return {
     schemaVersion: 1,
-    tool: { name: TOOL_NAME, version: TOOL_VERSION },
+    tool: { name: input.tool.name, version: input.tool.version },
     createdAt: input.at,
     policy: { path: input.policySource.path, apiVersion: input.policySource.apiVersion, sha256: input.policySource.sha256 },
     workload: {
@@ -142,7 +148,7 @@ function peaksOf(run: JobRun): Record<string, { cpuPeak: number; memoryPeak: num
  */
 export function* recommendSnapshot(
   snapshot: ObservationSnapshot,
-  options: { policy: Policy; policySource: PolicySourceRef; at: string },
+  options: { tool: ToolRef; policy: Policy; policySource: PolicySourceRef; at: string },
 ): Generator<DecisionRecord, void, undefined> {
   for (const observation of snapshot.workloads) yield recommendWorkload({ observation, ...options });
 }

@@ -2,7 +2,7 @@
  * SPEC §5–§6: the recommendation engine. Pure: an observation and a policy in, a decision
  * record out; no clock (the evaluation time is an input), no I/O, deterministic.
  */
-export { recommendSnapshot, recommendWorkload, type ManifestRef, type PolicySourceRef, type RecommendInput } from "./engine.js";
+export { recommendSnapshot, recommendWorkload, type ManifestRef, type PolicySourceRef, type RecommendInput, type ToolRef } from "./engine.js";
 export {
   ContainerDecisionSchema,
   DecisionRecordSchema,

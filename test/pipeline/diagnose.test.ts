@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { TOOL } from "../../src/version.js";
 import { describe, expect, it } from "vitest";
 import { parseObservationSnapshotText, type ObservationSnapshot } from "../../src/domain/index.js";
 import { diagnosePlan, planRepository, readWorkingTreeFiles } from "../../src/pipeline/index.js";
@@ -20,7 +21,7 @@ const TARGET = 'targets[0] paths ["apps/**/*.yaml", "kustomize/api/overlays/prod
 
 async function diagnose(observed: ObservationSnapshot, text = policyText) {
   const loaded = loadPolicy({ path: ".github/rightsize.yml", text });
-  const plan = planRepository({ files: await readWorkingTreeFiles(path.join(EXAMPLES, "config-repo")), loaded, snapshot: observed, at: observed.createdAt });
+  const plan = planRepository({ tool: TOOL, files: await readWorkingTreeFiles(path.join(EXAMPLES, "config-repo")), loaded, snapshot: observed, at: observed.createdAt });
   return diagnosePlan(plan, observed);
 }
 

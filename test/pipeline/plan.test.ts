@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { TOOL } from "../../src/version.js";
 import { describe, expect, it } from "vitest";
 import { parseObservationSnapshotText } from "../../src/domain/index.js";
 import { planRepository, readWorkingTreeFiles } from "../../src/pipeline/index.js";
@@ -11,7 +12,7 @@ const policyText = readFileSync(path.join(EXAMPLES, "config-repo/.github/rightsi
 
 async function planWith(selector: string) {
   const loaded = loadPolicy({ path: ".github/rightsize.yml", text: `${policyText}selector:\n${selector}` });
-  return planRepository({ files: await readWorkingTreeFiles(path.join(EXAMPLES, "config-repo")), loaded, snapshot, at: snapshot.createdAt });
+  return planRepository({ tool: TOOL, files: await readWorkingTreeFiles(path.join(EXAMPLES, "config-repo")), loaded, snapshot, at: snapshot.createdAt });
 }
 
 describe("planning the example with a selector", () => {
@@ -43,7 +44,7 @@ describe("planning a workload with a sidecar injected at admission", () => {
     const frontend = withVault.workloads.find((observation) => observation.workload.name === "frontend")!;
     frontend.containers.push({ ...structuredClone(frontend.containers[0]!), name: "vault-agent" });
     const loaded = loadPolicy({ path: ".github/rightsize.yml", text: policyText });
-    const plan = planRepository({ files: await readWorkingTreeFiles(path.join(EXAMPLES, "config-repo")), loaded, snapshot: withVault, at: withVault.createdAt });
+    const plan = planRepository({ tool: TOOL, files: await readWorkingTreeFiles(path.join(EXAMPLES, "config-repo")), loaded, snapshot: withVault, at: withVault.createdAt });
     const planned = plan.workloads.find((workload) => workload.ref.name === "frontend")!;
     expect(planned.record.decision.action).toBe("propose");
     expect(planned.record.decision.reasons.at(-1)).toBe(

@@ -1,3 +1,4 @@
+import { TOOL } from "../../src/version.js";
 import { WorkloadObservationSchema, type WorkloadObservation } from "../../src/domain/index.js";
 import { CURRENT_API_VERSION, POLICY_KIND, PolicyV1alpha2Schema, type Policy } from "../../src/policy/schema.js";
 import { DecisionRecordSchema, recommendWorkload, type ContainerDecision, type DecisionRecord, type RecommendInput } from "../../src/recommend/index.js";
@@ -92,6 +93,7 @@ export const AT = "2026-11-21T06:00:00Z";
 /** Runs the engine and checks the record against its own schema before handing it over. */
 export function recommend(observation: WorkloadObservation, options: { policy?: Policy; manifest?: RecommendInput["manifest"] } = {}): DecisionRecord {
   const record = recommendWorkload({
+    tool: TOOL,
     observation,
     policy: options.policy ?? policy(),
     policySource: DEFAULTS_SOURCE,

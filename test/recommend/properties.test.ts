@@ -1,3 +1,4 @@
+import { TOOL } from "../../src/version.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseQuantity, UsageStatisticsSchema, WorkloadObservationSchema, type WorkloadObservation } from "../../src/domain/index.js";
@@ -109,7 +110,7 @@ const scenario: fc.Arbitrary<Scenario> = fc
   });
 
 function decide(input: Scenario): DecisionRecord {
-  return recommendWorkload({ observation: input.observation, policy: input.policy, policySource: DEFAULTS_SOURCE, at: AT });
+  return recommendWorkload({ tool: TOOL, observation: input.observation, policy: input.policy, policySource: DEFAULTS_SOURCE, at: AT });
 }
 
 const nanos = (text: string | undefined) => parseQuantity(text ?? "0").nanos;
@@ -229,7 +230,7 @@ describe("percentile order p50 ≤ p90 ≤ p95 ≤ p99 ≤ max (OptiPod Property
           containers: [{ name: "job" }],
           runs,
         });
-        const record = recommendWorkload({ observation, policy: policy(), policySource: DEFAULTS_SOURCE, at: AT });
+        const record = recommendWorkload({ tool: TOOL, observation, policy: policy(), policySource: DEFAULTS_SOURCE, at: AT });
         for (const usage of [record.containers[0]!.usage.cpu!, record.containers[0]!.usage.memory!]) {
           expect(usage.p50).toBeLessThanOrEqual(usage.p90);
           expect(usage.p90).toBeLessThanOrEqual(usage.p95);

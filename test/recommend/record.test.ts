@@ -1,3 +1,4 @@
+import { TOOL } from "../../src/version.js";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
@@ -111,7 +112,7 @@ describe("inputs digest", () => {
   it("is the sha256 of the canonical observation, policy, policy source, manifest and time", () => {
     const observation = workload();
     const resolved = policy();
-    const record = recommendWorkload({ observation, policy: resolved, policySource: DEFAULTS_SOURCE, at: AT });
+    const record = recommendWorkload({ tool: TOOL, observation, policy: resolved, policySource: DEFAULTS_SOURCE, at: AT });
     const canonical = canonicalJson({ observation, policy: resolved, policySource: DEFAULTS_SOURCE, manifest: null, at: AT });
     expect(canonical.startsWith('{"at":"2026-11-21T06:00:00Z","manifest":null,"observation":{"containers":[')).toBe(true);
     expect(record.inputsDigest).toBe(createHash("sha256").update(canonical).digest("hex"));
@@ -121,7 +122,7 @@ describe("inputs digest", () => {
     const observation = workload();
     const point: [number, number, number] = [1, 0.2, 0.3];
     const charted = { ...observation, containers: observation.containers.map((entry) => ({ ...entry, series: { step: "1h", cpu: [point], memory: [] } })) };
-    const digest = (observed: typeof observation) => recommendWorkload({ observation: observed, policy: policy(), policySource: DEFAULTS_SOURCE, at: AT }).inputsDigest;
+    const digest = (observed: typeof observation) => recommendWorkload({ tool: TOOL, observation: observed, policy: policy(), policySource: DEFAULTS_SOURCE, at: AT }).inputsDigest;
     expect(digest(charted)).toBe(digest(observation));
     const heavier = { ...observation, containers: observation.containers.map((entry) => ({ ...entry, restarts: entry.restarts + 1 })) };
     expect(digest(heavier)).not.toBe(digest(observation));
@@ -129,10 +130,10 @@ describe("inputs digest", () => {
 
   it("changes with the evaluation time and with the policy", () => {
     const observation = workload();
-    const base = recommendWorkload({ observation, policy: policy(), policySource: DEFAULTS_SOURCE, at: AT }).inputsDigest;
-    expect(recommendWorkload({ observation, policy: policy(), policySource: DEFAULTS_SOURCE, at: "2026-11-22T06:00:00Z" }).inputsDigest).not.toBe(base);
+    const base = recommendWorkload({ tool: TOOL, observation, policy: policy(), policySource: DEFAULTS_SOURCE, at: AT }).inputsDigest;
+    expect(recommendWorkload({ tool: TOOL, observation, policy: policy(), policySource: DEFAULTS_SOURCE, at: "2026-11-22T06:00:00Z" }).inputsDigest).not.toBe(base);
     const other = policy({ recommend: { margins: { SAFE: 1.2 } } });
-    expect(recommendWorkload({ observation, policy: other, policySource: DEFAULTS_SOURCE, at: AT }).inputsDigest).not.toBe(base);
+    expect(recommendWorkload({ tool: TOOL, observation, policy: other, policySource: DEFAULTS_SOURCE, at: AT }).inputsDigest).not.toBe(base);
   });
 });
 

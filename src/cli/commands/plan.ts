@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { EXIT, workloadKey } from "../../domain/index.js";
 import { diagnosePlan, planRepository, readWorkingTreeFiles, renderPlanMarkdown, type Plan } from "../../pipeline/index.js";
 import { renderDecisionTable } from "../../recommend/index.js";
+import { TOOL } from "../../version.js";
 import { parseOutputFormat, printJson } from "../output.js";
 import { addPipelineOptions, loadPipelineInputs, printDiagnosis, type PipelineOptions } from "../pipeline-options.js";
 
@@ -17,7 +18,7 @@ export function register(program: Command): void {
     .action(async (options: PipelineOptions & { output: string }) => {
       const format = parseOutputFormat(options.output, ["text", "json", "markdown"]);
       const inputs = await loadPipelineInputs(options);
-      const plan = planRepository({ files: await readWorkingTreeFiles(inputs.repoDir), loaded: inputs.loaded, snapshot: inputs.snapshot, at: inputs.at });
+      const plan = planRepository({ tool: TOOL, files: await readWorkingTreeFiles(inputs.repoDir), loaded: inputs.loaded, snapshot: inputs.snapshot, at: inputs.at });
       const diagnosis = diagnosePlan(plan, inputs.snapshot);
       if (format === "json") {
         printJson(planAsJson(plan));

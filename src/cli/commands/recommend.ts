@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { EXIT } from "../../domain/index.js";
 import { DEFAULT_POLICY_PATH } from "../../policy/index.js";
 import { recommendSnapshot, renderDecisionTable } from "../../recommend/index.js";
+import { TOOL } from "../../version.js";
 import { loadPolicyWithWarnings, parseAtOption, readSnapshotFile } from "../inputs.js";
 import { parseOutputFormat, printJsonArray } from "../output.js";
 
@@ -30,7 +31,7 @@ export function register(program: Command): void {
 
       let blocked = false;
       function* records() {
-        for (const record of recommendSnapshot(snapshot, { policy: loaded.policy, policySource: loaded.source, at: at ?? snapshot.createdAt })) {
+        for (const record of recommendSnapshot(snapshot, { tool: TOOL, policy: loaded.policy, policySource: loaded.source, at: at ?? snapshot.createdAt })) {
           if (record.decision.action === "blocked") blocked = true;
           yield record;
         }
