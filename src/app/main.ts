@@ -1,27 +1,48 @@
-import { run } from "probot";
+import { ProbotOctokit, run, type Probot } from "probot";
 import { formatLocation, RightsizeError } from "../domain/index.js";
 import { loadOperatorClusters } from "../pipeline/index.js";
 import { rightsizeApp } from "./index.js";
+import { createLogger } from "./logger.js";
 import { RepositoryLocks, type AppDependencies } from "./runtime.js";
 import { scheduleScans } from "./schedules.js";
+import { operationsHandler, Telemetry } from "./telemetry.js";
 
 /**
  * `npm start`: Probot's server, configured only by its environment variables (APP_ID,
  * PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET, PORT, HOST, LOG_LEVEL, GHE_HOST, GHE_PROTOCOL,
- * WEBHOOK_PROXY_URL) and the operator's clusters file (RIGHTSIZE_CLUSTERS_FILE).
+ * WEBHOOK_PROXY_URL) and the operator's clusters file (RIGHTSIZE_CLUSTERS_FILE). Adds /metrics,
+ * /healthz and /readyz to Probot's server.
  */
 async function main(): Promise<void> {
   const clustersFile = process.env.RIGHTSIZE_CLUSTERS_FILE;
-  const deps: AppDependencies = {
-    clusters: clustersFile ? await loadOperatorClusters(clustersFile) : undefined,
-    now: () => new Date(),
-    locks: new RepositoryLocks(),
-  };
-  await run((app, options) => {
-    if (!deps.clusters) app.log.warn("RIGHTSIZE_CLUSTERS_FILE is not set: rightsize answers commands but observes no cluster");
-    scheduleScans(app, deps);
-    return rightsizeApp(deps)(app, options);
+  const clusters = clustersFile ? await loadOperatorClusters(clustersFile) : undefined;
+  const telemetry = new Telemetry();
+  const deps: AppDependencies = { clusters, now: () => new Date(), locks: new RepositoryLocks(), telemetry };
+  const log = await createLogger(process.env, clusters);
+  // Every GitHub response tells how much of the rate limit is left.
+  const Octokit = ProbotOctokit.plugin((octokit) => {
+    octokit.hook.after("request", (response) => telemetry.observeResponse(response.headers as Record<string, string>));
   });
+  await run(
+    (app, options) => {
+      if (!clusters) app.log.warn("RIGHTSIZE_CLUSTERS_FILE is not set: rightsize answers commands but observes no cluster");
+      options.addHandler(operationsHandler(telemetry, { github: gitHubReachable(app) }));
+      scheduleScans(app, deps);
+      return rightsizeApp(deps)(app, options);
+    },
+    { log, Octokit },
+  );
+}
+
+/** Readiness: the app can authenticate to GitHub (checked at most every 30 s). */
+function gitHubReachable(app: Probot): () => Promise<void> {
+  let checkedAt = 0;
+  return async () => {
+    if (Date.now() - checkedAt < 30_000) return;
+    const octokit = await app.auth();
+    await octokit.request("GET /app");
+    checkedAt = Date.now();
+  };
 }
 
 main().catch((error: unknown) => {

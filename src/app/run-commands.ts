@@ -28,7 +28,7 @@ import { renderHelp } from "./render/help.js";
 import { renderPolicyValidation } from "./render/policy.js";
 import { renderProposeOutcome } from "./render/proposals.js";
 import type { CommandOutcome } from "./render/reply.js";
-import { operatorObserver, redactEndpoints, type AppDependencies } from "./runtime.js";
+import { errorKind, operatorObserver, recordRun, redactEndpoints, stageRecorder, type AppDependencies } from "./runtime.js";
 
 /** A rightsize pull request a command was written on. */
 export interface ProposalPullRequest {
@@ -71,8 +71,11 @@ export async function runCommands(commands: readonly SlashCommand[], context: Co
     let text: string;
     try {
       text = !ALWAYS.has(command.name) && (await policy()).policy.mode === "disabled" ? DISABLED_NOTICE : await dispatch(command, context);
+      context.deps.telemetry?.commands.inc({ command: command.name, result: "ok" });
     } catch (error) {
       if (!(error instanceof RightsizeError)) context.logError(error, command.line);
+      context.deps.telemetry?.commands.inc({ command: command.name, result: "failed" });
+      context.deps.telemetry?.errors.inc({ kind: errorKind(error) });
       text = renderFailure(error, redactEndpoints(context.deps));
     }
     outcomes.push({ line: command.line, text });
@@ -115,13 +118,17 @@ async function dispatch(command: SlashCommand, context: CommandContext): Promise
 }
 
 async function runPipeline(context: CommandContext, options: { selection?: WorkloadSelection; dryRun?: boolean; force?: boolean }): Promise<RepositoryRun> {
-  return runForGitHubRepository({
+  const onStage = stageRecorder(context.deps);
+  const run = await runForGitHubRepository({
     octokit: context.octokit,
     repository: context.repository,
     token: await context.token(),
     observe: operatorObserver(context.deps),
+    ...(onStage ? { onStage } : {}),
     ...options,
   });
+  recordRun(context.deps, run);
+  return run;
 }
 
 async function validatePolicy(context: CommandContext): Promise<string> {

@@ -1,5 +1,5 @@
 import type { Context } from "probot";
-import { InputError } from "../domain/index.js";
+import { InputError, RightsizeError } from "../domain/index.js";
 import {
   observeOperatorClusters,
   type GitHubClient,
@@ -7,7 +7,10 @@ import {
   type ObservationScope,
   type ObservedInputs,
   type OperatorClusters,
+  type PipelineStage,
+  type RepositoryRun,
 } from "../pipeline/index.js";
+import type { Telemetry } from "./telemetry.js";
 import type { LoadedPolicy } from "../policy/index.js";
 
 /** What the handlers share, built once by the entry (src/app/main.ts) or by a test. */
@@ -20,6 +23,23 @@ export interface AppDependencies {
   onRepositorySeen?(installationId: number, repository: GitHubRepositoryInfo): void;
   /** The app was installed, or given more repositories: they are scheduled. */
   onInstallation?(installationId: number): Promise<void>;
+  /** The bot's own metrics (/metrics); absent in tests that do not look at them. */
+  telemetry?: Telemetry;
+}
+
+/** Counts what a run proposed, by outcome, and times its stages. */
+export function recordRun(deps: AppDependencies, run: RepositoryRun): void {
+  for (const result of run.results) deps.telemetry?.proposals.inc({ outcome: result.status });
+}
+
+export function stageRecorder(deps: AppDependencies): ((stage: PipelineStage, seconds: number) => void) | undefined {
+  const telemetry = deps.telemetry;
+  return telemetry ? (stage, seconds) => telemetry.stageSeconds.observe({ stage }, seconds) : undefined;
+}
+
+/** An error's kind for the errors metric: its stable code, or UNEXPECTED. */
+export function errorKind(error: unknown): string {
+  return error instanceof RightsizeError ? error.code : "UNEXPECTED";
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Probot } from "probot";
 import { InputError } from "../domain/index.js";
 import { readRawFile, readRepositoryPolicy, scanGitHubRepository, type GitHubClient, type GitHubRepositoryInfo } from "../pipeline/index.js";
 import { DEFAULT_POLICY_PATH, defaultPolicy } from "../policy/index.js";
-import { operatorObserver, type AppDependencies } from "./runtime.js";
+import { errorKind, operatorObserver, recordRun, stageRecorder, type AppDependencies } from "./runtime.js";
 import { ScanScheduler } from "./scheduler.js";
 
 type RepositoryListing = { name: string; owner: { login: string }; default_branch?: string; clone_url: string; archived?: boolean };
@@ -28,9 +28,16 @@ export function scheduleScans(app: Probot, deps: AppDependencies): ScanScheduler
     scan: async (installationId, repository) => {
       const octokit = await installationClient(installationId);
       const { token } = (await octokit.auth({ type: "installation" })) as { token: string };
-      const outcome = await deps.locks.run(`${repository.owner}/${repository.repo}`, () =>
-        scanGitHubRepository({ octokit, repository, token, observe: operatorObserver(deps) }),
-      );
+      const onStage = stageRecorder(deps);
+      const outcome = await deps.locks
+        .run(`${repository.owner}/${repository.repo}`, () => scanGitHubRepository({ octokit, repository, token, observe: operatorObserver(deps), ...(onStage ? { onStage } : {}) }))
+        .catch((error: unknown) => {
+          deps.telemetry?.scans.inc({ outcome: "failed" });
+          deps.telemetry?.errors.inc({ kind: errorKind(error) });
+          throw error;
+        });
+      deps.telemetry?.scans.inc({ outcome: outcome.policyProblems ? "policy-invalid" : "ok" });
+      if (outcome.run) recordRun(deps, outcome.run);
       app.log.info({ repository: `${repository.owner}/${repository.repo}`, results: outcome.run?.results.map((result) => `${result.branch}: ${result.status}`), policyProblems: outcome.policyProblems?.length }, "scheduled scan done");
     },
     onError: (repository, error) => app.log.error({ err: error, repository: `${repository.owner}/${repository.repo}` }, "scheduled scan failed"),

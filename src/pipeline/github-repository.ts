@@ -90,6 +90,7 @@ export interface GitHubRunInput {
   /** Plan and report only: no branch, no pull request. */
   dryRun?: boolean;
   force?: boolean;
+  onStage?: RepositoryPorts["onStage"];
 }
 
 /**
@@ -109,6 +110,7 @@ export async function runForGitHubRepository(input: GitHubRunInput): Promise<Rep
       ...(input.dryRun ? {} : { publisher: new GitDataPublisher(octokit, repository, clone.workspace, clone.commit) }),
       ...(input.selection ? { selection: input.selection } : {}),
       ...(input.force ? { force: true } : {}),
+      ...(input.onStage ? { onStage: input.onStage } : {}),
     });
   } finally {
     await clone.dispose();

@@ -18,6 +18,7 @@ export {
   openLocalCheckout,
   type ObservationScope,
   type ObservedInputs,
+  type PipelineStage,
   type RepositoryCheckout,
   type RepositoryPorts,
   type RepositoryRun,

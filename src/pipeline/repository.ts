@@ -39,7 +39,11 @@ export interface RepositoryPorts {
   selection?: WorkloadSelection;
   /** Rewrite open proposals even when their values are unchanged (refresh, rebase). */
   force?: boolean;
+  /** Told how long each stage took (the app's /metrics). */
+  onStage?(stage: PipelineStage, seconds: number): void;
 }
+
+export type PipelineStage = "observe" | "plan" | "propose";
 
 export interface RepositoryRun {
   base: { branch: string; commit: string };
@@ -71,20 +75,22 @@ export async function proposeForRepository(ports: RepositoryPorts): Promise<Repo
     return { base, loaded, snapshot, plan, selected: [], unmatched: [], results: [] };
   }
   const namespaces = selectedNamespaces(selection);
-  const { snapshot, at } = await ports.observe(loaded, { ...(selection.cluster ? { cluster: selection.cluster } : {}), ...(namespaces ? { namespaces } : {}) });
+  const timed = stageTimer(ports.onStage);
+  const { snapshot, at } = await timed("observe", () => ports.observe(loaded, { ...(selection.cluster ? { cluster: selection.cluster } : {}), ...(namespaces ? { namespaces } : {}) }));
   const planInput: PlanInput = { tool: TOOL, files, loaded, snapshot, at };
-  const plan = planRepository(planInput);
+  const plan = await timed("plan", async () => planRepository(planInput));
   const selected = plan.workloads.filter((workload) => isSelected(selection, workload.ref));
   const known = [...plan.workloads.map((workload) => workload.ref), ...plan.notObserved.map((entry) => entry.ref)];
-  const results = ports.publisher
-    ? await proposeChanges({
+  const publisher = ports.publisher;
+  const results = publisher
+    ? await timed("propose", () => proposeChanges({
         plan,
         planInput,
         base: { ...base, files },
-        publisher: ports.publisher,
+        publisher,
         ...(ports.force ? { force: true } : {}),
         selected: (workload) => selected.some((candidate) => workloadKey(candidate.ref) === workloadKey(workload.ref)),
-      })
+      }))
     : [];
   return { base, loaded, snapshot, plan, selected, unmatched: unmatchedTargets(selection, known), results };
 }
@@ -104,4 +110,15 @@ export async function openLocalCheckout(workspace: GitWorkspace, remote?: { name
   if (!commit && remote) throw new ExternalError(`the remote ${remote.name} has no branch ${branch}`);
   if (!commit) throw new InputError(`${workspace.dir}: the default branch ${branch} has no commit`);
   return { workspace, base: { branch, commit } };
+}
+
+function stageTimer(onStage: RepositoryPorts["onStage"]) {
+  return async <T>(stage: PipelineStage, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      onStage?.(stage, (performance.now() - started) / 1000);
+    }
+  };
 }

@@ -85,6 +85,19 @@ describe("npm start", () => {
     expect(unsigned.status).toBeGreaterThanOrEqual(400);
   });
 
+  it("serves /healthz, /readyz (naming what is not reachable) and /metrics", async () => {
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect([health.status, await health.text()]).toEqual([200, "ok\n"]);
+    // GHE_HOST points at a port where nothing listens: not ready, and the probe says why.
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.text()).toMatch(/^not ready\ngithub: /);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    for (const name of ["rightsize_scans_total", "rightsize_proposals_total", "rightsize_commands_total", "rightsize_errors_total", "rightsize_stage_duration_seconds", "rightsize_github_rate_limit_remaining", "rightsize_queue_depth", "rightsize_job_latency_seconds", "rightsize_process_cpu_seconds_total"]) {
+      expect(metrics).toContain(`# TYPE ${name} `);
+    }
+  });
+
   it("never logs the private key or the webhook secret", () => {
     expect(output).not.toContain(SECRET);
     expect(output).not.toContain("PRIVATE KEY");

@@ -27,6 +27,7 @@ export async function onIssueComment(context: Context<"issue_comment.created">, 
     );
     const author = comment.user?.login ?? sender.login;
     if (!(await maySteer(octokit, repository, author))) {
+      for (const command of commands) deps.telemetry?.commands.inc({ command: command.name, result: "refused" });
       await callGitHub(repository, "reply", () => octokit.rest.issues.createComment({ ...target, body: renderRefusal(author, comment.id) }));
       return;
     }
