@@ -1,24 +1,56 @@
-import type { ApplicationFunction } from "probot";
+import { Context, type ApplicationFunction, type Probot } from "probot";
 import { onIssueComment } from "./handlers/comment.js";
 import { onPolicyChangeProposed, onPush } from "./handlers/policy.js";
 import { onPullRequestClosed, onPullRequestEdited } from "./handlers/pull-request.js";
+import type { WorkJob } from "./queue.js";
 import type { AppDependencies } from "./runtime.js";
 
+/** The events rightsize works on, each with its handler. */
+const ROUTES = {
+  "issue_comment.created": (context, deps) => onIssueComment(context as Context<"issue_comment.created">, deps),
+  "pull_request.closed": (context, deps) => onPullRequestClosed(context as Context<"pull_request.closed">, deps),
+  "pull_request.edited": (context, deps) => onPullRequestEdited(context as Context<"pull_request.edited">, deps),
+  "pull_request.opened": (context, deps) => onPolicyChangeProposed(context as Context<"pull_request.opened">, deps),
+  "pull_request.synchronize": (context, deps) => onPolicyChangeProposed(context as Context<"pull_request.synchronize">, deps),
+  "pull_request.reopened": (context, deps) => onPolicyChangeProposed(context as Context<"pull_request.reopened">, deps),
+  push: (context, deps) => onPush(context as Context<"push">, deps),
+} satisfies Record<string, (context: Context, deps: AppDependencies) => Promise<void>>;
+
+type RoutedEvent = keyof typeof ROUTES;
+
 /**
- * The GitHub App (SPEC §7–§10): routes events to handlers and does nothing else. Each handler
- * parses its event, checks permission, calls the pipeline, and renders the answer.
+ * The GitHub App (SPEC §7–§10): routes events to handlers and does nothing else. With a work
+ * queue, a delivery is only acknowledged and enqueued; a worker (on any replica) handles it.
  */
 export function rightsizeApp(deps: AppDependencies): ApplicationFunction {
   return (app) => {
-    app.on("issue_comment.created", (context) => onIssueComment(context, deps));
-    app.on("pull_request.closed", (context) => onPullRequestClosed(context, deps));
-    app.on("pull_request.edited", (context) => onPullRequestEdited(context, deps));
-    app.on(["pull_request.opened", "pull_request.synchronize", "pull_request.reopened"], (context) => onPolicyChangeProposed(context, deps));
-    app.on("push", (context) => onPush(context, deps));
+    app.on(Object.keys(ROUTES) as RoutedEvent[], async (context) => {
+      if (deps.queue) await deps.queue.enqueue(eventJob(context));
+      else await ROUTES[routeOf(context)](context, deps);
+    });
     app.on(["installation.created", "installation_repositories.added"], async (context) => deps.onInstallation?.(context.payload.installation.id));
   };
 }
 
+/** A worker's side of an enqueued delivery: the same handler, with the installation's client. */
+export async function handleEventJob(app: Probot, deps: AppDependencies, job: WorkJob): Promise<void> {
+  const event = job.event!;
+  const octokit = await app.auth(job.installationId);
+  const context = new Context(event as ConstructorParameters<typeof Context>[0], octokit, app.log.child({ id: event.id, installation: job.installationId, repository: job.repository }));
+  await ROUTES[routeOf(context)](context, deps);
+}
+
+function routeOf(context: Context): RoutedEvent {
+  const action = (context.payload as { action?: string }).action;
+  return (action && `${context.name}.${action}` in ROUTES ? `${context.name}.${action}` : context.name) as RoutedEvent;
+}
+
+function eventJob(context: Context): WorkJob {
+  const payload = context.payload as { installation?: { id: number }; repository?: { full_name?: string; owner?: { login?: string }; name?: string } };
+  const repository = payload.repository?.full_name ?? `${payload.repository?.owner?.login}/${payload.repository?.name}`;
+  return { kind: "event", id: `event-${context.id}`, installationId: payload.installation?.id ?? 0, repository, event: { name: context.name, id: context.id, payload: context.payload } };
+}
+
 export { RepositoryLocks, type AppDependencies } from "./runtime.js";
-export { ScanScheduler } from "./scheduler.js";
+export { InProcessQueue, RedisQueue, type WorkJob, type WorkQueue } from "./queue.js";
 export { parseCommands, type SlashCommand } from "./commands.js";

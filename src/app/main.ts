@@ -4,7 +4,8 @@ import { loadOperatorClusters } from "../pipeline/index.js";
 import { rightsizeApp } from "./index.js";
 import { createLogger } from "./logger.js";
 import { RepositoryLocks, type AppDependencies } from "./runtime.js";
-import { scheduleScans } from "./schedules.js";
+import { InProcessQueue, RedisQueue, type WorkJob, type WorkQueue } from "./queue.js";
+import { startWork } from "./schedules.js";
 import { operationsHandler, Telemetry } from "./telemetry.js";
 
 /**
@@ -17,8 +18,11 @@ async function main(): Promise<void> {
   const clustersFile = process.env.RIGHTSIZE_CLUSTERS_FILE;
   const clusters = clustersFile ? await loadOperatorClusters(clustersFile) : undefined;
   const telemetry = new Telemetry();
-  const deps: AppDependencies = { clusters, now: () => new Date(), locks: new RepositoryLocks(), telemetry };
   const log = await createLogger(process.env, clusters);
+  // With REDIS_URL, replicas share one BullMQ queue (and Probot shares the rate limit through it).
+  const onFailed = (job: WorkJob, error: unknown) => log.error({ err: error, job: job.id, repository: job.repository }, "a job failed after its last retry");
+  const queue: WorkQueue = process.env.REDIS_URL ? new RedisQueue(process.env.REDIS_URL, { telemetry, onFailed }) : new InProcessQueue({ telemetry, onFailed });
+  const deps: AppDependencies = { clusters, now: () => new Date(), locks: new RepositoryLocks(), telemetry, queue };
   // Every GitHub response tells how much of the rate limit is left.
   const Octokit = ProbotOctokit.plugin((octokit) => {
     octokit.hook.after("request", (response) => telemetry.observeResponse(response.headers as Record<string, string>));
@@ -26,8 +30,8 @@ async function main(): Promise<void> {
   await run(
     (app, options) => {
       if (!clusters) app.log.warn("RIGHTSIZE_CLUSTERS_FILE is not set: rightsize answers commands but observes no cluster");
-      options.addHandler(operationsHandler(telemetry, { github: gitHubReachable(app) }));
-      scheduleScans(app, deps);
+      options.addHandler(operationsHandler(telemetry, { github: gitHubReachable(app), ...(process.env.REDIS_URL ? { redis: () => queue.ready() } : {}) }));
+      void startWork(app, deps, queue).catch((error: unknown) => app.log.error({ err: error }, "the workers could not start"));
       return rightsizeApp(deps)(app, options);
     },
     { log, Octokit },

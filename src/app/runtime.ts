@@ -10,6 +10,7 @@ import {
   type PipelineStage,
   type RepositoryRun,
 } from "../pipeline/index.js";
+import type { WorkQueue } from "./queue.js";
 import type { Telemetry } from "./telemetry.js";
 import type { LoadedPolicy } from "../policy/index.js";
 
@@ -25,6 +26,8 @@ export interface AppDependencies {
   onInstallation?(installationId: number): Promise<void>;
   /** The bot's own metrics (/metrics); absent in tests that do not look at them. */
   telemetry?: Telemetry;
+  /** Set: handlers only enqueue and workers do the work (SPEC §10 "Scale"); unset: handled in the delivery. */
+  queue?: WorkQueue;
 }
 
 /** Counts what a run proposed, by outcome, and times its stages. */

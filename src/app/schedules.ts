@@ -2,65 +2,73 @@ import type { Probot } from "probot";
 import { InputError } from "../domain/index.js";
 import { readRawFile, readRepositoryPolicy, scanGitHubRepository, type GitHubClient, type GitHubRepositoryInfo } from "../pipeline/index.js";
 import { DEFAULT_POLICY_PATH, defaultPolicy } from "../policy/index.js";
+import { handleEventJob } from "./index.js";
+import type { WorkJob, WorkQueue } from "./queue.js";
 import { errorKind, operatorObserver, recordRun, stageRecorder, type AppDependencies } from "./runtime.js";
-import { ScanScheduler } from "./scheduler.js";
 
 type RepositoryListing = { name: string; owner: { login: string }; default_branch?: string; clone_url: string; archived?: boolean };
+type InstallationClient = GitHubClient & { auth(options: { type: "installation" }): Promise<unknown> };
 
 /**
- * Scheduled scans for every repository the app is installed on (SPEC §10): the scheduler reads
- * each policy's `schedule.cron` and runs the same scan as `rightsize scan`.
+ * The workers and the schedules (SPEC §10): every queued delivery is handled here, and every
+ * installed repository is scanned on its policy's `schedule.cron` through the queue's schedules
+ * (BullMQ job schedulers with Redis, so N replicas run each cron once).
  */
-export function scheduleScans(app: Probot, deps: AppDependencies): ScanScheduler {
-  const installationClient = async (installationId: number) => (await app.auth(installationId)) as unknown as GitHubClient & { auth(options: { type: "installation" }): Promise<unknown> };
-  const scheduler = new ScanScheduler({
-    now: deps.now,
-    readCron: async (installationId, repository) => {
-      const octokit = await installationClient(installationId);
-      try {
-        return (await readRepositoryPolicy(octokit, repository, await readRawFile(octokit, { ...repository, path: DEFAULT_POLICY_PATH }))).policy.schedule.cron;
-      } catch (error) {
-        // An invalid policy still gets scanned on the default schedule: the scan opens its issue.
-        if (error instanceof InputError) return defaultPolicy().schedule.cron;
-        throw error;
-      }
-    },
-    scan: async (installationId, repository) => {
-      const octokit = await installationClient(installationId);
-      const { token } = (await octokit.auth({ type: "installation" })) as { token: string };
-      const onStage = stageRecorder(deps);
-      const outcome = await deps.locks
-        .run(`${repository.owner}/${repository.repo}`, () => scanGitHubRepository({ octokit, repository, token, observe: operatorObserver(deps), ...(onStage ? { onStage } : {}) }))
-        .catch((error: unknown) => {
-          deps.telemetry?.scans.inc({ outcome: "failed" });
-          deps.telemetry?.errors.inc({ kind: errorKind(error) });
-          throw error;
-        });
-      deps.telemetry?.scans.inc({ outcome: outcome.policyProblems ? "policy-invalid" : "ok" });
-      if (outcome.run) recordRun(deps, outcome.run);
-      app.log.info({ repository: `${repository.owner}/${repository.repo}`, results: outcome.run?.results.map((result) => `${result.branch}: ${result.status}`), policyProblems: outcome.policyProblems?.length }, "scheduled scan done");
-    },
-    onError: (repository, error) => app.log.error({ err: error, repository: `${repository.owner}/${repository.repo}` }, "scheduled scan failed"),
-  });
+export async function startWork(app: Probot, deps: AppDependencies, queue: WorkQueue): Promise<void> {
+  const client = async (installationId: number) => (await app.auth(installationId)) as unknown as InstallationClient;
+  const track = async (installationId: number, repository: GitHubRepositoryInfo) => {
+    const key = `${repository.owner}/${repository.repo}`;
+    const cron = await scheduleOf(await client(installationId), repository);
+    const job: WorkJob = { kind: "scan", id: `scan-${key}`, installationId, repository: key, target: repository };
+    await queue.schedule(`scan-${key}`, cron, job);
+  };
   const trackInstallation = async (installationId: number) => {
-    const octokit = await installationClient(installationId);
+    const octokit = await client(installationId);
     const repositories = (await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 })) as unknown as RepositoryListing[];
     for (const repository of repositories.filter((candidate) => !candidate.archived)) {
-      await scheduler.track(installationId, toInfo(repository)).catch((error: unknown) => app.log.error({ err: error }, "could not read a repository's schedule"));
+      await track(installationId, toInfo(repository)).catch((error: unknown) => app.log.error({ err: error, repository: `${repository.owner.login}/${repository.name}` }, "could not read a repository's schedule"));
     }
   };
   deps.onInstallation = trackInstallation;
   deps.onRepositorySeen = (installationId, repository) => {
-    void scheduler.track(installationId, repository).catch((error: unknown) => app.log.error({ err: error }, "could not read a repository's schedule"));
+    void track(installationId, repository).catch((error: unknown) => app.log.error({ err: error }, "could not read a repository's schedule"));
   };
+  await queue.start(async (job) => {
+    if (job.kind === "event") return handleEventJob(app, deps, job);
+    const octokit = await client(job.installationId);
+    const { token } = (await octokit.auth({ type: "installation" })) as { token: string };
+    await scanJob(app, deps, octokit, token, job.target!);
+  });
   void (async () => {
     const octokit = (await app.auth()) as unknown as GitHubClient;
     const installations = await octokit.paginate(octokit.rest.apps.listInstallations, { per_page: 100 });
     for (const installation of installations) await trackInstallation(installation.id);
-    app.log.info(`rightsize scheduled ${scheduler.scheduled().length} repositories`);
+    app.log.info(`rightsize scheduled the repositories of ${installations.length} installation(s)`);
   })().catch((error: unknown) => app.log.error({ err: error }, "could not list the installations to schedule"));
-  scheduler.start();
-  return scheduler;
+}
+
+/** A repository's `schedule.cron`; an invalid policy still gets scanned on the default schedule (the scan opens its issue). */
+async function scheduleOf(octokit: GitHubClient, repository: GitHubRepositoryInfo): Promise<string> {
+  try {
+    return (await readRepositoryPolicy(octokit, repository, await readRawFile(octokit, { ...repository, path: DEFAULT_POLICY_PATH }))).policy.schedule.cron;
+  } catch (error) {
+    if (error instanceof InputError) return defaultPolicy().schedule.cron;
+    throw error;
+  }
+}
+
+async function scanJob(app: Probot, deps: AppDependencies, octokit: GitHubClient, token: string, repository: GitHubRepositoryInfo): Promise<void> {
+  const onStage = stageRecorder(deps);
+  const outcome = await deps.locks
+    .run(`${repository.owner}/${repository.repo}`, () => scanGitHubRepository({ octokit, repository, token, observe: operatorObserver(deps), ...(onStage ? { onStage } : {}) }))
+    .catch((error: unknown) => {
+      deps.telemetry?.scans.inc({ outcome: "failed" });
+      deps.telemetry?.errors.inc({ kind: errorKind(error) });
+      throw error;
+    });
+  deps.telemetry?.scans.inc({ outcome: outcome.policyProblems ? "policy-invalid" : "ok" });
+  if (outcome.run) recordRun(deps, outcome.run);
+  app.log.info({ repository: `${repository.owner}/${repository.repo}`, results: outcome.run?.results.map((result) => `${result.branch}: ${result.status}`), policyProblems: outcome.policyProblems?.length }, "scan done");
 }
 
 function toInfo(repository: RepositoryListing): GitHubRepositoryInfo {

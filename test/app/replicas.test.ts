@@ -1,0 +1,89 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { handleEventJob } from "../../src/app/index.js";
+import { RedisQueue } from "../../src/app/queue.js";
+import { parseObservationSnapshotText } from "../../src/domain/index.js";
+import { createTestApp, type TestApp } from "../helpers/app.js";
+import { git } from "../helpers/git-repo.js";
+import { GitHubStandIn } from "../helpers/github-standin.js";
+import { startRedis, type RedisServer } from "../helpers/redis.js";
+
+/**
+ * SPEC §10 "Scale": two app instances share one Redis. Webhook handlers only enqueue; both
+ * instances work the queue; a burst of deliveries (each delivered to both) opens each PR once.
+ */
+const ROOT = path.join(import.meta.dirname, "../..");
+const EXAMPLE = parseObservationSnapshotText(readFileSync(path.join(ROOT, "examples/snapshot.json"), "utf8"));
+const THREE = ["frontend", "checkout", "api"];
+
+let redis: RedisServer;
+let github: GitHubStandIn;
+let scratch: string;
+const replicas: { app: TestApp; queue: RedisQueue }[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  scratch = mkdtempSync(path.join(tmpdir(), "rightsize-replicas-"));
+  const work = path.join(scratch, "work");
+  cpSync(path.join(ROOT, "examples/config-repo"), work, { recursive: true });
+  git(scratch, "init", "--quiet", "--initial-branch=main", work);
+  git(work, "add", ".");
+  git(work, "commit", "--quiet", "-m", "Example shop config repo");
+  const snapshot = path.join(scratch, "snapshot.json");
+  writeFileSync(snapshot, JSON.stringify({ ...EXAMPLE, workloads: EXAMPLE.workloads.filter((workload) => THREE.includes(workload.workload.name)) }));
+  github = new GitHubStandIn();
+  github.seed(work);
+  await github.start();
+  for (let index = 0; index < 2; index++) {
+    const queue = new RedisQueue(redis.url, { queueName: "replicas", lockMilliseconds: 10_000 });
+    const app = await createTestApp({ clusters: { clusters: [{ name: "prod", snapshot }] }, baseUrl: github.apiUrl });
+    app.deps.queue = queue;
+    await queue.start((job) => handleEventJob(app.probot, app.deps, job));
+    replicas.push({ app, queue });
+  }
+});
+
+afterAll(async () => {
+  for (const replica of replicas) await replica.queue.close();
+  await github?.stop();
+  await redis?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+function comment(id: number, body: string) {
+  return {
+    action: "created",
+    issue: { number: 1, title: "Right-size the shop", state: "open", user: { login: "alice", type: "User" } },
+    comment: { id, body, user: { login: "alice", type: "User" } },
+    repository: github.repositoryPayload(),
+    sender: { login: "alice", type: "User" },
+    installation: { id: 2 },
+  };
+}
+
+describe("two replicas on one Redis", () => {
+  it("open each pull request exactly once for a burst of deliveries, each delivered to both", async () => {
+    const deliveries = [
+      { id: "d-1", payload: comment(701, "/rightsize all") },
+      { id: "d-2", payload: comment(702, "/rightsize shop/deployment/frontend") },
+      { id: "d-3", payload: comment(703, "/rightsize all") },
+    ];
+    // GitHub retries, and a load balancer may hand the same delivery to both replicas.
+    await Promise.all(deliveries.flatMap((delivery) => replicas.map((replica) => replica.app.receive("issue_comment", delivery.payload, delivery.id))));
+    const deadline = Date.now() + 60_000;
+    while (github.comments.filter((entry) => entry.issue === 1).length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+
+    expect(github.pulls.map((pull) => pull.head).sort()).toEqual([
+      "rightsize/prod/shop/deployment-api",
+      "rightsize/prod/shop/deployment-checkout",
+      "rightsize/prod/shop/deployment-frontend",
+    ]);
+    const replies = github.comments.filter((entry) => entry.issue === 1).map((entry) => entry.body);
+    expect(replies).toHaveLength(3);
+    expect(replies.map((reply) => /<!-- rightsize:reply (\d+) -->/.exec(reply)![1]).sort()).toEqual(["701", "702", "703"]);
+    expect(replies.join("\n").match(/ opened: /g)).toHaveLength(3);
+    for (const pull of github.pulls) expect(github.git("rev-list", "--count", `main..refs/heads/${pull.head}`).trim()).toBe("1");
+  });
+});
