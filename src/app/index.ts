@@ -25,8 +25,15 @@ type RoutedEvent = keyof typeof ROUTES;
 export function rightsizeApp(deps: AppDependencies): ApplicationFunction {
   return (app) => {
     app.on(Object.keys(ROUTES) as RoutedEvent[], async (context) => {
-      if (deps.queue) await deps.queue.enqueue(eventJob(context));
-      else await ROUTES[routeOf(context)](context, deps);
+      if (deps.queue) {
+        try {
+          return await deps.queue.enqueue(eventJob(context));
+        } catch (error) {
+          // The queue is unreachable (Redis gone): handle the delivery here rather than lose it.
+          context.log.warn({ err: error }, "could not enqueue the delivery; handling it in this process");
+        }
+      }
+      await ROUTES[routeOf(context)](context, deps);
     });
     app.on(["installation.created", "installation_repositories.added"], async (context) => deps.onInstallation?.(context.payload.installation.id));
   };

@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const log = await createLogger(process.env, clusters);
   // With REDIS_URL, replicas share one BullMQ queue (and Probot shares the rate limit through it).
   const onFailed = (job: WorkJob, error: unknown) => log.error({ err: error, job: job.id, repository: job.repository }, "a job failed after its last retry");
-  const queue: WorkQueue = process.env.REDIS_URL ? new RedisQueue(process.env.REDIS_URL, { telemetry, onFailed }) : new InProcessQueue({ telemetry, onFailed });
+  const queue: WorkQueue = process.env.REDIS_URL ? new RedisQueue(process.env.REDIS_URL, { telemetry, onFailed, onConnectionError: redisErrorLogger(log) }) : new InProcessQueue({ telemetry, onFailed });
   const deps: AppDependencies = { clusters, now: () => new Date(), locks: new RepositoryLocks(), telemetry, queue };
   // Every GitHub response tells how much of the rate limit is left.
   const Octokit = ProbotOctokit.plugin((octokit) => {
@@ -36,6 +36,16 @@ async function main(): Promise<void> {
     },
     { log, Octokit },
   );
+}
+
+/** Redis connection errors, at most one line a minute (ioredis retries every few hundred milliseconds). */
+function redisErrorLogger(log: { warn(object: object, message: string): void }): (error: Error) => void {
+  let last = 0;
+  return (error) => {
+    if (Date.now() - last < 60_000) return;
+    last = Date.now();
+    log.warn({ err: error }, "Redis is unreachable; deliveries are handled in the process that receives them until it is back");
+  };
 }
 
 /** Readiness: the app can authenticate to GitHub (checked at most every 30 s). */

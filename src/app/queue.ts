@@ -132,6 +132,12 @@ export class InProcessQueue implements WorkQueue {
       if (!this.handler) throw new Error("the queue has no handler; call start() first");
       await this.handler(job);
     } catch (error) {
+      const retryAfter = retryAfterSeconds(error);
+      if (retryAfter !== undefined) {
+        // GitHub said when to come back: wait that long, and keep the attempt.
+        await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
+        return this.attempt(job, attempt);
+      }
       if (attempt >= attempts) {
         this.options.telemetry?.jobsFailed.inc({ kind: job.kind });
         this.options.onFailed?.(job, error);
@@ -157,6 +163,7 @@ export interface RedisQueueOptions extends QueueOptions {
   lockMilliseconds?: number;
   concurrency?: number;
   queueName?: string;
+  onConnectionError?(error: Error): void;
 }
 
 /**
@@ -167,6 +174,7 @@ export interface RedisQueueOptions extends QueueOptions {
  */
 export class RedisQueue implements WorkQueue {
   private readonly connection: Redis;
+  private readonly producer: Redis;
   private readonly queue: Queue<WorkJob>;
   private worker: Worker<WorkJob> | undefined;
   private readonly lockMilliseconds: number;
@@ -178,8 +186,13 @@ export class RedisQueue implements WorkQueue {
   ) {
     this.connection = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false });
     this.lockMilliseconds = options.lockMilliseconds ?? 30_000;
+    // The producer fails fast when Redis is away, so a webhook handler can fall back instead of hanging.
+    this.producer = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000 });
+    // ioredis reconnects by itself; an error is reported (readiness says Redis is down), not thrown.
+    this.producer.on("error", (error: Error) => options.onConnectionError?.(error));
+    this.connection.on("error", (error: Error) => options.onConnectionError?.(error));
     this.queue = new Queue<WorkJob>(options.queueName ?? "rightsize", {
-      connection: this.connection,
+      connection: this.producer,
       defaultJobOptions: {
         attempts: options.attempts ?? DEFAULT_ATTEMPTS,
         backoff: { type: "exponential", delay: options.backoffMilliseconds ?? DEFAULT_BACKOFF },
@@ -218,13 +231,19 @@ export class RedisQueue implements WorkQueue {
         const renewal = setInterval(() => void this.connection.pexpire(lock, this.lockMilliseconds).catch(() => undefined), this.lockMilliseconds / 3);
         try {
           await handler(job.data);
+        } catch (error) {
+          // GitHub said when to come back (secondary rate limit, 429): wait that long, keep the attempt.
+          const retryAfter = retryAfterSeconds(error);
+          if (retryAfter === undefined) throw error;
+          await job.moveToDelayed(Date.now() + retryAfter * 1000, token);
+          throw new DelayedError();
         } finally {
           clearInterval(renewal);
           await this.connection.eval(RELEASE_LOCK, 1, lock, owner).catch(() => undefined);
         }
       },
       {
-        connection: this.connection.duplicate({ maxRetriesPerRequest: null }),
+        connection: this.workerConnection(),
         concurrency: this.options.concurrency ?? 4,
         lockDuration: this.lockMilliseconds,
         stalledInterval: Math.max(1_000, this.lockMilliseconds / 2),
@@ -239,6 +258,12 @@ export class RedisQueue implements WorkQueue {
     this.depthTimer = setInterval(() => void this.depth().then((depth) => this.options.telemetry?.queueDepth.set(depth)).catch(() => undefined), 15_000);
     this.depthTimer.unref();
     await this.worker.waitUntilReady();
+  }
+
+  private workerConnection(): Redis {
+    const connection = this.connection.duplicate({ maxRetriesPerRequest: null });
+    connection.on("error", (error: Error) => this.options.onConnectionError?.(error));
+    return connection;
   }
 
   async depth(): Promise<number> {
@@ -257,9 +282,12 @@ export class RedisQueue implements WorkQueue {
 
   async close(): Promise<void> {
     if (this.depthTimer) clearInterval(this.depthTimer);
-    await this.worker?.close();
-    await this.queue.close();
+    // Without Redis a graceful close would wait for it forever: stop at once instead.
+    const reachable = this.connection.status === "ready";
+    await this.worker?.close(!reachable);
+    if (reachable) await this.queue.close();
     this.connection.disconnect();
+    this.producer.disconnect();
   }
 
   /** Stops working at once, as a replica that is killed would (tests). */
@@ -267,6 +295,7 @@ export class RedisQueue implements WorkQueue {
     if (this.depthTimer) clearInterval(this.depthTimer);
     await this.worker?.close(true);
     this.connection.disconnect();
+    this.producer.disconnect();
   }
 }
 
@@ -278,4 +307,14 @@ function jobId(id: string): string {
 /** The next time a cron expression (UTC) fires after `after`, in epoch milliseconds. */
 export function nextRun(cron: string, after: Date): number {
   return CronExpressionParser.parse(cron, { currentDate: after, tz: "UTC" }).next().getTime();
+}
+
+/** GitHub's Retry-After (secondary rate limits, 429), in seconds, from a failed call or its cause. */
+export function retryAfterSeconds(error: unknown): number | undefined {
+  for (let current: unknown = error; current; current = (current as { cause?: unknown }).cause) {
+    const { status, response } = current as { status?: number; response?: { headers?: Record<string, string | undefined> } };
+    const header = response?.headers?.["retry-after"];
+    if ((status === 403 || status === 429) && header !== undefined && Number.isFinite(Number(header))) return Math.min(Number(header), 3_600);
+  }
+  return undefined;
 }

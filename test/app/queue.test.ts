@@ -1,6 +1,6 @@
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InProcessQueue, nextRun, RedisQueue, type WorkJob } from "../../src/app/queue.js";
+import { InProcessQueue, nextRun, RedisQueue, retryAfterSeconds, type WorkJob } from "../../src/app/queue.js";
 import { Telemetry } from "../../src/app/telemetry.js";
 import { startRedis, type RedisServer } from "../helpers/redis.js";
 
@@ -53,6 +53,20 @@ describe("the in-process queue (one replica)", () => {
     await queue.close();
   });
 
+  it("honours GitHub's Retry-After without spending an attempt", async () => {
+    const queue = new InProcessQueue({ attempts: 1 });
+    const calls: number[] = [];
+    await queue.start(async () => {
+      calls.push(Date.now());
+      if (calls.length === 1) throw Object.assign(new Error("You have exceeded a secondary rate limit"), { status: 403, response: { headers: { "retry-after": "1" } } });
+    });
+    await queue.enqueue(job("limited"));
+    await queue.drain();
+    expect(calls).toHaveLength(2);
+    expect(calls[1]! - calls[0]!).toBeGreaterThanOrEqual(1_000);
+    await queue.close();
+  });
+
   it("enqueues a scheduled scan when its cron is due, once per due time", async () => {
     let now = new Date("2026-11-23T05:59:00Z");
     const queue = new InProcessQueue({}, () => now);
@@ -69,6 +83,16 @@ describe("the in-process queue (one replica)", () => {
     expect(done).toEqual([`scan-acme/a-${now.getTime()}`]);
     expect(new Date(nextRun("0 6 * * 1", now)).toISOString()).toBe("2026-11-30T06:00:00.000Z");
     await queue.close();
+  });
+});
+
+describe("Retry-After", () => {
+  it("is read from a failed call, or from the cause of the error that wraps it", () => {
+    const limited = Object.assign(new Error("secondary rate limit"), { status: 403, response: { headers: { "retry-after": "30" } } });
+    expect(retryAfterSeconds(limited)).toBe(30);
+    expect(retryAfterSeconds(new Error("GitHub: could not open the pull request", { cause: limited }))).toBe(30);
+    expect(retryAfterSeconds(Object.assign(new Error("not found"), { status: 404 }))).toBeUndefined();
+    expect(retryAfterSeconds(Object.assign(new Error("forbidden"), { status: 403, response: { headers: {} } }))).toBeUndefined();
   });
 });
 

@@ -86,4 +86,11 @@ describe("two replicas on one Redis", () => {
     expect(replies.join("\n").match(/ opened: /g)).toHaveLength(3);
     for (const pull of github.pulls) expect(github.git("rev-list", "--count", `main..refs/heads/${pull.head}`).trim()).toBe("1");
   });
+
+  it("handle a delivery in the process that received it when Redis has gone away, so nothing is lost", async () => {
+    await redis.stop();
+    await replicas[0]!.app.receive("issue_comment", comment(704, "/rightsize help"), "d-4");
+    const reply = github.comments.find((entry) => entry.body.includes("<!-- rightsize:reply 704 -->"));
+    expect(reply?.body).toMatch(/^@alice rightsize understands these commands\./);
+  });
 });
