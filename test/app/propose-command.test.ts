@@ -452,3 +452,35 @@ describe("/rightsize policy migrate", () => {
     expect(reply.text).toBe("@alice rightsize found `.github/rightsize.yml` already at the current apiVersion; nothing to migrate.\n\n<!-- rightsize:reply 9001 -->\n");
   });
 });
+
+describe("a failure on one proposal", () => {
+  it("leaves the other proposals standing and says what failed and what happens next", async () => {
+    const app = await createTestApp({ clusters: replayClusters(["frontend", "checkout"]) });
+    const created: CreatedPullRequest[] = [];
+    expectInstallationToken();
+    expectAcknowledged();
+    expectPolicyRead();
+    nock(API).get(`${REPO}/pulls`).query({ state: "open", per_page: "100" }).reply(200, []);
+    nock(API)
+      .get(`${REPO}/pulls`)
+      .query({ state: "closed", head: `acme:${BRANCHES[1]}`, sort: "updated", direction: "desc", per_page: "10" })
+      .reply(200, [])
+      .post(`${REPO}/git/trees`, (body) => body.tree.some((entry: { path: string }) => entry.path === "apps/checkout/checkout.yaml"))
+      .reply(503, { message: "Service Unavailable" });
+    expectNewProposal(BRANCHES[0]!, 101, created);
+    const reply = captureReply();
+    await app.receive("issue_comment", comment("/rightsize all"));
+    expect(reply.text).toBe(
+      [
+        "@alice rightsize proposed 1 pull request:",
+        `- #101 opened: ${created[0]!.title}`,
+        "",
+        "Not proposed:",
+        "- `shop/Deployment/checkout` — failed: GitHub: could not create the tree in acme/shop-config (HTTP 503): Service Unavailable. Nothing was left half-made; the next scan or `/rightsize refresh` tries again.",
+        "",
+        "<!-- rightsize:reply 9001 -->",
+        "",
+      ].join("\n"),
+    );
+  });
+});

@@ -115,3 +115,52 @@ describe("the Git Data API publisher", () => {
     expect(await publisher.publish(proposal(), open)).toEqual({ status: "unchanged", commit: "f".repeat(40), pullRequestUrl: "u", pullRequestNumber: 4 });
   });
 });
+
+describe("when GitHub fails part-way", () => {
+  it("a branch left without its pull request (GitHub failed after the ref) gets the pull request on the next run", async () => {
+    nock(API)
+      .post(`${REPO}/git/trees`)
+      .reply(201, { sha: "tree" })
+      .post(`${REPO}/git/commits`)
+      .reply(201, { sha: "c1" })
+      .post(`${REPO}/git/refs`)
+      .reply(201, {})
+      .post(`${REPO}/pulls`)
+      .reply(502, { message: "Server Error" });
+    await expect(publisher.publish(proposal(), fresh)).rejects.toThrow("GitHub: could not open the pull request in acme/shop-config (HTTP 502): Server Error");
+
+    // The next run: no pull request is open, the ref exists and is rightsize's own.
+    nock(API)
+      .post(`${REPO}/git/trees`)
+      .reply(201, { sha: "tree" })
+      .post(`${REPO}/git/commits`)
+      .reply(201, { sha: "c2" })
+      .post(`${REPO}/git/refs`)
+      .reply(422, { message: "Reference already exists" })
+      .get(/\/git\/ref\/heads/)
+      .reply(200, { object: { sha: "c1" } })
+      .get(`${REPO}/compare/${base}...c1`)
+      .query(true)
+      .reply(200, tipComparison("rightsize(shop/frontend)\n\nRightsize-Decision: abc"))
+      .get(/\/git\/ref\/heads/)
+      .reply(200, { object: { sha: "c1" } })
+      .patch(/\/git\/refs\/heads/, { sha: "c2", force: true })
+      .reply(200, {})
+      .post(`${REPO}/pulls`)
+      .reply(201, { number: 5, html_url: "https://github.com/acme/shop-config/pull/5", head: { sha: "c2" } })
+      .post(`${REPO}/issues/5/labels`)
+      .reply(200, []);
+    expect(await publisher.publish(proposal(), fresh)).toMatchObject({ status: "created", pullRequestNumber: 5 });
+  });
+
+  it("leaves no branch when GitHub fails between the commit and the ref", async () => {
+    nock(API)
+      .post(`${REPO}/git/trees`)
+      .reply(201, { sha: "tree" })
+      .post(`${REPO}/git/commits`)
+      .reply(201, { sha: "c1" })
+      .post(`${REPO}/git/refs`)
+      .reply(500, { message: "Server Error" });
+    await expect(publisher.publish(proposal(), fresh)).rejects.toThrow("GitHub: could not create the branch in acme/shop-config (HTTP 500): Server Error");
+  });
+});

@@ -50,8 +50,9 @@ function renderPublished(result: ProposalResult): string {
 
 function renderNotProposed(result: ProposalResult): string {
   const what = result.workloads.map(label).join(", ");
-  const advice = result.status === "failed" ? " Nothing was left half-made; the next scan or `/rightsize refresh` tries again." : "";
-  return `- ${what} — ${result.status}: ${result.reason ?? ""}${advice}`;
+  const reason = (result.reason ?? "").replace(/[.\s]+$/, "");
+  const advice = result.status === "failed" ? ". Nothing was left half-made; the next scan or `/rightsize refresh` tries again" : "";
+  return `- ${what} — ${result.status}: ${reason}${advice}.`;
 }
 
 function renderDecisions(run: RepositoryRun): string[] {
