@@ -327,6 +327,8 @@ export class GitHubStandIn {
         response.writeHead(status, headers).end(all.subarray(split + 4));
         resolve();
       });
+      // A backend that has answered may exit before reading all of stdin.
+      child.stdin.on("error", () => undefined);
       child.stdin.end(body);
     });
   }
