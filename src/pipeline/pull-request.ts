@@ -2,6 +2,7 @@ import type { ContainerObservation, WorkloadObservation } from "../domain/index.
 import { formatCpu, formatMemory, isSameQuantity, parseQuantity, workloadKey } from "../domain/index.js";
 import type { Policy } from "../policy/index.js";
 import type { ContainerDecision, DecisionRecord } from "../recommend/index.js";
+import { renderCharts } from "./charts.js";
 import { renderStateMarker, type ProposalState } from "./state-marker.js";
 
 /** GitHub rejects PR bodies longer than this many characters. */
@@ -214,64 +215,6 @@ function displayCores(cores: number): string {
 function displayBytes(bytes: number): string {
   const gibibyte = 1024 ** 3;
   return bytes >= gibibyte ? `${Number((bytes / gibibyte).toFixed(2))}Gi` : `${Number((bytes / 1024 ** 2).toFixed(1))}Mi`;
-}
-
-const CHART_POINTS = 42;
-
-function renderCharts(records: readonly DecisionRecord[], observations: readonly WorkloadObservation[]): string {
-  const charts: string[] = [];
-  for (const record of records) {
-    const observation = observations.find((candidate) => workloadKey(candidate.workload) === workloadKey(record.workload));
-    for (const container of record.containers.filter((candidate) => candidate.action === "change")) {
-      const observed = observation?.containers.find((candidate) => candidate.name === container.name);
-      for (const resource of ["cpu", "memory"] as const) {
-        const chart = observed ? renderChart(record, container, observed, resource) : undefined;
-        if (chart) charts.push(chart);
-      }
-    }
-  }
-  if (charts.length === 0) return "";
-  return ["#### Usage over the window", "", "Each chart draws four lines: p95 usage, max usage, the current request (flat) and the recommended request (flat).", "", charts.join("\n\n")].join("\n");
-}
-
-function renderChart(record: DecisionRecord, container: ContainerDecision, observed: ContainerObservation, resource: "cpu" | "memory"): string | undefined {
-  const points = observed.series?.[resource] ?? [];
-  const current = container.current.requests[resource];
-  const recommended = container.recommended.requests[resource];
-  if (points.length < 2 || current === undefined || recommended === undefined || current === recommended) return undefined;
-  const scale = resource === "cpu" ? 1000 : 1 / (1024 * 1024);
-  const unit = resource === "cpu" ? "millicores" : "MiB";
-  const bucketed = bucket(points, CHART_POINTS);
-  const toUnit = (text: string) => (Number(parseQuantity(text).nanos) / 1e9) * scale;
-  const round = (value: number) => Math.round(value * 10) / 10;
-  const p95 = bucketed.map(([, value]) => round(value * scale));
-  const max = bucketed.map(([, , value]) => round(value * scale));
-  const flat = (value: number) => bucketed.map(() => round(value));
-  const top = Math.ceil(Math.max(...max, toUnit(current), toUnit(recommended)) * 1.1);
-  const hours = Math.round((points[points.length - 1]![0] - points[0]![0]) / 3600);
-  return [
-    "```mermaid",
-    "xychart-beta",
-    `  title "${record.workload.name}/${container.name} ${resource} (${unit})"`,
-    `  x-axis "hours since ${new Date(points[0]![0] * 1000).toISOString().slice(0, 16)}Z" 0 --> ${hours}`,
-    `  y-axis "${unit}" 0 --> ${top}`,
-    `  line [${p95.join(", ")}]`,
-    `  line [${max.join(", ")}]`,
-    `  line [${flat(toUnit(current)).join(", ")}]`,
-    `  line [${flat(toUnit(recommended)).join(", ")}]`,
-    "```",
-  ].join("\n");
-}
-
-/** Downsamples to at most `count` points, keeping each bucket's highest p95 and max. */
-function bucket(points: readonly (readonly [number, number, number])[], count: number): [number, number, number][] {
-  const size = Math.ceil(points.length / count);
-  const result: [number, number, number][] = [];
-  for (let start = 0; start < points.length; start += size) {
-    const slice = points.slice(start, start + size);
-    result.push([slice[0]![0], Math.max(...slice.map((point) => point[1])), Math.max(...slice.map((point) => point[2]))]);
-  }
-  return result;
 }
 
 function renderRisks(records: readonly DecisionRecord[]): string {

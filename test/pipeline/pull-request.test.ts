@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseObservationSnapshotText, workloadKey } from "../../src/domain/index.js";
@@ -24,7 +24,10 @@ describe("the pull request body (SPEC §8)", () => {
   });
 
   it("renders the checkout proposal exactly as reviewed", () => {
-    expect(checkout.body).toBe(readFileSync(path.join(FIXTURES, "pull-requests/checkout.md"), "utf8"));
+    const golden = path.join(FIXTURES, "pull-requests/checkout.md");
+    // UPDATE_GOLDEN=1 rewrites the file after a deliberate change; review its diff before committing.
+    if (process.env.UPDATE_GOLDEN) writeFileSync(golden, checkout.body);
+    expect(checkout.body).toBe(readFileSync(golden, "utf8"));
   });
 
   it("titles the PR with the first changed container's values and counts the others", () => {
@@ -70,6 +73,25 @@ describe("the pull request body (SPEC §8)", () => {
       ],
     });
     expect(parseStateMarker(`text\n${renderStateMarker(state!)}\n`)).toEqual(state);
+  });
+
+  it("draws each run's peak against the current and the recommended request when a CronJob has no series", () => {
+    const { body } = renderPullRequest({ records: recordOf("nightly-report"), branch: "b", policy });
+    expect(body).toContain(
+      [
+        "```mermaid",
+        "xychart-beta",
+        '  title "nightly-report/report cpu peak per run (millicores)"',
+        '  x-axis ["11-16 02:30", "11-17 02:30", "11-18 02:30", "11-19 02:30 failed", "11-20 02:30", "11-21 02:30", "11-22 02:30"]',
+        '  y-axis "millicores" 0 --> 1100',
+        "  bar [420, 450, 400, 900, 480, 440, 470]",
+        "  line [1000, 1000, 1000, 1000, 1000, 1000, 1000]",
+        "  line [575, 575, 575, 575, 575, 575, 575]",
+        "```",
+      ].join("\n"),
+    );
+    // 639631360 bytes = 610 MiB; the memory chart runs against 2Gi = 2048 MiB and 1Gi = 1024 MiB.
+    expect(body).toContain("  bar [610, 640, 600, 1500, 655, 630, 700]\n  line [2048, 2048, 2048, 2048, 2048, 2048, 2048]\n  line [1024, 1024, 1024, 1024, 1024, 1024, 1024]");
   });
 
   it("shows run-based evidence as readable numbers: percentiles over the successful runs' peaks", () => {
