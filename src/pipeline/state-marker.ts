@@ -23,6 +23,18 @@ export const ProposalStateSchema = z.object({
   ignored: z.record(z.string(), z.array(z.string())).optional(),
   /** Set when the pull request merged: what the after-merge check starts from. */
   merged: z.object({ at: z.string(), commit: z.string() }).optional(),
+  /** The check after merge (SPEC §8): when the rollout was first seen, and what was said. */
+  verification: z
+    .object({
+      rolledOutAt: z.string().optional(),
+      checkedAt: z.string().optional(),
+      verdict: z.enum(["fits", "tight", "wrong"]).optional(),
+      /** The "never rolled out" notice was given. */
+      noRolloutReported: z.boolean().optional(),
+      /** The revert pull request opened for a wrong verdict with OOM kills. */
+      revert: z.number().int().optional(),
+    })
+    .optional(),
   /** rightsize closed the pull request itself: not a "declined" (SPEC §8 applies to people closing it). */
   closedBy: z.enum(["ignore", "refresh"]).optional(),
 });

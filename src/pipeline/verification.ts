@@ -1,0 +1,94 @@
+import { isSameQuantity, parseQuantity, type WorkloadObservation } from "../domain/index.js";
+import type { DecisionRecord } from "../recommend/index.js";
+
+/**
+ * SPEC §8, after merge: did the new requests fit? The kubenow `track` bands: usage below 80% of
+ * the new request fits, 80–95% is tight, above 95% (or any OOM kill) is wrong. CPU is judged by
+ * its p95 (bursts above a CPU request only slow a container down); memory by its peak (a container
+ * above its memory request is the first to be evicted).
+ */
+export type Verdict = "fits" | "tight" | "wrong";
+
+export const VERDICT_BANDS = { tight: 0.8, wrong: 0.95 } as const;
+
+export interface ResourceCheck {
+  resource: "cpu" | "memory";
+  /** The request the merge set. */
+  request: string;
+  p95: number;
+  peak: number;
+  /** The usage judged (p95 for CPU, peak for memory) over the request. */
+  ratio: number;
+  verdict: Verdict;
+}
+
+export interface ContainerCheck {
+  container: string;
+  resources: ResourceCheck[];
+  oomKills: number;
+  restarts: number;
+  throttledRatio: number;
+  verdict: Verdict;
+}
+
+export interface WorkloadCheck {
+  key: string;
+  window: { from: string; to: string };
+  containers: ContainerCheck[];
+  verdict: Verdict;
+}
+
+/** What a merged proposal set, per container (from its state marker). */
+export type MergedRequests = Record<string, { cpu?: string; memory?: string }>;
+
+export function verdictOf(ratio: number, oomKills = 0): Verdict {
+  if (oomKills > 0 || ratio > VERDICT_BANDS.wrong) return "wrong";
+  return ratio >= VERDICT_BANDS.tight ? "tight" : "fits";
+}
+
+const ORDER: Verdict[] = ["fits", "tight", "wrong"];
+const worst = (verdicts: readonly Verdict[]): Verdict => verdicts.reduce((a, b) => (ORDER.indexOf(b) > ORDER.indexOf(a) ? b : a), "fits");
+
+/** True once every merged request runs in the cluster (the rollout happened; time counts from then). */
+export function isRolledOut(merged: MergedRequests, observation: WorkloadObservation): boolean {
+  return Object.entries(merged).every(([name, requests]) => {
+    const live = observation.containers.find((container) => container.name === name)?.current?.requests;
+    return (["cpu", "memory"] as const).every((resource) => {
+      const wanted = requests[resource];
+      const running = live?.[resource];
+      return wanted === undefined || (running !== undefined && isSameQuantity(wanted, running));
+    });
+  });
+}
+
+/** The verdict per container and resource of a merged proposal, from an observation after its rollout. */
+export function verifyWorkload(key: string, merged: MergedRequests, observation: WorkloadObservation): WorkloadCheck {
+  const containers = Object.entries(merged).map(([name, requests]): ContainerCheck => {
+    const observed = observation.containers.find((container) => container.name === name);
+    const oomKills = observed?.oomKills.length ?? 0;
+    const resources = (["cpu", "memory"] as const).flatMap((resource): ResourceCheck[] => {
+      const request = requests[resource];
+      const usage = observed?.[resource];
+      if (request === undefined || !usage) return [];
+      const requested = Number(parseQuantity(request).nanos) / 1e9;
+      const judged = resource === "cpu" ? usage.p95 : usage.max;
+      const ratio = requested > 0 ? judged / requested : Infinity;
+      return [{ resource, request, p95: usage.p95, peak: usage.max, ratio, verdict: verdictOf(ratio, resource === "memory" ? oomKills : 0) }];
+    });
+    const verdict = worst([...resources.map((check) => check.verdict), oomKills > 0 ? "wrong" : "fits"]);
+    return { container: name, resources, oomKills, restarts: observed?.restarts ?? 0, throttledRatio: observed?.throttledRatio ?? 0, verdict };
+  });
+  return { key, window: observation.window, containers, verdict: worst(containers.map((container) => container.verdict)) };
+}
+
+/** The decision records a proposal's body embeds (undefined when the body was trimmed or damaged). */
+export function decisionRecordsInBody(body: string, parse: (value: unknown) => DecisionRecord): DecisionRecord[] | undefined {
+  const match = /<summary>Decision record \(decision\.json\)<\/summary>\s*```json\n([\s\S]*?)\n```/.exec(body);
+  if (!match) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(match[1]!);
+    return (Array.isArray(parsed) ? parsed : [parsed]).map(parse);
+  } catch {
+    return undefined;
+  }
+}
