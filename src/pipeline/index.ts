@@ -60,6 +60,8 @@ export { closeIssue, findOpenIssue, upsertCheckRun, upsertIssue, type CheckRunOu
 export { decisionRecordsInBody, isRolledOut, verdictOf, verifyWorkload, VERDICT_BANDS, type ContainerCheck, type MergedRequests, type ResourceCheck, type Verdict, type WorkloadCheck } from "./verification.js";
 export { renderNoRolloutComment, renderVerificationComment, VERIFICATION_MARKER } from "./verification-comment.js";
 export { mergedProposals, verifyMergedProposals, type MergedProposal, type VerificationOutcome, type VerifyInput } from "./verify-merged.js";
+export { findDashboard, syncDashboard } from "./dashboard-sync.js";
+export { DASHBOARD_MARKER, DASHBOARD_TITLE, renderDashboard, tickedRows, untickAll, type DashboardInput } from "./dashboard.js";
 export { POLICY_ISSUE_MARKER, POLICY_ISSUE_TITLE, renderPolicyIssue, syncPolicyIssue } from "./policy-issue.js";
 export { callGitHub, httpStatusOf, repositoryFromRemoteUrl, type GitHubClient, type GitHubRepository } from "./github-client.js";
 export { GitWorkspace, DECISION_TRAILER, gitEnvironment, type BranchOutcome, type RemoteAuth } from "./workspace.js";

@@ -1,0 +1,36 @@
+import { isProposalBranch } from "./branches.js";
+import { DASHBOARD_MARKER, DASHBOARD_TITLE, renderDashboard, type DashboardInput } from "./dashboard.js";
+import { callGitHub, type GitHubClient, type GitHubRepository } from "./github-client.js";
+import { findOpenIssue, upsertIssue } from "./github-upsert.js";
+import type { RepositoryRun } from "./repository.js";
+import { parseStateMarker } from "./state-marker.js";
+
+/**
+ * Creates the dashboard issue on the first scan and edits it in place after each one, never
+ * duplicated (found by its marker); a scan that changes nothing writes nothing.
+ */
+export async function syncDashboard(
+  octokit: GitHubClient,
+  repository: GitHubRepository,
+  run: RepositoryRun,
+  extras: Pick<DashboardInput, "verdicts" | "savings"> = {},
+): Promise<{ number: number; status: "created" | "updated" | "unchanged" } | undefined> {
+  if (!run.loaded.policy.pullRequests.dashboard || run.loaded.policy.mode === "disabled") return undefined;
+  const { owner, repo } = repository;
+  const open = await callGitHub(repository, "list open pull requests", () => octokit.paginate(octokit.rest.pulls.list, { owner, repo, state: "open", per_page: 100 }));
+  const openProposals: DashboardInput["openProposals"][number][] = [];
+  const ignored: Record<string, string[]> = {};
+  for (const pull of open) {
+    const state = parseStateMarker(pull.body);
+    if (!state || !isProposalBranch(pull.head.ref) || state.workloads.length === 0) continue;
+    openProposals.push({ number: pull.number, title: pull.title, keys: state.workloads.map((workload) => workload.key) });
+    for (const [key, containers] of Object.entries(state.ignored ?? {})) ignored[key] = containers;
+  }
+  const body = renderDashboard({ base: run.base, workloads: run.plan.workloads, results: run.results, openProposals, ignored, ...extras });
+  return upsertIssue(octokit, repository, { marker: DASHBOARD_MARKER, title: DASHBOARD_TITLE, body, labels: ["rightsize"] });
+}
+
+/** The dashboard issue of a repository, when there is one. */
+export function findDashboard(octokit: GitHubClient, repository: GitHubRepository) {
+  return findOpenIssue(octokit, repository, DASHBOARD_MARKER, "rightsize");
+}
