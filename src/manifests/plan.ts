@@ -9,7 +9,7 @@ import { pairOf, stringAt, type YamlDocument } from "./nodes.js";
 import { parseYaml, type ParsedYaml } from "./parse.js";
 import { fileSource } from "./source.js";
 import { applySplices, type Splice } from "./text.js";
-import { verifyEdit } from "./verify.js";
+import { sameDocuments, verifyEdit } from "./verify.js";
 import { readWorkload, toDiscovered, type WorkloadState } from "./workloads.js";
 
 /** One value to write or remove, at the place that defines it, with what a refusal should say. */
@@ -211,10 +211,9 @@ function verifyInlineValues(after: string, inlineValues: { document: number; yam
   const parsed = parseYaml(after);
   for (const value of inlineValues) {
     const node = nodeAt(parsed.documents[value.document], value.yamlPath);
-    const written = isScalar(node) ? String(node.value) : undefined;
-    const expected = parseYaml(value.expected).documents.map((document) => document.toJS());
-    const actual = written === undefined ? undefined : parseYaml(written).documents.map((document) => document.toJS());
-    if (JSON.stringify(actual) !== JSON.stringify(expected)) return "the inline patch would not read back as edited";
+    const written = isScalar(node) && typeof node.value === "string" ? parseYaml(node.value) : undefined;
+    const expected = parseYaml(value.expected);
+    if (!written || written.problem || expected.problem || !sameDocuments(expected.documents, written.documents)) return "the inline patch would not read back as edited";
   }
   return undefined;
 }
