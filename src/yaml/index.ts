@@ -158,7 +158,8 @@ function scanTokens(tokens: readonly CST.Token[]): TokenScan {
         const inner = depth + 1;
         if (inner > scan.depth) {
           scan.depth = inner;
-          scan.deepestAt = token.offset;
+          // Where the bound is first passed: the line a person would fix.
+          if (inner === YAML_BOUNDS.depth + 1) scan.deepestAt = token.offset;
         }
         if (token.type === "flow-collection") {
           stack.push({ token: token.start, depth: inner });

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { alignColumns, EXIT, InputError, UsageError, writeFileAtomically } from "../../domain/index.js";
+import { alignColumns, EXIT, InputError, readTextFileBounded, UsageError, writeFileAtomically } from "../../domain/index.js";
 import { unifiedDiff } from "../../manifests/index.js";
 import {
   CURRENT_API_VERSION,
@@ -12,7 +12,7 @@ import {
   SUPPORTED_VERSIONS,
   type PolicyProblem,
 } from "../../policy/index.js";
-import { readInputFile } from "../inputs.js";
+import { YAML_BOUNDS, formatBytes } from "../../yaml/index.js";
 import { parseOutputFormat, printJson } from "../output.js";
 
 export function register(program: Command): void {
@@ -41,7 +41,7 @@ export function register(program: Command): void {
     .action(async (file: string, options: { to: string; dryRun?: boolean; write?: boolean }) => {
       if (options.dryRun && options.write) throw new UsageError("--dry-run and --write exclude each other");
       const to = options.to.includes("/") ? options.to : `rightsize.dev/${options.to}`;
-      const text = await readInputFile(file, "the policy file");
+      const text = await readPolicyInput(file);
       const migration = migratePolicyText({ path: file, text }, to);
       if (migration.applied.length === 0) {
         process.stderr.write(`${file} is already ${migration.to}; nothing to migrate\n`);
@@ -68,6 +68,23 @@ export function register(program: Command): void {
     .command("schema")
     .description("Print the policy file's JSON Schema (also in schemas/policy.schema.json).")
     .action(() => printJson(policyJsonSchema()));
+}
+
+/** The file `policy migrate` rewrites: bounded and strictly UTF-8, so a rewrite never mangles bytes. */
+async function readPolicyInput(file: string): Promise<string> {
+  const read = await readTextFileBounded(file, YAML_BOUNDS.policyBytes);
+  switch (read.kind) {
+    case "text":
+      return read.text;
+    case "missing":
+      throw new InputError(`${file}: cannot read the policy file (file not found)`, { file });
+    case "not-a-file":
+      throw new InputError(`${file}: cannot read the policy file (it is not a regular file)`, { file });
+    case "too-large":
+      throw new InputError(`${file}: is ${formatBytes(read.bytes)}, more than the ${formatBytes(YAML_BOUNDS.policyBytes)} a policy file may be`, { file });
+    case "not-utf8":
+      throw new InputError(`${file}:${read.invalid.line}:${read.invalid.column}: is not UTF-8 text; save it as UTF-8`, { file, line: read.invalid.line, column: read.invalid.column });
+  }
 }
 
 interface ValidationReport {
