@@ -1,4 +1,5 @@
 import picomatch from "picomatch";
+import { WORKLOAD_KINDS } from "../domain/index.js";
 import { readHelmTarget } from "./helm.js";
 import { buildKustomization, reachableFrom, type Skip } from "./kustomize.js";
 import type { DiscoveredWorkload, DiscoverOptions, Discovery, ManifestLocation, RepoFile } from "./model.js";
@@ -46,7 +47,8 @@ export function discoverWorkloads(files: RepoFile[], options: DiscoverOptions = 
     }
     const source = repo.source(path, "manifest", false);
     if ("problem" in source) {
-      skipped.push({ path, reason: source.problem });
+      // CI workflows, alerting rules and other YAML are not rightsize's business even when they do not parse.
+      if (mightBeKubernetes(path, repo.textOf(path) ?? "")) skipped.push({ path, reason: source.problem });
       continue;
     }
     source.documents.forEach((_, index) => {
@@ -62,6 +64,19 @@ export function discoverWorkloads(files: RepoFile[], options: DiscoverOptions = 
   const resolved = resolveWorkloadRefs(mergeHelmContainers(found), skipped);
   const workloads = withoutDuplicates(resolved, options.defaultNamespace, skipped);
   return { workloads: markShared(workloads), skipped: dedupe(skipped) };
+}
+
+const KUBERNETES_KINDS = [...WORKLOAD_KINDS, "Kustomization", "Component", "HelmRelease"].join("|");
+const API_VERSION_LINE = /^[ \t]*["']?apiVersion["']?[ \t]*:/m;
+const KIND_LINE = new RegExp(`^[ \\t]*["']?kind["']?[ \\t]*:[ \\t]*["']?(?:${KUBERNETES_KINDS})["']?[ \\t]*(?:[#,}\\r]|$)`, "m");
+
+/**
+ * Whether an unreadable file may be one rightsize would have read: a kustomization, a file
+ * whose content is unknown (over the size bound), or one with an apiVersion and the kind of a
+ * workload, kustomization or HelmRelease. Only those are worth a "skipped" line.
+ */
+function mightBeKubernetes(path: string, text: string): boolean {
+  return isKustomizationPath(path) || text === "" || (API_VERSION_LINE.test(text) && KIND_LINE.test(text));
 }
 
 /** Several policy entries may size different containers of one Helm-rendered workload. */

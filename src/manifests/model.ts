@@ -7,6 +7,12 @@ export type YamlPath = (string | number)[];
 export interface RepoFile {
   path: string;
   text: string;
+  /**
+   * Why the file is not read as YAML although it is in the checkout (not UTF-8, over the size
+   * bound): discovery lists it as skipped and no edit touches it. `text` is then only good for
+   * telling what kind of file it was, if anything.
+   */
+  problem?: string;
 }
 
 /** SPEC §7 `targets[].helm`: a Helm values block (or a HelmRelease's `spec.values`) that sizes one container. */

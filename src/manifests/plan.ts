@@ -54,8 +54,10 @@ export function planWorkloadEdit(files: RepoFile[], workload: DiscoveredWorkload
     }
     const edits: FileEdit[] = [];
     for (const path of new Set([...scopes.values()].map((scope) => scope.path))) {
-      const before = files.find((file) => file.path === path)?.text;
-      if (before === undefined) throw refusal(workload, `${path} is not among the files given to the editor`, path);
+      const file = files.find((candidate) => candidate.path === path);
+      if (file === undefined) throw refusal(workload, `${path} is not among the files given to the editor`, path);
+      if (file.problem !== undefined) throw refusal(workload, `cannot edit ${describe(workload)}: ${path} ${file.problem}`, path);
+      const before = file.text;
       const after = editFile(workload, path, before, [...scopes.values()].filter((scope) => scope.path === path));
       if (after !== before) edits.push({ path, before, after, diff: unifiedDiff(path, before, after) });
     }

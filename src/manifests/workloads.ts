@@ -73,6 +73,10 @@ export function readWorkload(source: YamlSource, document: number): WorkloadStat
     containers: [],
     ...(kind === "Rollout" && referencedKind && referencedName ? { workloadRef: { kind: referencedKind, name: referencedName } } : {}),
   };
+  if (name.includes("{{") || workload.namespace?.includes("{{")) {
+    // Valid YAML, but a name Kubernetes would reject: a template (Helm, Argo) not yet rendered.
+    workload.problem = "its name or namespace is template syntax ({{ }}), which is not a manifest until rendered; it is not edited";
+  }
   const podSpec = findPodSpec(yamlDocument, root, workload.podSpecPath);
   if (!podSpec) return workload;
   for (const list of CONTAINER_LISTS) {

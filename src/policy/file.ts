@@ -1,7 +1,7 @@
 import { realpath } from "node:fs/promises";
 import path from "node:path";
 import { InputError, isWithin, readTextFileBounded, repositoryRootOf, type BoundedRead } from "../domain/index.js";
-import { formatBytes, YAML_BOUNDS } from "../yaml/index.js";
+import { formatBytes, formatSize, YAML_BOUNDS } from "../yaml/index.js";
 import { defaultPolicy, DEFAULTS_SOURCE, extendsReference, loadPolicy, PolicyInvalidError, type LoadedPolicy, type PolicyProblem, type PolicyText } from "./load.js";
 
 export const DEFAULT_POLICY_PATH = ".github/rightsize.yml";
@@ -90,7 +90,7 @@ function unreadable(file: string, read: Unreadable): PolicyProblem {
     case "not-a-file":
       return { ...at, message: "is not a regular file; a policy is a YAML file" };
     case "too-large":
-      return { ...at, message: `is ${formatBytes(read.bytes)}, more than the ${formatBytes(YAML_BOUNDS.policyBytes)} a policy file may be; move what is not policy elsewhere` };
+      return { ...at, message: `is ${formatSize(read.bytes, YAML_BOUNDS.policyBytes)}, more than the ${formatBytes(YAML_BOUNDS.policyBytes)} a policy file may be; move what is not policy elsewhere` };
     case "not-utf8":
       return { ...at, line: read.invalid.line, column: read.invalid.column, message: "is not UTF-8 text; save it as UTF-8" };
   }

@@ -50,7 +50,7 @@ export interface ParseBounds {
 export function parseYamlText(text: string, bounds: ParseBounds): ParsedYamlText {
   const bytes = Buffer.byteLength(text, "utf8");
   if (bytes > bounds.maxBytes) {
-    return { documents: [], problem: { kind: "too-large", offset: 0, message: `is ${formatBytes(bytes)}, more than the ${formatBytes(bounds.maxBytes)} rightsize reads` } };
+    return { documents: [], problem: { kind: "too-large", offset: 0, message: `is ${formatSize(bytes, bounds.maxBytes)}, more than the ${formatBytes(bounds.maxBytes)} rightsize reads` } };
   }
   const tokens = Array.from(new Parser().parse(text));
   const scan = scanTokens(tokens);
@@ -105,6 +105,12 @@ export function documentToData(document: YamlDocument): { data: unknown } | { pr
 export function quoteShort(value: string): string {
   const clean = printable(value);
   return JSON.stringify(clean.length > 40 ? `${clean.slice(0, 39)}…` : clean);
+}
+
+/** A size over a bound, exact when rounding would make it read like the bound itself. */
+export function formatSize(bytes: number, bound: number): string {
+  const rounded = formatBytes(bytes);
+  return rounded === formatBytes(bound) ? `${bytes.toLocaleString("en-US")} bytes` : rounded;
 }
 
 export function formatBytes(bytes: number): string {

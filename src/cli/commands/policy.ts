@@ -12,7 +12,7 @@ import {
   SUPPORTED_VERSIONS,
   type PolicyProblem,
 } from "../../policy/index.js";
-import { YAML_BOUNDS, formatBytes } from "../../yaml/index.js";
+import { YAML_BOUNDS, formatBytes, formatSize } from "../../yaml/index.js";
 import { parseOutputFormat, printJson } from "../output.js";
 
 export function register(program: Command): void {
@@ -81,7 +81,7 @@ async function readPolicyInput(file: string): Promise<string> {
     case "not-a-file":
       throw new InputError(`${file}: cannot read the policy file (it is not a regular file)`, { file });
     case "too-large":
-      throw new InputError(`${file}: is ${formatBytes(read.bytes)}, more than the ${formatBytes(YAML_BOUNDS.policyBytes)} a policy file may be`, { file });
+      throw new InputError(`${file}: is ${formatSize(read.bytes, YAML_BOUNDS.policyBytes)}, more than the ${formatBytes(YAML_BOUNDS.policyBytes)} a policy file may be`, { file });
     case "not-utf8":
       throw new InputError(`${file}:${read.invalid.line}:${read.invalid.column}: is not UTF-8 text; save it as UTF-8`, { file, line: read.invalid.line, column: read.invalid.column });
   }
