@@ -470,6 +470,26 @@ function quoted(text: string, style: KeyStyle): string {
   return style === "json" ? JSON.stringify(text) : plain(text);
 }
 
+/** Where the last line of a node's content ends, a trailing comment on that line included; a block scalar's final line breaks are not content. */
+export function contentEndOf(text: string, node: unknown): number {
+  if (isMap(node) && !node.flow && node.items.length > 0) {
+    const last = node.items[node.items.length - 1]!;
+    return contentEndOf(text, last.value ?? last.key);
+  }
+  if (isSeq(node) && !node.flow && node.items.length > 0) return contentEndOf(text, node.items[node.items.length - 1]);
+  if (isScalar(node) && (node.type === "BLOCK_LITERAL" || node.type === "BLOCK_FOLDED") && node.range) {
+    let end = node.range[1];
+    if (text[end - 1] === "\n") end -= text[end - 2] === "\r" ? 2 : 1;
+    return end;
+  }
+  return rangeEnd(node) ?? 0;
+}
+
+/** A value written as a person would type it: plain when that reads back as the same value, else double-quoted. */
+export function scalarText(text: string): string {
+  return plain(text);
+}
+
 /**
  * The text as a plain scalar when it reads back as itself (or, for digits, as the number a
  * person means by them: `cpu: 2`), else double-quoted, so no value can change type or break
@@ -478,7 +498,7 @@ function quoted(text: string, style: KeyStyle): string {
 function plain(text: string): string {
   let read: unknown;
   try {
-    read = parse(text);
+    read = parse(text, { maxAliasCount: 0 });
   } catch {
     read = undefined;
   }

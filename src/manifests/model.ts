@@ -77,8 +77,21 @@ export interface DiscoveredContainer {
   location: ManifestLocation;
   /** Every place along a kustomize chain that writes a value, in the order kustomize applies them. */
   definitions: ResourceDefinition[];
-  /** Other workloads (`namespace/Kind/name`) whose same container reads the same definitions, e.g. overlays of one base. */
+  /**
+   * Other workloads (`namespace/Kind/name`, with the cluster or the kustomization that builds
+   * them when discovery spans several) that read a value setting this container's resources
+   * would change: every workload in `sharedFields`.
+   */
   sharedWith: string[];
+  /** Per field, the other workloads that read the value where setting it for this container would write (a base two overlays build). */
+  sharedFields: Partial<Record<ResourceField, string[]>>;
+  /** Per field, the other workloads that read a definition removing the field would take out. */
+  sharedRemovals: Partial<Record<ResourceField, string[]>>;
+  /**
+   * The `resources` mapping of a patch that only this workload reads, when the container has
+   * one: a shared value is set for this workload there instead, where it overrides the base.
+   */
+  ownPatch?: ManifestLocation;
 }
 
 export interface DiscoveredWorkload {
@@ -91,6 +104,12 @@ export interface DiscoveredWorkload {
   /** The kustomization that builds this workload, when there is one. */
   kustomization?: string;
   containers: DiscoveredContainer[];
+  /**
+   * This workload's own overlay, when nothing else renders its manifest through it: a shared
+   * value with no `ownPatch` is set in a new strategic-merge patch listed under the
+   * kustomization's `patches:` (kustomize's way), matched by this kind and name.
+   */
+  overlay?: { kustomization: string; patch: { apiVersion: string; kind: WorkloadKind; name: string } };
 }
 
 export interface Discovery {

@@ -1,5 +1,6 @@
 import { isAlias, isMap, isScalar, isSeq } from "yaml";
-import { parseQuantity, RefusalError } from "../domain/index.js";
+import { posix } from "node:path";
+import { isSameQuantity, parseQuantity, RefusalError } from "../domain/index.js";
 import { applyToBody, literalBlockBody, outerSplices } from "./block-scalar.js";
 import { pathText, spliceEdits, type EditOperation } from "./byte-edit.js";
 import { RESOURCE_GROUPS, RESOURCE_NAMES } from "./containers.js";
@@ -7,8 +8,12 @@ import { unifiedDiff } from "./diff.js";
 import type { DiscoveredContainer, DiscoveredWorkload, DocumentEditOutcome, EditOutcome, FileEdit, ManifestLocation, RepoFile, ResourceChange, ResourceField, YamlPath } from "./model.js";
 import { pairOf, stringAt, type YamlDocument } from "./nodes.js";
 import { parseYaml, type ParsedYaml } from "./parse.js";
+import { buildKustomization } from "./kustomize.js";
+import { addPatchEntry, renderOverlayPatch, type OverlayValue } from "./overlay-patch.js";
+import { Repo } from "./repo.js";
+import { newPatchPath } from "./sharing.js";
 import { fileSource } from "./source.js";
-import { applySplices, type Splice } from "./text.js";
+import { applySplices, lineBreakOf, type Splice } from "./text.js";
 import { sameDocuments, verifyEdit } from "./verify.js";
 import { readWorkload, toDiscovered, type WorkloadState } from "./workloads.js";
 
@@ -39,7 +44,8 @@ class Refused {
  */
 export function planWorkloadEdit(files: RepoFile[], workload: DiscoveredWorkload, changes: ResourceChange[]): EditOutcome {
   try {
-    const planned = changes.flatMap((change) => planChange(workload, change));
+    const overrides: Override[] = [];
+    const planned = changes.flatMap((change) => planChange(workload, change, overrides));
     // A linear lookup per touched file, not an index of the whole checkout: a workload touches few files.
     const scopes = new Map<string, Scope>();
     for (const item of planned) {
@@ -61,11 +67,24 @@ export function planWorkloadEdit(files: RepoFile[], workload: DiscoveredWorkload
       const after = editFile(workload, path, before, [...scopes.values()].filter((scope) => scope.path === path));
       if (after !== before) edits.push({ path, before, after, diff: unifiedDiff(path, before, after) });
     }
+    const newPatch = overrides.filter((override) => override.inNewPatch);
+    if (newPatch.length > 0) addOverlayPatch(files, workload, edits, newPatch);
+    if (overrides.length > 0) verifyOverrides(files, workload, edits, overrides);
     return { ok: true, edits };
   } catch (error) {
     if (error instanceof Refused) return { ok: false, refusal: error.error };
     throw error;
   }
+}
+
+/** A value another environment shares, set for this workload in its own patch (existing, or new). */
+interface Override {
+  container: DiscoveredContainer;
+  field: ResourceField;
+  value: string;
+  /** The patch file that must end up defining the value. */
+  path: string;
+  inNewPatch: boolean;
 }
 
 /**
@@ -103,7 +122,7 @@ export function editDocumentResources(text: string, target: { kind: string; name
   return { ok: true, text: outcome.edits[0]?.after ?? text };
 }
 
-function planChange(workload: DiscoveredWorkload, change: ResourceChange): PlannedOperation[] {
+function planChange(workload: DiscoveredWorkload, change: ResourceChange, overrides: Override[]): PlannedOperation[] {
   const container = workload.containers.find((candidate) => candidate.name === change.container);
   if (!container) {
     const names = workload.containers.map((candidate) => candidate.name).join(", ");
@@ -118,17 +137,36 @@ function planChange(workload: DiscoveredWorkload, change: ResourceChange): Plann
       if (value === null) planned.push(...planRemoval(workload, container, field));
       else {
         parseQuantity(value, `${container.name} ${field}`);
-        planned.push(planSet(workload, container, field, value));
+        const operation = planSet(workload, container, field, value, overrides);
+        if (operation) planned.push(operation);
       }
     }
   }
   return planned;
 }
 
-function planSet(workload: DiscoveredWorkload, container: DiscoveredContainer, field: ResourceField, value: string): PlannedOperation {
+/**
+ * Where a new value goes: the effective definition, else the container's last `resources`
+ * mapping. A value another environment reads there (SPEC §3: a base two overlays build) is set
+ * in this workload's own patch instead, or in a new patch of its own overlay; with neither, the
+ * edit is refused with the list of sharers. Returns undefined when the value goes into a new patch.
+ */
+function planSet(workload: DiscoveredWorkload, container: DiscoveredContainer, field: ResourceField, value: string, overrides: Override[]): PlannedOperation | undefined {
   const definitions = container.definitions.filter((definition) => definition.field === field);
   const effective = definitions[definitions.length - 1];
   const [group, name] = field.split(".") as [string, string];
+  const sharers = container.sharedFields[field] ?? [];
+  if (sharers.length > 0) {
+    if (container.ownPatch) {
+      overrides.push({ container, field, value, path: container.ownPatch.path, inNewPatch: false });
+      return { location: extend(container.ownPatch, [group, name]), operation: { kind: "set", document: 0, yamlPath: [], value }, container: container.name, field, verb: "set" };
+    }
+    if (workload.overlay) {
+      overrides.push({ container, field, value, path: "", inNewPatch: true });
+      return undefined;
+    }
+    throw sharedRefusal(workload, container, field, "set", sharers);
+  }
   if (effective && effective.value === null && effective.location.origin === "json6902-patch" && typeof innerPath(effective.location).at(-1) === "number") {
     throw refusal(workload, `cannot set ${field} of container "${container.name}": a JSON6902 "remove" operation in ${effective.location.path} deletes it; change that patch by hand`, effective.location.path, effective.location.line);
   }
@@ -136,8 +174,23 @@ function planSet(workload: DiscoveredWorkload, container: DiscoveredContainer, f
   return { location, operation: { kind: "set", document: 0, yamlPath: [], value }, container: container.name, field, verb: "set" };
 }
 
+function sharedRefusal(workload: DiscoveredWorkload, container: DiscoveredContainer, field: ResourceField, verb: "set" | "remove", sharers: readonly string[]): Refused {
+  const definitions = container.definitions.filter((definition) => definition.field === field);
+  const place = definitions[definitions.length - 1]?.location ?? container.location;
+  const where = `${place.path}${place.line === undefined ? "" : `:${place.line}`}`;
+  const fix = verb === "set" ? "give it its own value in a patch of its own overlay (or its own values file), then propose again" : "remove it by hand where each environment wants it gone";
+  return refusal(
+    workload,
+    `cannot ${verb} ${field} of container "${container.name}" for ${describe(workload)} alone: ${where} is also read by ${sharers.join(", ")}; ${fix}`,
+    place.path,
+    place.line,
+  );
+}
+
 /** Removing a value means removing every definition that would show through once the effective one is gone. */
 function planRemoval(workload: DiscoveredWorkload, container: DiscoveredContainer, field: ResourceField): PlannedOperation[] {
+  const sharers = container.sharedRemovals[field] ?? [];
+  if (sharers.length > 0) throw sharedRefusal(workload, container, field, "remove", sharers);
   const definitions = container.definitions.filter((definition) => definition.field === field);
   const lastAbsent = definitions.map((definition) => definition.value).lastIndexOf(null);
   const visible = definitions.slice(lastAbsent + 1);
@@ -152,6 +205,68 @@ function planRemoval(workload: DiscoveredWorkload, container: DiscoveredContaine
     field,
     verb: "remove" as const,
   }));
+}
+
+/**
+ * Writes the values in a new patch next to the workload's kustomization and lists it there. The
+ * kustomization may already have been edited (an inline patch): the entry is added to that text.
+ */
+function addOverlayPatch(files: readonly RepoFile[], workload: DiscoveredWorkload, edits: FileEdit[], overrides: Override[]): void {
+  const overlay = workload.overlay!;
+  const kustomization = overlay.kustomization;
+  const existing = edits.find((edit) => edit.path === kustomization);
+  const original = files.find((file) => file.path === kustomization);
+  if (!original || original.problem !== undefined) throw refusal(workload, `${kustomization} is not among the files given to the editor`, kustomization);
+  const current = existing?.after ?? original.text;
+  const taken = new Set([...files.map((file) => file.path), ...edits.map((edit) => edit.path)]);
+  const patchPath = newPatchPath(kustomization, overlay.patch.kind, overlay.patch.name, (path) => taken.has(path));
+  const values: OverlayValue[] = overrides.map((override) => ({
+    container: override.container.name,
+    list: override.container.role === "container" ? "containers" : "initContainers",
+    field: override.field,
+    value: override.value,
+  }));
+  const content = renderOverlayPatch(overlay.patch, values, lineBreakOf(current));
+  const entry = posix.relative(posix.dirname(kustomization), patchPath);
+  const added = addPatchEntry(current, entry);
+  if ("problem" in added) {
+    throw refusal(workload, `cannot add a patch of its own to ${kustomization} for ${describe(workload)}: the kustomization ${added.problem}; give it its own patch by hand`, kustomization);
+  }
+  if (existing) {
+    existing.after = added.text;
+    existing.diff = unifiedDiff(kustomization, existing.before, added.text);
+  } else edits.push({ path: kustomization, before: original.text, after: added.text, diff: unifiedDiff(kustomization, original.text, added.text) });
+  edits.push({ path: patchPath, before: "", after: content, diff: unifiedDiff(patchPath, "", content, { newFile: true }) });
+  for (const override of overrides) override.path = patchPath;
+}
+
+/**
+ * After the edit, the overlay is built again from the edited files: every overridden value must
+ * now be the effective one, defined in this workload's own patch. A later patch, a component or
+ * a JSON6902 operation that would still win is caught here, and the edit refused.
+ */
+function verifyOverrides(files: readonly RepoFile[], workload: DiscoveredWorkload, edits: readonly FileEdit[], overrides: readonly Override[]): void {
+  const kustomization = workload.kustomization;
+  const stop = (reason: string): never => {
+    throw refusal(workload, `cannot set the shared values of ${describe(workload)} in its own patch: ${reason}; set them by hand`, kustomization ?? workload.location.path);
+  };
+  if (kustomization === undefined) return stop("it is not built by a kustomization");
+  const edited = new Map(files.map((file) => [file.path, file]));
+  for (const edit of edits) edited.set(edit.path, { path: edit.path, text: edit.after });
+  const built = buildKustomization(new Repo([...edited.values()]), kustomization).workloads;
+  const rebuilt = built.find((candidate) => candidate.kind === workload.kind && candidate.name === workload.name && (candidate.namespace === undefined || workload.namespace === undefined || candidate.namespace === workload.namespace));
+  if (!rebuilt) return stop(`${kustomization} no longer builds it`);
+  const reference = rebuilt.workloadRef;
+  const template = reference ? built.find((candidate) => candidate.kind === reference.kind && (candidate.name === reference.name || candidate.names.includes(reference.name))) : rebuilt;
+  if (!template || template.problem) return stop(`${kustomization} does not build it cleanly after the edit`);
+  const discovered = toDiscovered(template, template.namespace);
+  for (const override of overrides) {
+    const container = discovered.containers.find((candidate) => candidate.name === override.container.name);
+    const effective = container?.definitions.filter((definition) => definition.field === override.field && definition.effective)[0];
+    if (!effective || effective.value === null || !isSameQuantity(effective.value, override.value) || effective.location.path !== override.path) {
+      stop(`${override.field} of container "${override.container.name}" would still come from ${effective ? effective.location.path : "nowhere"}`);
+    }
+  }
 }
 
 function editFile(workload: DiscoveredWorkload, path: string, before: string, scopes: Scope[]): string {

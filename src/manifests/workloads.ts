@@ -249,5 +249,7 @@ function toDiscoveredContainer(container: ContainerState): DiscoveredContainer {
     location: host ?? container.definitions[0]?.location ?? { path: "", document: 0, yamlPath: [] },
     definitions: container.definitions.map((definition, index) => ({ ...definition, effective: effective.get(definition.field) === index })),
     sharedWith: [],
+    sharedFields: {},
+    sharedRemovals: {},
   };
 }

@@ -78,7 +78,7 @@ describe("bounds on size, nesting and duplicate-key checks", () => {
     const deep = `${WORKLOAD}---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: deep}\nx: ${"[".repeat(100_000)}${"]".repeat(100_000)}\n`;
     const [discovery, milliseconds] = timed(() => discoverWorkloads([{ path: "deep.yaml", text: deep }]));
     expect(discovery).toEqual({ workloads: [], skipped: [{ path: "deep.yaml", reason: "nests collections more than 256 levels deep (line 17); it is not read or edited" }] });
-    expect(milliseconds).toBeLessThan(2000);
+    expect(milliseconds).toBeLessThan(5000);
   });
 
   it("checks duplicate keys in one pass: a mapping of 80,000 keys is read in seconds, not minutes", () => {
