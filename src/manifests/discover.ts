@@ -57,9 +57,10 @@ interface Scan {
 function scanTarget(repo: Repo, files: readonly RepoFile[], options: DiscoverOptions): Scan {
   const included = picomatch(options.include?.length ? options.include : DEFAULT_INCLUDE, { dot: true });
   const excluded = picomatch([...ALWAYS_EXCLUDED, ...(options.exclude ?? [])], { dot: true });
+  const within = options.within?.length ? picomatch(options.within, { dot: true }) : () => true;
   const scanned = files
     .map((file) => normalise(file.path))
-    .filter((path) => included(path) && !excluded(path))
+    .filter((path) => included(path) && within(path) && !excluded(path))
     .sort();
   const skipped: Skip[] = [];
   const found: Found[] = [];

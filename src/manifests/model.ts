@@ -30,6 +30,8 @@ export interface DiscoverOptions {
   include?: string[];
   /** Globs to leave out, added to `.git`, `node_modules` and `charts/<chart>/templates`. */
   exclude?: string[];
+  /** Globs every scanned file must match as well (`discover --include` narrowing a policy target's paths). */
+  within?: string[];
   /** SPEC §3: the namespace of a workload that has none in its manifest or kustomization. */
   defaultNamespace?: string;
   helm?: HelmValuesTarget[];

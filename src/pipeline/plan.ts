@@ -75,7 +75,7 @@ export function planRepository(input: PlanInput): Plan {
   const targets = targetsOf(policy);
   // One discovery for all targets: a value one target's workload shares with another target's (or
   // with an overlay no target names) is seen, and set in the workload's own overlay or refused.
-  const discoveries = discoverTargets(input.files, targets.map(discoveryTarget));
+  const discoveries = discoverTargets(input.files, policyDiscoveryTargets(policy));
   targets.forEach((target, index) => {
     const discovery = discoveries[index]!;
     plan.skipped.push(...discovery.skipped.filter((skip) => !plan.skipped.some((known) => known.path === skip.path && known.reason === skip.reason)));
@@ -154,7 +154,12 @@ function driftOf(manifest: DiscoveredWorkload, observation: WorkloadObservation)
   return drift;
 }
 
-function discoveryTarget(target: Target): DiscoveryTarget {
+/** The policy's targets as discovery reads them (`plan` and `discover` scan the same way), in policy order. */
+export function policyDiscoveryTargets(policy: Policy): (DiscoveryTarget & { cluster: string })[] {
+  return targetsOf(policy).map(discoveryTarget);
+}
+
+function discoveryTarget(target: Target): DiscoveryTarget & { cluster: string } {
   return {
     cluster: target.cluster,
     options: {
