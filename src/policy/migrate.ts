@@ -53,8 +53,12 @@ function editsFor(step: MigrationStep, data: Record<string, unknown>): YamlEdit[
       return present ? [{ kind: "rename", path: [...step.path], to: step.to }] : [];
     case "restructure": {
       if (!present) return [];
-      const target = [...step.path.slice(0, -1), step.to];
-      return [{ kind: "remove", path: [...step.path] }, ...leafEdits(target, step.compute(valueAt(data, step.path)))];
+      // In place: the key's comments (above it and after its value) stay with the new mapping.
+      const computed = step.compute(valueAt(data, step.path));
+      if (computed === null || typeof computed !== "object" || Array.isArray(computed)) {
+        return [{ kind: "remove", path: [...step.path] }, ...leafEdits([...step.path.slice(0, -1), step.to], computed)];
+      }
+      return [{ kind: "restructure", path: [...step.path], to: step.to, values: Object.entries(computed).map(([key, value]) => [key, String(value)] as const) }];
     }
   }
 }
