@@ -1,4 +1,5 @@
 import { isAlias, isMap, isScalar, isSeq, parse, visit, type Node, type Pair, type Scalar, type YAMLMap } from "yaml";
+import { quoteShort } from "../yaml/index.js";
 import type { YamlPath } from "./model.js";
 import { anchorsInUse, keyOf, pairOf, writtenValue, type YamlDocument } from "./nodes.js";
 import { columnAt, lineBreakOf, lineEndAt, lineStartAt, pastLineBreak, type LineBreak, type Splice } from "./text.js";
@@ -273,7 +274,7 @@ class ByteEditor {
       const keyStart = rangeStart(pair.key);
       if (keyStart === undefined) return { message: "the key has no position in the file" };
       const lineStart = lineStartAt(this.text, keyStart);
-      if (this.text.slice(lineStart, keyStart).trim() !== "") return { message: `the key "${keyOf(pair)}" shares its line with other content, so it is not removed`, offset: keyStart };
+      if (this.text.slice(lineStart, keyStart).trim() !== "") return { message: `the key ${quoteShort(keyOf(pair) ?? "")} shares its line with other content, so it is not removed`, offset: keyStart };
       ranges.push({ start: lineStart, end: pastLineBreak(this.text, lineEndAt(this.text, this.contentEnd(pair))), insert: "" });
     }
     return ranges;
@@ -356,14 +357,14 @@ class ByteEditor {
     const keyEnd = rangeEnd(pair.key);
     if (keyStart === undefined || keyEnd === undefined) return { message: "the key has no position in the file" };
     const holder = this.holderOf(document, pair);
-    if (holder?.flow) return { message: `"${keyOf(pair)}" is empty inside a flow mapping; write it as {} first` };
+    if (holder?.flow) return { message: `${quoteShort(keyOf(pair) ?? "")} is empty inside a flow mapping; write it as {} first` };
     const value = isScalar(pair.value) ? pair.value : undefined;
     const splices: Splice[] = [];
     const valueStart = value?.range?.[0];
     const valueEnd = value?.range?.[1];
     if (valueStart !== undefined && valueEnd !== undefined && valueEnd > valueStart) {
       const colon = this.text.lastIndexOf(":", valueStart);
-      if (colon < keyEnd) return { message: `the value of "${keyOf(pair)}" has no position in the file` };
+      if (colon < keyEnd) return { message: `the value of ${quoteShort(keyOf(pair) ?? "")} has no position in the file` };
       splices.push({ start: colon + 1, end: valueEnd, insert: "" });
     }
     const at = lineEndAt(this.text, valueEnd ?? keyEnd);

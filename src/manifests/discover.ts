@@ -1,5 +1,6 @@
 import picomatch from "picomatch";
 import { WORKLOAD_KINDS } from "../domain/index.js";
+import { shortText } from "../yaml/index.js";
 import { readHelmTarget } from "./helm.js";
 import { buildKustomization, reachableFrom, type Skip } from "./kustomize.js";
 import type { DiscoveredWorkload, DiscoverOptions, Discovery, ManifestLocation, RepoFile } from "./model.js";
@@ -68,7 +69,7 @@ function scanTarget(repo: Repo, files: readonly RepoFile[], options: DiscoverOpt
   for (const path of scanned) {
     if (owned.has(path)) continue;
     if (isKustomizationPath(path)) {
-      const build = buildKustomization(repo, path);
+      const build = repo.memo(`build:${path}`, () => buildKustomization(repo, path));
       skipped.push(...build.skipped);
       found.push(...build.workloads.map((workload) => ({ workload, group: path, kustomization: path })));
       continue;
@@ -92,10 +93,15 @@ function scanTarget(repo: Repo, files: readonly RepoFile[], options: DiscoverOpt
   return { found: resolveWorkloadRefs(mergeHelmContainers(found), skipped), skipped };
 }
 
+/** Every file a kustomization reaches, computed once per checkout. */
+export function reachedFrom(repo: Repo, kustomization: string): Set<string> {
+  return repo.memo(`reach:${kustomization}`, () => reachableFrom(repo, kustomization));
+}
+
 function ownedByKustomizations(repo: Repo, scanned: readonly string[]): Set<string> {
   const owned = new Set<string>();
   for (const kustomization of scanned.filter(isKustomizationPath)) {
-    for (const path of reachableFrom(repo, kustomization)) if (path !== kustomization) owned.add(path);
+    for (const path of reachedFrom(repo, kustomization)) if (path !== kustomization) owned.add(path);
   }
   return owned;
 }
@@ -114,9 +120,9 @@ function otherRenderings(repo: Repo, files: readonly RepoFile[], targetEntries: 
   const owned = ownedByKustomizations(repo, scanned);
   const extras: SharingEntry[] = [];
   for (const root of scanned.filter((path) => isKustomizationPath(path) && !owned.has(path))) {
-    const reached = reachableFrom(repo, root);
+    const reached = reachedFrom(repo, root);
     const built = resolveWorkloadRefs(
-      buildKustomization(repo, root).workloads.map((workload) => ({ workload, group: root, kustomization: root })),
+      repo.memo(`build:${root}`, () => buildKustomization(repo, root)).workloads.map((workload) => ({ workload, group: root, kustomization: root })),
       [],
     );
     for (const found of built) {
@@ -138,7 +144,7 @@ function otherRenderings(repo: Repo, files: readonly RepoFile[], targetEntries: 
 const ALWAYS_EXCLUDED_MATCH = picomatch(ALWAYS_EXCLUDED, { dot: true });
 
 function label(workload: WorkloadState, namespace: string | undefined, cluster: string | undefined): string {
-  const identity = `${namespace ?? "-"}/${workload.kind}/${workload.name}`;
+  const identity = `${shortText(namespace ?? "-")}/${workload.kind}/${shortText(workload.name)}`;
   return cluster === undefined ? identity : `${identity} in cluster ${cluster}`;
 }
 
@@ -188,10 +194,11 @@ function resolveWorkloadRefs(found: Found[], skipped: Skip[]): Found[] {
         (candidate.workload.name === reference.name || candidate.workload.names.includes(reference.name)),
     );
     if (!target) {
-      skipped.push({ path: entry.workload.location.path, reason: `Rollout ${entry.workload.name} takes its pod template from ${reference.kind} ${reference.name} (workloadRef), which is not in the scanned files` });
+      skipped.push({ path: entry.workload.location.path, reason: `Rollout ${shortText(entry.workload.name)} takes its pod template from ${shortText(reference.kind)} ${shortText(reference.name)} (workloadRef), which is not in the scanned files` });
       return [];
     }
-    return [{ ...entry, workload: { ...entry.workload, containers: target.workload.containers }, template: target }];
+    const problem = entry.workload.problem ?? (target.workload.problem ? `its template ${target.workload.kind} ${shortText(target.workload.name)} (workloadRef) ${target.workload.problem}` : undefined);
+    return [{ ...entry, workload: { ...entry.workload, containers: target.workload.containers, ...(problem ? { problem } : {}) }, template: target }];
   });
 }
 
@@ -206,7 +213,7 @@ function withoutDuplicates(found: Found[], defaultNamespace: string | undefined,
   for (const entries of byIdentity.values()) {
     const first = entries[0]!;
     const namespace = first.workload.namespace ?? defaultNamespace;
-    const identity = `${first.workload.kind} ${namespace ? `${namespace}/` : ""}${first.workload.name}`;
+    const identity = `${first.workload.kind} ${namespace ? `${shortText(namespace)}/` : ""}${shortText(first.workload.name)}`;
     if (entries.length > 1) {
       const places = entries.map((entry) => describeLocation(entry.workload.location, entry.kustomization)).join(" and ");
       skipped.push({ path: first.workload.location.path, reason: `${identity} is defined ${entries.length === 2 ? "twice" : `${entries.length} times`} (${places}); rightsize cannot tell which one is applied, so none is edited` });

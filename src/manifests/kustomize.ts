@@ -1,5 +1,6 @@
 import { posix } from "node:path";
 import { isMap, isScalar, isSeq, type YAMLMap } from "yaml";
+import { quoteShort } from "../yaml/index.js";
 import { literalBlockBody } from "./block-scalar.js";
 import type { YamlPath } from "./model.js";
 import { childOf, mapAt, stringAt, type YamlDocument } from "./nodes.js";
@@ -149,7 +150,7 @@ function isRemote(reference: string): boolean {
 
 function addResource(repo: Repo, kustomization: Kustomization, reference: string, chain: string[], build: KustomizeBuild): void {
   if (isRemote(reference)) {
-    build.skipped.push({ path: kustomization.path, reason: `resource "${reference}" is remote; remote bases are not fetched, so their workloads are not listed` });
+    build.skipped.push({ path: kustomization.path, reason: `resource ${quoteShort(reference)} is remote; remote bases are not fetched, so their workloads are not listed` });
     return;
   }
   const target = resolveRelative(kustomization.directory, reference);
@@ -176,11 +177,11 @@ function referencedKustomization(repo: Repo, kustomization: Kustomization, refer
   const target = resolveRelative(kustomization.directory, reference);
   const found = target === undefined ? undefined : target !== "" && isKustomizationPath(target) && repo.has(target) ? target : repo.kustomizationIn(target);
   if (!found) {
-    build.skipped.push({ path: kustomization.path, reason: `"${reference}" is neither a file nor a directory with a kustomization in the checkout` });
+    build.skipped.push({ path: kustomization.path, reason: `${quoteShort(reference)} is neither a file nor a directory with a kustomization in the checkout` });
     return undefined;
   }
   if (chain.includes(found)) {
-    build.skipped.push({ path: kustomization.path, reason: `"${reference}" includes ${kustomization.path} again (a cycle)` });
+    build.skipped.push({ path: kustomization.path, reason: `${quoteShort(reference)} includes ${kustomization.path} again (a cycle)` });
     return undefined;
   }
   return found;
@@ -226,8 +227,8 @@ function filePatchSource(repo: Repo, kustomization: Kustomization, reference: st
   const path = resolveRelative(kustomization.directory, reference);
   const source = path === undefined ? { problem: "is outside the checkout" } : repo.source(path, "strategic-merge-patch");
   if ("problem" in source) {
-    build.skipped.push({ path: path ?? kustomization.path, reason: `patch "${reference}" of ${kustomization.path} ${source.problem}` });
-    build.unreadablePatches?.push(`"${reference}"`);
+    build.skipped.push({ path: path ?? kustomization.path, reason: `patch ${quoteShort(reference)} of ${kustomization.path} ${source.problem}` });
+    build.unreadablePatches?.push(quoteShort(reference));
     return undefined;
   }
   if (isSeq(source.documents[0]?.contents)) return { ...source, origin: "json6902-patch", locate: relocate(source, "json6902-patch") };

@@ -1,6 +1,7 @@
 import { isAlias, isMap, isScalar, isSeq } from "yaml";
 import { posix } from "node:path";
 import { isSameQuantity, parseQuantity, RefusalError } from "../domain/index.js";
+import { quoteShort, shortText } from "../yaml/index.js";
 import { applyToBody, literalBlockBody, outerSplices } from "./block-scalar.js";
 import { pathText, spliceEdits, type EditOperation } from "./byte-edit.js";
 import { RESOURCE_GROUPS, RESOURCE_NAMES } from "./containers.js";
@@ -93,7 +94,7 @@ interface Override {
  */
 export function editDocumentResources(text: string, target: { kind: string; name: string; namespace?: string }, changes: ResourceChange[]): DocumentEditOutcome {
   const parsed = parseYaml(text);
-  const label = `${target.kind} "${target.name}"`;
+  const label = `${target.kind} ${quoteShort(target.name)}`;
   if (parsed.problem) return { ok: false, refusal: new RefusalError(`cannot edit ${label}: the file ${parsed.problem.message}`, { line: parsed.problem.line }) };
   const source = fileSource("", text, parsed.documents, parsed.lines, "manifest");
   const workloads = parsed.documents.map((_, index) => readWorkload(source, index)).filter((workload): workload is WorkloadState => workload !== undefined);
@@ -101,20 +102,22 @@ export function editDocumentResources(text: string, target: { kind: string; name
     (workload) => workload.kind === target.kind && workload.name === target.name && (target.namespace === undefined || workload.namespace === undefined || workload.namespace === target.namespace),
   );
   if (matches.length === 0) {
-    const present = workloads.map((workload) => `${workload.kind}/${workload.name}`).join(", ");
-    return { ok: false, refusal: new RefusalError(`no ${label}${target.namespace ? ` in namespace ${target.namespace}` : ""} in this file${present ? ` (it has ${present})` : " (it has no workloads)"}`) };
+    const present = workloads.slice(0, 10).map((workload) => `${workload.kind}/${shortText(workload.name)}`).join(", ") + (workloads.length > 10 ? `, and ${workloads.length - 10} more` : "");
+    return { ok: false, refusal: new RefusalError(`no ${label}${target.namespace ? ` in namespace ${shortText(target.namespace)}` : ""} in this file${present ? ` (it has ${present})` : " (it has no workloads)"}`) };
   }
   if (matches.length > 1) {
     const lines = matches.map((workload) => workload.location.line).join(" and ");
     return { ok: false, refusal: new RefusalError(`${label} is defined twice in this file (lines ${lines}); remove one of them first`, { line: matches[1]!.location.line }) };
   }
   let workload = matches[0]!;
+  if (workload.problem) return { ok: false, refusal: new RefusalError(`cannot edit ${label}: ${workload.problem}`, { line: workload.location.line }) };
   if (workload.workloadRef) {
     const reference = workload.workloadRef;
     const referenced = workloads.find((candidate) => candidate.kind === reference.kind && candidate.name === reference.name);
     if (!referenced) {
-      return { ok: false, refusal: new RefusalError(`${label} takes its pod template from ${reference.kind} "${reference.name}" (workloadRef), which is not in this file; edit the file that defines it`, { line: workload.location.line }) };
+      return { ok: false, refusal: new RefusalError(`${label} takes its pod template from ${shortText(reference.kind)} ${quoteShort(reference.name)} (workloadRef), which is not in this file; edit the file that defines it`, { line: workload.location.line }) };
     }
+    if (referenced.problem) return { ok: false, refusal: new RefusalError(`cannot edit ${label} through ${shortText(reference.kind)} ${quoteShort(reference.name)}: ${referenced.problem}`, { line: referenced.location.line }) };
     workload = { ...workload, containers: referenced.containers };
   }
   const outcome = planWorkloadEdit([{ path: "", text }], toDiscovered(workload, workload.namespace), changes);
@@ -125,8 +128,8 @@ export function editDocumentResources(text: string, target: { kind: string; name
 function planChange(workload: DiscoveredWorkload, change: ResourceChange, overrides: Override[]): PlannedOperation[] {
   const container = workload.containers.find((candidate) => candidate.name === change.container);
   if (!container) {
-    const names = workload.containers.map((candidate) => candidate.name).join(", ");
-    throw refusal(workload, `${describe(workload)} has no container "${change.container}"${names ? ` (it has ${names})` : ""}`, workload.location.path, workload.location.line);
+    const names = workload.containers.map((candidate) => shortText(candidate.name)).join(", ");
+    throw refusal(workload, `${describe(workload)} has no container ${quoteShort(change.container)}${names ? ` (it has ${names})` : ""}`, workload.location.path, workload.location.line);
   }
   const planned: PlannedOperation[] = [];
   for (const group of RESOURCE_GROUPS) {
@@ -168,7 +171,7 @@ function planSet(workload: DiscoveredWorkload, container: DiscoveredContainer, f
     throw sharedRefusal(workload, container, field, "set", sharers);
   }
   if (effective && effective.value === null && effective.location.origin === "json6902-patch" && typeof innerPath(effective.location).at(-1) === "number") {
-    throw refusal(workload, `cannot set ${field} of container "${container.name}": a JSON6902 "remove" operation in ${effective.location.path} deletes it; change that patch by hand`, effective.location.path, effective.location.line);
+    throw refusal(workload, `cannot set ${field} of container ${quoteShort(container.name)}: a JSON6902 "remove" operation in ${effective.location.path} deletes it; change that patch by hand`, effective.location.path, effective.location.line);
   }
   const location = effective?.location ?? extend(container.location, [group, name]);
   return { location, operation: { kind: "set", document: 0, yamlPath: [], value }, container: container.name, field, verb: "set" };
@@ -181,7 +184,7 @@ function sharedRefusal(workload: DiscoveredWorkload, container: DiscoveredContai
   const fix = verb === "set" ? "give it its own value in a patch of its own overlay (or its own values file), then propose again" : "remove it by hand where each environment wants it gone";
   return refusal(
     workload,
-    `cannot ${verb} ${field} of container "${container.name}" for ${describe(workload)} alone: ${where} is also read by ${sharers.join(", ")}; ${fix}`,
+    `cannot ${verb} ${field} of container ${quoteShort(container.name)} for ${describe(workload)} alone: ${where} is also read by ${sharers.join(", ")}; ${fix}`,
     place.path,
     place.line,
   );
@@ -196,7 +199,7 @@ function planRemoval(workload: DiscoveredWorkload, container: DiscoveredContaine
   const visible = definitions.slice(lastAbsent + 1);
   const jsonPatch = visible.find((definition) => definition.location.origin === "json6902-patch");
   if (jsonPatch) {
-    throw refusal(workload, `cannot remove ${field} of container "${container.name}": a JSON6902 operation in ${jsonPatch.location.path} sets it; remove that operation by hand`, jsonPatch.location.path, jsonPatch.location.line);
+    throw refusal(workload, `cannot remove ${field} of container ${quoteShort(container.name)}: a JSON6902 operation in ${jsonPatch.location.path} sets it; remove that operation by hand`, jsonPatch.location.path, jsonPatch.location.line);
   }
   return visible.map((definition) => ({
     location: definition.location,
@@ -264,7 +267,7 @@ function verifyOverrides(files: readonly RepoFile[], workload: DiscoveredWorkloa
     const container = discovered.containers.find((candidate) => candidate.name === override.container.name);
     const effective = container?.definitions.filter((definition) => definition.field === override.field && definition.effective)[0];
     if (!effective || effective.value === null || !isSameQuantity(effective.value, override.value) || effective.location.path !== override.path) {
-      stop(`${override.field} of container "${override.container.name}" would still come from ${effective ? effective.location.path : "nowhere"}`);
+      stop(`${override.field} of container ${quoteShort(override.container.name)} would still come from ${effective ? effective.location.path : "nowhere"}`);
     }
   }
 }
@@ -316,7 +319,7 @@ function spliceScope(workload: DiscoveredWorkload, parsed: ParsedYaml, planned: 
     if (!Array.isArray(alone)) {
       const item = planned[index]!;
       const line = alone.offset === undefined ? item.location.line : lineOf(alone.offset);
-      throw refusal(workload, `cannot ${item.verb} ${item.field} of container "${item.container}" in ${describe(workload)}: ${alone.message}`, path, line);
+      throw refusal(workload, `cannot ${item.verb} ${item.field} of container ${quoteShort(item.container)} in ${describe(workload)}: ${alone.message}`, path, line);
     }
   }
   throw refusal(workload, `cannot edit ${describe(workload)}: ${result.message}`, path, result.offset === undefined ? undefined : lineOf(result.offset));
@@ -346,7 +349,7 @@ function checkContainers(workload: DiscoveredWorkload, parsed: ParsedYaml, plann
       const node = nodeAt(yamlDocument, yamlPath.slice(0, index + 2));
       const name = yamlDocument && isMap(node) ? stringAt(yamlDocument, node, "name") : undefined;
       if (name !== item.container) {
-        throw refusal(workload, `${path || "the file"} changed since it was discovered: ${pathText(yamlPath.slice(0, index + 2))} is no longer container "${item.container}"; discover the workloads again`, path, item.location.line);
+        throw refusal(workload, `${path || "the file"} changed since it was discovered: ${pathText(yamlPath.slice(0, index + 2))} is no longer container ${quoteShort(item.container)}; discover the workloads again`, path, item.location.line);
       }
     }
   }
@@ -378,7 +381,7 @@ function nodeAt(document: YamlDocument | undefined, path: YamlPath): unknown {
 }
 
 function describe(workload: DiscoveredWorkload): string {
-  return `${workload.kind} ${workload.namespace ? `${workload.namespace}/` : ""}${workload.name}`;
+  return `${workload.kind} ${workload.namespace ? `${shortText(workload.namespace)}/` : ""}${shortText(workload.name)}`;
 }
 
 function refusal(workload: DiscoveredWorkload, message: string, path: string, line?: number): Refused {
@@ -386,7 +389,7 @@ function refusal(workload: DiscoveredWorkload, message: string, path: string, li
     new RefusalError(message, {
       ...(path ? { file: path } : {}),
       ...(line === undefined ? {} : { line }),
-      workload: `${workload.kind}/${workload.name}`,
+      workload: `${workload.kind}/${shortText(workload.name)}`,
     }),
   );
 }

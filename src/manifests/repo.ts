@@ -15,10 +15,17 @@ export class Repo {
   private readonly texts: Map<string, string>;
   private readonly problems: Map<string, string>;
   private readonly parsed = new Map<string, ParsedYaml>();
+  private readonly memos = new Map<string, unknown>();
 
   constructor(files: readonly RepoFile[]) {
     this.texts = new Map(files.map((file) => [normalise(file.path), file.text]));
     this.problems = new Map(files.flatMap((file) => (file.problem === undefined ? [] : [[normalise(file.path), file.problem]])));
+  }
+
+  /** A value computed once per checkout (a kustomize build, what a kustomization reaches): callers must not change it. */
+  memo<T>(key: string, compute: () => T): T {
+    if (!this.memos.has(key)) this.memos.set(key, compute());
+    return this.memos.get(key) as T;
   }
 
   /** Why a file of the checkout was not read (not UTF-8, too large), when it was not. */

@@ -36,7 +36,6 @@ export interface SharingEntry {
 export class Sharing {
   private readonly readers = new Map<string, Set<string>>();
   private readonly patchUsers = new Map<string, Set<string>>();
-  private readonly reached = new Map<string, Set<string>>();
 
   constructor(
     private readonly repo: Repo,
@@ -117,12 +116,7 @@ export class Sharing {
   }
 
   private reach(kustomization: string): Set<string> {
-    let reached = this.reached.get(kustomization);
-    if (!reached) {
-      reached = reachableFrom(this.repo, kustomization);
-      this.reached.set(kustomization, reached);
-    }
-    return reached;
+    return this.repo.memo(`reach:${kustomization}`, () => reachableFrom(this.repo, kustomization));
   }
 }
 

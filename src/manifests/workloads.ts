@@ -1,5 +1,6 @@
 import { isMap, isScalar, isSeq, type YAMLMap, type YAMLSeq } from "yaml";
 import { isWorkloadKind, type WorkloadKind } from "../domain/index.js";
+import { quoteShort } from "../yaml/index.js";
 import { absentDefinitions, fieldPath, mergeStrategicContainer, readContainer, readGroup, readResources, RESOURCE_FIELDS, type ContainerList, type ContainerState } from "./containers.js";
 import type { DiscoveredContainer, DiscoveredWorkload, ManifestLocation, ResourceField, ResourceGroup, ResourceValues, YamlPath } from "./model.js";
 import { childOf, deref, mapAt, startOf, stringAt, writtenValue, type YamlDocument } from "./nodes.js";
@@ -82,7 +83,10 @@ export function readWorkload(source: YamlSource, document: number): WorkloadStat
   for (const list of CONTAINER_LISTS) {
     for (const item of containerItems(yamlDocument, podSpec.map, list)) {
       const container = readContainer(source, document, item.map, [...podSpec.path, ...item.path], list);
-      if (container) workload.containers.push(container);
+      if (!container) continue;
+      // Kubernetes rejects two containers of one name, and an edit could not say which one it meant.
+      if (workload.containers.some((other) => other.name === container.name)) workload.problem ??= `two containers are named ${quoteShort(container.name)}; Kubernetes rejects that, so it is not edited`;
+      workload.containers.push(container);
     }
   }
   return workload;

@@ -75,13 +75,22 @@ export async function readCommitFiles(repoDir: string, commit: string): Promise<
     for (const entry of small) {
       const headerEnd = batch.indexOf(10, offset);
       const size = Number(batch.toString("utf8", offset, headerEnd).split(" ")[2]);
-      const bytes = batch.subarray(headerEnd + 1, headerEnd + 1 + size);
-      const decoded = decodeUtf8(bytes);
-      files.set(entry.file, "text" in decoded ? { path: entry.file, text: decoded.text } : notUtf8(entry.file, bytes, decoded.invalid));
+      files.set(entry.file, repoFileFromBytes(entry.file, batch.subarray(headerEnd + 1, headerEnd + 1 + size)));
       offset = headerEnd + 1 + size + 1;
     }
   }
   return entries.map((entry) => files.get(entry.file)!);
+}
+
+/**
+ * A file of the checkout from its bytes, as both readers make it: strictly UTF-8 and within the
+ * manifest bound, else with a `problem` (and, for bytes that are not UTF-8, a lenient decoding
+ * that only serves to tell a manifest from other YAML).
+ */
+export function repoFileFromBytes(file: string, bytes: Uint8Array): RepoFile {
+  if (bytes.length > YAML_BOUNDS.manifestBytes) return tooLarge(file, bytes.length);
+  const decoded = decodeUtf8(bytes);
+  return "text" in decoded ? { path: file, text: decoded.text } : notUtf8(file, bytes, decoded.invalid);
 }
 
 function tooLarge(file: string, bytes: number): RepoFile {

@@ -223,7 +223,7 @@ function stripUnknownKeys(
     if (key.startsWith("x-")) continue;
     const childSchema = info.child(key);
     if (!childSchema) {
-      const message = severity === "warning" ? `unknown key "${key}" is ignored: this rightsize does not know it` : unknownKeyMessage(key, info.keys);
+      const message = severity === "warning" ? `unknown key ${quoteShort(key)} is ignored: this rightsize does not know it` : unknownKeyMessage(key, info.keys);
       problems.push(problemAt(parsed, [...path, key], severity, message, "key"));
       continue;
     }
@@ -255,8 +255,8 @@ function unknownKeyMessage(key: string, candidates: readonly string[]): string {
     .map((candidate) => ({ candidate, cost: distance(key.toLowerCase(), candidate.toLowerCase()) }))
     .filter(({ candidate, cost }) => cost <= Math.max(2, Math.floor(candidate.length / 3)))
     .sort((a, b) => a.cost - b.cost)[0]?.candidate;
-  if (suggestion) return `unknown key "${key}": did you mean "${suggestion}"?`;
-  return `unknown key "${key}": remove it, or name it "x-${key}" to keep it as your own extension (known keys here: ${candidates.join(", ")})`;
+  if (suggestion) return `unknown key ${quoteShort(key)}: did you mean "${suggestion}"?`;
+  return `unknown key ${quoteShort(key)}: remove it, or name it ${quoteShort(`x-${key}`)} to keep it as your own extension (known keys here: ${candidates.join(", ")})`;
 }
 
 function issueMessage(issue: z.core.$ZodIssue, data: unknown, schema: z.ZodType): string {

@@ -1,5 +1,5 @@
 import { Buffer } from "node:buffer";
-import { Composer, isScalar, Parser, visit, type CST, type Document, type YAMLError } from "yaml";
+import { Composer, isAlias, isScalar, Parser, visit, type CST, type Document, type YAMLError } from "yaml";
 
 /**
  * Reading YAML nobody here wrote (a GitHub App runs on repositories its operator does not
@@ -83,8 +83,14 @@ export function describeYamlError(error: Pick<YAMLError, "message">): string {
   return printable(withoutSource).slice(0, 120);
 }
 
-/** Expands a document to plain data with the alias bound; a bomb is a problem, not a hang. */
+/**
+ * Expands a document to plain data with the alias bound; a bomb is a problem, not a hang, and
+ * an alias inside the node it names (`&a [*a]`, data that contains itself) is a problem too:
+ * whatever walks the data afterwards would never finish.
+ */
 export function documentToData(document: YamlDocument): { data: unknown } | { problem: YamlTextProblem } {
+  const loop = selfReferenceAt(document);
+  if (loop !== undefined) return { problem: { kind: "aliases", offset: loop, message: "has an alias (*name) inside the value it names, a loop; write the value out" } };
   try {
     return { data: document.toJS({ maxAliasCount: YAML_BOUNDS.aliasCount }) };
   } catch (error) {
@@ -101,10 +107,37 @@ export function documentToData(document: YamlDocument): { data: unknown } | { pr
   }
 }
 
-/** A short piece of the file (a key name) fit to appear in a message: quoted, printable, at most 40 characters. */
-export function quoteShort(value: string): string {
+/** Where an alias sits inside the node it names (the last node anchored with its name before it, as YAML resolves it). */
+function selfReferenceAt(document: YamlDocument): number | undefined {
+  const anchored = new Map<string, unknown>();
+  let found: number | undefined;
+  visit(document, {
+    Node(_, node, ancestors) {
+      if (isAlias(node)) {
+        const target = anchored.get(node.source);
+        if (target !== undefined && ancestors.includes(target as never)) {
+          found = node.range?.[0] ?? 0;
+          return visit.BREAK;
+        }
+      } else if (node.anchor) anchored.set(node.anchor, node);
+      return undefined;
+    },
+  });
+  return found;
+}
+
+/**
+ * A short piece of a file (a key, a name, a value) fit to appear in a message: printable and at
+ * most 64 characters, so no message repeats more of a file than a person needs to find the place.
+ */
+export function shortText(value: string): string {
   const clean = printable(value);
-  return JSON.stringify(clean.length > 40 ? `${clean.slice(0, 39)}…` : clean);
+  return clean.length > 64 ? `${clean.slice(0, 63)}…` : clean;
+}
+
+/** `shortText`, in double quotes. */
+export function quoteShort(value: string): string {
+  return JSON.stringify(shortText(value));
 }
 
 /** A size over a bound, exact when rounding would make it read like the bound itself. */

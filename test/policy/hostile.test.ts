@@ -135,12 +135,12 @@ describe("no policy error repeats the contents of a file", () => {
     }
   });
 
-  it("quotes at most 40 characters of a wrong value", () => {
+  it("quotes at most 64 characters of a wrong value", () => {
     try {
       loadPolicy({ path: "p.yml", text: `${HEADER}mode: ${"x".repeat(100)}${SECRET}\n` });
       expect.unreachable();
     } catch (error) {
-      expect((error as PolicyInvalidError).problems.map(formatPolicyProblem)).toEqual([`p.yml:3:7 mode: expected one of propose, recommend, disabled, got "${"x".repeat(39)}…"`]);
+      expect((error as PolicyInvalidError).problems.map(formatPolicyProblem)).toEqual([`p.yml:3:7 mode: expected one of propose, recommend, disabled, got "${"x".repeat(63)}…"`]);
     }
   });
 });
