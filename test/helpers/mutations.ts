@@ -158,11 +158,12 @@ export class FuzzTally {
   private readonly outcomes = new Map<string, number>();
   runs = 0;
   slowestMs = 0;
-  private readonly started = performance.now();
+  private started: number | undefined;
 
   constructor(private readonly target: string) {}
 
   record(outcome: string, milliseconds: number): void {
+    this.started ??= performance.now() - milliseconds;
     this.runs++;
     this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
     this.slowestMs = Math.max(this.slowestMs, milliseconds);
@@ -170,7 +171,7 @@ export class FuzzTally {
 
   print(): void {
     const outcomes = [...this.outcomes].map(([outcome, count]) => `${count} ${outcome}`).join(", ");
-    console.log(`fuzz ${this.target}: ${this.runs} inputs (${outcomes}); slowest ${this.slowestMs.toFixed(0)} ms; ${((performance.now() - this.started) / 1000).toFixed(1)} s in all`);
+    console.log(`fuzz ${this.target}: ${this.runs} inputs (${outcomes}); slowest ${this.slowestMs.toFixed(0)} ms; ${((performance.now() - (this.started ?? performance.now())) / 1000).toFixed(1)} s in all`);
   }
 }
 
