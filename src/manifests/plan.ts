@@ -243,6 +243,9 @@ function addOverlayPatch(files: readonly RepoFile[], workload: DiscoveredWorkloa
   for (const override of overrides) override.path = patchPath;
 }
 
+/** The checkout a list of files makes, kept while the list lives: planning many workloads of one plan parses each file once. */
+const checkouts = new WeakMap<readonly RepoFile[], Repo>();
+
 /**
  * After the edit, the overlay is built again from the edited files: every overridden value must
  * now be the effective one, defined in this workload's own patch. A later patch, a component or
@@ -254,9 +257,11 @@ function verifyOverrides(files: readonly RepoFile[], workload: DiscoveredWorkloa
     throw refusal(workload, `cannot set the shared values of ${describe(workload)} in its own patch: ${reason}; set them by hand`, kustomization ?? workload.location.path);
   };
   if (kustomization === undefined) return stop("it is not built by a kustomization");
-  const edited = new Map(files.map((file) => [file.path, file]));
-  for (const edit of edits) edited.set(edit.path, { path: edit.path, text: edit.after });
-  const built = buildKustomization(new Repo([...edited.values()]), kustomization).workloads;
+  const repo = new Repo(
+    edits.map((edit) => ({ path: edit.path, text: edit.after })),
+    checkouts.get(files) ?? checkouts.set(files, new Repo(files)).get(files),
+  );
+  const built = buildKustomization(repo, kustomization).workloads;
   const rebuilt = built.find((candidate) => candidate.kind === workload.kind && candidate.name === workload.name && (candidate.namespace === undefined || workload.namespace === undefined || candidate.namespace === workload.namespace));
   if (!rebuilt) return stop(`${kustomization} no longer builds it`);
   const reference = rebuilt.workloadRef;

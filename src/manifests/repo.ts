@@ -17,9 +17,18 @@ export class Repo {
   private readonly parsed = new Map<string, ParsedYaml>();
   private readonly memos = new Map<string, unknown>();
 
-  constructor(files: readonly RepoFile[]) {
-    this.texts = new Map(files.map((file) => [normalise(file.path), file.text]));
-    this.problems = new Map(files.flatMap((file) => (file.problem === undefined ? [] : [[normalise(file.path), file.problem]])));
+  /** With `base`, the base checkout with `files` replacing or adding files: the others keep their parse. */
+  constructor(files: readonly RepoFile[], base?: Repo) {
+    this.texts = new Map(base?.texts);
+    this.problems = new Map(base?.problems);
+    if (base) for (const [path, parsed] of base.parsed) this.parsed.set(path, parsed);
+    for (const file of files) {
+      const path = normalise(file.path);
+      this.texts.set(path, file.text);
+      this.parsed.delete(path);
+      if (file.problem === undefined) this.problems.delete(path);
+      else this.problems.set(path, file.problem);
+    }
   }
 
   /** A value computed once per checkout (a kustomize build, what a kustomization reaches): callers must not change it. */
@@ -76,6 +85,8 @@ export class Repo {
 }
 
 export function normalise(path: string): string {
+  // Paths from the readers are normal already; posix.normalize is the cost of a 5,000-file checkout otherwise.
+  if (!/\\|(^|\/)\.{1,2}(\/|$)|\/\/|\/$/.test(path)) return path;
   const normal = posix.normalize(path.replace(/\\/g, "/"));
   return normal === "." ? "" : normal.replace(/^\.\//, "").replace(/\/$/, "");
 }

@@ -37,11 +37,16 @@ export class Sharing {
   private readonly readers = new Map<string, Set<string>>();
   private readonly patchUsers = new Map<string, Set<string>>();
 
+  private readonly bySubjectDocument = new Map<string, SharingEntry[]>();
+  private readonly byKustomization = new Map<string, SharingEntry[]>();
+
   constructor(
     private readonly repo: Repo,
     private readonly entries: readonly SharingEntry[],
   ) {
     for (const entry of entries) {
+      push(this.bySubjectDocument, documentKey((entry.found.template ?? entry.found).workload.location), entry);
+      if (entry.found.kustomization !== undefined) push(this.byKustomization, entry.found.kustomization, entry);
       for (const container of entry.found.workload.containers) {
         for (const field of RESOURCE_FIELDS) add(this.readers, readKey(container, field), entry.label);
         for (const location of [...container.definitions.map((definition) => definition.location), ...container.hosts]) {
@@ -91,14 +96,16 @@ export class Sharing {
     if (kustomization === undefined || entry.target === undefined) return undefined;
     const subject = (entry.found.template ?? entry.found).workload;
     const name = this.patchStageName(kustomization, subject);
-    for (const other of this.entries) {
-      if (other === entry || other.found === entry.found.template || other.found.kustomization === undefined) continue;
+    // Another rendering of the same manifest through this kustomization (another cluster, an including kustomization).
+    for (const other of this.bySubjectDocument.get(documentKey(subject.location)) ?? []) {
+      if (other === entry || other.found === entry.found.template || other.label === entry.label || other.found.kustomization === undefined) continue;
+      if ((other.found.template ?? other.found).workload.kind !== subject.kind) continue;
+      if (other.found.kustomization === kustomization || this.reach(other.found.kustomization).has(kustomization)) return undefined;
+    }
+    // Another workload of the kustomization that a patch matching this kind and name would match too.
+    for (const other of this.byKustomization.get(kustomization) ?? []) {
       const otherSubject = (other.found.template ?? other.found).workload;
-      if (otherSubject.kind !== subject.kind) continue;
-      const throughIt = other.found.kustomization === kustomization || this.reach(other.found.kustomization).has(kustomization);
-      if (!throughIt) continue;
-      if (sameDocument(otherSubject.location, subject.location) && other.label !== entry.label) return undefined;
-      if (other.found.kustomization === kustomization && !sameDocument(otherSubject.location, subject.location) && this.patchStageName(kustomization, otherSubject) === name) return undefined;
+      if (otherSubject.kind === subject.kind && documentKey(otherSubject.location) !== documentKey(subject.location) && this.patchStageName(kustomization, otherSubject) === name) return undefined;
     }
     const document = this.repo.parse(subject.location.path)?.documents[subject.location.document];
     const apiVersion = document ? stringAt(document, mapAt(document, document.contents), "apiVersion") : undefined;
@@ -157,8 +164,14 @@ function isPatch(location: ManifestLocation): boolean {
   return location.origin === "strategic-merge-patch" || location.origin === "json6902-patch";
 }
 
-function sameDocument(a: ManifestLocation, b: ManifestLocation): boolean {
-  return a.path === b.path && a.document === b.document;
+function documentKey(location: ManifestLocation): string {
+  return `${location.document}:${location.path}`;
+}
+
+function push<T>(index: Map<string, T[]>, key: string, value: T): void {
+  const list = index.get(key);
+  if (list) list.push(value);
+  else index.set(key, [value]);
 }
 
 /** The file name of a new patch next to a kustomization: the workload's, made unique among the files there. */
