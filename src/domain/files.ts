@@ -6,11 +6,11 @@ import { InputError } from "./errors.js";
 /**
  * Writes next to the target, then renames over it: a reader sees the old file or the new one,
  * never half of one. An existing file keeps its permission bits; the directory must exist.
- * A symbolic link is written through: the file it points to is replaced and the link stays a
- * link (callers that must keep writes inside a directory check `realTargetWithin` first).
+ * A symbolic link at `file` is replaced, never followed (a checkout's link may point anywhere);
+ * to write through a link, resolve it with `realTargetWithin` and write its target.
  */
 export async function writeFileAtomically(file: string, content: string, what = "the file"): Promise<void> {
-  const target = await realpath(file).catch(() => file);
+  const target = file;
   const mode = await stat(target).then(
     (existing) => existing.mode & 0o7777,
     () => undefined,

@@ -1,4 +1,5 @@
 import { isAlias, isMap, isScalar, isSeq, visit, type Alias, type Node, type Pair, type Scalar, type YAMLMap } from "yaml";
+import { InputError } from "../domain/index.js";
 import type { YamlDocument } from "../yaml/index.js";
 import type { YamlPath } from "./model.js";
 
@@ -54,10 +55,13 @@ export function mapAt(document: YamlDocument, node: unknown): YAMLMap | undefine
 /** More merge entries than this behind one lookup is not a manifest a person wrote; it is refused. */
 const MAX_MERGE_STEPS = 256;
 
-/** A document whose merge keys (`<<:`) fan out further than any hand-written manifest. */
-export class MergeKeysTooComplex extends Error {
+/**
+ * A document whose merge keys (`<<:`) fan out further than any hand-written manifest. Files are
+ * checked for it when they are read (excessiveMergeAt), so a lookup never meets it in practice.
+ */
+export class MergeKeysTooComplex extends InputError {
   constructor(readonly offset: number | undefined) {
-    super(`merge keys (<<:) combine more than ${MAX_MERGE_STEPS} mappings`);
+    super(`merge keys (<<:) combine more than ${MAX_MERGE_STEPS} mappings; write the values out`);
   }
 }
 

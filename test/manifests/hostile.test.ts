@@ -3,6 +3,7 @@ import { lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { writeFileAtomically } from "../../src/domain/index.js";
 import { discoverWorkloads, editDocumentResources, planWorkloadEdit, type RepoFile } from "../../src/manifests/index.js";
 import { readCommitFiles, readWorkingTreeFiles } from "../../src/pipeline/index.js";
 import { rightsize } from "../helpers/cli.js";
@@ -240,6 +241,19 @@ describe("edit --write and symbolic links", () => {
     expect(stdout).toBe("");
     expect(stderr).toBe(`rightsize: ${path.join(repo, "web.yaml")}: is a symbolic link to a file outside ${execFileSync("realpath", [repo], { encoding: "utf8" }).trim()}; edit the file it points to instead\n`);
     expect(readFileSync(outside, "utf8")).toBe(WORKLOAD);
+  });
+});
+
+describe("the atomic writer and symbolic links", () => {
+  it("replaces a link with a file instead of writing where it points (PR bodies, snapshots)", async () => {
+    const dir = path.join(scratch, "writer");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, "target.md"), "keep\n");
+    symlinkSync(path.join(dir, "target.md"), path.join(dir, "body.md"));
+    await writeFileAtomically(path.join(dir, "body.md"), "new\n");
+    expect(lstatSync(path.join(dir, "body.md")).isSymbolicLink()).toBe(false);
+    expect(readFileSync(path.join(dir, "body.md"), "utf8")).toBe("new\n");
+    expect(readFileSync(path.join(dir, "target.md"), "utf8")).toBe("keep\n");
   });
 });
 

@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .action(async (file: string, options: EditOptions) => {
       const kind = workloadKind(options.kind);
       const change = resourceChange(options);
-      const before = await readManifest(file);
+      const { text: before, target } = await readManifest(file);
       const outcome = editDocumentResources(before, { kind, name: options.name, ...(options.namespace ? { namespace: options.namespace } : {}) }, [change]);
       if (!outcome.ok) {
         // A refused edit is an input problem for this command (exit 2), and the file stays untouched.
@@ -45,7 +45,8 @@ export function register(program: Command): void {
         throw new InputError(outcome.refusal.message.replace(/\s*\n\s*/g, " "), { file, ...(line === undefined ? {} : { line }) });
       }
       const after = outcome.text;
-      if (options.write && after !== before) await writeFileAtomically(file, after, "the edited manifest");
+      // Through a symbolic link that stays in the repository, the file it points to is written; the link stays.
+      if (options.write && after !== before) await writeFileAtomically(target, after, "the edited manifest");
       if (options.diff) process.stdout.write(unifiedDiff(diffPath(file), before, after));
       else if (!options.write) process.stdout.write(after);
     });
@@ -57,15 +58,16 @@ export function register(program: Command): void {
  * but only when it stays inside the repository around the file (or, outside a repository, the
  * file's directory): a checkout's link must not make rightsize read or replace a file elsewhere.
  */
-async function readManifest(file: string): Promise<string> {
+async function readManifest(file: string): Promise<{ text: string; target: string }> {
   const root = await repositoryRootOf(file, path.dirname(path.resolve(file)));
-  if ((await realTargetWithin(root, file)) === undefined) {
+  const target = await realTargetWithin(root, file);
+  if (target === undefined) {
     throw new InputError(`${file}: is a symbolic link to a file outside ${root}; edit the file it points to instead`, { file });
   }
-  const read = await readTextFileBounded(file, YAML_BOUNDS.manifestBytes);
+  const read = await readTextFileBounded(target, YAML_BOUNDS.manifestBytes);
   switch (read.kind) {
     case "text":
-      return read.text;
+      return { text: read.text, target };
     case "missing":
       throw new InputError(`${file}: cannot read the manifest (file not found)`, { file });
     case "not-a-file":

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { alignColumns, EXIT, InputError, readTextFileBounded, UsageError, writeFileAtomically } from "../../domain/index.js";
+import path from "node:path";
+import { alignColumns, EXIT, InputError, readTextFileBounded, realTargetWithin, repositoryRootOf, UsageError, writeFileAtomically } from "../../domain/index.js";
 import { unifiedDiff } from "../../manifests/index.js";
 import {
   CURRENT_API_VERSION,
@@ -41,7 +42,7 @@ export function register(program: Command): void {
     .action(async (file: string, options: { to: string; dryRun?: boolean; write?: boolean }) => {
       if (options.dryRun && options.write) throw new UsageError("--dry-run and --write exclude each other");
       const to = options.to.includes("/") ? options.to : `rightsize.dev/${options.to}`;
-      const text = await readPolicyInput(file);
+      const { text, target } = await readPolicyInput(file);
       const migration = migratePolicyText({ path: file, text }, to);
       if (migration.applied.length === 0) {
         process.stderr.write(`${file} is already ${migration.to}; nothing to migrate\n`);
@@ -49,7 +50,7 @@ export function register(program: Command): void {
         return;
       }
       if (options.dryRun) process.stdout.write(unifiedDiff(file, text, migration.text));
-      else if (options.write) await writeFileAtomically(file, migration.text, "the migrated policy");
+      else if (options.write) await writeFileAtomically(target, migration.text, "the migrated policy");
       else process.stdout.write(migration.text);
       process.stderr.write(`${file}: ${migration.from} → ${migration.to}${options.write ? " (written)" : ""}\n${migration.applied.map((step) => `  - ${step}`).join("\n")}\n`);
     });
@@ -70,12 +71,17 @@ export function register(program: Command): void {
     .action(() => printJson(policyJsonSchema()));
 }
 
-/** The file `policy migrate` rewrites: bounded and strictly UTF-8, so a rewrite never mangles bytes. */
-async function readPolicyInput(file: string): Promise<string> {
-  const read = await readTextFileBounded(file, YAML_BOUNDS.policyBytes);
+/**
+ * The file `policy migrate` rewrites: bounded and strictly UTF-8, so a rewrite never mangles
+ * bytes; through a symbolic link only when it stays in the repository (the link stays a link).
+ */
+async function readPolicyInput(file: string): Promise<{ text: string; target: string }> {
+  const target = await realTargetWithin(await repositoryRootOf(file, path.dirname(path.resolve(file))), file);
+  if (target === undefined) throw new InputError(`${file}: is a symbolic link to a file outside the repository; migrate the file it points to instead`, { file });
+  const read = await readTextFileBounded(target, YAML_BOUNDS.policyBytes);
   switch (read.kind) {
     case "text":
-      return read.text;
+      return { text: read.text, target };
     case "missing":
       throw new InputError(`${file}: cannot read the policy file (file not found)`, { file });
     case "not-a-file":
