@@ -79,7 +79,9 @@ export function parseYamlText(text: string, bounds: ParseBounds): ParsedYamlText
  */
 export function describeYamlError(error: Pick<YAMLError, "message">): string {
   const first = (error.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
-  const withoutSource = first.replace(/:\s.*$/, "");
+  const withoutSource = first
+    .replace(/^(Unresolved tag|Block scalar header includes extra characters|[^:]* token in YAML stream): .*$/, "$1")
+    .replace(/"(?:[^"\\]|\\.){20,}"/g, '"…"');
   return printable(withoutSource).slice(0, 120);
 }
 
