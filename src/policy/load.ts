@@ -64,6 +64,7 @@ interface ParsedFile {
   document: Document;
   lines: LineCounter;
   data: Record<string, unknown> | undefined;
+  /** YAML problems: syntax, the bounds of src/yaml, a second document, a value that is not a mapping. */
   problems: PolicyProblem[];
 }
 
@@ -74,7 +75,7 @@ interface ParsedFile {
  */
 export function loadPolicy(file: PolicyText, bases: readonly PolicyText[] = []): LoadedPolicy {
   const parsed = [file, ...bases].map(parseYamlFile);
-  const syntaxProblems = parsed.flatMap(yamlProblems);
+  const syntaxProblems = parsed.flatMap((entry) => entry.problems);
   if (syntaxProblems.some((problem) => problem.severity === "error")) throw new PolicyInvalidError(syntaxProblems);
 
   const source: PolicySource = { path: file.path, apiVersion: "", sha256: createHash("sha256").update(file.text).digest("hex") };
@@ -182,10 +183,6 @@ const YAML_ERROR_HINTS: Record<string, string> = {
   BAD_INDENT: "check the indentation of this line against the lines above",
   MISSING_CHAR: "a closing quote or bracket is missing",
 };
-
-function yamlProblems(entry: ParsedFile): PolicyProblem[] {
-  return entry.problems;
-}
 
 /**
  * The `_extends` of a policy text and where it is written, for the caller that reads bases
