@@ -62,7 +62,8 @@ export function parseYamlText(text: string, bounds: ParseBounds): ParsedYamlText
     if (template !== undefined) return { documents: [], problem: { kind: "template", offset: template, message: "template syntax" } };
   }
   // uniqueKeys is checked below in one pass: yaml's own check compares every key with every other.
-  const documents = Array.from(new Composer({ prettyErrors: false, uniqueKeys: false }).compose(tokens)) as YamlDocument[];
+  // logLevel "error": yaml's warnings go to process.emitWarning, quoting the file; rightsize reports its own problems.
+  const documents = Array.from(new Composer({ prettyErrors: false, uniqueKeys: false, logLevel: "error" }).compose(tokens)) as YamlDocument[];
   for (const document of documents) {
     const error = document.errors[0];
     if (error) return { documents, problem: { kind: "syntax", offset: error.pos[0], message: describeYamlError(error) } };

@@ -47,7 +47,7 @@ describe("fuzz: the observation snapshot loader", () => {
         tally.record(outcome, milliseconds);
         expect(milliseconds).toBeLessThan(PER_INPUT_MS);
       }),
-      { numRuns: 2500 },
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 2500) },
     );
   });
 });

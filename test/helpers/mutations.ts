@@ -25,6 +25,14 @@ export type Mutation =
 /** A marker that no error message may repeat: it sits 70 characters into a value, past the 64 a message may quote. */
 export const SECRET = "SECRET-do-not-print";
 
+/**
+ * Whether every marker in the texts still sits 64 characters into its value: a later deletion may
+ * have brought it within what a message may quote, and then its absence proves nothing.
+ */
+export function secretGuarded(texts: readonly string[]): boolean {
+  return texts.every((text) => text.split(SECRET).slice(0, -1).every((before) => /x{64}$/.test(before)));
+}
+
 const TOKENS = ["{", "}", "[", "]", ":", ": ", "- ", "&a ", "*a", "<<: ", "!!str ", "!tag ", "|", ">-", "'", '"', "#", "%YAML 1.1\n", "---\n", "...\n", "? ", "@", "`", "{{ .Values.x }}", "\t", "\r", "\n", "  ", "\\u0000", "\0", "\u2028", "null", "~", "1e999", "-0", "0x1F", ",", '"\\xZZ"'];
 
 const lineArbitrary = fc.nat({ max: 400 });
@@ -177,3 +185,6 @@ export class FuzzTally {
 
 /** No single input may take longer than this, on a loaded 2-core CI machine: "no hang". */
 export const PER_INPUT_MS = 3000;
+
+/** A whole fuzz target's time limit; FUZZ_RUNS=40000 (a longer local hunt) raises it with the run count. */
+export const FUZZ_TIMEOUT_MS = Math.max(60_000, Number(process.env.FUZZ_RUNS ?? 0) * 30);
