@@ -339,8 +339,19 @@ interface Target {
   yamlPath: YamlPath;
 }
 
-/** Collateral bytes of one file edit; an inline kustomize patch is measured inside its string, and its bytes outside it. */
+/**
+ * Collateral bytes of one file edit; an inline kustomize patch is measured inside its string, and
+ * its bytes outside it. A value another overlay shares goes where the editor puts it: the
+ * workload's own patch, or a new patch file (all of it wanted) listed by one new line of its
+ * kustomization (that line wanted, anything else collateral).
+ */
 function measure(before: string, after: string, file: string, workload: DiscoveredWorkload, changes: ResourceChange[]): number {
+  if (before === "") return 0;
+  if (file === workload.overlay?.kustomization) {
+    const entry = /(\r?\npatches:)?\r?\n[ \t]*- path: [^\r\n]*-resources(-\d+)?\.yaml(?=\r?\n|$)|, \{path: [^}]*\}/.exec(after);
+    if (entry) after = after.replace(entry[0], "");
+    if (after === before) return 0;
+  }
   const plain: Target[] = [];
   const inline = new Map<string, { outer: Target; inner: Target[] }>();
   for (const change of changes) {
@@ -349,7 +360,9 @@ function measure(before: string, after: string, file: string, workload: Discover
       for (const resource of ["cpu", "memory"] as const) {
         if (typeof change[group]?.[resource] !== "string") continue;
         const effective = container.definitions.filter((definition) => definition.field === `${group}.${resource}`).at(-1)?.location;
-        const location = effective ?? extend(container.location, [group, resource]);
+        const shared = (container.sharedFields[`${group}.${resource}`] ?? []).length > 0;
+        if (shared && !container.ownPatch) continue;
+        const location = shared ? extend(container.ownPatch!, [group, resource]) : (effective ?? extend(container.location, [group, resource]));
         if (location.path !== file) continue;
         if (!location.inlinePatch) {
           plain.push({ document: location.document, yamlPath: location.yamlPath });

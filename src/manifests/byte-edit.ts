@@ -1,4 +1,5 @@
 import { isAlias, isMap, isScalar, isSeq, parse, visit, type Node, type Pair, type Scalar, type YAMLMap } from "yaml";
+import { quoteShort } from "../yaml/index.js";
 import type { YamlPath } from "./model.js";
 import { anchorsInUse, keyOf, pairOf, writtenValue, type YamlDocument } from "./nodes.js";
 import { columnAt, lineBreakOf, lineEndAt, lineStartAt, pastLineBreak, type LineBreak, type Splice } from "./text.js";
@@ -273,7 +274,7 @@ class ByteEditor {
       const keyStart = rangeStart(pair.key);
       if (keyStart === undefined) return { message: "the key has no position in the file" };
       const lineStart = lineStartAt(this.text, keyStart);
-      if (this.text.slice(lineStart, keyStart).trim() !== "") return { message: `the key "${keyOf(pair)}" shares its line with other content, so it is not removed`, offset: keyStart };
+      if (this.text.slice(lineStart, keyStart).trim() !== "") return { message: `the key ${quoteShort(keyOf(pair) ?? "")} shares its line with other content, so it is not removed`, offset: keyStart };
       ranges.push({ start: lineStart, end: pastLineBreak(this.text, lineEndAt(this.text, this.contentEnd(pair))), insert: "" });
     }
     return ranges;
@@ -356,14 +357,14 @@ class ByteEditor {
     const keyEnd = rangeEnd(pair.key);
     if (keyStart === undefined || keyEnd === undefined) return { message: "the key has no position in the file" };
     const holder = this.holderOf(document, pair);
-    if (holder?.flow) return { message: `"${keyOf(pair)}" is empty inside a flow mapping; write it as {} first` };
+    if (holder?.flow) return { message: `${quoteShort(keyOf(pair) ?? "")} is empty inside a flow mapping; write it as {} first` };
     const value = isScalar(pair.value) ? pair.value : undefined;
     const splices: Splice[] = [];
     const valueStart = value?.range?.[0];
     const valueEnd = value?.range?.[1];
     if (valueStart !== undefined && valueEnd !== undefined && valueEnd > valueStart) {
       const colon = this.text.lastIndexOf(":", valueStart);
-      if (colon < keyEnd) return { message: `the value of "${keyOf(pair)}" has no position in the file` };
+      if (colon < keyEnd) return { message: `the value of ${quoteShort(keyOf(pair) ?? "")} has no position in the file` };
       splices.push({ start: colon + 1, end: valueEnd, insert: "" });
     }
     const at = lineEndAt(this.text, valueEnd ?? keyEnd);
@@ -470,6 +471,26 @@ function quoted(text: string, style: KeyStyle): string {
   return style === "json" ? JSON.stringify(text) : plain(text);
 }
 
+/** Where the last line of a node's content ends, a trailing comment on that line included; a block scalar's final line breaks are not content. */
+export function contentEndOf(text: string, node: unknown): number {
+  if (isMap(node) && !node.flow && node.items.length > 0) {
+    const last = node.items[node.items.length - 1]!;
+    return contentEndOf(text, last.value ?? last.key);
+  }
+  if (isSeq(node) && !node.flow && node.items.length > 0) return contentEndOf(text, node.items[node.items.length - 1]);
+  if (isScalar(node) && (node.type === "BLOCK_LITERAL" || node.type === "BLOCK_FOLDED") && node.range) {
+    let end = node.range[1];
+    if (text[end - 1] === "\n") end -= text[end - 2] === "\r" ? 2 : 1;
+    return end;
+  }
+  return rangeEnd(node) ?? 0;
+}
+
+/** A value written as a person would type it: plain when that reads back as the same value, else double-quoted. */
+export function scalarText(text: string): string {
+  return plain(text);
+}
+
 /**
  * The text as a plain scalar when it reads back as itself (or, for digits, as the number a
  * person means by them: `cpu: 2`), else double-quoted, so no value can change type or break
@@ -478,7 +499,7 @@ function quoted(text: string, style: KeyStyle): string {
 function plain(text: string): string {
   let read: unknown;
   try {
-    read = parse(text);
+    read = parse(text, { maxAliasCount: 0 });
   } catch {
     read = undefined;
   }

@@ -14,11 +14,12 @@ const CONTEXT = 3;
 /** Beyond this many differences the middle is shown as one replaced block rather than searched further. */
 const MAX_EDIT_DISTANCE = 4000;
 
-export function unifiedDiff(path: string, before: string, after: string): string {
+export function unifiedDiff(path: string, before: string, after: string, options: { newFile?: boolean } = {}): string {
   if (before === after) return "";
   const steps = diffLines(splitLines(before), splitLines(after));
   const hunks = groupHunks(steps);
-  const header = [`diff --git a/${path} b/${path}`, `--- a/${path}`, `+++ b/${path}`];
+  // A file the edit creates (an overlay's own patch) shows as git shows one.
+  const header = options.newFile ? [`diff --git a/${path} b/${path}`, "new file mode 100644", "--- /dev/null", `+++ b/${path}`] : [`diff --git a/${path} b/${path}`, `--- a/${path}`, `+++ b/${path}`];
   return `${[...header, ...hunks.flatMap(renderHunk)].join("\n")}\n`;
 }
 

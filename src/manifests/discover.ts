@@ -1,19 +1,21 @@
 import picomatch from "picomatch";
+import { WORKLOAD_KINDS } from "../domain/index.js";
+import { shortText } from "../yaml/index.js";
 import { readHelmTarget } from "./helm.js";
 import { buildKustomization, reachableFrom, type Skip } from "./kustomize.js";
 import type { DiscoveredWorkload, DiscoverOptions, Discovery, ManifestLocation, RepoFile } from "./model.js";
 import { isKustomizationPath, normalise, Repo } from "./repo.js";
-import { readWorkload, toDiscovered, type WorkloadState } from "./workloads.js";
+import { Sharing, type Found, type SharingEntry } from "./sharing.js";
+import { readWorkload, type WorkloadState } from "./workloads.js";
 
 const DEFAULT_INCLUDE = ["**/*.{yaml,yml}"];
 // Chart templates are Go templates, not YAML; the chart's values are what rightsize edits (§3).
 const ALWAYS_EXCLUDED = ["**/.git/**", "**/node_modules/**", "**/charts/*/templates/**"];
 
-interface Found {
-  workload: WorkloadState;
-  /** Workloads built by one kustomization (or plain files, "") resolve Rollout workloadRefs among themselves. */
-  group: string;
-  kustomization?: string;
+/** A policy target to discover: its globs and Helm mappings, and the cluster that names its workloads to people. */
+export interface DiscoveryTarget {
+  cluster?: string;
+  options: DiscoverOptions;
 }
 
 /**
@@ -22,31 +24,60 @@ interface Found {
  * values the policy maps to a workload. Pure over the given files.
  */
 export function discoverWorkloads(files: RepoFile[], options: DiscoverOptions = {}): Discovery {
+  return discoverTargets(files, [{ options }])[0]!;
+}
+
+/**
+ * Discovery for every target of a policy at once, so that sharing is seen across them: a
+ * container's field is shared when another workload, in any target or built by any other
+ * kustomization of the repository, reads its value from the same place (SPEC §3: an edit for
+ * one environment must not change another behind its back).
+ */
+export function discoverTargets(files: RepoFile[], targets: readonly DiscoveryTarget[]): Discovery[] {
   const repo = new Repo(files);
+  const scans = targets.map((target) => scanTarget(repo, files, target.options));
+  const results = scans.map((scan, index) => {
+    const skipped = [...scan.skipped];
+    const kept = withoutDuplicates(scan.found, targets[index]!.options.defaultNamespace, skipped);
+    return { target: targets[index]!, kept, skipped: dedupe(skipped) };
+  });
+  const perTarget: SharingEntry[][] = results.map(({ target, kept }, index) =>
+    kept.map((entry) => ({ found: entry.found, namespace: entry.namespace, label: label(entry.found.workload, entry.namespace, target.cluster), target: index })),
+  );
+  const entries = perTarget.flat();
+  entries.push(...otherRenderings(repo, files, entries));
+  const sharing = new Sharing(repo, entries);
+  return results.map(({ skipped }, index) => ({ workloads: perTarget[index]!.map((entry) => sharing.discovered(entry)), skipped }));
+}
+
+interface Scan {
+  found: Found[];
+  skipped: Skip[];
+}
+
+function scanTarget(repo: Repo, files: readonly RepoFile[], options: DiscoverOptions): Scan {
   const included = picomatch(options.include?.length ? options.include : DEFAULT_INCLUDE, { dot: true });
   const excluded = picomatch([...ALWAYS_EXCLUDED, ...(options.exclude ?? [])], { dot: true });
+  const within = options.within?.length ? picomatch(options.within, { dot: true }) : () => true;
   const scanned = files
     .map((file) => normalise(file.path))
-    .filter((path) => included(path) && !excluded(path))
+    .filter((path) => included(path) && within(path) && !excluded(path))
     .sort();
-  const kustomizations = scanned.filter(isKustomizationPath);
-  const owned = new Set<string>();
-  for (const kustomization of kustomizations) {
-    for (const path of reachableFrom(repo, kustomization)) if (path !== kustomization) owned.add(path);
-  }
   const skipped: Skip[] = [];
   const found: Found[] = [];
+  const owned = ownedByKustomizations(repo, scanned);
   for (const path of scanned) {
     if (owned.has(path)) continue;
     if (isKustomizationPath(path)) {
-      const build = buildKustomization(repo, path);
+      const build = repo.memo(`build:${path}`, () => buildKustomization(repo, path));
       skipped.push(...build.skipped);
       found.push(...build.workloads.map((workload) => ({ workload, group: path, kustomization: path })));
       continue;
     }
     const source = repo.source(path, "manifest", false);
     if ("problem" in source) {
-      skipped.push({ path, reason: source.problem });
+      // CI workflows, alerting rules and other YAML are not rightsize's business even when they do not parse.
+      if (mightBeKubernetes(path, repo.textOf(path) ?? "")) skipped.push({ path, reason: source.problem });
       continue;
     }
     source.documents.forEach((_, index) => {
@@ -59,9 +90,75 @@ export function discoverWorkloads(files: RepoFile[], options: DiscoverOptions = 
     if (typeof workload === "string") skipped.push({ path: target.values, reason: workload });
     else found.push({ workload, group: `helm:${target.values}` });
   }
-  const resolved = resolveWorkloadRefs(mergeHelmContainers(found), skipped);
-  const workloads = withoutDuplicates(resolved, options.defaultNamespace, skipped);
-  return { workloads: markShared(workloads), skipped: dedupe(skipped) };
+  return { found: resolveWorkloadRefs(mergeHelmContainers(found), skipped), skipped };
+}
+
+/** Every file a kustomization reaches, computed once per checkout. */
+export function reachedFrom(repo: Repo, kustomization: string): Set<string> {
+  return repo.memo(`reach:${kustomization}`, () => reachableFrom(repo, kustomization));
+}
+
+function ownedByKustomizations(repo: Repo, scanned: readonly string[]): Set<string> {
+  const owned = new Set<string>();
+  for (const kustomization of scanned.filter(isKustomizationPath)) {
+    for (const path of reachedFrom(repo, kustomization)) if (path !== kustomization) owned.add(path);
+  }
+  return owned;
+}
+
+/**
+ * What every other top-level kustomization of the repository builds, beyond what the targets
+ * hold: an overlay no policy target names (dev, qa) still deploys what it reads from a base.
+ * A rendering of the very workload a target holds (the same overlay, or a kustomization that
+ * includes it unchanged) is not "another" workload.
+ */
+function otherRenderings(repo: Repo, files: readonly RepoFile[], targetEntries: readonly SharingEntry[]): SharingEntry[] {
+  const scanned = files
+    .map((file) => normalise(file.path))
+    .filter((path) => !ALWAYS_EXCLUDED_MATCH(path))
+    .sort();
+  const owned = ownedByKustomizations(repo, scanned);
+  const extras: SharingEntry[] = [];
+  for (const root of scanned.filter((path) => isKustomizationPath(path) && !owned.has(path))) {
+    const reached = reachedFrom(repo, root);
+    const built = resolveWorkloadRefs(
+      repo.memo(`build:${root}`, () => buildKustomization(repo, root)).workloads.map((workload) => ({ workload, group: root, kustomization: root })),
+      [],
+    );
+    for (const found of built) {
+      if (found.workload.problem) continue;
+      const same = targetEntries.some(
+        (entry) =>
+          entry.found.workload.kind === found.workload.kind &&
+          entry.found.workload.name === found.workload.name &&
+          (found.workload.namespace === undefined || entry.namespace === found.workload.namespace) &&
+          entry.found.kustomization !== undefined &&
+          (entry.found.kustomization === root || reached.has(entry.found.kustomization)),
+      );
+      if (!same) extras.push({ found, namespace: found.workload.namespace, label: `${label(found.workload, found.workload.namespace, undefined)} via ${root}` });
+    }
+  }
+  return extras;
+}
+
+const ALWAYS_EXCLUDED_MATCH = picomatch(ALWAYS_EXCLUDED, { dot: true });
+
+function label(workload: WorkloadState, namespace: string | undefined, cluster: string | undefined): string {
+  const identity = `${shortText(namespace ?? "-")}/${workload.kind}/${shortText(workload.name)}`;
+  return cluster === undefined ? identity : `${identity} in cluster ${cluster}`;
+}
+
+const KUBERNETES_KINDS = [...WORKLOAD_KINDS, "Kustomization", "Component", "HelmRelease"].join("|");
+const API_VERSION_LINE = /^[ \t]*["']?apiVersion["']?[ \t]*:/m;
+const KIND_LINE = new RegExp(`^[ \\t]*["']?kind["']?[ \\t]*:[ \\t]*["']?(?:${KUBERNETES_KINDS})["']?[ \\t]*(?:[#,}\\r]|$)`, "m");
+
+/**
+ * Whether an unreadable file may be one rightsize would have read: a kustomization, a file
+ * whose content is unknown (over the size bound), or one with an apiVersion and the kind of a
+ * workload, kustomization or HelmRelease. Only those are worth a "skipped" line.
+ */
+function mightBeKubernetes(path: string, text: string): boolean {
+  return isKustomizationPath(path) || text === "" || (API_VERSION_LINE.test(text) && KIND_LINE.test(text));
 }
 
 /** Several policy entries may size different containers of one Helm-rendered workload. */
@@ -97,25 +194,26 @@ function resolveWorkloadRefs(found: Found[], skipped: Skip[]): Found[] {
         (candidate.workload.name === reference.name || candidate.workload.names.includes(reference.name)),
     );
     if (!target) {
-      skipped.push({ path: entry.workload.location.path, reason: `Rollout ${entry.workload.name} takes its pod template from ${reference.kind} ${reference.name} (workloadRef), which is not in the scanned files` });
+      skipped.push({ path: entry.workload.location.path, reason: `Rollout ${shortText(entry.workload.name)} takes its pod template from ${shortText(reference.kind)} ${shortText(reference.name)} (workloadRef), which is not in the scanned files` });
       return [];
     }
-    return [{ ...entry, workload: { ...entry.workload, containers: target.workload.containers } }];
+    const problem = entry.workload.problem ?? (target.workload.problem ? `its template ${target.workload.kind} ${shortText(target.workload.name)} (workloadRef) ${target.workload.problem}` : undefined);
+    return [{ ...entry, workload: { ...entry.workload, containers: target.workload.containers, ...(problem ? { problem } : {}) }, template: target }];
   });
 }
 
-function withoutDuplicates(found: Found[], defaultNamespace: string | undefined, skipped: Skip[]): DiscoveredWorkload[] {
+function withoutDuplicates(found: Found[], defaultNamespace: string | undefined, skipped: Skip[]): { found: Found; namespace: string | undefined }[] {
   const byIdentity = new Map<string, Found[]>();
   for (const entry of found) {
     const namespace = entry.workload.namespace ?? defaultNamespace;
     const key = `${namespace ?? ""}/${entry.workload.kind}/${entry.workload.name}`;
     byIdentity.set(key, [...(byIdentity.get(key) ?? []), entry]);
   }
-  const workloads: DiscoveredWorkload[] = [];
+  const kept: { found: Found; namespace: string | undefined }[] = [];
   for (const entries of byIdentity.values()) {
     const first = entries[0]!;
     const namespace = first.workload.namespace ?? defaultNamespace;
-    const identity = `${first.workload.kind} ${namespace ? `${namespace}/` : ""}${first.workload.name}`;
+    const identity = `${first.workload.kind} ${namespace ? `${shortText(namespace)}/` : ""}${shortText(first.workload.name)}`;
     if (entries.length > 1) {
       const places = entries.map((entry) => describeLocation(entry.workload.location, entry.kustomization)).join(" and ");
       skipped.push({ path: first.workload.location.path, reason: `${identity} is defined ${entries.length === 2 ? "twice" : `${entries.length} times`} (${places}); rightsize cannot tell which one is applied, so none is edited` });
@@ -125,49 +223,14 @@ function withoutDuplicates(found: Found[], defaultNamespace: string | undefined,
       skipped.push({ path: first.workload.location.path, reason: `${identity}: ${first.workload.problem}` });
       continue;
     }
-    workloads.push(toDiscovered(first.workload, namespace, first.kustomization));
+    kept.push({ found: first, namespace });
   }
-  return workloads;
+  return kept;
 }
 
 function describeLocation(location: ManifestLocation, kustomization: string | undefined): string {
   const place = `${location.path}${location.line === undefined ? "" : `:${location.line}`}`;
   return kustomization ? `${place} through ${kustomization}` : place;
-}
-
-/**
- * A container shares its definitions when an edit for it would also change another workload:
- * the same base value or `resources` mapping serves two overlays.
- */
-function markShared(workloads: DiscoveredWorkload[]): DiscoveredWorkload[] {
-  const users = new Map<string, Set<string>>();
-  const keysOf = new Map<DiscoveredWorkload["containers"][number], string[]>();
-  for (const workload of workloads) {
-    const identity = identityOf(workload);
-    for (const container of workload.containers) {
-      const editable = [container.location, ...container.definitions.filter((definition) => definition.effective).map((definition) => definition.location)];
-      const keys = editable.map(locationKey);
-      keysOf.set(container, keys);
-      for (const key of keys) users.set(key, new Set([...(users.get(key) ?? []), identity]));
-    }
-  }
-  for (const workload of workloads) {
-    const identity = identityOf(workload);
-    for (const container of workload.containers) {
-      const others = new Set<string>();
-      for (const key of keysOf.get(container) ?? []) for (const user of users.get(key) ?? []) if (user !== identity) others.add(user);
-      container.sharedWith = [...others].sort();
-    }
-  }
-  return workloads;
-}
-
-function identityOf(workload: DiscoveredWorkload): string {
-  return `${workload.namespace ? `${workload.namespace}/` : ""}${workload.kind}/${workload.name}`;
-}
-
-function locationKey(location: ManifestLocation): string {
-  return JSON.stringify([location.path, location.document, location.yamlPath, location.inlinePatch ?? null]);
 }
 
 function dedupe(skipped: Skip[]): Skip[] {

@@ -1,4 +1,5 @@
 import { isMap, isScalar, isSeq } from "yaml";
+import { quoteShort } from "../yaml/index.js";
 import { readResources } from "./containers.js";
 import type { HelmValuesTarget, YamlPath } from "./model.js";
 import { childOf, mapAt, startOf, stringAt } from "./nodes.js";
@@ -26,7 +27,7 @@ export function readHelmTarget(repo: Repo, target: HelmValuesTarget): WorkloadSt
   const spec = root && mapAt(document, childOf(document, root, "spec")?.node);
   const namespace = target.namespace ?? (release >= 0 ? (stringAt(document, spec, "targetNamespace") ?? stringAt(document, metadata, "namespace")) : undefined);
   const keys = parseValuesPath(target.path);
-  if (!keys) return `values path "${target.path}" is not a dotted path such as cartService.resources`;
+  if (!keys) return `values path ${quoteShort(target.path)} is not a dotted path such as cartService.resources`;
   const basePath: YamlPath = release >= 0 ? ["spec", "values"] : [];
   let node: unknown = document.contents;
   const realPath: YamlPath = [];
@@ -38,11 +39,11 @@ export function readHelmTarget(repo: Repo, target: HelmValuesTarget): WorkloadSt
     const [key, ...rest] = remaining as [string | number, ...YamlPath];
     if (isScalar(node) && node.value === null) break;
     if (typeof key === "number") {
-      if (!isSeq(node) || node.items[key] === undefined) return `values path "${target.path}" names item ${key} of a list that does not have it`;
+      if (!isSeq(node) || node.items[key] === undefined) return `values path ${quoteShort(target.path)} names item ${key} of a list that does not have it`;
       node = node.items[key];
       realPath.push(key);
     } else {
-      if (!isMap(node)) return `values path "${target.path}" runs into a value that is not a mapping`;
+      if (!isMap(node)) return `values path ${quoteShort(target.path)} runs into a value that is not a mapping`;
       const child = childOf(document, node, key);
       if (!child) break;
       node = child.node;
@@ -52,7 +53,7 @@ export function readHelmTarget(repo: Repo, target: HelmValuesTarget): WorkloadSt
     remaining = rest;
     if (realPath.length === basePath.length) valuesStart = keyStart;
   }
-  if (remaining.some((key) => typeof key === "number")) return `values path "${target.path}" names a list item that does not exist`;
+  if (remaining.some((key) => typeof key === "number")) return `values path ${quoteShort(target.path)} names a list item that does not exist`;
   const resourcesPath = [...realPath, ...remaining];
   const location = source.locate(documentIndex, resourcesPath, keyStart);
   return {

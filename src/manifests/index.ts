@@ -21,7 +21,7 @@ export type {
   ResourceValues,
   YamlPath,
 } from "./model.js";
-export { discoverWorkloads } from "./discover.js";
+export { discoverTargets, discoverWorkloads, type DiscoveryTarget } from "./discover.js";
 export { editDocumentResources, planWorkloadEdit } from "./plan.js";
 export { unifiedDiff } from "./diff.js";
 export { editYamlText, type YamlEdit } from "./yaml-edit.js";

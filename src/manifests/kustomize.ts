@@ -1,5 +1,6 @@
 import { posix } from "node:path";
 import { isMap, isScalar, isSeq, type YAMLMap } from "yaml";
+import { quoteShort } from "../yaml/index.js";
 import { literalBlockBody } from "./block-scalar.js";
 import type { YamlPath } from "./model.js";
 import { childOf, mapAt, stringAt, type YamlDocument } from "./nodes.js";
@@ -23,6 +24,8 @@ export interface Skip {
 export interface KustomizeBuild {
   workloads: WorkloadState[];
   skipped: Skip[];
+  /** Patches of this kustomization (and its components) that could not be read. */
+  unreadablePatches?: string[];
 }
 
 interface PatchTarget {
@@ -48,7 +51,8 @@ interface Kustomization {
 }
 
 export function buildKustomization(repo: Repo, path: string, stack: readonly string[] = []): KustomizeBuild {
-  const build: KustomizeBuild = { workloads: [], skipped: [] };
+  const build: KustomizeBuild = { workloads: [], skipped: [], unreadablePatches: [] };
+  const unreadablePatches = build.unreadablePatches!;
   const kustomization = load(repo, path, build);
   if (!kustomization) return build;
   const chain = [...stack, path];
@@ -66,9 +70,12 @@ export function buildKustomization(repo: Repo, path: string, stack: readonly str
     componentPatches.patches.push(...patches(repo, inner, "patches", build));
     componentPatches.json.push(...patches(repo, inner, "patchesJson6902", build));
   }
+  const strategic = strategicPatches(repo, kustomization, build);
+  const ownPatches = patches(repo, kustomization, "patches", build);
+  const jsonPatches = patches(repo, kustomization, "patchesJson6902", build);
   // kustomize's transformer order: strategic merge patches, patches, namespace, prefix/suffix, then JSON6902 patches.
-  for (const patch of [...strategicPatches(repo, kustomization, build), ...componentPatches.strategic]) applyPatch(patch, build.workloads);
-  for (const patch of [...patches(repo, kustomization, "patches", build), ...componentPatches.patches]) applyPatch(patch, build.workloads);
+  for (const patch of [...strategic, ...componentPatches.strategic]) applyPatch(patch, build.workloads);
+  for (const patch of [...ownPatches, ...componentPatches.patches]) applyPatch(patch, build.workloads);
   const namespace = stringAt(kustomization.document, kustomization.root, "namespace");
   const prefix = stringAt(kustomization.document, kustomization.root, "namePrefix") ?? "";
   const suffix = stringAt(kustomization.document, kustomization.root, "nameSuffix") ?? "";
@@ -80,7 +87,11 @@ export function buildKustomization(repo: Repo, path: string, stack: readonly str
       workload.names.push(workload.name);
     }
   }
-  for (const patch of [...patches(repo, kustomization, "patchesJson6902", build), ...componentPatches.json]) applyPatch(patch, build.workloads);
+  for (const patch of [...jsonPatches, ...componentPatches.json]) applyPatch(patch, build.workloads);
+  if (unreadablePatches.length > 0) {
+    // A patch that cannot be read may set any value: what the overlay deploys is unknown, so none of it is edited.
+    for (const workload of build.workloads) workload.problem ??= `${path} applies ${unreadablePatches.join(", ")}, which cannot be read (see skipped); fix it first`;
+  }
   return build;
 }
 
@@ -139,7 +150,7 @@ function isRemote(reference: string): boolean {
 
 function addResource(repo: Repo, kustomization: Kustomization, reference: string, chain: string[], build: KustomizeBuild): void {
   if (isRemote(reference)) {
-    build.skipped.push({ path: kustomization.path, reason: `resource "${reference}" is remote; remote bases are not fetched, so their workloads are not listed` });
+    build.skipped.push({ path: kustomization.path, reason: `resource ${quoteShort(reference)} is remote; remote bases are not fetched, so their workloads are not listed` });
     return;
   }
   const target = resolveRelative(kustomization.directory, reference);
@@ -166,11 +177,11 @@ function referencedKustomization(repo: Repo, kustomization: Kustomization, refer
   const target = resolveRelative(kustomization.directory, reference);
   const found = target === undefined ? undefined : target !== "" && isKustomizationPath(target) && repo.has(target) ? target : repo.kustomizationIn(target);
   if (!found) {
-    build.skipped.push({ path: kustomization.path, reason: `"${reference}" is neither a file nor a directory with a kustomization in the checkout` });
+    build.skipped.push({ path: kustomization.path, reason: `${quoteShort(reference)} is neither a file nor a directory with a kustomization in the checkout` });
     return undefined;
   }
   if (chain.includes(found)) {
-    build.skipped.push({ path: kustomization.path, reason: `"${reference}" includes ${kustomization.path} again (a cycle)` });
+    build.skipped.push({ path: kustomization.path, reason: `${quoteShort(reference)} includes ${kustomization.path} again (a cycle)` });
     return undefined;
   }
   return found;
@@ -216,7 +227,8 @@ function filePatchSource(repo: Repo, kustomization: Kustomization, reference: st
   const path = resolveRelative(kustomization.directory, reference);
   const source = path === undefined ? { problem: "is outside the checkout" } : repo.source(path, "strategic-merge-patch");
   if ("problem" in source) {
-    build.skipped.push({ path: path ?? kustomization.path, reason: `patch "${reference}" of ${kustomization.path} ${source.problem}` });
+    build.skipped.push({ path: path ?? kustomization.path, reason: `patch ${quoteShort(reference)} of ${kustomization.path} ${source.problem}` });
+    build.unreadablePatches?.push(quoteShort(reference));
     return undefined;
   }
   if (isSeq(source.documents[0]?.contents)) return { ...source, origin: "json6902-patch", locate: relocate(source, "json6902-patch") };
@@ -232,6 +244,7 @@ function inlinePatchSource(kustomization: Kustomization, yamlPath: YamlPath, bui
   const parsed = parseYaml(inner);
   if (parsed.problem) {
     build.skipped.push({ path: kustomization.path, reason: `the inline patch at ${yamlPath.join(".")} ${parsed.problem.message}` });
+    build.unreadablePatches?.push(`the inline patch at ${yamlPath.join(".")}`);
     return undefined;
   }
   const headerLine = kustomization.lines.lineOf(node.range[0]);

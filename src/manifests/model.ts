@@ -7,6 +7,12 @@ export type YamlPath = (string | number)[];
 export interface RepoFile {
   path: string;
   text: string;
+  /**
+   * Why the file is not read as YAML although it is in the checkout (not UTF-8, over the size
+   * bound): discovery lists it as skipped and no edit touches it. `text` is then only good for
+   * telling what kind of file it was, if anything.
+   */
+  problem?: string;
 }
 
 /** SPEC §7 `targets[].helm`: a Helm values block (or a HelmRelease's `spec.values`) that sizes one container. */
@@ -24,6 +30,8 @@ export interface DiscoverOptions {
   include?: string[];
   /** Globs to leave out, added to `.git`, `node_modules` and `charts/<chart>/templates`. */
   exclude?: string[];
+  /** Globs every scanned file must match as well (`discover --include` narrowing a policy target's paths). */
+  within?: string[];
   /** SPEC §3: the namespace of a workload that has none in its manifest or kustomization. */
   defaultNamespace?: string;
   helm?: HelmValuesTarget[];
@@ -71,8 +79,21 @@ export interface DiscoveredContainer {
   location: ManifestLocation;
   /** Every place along a kustomize chain that writes a value, in the order kustomize applies them. */
   definitions: ResourceDefinition[];
-  /** Other workloads (`namespace/Kind/name`) whose same container reads the same definitions, e.g. overlays of one base. */
+  /**
+   * Other workloads (`namespace/Kind/name`, with the cluster or the kustomization that builds
+   * them when discovery spans several) that read a value setting this container's resources
+   * would change: every workload in `sharedFields`.
+   */
   sharedWith: string[];
+  /** Per field, the other workloads that read the value where setting it for this container would write (a base two overlays build). */
+  sharedFields: Partial<Record<ResourceField, string[]>>;
+  /** Per field, the other workloads that read a definition removing the field would take out. */
+  sharedRemovals: Partial<Record<ResourceField, string[]>>;
+  /**
+   * The `resources` mapping of a patch that only this workload reads, when the container has
+   * one: a shared value is set for this workload there instead, where it overrides the base.
+   */
+  ownPatch?: ManifestLocation;
 }
 
 export interface DiscoveredWorkload {
@@ -85,6 +106,12 @@ export interface DiscoveredWorkload {
   /** The kustomization that builds this workload, when there is one. */
   kustomization?: string;
   containers: DiscoveredContainer[];
+  /**
+   * This workload's own overlay, when nothing else renders its manifest through it: a shared
+   * value with no `ownPatch` is set in a new strategic-merge patch listed under the
+   * kustomization's `patches:` (kustomize's way), matched by this kind and name.
+   */
+  overlay?: { kustomization: string; patch: { apiVersion: string; kind: WorkloadKind; name: string } };
 }
 
 export interface Discovery {

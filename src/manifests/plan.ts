@@ -1,5 +1,7 @@
 import { isAlias, isMap, isScalar, isSeq } from "yaml";
-import { parseQuantity, RefusalError } from "../domain/index.js";
+import { posix } from "node:path";
+import { isSameQuantity, parseQuantity, RefusalError } from "../domain/index.js";
+import { quoteShort, shortText } from "../yaml/index.js";
 import { applyToBody, literalBlockBody, outerSplices } from "./block-scalar.js";
 import { pathText, spliceEdits, type EditOperation } from "./byte-edit.js";
 import { RESOURCE_GROUPS, RESOURCE_NAMES } from "./containers.js";
@@ -7,9 +9,13 @@ import { unifiedDiff } from "./diff.js";
 import type { DiscoveredContainer, DiscoveredWorkload, DocumentEditOutcome, EditOutcome, FileEdit, ManifestLocation, RepoFile, ResourceChange, ResourceField, YamlPath } from "./model.js";
 import { pairOf, stringAt, type YamlDocument } from "./nodes.js";
 import { parseYaml, type ParsedYaml } from "./parse.js";
+import { buildKustomization } from "./kustomize.js";
+import { addPatchEntry, renderOverlayPatch, type OverlayValue } from "./overlay-patch.js";
+import { Repo } from "./repo.js";
+import { newPatchPath } from "./sharing.js";
 import { fileSource } from "./source.js";
-import { applySplices, type Splice } from "./text.js";
-import { verifyEdit } from "./verify.js";
+import { applySplices, lineBreakOf, type Splice } from "./text.js";
+import { sameDocuments, verifyEdit } from "./verify.js";
 import { readWorkload, toDiscovered, type WorkloadState } from "./workloads.js";
 
 /** One value to write or remove, at the place that defines it, with what a refusal should say. */
@@ -39,7 +45,8 @@ class Refused {
  */
 export function planWorkloadEdit(files: RepoFile[], workload: DiscoveredWorkload, changes: ResourceChange[]): EditOutcome {
   try {
-    const planned = changes.flatMap((change) => planChange(workload, change));
+    const overrides: Override[] = [];
+    const planned = changes.flatMap((change) => planChange(workload, change, overrides));
     // A linear lookup per touched file, not an index of the whole checkout: a workload touches few files.
     const scopes = new Map<string, Scope>();
     for (const item of planned) {
@@ -54,16 +61,31 @@ export function planWorkloadEdit(files: RepoFile[], workload: DiscoveredWorkload
     }
     const edits: FileEdit[] = [];
     for (const path of new Set([...scopes.values()].map((scope) => scope.path))) {
-      const before = files.find((file) => file.path === path)?.text;
-      if (before === undefined) throw refusal(workload, `${path} is not among the files given to the editor`, path);
+      const file = files.find((candidate) => candidate.path === path);
+      if (file === undefined) throw refusal(workload, `${path} is not among the files given to the editor`, path);
+      if (file.problem !== undefined) throw refusal(workload, `cannot edit ${describe(workload)}: ${path} ${file.problem}`, path);
+      const before = file.text;
       const after = editFile(workload, path, before, [...scopes.values()].filter((scope) => scope.path === path));
       if (after !== before) edits.push({ path, before, after, diff: unifiedDiff(path, before, after) });
     }
+    const newPatch = overrides.filter((override) => override.inNewPatch);
+    if (newPatch.length > 0) addOverlayPatch(files, workload, edits, newPatch);
+    if (overrides.length > 0) verifyOverrides(files, workload, edits, overrides);
     return { ok: true, edits };
   } catch (error) {
     if (error instanceof Refused) return { ok: false, refusal: error.error };
     throw error;
   }
+}
+
+/** A value another environment shares, set for this workload in its own patch (existing, or new). */
+interface Override {
+  container: DiscoveredContainer;
+  field: ResourceField;
+  value: string;
+  /** The patch file that must end up defining the value. */
+  path: string;
+  inNewPatch: boolean;
 }
 
 /**
@@ -72,7 +94,7 @@ export function planWorkloadEdit(files: RepoFile[], workload: DiscoveredWorkload
  */
 export function editDocumentResources(text: string, target: { kind: string; name: string; namespace?: string }, changes: ResourceChange[]): DocumentEditOutcome {
   const parsed = parseYaml(text);
-  const label = `${target.kind} "${target.name}"`;
+  const label = `${target.kind} ${quoteShort(target.name)}`;
   if (parsed.problem) return { ok: false, refusal: new RefusalError(`cannot edit ${label}: the file ${parsed.problem.message}`, { line: parsed.problem.line }) };
   const source = fileSource("", text, parsed.documents, parsed.lines, "manifest");
   const workloads = parsed.documents.map((_, index) => readWorkload(source, index)).filter((workload): workload is WorkloadState => workload !== undefined);
@@ -80,20 +102,22 @@ export function editDocumentResources(text: string, target: { kind: string; name
     (workload) => workload.kind === target.kind && workload.name === target.name && (target.namespace === undefined || workload.namespace === undefined || workload.namespace === target.namespace),
   );
   if (matches.length === 0) {
-    const present = workloads.map((workload) => `${workload.kind}/${workload.name}`).join(", ");
-    return { ok: false, refusal: new RefusalError(`no ${label}${target.namespace ? ` in namespace ${target.namespace}` : ""} in this file${present ? ` (it has ${present})` : " (it has no workloads)"}`) };
+    const present = workloads.slice(0, 10).map((workload) => `${workload.kind}/${shortText(workload.name)}`).join(", ") + (workloads.length > 10 ? `, and ${workloads.length - 10} more` : "");
+    return { ok: false, refusal: new RefusalError(`no ${label}${target.namespace ? ` in namespace ${shortText(target.namespace)}` : ""} in this file${present ? ` (it has ${present})` : " (it has no workloads)"}`) };
   }
   if (matches.length > 1) {
     const lines = matches.map((workload) => workload.location.line).join(" and ");
     return { ok: false, refusal: new RefusalError(`${label} is defined twice in this file (lines ${lines}); remove one of them first`, { line: matches[1]!.location.line }) };
   }
   let workload = matches[0]!;
+  if (workload.problem) return { ok: false, refusal: new RefusalError(`cannot edit ${label}: ${workload.problem}`, { line: workload.location.line }) };
   if (workload.workloadRef) {
     const reference = workload.workloadRef;
     const referenced = workloads.find((candidate) => candidate.kind === reference.kind && candidate.name === reference.name);
     if (!referenced) {
-      return { ok: false, refusal: new RefusalError(`${label} takes its pod template from ${reference.kind} "${reference.name}" (workloadRef), which is not in this file; edit the file that defines it`, { line: workload.location.line }) };
+      return { ok: false, refusal: new RefusalError(`${label} takes its pod template from ${shortText(reference.kind)} ${quoteShort(reference.name)} (workloadRef), which is not in this file; edit the file that defines it`, { line: workload.location.line }) };
     }
+    if (referenced.problem) return { ok: false, refusal: new RefusalError(`cannot edit ${label} through ${shortText(reference.kind)} ${quoteShort(reference.name)}: ${referenced.problem}`, { line: referenced.location.line }) };
     workload = { ...workload, containers: referenced.containers };
   }
   const outcome = planWorkloadEdit([{ path: "", text }], toDiscovered(workload, workload.namespace), changes);
@@ -101,11 +125,11 @@ export function editDocumentResources(text: string, target: { kind: string; name
   return { ok: true, text: outcome.edits[0]?.after ?? text };
 }
 
-function planChange(workload: DiscoveredWorkload, change: ResourceChange): PlannedOperation[] {
+function planChange(workload: DiscoveredWorkload, change: ResourceChange, overrides: Override[]): PlannedOperation[] {
   const container = workload.containers.find((candidate) => candidate.name === change.container);
   if (!container) {
-    const names = workload.containers.map((candidate) => candidate.name).join(", ");
-    throw refusal(workload, `${describe(workload)} has no container "${change.container}"${names ? ` (it has ${names})` : ""}`, workload.location.path, workload.location.line);
+    const names = workload.containers.map((candidate) => shortText(candidate.name)).join(", ");
+    throw refusal(workload, `${describe(workload)} has no container ${quoteShort(change.container)}${names ? ` (it has ${names})` : ""}`, workload.location.path, workload.location.line);
   }
   const planned: PlannedOperation[] = [];
   for (const group of RESOURCE_GROUPS) {
@@ -116,32 +140,66 @@ function planChange(workload: DiscoveredWorkload, change: ResourceChange): Plann
       if (value === null) planned.push(...planRemoval(workload, container, field));
       else {
         parseQuantity(value, `${container.name} ${field}`);
-        planned.push(planSet(workload, container, field, value));
+        const operation = planSet(workload, container, field, value, overrides);
+        if (operation) planned.push(operation);
       }
     }
   }
   return planned;
 }
 
-function planSet(workload: DiscoveredWorkload, container: DiscoveredContainer, field: ResourceField, value: string): PlannedOperation {
+/**
+ * Where a new value goes: the effective definition, else the container's last `resources`
+ * mapping. A value another environment reads there (SPEC §3: a base two overlays build) is set
+ * in this workload's own patch instead, or in a new patch of its own overlay; with neither, the
+ * edit is refused with the list of sharers. Returns undefined when the value goes into a new patch.
+ */
+function planSet(workload: DiscoveredWorkload, container: DiscoveredContainer, field: ResourceField, value: string, overrides: Override[]): PlannedOperation | undefined {
   const definitions = container.definitions.filter((definition) => definition.field === field);
   const effective = definitions[definitions.length - 1];
   const [group, name] = field.split(".") as [string, string];
+  const sharers = container.sharedFields[field] ?? [];
+  if (sharers.length > 0) {
+    if (container.ownPatch) {
+      overrides.push({ container, field, value, path: container.ownPatch.path, inNewPatch: false });
+      return { location: extend(container.ownPatch, [group, name]), operation: { kind: "set", document: 0, yamlPath: [], value }, container: container.name, field, verb: "set" };
+    }
+    if (workload.overlay) {
+      overrides.push({ container, field, value, path: "", inNewPatch: true });
+      return undefined;
+    }
+    throw sharedRefusal(workload, container, field, "set", sharers);
+  }
   if (effective && effective.value === null && effective.location.origin === "json6902-patch" && typeof innerPath(effective.location).at(-1) === "number") {
-    throw refusal(workload, `cannot set ${field} of container "${container.name}": a JSON6902 "remove" operation in ${effective.location.path} deletes it; change that patch by hand`, effective.location.path, effective.location.line);
+    throw refusal(workload, `cannot set ${field} of container ${quoteShort(container.name)}: a JSON6902 "remove" operation in ${effective.location.path} deletes it; change that patch by hand`, effective.location.path, effective.location.line);
   }
   const location = effective?.location ?? extend(container.location, [group, name]);
   return { location, operation: { kind: "set", document: 0, yamlPath: [], value }, container: container.name, field, verb: "set" };
 }
 
+function sharedRefusal(workload: DiscoveredWorkload, container: DiscoveredContainer, field: ResourceField, verb: "set" | "remove", sharers: readonly string[]): Refused {
+  const definitions = container.definitions.filter((definition) => definition.field === field);
+  const place = definitions[definitions.length - 1]?.location ?? container.location;
+  const where = `${place.path}${place.line === undefined ? "" : `:${place.line}`}`;
+  const fix = verb === "set" ? "give it its own value in a patch of its own overlay (or its own values file), then propose again" : "remove it by hand where each environment wants it gone";
+  return refusal(
+    workload,
+    `cannot ${verb} ${field} of container ${quoteShort(container.name)} for ${describe(workload)} alone: ${where} is also read by ${sharers.join(", ")}; ${fix}`,
+    place.path,
+    place.line,
+  );
+}
+
 /** Removing a value means removing every definition that would show through once the effective one is gone. */
 function planRemoval(workload: DiscoveredWorkload, container: DiscoveredContainer, field: ResourceField): PlannedOperation[] {
+  const sharers = container.sharedRemovals[field] ?? [];
+  if (sharers.length > 0) throw sharedRefusal(workload, container, field, "remove", sharers);
   const definitions = container.definitions.filter((definition) => definition.field === field);
   const lastAbsent = definitions.map((definition) => definition.value).lastIndexOf(null);
   const visible = definitions.slice(lastAbsent + 1);
   const jsonPatch = visible.find((definition) => definition.location.origin === "json6902-patch");
   if (jsonPatch) {
-    throw refusal(workload, `cannot remove ${field} of container "${container.name}": a JSON6902 operation in ${jsonPatch.location.path} sets it; remove that operation by hand`, jsonPatch.location.path, jsonPatch.location.line);
+    throw refusal(workload, `cannot remove ${field} of container ${quoteShort(container.name)}: a JSON6902 operation in ${jsonPatch.location.path} sets it; remove that operation by hand`, jsonPatch.location.path, jsonPatch.location.line);
   }
   return visible.map((definition) => ({
     location: definition.location,
@@ -150,6 +208,73 @@ function planRemoval(workload: DiscoveredWorkload, container: DiscoveredContaine
     field,
     verb: "remove" as const,
   }));
+}
+
+/**
+ * Writes the values in a new patch next to the workload's kustomization and lists it there. The
+ * kustomization may already have been edited (an inline patch): the entry is added to that text.
+ */
+function addOverlayPatch(files: readonly RepoFile[], workload: DiscoveredWorkload, edits: FileEdit[], overrides: Override[]): void {
+  const overlay = workload.overlay!;
+  const kustomization = overlay.kustomization;
+  const existing = edits.find((edit) => edit.path === kustomization);
+  const original = files.find((file) => file.path === kustomization);
+  if (!original || original.problem !== undefined) throw refusal(workload, `${kustomization} is not among the files given to the editor`, kustomization);
+  const current = existing?.after ?? original.text;
+  const taken = new Set([...files.map((file) => file.path), ...edits.map((edit) => edit.path)]);
+  const patchPath = newPatchPath(kustomization, overlay.patch.kind, overlay.patch.name, (path) => taken.has(path));
+  const values: OverlayValue[] = overrides.map((override) => ({
+    container: override.container.name,
+    list: override.container.role === "container" ? "containers" : "initContainers",
+    field: override.field,
+    value: override.value,
+  }));
+  const content = renderOverlayPatch(overlay.patch, values, lineBreakOf(current));
+  const entry = posix.relative(posix.dirname(kustomization), patchPath);
+  const added = addPatchEntry(current, entry);
+  if ("problem" in added) {
+    throw refusal(workload, `cannot add a patch of its own to ${kustomization} for ${describe(workload)}: the kustomization ${added.problem}; give it its own patch by hand`, kustomization);
+  }
+  if (existing) {
+    existing.after = added.text;
+    existing.diff = unifiedDiff(kustomization, existing.before, added.text);
+  } else edits.push({ path: kustomization, before: original.text, after: added.text, diff: unifiedDiff(kustomization, original.text, added.text) });
+  edits.push({ path: patchPath, before: "", after: content, diff: unifiedDiff(patchPath, "", content, { newFile: true }) });
+  for (const override of overrides) override.path = patchPath;
+}
+
+/** The checkout a list of files makes, kept while the list lives: planning many workloads of one plan parses each file once. */
+const checkouts = new WeakMap<readonly RepoFile[], Repo>();
+
+/**
+ * After the edit, the overlay is built again from the edited files: every overridden value must
+ * now be the effective one, defined in this workload's own patch. A later patch, a component or
+ * a JSON6902 operation that would still win is caught here, and the edit refused.
+ */
+function verifyOverrides(files: readonly RepoFile[], workload: DiscoveredWorkload, edits: readonly FileEdit[], overrides: readonly Override[]): void {
+  const kustomization = workload.kustomization;
+  const stop = (reason: string): never => {
+    throw refusal(workload, `cannot set the shared values of ${describe(workload)} in its own patch: ${reason}; set them by hand`, kustomization ?? workload.location.path);
+  };
+  if (kustomization === undefined) return stop("it is not built by a kustomization");
+  const repo = new Repo(
+    edits.map((edit) => ({ path: edit.path, text: edit.after })),
+    checkouts.get(files) ?? checkouts.set(files, new Repo(files)).get(files),
+  );
+  const built = buildKustomization(repo, kustomization).workloads;
+  const rebuilt = built.find((candidate) => candidate.kind === workload.kind && candidate.name === workload.name && (candidate.namespace === undefined || workload.namespace === undefined || candidate.namespace === workload.namespace));
+  if (!rebuilt) return stop(`${kustomization} no longer builds it`);
+  const reference = rebuilt.workloadRef;
+  const template = reference ? built.find((candidate) => candidate.kind === reference.kind && (candidate.name === reference.name || candidate.names.includes(reference.name))) : rebuilt;
+  if (!template || template.problem) return stop(`${kustomization} does not build it cleanly after the edit`);
+  const discovered = toDiscovered(template, template.namespace);
+  for (const override of overrides) {
+    const container = discovered.containers.find((candidate) => candidate.name === override.container.name);
+    const effective = container?.definitions.filter((definition) => definition.field === override.field && definition.effective)[0];
+    if (!effective || effective.value === null || !isSameQuantity(effective.value, override.value) || effective.location.path !== override.path) {
+      stop(`${override.field} of container ${quoteShort(override.container.name)} would still come from ${effective ? effective.location.path : "nowhere"}`);
+    }
+  }
 }
 
 function editFile(workload: DiscoveredWorkload, path: string, before: string, scopes: Scope[]): string {
@@ -199,7 +324,7 @@ function spliceScope(workload: DiscoveredWorkload, parsed: ParsedYaml, planned: 
     if (!Array.isArray(alone)) {
       const item = planned[index]!;
       const line = alone.offset === undefined ? item.location.line : lineOf(alone.offset);
-      throw refusal(workload, `cannot ${item.verb} ${item.field} of container "${item.container}" in ${describe(workload)}: ${alone.message}`, path, line);
+      throw refusal(workload, `cannot ${item.verb} ${item.field} of container ${quoteShort(item.container)} in ${describe(workload)}: ${alone.message}`, path, line);
     }
   }
   throw refusal(workload, `cannot edit ${describe(workload)}: ${result.message}`, path, result.offset === undefined ? undefined : lineOf(result.offset));
@@ -211,10 +336,9 @@ function verifyInlineValues(after: string, inlineValues: { document: number; yam
   const parsed = parseYaml(after);
   for (const value of inlineValues) {
     const node = nodeAt(parsed.documents[value.document], value.yamlPath);
-    const written = isScalar(node) ? String(node.value) : undefined;
-    const expected = parseYaml(value.expected).documents.map((document) => document.toJS());
-    const actual = written === undefined ? undefined : parseYaml(written).documents.map((document) => document.toJS());
-    if (JSON.stringify(actual) !== JSON.stringify(expected)) return "the inline patch would not read back as edited";
+    const written = isScalar(node) && typeof node.value === "string" ? parseYaml(node.value) : undefined;
+    const expected = parseYaml(value.expected);
+    if (!written || written.problem || expected.problem || !sameDocuments(expected.documents, written.documents)) return "the inline patch would not read back as edited";
   }
   return undefined;
 }
@@ -230,7 +354,7 @@ function checkContainers(workload: DiscoveredWorkload, parsed: ParsedYaml, plann
       const node = nodeAt(yamlDocument, yamlPath.slice(0, index + 2));
       const name = yamlDocument && isMap(node) ? stringAt(yamlDocument, node, "name") : undefined;
       if (name !== item.container) {
-        throw refusal(workload, `${path || "the file"} changed since it was discovered: ${pathText(yamlPath.slice(0, index + 2))} is no longer container "${item.container}"; discover the workloads again`, path, item.location.line);
+        throw refusal(workload, `${path || "the file"} changed since it was discovered: ${pathText(yamlPath.slice(0, index + 2))} is no longer container ${quoteShort(item.container)}; discover the workloads again`, path, item.location.line);
       }
     }
   }
@@ -262,7 +386,7 @@ function nodeAt(document: YamlDocument | undefined, path: YamlPath): unknown {
 }
 
 function describe(workload: DiscoveredWorkload): string {
-  return `${workload.kind} ${workload.namespace ? `${workload.namespace}/` : ""}${workload.name}`;
+  return `${workload.kind} ${workload.namespace ? `${shortText(workload.namespace)}/` : ""}${shortText(workload.name)}`;
 }
 
 function refusal(workload: DiscoveredWorkload, message: string, path: string, line?: number): Refused {
@@ -270,7 +394,7 @@ function refusal(workload: DiscoveredWorkload, message: string, path: string, li
     new RefusalError(message, {
       ...(path ? { file: path } : {}),
       ...(line === undefined ? {} : { line }),
-      workload: `${workload.kind}/${workload.name}`,
+      workload: `${workload.kind}/${shortText(workload.name)}`,
     }),
   );
 }

@@ -1,5 +1,6 @@
 import { isMap, isScalar, isSeq, type YAMLMap, type YAMLSeq } from "yaml";
 import { isWorkloadKind, type WorkloadKind } from "../domain/index.js";
+import { quoteShort } from "../yaml/index.js";
 import { absentDefinitions, fieldPath, mergeStrategicContainer, readContainer, readGroup, readResources, RESOURCE_FIELDS, type ContainerList, type ContainerState } from "./containers.js";
 import type { DiscoveredContainer, DiscoveredWorkload, ManifestLocation, ResourceField, ResourceGroup, ResourceValues, YamlPath } from "./model.js";
 import { childOf, deref, mapAt, startOf, stringAt, writtenValue, type YamlDocument } from "./nodes.js";
@@ -73,12 +74,19 @@ export function readWorkload(source: YamlSource, document: number): WorkloadStat
     containers: [],
     ...(kind === "Rollout" && referencedKind && referencedName ? { workloadRef: { kind: referencedKind, name: referencedName } } : {}),
   };
+  if (name.includes("{{") || workload.namespace?.includes("{{")) {
+    // Valid YAML, but a name Kubernetes would reject: a template (Helm, Argo) not yet rendered.
+    workload.problem = "its name or namespace is template syntax ({{ }}), which is not a manifest until rendered; it is not edited";
+  }
   const podSpec = findPodSpec(yamlDocument, root, workload.podSpecPath);
   if (!podSpec) return workload;
   for (const list of CONTAINER_LISTS) {
     for (const item of containerItems(yamlDocument, podSpec.map, list)) {
       const container = readContainer(source, document, item.map, [...podSpec.path, ...item.path], list);
-      if (container) workload.containers.push(container);
+      if (!container) continue;
+      // Kubernetes rejects two containers of one name, and an edit could not say which one it meant.
+      if (workload.containers.some((other) => other.name === container.name)) workload.problem ??= `two containers are named ${quoteShort(container.name)}; Kubernetes rejects that, so it is not edited`;
+      workload.containers.push(container);
     }
   }
   return workload;
@@ -245,5 +253,7 @@ function toDiscoveredContainer(container: ContainerState): DiscoveredContainer {
     location: host ?? container.definitions[0]?.location ?? { path: "", document: 0, yamlPath: [] },
     definitions: container.definitions.map((definition, index) => ({ ...definition, effective: effective.get(definition.field) === index })),
     sharedWith: [],
+    sharedFields: {},
+    sharedRemovals: {},
   };
 }

@@ -3,7 +3,7 @@
  * render proposals, and write them through one publisher interface (local branches, git push
  * with REST, or the Git Data API).
  */
-export { planRepository, changesOf, type Drift, type Plan, type PlannedWorkload, type PlanInput, type TargetCoverage } from "./plan.js";
+export { planRepository, changesOf, policyDiscoveryTargets, type Drift, type Plan, type PlannedWorkload, type PlanInput, type TargetCoverage } from "./plan.js";
 export { diagnosePlan, type PlanDiagnosis } from "./diagnose.js";
 export { renderPlanMarkdown } from "./plan-report.js";
 export { checkPolicyText, previewPolicyChange, type PolicyCheck } from "./policy-check.js";

@@ -7,9 +7,10 @@ import {
   type WorkloadRef,
 } from "../domain/index.js";
 import {
-  discoverWorkloads,
+  discoverTargets,
   planWorkloadEdit,
   type DiscoveredWorkload,
+  type DiscoveryTarget,
   type FileEdit,
   type RepoFile,
   type ResourceChange,
@@ -90,15 +91,15 @@ export function planRepository(input: PlanInput): Plan {
   const seen = new Set<string>();
   const plan: Plan = { workloads: [], notObserved: [], notInRepo: [], skipped: [], proposalsPaused: proposalsPaused(input.loaded), targets: [] };
 
-  for (const target of targetsOf(policy)) {
+  const targets = targetsOf(policy);
+  // One discovery for all targets: a value one target's workload shares with another target's (or
+  // with an overlay no target names) is seen, and set in the workload's own overlay or refused.
+  const discoveries = discoverTargets(input.files, policyDiscoveryTargets(policy));
+  targets.forEach((target, index) => {
     const coverage: TargetCoverage = { index: target.index, paths: target.paths, cluster: target.cluster, ...matching(input.files, target.paths), workloads: 0, observed: 0 };
     plan.targets.push(coverage);
-    const discovery = discoverWorkloads(input.files, {
-      ...(target.paths ? { include: target.paths } : {}),
-      ...(target.namespace ? { defaultNamespace: target.namespace } : {}),
-      helm: target.helm.map((helm) => ({ ...helm, ...(target.namespace ? { namespace: target.namespace } : {}) })),
-    });
-    plan.skipped.push(...discovery.skipped);
+    const discovery = discoveries[index]!;
+    plan.skipped.push(...discovery.skipped.filter((skip) => !plan.skipped.some((known) => known.path === skip.path && known.reason === skip.reason)));
     for (const manifest of discovery.workloads) {
       const ref: WorkloadRef = { cluster: target.cluster, namespace: manifest.namespace ?? target.namespace ?? "default", kind: manifest.kind, name: manifest.name };
       const key = workloadKey(ref);
@@ -113,7 +114,7 @@ export function planRepository(input: PlanInput): Plan {
       coverage.observed++;
       plan.workloads.push(planWorkload(input, ref, manifest, observation));
     }
-  }
+  });
   plan.notInRepo = input.snapshot.workloads
     .map((observation) => observation.workload)
     .filter((ref) => !seen.has(workloadKey(ref)) && isWorkloadSelected(policy, ref));
@@ -126,16 +127,17 @@ function planWorkload(input: PlanInput, ref: WorkloadRef, manifest: DiscoveredWo
     document: manifest.location.document,
     yamlPath: manifest.location.yamlPath,
     current: Object.fromEntries(manifest.containers.map((container) => [container.name, { requests: container.requests, limits: container.limits }])),
-    problems: sharedDefinitionProblems(manifest),
   };
   const recommend = (reference: ManifestRef) =>
     recommendWorkload({ tool: input.tool, observation, policy: input.loaded.policy, policySource: input.loaded.source, at: input.at, manifest: reference });
   let record = recommend(manifestRef);
   let edits: FileEdit[] = [];
   if (record.decision.action === "propose") {
+    // A value another environment reads too is set in the workload's own patch or overlay, or the
+    // edit is refused with the list of those that read it (manifests' planWorkloadEdit, SPEC §3).
     const outcome = planWorkloadEdit(input.files, manifest, changesOf(record));
     if (outcome.ok) edits = outcome.edits;
-    else record = recommend({ ...manifestRef, problems: [...(manifestRef.problems ?? []), outcome.refusal.message] });
+    else record = recommend({ ...manifestRef, problems: [outcome.refusal.message] });
   }
   return { ref, record, manifest, observation, edits, drift: driftOf(manifest, observation) };
 }
@@ -152,13 +154,6 @@ export function replanWorkload(input: PlanInput, workload: PlannedWorkload, excl
     loaded: { ...input.loaded, policy: { ...policy, selector: { ...policy.selector, containers: { ...policy.selector.containers, exclude } } } },
   };
   return planWorkload(narrowed, workload.ref, workload.manifest, workload.observation);
-}
-
-/** A value defined once for several workloads (a base shared by overlays) cannot change for one alone. */
-function sharedDefinitionProblems(manifest: DiscoveredWorkload): string[] {
-  return manifest.containers
-    .filter((container) => container.sharedWith.length > 0)
-    .map((container) => `container "${container.name}" takes its resources from a definition shared with ${container.sharedWith.join(", ")}; give it its own patch`);
 }
 
 /** The edit that brings the manifest to the recommended values, field by field. */
@@ -194,6 +189,22 @@ function driftOf(manifest: DiscoveredWorkload, observation: WorkloadObservation)
     }
   }
   return drift;
+}
+
+/** The policy's targets as discovery reads them (`plan` and `discover` scan the same way), in policy order. */
+export function policyDiscoveryTargets(policy: Policy): (DiscoveryTarget & { cluster: string })[] {
+  return targetsOf(policy).map(discoveryTarget);
+}
+
+function discoveryTarget(target: Target): DiscoveryTarget & { cluster: string } {
+  return {
+    cluster: target.cluster,
+    options: {
+      ...(target.paths ? { include: target.paths } : {}),
+      ...(target.namespace ? { defaultNamespace: target.namespace } : {}),
+      helm: target.helm.map((helm) => ({ ...helm, ...(target.namespace ? { namespace: target.namespace } : {}) })),
+    },
+  };
 }
 
 function targetsOf(policy: Policy): Target[] {

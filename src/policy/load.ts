@@ -1,13 +1,14 @@
 import { createHash } from "node:crypto";
 import deepmerge from "deepmerge";
 import { distance } from "fastest-levenshtein";
-import { isMap, isScalar, LineCounter, parseDocument, type Document } from "yaml";
+import { Document, isMap, isScalar, LineCounter } from "yaml";
 import type { z } from "zod";
 import { formatFieldPath, InputError } from "../domain/index.js";
 import { migrateData, valueAt } from "./migration-steps.js";
 import { CURRENT_API_VERSION, type Policy, PolicyV1alpha2Schema, POLICY_KIND } from "./schema.js";
 import { describeExpected, objectInfo, elementSchema, schemaAt } from "./schema-walk.js";
 import { classifyApiVersion } from "./versions.js";
+import { describeYamlError, documentToData, parseYamlText, quoteShort, YAML_BOUNDS, type YamlTextProblem } from "../yaml/index.js";
 
 export interface PolicyText {
   path: string;
@@ -63,6 +64,8 @@ interface ParsedFile {
   document: Document;
   lines: LineCounter;
   data: Record<string, unknown> | undefined;
+  /** YAML problems: syntax, the bounds of src/yaml, a second document, a value that is not a mapping. */
+  problems: PolicyProblem[];
 }
 
 /**
@@ -72,7 +75,7 @@ interface ParsedFile {
  */
 export function loadPolicy(file: PolicyText, bases: readonly PolicyText[] = []): LoadedPolicy {
   const parsed = [file, ...bases].map(parseYamlFile);
-  const syntaxProblems = parsed.flatMap(yamlProblems);
+  const syntaxProblems = parsed.flatMap((entry) => entry.problems);
   if (syntaxProblems.some((problem) => problem.severity === "error")) throw new PolicyInvalidError(syntaxProblems);
 
   const source: PolicySource = { path: file.path, apiVersion: "", sha256: createHash("sha256").update(file.text).digest("hex") };
@@ -122,10 +125,56 @@ export function defaultPolicy(): Policy {
 
 function parseYamlFile(file: PolicyText): ParsedFile {
   const lines = new LineCounter();
-  const document = parseDocument(file.text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  const value: unknown = document.errors.length === 0 ? document.toJS() : undefined;
-  const data = value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  return { file, document, lines, data };
+  lines.addNewLine(0);
+  for (let index = file.text.indexOf("\n"); index !== -1; index = file.text.indexOf("\n", index + 1)) lines.addNewLine(index + 1);
+  const parsed = parseYamlText(file.text, { maxBytes: YAML_BOUNDS.policyBytes, templates: false });
+  const [document, extra] = parsed.documents;
+  const problems: PolicyProblem[] = [];
+  const at = (offset: number, message: string, severity: "error" | "warning" = "error"): PolicyProblem => {
+    const position = lines.linePos(offset);
+    return { severity, file: file.path, line: position.line, column: position.col, field: "", message };
+  };
+  if (parsed.problem?.kind === "syntax") {
+    for (const entry of parsed.documents) {
+      for (const error of [...entry.errors, ...entry.warnings]) {
+        const hint = YAML_ERROR_HINTS[error.code];
+        const text = describeYamlError(error);
+        problems.push(at(error.pos[0], hint ? `${text}: ${hint}` : text, error.name === "YAMLWarning" ? "warning" : "error"));
+      }
+    }
+  } else if (parsed.problem) {
+    problems.push(at(parsed.problem.offset, problemMessage(parsed.problem)));
+  } else {
+    for (const entry of parsed.documents) for (const warning of entry.warnings) problems.push(at(warning.pos[0], describeYamlError(warning), "warning"));
+    if (extra) problems.push(at(extra.range[0], "holds more than one YAML document (---); a policy file is one document"));
+  }
+  let data: Record<string, unknown> | undefined;
+  if (document && problems.every((problem) => problem.severity !== "error")) {
+    const expanded = documentToData(document);
+    if ("problem" in expanded) problems.push(at(expanded.problem.offset, expanded.problem.message));
+    else {
+      const value = expanded.data;
+      if (value !== null && value !== undefined && (typeof value !== "object" || Array.isArray(value))) {
+        problems.push(at(document.contents?.range?.[0] ?? 0, `the policy file must be a mapping of keys (apiVersion, kind, ...), got ${Array.isArray(value) ? "a list" : `a ${typeof value}`}`));
+      } else if (value !== null && value !== undefined) data = value as Record<string, unknown>;
+    }
+  }
+  return { file, document: document ?? EMPTY_DOCUMENT, lines, data, problems };
+}
+
+const EMPTY_DOCUMENT = new Document();
+
+function problemMessage(problem: YamlTextProblem): string {
+  switch (problem.kind) {
+    case "too-large":
+      return `${problem.message}; a policy file may be ${Math.round(YAML_BOUNDS.policyBytes / 1024)} KiB`;
+    case "duplicate-key":
+      return `${problem.message}: ${YAML_ERROR_HINTS.DUPLICATE_KEY}`;
+    case "too-deep":
+      return `${problem.message}; a policy is a few levels deep`;
+    default:
+      return problem.message;
+  }
 }
 
 const YAML_ERROR_HINTS: Record<string, string> = {
@@ -135,36 +184,20 @@ const YAML_ERROR_HINTS: Record<string, string> = {
   MISSING_CHAR: "a closing quote or bracket is missing",
 };
 
-function yamlProblems(entry: ParsedFile): PolicyProblem[] {
-  const problems = [...entry.document.errors, ...entry.document.warnings].map((error) => {
-    const position = entry.lines.linePos(error.pos[0]);
-    const hint = YAML_ERROR_HINTS[error.code];
-    const subject = error.code === "DUPLICATE_KEY" ? ` ("${/^[^:\n]*/.exec(entry.file.text.slice(error.pos[0]))![0].trim()}")` : "";
-    const text = error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "") + subject;
-    return {
-      severity: error.name === "YAMLWarning" ? ("warning" as const) : ("error" as const),
-      file: entry.file.path,
-      line: position.line,
-      column: position.col,
-      field: "",
-      message: hint ? `${text}: ${hint}` : text,
-    };
-  });
-  if (problems.length === 0) {
-    const value: unknown = entry.document.toJS();
-    if (value !== null && value !== undefined && (typeof value !== "object" || Array.isArray(value))) {
-      const position = entry.lines.linePos(entry.document.contents?.range?.[0] ?? 0);
-      problems.push({
-        severity: "error",
-        file: entry.file.path,
-        line: position.line,
-        column: position.col,
-        field: "",
-        message: `the policy file must be a mapping of keys (apiVersion, kind, ...), got ${describeValue(value)}`,
-      });
-    }
-  }
-  return problems;
+/**
+ * The `_extends` of a policy text and where it is written, for the caller that reads bases
+ * (the CLI reads files; the app lets Probot's `context.config` fetch them).
+ */
+export function extendsReference(file: PolicyText): ({ value: string } | { problem: string }) & { line: number; column: number } | undefined {
+  const parsed = parseYamlFile(file);
+  if (!isMap(parsed.document.contents)) return undefined;
+  const pair = parsed.document.contents.items.find((item) => isScalar(item.key) && item.key.value === "_extends");
+  if (!pair) return undefined;
+  const offset = (pair.value as { range?: [number, number, number] } | null)?.range?.[0] ?? (pair.key as { range?: [number, number, number] }).range?.[0] ?? 0;
+  const position = parsed.lines.linePos(offset);
+  const where = { line: position.line, column: position.col };
+  if (isScalar(pair.value) && typeof pair.value.value === "string" && pair.value.value !== "") return { value: pair.value.value, ...where };
+  return { problem: "must be the path of a policy file, e.g. \"org-defaults.yml\"", ...where };
 }
 
 /**
@@ -187,7 +220,7 @@ function stripUnknownKeys(
     if (key.startsWith("x-")) continue;
     const childSchema = info.child(key);
     if (!childSchema) {
-      const message = severity === "warning" ? `unknown key "${key}" is ignored: this rightsize does not know it` : unknownKeyMessage(key, info.keys);
+      const message = severity === "warning" ? `unknown key ${quoteShort(key)} is ignored: this rightsize does not know it` : unknownKeyMessage(key, info.keys);
       problems.push(problemAt(parsed, [...path, key], severity, message, "key"));
       continue;
     }
@@ -219,8 +252,8 @@ function unknownKeyMessage(key: string, candidates: readonly string[]): string {
     .map((candidate) => ({ candidate, cost: distance(key.toLowerCase(), candidate.toLowerCase()) }))
     .filter(({ candidate, cost }) => cost <= Math.max(2, Math.floor(candidate.length / 3)))
     .sort((a, b) => a.cost - b.cost)[0]?.candidate;
-  if (suggestion) return `unknown key "${key}": did you mean "${suggestion}"?`;
-  return `unknown key "${key}": remove it, or name it "x-${key}" to keep it as your own extension (known keys here: ${candidates.join(", ")})`;
+  if (suggestion) return `unknown key ${quoteShort(key)}: did you mean "${suggestion}"?`;
+  return `unknown key ${quoteShort(key)}: remove it, or name it ${quoteShort(`x-${key}`)} to keep it as your own extension (known keys here: ${candidates.join(", ")})`;
 }
 
 function issueMessage(issue: z.core.$ZodIssue, data: unknown, schema: z.ZodType): string {
@@ -245,7 +278,8 @@ function issueMessage(issue: z.core.$ZodIssue, data: unknown, schema: z.ZodType)
 
 function describeValue(value: unknown): string {
   if (value === undefined || value === null) return "nothing";
-  if (typeof value === "string") return JSON.stringify(value);
+  // At most a short quote: the value is the repository's own, but a message is no place for a whole file.
+  if (typeof value === "string") return quoteShort(value);
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
   return String(value);

@@ -1,9 +1,9 @@
-import { parse } from "yaml";
 import { InputError } from "../domain/index.js";
 import { editYamlText, type YamlEdit } from "../manifests/index.js";
 import { loadPolicy, type PolicyText } from "./load.js";
 import { migrationPath, valueAt, type MigrationStep } from "./migration-steps.js";
 import { CURRENT_API_VERSION } from "./schema.js";
+import { documentToData, parseYamlText, YAML_BOUNDS } from "../yaml/index.js";
 
 export interface PolicyMigration {
   from: string;
@@ -28,7 +28,7 @@ export function migratePolicyText(file: PolicyText, to = CURRENT_API_VERSION): P
   let text = file.text;
   const applied: string[] = [];
   for (const migration of migrations) {
-    const data = parse(text) as Record<string, unknown>;
+    const data = dataOf(text) as Record<string, unknown>;
     const edits = migration.steps.flatMap((step) => {
       const stepEdits = editsFor(step, data);
       if (stepEdits.length > 0) applied.push(step.why);
@@ -53,8 +53,12 @@ function editsFor(step: MigrationStep, data: Record<string, unknown>): YamlEdit[
       return present ? [{ kind: "rename", path: [...step.path], to: step.to }] : [];
     case "restructure": {
       if (!present) return [];
-      const target = [...step.path.slice(0, -1), step.to];
-      return [{ kind: "remove", path: [...step.path] }, ...leafEdits(target, step.compute(valueAt(data, step.path)))];
+      // In place: the key's comments (above it and after its value) stay with the new mapping.
+      const computed = step.compute(valueAt(data, step.path));
+      if (computed === null || typeof computed !== "object" || Array.isArray(computed)) {
+        return [{ kind: "remove", path: [...step.path] }, ...leafEdits([...step.path.slice(0, -1), step.to], computed)];
+      }
+      return [{ kind: "restructure", path: [...step.path], to: step.to, values: Object.entries(computed).map(([key, value]) => [key, String(value)] as const) }];
     }
   }
 }
@@ -67,10 +71,17 @@ function leafEdits(path: string[], value: unknown): YamlEdit[] {
 }
 
 function apiVersionOf(file: PolicyText): string {
-  const data: unknown = parse(file.text);
+  const data = dataOf(file.text);
   const apiVersion = data !== null && typeof data === "object" ? (data as Record<string, unknown>).apiVersion : undefined;
   if (typeof apiVersion !== "string") throw new InputError(`${file.path}: apiVersion is missing; nothing to migrate from`, { file: file.path, field: "apiVersion" });
   return apiVersion;
+}
+
+/** The policy as plain data, read within the same bounds as loadPolicy (which has accepted the text by now). */
+function dataOf(text: string): unknown {
+  const [document] = parseYamlText(text, { maxBytes: YAML_BOUNDS.policyBytes, templates: false }).documents;
+  const data = document ? documentToData(document) : { data: undefined };
+  return "data" in data ? data.data : undefined;
 }
 
 /** A file with errors is not migrated: loadPolicy throws with every problem listed. */

@@ -1,4 +1,5 @@
 import { CronExpressionParser } from "cron-parser";
+import { quoteShort } from "../yaml/index.js";
 import { z } from "zod";
 import { parseQuantity, type Quantity, WORKLOAD_KINDS } from "../domain/index.js";
 
@@ -31,7 +32,7 @@ const duration = (fallback: string) =>
     .transform((text, context): Duration => {
       const parsed = parseDuration(text);
       if (parsed) return parsed;
-      context.addIssue({ code: "custom", message: `expected a duration such as 15m, 36h, 7d, got "${text}"` });
+      context.addIssue({ code: "custom", message: `expected a duration such as 15m, 36h, 7d, got ${quoteShort(text)}` });
       return z.NEVER;
     })
     .describe("a duration such as 15m, 36h, 7d");
@@ -44,7 +45,10 @@ const quantity = (fallback: string) =>
       try {
         return parseQuantity(String(value), "quantity");
       } catch (error) {
-        context.addIssue({ code: "custom", message: (error as Error).message.replace(/^quantity: /, "") });
+        // The quantity parser's message quotes the value and hints at the fix; a long value is only quoted in part.
+        const text = String(value);
+        const message = text.length <= 40 ? (error as Error).message.replace(/^quantity: /, "") : `expected a Kubernetes quantity such as 500m, 2, 512Mi, got ${quoteShort(text)}`;
+        context.addIssue({ code: "custom", message });
         return z.NEVER;
       }
     })
@@ -52,13 +56,13 @@ const quantity = (fallback: string) =>
 
 const cronExpression = z.string().describe('a 5-field cron expression such as "0 6 * * 1"').superRefine((text, context) => {
   if (text.trim().split(/\s+/).length !== 5) {
-    context.addIssue({ code: "custom", message: `expected a 5-field cron expression such as "0 6 * * 1", got "${text}"` });
+    context.addIssue({ code: "custom", message: `expected a 5-field cron expression such as "0 6 * * 1", got ${quoteShort(text)}` });
     return;
   }
   try {
     CronExpressionParser.parse(text);
   } catch (error) {
-    context.addIssue({ code: "custom", message: `invalid cron expression "${text}": ${(error as Error).message}` });
+    context.addIssue({ code: "custom", message: `invalid cron expression ${quoteShort(text)}: ${quoteShort((error as Error).message).slice(1, -1)}` });
   }
 });
 

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { quoteShort } from "../yaml/index.js";
 import { migrationPath, type MigrationStep } from "./migration-steps.js";
 import { CURRENT_API_VERSION, LEGACY_API_VERSION, PolicyV1alpha1Schema, PolicyV1alpha2Schema } from "./schema.js";
 
@@ -56,7 +57,7 @@ export function classifyApiVersion(value: unknown): VersionClass {
       message: `${value} is newer than this rightsize understands (newest: ${CURRENT_API_VERSION}); known fields are read and reports work, but proposals are paused until rightsize is upgraded`,
     };
   }
-  return { status: "unsupported", message: `unsupported apiVersion "${value}": use one of ${supportedList}` };
+  return { status: "unsupported", message: `unsupported apiVersion ${quoteShort(value)}: use one of ${supportedList}` };
 }
 
 type Rank = [major: number, stage: number, minor: number];

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -128,5 +128,55 @@ describe("rightsize discover", () => {
     const { status, stderr } = await rightsize("discover", missing);
     expect(status).toBe(2);
     expect(stderr).toBe(`rightsize: ${missing}: not a directory; give the path of a checkout of the config repo\n`);
+  });
+});
+
+describe("rightsize discover with a policy", () => {
+  const repo = path.join(scratch, "policy-repo");
+  cpSync(path.join(FIXTURES, "repos", "shared-bases"), repo, { recursive: true });
+  mkdirSync(path.join(repo, ".github"), { recursive: true });
+  const policy = (targets: string): string => `apiVersion: rightsize.dev/v1alpha2\nkind: RightsizePolicy\ntargets:\n${targets}`;
+  writeFileSync(
+    path.join(repo, ".github", "rightsize.yml"),
+    policy('  - paths: ["deploy/overlays/production/**"]\n    cluster: prod\n  - paths: ["deploy/overlays/staging/**"]\n    cluster: staging\n'),
+  );
+  const row = (line: string): string[] => line.split(/\s{2,}/);
+
+  it("scans the targets of <dir>/.github/rightsize.yml, with their cluster, and says what is shared", async () => {
+    const { status, stdout, stderr } = await rightsize("discover", repo);
+    expect(stderr).toBe("");
+    expect(status).toBe(0);
+    const lines = stdout.trimEnd().split("\n");
+    expect(lines.slice(0, 5).map(row)).toEqual([
+      ["CLUSTER", "NAMESPACE", "KIND", "NAME", "CONTAINER", "ROLE", "CPU REQ", "MEM REQ", "CPU LIM", "MEM LIM", "RESOURCES AT"],
+      ["prod", "production", "Deployment", "backend", "backend", "container", "100m", "256Mi", "-", "1Gi", "deploy/bases/backend/deployment.yaml:19, deploy/overlays/production/backend-memory.yaml:12"],
+      ["prod", "production", "Deployment", "frontend", "frontend", "container", "100m", "32Mi", "1000m", "512Mi", "deploy/bases/frontend/deployment.yaml:19"],
+      ["staging", "staging", "Deployment", "backend", "backend", "container", "100m", "32Mi", "-", "1Gi", "deploy/bases/backend/deployment.yaml:19"],
+      ["staging", "staging", "Deployment", "frontend", "frontend", "container", "100m", "32Mi", "1000m", "512Mi", "deploy/bases/frontend/deployment.yaml:19"],
+    ]);
+    expect(lines.slice(5, 8)).toEqual([
+      "",
+      "shared with other workloads (a proposal sets these values in the workload's own overlay, or is refused):",
+      "  prod production/Deployment/backend backend: dev/Deployment/backend via deploy/overlays/dev/kustomization.yaml, staging/Deployment/backend in cluster staging",
+    ]);
+  });
+
+  it("narrows the targets with --include and takes another policy with --policy; JSON names the cluster", async () => {
+    const narrowed = await rightsize("discover", repo, "--include", "**/production/**", "--output", "json");
+    expect(narrowed.status).toBe(0);
+    const report = JSON.parse(narrowed.stdout) as { workloads: { cluster?: string; namespace: string; name: string }[] };
+    expect(report.workloads.map((workload) => `${workload.cluster} ${workload.namespace}/${workload.name}`)).toEqual(["prod production/backend", "prod production/frontend"]);
+    const other = path.join(scratch, "other-policy.yml");
+    writeFileSync(other, policy('  - paths: ["deploy/overlays/dev/**"]\n    cluster: lab\n    namespace: unused\n'));
+    const dev = JSON.parse((await rightsize("discover", repo, "--policy", other, "--output", "json")).stdout) as typeof report;
+    expect(dev.workloads.map((workload) => `${workload.cluster} ${workload.namespace}/${workload.name}`)).toEqual(["lab dev/backend", "lab dev/frontend"]);
+  });
+
+  it("exits 2 with the policy's problems when the policy is invalid", async () => {
+    const broken = path.join(scratch, "broken-policy.yml");
+    writeFileSync(broken, "apiVersion: rightsize.dev/v1alpha2\nkind: RightsizePolicy\ntargets: yes\n");
+    const { status, stderr } = await rightsize("discover", repo, "--policy", broken);
+    expect(status).toBe(2);
+    expect(stderr).toBe(`rightsize: ${broken}:3:10 targets: expected a list, got \"yes\"\n`);
   });
 });

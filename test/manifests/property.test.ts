@@ -1,7 +1,13 @@
+import { readdirSync } from "node:fs";
+import path from "node:path";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { discoverWorkloads, editDocumentResources, planWorkloadEdit, type ResourceChange } from "../../src/manifests/index.js";
+import { isSameQuantity, RefusalError } from "../../src/domain/index.js";
+import { discoverWorkloads, editDocumentResources, planWorkloadEdit, type DiscoveredWorkload, type RepoFile, type ResourceChange } from "../../src/manifests/index.js";
+import { repoFileFromBytes } from "../../src/pipeline/repo-files.js";
+import { FuzzTally, mutate, mutatedArbitrary, FUZZ_TIMEOUT_MS, PER_INPUT_MS, SECRET, secretGuarded, type Mutation } from "../helpers/mutations.js";
+import { FIXTURES, fixture, fixtureRepo } from "./helpers.js";
 
 /**
  * Model-based property: manifests are generated from a small model in many styles, a random
@@ -444,3 +450,182 @@ describe("property: any text is handled without an exception", () => {
     );
   });
 });
+
+// ---------- fuzzing with mutations of the project's own fixtures (issue 11) ----------
+
+const NEW_VALUES: ResourceChange = { container: "", requests: { cpu: "321m", memory: "123Mi" }, limits: { memory: "456Mi" } };
+
+/** A mutated file as the readers give it: bytes that are not UTF-8 come with a problem, never as U+FFFD text. */
+function asRepoFile(file: string, seed: string, mutations: Mutation[]): RepoFile {
+  const mutated = mutate(seed, mutations);
+  return mutated.bytes ? repoFileFromBytes(file, mutated.bytes) : { path: file, text: mutated.text };
+}
+
+function changeFor(container: string): ResourceChange {
+  return { ...NEW_VALUES, container };
+}
+
+describe("fuzz: discovery and planned edits over mutated fixture repositories", () => {
+  const repos = ["plain", "kustomize", "shared-bases"].map((name) => fixtureRepo(name));
+  const tally = new FuzzTally("discovery + planWorkloadEdit");
+  afterAll(() => tally.print());
+
+  it("never throws, lists what it skips, and either makes an edit that reads back with the new values or refuses with the file named", () => {
+    fc.assert(
+      fc.property(fc.nat({ max: repos.length - 1 }), fc.nat(), fc.array(mutatedArbitrary([""]).map((arbitrary) => arbitrary.mutations), { minLength: 1, maxLength: 2 }), (repoIndex, pick, mutationSets) => {
+        const repo = repos[repoIndex]!;
+        const files = [...repo];
+        mutationSets.forEach((mutations, index) => {
+          const at = (pick + index * 7) % files.length;
+          files[at] = asRepoFile(files[at]!.path, files[at]!.text, mutations);
+        });
+        const guarded = secretGuarded(files.map((file) => file.text));
+        const started = performance.now();
+        const discovery = discoverWorkloads(files);
+        for (const skip of discovery.skipped) {
+          expect(skip.reason).not.toBe("");
+          if (guarded) expect(skip.reason).not.toContain(SECRET);
+        }
+        let outcome = "nothing to edit";
+        const workload = discovery.workloads[pick % Math.max(discovery.workloads.length, 1)];
+        const container = workload?.containers[pick % Math.max(workload.containers.length, 1)];
+        if (workload && container) {
+          const edited = planWorkloadEdit(files, workload, [changeFor(container.name)]);
+          if (edited.ok) {
+            outcome = "edited";
+            expectNewValues(files, edited.edits, workload, container.name);
+          } else {
+            outcome = "refused";
+            expect(edited.refusal).toBeInstanceOf(RefusalError);
+            expect(edited.refusal.location.workload).toBe(`${workload.kind}/${workload.name}`);
+            if (guarded) expect(edited.refusal.message).not.toContain(SECRET);
+          }
+        }
+        const milliseconds = performance.now() - started;
+        tally.record(outcome, milliseconds);
+        expect(milliseconds).toBeLessThan(PER_INPUT_MS);
+      }),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 2000) },
+    );
+  }, FUZZ_TIMEOUT_MS);
+});
+
+/** Discovered again from the edited files, the workload's container has exactly the new values. */
+function expectNewValues(files: RepoFile[], edits: { path: string; after: string }[], workload: DiscoveredWorkload, container: string): void {
+  const after = new Map(files.map((file) => [file.path, file]));
+  for (const edit of edits) {
+    expect(files.find((file) => file.path === edit.path)?.problem).toBeUndefined();
+    after.set(edit.path, { path: edit.path, text: edit.after });
+  }
+  const again = discoverWorkloads([...after.values()]).workloads.find((candidate) => candidate.kind === workload.kind && candidate.name === workload.name && candidate.namespace === workload.namespace);
+  const values = again?.containers.find((candidate) => candidate.name === container);
+  expect(values, `${workload.kind}/${workload.name} is no longer discovered after its edit`).toBeDefined();
+  expect(isSameQuantity(values!.requests.cpu ?? "", "321m") && isSameQuantity(values!.requests.memory ?? "", "123Mi") && isSameQuantity(values!.limits.memory ?? "", "456Mi")).toBe(true);
+}
+
+describe("fuzz: the single-file editor over mutated edit fixtures", () => {
+  const names = readdirSync(path.join(FIXTURES, "edit")).sort();
+  const seeds = [...names.map((name) => fixture("edit", name, "before.yaml")), ...readdirSync(path.join(FIXTURES, "refuse")).sort().map((name) => fixture("refuse", name))];
+  // What each fixture holds, found once on the unmutated text: the targets the mutated files are edited for.
+  const targets = seeds.map((text) =>
+    discoverWorkloads([{ path: "f.yaml", text }]).workloads.flatMap((workload) => workload.containers.map((container) => ({ kind: workload.kind, name: workload.name, container: container.name }))),
+  );
+  const tally = new FuzzTally("editDocumentResources");
+  afterAll(() => tally.print());
+
+  it("either writes exactly the new values (checked against yaml's own reading) or refuses, leaving the text alone", () => {
+    fc.assert(
+      fc.property(mutatedArbitrary(seeds), fc.nat(), ({ seed, mutations }, pick) => {
+        const candidates = targets[seed]!;
+        const target = candidates.length > 0 ? candidates[pick % candidates.length]! : { kind: "Deployment", name: "web", container: "app" };
+        const mutated = mutate(seeds[seed]!, mutations);
+        if (mutated.bytes) {
+          // The CLI refuses bytes that are not UTF-8 before the editor sees them (tested in hostile.test.ts).
+          expect(repoFileFromBytes("f.yaml", mutated.bytes).problem).toMatch(/^is (not UTF-8 \(line \d+, column \d+\)|[\d.,]+ (bytes|MiB), more than the 1 MiB rightsize reads)/);
+          tally.record("not UTF-8", 0);
+          return;
+        }
+        const text = mutated.text;
+        const started = performance.now();
+        const outcome = editDocumentResources(text, { kind: target.kind, name: target.name }, [changeFor(target.container)]);
+        const milliseconds = performance.now() - started;
+        expect(milliseconds).toBeLessThan(PER_INPUT_MS);
+        if (!outcome.ok) {
+          expect(outcome.refusal).toBeInstanceOf(RefusalError);
+          if (secretGuarded([text])) expect(outcome.refusal.message).not.toContain(SECRET);
+          tally.record("refused", milliseconds);
+          return;
+        }
+        tally.record(outcome.text === text ? "unchanged" : "edited", milliseconds);
+        expectOnlyTargetChanged(text, outcome.text, target);
+        expect(editDocumentResources(outcome.text, { kind: target.kind, name: target.name }, [changeFor(target.container)])).toEqual({ ok: true, text: outcome.text });
+      }),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 3000) },
+    );
+  }, FUZZ_TIMEOUT_MS);
+});
+
+type Data = Record<string, unknown>;
+
+/**
+ * yaml's own reading of both texts (not the editor's): the same documents, except that the
+ * target container has the new values. Texts yaml cannot expand within a small alias budget are
+ * compared by the idempotency check alone.
+ */
+function expectOnlyTargetChanged(before: string, after: string, target: { kind: string; name: string; container: string }): void {
+  const read = (text: string): unknown[] | undefined => {
+    try {
+      const documents = parseAllDocuments(text, { uniqueKeys: false });
+      if (!Array.isArray(documents) || documents.some((document) => document.errors.length > 0)) return undefined;
+      return documents.map((document) => document.toJS({ maxAliasCount: 50 }) as unknown);
+    } catch {
+      return undefined;
+    }
+  };
+  const original = read(before);
+  const edited = read(after);
+  expect(edited === undefined && original !== undefined, "the edited text does not parse").toBe(false);
+  if (!original || !edited) return;
+  expect(edited.length).toBe(original.length);
+  // A workload document by Kubernetes' rules: the kind, its API group, and the name.
+  const groups: Record<string, string[]> = { Deployment: ["apps", "extensions"], StatefulSet: ["apps"], DaemonSet: ["apps", "extensions"], ReplicaSet: ["apps", "extensions"], Job: ["batch"], CronJob: ["batch"], Rollout: ["argoproj.io"] };
+  const isTarget = (document: unknown): boolean =>
+    isObject(document) &&
+    document.kind === target.kind &&
+    (document.apiVersion === undefined || (typeof document.apiVersion === "string" && (groups[target.kind] ?? []).includes(document.apiVersion.includes("/") ? document.apiVersion.split("/")[0]! : ""))) &&
+    isObject(document.metadata) &&
+    document.metadata.name === target.name;
+  const index = original.findIndex(isTarget);
+  const reference = isObject(original[index]) && isObject((original[index] as Data).spec) ? ((original[index] as Data).spec as Data).workloadRef : undefined;
+  const templateIndex = isObject(reference) ? original.findIndex((document) => isObject(document) && document.kind === reference.kind && isObject(document.metadata) && document.metadata.name === reference.name) : index;
+  const podSpecPath = target.kind === "CronJob" && !isObject(reference) ? ["spec", "jobTemplate", "spec", "template", "spec"] : ["spec", "template", "spec"];
+  const strip = (documents: unknown[]): unknown[] => {
+    const copy = structuredClone(documents);
+    let podSpec: unknown = copy[templateIndex];
+    for (const key of podSpecPath) podSpec = isObject(podSpec) ? podSpec[key] : undefined;
+    for (const list of ["containers", "initContainers"]) {
+      const items = isObject(podSpec) && Array.isArray(podSpec[list]) ? (podSpec[list] as unknown[]) : [];
+      for (const item of items) {
+        if (!isObject(item) || item.name !== target.container) continue;
+        const resources = isObject(item.resources) ? item.resources : {};
+        const values = [
+          ["requests", "cpu", "321m"],
+          ["requests", "memory", "123Mi"],
+          ["limits", "memory", "456Mi"],
+        ] as const;
+        if (documents === edited) for (const [group, name, value] of values) expect(isSameQuantity(String((resources[group] as Data | undefined)?.[name]), value)).toBe(true);
+        for (const [group, name] of values) if (isObject(resources[group])) delete (resources[group] as Data)[name];
+        // An empty or null group reads like no group: the editor fills `limits:` (null) as it fills a missing one.
+        for (const group of ["requests", "limits"]) if (resources[group] === null || (isObject(resources[group]) && Object.keys(resources[group] as Data).length === 0)) delete resources[group];
+        if (Object.keys(resources).length === 0) delete item.resources;
+        else item.resources = resources;
+      }
+    }
+    return copy;
+  };
+  expect(strip(edited)).toEqual(strip(original));
+}
+
+function isObject(value: unknown): value is Data {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

@@ -196,9 +196,9 @@ describe("_extends (org-level defaults, merged like Probot's context.config)", (
   it("names a missing base file and how _extends is resolved", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "rightsize-policy-"));
     try {
-      writeFileSync(path.join(dir, "repo.yml"), `_extends: ../org/base.yml\n${HEADER}`);
+      writeFileSync(path.join(dir, "repo.yml"), `_extends: org/base.yml\n${HEADER}`);
       await expect(loadPolicyFile(path.join(dir, "repo.yml"))).rejects.toThrow(
-        `_extends: "../org/base.yml" not found at ${path.resolve(dir, "../org/base.yml")}; the CLI reads _extends as a file path relative to the policy file`,
+        `repo.yml:1:11 _extends: "org/base.yml" not found at ${path.relative(process.cwd(), path.join(dir, "org/base.yml"))}; the CLI reads _extends as a file path relative to the policy file`,
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -30,6 +30,18 @@ describe("policy migration v1alpha1 → v1alpha2", () => {
     expect(after.policy).toEqual(before.policy);
   });
 
+  it("writes margins where safetyFactor was, keeping the comment above it and the one after its value", () => {
+    const migration = migratePolicyText({ path: "legacy-team.yml", text: legacy });
+    expect(migration.text).toContain("recommend:\n  # margins agreed with the SRE team\n  margins:   # raise only after an incident review\n    SAFE: 1.2\n    CAUTION: 1.3\n    RISKY: 1.5\n  limits: keep");
+  });
+
+  it("restructures inside a flow mapping, in the flow style", () => {
+    const text = "apiVersion: rightsize.dev/v1alpha1\nkind: RightsizePolicy\nrecommend: {safetyFactor: 1.1, limits: keep}  # compact\n";
+    expect(migratePolicyText({ path: "p.yml", text }).text).toBe(
+      "apiVersion: rightsize.dev/v1alpha2\nkind: RightsizePolicy\nrecommend: {margins: {SAFE: 1.1, CAUTION: 1.3, RISKY: 1.5}, limits: keep}  # compact\napply:\n  minConfidence: MEDIUM\nmetadata:\n  migratedFrom: rightsize.dev/v1alpha1\n",
+    );
+  });
+
   it("keeps CRLF line endings", () => {
     const migration = migratePolicyText({ path: "crlf.yml", text: legacy.replaceAll("\n", "\r\n") });
     expect(migration.text).toBe(migrated.replaceAll("\n", "\r\n"));
@@ -43,7 +55,7 @@ describe("policy migration v1alpha1 → v1alpha2", () => {
     const broken = legacy.replace("limits: keep", "limits: sometimes");
     expect(() => migratePolicyText({ path: "legacy-team.yml", text: broken })).toThrow(PolicyInvalidError);
     expect(() => migratePolicyText({ path: "legacy-team.yml", text: broken })).toThrow(
-      'legacy-team.yml:11:11 recommend.limits: expected one of keep, ratio, memory-equals-request, remove-cpu, got "sometimes"',
+      'legacy-team.yml:12:11 recommend.limits: expected one of keep, ratio, memory-equals-request, remove-cpu, got "sometimes"',
     );
   });
 });

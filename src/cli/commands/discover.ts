@@ -1,38 +1,78 @@
 import { stat } from "node:fs/promises";
 import type { Command } from "commander";
 import { alignColumns, InputError } from "../../domain/index.js";
-import { discoverWorkloads, type DiscoveredContainer, type Discovery, type ManifestLocation } from "../../manifests/index.js";
-import { readWorkingTreeFiles } from "../../pipeline/index.js";
+import { discoverTargets, type DiscoveredContainer, type DiscoverOptions as ManifestDiscoverOptions, type Discovery, type DiscoveryTarget, type ManifestLocation, type RepoFile } from "../../manifests/index.js";
+import { policyDiscoveryTargets, readWorkingTreeFiles } from "../../pipeline/index.js";
+import { DEFAULT_POLICY_PATH } from "../../policy/index.js";
+import { loadPolicyWithWarnings } from "../inputs.js";
 import { parseOutputFormat, printJson } from "../output.js";
 
 interface DiscoverOptions {
   output: string;
+  policy?: string;
   include?: string[];
   exclude?: string[];
   defaultNamespace?: string;
 }
 
+/** What `discover` prints: the workloads (with the cluster of their policy target, when the policy has targets) and the skipped files. */
+interface DiscoverReport extends Discovery {
+  workloads: (Discovery["workloads"][number] & { cluster?: string })[];
+}
+
 export function register(program: Command): void {
   program
     .command("discover")
-    .description("List the workloads of a config repo checkout (plain manifests, kustomize overlays), their containers, current requests/limits and where each is defined.")
+    .description(
+      "List the workloads of a config repo checkout (plain manifests, kustomize overlays, Helm values the policy maps), their containers, current requests/limits and where each is defined. Reads the policy's targets as plan does.",
+    )
     .argument("[dir]", "checkout to scan", ".")
+    .option("--policy <file>", `policy file whose targets (paths, cluster, namespace, helm) are scanned (default: <dir>/${DEFAULT_POLICY_PATH} when present)`)
     .option("--output <format>", "text (a table) or json", "text")
-    .option("--include <glob...>", "only files matching these globs (default: **/*.{yaml,yml})")
+    .option("--include <glob...>", "only files matching these globs (default: the policy's target paths, else **/*.{yaml,yml})")
     .option("--exclude <glob...>", "leave out files matching these globs (.git, node_modules and charts/*/templates are always left out)")
-    .option("--default-namespace <namespace>", "namespace of workloads that name none in the manifest or kustomization")
+    .option("--default-namespace <namespace>", "namespace of workloads that name none in the manifest or kustomization (default: the policy target's)")
     .action(async (dir: string, options: DiscoverOptions) => {
       const format = parseOutputFormat(options.output);
       await requireDirectory(dir);
+      const loaded = await loadPolicyWithWarnings(options.policy, dir);
       const files = await readWorkingTreeFiles(dir);
-      const discovery = discoverWorkloads(files, {
-        ...(options.include ? { include: options.include } : {}),
-        ...(options.exclude ? { exclude: options.exclude } : {}),
-        ...(options.defaultNamespace ? { defaultNamespace: options.defaultNamespace } : {}),
-      });
-      if (format === "json") printJson(discovery);
-      else process.stdout.write(renderDiscovery(discovery, dir));
+      const report = discover(files, loaded.policy.targets.length > 0 ? policyDiscoveryTargets(loaded.policy) : [{ options: {} }], options);
+      if (format === "json") printJson(report);
+      else process.stdout.write(renderDiscovery(report, dir));
     });
+}
+
+/**
+ * The policy's targets, as `plan` scans them; the flags narrow them: `--include` keeps only the
+ * files that also match, `--exclude` leaves more out, `--default-namespace` replaces the target's.
+ */
+function discover(files: RepoFile[], targets: DiscoveryTarget[], flags: DiscoverOptions): DiscoverReport {
+  const narrowed = targets.map((target) => {
+    const options: ManifestDiscoverOptions = { ...target.options };
+    if (flags.include) {
+      if (options.include) options.within = flags.include;
+      else options.include = flags.include;
+    }
+    if (flags.exclude) options.exclude = [...(options.exclude ?? []), ...flags.exclude];
+    if (flags.defaultNamespace) options.defaultNamespace = flags.defaultNamespace;
+    return { ...target, options };
+  });
+  const discoveries = discoverTargets(files, narrowed);
+  const report: DiscoverReport = { workloads: [], skipped: [] };
+  const seen = new Set<string>();
+  discoveries.forEach((discovery, index) => {
+    const cluster = narrowed[index]!.cluster;
+    for (const workload of discovery.workloads) {
+      // Overlapping targets of one cluster list a workload once, as plan plans it once.
+      const key = `${cluster ?? ""}/${workload.namespace ?? ""}/${workload.kind}/${workload.name}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      report.workloads.push(cluster === undefined ? workload : { cluster, ...workload });
+    }
+    for (const skip of discovery.skipped) if (!report.skipped.some((known) => known.path === skip.path && known.reason === skip.reason)) report.skipped.push(skip);
+  });
+  return report;
 }
 
 async function requireDirectory(dir: string): Promise<void> {
@@ -40,14 +80,17 @@ async function requireDirectory(dir: string): Promise<void> {
   if (!info?.isDirectory()) throw new InputError("not a directory; give the path of a checkout of the config repo", { file: dir });
 }
 
-export function renderDiscovery(discovery: Discovery, dir: string): string {
+export function renderDiscovery(discovery: DiscoverReport, dir: string): string {
   const lines: string[] = [];
+  const clusters = discovery.workloads.some((workload) => workload.cluster !== undefined);
   if (discovery.workloads.length === 0) lines.push(`no workloads found in ${dir}`);
   else {
-    const rows: string[][] = [["NAMESPACE", "KIND", "NAME", "CONTAINER", "ROLE", "CPU REQ", "MEM REQ", "CPU LIM", "MEM LIM", "RESOURCES AT"]];
+    const rows: string[][] = [[...(clusters ? ["CLUSTER"] : []), "NAMESPACE", "KIND", "NAME", "CONTAINER", "ROLE", "CPU REQ", "MEM REQ", "CPU LIM", "MEM LIM", "RESOURCES AT"]];
     for (const workload of discovery.workloads) {
+      const cluster = clusters ? [workload.cluster ?? "-"] : [];
       for (const container of workload.containers) {
         rows.push([
+          ...cluster,
           workload.namespace ?? "-",
           workload.kind,
           workload.name,
@@ -60,10 +103,16 @@ export function renderDiscovery(discovery: Discovery, dir: string): string {
           definedAt(container),
         ]);
       }
-      if (workload.containers.length === 0) rows.push([workload.namespace ?? "-", workload.kind, workload.name, "-", "-", "-", "-", "-", "-", place(workload.location)]);
+      if (workload.containers.length === 0) rows.push([...cluster, workload.namespace ?? "-", workload.kind, workload.name, "-", "-", "-", "-", "-", "-", place(workload.location)]);
     }
     lines.push(alignColumns(rows));
   }
+  const shared = discovery.workloads.flatMap((workload) =>
+    workload.containers
+      .filter((container) => container.sharedWith.length > 0)
+      .map((container) => `  ${workload.cluster ? `${workload.cluster} ` : ""}${workload.namespace ?? "-"}/${workload.kind}/${workload.name} ${container.name}: ${container.sharedWith.join(", ")}`),
+  );
+  if (shared.length > 0) lines.push("", "shared with other workloads (a proposal sets these values in the workload's own overlay, or is refused):", ...shared);
   if (discovery.skipped.length > 0) {
     lines.push("", "skipped:");
     for (const skip of discovery.skipped) lines.push(`  ${skip.path}: ${skip.reason}`);

@@ -1,8 +1,8 @@
 import path from "node:path";
 import type { Command } from "commander";
-import { InputError, parseQuantity, UsageError, WORKLOAD_KINDS, writeFileAtomically, type WorkloadKind } from "../../domain/index.js";
+import { InputError, parseQuantity, readTextFileBounded, realTargetWithin, repositoryRootOf, UsageError, WORKLOAD_KINDS, writeFileAtomically, type WorkloadKind } from "../../domain/index.js";
 import { editDocumentResources, unifiedDiff, type ResourceChange } from "../../manifests/index.js";
-import { readInputFile } from "../inputs.js";
+import { formatBytes, formatSize, YAML_BOUNDS } from "../../yaml/index.js";
 
 interface EditOptions {
   kind: string;
@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .action(async (file: string, options: EditOptions) => {
       const kind = workloadKind(options.kind);
       const change = resourceChange(options);
-      const before = await readInputFile(file, "the manifest");
+      const { text: before, target } = await readManifest(file);
       const outcome = editDocumentResources(before, { kind, name: options.name, ...(options.namespace ? { namespace: options.namespace } : {}) }, [change]);
       if (!outcome.ok) {
         // A refused edit is an input problem for this command (exit 2), and the file stays untouched.
@@ -45,10 +45,42 @@ export function register(program: Command): void {
         throw new InputError(outcome.refusal.message.replace(/\s*\n\s*/g, " "), { file, ...(line === undefined ? {} : { line }) });
       }
       const after = outcome.text;
-      if (options.write && after !== before) await writeFileAtomically(file, after, "the edited manifest");
+      // Through a symbolic link that stays in the repository, the file it points to is written; the link stays.
+      if (options.write && after !== before) await writeFileAtomically(target, after, "the edited manifest");
       if (options.diff) process.stdout.write(unifiedDiff(diffPath(file), before, after));
       else if (!options.write) process.stdout.write(after);
     });
+}
+
+/**
+ * The manifest, read within the bounds and strictly as UTF-8: a file that is not is refused, so
+ * no byte of it is ever rewritten. A symbolic link is read (and written, by --write) through,
+ * but only when it stays inside the repository around the file (or, outside a repository, the
+ * file's directory): a checkout's link must not make rightsize read or replace a file elsewhere.
+ */
+async function readManifest(file: string): Promise<{ text: string; target: string }> {
+  const root = await repositoryRootOf(file, path.dirname(path.resolve(file)));
+  const target = await realTargetWithin(root, file);
+  if (target === undefined) {
+    throw new InputError(`${file}: is a symbolic link to a file outside ${root}; edit the file it points to instead`, { file });
+  }
+  const read = await readTextFileBounded(target, YAML_BOUNDS.manifestBytes);
+  switch (read.kind) {
+    case "text":
+      return { text: read.text, target };
+    case "missing":
+      throw new InputError(`${file}: cannot read the manifest (file not found)`, { file });
+    case "not-a-file":
+      throw new InputError(`${file}: cannot read the manifest (it is not a regular file)`, { file });
+    case "too-large":
+      throw new InputError(`${file}: is ${formatSize(read.bytes, YAML_BOUNDS.manifestBytes)}, more than the ${formatBytes(YAML_BOUNDS.manifestBytes)} rightsize edits; it is unchanged`, { file });
+    case "not-utf8":
+      throw new InputError(`${file}:${read.invalid.line}:${read.invalid.column}: is not UTF-8 text; rightsize does not edit it, so none of its bytes is rewritten: save it as UTF-8 first`, {
+        file,
+        line: read.invalid.line,
+        column: read.invalid.column,
+      });
+  }
 }
 
 /** Diff headers name the file as git would: relative to where the command runs. */

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { alignColumns, EXIT, InputError, UsageError, writeFileAtomically } from "../../domain/index.js";
+import path from "node:path";
+import { alignColumns, EXIT, InputError, readTextFileBounded, realTargetWithin, repositoryRootOf, UsageError, writeFileAtomically } from "../../domain/index.js";
 import { unifiedDiff } from "../../manifests/index.js";
 import {
   CURRENT_API_VERSION,
@@ -12,7 +13,7 @@ import {
   SUPPORTED_VERSIONS,
   type PolicyProblem,
 } from "../../policy/index.js";
-import { readInputFile } from "../inputs.js";
+import { YAML_BOUNDS, formatBytes, formatSize } from "../../yaml/index.js";
 import { parseOutputFormat, printJson } from "../output.js";
 
 export function register(program: Command): void {
@@ -41,7 +42,7 @@ export function register(program: Command): void {
     .action(async (file: string, options: { to: string; dryRun?: boolean; write?: boolean }) => {
       if (options.dryRun && options.write) throw new UsageError("--dry-run and --write exclude each other");
       const to = options.to.includes("/") ? options.to : `rightsize.dev/${options.to}`;
-      const text = await readInputFile(file, "the policy file");
+      const { text, target } = await readPolicyInput(file);
       const migration = migratePolicyText({ path: file, text }, to);
       if (migration.applied.length === 0) {
         process.stderr.write(`${file} is already ${migration.to}; nothing to migrate\n`);
@@ -49,7 +50,7 @@ export function register(program: Command): void {
         return;
       }
       if (options.dryRun) process.stdout.write(unifiedDiff(file, text, migration.text));
-      else if (options.write) await writeFileAtomically(file, migration.text, "the migrated policy");
+      else if (options.write) await writeFileAtomically(target, migration.text, "the migrated policy");
       else process.stdout.write(migration.text);
       process.stderr.write(`${file}: ${migration.from} → ${migration.to}${options.write ? " (written)" : ""}\n${migration.applied.map((step) => `  - ${step}`).join("\n")}\n`);
     });
@@ -68,6 +69,28 @@ export function register(program: Command): void {
     .command("schema")
     .description("Print the policy file's JSON Schema (also in schemas/policy.schema.json).")
     .action(() => printJson(policyJsonSchema()));
+}
+
+/**
+ * The file `policy migrate` rewrites: bounded and strictly UTF-8, so a rewrite never mangles
+ * bytes; through a symbolic link only when it stays in the repository (the link stays a link).
+ */
+async function readPolicyInput(file: string): Promise<{ text: string; target: string }> {
+  const target = await realTargetWithin(await repositoryRootOf(file, path.dirname(path.resolve(file))), file);
+  if (target === undefined) throw new InputError(`${file}: is a symbolic link to a file outside the repository; migrate the file it points to instead`, { file });
+  const read = await readTextFileBounded(target, YAML_BOUNDS.policyBytes);
+  switch (read.kind) {
+    case "text":
+      return { text: read.text, target };
+    case "missing":
+      throw new InputError(`${file}: cannot read the policy file (file not found)`, { file });
+    case "not-a-file":
+      throw new InputError(`${file}: cannot read the policy file (it is not a regular file)`, { file });
+    case "too-large":
+      throw new InputError(`${file}: is ${formatSize(read.bytes, YAML_BOUNDS.policyBytes)}, more than the ${formatBytes(YAML_BOUNDS.policyBytes)} a policy file may be`, { file });
+    case "not-utf8":
+      throw new InputError(`${file}:${read.invalid.line}:${read.invalid.column}: is not UTF-8 text; save it as UTF-8`, { file, line: read.invalid.line, column: read.invalid.column });
+  }
 }
 
 interface ValidationReport {
