@@ -60,7 +60,7 @@ async function scheduleOf(octokit: GitHubClient, repository: GitHubRepositoryInf
 async function scanJob(app: Probot, deps: AppDependencies, octokit: GitHubClient, token: string, repository: GitHubRepositoryInfo): Promise<void> {
   const onStage = stageRecorder(deps);
   const outcome = await deps.locks
-    .run(`${repository.owner}/${repository.repo}`, () => scanGitHubRepository({ octokit, repository, token, observe: operatorObserver(deps), ...(onStage ? { onStage } : {}) }))
+    .run(`${repository.owner}/${repository.repo}`, () => scanGitHubRepository({ octokit, repository, token, now: deps.now(), observe: operatorObserver(deps), ...(onStage ? { onStage } : {}) }))
     .catch((error: unknown) => {
       deps.telemetry?.scans.inc({ outcome: "failed" });
       deps.telemetry?.errors.inc({ kind: errorKind(error) });

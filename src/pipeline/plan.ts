@@ -191,6 +191,20 @@ function driftOf(manifest: DiscoveredWorkload, observation: WorkloadObservation)
   return drift;
 }
 
+/** A workload's manifest as the policy's targets find it in these files (the revert edits it back). */
+export function findWorkloadManifest(files: RepoFile[], policy: Policy, ref: WorkloadRef): DiscoveredWorkload | undefined {
+  const targets = policyDiscoveryTargets(policy);
+  const discoveries = discoverTargets(files, targets);
+  for (const [index, discovery] of discoveries.entries()) {
+    if (targets[index]!.cluster !== ref.cluster) continue;
+    const found = discovery.workloads.find(
+      (manifest) => manifest.kind === ref.kind && manifest.name === ref.name && (manifest.namespace ?? targets[index]!.options.defaultNamespace ?? "default") === ref.namespace,
+    );
+    if (found) return found;
+  }
+  return undefined;
+}
+
 /** The policy's targets as discovery reads them (`plan` and `discover` scan the same way), in policy order. */
 export function policyDiscoveryTargets(policy: Policy): (DiscoveryTarget & { cluster: string })[] {
   return targetsOf(policy).map(discoveryTarget);

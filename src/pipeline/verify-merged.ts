@@ -30,6 +30,8 @@ export interface VerifyInput {
   now: Date;
   /** What a scan just observed: reused to see rollouts without observing again. */
   snapshot?: ObservedInputs["snapshot"];
+  /** The merged proposals, when the caller listed them already (one listing per scan). */
+  merged?: MergedProposal[];
   /** Called for a wrong verdict: a revert (OOM kills) or the next proposal (CPU too tight). */
   onWrong?(proposal: MergedProposal, checks: WorkloadCheck[]): Promise<string | undefined>;
 }
@@ -46,7 +48,7 @@ const DAY = 86_400_000;
 export async function verifyMergedProposals(input: VerifyInput): Promise<VerificationOutcome[]> {
   const { policy } = input.loaded;
   if (policy.pullRequests.verifyAfter.seconds === 0) return [];
-  const pending = await mergedProposals(input.octokit, input.repository);
+  const pending = (input.merged ?? (await mergedProposals(input.octokit, input.repository))).filter((proposal) => !proposal.state.verification?.checkedAt);
   if (pending.length === 0) return [];
   const outcomes: VerificationOutcome[] = [];
   const needsRollout = pending.some((proposal) => !proposal.state.verification?.rolledOutAt);
@@ -92,7 +94,7 @@ export async function verifyMergedProposals(input: VerifyInput): Promise<Verific
   return outcomes;
 }
 
-/** The recently closed pull requests that merged a rightsize proposal and await their check. */
+/** The recently closed pull requests that merged a rightsize proposal (checked or not). */
 export async function mergedProposals(octokit: GitHubClient, repository: GitHubRepository): Promise<MergedProposal[]> {
   const { owner, repo } = repository;
   const closed = await callGitHub(repository, "list closed pull requests", () =>
@@ -100,7 +102,7 @@ export async function mergedProposals(octokit: GitHubClient, repository: GitHubR
   );
   return closed.data.flatMap((pull) => {
     const state = parseStateMarker(pull.body);
-    if (!state?.merged || !isProposalBranch(pull.head.ref) || state.verification?.checkedAt || state.workloads.length === 0) return [];
+    if (!state?.merged || !isProposalBranch(pull.head.ref) || state.workloads.length === 0) return [];
     const records = decisionRecordsInBody(pull.body ?? "", (value) => DecisionRecordSchema.parse(value)) ?? [];
     return [{ number: pull.number, body: pull.body ?? "", state: state as MergedProposal["state"], records }];
   });

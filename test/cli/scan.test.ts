@@ -57,7 +57,20 @@ describe("rightsize scan", () => {
       .reply(201, {})
       .get(`${REPO}/issues`)
       .query({ state: "open", labels: "rightsize", per_page: "100" })
-      .reply(200, []);
+      .reply(200, [])
+      // The checks after merge: no merged rightsize pull request waits for one.
+      .get(`${REPO}/pulls`)
+      .query({ state: "closed", sort: "updated", direction: "desc", per_page: "100" })
+      .reply(200, [])
+      // The dashboard issue, created on the first scan.
+      .get(`${REPO}/pulls`)
+      .query({ state: "open", per_page: "100" })
+      .reply(200, [{ number: 3, title: "rightsize(shop/frontend): cpu 500m→250m, memory 512Mi→256Mi", body: "", head: { ref: "rightsize/prod/shop/deployment-frontend" } }])
+      .get(`${REPO}/issues`)
+      .query({ state: "open", labels: "rightsize", per_page: "100" })
+      .reply(200, [])
+      .post(`${REPO}/issues`, (body) => body.title === "rightsize dashboard" && body.body.includes("<!-- rightsize:dashboard -->"))
+      .reply(201, { number: 9 });
     const result = await rightsize("scan", "--github-token", "ghp_scan_token_for_tests", "--repo", "acme/shop-config", "--snapshot", snapshot);
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
@@ -68,6 +81,7 @@ describe("rightsize scan", () => {
         `  base main at ${base}, policy .github/rightsize.yml`,
         "BRANCH                                   STATUS   WORKLOADS                      DETAIL",
         "rightsize/prod/shop/deployment-frontend  created  prod/shop/Deployment/frontend  https://github.com/acme/shop-config/pull/3",
+        "  dashboard issue #9 created",
         "",
       ].join("\n"),
     );

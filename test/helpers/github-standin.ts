@@ -260,7 +260,16 @@ export class GitHubStandIn {
     return reply(404, { message: `the stand-in does not serve ${route}` });
   }
 
-  private pullPayload(pull: PullRequestRecord): Record<string, unknown> {
+  /** Merges a pull request the way a reviewer would (fast-forward of the base), and returns its webhook payload. */
+  merge(number: number, at: string): Record<string, unknown> {
+    const pull = this.pulls.find((candidate) => candidate.number === number)!;
+    const tip = this.git("rev-parse", `refs/heads/${pull.head}`).trim();
+    this.git("update-ref", `refs/heads/${pull.base}`, tip);
+    Object.assign(pull, { state: "closed", merged_at: at });
+    return { ...this.pullPayload(pull), merged: true, merge_commit_sha: tip };
+  }
+
+  pullPayload(pull: PullRequestRecord): Record<string, unknown> {
     const sha = this.tryGit("rev-parse", "--verify", `refs/heads/${pull.head}`)?.trim() ?? "0".repeat(40);
     return {
       number: pull.number,

@@ -60,6 +60,7 @@ export function register(program: Command): void {
             octokit,
             repository,
             token,
+            now: options.at ? new Date(options.at) : new Date(),
             ...(options.dryRun ? { dryRun: true } : {}),
             ...(options.policy ? { policy: () => loadPolicyWithWarnings(options.policy) } : {}),
             observe: (loaded, scope): Promise<ObservedInputs> =>
@@ -101,5 +102,7 @@ function renderScan(scan: RepositoryScan): string {
     return `${heading}  the policy is invalid, proposals paused${issue}:\n${outcome.policyProblems.map((problem) => `  ${formatPolicyProblem(problem)}\n`).join("")}`;
   }
   const run = outcome!.run!;
-  return `${heading}  base ${run.base.branch} at ${run.base.commit.slice(0, 12)}, policy ${run.loaded.source.path}\n${renderProposals(run.results, run.plan.proposalsPaused)}`;
+  const verified = (outcome!.verification ?? []).filter((entry) => entry.status !== "waiting" && entry.status !== "waiting-for-rollout").map((entry) => `  checked after merge: #${entry.number} ${entry.status}${entry.checks ? ` (${entry.checks.map((check) => check.verdict).join(", ")})` : ""}\n`);
+  const dashboard = outcome!.dashboard ? `  dashboard issue #${outcome!.dashboard.number} ${outcome!.dashboard.status}\n` : "";
+  return `${heading}  base ${run.base.branch} at ${run.base.commit.slice(0, 12)}, policy ${run.loaded.source.path}\n${renderProposals(run.results, run.plan.proposalsPaused)}${verified.join("")}${dashboard}`;
 }

@@ -1,0 +1,128 @@
+import { Octokit } from "@octokit/rest";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseObservationSnapshotText, type ObservationSnapshot } from "../../src/domain/index.js";
+import { parseStateMarker, scanGitHubRepository, type GitHubRepositoryInfo } from "../../src/pipeline/index.js";
+import { createTestApp, type TestApp } from "../helpers/app.js";
+import { git } from "../helpers/git-repo.js";
+import { GitHubStandIn } from "../helpers/github-standin.js";
+
+/**
+ * Beyond the PR (SPEC §8), end to end against a loopback GitHub: a proposal is merged, the change
+ * rolls out, the check after merge finds OOM kills, and a revert pull request restores the
+ * previous values byte-minimally; the dashboard issue says so; a repeated scan writes nothing.
+ */
+const ROOT = path.join(import.meta.dirname, "../..");
+const EXAMPLE = parseObservationSnapshotText(readFileSync(path.join(ROOT, "examples/snapshot.json"), "utf8"));
+const MI = 1024 ** 2;
+
+let github: GitHubStandIn;
+let app: TestApp;
+let scratch: string;
+let now = new Date("2026-11-23T06:00:00Z");
+let observed: ObservationSnapshot;
+
+function frontendOnly(change: (snapshot: ObservationSnapshot) => void = () => undefined): ObservationSnapshot {
+  const snapshot = structuredClone({ ...EXAMPLE, workloads: EXAMPLE.workloads.filter((workload) => workload.workload.name === "frontend") });
+  change(snapshot);
+  return snapshot;
+}
+
+beforeAll(async () => {
+  scratch = mkdtempSync(path.join(tmpdir(), "rightsize-after-merge-"));
+  const work = path.join(scratch, "work");
+  cpSync(path.join(ROOT, "examples/config-repo"), work, { recursive: true });
+  git(scratch, "init", "--quiet", "--initial-branch=main", work);
+  git(work, "add", ".");
+  git(work, "commit", "--quiet", "-m", "Example shop config repo");
+  github = new GitHubStandIn();
+  github.seed(work);
+  await github.start();
+  const snapshot = path.join(scratch, "snapshot.json");
+  writeFileSync(snapshot, JSON.stringify(frontendOnly()));
+  app = await createTestApp({ clusters: { clusters: [{ name: "prod", snapshot }] }, baseUrl: github.apiUrl });
+  app.deps.now = () => now;
+});
+
+afterAll(async () => {
+  await github?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+function scan() {
+  const repository: GitHubRepositoryInfo = { owner: "acme", repo: "shop-config", defaultBranch: "main", cloneUrl: github.cloneUrl };
+  return scanGitHubRepository({
+    octokit: new Octokit({ auth: "ghs_test", baseUrl: github.apiUrl }),
+    repository,
+    token: "ghs_test",
+    now,
+    observe: async () => ({ snapshot: observed, at: now.toISOString() }),
+  });
+}
+
+describe("after the merge", () => {
+  it("sees the rollout, checks after verifyAfter, reverts a change that OOM-killed, and keeps the dashboard", async () => {
+    // 1. A writer asks for the frontend's proposal; a reviewer merges it.
+    await app.receive("issue_comment", {
+      action: "created",
+      issue: { number: 1, title: "t", state: "open" },
+      comment: { id: 801, body: "/rightsize shop/deployment/frontend", user: { login: "alice", type: "User" } },
+      repository: github.repositoryPayload(),
+      sender: { login: "alice", type: "User" },
+      installation: { id: 2 },
+    });
+    const [pull] = github.pulls;
+    expect(pull?.head).toBe("rightsize/prod/shop/deployment-frontend");
+    const before = github.git("show", "main:apps/storefront/frontend.yaml");
+    const merged = github.merge(pull!.number, "2026-11-23T09:00:00Z");
+    await app.receive("pull_request", { action: "closed", number: pull!.number, pull_request: merged, repository: github.repositoryPayload(), sender: { login: "bob", type: "User" }, installation: { id: 2 } });
+    expect(parseStateMarker(pull!.body)?.merged).toEqual({ at: "2026-11-23T09:00:00Z", commit: merged.merge_commit_sha });
+
+    // 2. The next day the cluster runs the new values: the rollout is recorded, nothing is said yet.
+    now = new Date("2026-11-24T06:00:00Z");
+    const live = (web: { cpuP95: number; memoryMax: number; oomKills?: { at: string; pod: string }[] }) =>
+      frontendOnly((snapshot) => {
+        const workload = snapshot.workloads[0]!;
+        workload.window = { from: "2026-11-24T06:00:00Z", to: now.toISOString() };
+        const container = workload.containers[0]!;
+        container.current = { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "1Gi" } };
+        container.cpu = { ...container.cpu!, p95: web.cpuP95 };
+        container.memory = { ...container.memory!, max: web.memoryMax, p95: web.memoryMax * 0.9 };
+        container.oomKills = web.oomKills ?? [];
+        container.series = undefined;
+      });
+    observed = live({ cpuP95: 0.1, memoryMax: 200 * MI });
+    const first = await scan();
+    expect(first.verification).toEqual([{ number: pull!.number, status: "rolled-out" }]);
+    expect(github.comments.filter((comment) => comment.issue === pull!.number)).toEqual([]);
+
+    // 3. Three days after the rollout: OOM kills. One comment with the verdict, and a revert PR.
+    now = new Date("2026-11-27T06:00:00Z");
+    observed = live({ cpuP95: 0.12, memoryMax: 255 * MI, oomKills: [{ at: "2026-11-26T13:00:00Z", pod: "frontend-6f7d-x1" }] });
+    const second = await scan();
+    expect(second.verification?.map((outcome) => [outcome.number, outcome.status])).toEqual([[pull!.number, "verified"]]);
+    const verdicts = github.comments.filter((comment) => comment.issue === pull!.number && comment.body.includes("<!-- rightsize:verification -->"));
+    expect(verdicts).toHaveLength(1);
+    const revert = github.pulls.find((candidate) => candidate.head === `rightsize/revert/${pull!.number}`)!;
+    expect(verdicts[0]!.body).toContain("wrong (usage above 95% of the new request, or an OOM kill)");
+    expect(verdicts[0]!.body).toContain(`rightsize opened #${revert.number} to restore the previous values.`);
+    expect(revert.labels).toEqual(expect.arrayContaining(["rightsize", "revert"]));
+    // The revert restores exactly the previous bytes of the manifest.
+    expect(github.git("show", `refs/heads/${revert.head}:apps/storefront/frontend.yaml`)).toBe(before);
+    expect(github.git("diff", "--name-only", `main...refs/heads/${revert.head}`).trim()).toBe("apps/storefront/frontend.yaml");
+
+    // 4. The dashboard issue exists once, and says what needs attention.
+    const dashboards = github.issues.filter((issue) => issue.title === "rightsize dashboard");
+    expect(dashboards).toHaveLength(1);
+    expect(dashboards[0]!.body).toContain(`merged #${pull!.number} was checked after merge: **wrong**`);
+
+    // 5. A repeated scan comments nothing, opens nothing and leaves the dashboard as it is.
+    const counts = { comments: github.comments.length, pulls: github.pulls.length, body: dashboards[0]!.body };
+    const third = await scan();
+    expect(third.verification).toEqual([]);
+    expect([github.comments.length, github.pulls.length]).toEqual([counts.comments, counts.pulls]);
+    expect(github.issues.filter((issue) => issue.title === "rightsize dashboard").map((issue) => issue.body)).toEqual([counts.body]);
+  });
+});
