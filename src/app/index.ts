@@ -1,5 +1,6 @@
 import { Context, type ApplicationFunction, type Probot } from "probot";
 import { onIssueComment } from "./handlers/comment.js";
+import { onDashboardEdited } from "./handlers/dashboard.js";
 import { onPolicyChangeProposed, onPush } from "./handlers/policy.js";
 import { onPullRequestClosed, onPullRequestEdited } from "./handlers/pull-request.js";
 import type { WorkJob } from "./queue.js";
@@ -14,6 +15,7 @@ const ROUTES = {
   "pull_request.synchronize": (context, deps) => onPolicyChangeProposed(context as Context<"pull_request.synchronize">, deps),
   "pull_request.reopened": (context, deps) => onPolicyChangeProposed(context as Context<"pull_request.reopened">, deps),
   push: (context, deps) => onPush(context as Context<"push">, deps),
+  "issues.edited": (context, deps) => onDashboardEdited(context as Context<"issues.edited">, deps),
 } satisfies Record<string, (context: Context, deps: AppDependencies) => Promise<void>>;
 
 type RoutedEvent = keyof typeof ROUTES;

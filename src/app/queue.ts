@@ -11,7 +11,7 @@ import type { Telemetry } from "./telemetry.js";
  * Small enough to retry whole; every one is idempotent because GitHub holds the state.
  */
 export interface WorkJob {
-  kind: "event" | "scan";
+  kind: "event" | "scan" | "verify";
   /** Unique per unit of work: a repeated delivery carries the same id and is dropped. */
   id: string;
   installationId: number;

@@ -1,10 +1,12 @@
 import type { Probot } from "probot";
 import { InputError } from "../domain/index.js";
-import { readRawFile, readRepositoryPolicy, scanGitHubRepository, type GitHubClient, type GitHubRepositoryInfo } from "../pipeline/index.js";
+import { readRawFile, readRepositoryPolicy, scanGitHubRepository, verifyGitHubRepository, type GitHubClient, type GitHubRepositoryInfo } from "../pipeline/index.js";
 import { DEFAULT_POLICY_PATH, defaultPolicy } from "../policy/index.js";
 import { handleEventJob } from "./index.js";
 import type { WorkJob, WorkQueue } from "./queue.js";
 import { errorKind, operatorObserver, recordRun, stageRecorder, type AppDependencies } from "./runtime.js";
+
+const VERIFY_CRON = "0 7 * * *";
 
 type RepositoryListing = { name: string; owner: { login: string }; default_branch?: string; clone_url: string; archived?: boolean };
 type InstallationClient = GitHubClient & { auth(options: { type: "installation" }): Promise<unknown> };
@@ -21,6 +23,8 @@ export async function startWork(app: Probot, deps: AppDependencies, queue: WorkQ
     const cron = await scheduleOf(await client(installationId), repository);
     const job: WorkJob = { kind: "scan", id: `scan-${key}`, installationId, repository: key, target: repository };
     await queue.schedule(`scan-${key}`, cron, job);
+    // The check after merge runs daily, between scans: a rollout is seen within a day (SPEC §8).
+    await queue.schedule(`verify-${key}`, VERIFY_CRON, { ...job, kind: "verify", id: `verify-${key}` });
   };
   const trackInstallation = async (installationId: number) => {
     const octokit = await client(installationId);
@@ -37,6 +41,11 @@ export async function startWork(app: Probot, deps: AppDependencies, queue: WorkQ
     if (job.kind === "event") return handleEventJob(app, deps, job);
     const octokit = await client(job.installationId);
     const { token } = (await octokit.auth({ type: "installation" })) as { token: string };
+    if (job.kind === "verify") {
+      const outcomes = await verifyGitHubRepository({ octokit, repository: job.target!, token, now: deps.now(), observe: operatorObserver(deps) });
+      if (outcomes.length > 0) app.log.info({ repository: job.repository, outcomes: outcomes.map((outcome) => `#${outcome.number}: ${outcome.status}`) }, "checks after merge");
+      return;
+    }
     await scanJob(app, deps, octokit, token, job.target!);
   });
   void (async () => {

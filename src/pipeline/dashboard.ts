@@ -5,6 +5,7 @@ import type { ProposalResult } from "./propose.js";
 import type { Verdict } from "./verification.js";
 
 export const DASHBOARD_TITLE = "rightsize dashboard";
+const PUBLISHED: ReadonlySet<string> = new Set(["created", "updated", "unchanged"]);
 export const DASHBOARD_MARKER = "<!-- rightsize:dashboard -->";
 /** The dashboard issue body's budget: GitHub takes 65,536 characters; a margin for edits. */
 const DASHBOARD_LIMIT = 60_000;
@@ -55,9 +56,12 @@ export function renderDashboard(input: DashboardInput): string {
     {
       title: "Every workload",
       rows: [...byKey.entries()].map(([key, workload]) => {
+        // GitHub's open pull requests say what is proposed; a run's results add only what went wrong,
+        // so a run that proposed a few workloads leaves the others' rows as they were.
+        const open = input.openProposals.find((pull) => pull.keys.includes(key));
         const result = resultOf(key);
         const decision = workload.record.decision;
-        const status = result ? `${decision.action}, ${result.status}${result.pullRequestNumber ? ` #${result.pullRequestNumber}` : ""}` : decision.action;
+        const status = open ? `${decision.action}, open #${open.number}` : result && !PUBLISHED.has(result.status) ? `${decision.action}, ${result.status}` : decision.action;
         return { key, text: `${label(key)}: ${status}; safety ${decision.safety}, confidence ${decision.confidence}` };
       }),
     },

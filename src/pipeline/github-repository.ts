@@ -172,6 +172,19 @@ export async function scanGitHubRepository(input: GitHubRunInput & { now: Date }
 }
 
 /**
+ * The daily check after merge of one repository (SPEC §8), between scans: cheap when nothing
+ * waits (one listing), observing only when a merged proposal needs it.
+ */
+export async function verifyGitHubRepository(input: GitHubRunInput & { now: Date }): Promise<VerificationOutcome[]> {
+  const { octokit, repository } = input;
+  const merged = await mergedProposals(octokit, repository);
+  if (!merged.some((proposal) => !proposal.state.verification?.checkedAt)) return [];
+  const loaded = await readRepositoryPolicy(octokit, repository, await readRawFile(octokit, { ...repository, path: DEFAULT_POLICY_PATH }));
+  if (loaded.policy.mode === "disabled") return [];
+  return verifyMergedProposals({ octokit, repository, loaded, observe: input.observe, now: input.now, merged, onWrong: (proposal, checks) => correctWrongVerdict(input, loaded, proposal, checks) });
+}
+
+/**
  * A wrong verdict (SPEC §8): with OOM kills the previous values come back in a revert pull
  * request; without (CPU too tight) the next proposal of those workloads follows at once.
  */

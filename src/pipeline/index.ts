@@ -42,6 +42,7 @@ export {
   readRepositoryPolicy,
   runForGitHubRepository,
   scanGitHubRepository,
+  verifyGitHubRepository,
   type GitHubRepositoryInfo,
   type ScanOutcome,
   type GitHubRunInput,

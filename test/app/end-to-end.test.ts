@@ -2,7 +2,9 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Octokit } from "@octokit/rest";
 import { parseObservationSnapshotText } from "../../src/domain/index.js";
+import { scanGitHubRepository } from "../../src/pipeline/index.js";
 import { createTestApp, type TestApp } from "../helpers/app.js";
 import { git } from "../helpers/git-repo.js";
 import { GitHubStandIn } from "../helpers/github-standin.js";
@@ -87,5 +89,40 @@ describe("/rightsize all against a loopback GitHub", () => {
     const second = github.comments.filter((entry) => entry.issue === 1)[1]!.body;
     expect(second.match(/ unchanged: /g)).toHaveLength(3);
     expect(second).not.toContain(" opened: ");
+  });
+});
+
+describe("the dashboard issue against a loopback GitHub", () => {
+  it("is created by a scan, and a ticked box asks for a fresh proposal and comes back unticked", async () => {
+    const repository = { owner: "acme", repo: "shop-config", defaultBranch: "main", cloneUrl: github.cloneUrl };
+    const snapshot = JSON.parse(readFileSync(path.join(scratch, "snapshot.json"), "utf8"));
+    await scanGitHubRepository({
+      octokit: new Octokit({ auth: "t", baseUrl: github.apiUrl }),
+      repository,
+      token: "t",
+      now: new Date("2026-11-23T06:00:00Z"),
+      observe: async () => ({ snapshot, at: snapshot.createdAt }),
+    });
+    const dashboards = github.issues.filter((issue) => issue.title === "rightsize dashboard");
+    expect(dashboards).toHaveLength(1);
+    const dashboard = dashboards[0]!;
+    expect(dashboard.body).toContain("**rightsize watches 3 workloads; 3 proposals are open.**");
+    const row = "- [ ] `shop/Deployment/checkout` (prod): #";
+    expect(dashboard.body).toContain(row);
+    const ticked = dashboard.body.replace(row, "- [x] `shop/Deployment/checkout` (prod): #");
+    const before = dashboard.body;
+    dashboard.body = ticked;
+    const requests = github.requests.length;
+    await app.receive("issues", {
+      action: "edited",
+      issue: { number: dashboard.number, title: dashboard.title, body: ticked, state: "open", user: { login: "rightsize[bot]", type: "Bot" } },
+      changes: { body: { from: before } },
+      repository: github.repositoryPayload(),
+      sender: { login: "alice", type: "User" },
+      installation: { id: 2 },
+    });
+    expect(github.requests.slice(requests).some((request) => request.endsWith("/git-upload-pack"))).toBe(true);
+    expect(dashboard.body).toBe(before);
+    expect(dashboard.body).not.toContain("- [x]");
   });
 });
