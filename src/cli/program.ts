@@ -17,6 +17,7 @@ const COMMAND_MODULES: Record<string, () => Promise<CommandModule>> = {
   plan: () => import("./commands/plan.js"),
   propose: () => import("./commands/propose.js"),
   scan: () => import("./commands/scan.js"),
+  verify: () => import("./commands/verify.js"),
   demo: () => import("./commands/demo.js"),
   edit: () => import("./commands/edit.js"),
   discover: () => import("./commands/discover.js"),

@@ -60,6 +60,7 @@ export {
 export { closeIssue, findOpenIssue, upsertCheckRun, upsertIssue, type CheckRunOutput, type MarkedIssue } from "./github-upsert.js";
 export { decisionRecordsInBody, isRolledOut, verdictOf, verifyWorkload, VERDICT_BANDS, type ContainerCheck, type MergedRequests, type ResourceCheck, type Verdict, type WorkloadCheck } from "./verification.js";
 export { renderNoRolloutComment, renderVerificationComment, VERIFICATION_MARKER } from "./verification-comment.js";
+export { mergedProposalsInHistory, type MergedInHistory } from "./history.js";
 export { mergedProposals, verifyMergedProposals, type MergedProposal, type VerificationOutcome, type VerifyInput } from "./verify-merged.js";
 export { findDashboard, syncDashboard } from "./dashboard-sync.js";
 export { DASHBOARD_MARKER, DASHBOARD_TITLE, renderDashboard, tickedRows, untickAll, type DashboardInput } from "./dashboard.js";
