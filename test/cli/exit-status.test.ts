@@ -103,7 +103,9 @@ describe("exit statuses across commands (README table)", () => {
 });
 
 describe("unreadable files and directories", () => {
-  // Root reads through chmod 000, so as root the built CLI runs as the unprivileged user nobody.
+  // Root reads through chmod 000, so as root the built CLI runs without the capabilities that let
+  // it (setpriv drops CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH); it stays root, so it can still
+  // reach its own checkout wherever that is.
   const asRoot = process.getuid?.() === 0;
   const workspace = mkdtempSync(path.join(tmpdir(), "rightsize-unreadable-"));
 
@@ -134,7 +136,8 @@ describe("unreadable files and directories", () => {
       }
     }
     if (!existsSync(path.join(ROOT, "dist/cli/main.js"))) throw new Error("dist/ is missing: run npm run build before the tests");
-    const child = spawnSync(process.execPath, [path.join(ROOT, "bin/rightsize.js"), ...args], { cwd: workspace, uid: 65534, gid: 65534, encoding: "utf8" });
+    const dropped = "-dac_override,-dac_read_search";
+    const child = spawnSync("setpriv", [`--bounding-set=${dropped}`, `--inh-caps=${dropped}`, "--", process.execPath, path.join(ROOT, "bin/rightsize.js"), ...args], { cwd: workspace, encoding: "utf8" });
     return { status: child.status, stderr: child.stderr };
   }
 
