@@ -175,7 +175,13 @@ type Statistics = Readonly<Record<(typeof STATISTICS)[number], number>>;
 interface ConsistencyInput {
   source: string;
   window: { from: string; to: string };
-  containers: ReadonlyArray<{ name: string; oomKills: ReadonlyArray<{ at: string }>; cpu?: Statistics | undefined; memory?: Statistics | undefined }>;
+  containers: ReadonlyArray<{
+    name: string;
+    oomKills: ReadonlyArray<{ at: string }>;
+    cpu?: Statistics | undefined;
+    memory?: Statistics | undefined;
+    series?: { cpu: readonly SeriesPoint[]; memory: readonly SeriesPoint[] } | undefined;
+  }>;
   runs?: ReadonlyArray<{ run: string; startedAt: string; durationSeconds: number; containers: Readonly<Record<string, { cpuPeak: number; memoryPeak: number }>> }> | undefined;
 }
 
@@ -223,6 +229,15 @@ function checkWorkloadConsistency(observation: ConsistencyInput, context: z.Refi
       if (at > to) issue(["containers", index, "oomKills", killIndex], `${kill.at} is after window.to ${toText}`);
       else if (at < from && !killsBeforeWindow) issue(["containers", index, "oomKills", killIndex], `${kill.at} is before window.from ${fromText}`);
     });
+    // The series is evidence too (trends and step changes are read from it, SPEC §5).
+    for (const resource of ["cpu", "memory"] as const) {
+      const points = container.series?.[resource] ?? [];
+      const outside = points.findIndex((point) => point[0] * 1000 < from || point[0] * 1000 > to);
+      if (outside >= 0) {
+        const time = new Date(points[outside]![0] * 1000).toISOString();
+        issue(["containers", index, "series", resource, outside], `${time} is outside the window ${fromText} → ${toText}`);
+      }
+    }
   });
   const runs = new Map<string, number>();
   observation.runs?.forEach((run, index) => {
