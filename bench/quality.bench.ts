@@ -24,6 +24,6 @@ for (const archetype of ARCHETYPES) {
   console.log("");
   console.log(renderFigures(archetype, STRATEGIES.map((strategy) => [strategy, figures(scored.filter((entry) => entry.strategy === strategy && entry.archetype === archetype))])));
 }
+// Printed, not an exit status: a missed goal is a finding to read, and must not stop `npm run bench` before the other benchmarks.
 const goal = checkGoal(byStrategy);
-console.log(`\ngoal (issue 13):\n${goal.lines.map((line) => `  ${line}`).join("\n")}`);
-if (!goal.met) process.exitCode = 1;
+console.log(`\ngoal (issue 13)${goal.met ? "" : ", not all met"}:\n${goal.lines.map((line) => `  ${line}`).join("\n")}`);
