@@ -74,6 +74,8 @@ export interface ContainerOutcome {
   note?: string;
   /** "needs attention": increases proposed past an UNSAFE rating or low confidence. */
   attention: string[];
+  /** New minus current request per pod (cores, bytes) when the container changes: what SPEC §11 prices. */
+  delta?: { cpu: number; memory: number };
 }
 
 type Derivation = NonNullable<ContainerDecision["derivation"]["cpu"]>;
@@ -205,6 +207,7 @@ export function decideContainer(container: ContainerObservation, context: Worklo
       changeSummary: sized.summary,
       excluded: false,
       attention,
+      delta: sized.delta,
     };
   }
 
@@ -224,7 +227,7 @@ export function decideContainer(container: ContainerObservation, context: Worklo
   if (!sized.changed && heldForHpa.length > 0) {
     return { decision: decision("none", reasons, sized), ...leftAlone, heldChange: "hpa", heldBecause: heldForHpa, heldForHpa, changeSummary: sized.summary, excluded: false };
   }
-  return { decision: decision(sized.changed ? "change" : "none", reasons, sized), ...leftAlone, heldForHpa, changeSummary: sized.summary, excluded: false };
+  return { decision: decision(sized.changed ? "change" : "none", reasons, sized), ...leftAlone, heldForHpa, changeSummary: sized.summary, excluded: false, delta: sized.delta };
 }
 
 /**
@@ -279,7 +282,7 @@ function cpuMargin(rating: SafetyRating, usage: Usage, context: WorkloadContext)
   const ratio = base > 0 ? high / base : 1;
   const raw = ratio * settings.headroom;
   const variable = Math.min(settings.max, Math.max(settings.min, Math.ceil(raw * 100 - 1e-9) / 100));
-  const variability = { percentile: settings.percentile, ratio: round(ratio, 4), headroom: settings.headroom, min: settings.min, max: settings.max };
+  const variability = { percentile: settings.percentile, ratio: round(ratio, 4) };
   const arithmetic = `${settings.percentile} ${describeQuantity(usage.quantity(settings.percentile), "cpu")} ÷ ${policy.percentile} ${describeQuantity(usage.quantity(policy.percentile), "cpu")} × ${settings.headroom} = ${round(raw, 3)}, within ${settings.min}–${settings.max}`;
   if (rating !== "SAFE" && byRating > variable) {
     return { margin: byRating, from: "rating", variability, sentence: `cpu ${byRating} (${rating}; above its variability margin ${variable}: ${arithmetic})` };
@@ -553,7 +556,13 @@ function finish(plan: readonly PlannedRequest[], current: CurrentResources, cont
     },
     changed,
     summary: summary.join(", "),
+    delta: { cpu: deltaOf(plan[0]!, current), memory: deltaOf(plan[1]!, current) },
   };
+}
+
+function deltaOf(request: PlannedRequest, current: CurrentResources): number {
+  const now = effectiveRequest(current, request.resource)?.nanos ?? 0n;
+  return Number((request.value?.nanos ?? 0n) - now) / 1e9;
 }
 
 /**

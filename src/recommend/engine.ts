@@ -1,4 +1,4 @@
-import { parseQuantity, toNumber, type JobRun, type ObservationSnapshot, type WorkloadObservation } from "../domain/index.js";
+import type { JobRun, ObservationSnapshot, WorkloadObservation } from "../domain/index.js";
 import type { Policy } from "../policy/index.js";
 import { CONTINUOUS_FORMULA, lowestConfidence, RUN_BASED_FORMULA } from "./confidence.js";
 import { decideContainer, type ContainerOutcome, type WorkloadContext } from "./container.js";
@@ -219,14 +219,9 @@ function costOf(outcomes: ContainerOutcome[], observation: WorkloadObservation, 
   const total = { cpu: 0, memory: 0 };
   for (const outcome of outcomes) {
     const container = outcome.decision;
-    if (container.action !== "change") continue;
-    const delta = (resource: "cpu" | "memory") => {
-      const now = requestNumber(container.current.requests[resource] ?? container.current.limits[resource]);
-      const next = requestNumber(container.recommended.requests[resource] ?? container.recommended.limits[resource]);
-      return next - now;
-    };
-    const cpu = cents(delta("cpu") * prices.cpuCoreHour * HOURS_PER_MONTH * replicas);
-    const memory = cents((delta("memory") / GIB) * prices.memoryGiBHour * HOURS_PER_MONTH * replicas);
+    if (container.action !== "change" || !outcome.delta) continue;
+    const cpu = cents(outcome.delta.cpu * prices.cpuCoreHour * HOURS_PER_MONTH * replicas);
+    const memory = cents((outcome.delta.memory / GIB) * prices.memoryGiBHour * HOURS_PER_MONTH * replicas);
     container.cost = { cpu, memory, total: cents(cpu + memory) };
     total.cpu += cpu;
     total.memory += memory;
@@ -239,10 +234,6 @@ function costOf(outcomes: ContainerOutcome[], observation: WorkloadObservation, 
     replicas: Math.round(replicas * 1000) / 1000,
     monthly: { cpu: cents(total.cpu), memory: cents(total.memory), total: cents(total.cpu + total.memory) },
   };
-}
-
-function requestNumber(text: string | undefined): number {
-  return text === undefined ? 0 : toNumber(parseQuantity(text));
 }
 
 function cents(value: number): number {

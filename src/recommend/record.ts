@@ -58,14 +58,14 @@ const trend = z.object({
   projected: z.string().nullable(),
 });
 
-/** SPEC §5: how a variability margin was computed: clamp(ratio × headroom, min, max), rounded up to 0.01. */
+/**
+ * SPEC §5: the spread a variability margin was computed from: margin = clamp(ratio ×
+ * recommend.cpu.variability.headroom, min, max), rounded up to 0.01 (the reasons show it worked out).
+ */
 const variability = z.object({
   percentile: z.string(),
   /** The variability percentile's value ÷ the sizing percentile's value. */
   ratio: z.number(),
-  headroom: z.number(),
-  min: z.number(),
-  max: z.number(),
 });
 
 /** How one request was derived, step by step, so a reviewer can redo the arithmetic. */

@@ -22,7 +22,7 @@ describe("CPU request = p95 × margin by safety rating", () => {
       target: "207m",
       computed: "210m",
       marginFrom: "variability",
-      variability: { percentile: "p99", ratio: 1.3889, headroom: 1, min: 1, max: 1.15 },
+      variability: { percentile: "p99", ratio: 1.3889 },
     });
     expect(decision.action).toBe("change");
     expect(decision.reasons).toContain("cpu request 300m → 210m (−30%): p95 180m × 1.15 = 207m; rounded up to 210m (a multiple of 5m)");

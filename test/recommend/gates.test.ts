@@ -58,7 +58,7 @@ describe("CPU margin from the container's own variability", () => {
 
   it("rounds the ratio up to 0.01 and applies headroom: p99 200m ÷ p95 180m = 1.111 × headroom 1.02 = 1.1333 → 1.14; 180m × 1.14 = 205.2m → 210m", () => {
     const decision = sized(usage({ p95: 0.18, p99: 0.2, max: 0.25 }), { cpu: { variability: { headroom: 1.02 } } });
-    expect(decision.derivation.cpu).toMatchObject({ margin: 1.14, target: "205200u", computed: "210m", variability: { percentile: "p99", ratio: 1.1111, headroom: 1.02, min: 1, max: 1.15 } });
+    expect(decision.derivation.cpu).toMatchObject({ margin: 1.14, target: "205200u", computed: "210m", variability: { percentile: "p99", ratio: 1.1111 } });
     expect(decision.reasons[0]).toBe("rated SAFE; margins: cpu 1.14 (variability: p99 200m ÷ p95 180m × 1.02 = 1.133, within 1–1.15), memory 1.15 (SAFE)");
   });
 
