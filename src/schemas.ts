@@ -1,4 +1,4 @@
-import { ObservationSnapshotSchema, toPublishedSchema } from "./domain/index.js";
+import { ObservationSnapshotSchema, toPublishedSchema, UsageTraceSchema } from "./domain/index.js";
 import { OperatorClustersSchema } from "./pipeline/index.js";
 import { policyJsonSchema } from "./policy/index.js";
 import { DecisionRecordSchema } from "./recommend/index.js";
@@ -11,5 +11,6 @@ export const PUBLISHED_SCHEMAS: Record<string, () => unknown> = {
   "observation.schema.json": () => toPublishedSchema(ObservationSnapshotSchema, "Rightsize observation snapshot"),
   "policy.schema.json": policyJsonSchema,
   "decision.schema.json": () => toPublishedSchema(DecisionRecordSchema, "Rightsize decision record"),
+  "trace.schema.json": () => toPublishedSchema(UsageTraceSchema, "Rightsize usage trace (rightsize backtest --trace)"),
   "clusters.schema.json": () => toPublishedSchema(OperatorClustersSchema, "Rightsize operator clusters file (RIGHTSIZE_CLUSTERS_FILE)"),
 };

@@ -14,6 +14,7 @@ type CommandModule = { register(program: Command): void };
 const COMMAND_MODULES: Record<string, () => Promise<CommandModule>> = {
   policy: () => import("./commands/policy.js"),
   recommend: () => import("./commands/recommend.js"),
+  backtest: () => import("./commands/backtest.js"),
   plan: () => import("./commands/plan.js"),
   propose: () => import("./commands/propose.js"),
   scan: () => import("./commands/scan.js"),

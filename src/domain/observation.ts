@@ -175,7 +175,13 @@ type Statistics = Readonly<Record<(typeof STATISTICS)[number], number>>;
 interface ConsistencyInput {
   source: string;
   window: { from: string; to: string };
-  containers: ReadonlyArray<{ name: string; oomKills: ReadonlyArray<{ at: string }>; cpu?: Statistics | undefined; memory?: Statistics | undefined }>;
+  containers: ReadonlyArray<{
+    name: string;
+    oomKills: ReadonlyArray<{ at: string }>;
+    cpu?: Statistics | undefined;
+    memory?: Statistics | undefined;
+    series?: { step: string; cpu: readonly SeriesPoint[]; memory: readonly SeriesPoint[] } | undefined;
+  }>;
   runs?: ReadonlyArray<{ run: string; startedAt: string; durationSeconds: number; containers: Readonly<Record<string, { cpuPeak: number; memoryPeak: number }>> }> | undefined;
 }
 
@@ -223,6 +229,17 @@ function checkWorkloadConsistency(observation: ConsistencyInput, context: z.Refi
       if (at > to) issue(["containers", index, "oomKills", killIndex], `${kill.at} is after window.to ${toText}`);
       else if (at < from && !killsBeforeWindow) issue(["containers", index, "oomKills", killIndex], `${kill.at} is before window.from ${fromText}`);
     });
+    // The series is evidence too (trends and step changes are read from it, SPEC §5). A point is
+    // stamped with the end of its bucket, so the last one may lie up to a step after window.to.
+    const step = seriesStepMilliseconds(container.series?.step);
+    for (const resource of ["cpu", "memory"] as const) {
+      const points = container.series?.[resource] ?? [];
+      const outside = points.findIndex((point) => point[0] * 1000 < from || point[0] * 1000 >= to + step);
+      if (outside >= 0) {
+        const time = new Date(points[outside]![0] * 1000).toISOString();
+        issue(["containers", index, "series", resource, outside], `${time} is outside the window ${fromText} → ${toText}`);
+      }
+    }
   });
   const runs = new Map<string, number>();
   observation.runs?.forEach((run, index) => {
@@ -235,6 +252,14 @@ function checkWorkloadConsistency(observation: ConsistencyInput, context: z.Refi
       issue(["runs", index], `the run ended (startedAt + durationSeconds) before window.from ${fromText}`);
     }
   });
+}
+
+const SERIES_STEP_UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `1h`, `2h`, `1m`: the series' bucket length (an hour when it says nothing readable). */
+function seriesStepMilliseconds(step: string | undefined): number {
+  const match = /^(\d+)(s|m|h|d)$/.exec(step ?? "");
+  return match ? Number(match[1]) * SERIES_STEP_UNITS[match[2]!]! : 3_600_000;
 }
 
 function checkUniqueWorkloads(snapshot: { workloads: ReadonlyArray<{ workload: { cluster: string; namespace: string; kind: string; name: string } }> }, context: z.RefinementCtx): void {

@@ -4,6 +4,7 @@
  */
 export { observeWithPrometheus, discoverPrometheusNamespaces, PROMETHEUS_SOURCE, type PrometheusRequest } from "./prometheus/source.js";
 export { QueryProblem, type PrometheusSourceOptions } from "./prometheus/client.js";
+export { observeUsageWithPrometheus, type UsageRequest } from "./prometheus/usage.js";
 export {
   observeWithKubernetesApi,
   discoverKubernetesNamespaces,

@@ -1,4 +1,5 @@
 import { workloadKey } from "../domain/index.js";
+import { describeMonthlyCost } from "../recommend/index.js";
 import type { Plan } from "./plan.js";
 import { renderContainerTable } from "./pull-request.js";
 
@@ -6,7 +7,14 @@ import { renderContainerTable } from "./pull-request.js";
 export function renderPlanMarkdown(plan: Plan): string {
   const lines = ["## rightsize plan", ""];
   if (plan.proposalsPaused) lines.push(`> Proposals paused: ${plan.proposalsPaused}.`, "");
-  lines.push(renderContainerTable(plan.workloads.map((workload) => workload.record)));
+  const records = plan.workloads.map((workload) => workload.record);
+  lines.push(renderContainerTable(records));
+  const proposed = records.filter((record) => record.decision.action === "propose" && record.cost !== undefined);
+  if (proposed.length > 0) {
+    // SPEC §11: what the proposals change per month, priced with the policy's cost section.
+    const total = proposed.reduce((sum, record) => sum + record.cost!.monthly.total, 0);
+    lines.push("", `Monthly cost of the ${proposed.length === 1 ? "proposal" : `${proposed.length} proposals`}: ${describeMonthlyCost(total, proposed[0]!.cost!.currency)} (per pod × pods observed).`);
+  }
   for (const workload of plan.workloads) {
     const { record } = workload;
     lines.push("", `### ${record.workload.kind} ${record.workload.namespace}/${record.workload.name}: ${record.decision.action}`, "");

@@ -1,7 +1,7 @@
 import type { ContainerObservation, WorkloadObservation } from "../domain/index.js";
 import { formatCpu, formatMemory, isSameQuantity, parseQuantity, workloadKey } from "../domain/index.js";
 import type { Policy } from "../policy/index.js";
-import type { ContainerDecision, DecisionRecord } from "../recommend/index.js";
+import { describeMonthlyCost, type ContainerDecision, type DecisionRecord } from "../recommend/index.js";
 import { renderCharts } from "./charts.js";
 import { renderStateMarker, type ProposalState } from "./state-marker.js";
 
@@ -37,7 +37,7 @@ export function renderPullRequest(input: PullRequestInput): RenderedPullRequest 
   const state = proposalState(input);
   const rating = overallRating(input.records);
   const sections = {
-    verdict: renderVerdict(input.records, rating),
+    verdict: [renderVerdict(input.records, rating), renderAttention(input.records)].filter((part) => part !== "").join("\n\n"),
     table: renderContainerTable(input.records),
     files: input.files && input.files.length > 0 ? renderFiles(input.files) : "",
     evidence: input.records.map(renderEvidence).join("\n\n"),
@@ -119,10 +119,35 @@ function renderVerdict(records: readonly DecisionRecord[], labels: { safety: str
   if (!first) return "**rightsize has nothing to propose.**";
   if (records.length === 1) {
     const totals = perPodTotals(first.containers.filter((container) => container.action === "change"));
-    return `**rightsize proposes new requests for ${workloadLabel(first)}**: ${totals}; safety ${first.decision.safety}, confidence ${first.decision.confidence}.`;
+    return `**rightsize proposes new requests for ${workloadLabel(first)}**: ${totals}${monthly(records)}; safety ${first.decision.safety}, confidence ${first.decision.confidence}.`;
   }
   const names = records.map((record) => `${record.workload.kind}/${record.workload.name}`).join(", ");
-  return `**rightsize proposes new requests for ${records.length} workloads in \`${first.workload.namespace}\` (cluster \`${first.workload.cluster}\`)**: ${names}; worst safety ${labels.safety}, lowest confidence ${labels.confidence}.`;
+  return `**rightsize proposes new requests for ${records.length} workloads in \`${first.workload.namespace}\` (cluster \`${first.workload.cluster}\`)**: ${names}${monthly(records)}; worst safety ${labels.safety}, lowest confidence ${labels.confidence}.`;
+}
+
+/**
+ * SPEC §11: the proposal's monthly cost change, priced with the policy's `cost` section, over
+ * the pods observed (`, saving 19.63 USD a month (3 pods)`); empty for records without cost.
+ */
+function monthly(records: readonly DecisionRecord[]): string {
+  const priced = records.filter((record) => record.cost !== undefined);
+  if (priced.length === 0) return "";
+  const currency = priced[0]!.cost!.currency;
+  const total = priced.reduce((sum, record) => sum + record.cost!.monthly.total, 0);
+  const amount = describeMonthlyCost(Math.abs(total), currency).replace(/^[+−]/, "");
+  const over = priced.length === 1 ? ` (${podCount(priced[0]!.cost!.replicas)})` : " in total";
+  if (Math.round(total * 100) === 0) return `, about the same cost a month${over}`;
+  return total < 0 ? `, saving ${amount} a month${over}` : `, costing ${amount} more a month${over}`;
+}
+
+function podCount(replicas: number): string {
+  return Number.isInteger(replicas) ? `${replicas} pod${replicas === 1 ? "" : "s"}` : `${replicas} pods on average`;
+}
+
+/** SPEC §5 direction-aware gates: increases proposed past an UNSAFE rating or low confidence say so under the verdict. */
+function renderAttention(records: readonly DecisionRecord[]): string {
+  const lines = records.flatMap((record) => (record.decision.attention ?? []).map((line) => `> **Needs attention** (${record.workload.kind}/${record.workload.name}): ${line.replace(/^([^:]+): needs attention: /, "$1: ")}`));
+  return lines.join("\n>\n");
 }
 
 function perPodTotals(containers: readonly ContainerDecision[]): string {
@@ -146,11 +171,15 @@ function perPodTotals(containers: readonly ContainerDecision[]): string {
 
 /** One row per container: current → recommended, Δ%, safety, confidence, action (PR bodies and `plan --output markdown`). */
 export function renderContainerTable(records: readonly DecisionRecord[]): string {
-  const rows = ["| Workload | Container | CPU request | Memory request | Limits | Safety | Confidence | Action |", "| --- | --- | --- | --- | --- | --- | --- | --- |"];
+  const rows = [
+    "| Workload | Container | CPU request | Memory request | Limits | Per month | Safety | Confidence | Action |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
   for (const record of records) {
     for (const container of record.containers) {
+      const cost = container.action === "change" && container.cost && record.cost ? describeMonthlyCost(container.cost.total, record.cost.currency) : "—";
       rows.push(
-        `| ${record.workload.namespace}/${record.workload.kind}/${record.workload.name} | ${container.name} | ${transition(container, "requests", "cpu")} | ${transition(container, "requests", "memory")} | ${limitsCell(container)} | ${container.safety} | ${container.confidence.level} (${container.confidence.score}) | ${container.action} |`,
+        `| ${record.workload.namespace}/${record.workload.kind}/${record.workload.name} | ${container.name} | ${transition(container, "requests", "cpu")} | ${transition(container, "requests", "memory")} | ${limitsCell(container)} | ${cost} | ${container.safety} | ${container.confidence.level} (${container.confidence.score}) | ${container.action} |`,
       );
     }
   }
@@ -233,6 +262,10 @@ function renderRisks(records: readonly DecisionRecord[]): string {
       if (container.evidence.oomKills.length > 0 && (memory ?? 0) > 0) {
         lines.push(`- \`${container.name}\` was OOM-killed ${container.evidence.oomKills.length} time${container.evidence.oomKills.length === 1 ? "" : "s"} in the window: its memory goes up and will not be lowered while OOM kills are in the window.`);
       }
+      lines.push(...trendRisks(container));
+      if (container.safety === "UNSAFE") {
+        lines.push(`- \`${container.name}\` is rated UNSAFE: only the increases it needs are proposed; its decreases wait until the cause (OOM kills, restarts) is fixed.`);
+      }
       if ((cpu ?? 0) > 0 || (memory ?? 0) > 0) {
         lines.push(`- \`${container.name}\` requests go up: pods need more room to schedule; check the namespace quota and node capacity.`);
       }
@@ -247,6 +280,32 @@ function renderRisks(records: readonly DecisionRecord[]): string {
   }
   lines.push("", "Rollback: revert this pull request's merge commit; Argo CD or Flux roll the old values out again. rightsize never changes the cluster itself.");
   return lines.join("\n");
+}
+
+/** SPEC §5 trends: what a growing container or a step change means for the reviewer, and what to do. */
+function trendRisks(container: ContainerDecision): string[] {
+  const lines: string[] = [];
+  const memory = container.derivation.memory;
+  if (memory?.trend?.growing) {
+    lines.push(
+      `- \`${container.name}\` memory grows ${rate(memory.trend.slopePerDay, "memory")} (likely a leak): the new request covers the projected peak over ${memory.trend.horizon} (${memory.trend.projected}) and no more. Find the leak (a heap profile, the allocations since the last release) or restart the pods on a schedule; until then rightsize keeps raising memory and never lowers it.`,
+    );
+  }
+  const cpu = container.derivation.cpu;
+  if (cpu?.trend?.growing) {
+    lines.push(`- \`${container.name}\` CPU grows ${rate(cpu.trend.slopePerDay, "cpu")}: the request covers the projection over ${cpu.trend.horizon} (${cpu.trend.projected} before its margin); if the growth is traffic, an HPA on CPU scales better than ever larger requests.`);
+  }
+  for (const resource of ["cpu", "memory"] as const) {
+    const step = container.derivation[resource]?.step;
+    if (step) lines.push(`- \`${container.name}\` ${resource} changed level at ${step.at.slice(0, 16)}Z (a release?): it is sized from the data after that; if the change is reverted, refresh this proposal.`);
+  }
+  return lines;
+}
+
+function rate(perDay: number, resource: "cpu" | "memory"): string {
+  if (resource === "cpu") return `~${Number((perDay * 1000).toPrecision(2))}m/day`;
+  const mebibytes = perDay / 1024 ** 2;
+  return mebibytes >= 1024 ? `~${Number((mebibytes / 1024).toPrecision(2))}Gi/day` : `~${Number(mebibytes.toPrecision(2))}Mi/day`;
 }
 
 /** Kubernetes QoS, one container's part: CPU and memory limits set, and requests (when set) equal to them. */

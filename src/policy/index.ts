@@ -1,5 +1,6 @@
 export {
   CONFIDENCE_LEVELS,
+  CPU_MARGIN_SOURCES,
   CURRENT_API_VERSION,
   DEFAULT_POLICY,
   LIMIT_MODES,
@@ -10,6 +11,7 @@ export {
   parseDuration,
   type ApplyPolicy,
   type ConfidenceLevel,
+  type CostPolicy,
   type Duration,
   type Policy,
   type RecommendPolicy,

@@ -96,8 +96,29 @@ const helmValuesTarget = z.strictObject({
   workload: z.strictObject({ kind: z.enum(WORKLOAD_KINDS), name: z.string().min(1), container: z.string().min(1) }),
 });
 
+/** SPEC §5: where the CPU margin comes from: the container's own variability (default) or the rating's constant. */
+export const CPU_MARGIN_SOURCES = ["variability", "rating"] as const;
+
 const recommendSection = z.strictObject({
-  cpu: z.strictObject({ percentile: z.enum(PERCENTILES).default("p95") }).prefault({}),
+  cpu: z
+    .strictObject({
+      percentile: z.enum(PERCENTILES).default("p95"),
+      margin: z.enum(CPU_MARGIN_SOURCES).default("variability"),
+      /**
+       * SPEC §5 variability margin: clamp(percentile ÷ the sizing percentile × headroom, min, max),
+       * and at least the rating's margin when CAUTION or RISKY. Steady services get a small margin,
+       * spiky ones a large one.
+       */
+      variability: z
+        .strictObject({
+          percentile: z.enum(PERCENTILES).default("p99"),
+          headroom: factor(1),
+          min: factor(1),
+          max: factor(1.15),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   memory: z.strictObject({ percentile: z.enum(PERCENTILES).default("max") }).prefault({}),
   margins: margins(1.15, 1.3, 1.5),
   jobMargins: margins(1.2, 1.5, 2.0),
@@ -122,6 +143,20 @@ const recommendSection = z.strictObject({
       memory: z.strictObject({ belowOneGi: quantity("1Mi"), aboveOneGi: quantity("16Mi") }).prefault({}),
     })
     .prefault({}),
+  /**
+   * SPEC §5 trends: a robust slope of the series (memory max, CPU p95). Growing memory is never
+   * cut and requests cover the projected peak over `horizon` (0 turns projection off); growth
+   * counts when it is at least `minGrowthPercent` of the level over the horizon. A step change
+   * of at least `step.minPercent` with at least `step.minAfter` of data after it is sized from
+   * the part after the step.
+   */
+  trend: z
+    .strictObject({
+      horizon: duration("7d"),
+      minGrowthPercent: percent(10),
+      step: z.strictObject({ minPercent: percent(20), minAfter: duration("3d") }).prefault({}),
+    })
+    .prefault({}),
   safety: z
     .strictObject({
       unsafe: z.strictObject({ oomKills: count(5), restarts: count(20) }).prefault({}),
@@ -138,6 +173,13 @@ const applySection = z.strictObject({
   jobs: z.strictObject({ enabled: z.boolean().default(true), minRuns: count(5) }).prefault({}),
   /** SPEC §4: an HPA on CPU/memory holds the CPU change unless the policy allows it. */
   allowWithHpa: z.boolean().default(false),
+});
+
+/** SPEC §11: prices that turn each change into a monthly figure (defaults: OpenCost's list prices). */
+const costSection = z.strictObject({
+  currency: z.string().min(1).default("USD"),
+  cpuCoreHour: z.number().nonnegative().default(0.031611),
+  memoryGiBHour: z.number().nonnegative().default(0.004237),
 });
 
 const rateLimitsSection = z.strictObject({ maxOpenPullRequests: count(10), perWorkloadWindow: duration("7d") });
@@ -198,6 +240,7 @@ const policyV1alpha2Shape = {
     })
     .prefault({}),
   rateLimits: rateLimitsSection.prefault({}),
+  cost: costSection.prefault({}),
   schedule: z.strictObject({ cron: cronExpression.default("0 6 * * 1") }).prefault({}),
 };
 
@@ -220,6 +263,7 @@ export const PolicyV1alpha1Schema = PolicyV1alpha2Schema.omit({ metadata: true }
 export type Policy = z.output<typeof PolicyV1alpha2Schema>;
 export type RecommendPolicy = Policy["recommend"];
 export type ApplyPolicy = Policy["apply"];
+export type CostPolicy = Policy["cost"];
 
 /** The defaults, as a missing policy file means (SPEC §7). */
 export const DEFAULT_POLICY: Policy = PolicyV1alpha2Schema.parse({ apiVersion: CURRENT_API_VERSION, kind: POLICY_KIND });

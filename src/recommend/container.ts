@@ -1,9 +1,11 @@
 import {
+  addQuantities,
   compareQuantities,
   formatCpu,
   formatInStyleOf,
   formatMemory,
   percentChange,
+  quantityFromNumber,
   subtractQuantities,
   type ContainerObservation,
   type JobRun,
@@ -14,14 +16,16 @@ import {
 import type { ApplyPolicy, RecommendPolicy, SafetyRating } from "../policy/index.js";
 import { confidenceAtLeast, continuousConfidence, runBasedConfidence, type Confidence } from "./confidence.js";
 import { effectiveRequest, isInManifest, resolveCurrent, type CurrentResources, type WrittenResources } from "./current.js";
-import { describePercent, describeQuantity, describeTime, plural, roundPercent } from "./describe.js";
+import { describeDuration, describePercent, describeQuantity, describeRate, describeRatio, describeTime, plural, roundPercent } from "./describe.js";
 import { recommendLimit } from "./limits.js";
 import type { ContainerDecision } from "./record.js";
-import { peakToP95, rateSafety } from "./safety.js";
+import { peakToP95, rateSafety, worstSafety, type SafetyAssessment } from "./safety.js";
 import { oomTarget, sizeRequest, type Sizing } from "./sizing.js";
-import { usageFromObservation, usageFromRuns, type Usage } from "./statistics.js";
+import { usageFromObservation, usageFromRuns, type Percentile, type Usage } from "./statistics.js";
+import { analyseTrend, quantileOf, type SeriesPoint, type TrendAnalysis } from "./trend.js";
 
 const RESOURCES = ["cpu", "memory"] as const;
+const DAY = 86_400;
 
 /** What every container of one workload shares. */
 export interface WorkloadContext {
@@ -31,6 +35,10 @@ export interface WorkloadContext {
   /** Continuous observation: window length and coverage. */
   windowSeconds: number;
   coverage: number;
+  /** Unix seconds of the end of the window: where trends are projected from. */
+  windowEnd: number;
+  /** A Job or CronJob: its rating margins (jobMargins) apply, not the CPU variability margin. */
+  isJob: boolean;
   /** Run-based observation only. */
   runs?: { all: readonly JobRun[]; succeeded: number; failed: number };
   /** Resources an HPA scales this workload on (SPEC §4: their requests are held). */
@@ -43,8 +51,10 @@ export interface WorkloadContext {
   blocks: readonly string[];
   /** The source failed for this workload, which already explains any missing metrics (as does a run-based workload without a successful run). */
   observationFailed: boolean;
-  /** Reasons no change may be proposed yet (waiting for runs, Jobs disabled). */
+  /** Reasons no change may be proposed at all (Jobs turned off in the policy). */
   gates: readonly string[];
+  /** Reasons a decrease may not be proposed yet (waiting for runs); increases go ahead (SPEC §5 direction-aware gates). */
+  dataGates: readonly string[];
 }
 
 export interface ContainerOutcome {
@@ -62,9 +72,23 @@ export interface ContainerOutcome {
   excluded: boolean;
   /** Said in the workload's reasons whatever the decision (a container left out unasked). */
   note?: string;
+  /** "needs attention": increases proposed past an UNSAFE rating or low confidence. */
+  attention: string[];
+  /** New minus current request per pod (cores, bytes) when the container changes: what SPEC §11 prices. */
+  delta?: { cpu: number; memory: number };
 }
 
-/** One container through SPEC §5: usage, confidence, safety, sizing, hysteresis, limits, action. */
+type Derivation = NonNullable<ContainerDecision["derivation"]["cpu"]>;
+
+interface MarginChoice {
+  margin: number;
+  from: NonNullable<Derivation["marginFrom"]>;
+  variability?: NonNullable<Derivation["variability"]>;
+  /** `cpu 1.34 (variability: …)`, for the rating sentence. */
+  sentence: string;
+}
+
+/** One container through SPEC §5: usage, confidence, per-resource safety, trends, sizing, hysteresis, gates, limits, action. */
 export function decideContainer(container: ContainerObservation, context: WorkloadContext): ContainerOutcome {
   const current = resolveCurrent(container, context.manifest);
   const usage = {
@@ -81,16 +105,8 @@ export function decideContainer(container: ContainerObservation, context: Worklo
         restarts: container.restarts,
         missingMetrics: missing.map((resource) => (resource === "cpu" ? "CPU" : "memory")),
       });
-  const safety = rateSafety(
-    {
-      oomKills: container.oomKills.length,
-      restarts: container.restarts,
-      throttledRatio: container.throttledRatio,
-      peakToP95: { cpu: usage.cpu && spikiness(usage.cpu), memory: usage.memory && spikiness(usage.memory) },
-      confidence: confidence.level,
-    },
-    context.recommend.safety,
-  );
+  const ratings = rateResources(container, usage, confidence, context.recommend);
+  const safety = worstSafety([ratings.cpu.rating, ratings.memory.rating]);
   const base = {
     name: container.name,
     current: current.written,
@@ -100,7 +116,8 @@ export function decideContainer(container: ContainerObservation, context: Worklo
       restarts: container.restarts,
       throttledRatio: container.throttledRatio,
     },
-    safety: safety.rating,
+    safety,
+    safetyByResource: { cpu: ratings.cpu.rating, memory: ratings.memory.rating },
     confidence,
   };
   // Built field by field (not spread) in the record's order: this runs for every container of a snapshot.
@@ -108,57 +125,374 @@ export function decideContainer(container: ContainerObservation, context: Worklo
     action: ContainerDecision["action"],
     reasons: string[],
     outcome?: Pick<ContainerDecision, "recommended" | "derivation" | "change">,
-  ): ContainerDecision => ({
-    name: base.name,
-    current: base.current,
-    usage: base.usage,
-    evidence: base.evidence,
-    safety: base.safety,
-    confidence: base.confidence,
-    recommended: outcome ? outcome.recommended : current.written,
-    derivation: outcome ? outcome.derivation : { cpu: null, memory: null },
-    change: outcome ? outcome.change : { cpu: null, memory: null },
-    action,
-    reasons,
-  });
+    attention?: string[],
+  ): ContainerDecision => {
+    const made: ContainerDecision = {
+      name: base.name,
+      current: base.current,
+      usage: base.usage,
+      evidence: base.evidence,
+      safety: base.safety,
+      safetyByResource: base.safetyByResource,
+      confidence: base.confidence,
+      recommended: outcome ? outcome.recommended : current.written,
+      derivation: outcome ? outcome.derivation : { cpu: null, memory: null },
+      change: outcome ? outcome.change : { cpu: null, memory: null },
+      action,
+      reasons,
+    };
+    if (attention && attention.length > 0) made.attention = attention;
+    return made;
+  };
+  const leftAlone = { blockedBecause: [], heldBecause: [], heldForHpa: [], changeSummary: "", attention: [] };
 
   if (context.excludedContainers.has(container.name)) {
     const reasons = [`left unchanged: excluded by the policy (selector.containers.exclude)`];
-    return { decision: decision("none", reasons), blockedBecause: [], heldBecause: [], heldForHpa: [], changeSummary: "", excluded: true };
+    return { decision: decision("none", reasons), ...leftAlone, excluded: true };
   }
   if (context.manifest && !isInManifest(container.name, context.manifest)) {
     // A sidecar injected at admission (Vault agent, mesh proxy) runs but has no manifest entry to
     // edit; it must not hold back the containers that do.
     const note = `container "${container.name}" runs in the cluster but is not in the manifest (injected at admission?); it is left out — add it to selector.containers.exclude to silence this`;
-    return { decision: decision("none", [note]), blockedBecause: [], heldBecause: [], heldForHpa: [], changeSummary: "", excluded: true, note };
+    return { decision: decision("none", [note]), ...leftAlone, excluded: true, note };
   }
 
   if (context.runs && context.runs.succeeded === 0 && context.blocks.length === 0) {
     // Nothing to size yet: the gates say what the workload is waiting for.
-    const heldBecause = [...context.gates];
-    return { decision: decision("none", heldBecause), blockedBecause: [], heldChange: "gate", heldBecause, heldForHpa: [], changeSummary: "", excluded: false };
+    const heldBecause = [...context.gates, ...context.dataGates];
+    return { decision: decision("none", heldBecause), ...leftAlone, heldChange: "gate", heldBecause, excluded: false };
   }
+  const unsafe = safety === "UNSAFE" ? `rated UNSAFE: ${unique([...ratings.cpu.because, ...ratings.memory.because]).join("; ")}` : undefined;
   const blockedBecause = [
     ...(current.problem ? [current.problem] : []),
     ...(context.observationFailed || context.runs?.succeeded === 0 ? [] : missing.map((resource) => `no ${resource === "cpu" ? "CPU" : "memory"} usage was measured for this container`)),
-    ...(safety.rating === "UNSAFE" ? [`rated UNSAFE: ${safety.because.join("; ")}`] : []),
   ];
   if (context.blocks.length > 0 || blockedBecause.length > 0) {
-    const reasons = [...context.blocks, ...blockedBecause];
-    return { decision: decision("blocked", reasons), blockedBecause, heldBecause: [], heldForHpa: [], changeSummary: "", excluded: false };
+    const reasons = [...context.blocks, ...blockedBecause, ...(unsafe ? [unsafe] : [])];
+    return { decision: decision("blocked", reasons), ...leftAlone, blockedBecause: [...blockedBecause, ...(unsafe ? [unsafe] : [])], excluded: false };
   }
 
-  const rating = safety.rating as Exclude<SafetyRating, "UNSAFE">;
-  const margin = context.margins[rating];
-  const reasons = [`rated ${rating}${safety.because.length > 0 ? `: ${safety.because.join("; ")}` : ""}; margin ${margin}`, describeConfidence(confidence)];
+  const measured = { cpu: usage.cpu!, memory: usage.memory! };
+  const margins = { cpu: cpuMargin(ratings.cpu.rating, measured.cpu, context), memory: memoryMargin(ratings.memory.rating, container, context) };
+  const reasons = [ratingSentence(ratings, safety, margins), describeConfidence(confidence)];
   if (context.runs) {
     const failed = context.runs.failed > 0 ? ` (${plural(context.runs.failed, "failed run")} excluded)` : "";
-    reasons.push(`percentiles over the per-run peaks of ${plural(usage.cpu!.samples, "successful run")}${failed}`);
+    reasons.push(`percentiles over the per-run peaks of ${plural(measured.cpu.samples, "successful run")}${failed}`);
   }
   if (container.oomKills.length > 0) reasons.push(`memory not lowered: ${describeOomKills(container)}`);
-  const measured = { cpu: usage.cpu!, memory: usage.memory! };
-  const plan = RESOURCES.map((resource) => planRequest(resource, container, current, measured[resource], margin, context, reasons));
+  const trends = trendsOf(container, context);
+  const plan = RESOURCES.map((resource) => planRequest(resource, container, current, measured[resource], margins[resource], trends[resource], context));
 
+  const heldBecause = holdReasons(confidence, context);
+  const softGates = [...(unsafe ? [unsafe] : []), ...heldBecause.soft];
+  const increases = plan.filter((request) => request.changed && request.direction === "up");
+  const decreases = plan.filter((request) => request.changed && request.direction !== "up");
+  const heldForHpa = plan.filter((request) => request.heldByHpa).map((request) => request.sentence);
+
+  if (heldBecause.hard.length === 0 && softGates.length > 0 && increases.length > 0) {
+    // SPEC §5 direction-aware gates: an UNSAFE rating or low confidence holds decreases only; the
+    // increases the data call for are proposed at once, with a line saying what needs attention.
+    // Per resource (SPEC §5): an UNSAFE rating holds that resource's decreases; low confidence holds both.
+    const held = decreases.filter((request) => heldBecause.soft.length > 0 || ratings[request.resource].rating === "UNSAFE");
+    for (const request of held) {
+      holdDecrease(request, current, [...(ratings[request.resource].rating === "UNSAFE" && unsafe ? [unsafe] : []), ...heldBecause.soft]);
+    }
+    for (const request of plan) reasons.push(...request.notes, request.sentence);
+    const attention = [attentionLine(increases, container, current, softGates, held.length > 0)];
+    const sized = finish(plan, current, context, reasons);
+    return {
+      decision: decision("change", reasons, sized, attention),
+      ...leftAlone,
+      heldForHpa,
+      changeSummary: sized.summary,
+      excluded: false,
+      attention,
+      delta: sized.delta,
+    };
+  }
+
+  for (const request of plan) reasons.push(...request.notes, request.sentence);
+  const sized = finish(plan, current, context, reasons);
+  if (unsafe) {
+    // Nothing to raise: an UNSAFE container keeps its values until the cause is fixed.
+    const reasonsBlocked = [unsafe];
+    return { decision: decision("blocked", reasonsBlocked), ...leftAlone, blockedBecause: [unsafe], excluded: false };
+  }
+  const allHeld = [...heldBecause.hard, ...heldBecause.soft];
+  if (sized.changed && allHeld.length > 0) {
+    const heldChange = heldBecause.hard.length > 0 || context.dataGates.length > 0 ? ("gate" as const) : ("confidence" as const);
+    reasons.push(...allHeld);
+    return { decision: decision("none", reasons, sized), ...leftAlone, heldChange, heldBecause: allHeld, heldForHpa, changeSummary: sized.summary, excluded: false };
+  }
+  if (!sized.changed && heldForHpa.length > 0) {
+    return { decision: decision("none", reasons, sized), ...leftAlone, heldChange: "hpa", heldBecause: heldForHpa, heldForHpa, changeSummary: sized.summary, excluded: false };
+  }
+  return { decision: decision(sized.changed ? "change" : "none", reasons, sized), ...leftAlone, heldForHpa, changeSummary: sized.summary, excluded: false, delta: sized.delta };
+}
+
+/**
+ * SPEC §5 per-resource ratings: CPU evidence (burstiness, throttling) rates CPU, memory evidence
+ * (OOM kills, memory spikes) rates memory; restarts and LOW confidence count for both.
+ */
+function rateResources(container: ContainerObservation, usage: { cpu?: Usage; memory?: Usage }, confidence: Confidence, policy: RecommendPolicy) {
+  const confidenceLevel = confidence.level;
+  // A restart caused by an OOM kill is memory evidence: it is counted there, not again for CPU.
+  const cpuRestarts = Math.max(0, container.restarts - container.oomKills.length);
+  return {
+    cpu: rateSafety(
+      { restarts: cpuRestarts, confidence: confidenceLevel, oomKills: 0, throttledRatio: container.throttledRatio, peakToP95: { cpu: usage.cpu && spikiness(usage.cpu) } },
+      policy.safety,
+    ),
+    memory: rateSafety(
+      { restarts: container.restarts, confidence: confidenceLevel, oomKills: container.oomKills.length, throttledRatio: 0, peakToP95: { memory: usage.memory && spikiness(usage.memory) } },
+      policy.safety,
+    ),
+  };
+}
+
+function ratingSentence(ratings: { cpu: SafetyAssessment; memory: SafetyAssessment }, worst: SafetyRating, margins: { cpu: MarginChoice; memory: MarginChoice }): string {
+  const because =
+    ratings.cpu.rating === ratings.memory.rating
+      ? unique([...ratings.cpu.because, ...ratings.memory.because]).join("; ")
+      : RESOURCES.map((resource) => {
+          const { rating, because: why } = ratings[resource];
+          return `${resource} ${rating}${why.length > 0 ? ` (${why.join("; ")})` : ""}`;
+        }).join(", ");
+  return `rated ${worst}${because ? `: ${because}` : ""}; margins: ${margins.cpu.sentence}, ${margins.memory.sentence}`;
+}
+
+function ratingMargin(rating: SafetyRating, context: WorkloadContext): number {
+  // An UNSAFE container only ever gets increases; they take the largest margin.
+  return context.margins[rating === "UNSAFE" ? "RISKY" : rating];
+}
+
+/**
+ * SPEC §5 CPU margin: from the container's own variability (policy recommend.cpu.margin:
+ * variability, the default for continuous workloads): clamp(p99 ÷ p95 × headroom, min, max),
+ * rounded up to 0.01, and at least the rating's margin when the rating is not SAFE. Steady
+ * services get a small margin, spiky ones a large one. Jobs and `margin: rating` use the rating.
+ */
+function cpuMargin(rating: SafetyRating, usage: Usage, context: WorkloadContext): MarginChoice {
+  const byRating = ratingMargin(rating, context);
+  const policy = context.recommend.cpu;
+  if (context.runs || context.isJob || policy.margin === "rating") return { margin: byRating, from: "rating", sentence: `cpu ${byRating} (${rating})` };
+  const settings = policy.variability;
+  const base = usage.numbers[policy.percentile];
+  const high = usage.numbers[settings.percentile];
+  const ratio = base > 0 ? high / base : 1;
+  const raw = ratio * settings.headroom;
+  const variable = Math.min(settings.max, Math.max(settings.min, Math.ceil(raw * 100 - 1e-9) / 100));
+  const variability = { percentile: settings.percentile, ratio: round(ratio, 4) };
+  const arithmetic = `${settings.percentile} ${describeQuantity(usage.quantity(settings.percentile), "cpu")} ÷ ${policy.percentile} ${describeQuantity(usage.quantity(policy.percentile), "cpu")} × ${settings.headroom} = ${round(raw, 3)}, within ${settings.min}–${settings.max}`;
+  if (rating !== "SAFE" && byRating > variable) {
+    return { margin: byRating, from: "rating", variability, sentence: `cpu ${byRating} (${rating}; above its variability margin ${variable}: ${arithmetic})` };
+  }
+  return { margin: variable, from: "variability", variability, sentence: `cpu ${variable} (variability: ${arithmetic})` };
+}
+
+/** SPEC §5: memory takes its rating's margin; after OOM kills the OOM rule alone sizes it (no margin stacked on it). */
+function memoryMargin(rating: SafetyRating, container: ContainerObservation, context: WorkloadContext): MarginChoice {
+  if (container.oomKills.length > 0) return { margin: 1, from: "oom-rule", sentence: "memory none (the OOM rule is not stacked with a margin)" };
+  const margin = ratingMargin(rating, context);
+  return { margin, from: "rating", sentence: `memory ${margin} (${rating})` };
+}
+
+function trendsOf(container: ContainerObservation, context: WorkloadContext): { cpu?: TrendAnalysis; memory?: TrendAnalysis } {
+  if (context.runs || !container.series) return {};
+  const analyse = (resource: ResourceName) => {
+    const points = container.series![resource] as readonly SeriesPoint[];
+    return points.length > 0 ? analyseTrend(points, resource, context.windowEnd, context.recommend.trend) : undefined;
+  };
+  return { cpu: analyse("cpu"), memory: analyse("memory") };
+}
+
+function usageOf(container: ContainerObservation, context: WorkloadContext, resource: ResourceName): Usage | undefined {
+  if (context.runs) return usageFromRuns(context.runs.all, container.name, resource);
+  const statistics = container[resource];
+  return statistics && statistics.samples > 0 ? usageFromObservation(statistics) : undefined;
+}
+
+interface PlannedRequest {
+  resource: ResourceName;
+  /** The request the container will have; undefined when none is set and none is recommended. */
+  value?: Quantity;
+  written?: string;
+  changed: boolean;
+  /** For a change: up (or newly set) or down. */
+  direction?: "up" | "down";
+  heldByHpa: boolean;
+  derivation: Derivation;
+  /** The reason sentence of the change, or of why the request is kept. */
+  sentence: string;
+  /** `p95 180m × 1.05 = 189m; rounded up to 190m`. */
+  how: string;
+  /** Why the data justify an increase, for the attention line. */
+  justification?: string;
+  /** Evidence said before the request's sentence (a step change, a trend). */
+  notes: string[];
+  /** The OOM rule's value, which a memory limit is raised to (SPEC §5). */
+  oomBump?: Quantity;
+}
+
+/** Sizes one request and decides whether the change is material (hysteresis) and allowed (HPA). */
+function planRequest(
+  resource: ResourceName,
+  container: ContainerObservation,
+  current: CurrentResources,
+  usage: Usage,
+  margin: MarginChoice,
+  trend: TrendAnalysis | undefined,
+  context: WorkloadContext,
+): PlannedRequest {
+  const policy = context.recommend;
+  const notes: string[] = [];
+  const show = (value: Quantity) => describeQuantity(value, resource);
+  const percentile = policy[resource].percentile;
+  const step = trend?.step;
+  // SPEC §5: after a step change (a release mid-window) the statistic is taken from the part after it.
+  const statistic = step ? statisticAfterStep(trend!, usage, percentile) : usage.quantity(percentile);
+  const observedMax = step ? statisticAfterStep(trend!, usage, "max") : usage.quantity("max");
+  if (step) {
+    notes.push(
+      `${resource} step change at ${describeTime(new Date(step.at * 1000).toISOString())}: 24h mean ${describeQuantity(quantityFromNumber(step.before), resource)} → ${describeQuantity(quantityFromNumber(step.after), resource)}; sized from the ${describeDuration(step.secondsAfter)} after it (${percentile} ${show(statistic)}, from the series)`,
+    );
+  }
+  const growing = trend?.growing === true ? trend : undefined;
+  const horizon = policy.trend.horizon;
+  // The growth over the horizon, rounded to a whole nano-unit (not up: it is an estimate), on top of the statistic.
+  const growth = growing ? { nanos: (perDayNanos(growing.slopePerDay!, resource) * BigInt(horizon.seconds)) / BigInt(DAY) } : undefined;
+  const projected = growth ? addQuantities(resource === "memory" ? observedMax : statistic, growth) : undefined;
+  const slope = growing ? `${describeRate(growing.slopePerDay!, resource)} × ${horizon.text}` : "";
+  if (growing) {
+    notes.push(
+      resource === "memory"
+        ? `memory grows ${describeRate(growing.slopePerDay!, "memory")}: likely a leak (Theil–Sen slope of ${plural(growing.days, "daily peak")}, Mann–Kendall z ${round(growing.z, 1)}); memory is not lowered while it grows, and the request covers the projected peak over ${horizon.text}`
+        : `CPU ${percentile} grows ${describeRate(growing.slopePerDay!, "cpu")} (Theil–Sen slope of ${plural(growing.days, "daily peak")}, Mann–Kendall z ${round(growing.z, 1)}); the request covers the projection over ${horizon.text}`,
+    );
+  }
+
+  const currentRequest = effectiveRequest(current, resource);
+  const { oomBump, ...rules } = resource === "memory" ? memoryRules(container, current, observedMax, projected, slope, policy) : { ...cpuRules(container, current, policy), oomBump: undefined };
+  // CPU grows into its projection before the margin; memory's projected peak is a floor like the observed max.
+  const base = resource === "cpu" && projected ? projected : statistic;
+  const sizing = sizeRequest({ resource, percentile, statistic: base, margin: margin.margin, current: currentRequest, ...rules }, policy);
+  const derivation: Derivation = {
+    percentile,
+    observed: canonical(statistic, resource),
+    margin: margin.margin,
+    target: canonical(sizing.target, resource),
+    computed: canonical(sizing.computed, resource),
+    marginFrom: margin.from,
+    ...(margin.variability ? { variability: margin.variability } : {}),
+    ...(step ? { step: { at: new Date(step.at * 1000).toISOString(), before: step.before, after: step.after, secondsAfter: step.secondsAfter } } : {}),
+    ...(trend && trend.slopePerDay !== undefined
+      ? {
+          trend: {
+            slopePerDay: round(trend.slopePerDay, 6),
+            days: trend.days,
+            z: round(trend.z, 3),
+            growing: trend.growing,
+            horizon: horizon.text,
+            projected: projected ? canonical(projected, resource) : null,
+          },
+        }
+      : {}),
+  };
+  const statisticText = `${percentile}${step ? " after the step" : ""} ${show(statistic)}`;
+  const start = resource === "cpu" && projected ? `${statisticText} + ${slope} = ${show(projected)}; × ${margin.margin}` : `${statisticText} × ${margin.margin}`;
+  const how = [`${start} = ${show(sizing.target)}`, ...sizing.steps].join("; ");
+  const writtenRequest = current.written.requests[resource];
+  const label = `${resource} request`;
+  const extra = { notes, ...(oomBump ? { oomBump } : {}) };
+  const keep = (sentence: string, heldByHpa = false): PlannedRequest => ({ resource, value: currentRequest, written: writtenRequest, changed: false, heldByHpa, derivation, sentence, how, ...extra });
+
+  if (current.requests[resource] !== undefined && compareQuantities(sizing.computed, current.requests[resource]) === 0) {
+    return keep(`${label} stays ${writtenRequest}: ${how}`);
+  }
+  const hysteresis = currentRequest === undefined ? undefined : belowChangeThreshold(resource, currentRequest, sizing, observedMax, context);
+  if (hysteresis) return keep(`${label} stays ${writtenRequest ?? `unset (the limit ${current.written.limits[resource]} applies)`}: ${how}; ${hysteresis}`);
+
+  const hpa = context.hpa;
+  if (hpa && hpa.metrics.has(resource) && !context.apply.allowWithHpa) {
+    return keep(
+      `${label} held at ${writtenRequest ?? "(not set)"} instead of ${show(sizing.computed)} (${how}): the HPA ${hpa.name} scales on ${resource} utilisation, which is measured against the request; set apply.allowWithHpa: true to change it`,
+      true,
+    );
+  }
+
+  const written = formatInStyleOf(sizing.computed, resource, writtenRequest ?? current.written.limits[resource]);
+  const delta = currentRequest && currentRequest.nanos > 0n ? ` (${describePercent(percentChange(currentRequest, sizing.computed))})` : "";
+  const direction = currentRequest === undefined || compareQuantities(sizing.computed, currentRequest) > 0 ? "up" : "down";
+  return {
+    resource,
+    value: sizing.computed,
+    written,
+    changed: true,
+    direction,
+    heldByHpa: false,
+    derivation,
+    sentence: `${label} ${writtenRequest ?? "(not set)"} → ${written}${delta}: ${how}`,
+    how,
+    ...extra,
+    ...(direction === "up" ? { justification: justify(resource, container, current, usage, observedMax, statistic, growing, policy) } : {}),
+  };
+}
+
+/** A slope per day in nano-units, exactly: whole bytes for memory, nanocores for CPU (see analyseTrend). */
+function perDayNanos(slopePerDay: number, resource: ResourceName): bigint {
+  return resource === "memory" ? BigInt(Math.round(slopePerDay)) * 1_000_000_000n : BigInt(Math.round(slopePerDay * 1e9));
+}
+
+/** SPEC §5 direction-aware gates: a decrease past a gate keeps the current request and says why. */
+function holdDecrease(request: PlannedRequest, current: CurrentResources, gates: readonly string[]): void {
+  const currentRequest = effectiveRequest(current, request.resource);
+  const writtenRequest = current.written.requests[request.resource];
+  request.sentence = `${request.resource} request held at ${writtenRequest ?? "(not set)"} instead of ${request.written} (${request.how}): decreases are held (${gates.join("; ")})`;
+  request.value = currentRequest;
+  request.written = writtenRequest;
+  request.changed = false;
+  request.direction = undefined;
+}
+
+/** What in the observed data calls for an increase (SPEC §5: OOM kills, usage above the request, throttling, growth). */
+function justify(
+  resource: ResourceName,
+  container: ContainerObservation,
+  current: CurrentResources,
+  usage: Usage,
+  observedMax: Quantity,
+  statistic: Quantity,
+  growing: TrendAnalysis | undefined,
+  policy: RecommendPolicy,
+): string {
+  const request = effectiveRequest(current, resource);
+  if (resource === "memory") {
+    if (container.oomKills.length > 0) return `it was OOM-killed (${describeOomKills(container)})`;
+    if (request && compareQuantities(observedMax, request) > 0) return `its usage is above the request (max ${describeQuantity(observedMax, "memory")} > ${current.written.requests.memory ?? current.written.limits.memory})`;
+    if (growing) return `its memory grows ${describeRate(growing.slopePerDay!, "memory")}`;
+  } else {
+    if (request && compareQuantities(statistic, request) > 0) return `its usage is above the request (${policy.cpu.percentile} ${describeQuantity(statistic, "cpu")} > ${current.written.requests.cpu ?? current.written.limits.cpu})`;
+    if (container.throttledRatio > policy.safety.caution.throttledRatioAbove) return `it was throttled in ${describeRatio(container.throttledRatio)} of CPU periods`;
+    if (growing) return `its CPU grows ${describeRate(growing.slopePerDay!, "cpu")}`;
+    if (request && compareQuantities(usage.quantity("max"), request) > 0) return `its usage peaks above the request (max ${describeQuantity(usage.quantity("max"), "cpu")})`;
+  }
+  return "the margin over its usage needs more than the request";
+}
+
+function attentionLine(
+  increases: readonly PlannedRequest[],
+  container: ContainerObservation,
+  current: CurrentResources,
+  gates: readonly string[],
+  decreasesHeld: boolean,
+): string {
+  const raised = increases.map((request) => `${request.resource} ${current.written.requests[request.resource] ?? "(not set)"} → ${request.written} because ${request.justification}`).join("; ");
+  const oom = container.oomKills.length > 0 ? "; find out why it is OOM-killed (a leak, a traffic spike, a limit set too low)" : "";
+  return `needs attention: ${gates.join("; ")}; proposed at once: ${raised}${decreasesHeld ? "; decreases stay held" : ""}${oom}`;
+}
+
+/** The recommended values, limits, summary and change of the planned requests (limits follow the final requests). */
+function finish(plan: readonly PlannedRequest[], current: CurrentResources, context: WorkloadContext, reasons: string[]) {
   const recommended: WrittenResources = { requests: {}, limits: {} };
   const summary: string[] = [];
   let changed = false;
@@ -176,7 +510,14 @@ export function decideContainer(container: ContainerObservation, context: Worklo
     const writtenLimit = current.written.limits[resource];
     const outcome = recommendLimit(
       context.recommend.limits,
-      { resource, currentRequest: effectiveRequest(current, resource), currentLimit: current.limits[resource], newRequest: request.value, guaranteed: context.guaranteed },
+      {
+        resource,
+        currentRequest: effectiveRequest(current, resource),
+        currentLimit: current.limits[resource],
+        newRequest: request.value,
+        guaranteed: context.guaranteed,
+        ...(request.oomBump ? { oomBump: request.oomBump } : {}),
+      },
       context.recommend,
     );
     if (outcome.kind === "unchanged") {
@@ -206,111 +547,52 @@ export function decideContainer(container: ContainerObservation, context: Worklo
       );
     }
   }
-
-  const change = {
-    cpu: changePercent(effectiveRequest(current, "cpu"), plan[0]!.value),
-    memory: changePercent(effectiveRequest(current, "memory"), plan[1]!.value),
-  };
-  const derivation = { cpu: plan[0]!.derivation, memory: plan[1]!.derivation };
-  const heldForHpa = plan.filter((request) => request.heldByHpa).map((request) => request.sentence);
-  const sized = { recommended, derivation, change };
-  const changeSummary = summary.join(", ");
-  const heldBecause = holdReasons(confidence, context);
-  if (changed && heldBecause.length > 0) {
-    const heldChange = context.gates.length > 0 ? ("gate" as const) : ("confidence" as const);
-    reasons.push(...heldBecause);
-    return { decision: decision("none", reasons, sized), blockedBecause: [], heldChange, heldBecause, heldForHpa, changeSummary, excluded: false };
-  }
-  if (!changed && heldForHpa.length > 0) {
-    return { decision: decision("none", reasons, sized), blockedBecause: [], heldChange: "hpa", heldBecause: heldForHpa, heldForHpa, changeSummary, excluded: false };
-  }
-  return { decision: decision(changed ? "change" : "none", reasons, sized), blockedBecause: [], heldBecause: [], heldForHpa, changeSummary, excluded: false };
-}
-
-function usageOf(container: ContainerObservation, context: WorkloadContext, resource: ResourceName): Usage | undefined {
-  if (context.runs) return usageFromRuns(context.runs.all, container.name, resource);
-  const statistics = container[resource];
-  return statistics && statistics.samples > 0 ? usageFromObservation(statistics) : undefined;
-}
-
-interface PlannedRequest {
-  resource: ResourceName;
-  /** The request the container will have; undefined when none is set and none is recommended. */
-  value?: Quantity;
-  written?: string;
-  changed: boolean;
-  heldByHpa: boolean;
-  derivation: NonNullable<ContainerDecision["derivation"]["cpu"]>;
-  sentence: string;
-}
-
-/** Sizes one request and decides whether the change is material (hysteresis) and allowed (HPA). */
-function planRequest(
-  resource: ResourceName,
-  container: ContainerObservation,
-  current: CurrentResources,
-  usage: Usage,
-  margin: number,
-  context: WorkloadContext,
-  reasons: string[],
-): PlannedRequest {
-  const policy = context.recommend;
-  const show = (value: Quantity) => describeQuantity(value, resource);
-  const percentile = policy[resource].percentile;
-  const statistic = usage.quantity(percentile);
-  const currentRequest = effectiveRequest(current, resource);
-  const sizing = sizeRequest(
-    {
-      resource,
-      percentile,
-      statistic,
-      margin,
-      current: currentRequest,
-      ...(resource === "memory" ? memoryRules(container, current, usage, policy) : cpuRules(container, current, policy)),
+  return {
+    recommended,
+    derivation: { cpu: plan[0]!.derivation, memory: plan[1]!.derivation },
+    change: {
+      cpu: changePercent(effectiveRequest(current, "cpu"), plan[0]!.value),
+      memory: changePercent(effectiveRequest(current, "memory"), plan[1]!.value),
     },
-    policy,
-  );
-  const derivation = {
-    percentile,
-    observed: canonical(statistic, resource),
-    margin,
-    target: canonical(sizing.target, resource),
-    computed: canonical(sizing.computed, resource),
+    changed,
+    summary: summary.join(", "),
+    delta: { cpu: deltaOf(plan[0]!, current), memory: deltaOf(plan[1]!, current) },
   };
-  const how = [`${percentile} ${show(statistic)} × ${margin} = ${show(sizing.target)}`, ...sizing.steps].join("; ");
-  const writtenRequest = current.written.requests[resource];
-  const label = `${resource} request`;
-  const keep = (sentence: string, heldByHpa = false): PlannedRequest => {
-    reasons.push(sentence);
-    return {
-      resource,
-      value: currentRequest,
-      written: writtenRequest,
-      changed: false,
-      heldByHpa,
-      derivation,
-      sentence,
-    };
-  };
+}
 
-  if (current.requests[resource] !== undefined && compareQuantities(sizing.computed, current.requests[resource]) === 0) {
-    return keep(`${label} stays ${writtenRequest}: ${how}`);
+function deltaOf(request: PlannedRequest, current: CurrentResources): number {
+  const now = effectiveRequest(current, request.resource)?.nanos ?? 0n;
+  return Number((request.value?.nanos ?? 0n) - now) / 1e9;
+}
+
+/**
+ * After a step change the snapshot's statistics mix both levels. The series after the step
+ * holds hourly p95 and max: the max after the step is exact (the largest hourly max). A
+ * percentile is mapped through the hourly p95 values: the window's statistic sits at some rank
+ * among the window's hourly p95 values, and the value at the same rank among those after the step
+ * is the estimate (it keeps the workload's shape, e.g. a daily cycle, and moves it to the new level).
+ */
+function statisticAfterStep(trend: TrendAnalysis, usage: Usage, percentile: Percentile): Quantity {
+  if (percentile === "max") return quantityFromNumber(Math.max(...trend.points.map((point) => point[2])));
+  const whole = trend.series.map((point) => point[1]).sort((a, b) => a - b);
+  const after = trend.points.map((point) => point[1]).sort((a, b) => a - b);
+  const statistic = usage.numbers[percentile];
+  const top = whole[whole.length - 1]!;
+  if (statistic >= top) return quantityFromNumber(top > 0 ? (statistic / top) * after[after.length - 1]! : statistic);
+  return quantityFromNumber(quantileOf(after, rankOf(whole, statistic)));
+}
+
+/** Where a value sits among sorted values, as a fraction 0–1 interpolated between ranks (the inverse of quantileOf). */
+function rankOf(sorted: readonly number[], value: number): number {
+  if (sorted.length < 2 || value <= sorted[0]!) return 0;
+  for (let index = 1; index < sorted.length; index++) {
+    if (value <= sorted[index]!) {
+      const low = sorted[index - 1]!;
+      const fraction = sorted[index]! > low ? (value - low) / (sorted[index]! - low) : 1;
+      return (index - 1 + fraction) / (sorted.length - 1);
+    }
   }
-  const hysteresis = currentRequest === undefined ? undefined : belowChangeThreshold(resource, currentRequest, sizing, usage, context);
-  if (hysteresis) return keep(`${label} stays ${writtenRequest ?? `unset (the limit ${current.written.limits[resource]} applies)`}: ${how}; ${hysteresis}`);
-
-  const hpa = context.hpa;
-  if (hpa && hpa.metrics.has(resource) && !context.apply.allowWithHpa) {
-    return keep(
-      `${label} held at ${writtenRequest ?? "(not set)"} instead of ${show(sizing.computed)} (${how}): the HPA ${hpa.name} scales on ${resource} utilisation, which is measured against the request; set apply.allowWithHpa: true to change it`,
-      true,
-    );
-  }
-
-  const written = formatInStyleOf(sizing.computed, resource, writtenRequest ?? current.written.limits[resource]);
-  const delta = currentRequest && currentRequest.nanos > 0n ? ` (${describePercent(percentChange(currentRequest, sizing.computed))})` : "";
-  reasons.push(`${label} ${writtenRequest ?? "(not set)"} → ${written}${delta}: ${how}`);
-  return { resource, value: sizing.computed, written, changed: true, heldByHpa: false, derivation, sentence: "" };
+  return 1;
 }
 
 function cpuRules(container: ContainerObservation, current: CurrentResources, policy: RecommendPolicy) {
@@ -321,28 +603,33 @@ function cpuRules(container: ContainerObservation, current: CurrentResources, po
   };
 }
 
-function memoryRules(container: ContainerObservation, current: CurrentResources, usage: Usage, policy: RecommendPolicy) {
-  const observedMax = usage.quantity("max");
+function memoryRules(container: ContainerObservation, current: CurrentResources, observedMax: Quantity, projected: Quantity | undefined, slope: string, policy: RecommendPolicy) {
   const floor = { value: observedMax, why: `memory is never below the observed max ${describeQuantity(observedMax, "memory")}` };
+  const raiseTo: Array<{ value: Quantity; why: string }> = [];
+  const holds: string[] = [];
   const kills = container.oomKills;
-  if (kills.length === 0) return { floor };
-  const candidates: [Quantity | undefined, string][] = [
-    [current.limits.memory, "the current limit"],
-    [current.requests.memory, "the current request"],
-    [observedMax, "the observed max"],
-  ];
-  const [used, what] = candidates
-    .filter((candidate): candidate is [Quantity, string] => candidate[0] !== undefined)
-    .reduce((best, next) => (compareQuantities(next[0], best[0]) > 0 ? next : best));
-  const bump = policy.oomBump;
-  return {
-    floor,
-    raiseTo: {
-      value: oomTarget(used, policy),
-      why: `the OOM rule max(used + ${describeQuantity(bump.memory, "memory")}, used × ${bump.factor}) with used = ${describeQuantity(used, "memory")} (${what})`,
-    },
-    neverDecrease: describeOomKills(container),
-  };
+  let bump: Quantity | undefined;
+  if (kills.length > 0) {
+    const candidates: [Quantity | undefined, string][] = [
+      [current.limits.memory, "the current limit"],
+      [current.requests.memory, "the current request"],
+      [observedMax, "the observed max"],
+    ];
+    const [used, what] = candidates
+      .filter((candidate): candidate is [Quantity, string] => candidate[0] !== undefined)
+      .reduce((best, next) => (compareQuantities(next[0], best[0]) > 0 ? next : best));
+    bump = oomTarget(used, policy);
+    raiseTo.push({
+      value: bump,
+      why: `the OOM rule max(used + ${describeQuantity(policy.oomBump.memory, "memory")}, used × ${policy.oomBump.factor}) with used = ${describeQuantity(used, "memory")} (${what})`,
+    });
+    holds.push(describeOomKills(container));
+  }
+  if (projected) {
+    raiseTo.push({ value: projected, why: `the projected peak over ${policy.trend.horizon.text}: max ${describeQuantity(observedMax, "memory")} + ${slope}` });
+    holds.push("memory grows");
+  }
+  return { floor, raiseTo, ...(holds.length > 0 ? { neverDecrease: holds.join("; ") } : {}), ...(bump ? { oomBump: bump } : {}) };
 }
 
 /**
@@ -351,17 +638,11 @@ function memoryRules(container: ContainerObservation, current: CurrentResources,
  * outside the policy bounds or (memory) below the observed max: those changes are corrections.
  * Returns why the change is too small, or undefined when it is material.
  */
-function belowChangeThreshold(
-  resource: ResourceName,
-  current: Quantity,
-  sizing: Sizing,
-  usage: Usage,
-  context: WorkloadContext,
-): string | undefined {
+function belowChangeThreshold(resource: ResourceName, current: Quantity, sizing: Sizing, observedMax: Quantity, context: WorkloadContext): string | undefined {
   const policy = context.recommend;
   const bounds = policy.bounds[resource];
   if (current.nanos === 0n || compareQuantities(current, bounds.min) < 0 || compareQuantities(current, bounds.max) > 0) return undefined;
-  if (resource === "memory" && compareQuantities(current, usage.quantity("max")) < 0) return undefined;
+  if (resource === "memory" && compareQuantities(current, observedMax) < 0) return undefined;
   const percent = percentChange(current, sizing.computed);
   const absolute = compareQuantities(sizing.computed, current) >= 0 ? subtractQuantities(sizing.computed, current) : subtractQuantities(current, sizing.computed);
   const floor = policy.minChange[resource];
@@ -375,10 +656,12 @@ function describeOomKills(container: ContainerObservation): string {
   return `${plural(container.oomKills.length, "OOM kill")} in the window, last ${describeTime(last)}`;
 }
 
-function holdReasons(confidence: Confidence, context: WorkloadContext): string[] {
-  if (context.gates.length > 0) return [...context.gates];
-  if (confidenceAtLeast(confidence.level, context.apply.minConfidence)) return [];
-  return [`waiting for data: confidence ${confidence.level} (${confidence.score}) is below the policy minimum ${context.apply.minConfidence} (apply.minConfidence)`];
+/** Hard gates hold every change; soft gates (low confidence, waiting for runs) hold decreases only. */
+function holdReasons(confidence: Confidence, context: WorkloadContext): { hard: string[]; soft: string[] } {
+  if (context.gates.length > 0) return { hard: [...context.gates], soft: [] };
+  if (context.dataGates.length > 0) return { hard: [], soft: [...context.dataGates] };
+  if (confidenceAtLeast(confidence.level, context.apply.minConfidence)) return { hard: [], soft: [] };
+  return { hard: [], soft: [`waiting for data: confidence ${confidence.level} (${confidence.score}) is below the policy minimum ${context.apply.minConfidence} (apply.minConfidence)`] };
 }
 
 function describeConfidence(confidence: Confidence): string {
@@ -411,4 +694,13 @@ function fewestSamples(cpu: Usage | undefined, memory: Usage | undefined): numbe
 
 function spikiness(usage: Usage): number {
   return peakToP95(usage.quantity("max").nanos, usage.quantity("p95").nanos);
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
 }

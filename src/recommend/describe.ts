@@ -57,3 +57,31 @@ export function describeRatio(ratio: number): string {
 export function thousands(count: number): string {
   return String(count).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
+
+const MI = 1024 ** 2;
+const GI = 1024 ** 3;
+
+/** `~90Mi/day`, `~12m/day`: a slope in two significant digits, for a sentence. */
+export function describeRate(perDay: number, resource: ResourceName): string {
+  const magnitude = Math.abs(perDay);
+  const sign = perDay < 0 ? "−" : "";
+  if (resource === "cpu") {
+    return magnitude >= 1 ? `~${sign}${significant(magnitude)} cores/day` : `~${sign}${significant(magnitude * 1000)}m/day`;
+  }
+  if (magnitude >= GI) return `~${sign}${significant(magnitude / GI)}Gi/day`;
+  if (magnitude >= MI) return `~${sign}${significant(magnitude / MI)}Mi/day`;
+  return `~${sign}${significant(magnitude / 1024)}Ki/day`;
+}
+
+function significant(value: number): string {
+  if (value === 0) return "0";
+  const digits = value >= 10 ? 0 : value >= 1 ? 1 : 2;
+  return trimZeros(value.toFixed(digits));
+}
+
+/** `−12.34 USD`, `+3.10 USD`: a monthly cost change (SPEC §11), cents, with a real minus sign. */
+export function describeMonthlyCost(amount: number, currency: string): string {
+  const cents = Math.round(Math.abs(amount) * 100) / 100;
+  const sign = cents === 0 ? "" : amount < 0 ? "−" : "+";
+  return `${sign}${cents.toFixed(2)} ${currency}`.trimEnd();
+}

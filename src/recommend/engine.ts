@@ -61,11 +61,12 @@ export function recommendWorkload(input: RecommendInput): DecisionRecord {
     blocks.push(`${runCounts.failed} of ${plural(runCounts.observed, "observed run")} failed (more than half); fix the failing runs before resizing`);
   }
   const gates: string[] = [];
+  const dataGates: string[] = [];
   if (isJob && !policy.apply.jobs.enabled) gates.push("Job and CronJob proposals are turned off in the policy (apply.jobs.enabled: false)");
   if (runCounts) {
     const needed = Math.max(1, policy.apply.jobs.minRuns);
     if (runCounts.succeeded < needed) {
-      gates.push(`waiting for data: ${plural(runCounts.succeeded, "successful run")} observed; the policy needs ${needed} (apply.jobs.minRuns)`);
+      dataGates.push(`waiting for data: ${plural(runCounts.succeeded, "successful run")} observed; the policy needs ${needed} (apply.jobs.minRuns)`);
     }
   }
   const hpaMetrics = new Set((observation.hpa?.metrics ?? []).filter((metric) => SCALING_RESOURCES.has(metric)));
@@ -75,6 +76,8 @@ export function recommendWorkload(input: RecommendInput): DecisionRecord {
     margins: isJob ? policy.recommend.jobMargins : policy.recommend.margins,
     windowSeconds: Math.max(0, (Date.parse(observation.window.to) - Date.parse(observation.window.from)) / 1000),
     coverage: observation.coverage,
+    windowEnd: Date.parse(observation.window.to) / 1000,
+    isJob,
     runs: runs && runCounts ? { all: runs, succeeded: runCounts.succeeded, failed: runCounts.failed } : undefined,
     hpa: hpaMetrics.size > 0 ? { name: observation.hpa?.name ?? "(unnamed)", metrics: hpaMetrics } : undefined,
     manifest: input.manifest,
@@ -83,8 +86,10 @@ export function recommendWorkload(input: RecommendInput): DecisionRecord {
     blocks,
     observationFailed: observation.problems.length > 0,
     gates,
+    dataGates,
   };
   const outcomes = observation.containers.map((container) => decideContainer(container, context));
+  const cost = costOf(outcomes, observation, runs, policy.cost);
 
   return {
     schemaVersion: 1,
@@ -127,6 +132,7 @@ export function recommendWorkload(input: RecommendInput): DecisionRecord {
           : null,
     },
     containers: outcomes.map((outcome) => outcome.decision),
+    ...(cost ? { cost } : {}),
     confidenceFormula: runs ? RUN_BASED_FORMULA : CONTINUOUS_FORMULA,
     decision: decideWorkload(outcomes, blocks, observation),
     inputsDigest: inputsDigest(input),
@@ -159,7 +165,14 @@ function decideWorkload(outcomes: readonly ContainerOutcome[], blocks: readonly 
   const safety = worstSafety(considered.map((outcome) => outcome.decision.safety));
   const confidence = considered.length === 0 ? "LOW" : lowestConfidence(considered.map((outcome) => outcome.decision.confidence.level));
   const leftOut = outcomes.flatMap((outcome) => (outcome.note ? [outcome.note] : []));
-  const decide = (action: WorkloadDecision["action"], reasons: string[]) => ({ action, reasons: [...reasons, ...leftOut], safety, confidence });
+  const attention = considered.flatMap((outcome) => outcome.attention.map((line) => `${outcome.decision.name}: ${line}`));
+  const decide = (action: WorkloadDecision["action"], reasons: string[]): WorkloadDecision => ({
+    action,
+    reasons: [...reasons, ...leftOut],
+    safety,
+    confidence,
+    ...(action === "propose" && attention.length > 0 ? { attention } : {}),
+  });
 
   const blocked = considered.filter((outcome) => outcome.decision.action === "blocked");
   if (blocks.length > 0 || blocked.length > 0) {
@@ -178,7 +191,7 @@ function decideWorkload(outcomes: readonly ContainerOutcome[], blocks: readonly 
   const changing = considered.filter((outcome) => outcome.decision.action === "change");
   if (changing.length > 0) {
     const summary = changing.map((outcome) => `${outcome.decision.name} (${outcome.changeSummary})`).join("; ");
-    return decide("propose", [`changes in ${changing.length} of ${plural(considered.length, "container")}: ${summary}`, ...notes]);
+    return decide("propose", [`changes in ${changing.length} of ${plural(considered.length, "container")}: ${summary}`, ...attention, ...notes]);
   }
   const gated = held("gate");
   if (gated.length > 0) return decide("hold", [...new Set(gated.flatMap((outcome) => outcome.heldBecause))]);
@@ -191,6 +204,43 @@ function decideWorkload(outcomes: readonly ContainerOutcome[], blocks: readonly 
   return decide("hold", ["no material change: every request is within the change threshold of its current value"]);
 }
 
+/** Hours in an average month (365 × 24 / 12): monthly figures are hourly prices × 730. */
+export const HOURS_PER_MONTH = 730;
+const GIB = 1024 ** 3;
+
+/**
+ * SPEC §11: each change priced per month with the policy's `cost` section, for the whole
+ * workload: per pod × replicas observed (continuous), or × the average number of pods running
+ * (run-based: run time ÷ window). Negative figures are savings. Only proposed changes count.
+ */
+function costOf(outcomes: ContainerOutcome[], observation: WorkloadObservation, runs: readonly JobRun[] | undefined, prices: Policy["cost"]): DecisionRecord["cost"] {
+  const windowSeconds = Math.max(1, (Date.parse(observation.window.to) - Date.parse(observation.window.from)) / 1000);
+  const replicas = runs ? Math.min(1, runs.reduce((sum, run) => sum + run.durationSeconds, 0) / windowSeconds) : observation.pods;
+  const total = { cpu: 0, memory: 0 };
+  for (const outcome of outcomes) {
+    const container = outcome.decision;
+    if (container.action !== "change" || !outcome.delta) continue;
+    const cpu = cents(outcome.delta.cpu * prices.cpuCoreHour * HOURS_PER_MONTH * replicas);
+    const memory = cents((outcome.delta.memory / GIB) * prices.memoryGiBHour * HOURS_PER_MONTH * replicas);
+    container.cost = { cpu, memory, total: cents(cpu + memory) };
+    total.cpu += cpu;
+    total.memory += memory;
+  }
+  return {
+    currency: prices.currency,
+    cpuCoreHour: prices.cpuCoreHour,
+    memoryGiBHour: prices.memoryGiBHour,
+    hoursPerMonth: HOURS_PER_MONTH,
+    replicas: Math.round(replicas * 1000) / 1000,
+    monthly: { cpu: cents(total.cpu), memory: cents(total.memory), total: cents(total.cpu + total.memory) },
+  };
+}
+
+function cents(value: number): number {
+  const rounded = Math.round(value * 100) / 100;
+  return Object.is(rounded, -0) ? 0 : rounded;
+}
+
 /**
  * sha256 over the canonical JSON of everything the record was computed from (SPEC §6):
  * `{"at", "manifest", "observation", "policy", "policySource"}` with sorted keys. The members
@@ -200,13 +250,7 @@ function decideWorkload(outcomes: readonly ContainerOutcome[], blocks: readonly 
 function inputsDigest(input: RecommendInput): string {
   return hash(
     "sha256",
-    `{"at":${canonicalJson(input.at)},"manifest":${canonicalJson(input.manifest ?? null)},"observation":${canonicalJson(withoutSeries(input.observation))},` +
+    `{"at":${canonicalJson(input.at)},"manifest":${canonicalJson(input.manifest ?? null)},"observation":${canonicalJson(input.observation)},` +
       `"policy":${canonicalJsonOnce(input.policy)},"policySource":${canonicalJson(input.policySource)}}`,
   );
-}
-
-/** Series only feed the PR charts: no rule reads them, so they are not inputs (and hashing them dominated large snapshots). */
-function withoutSeries(observation: WorkloadObservation): WorkloadObservation {
-  if (!observation.containers.some((container) => container.series !== undefined)) return observation;
-  return { ...observation, containers: observation.containers.map(({ series: _chart, ...container }) => container) };
 }

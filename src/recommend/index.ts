@@ -12,6 +12,8 @@ export {
   type WorkloadDecision,
 } from "./record.js";
 export { renderDecisionTable } from "./table.js";
+export { describeMonthlyCost } from "./describe.js";
+export { HOURS_PER_MONTH } from "./engine.js";
 export { CONFIDENCE_THRESHOLDS, CONTINUOUS_FORMULA, RUN_BASED_FORMULA } from "./confidence.js";
 export { canonicalJson } from "./digest.js";
 export type { WrittenResources } from "./current.js";

@@ -14,6 +14,8 @@ export interface LimitInput {
   newRequest?: Quantity;
   /** The pod's QoS class is Guaranteed (every container's requests equal its limits). */
   guaranteed?: boolean;
+  /** After OOM kills: the OOM rule's value, which the memory limit must reach (SPEC §5). */
+  oomBump?: Quantity;
 }
 
 export type LimitOutcome =
@@ -22,11 +24,13 @@ export type LimitOutcome =
   | { kind: "removed"; why: string };
 
 /**
- * SPEC §5 limit modes. `keep` never touches a limit except to raise it by the request's factor
- * when the new request would exceed it (Kubernetes rejects a request above its limit), and to
- * move it with the request in a Guaranteed pod, which keeps the pod's QoS class; `ratio`
- * keeps limit/request; `memory-equals-request` sets the memory limit to the memory request;
- * `remove-cpu` removes the CPU limit. The other resource in the last two modes follows `keep`.
+ * SPEC §5 limit modes. `keep` never touches a limit except to raise it only as far as the new
+ * values need: to the new request when the request would exceed it (Kubernetes rejects a request
+ * above its limit), and after OOM kills to the OOM rule's value (the limit is what killed the
+ * container) — never by a ratio that multiplies into gigabytes; and to move it with the request
+ * in a Guaranteed pod, which keeps the pod's QoS class. `ratio` keeps limit/request;
+ * `memory-equals-request` sets the memory limit to the memory request; `remove-cpu` removes the
+ * CPU limit. The other resource in the last two modes follows `keep`.
  */
 export function recommendLimit(mode: LimitMode, input: LimitInput, policy: RecommendPolicy): LimitOutcome {
   const { resource, currentRequest, currentLimit, newRequest } = input;
@@ -51,14 +55,12 @@ export function recommendLimit(mode: LimitMode, input: LimitInput, policy: Recom
     if (compareQuantities(scaled, currentLimit) === 0) return { kind: "unchanged" };
     return { kind: "set", value: scaled, why: `keeps the current limit/request ratio ${show(currentLimit)}/${show(currentRequest)} (limits: ratio)` };
   }
+  const bump = input.oomBump && resource === "memory" ? roundUpToStep(input.oomBump, roundingStep(input.oomBump, resource, policy)) : undefined;
+  if (bump && compareQuantities(bump, currentLimit) > 0 && compareQuantities(bump, newRequest) >= 0) {
+    return { kind: "set", value: bump, why: `raised to the OOM rule's ${show(bump)}: the container was OOM-killed at its limit ${show(currentLimit)}` };
+  }
   if (compareQuantities(newRequest, currentLimit) > 0) {
-    const raised =
-      currentRequest !== undefined && currentRequest.nanos > 0n ? keepRatio(currentLimit, currentRequest, newRequest, resource, policy) : newRequest;
-    return {
-      kind: "set",
-      value: raised,
-      why: `raised by the request's factor because the new request ${show(newRequest)} would exceed the limit ${show(currentLimit)}`,
-    };
+    return { kind: "set", value: newRequest, why: `raised to the new request, which would exceed the limit ${show(currentLimit)}` };
   }
   return { kind: "unchanged" };
 }

@@ -33,6 +33,41 @@ const confidenceFactor = z.object({
   effect: z.enum(["cap", "penalty"]),
 });
 
+/** A step change in the series (SPEC §5): sizing used the part after it. */
+const stepChange = z.object({
+  at: IsoTimeSchema,
+  /** Mean of the 24h before and after the step (cores or bytes). */
+  before: z.number(),
+  after: z.number(),
+  /** Seconds of data after the step, which the statistic was taken from. */
+  secondsAfter: z.number(),
+});
+
+/** The robust slope of the series (SPEC §5 trends). */
+const trend = z.object({
+  /** Theil–Sen slope of the daily peaks, in cores or bytes per day. */
+  slopePerDay: z.number(),
+  /** Whole days the slope was fitted on. */
+  days: z.number().int(),
+  /** Mann–Kendall z of the daily peaks; growing needs z ≥ 1.645 (p < 0.05). */
+  z: z.number(),
+  growing: z.boolean(),
+  /** `recommend.trend.horizon`. */
+  horizon: z.string(),
+  /** What the request covers when growing: the statistic plus slope × horizon (canonical quantity). */
+  projected: z.string().nullable(),
+});
+
+/**
+ * SPEC §5: the spread a variability margin was computed from: margin = clamp(ratio ×
+ * recommend.cpu.variability.headroom, min, max), rounded up to 0.01 (the reasons show it worked out).
+ */
+const variability = z.object({
+  percentile: z.string(),
+  /** The variability percentile's value ÷ the sizing percentile's value. */
+  ratio: z.number(),
+});
+
 /** How one request was derived, step by step, so a reviewer can redo the arithmetic. */
 const derivation = z.object({
   percentile: z.string(),
@@ -43,7 +78,17 @@ const derivation = z.object({
   target: z.string(),
   /** The value recommended before hysteresis compares it with the current request. */
   computed: z.string(),
+  /** Where the margin came from: the rating's constant, the container's variability (CPU), or none after OOM kills (the OOM rule is not stacked with a margin). */
+  marginFrom: z.enum(["rating", "variability", "oom-rule"]).optional(),
+  variability: variability.optional(),
+  /** Present when the series showed a step change; `observed` is then the statistic after it. */
+  step: stepChange.optional(),
+  /** Present when the series was long enough for a slope (at least two whole days). */
+  trend: trend.optional(),
 });
+
+/** Monthly change in cost (the policy's currency; negative saves), for the whole workload (× replicas). */
+const monthlyCost = z.object({ cpu: z.number(), memory: z.number(), total: z.number() });
 
 export const ContainerDecisionSchema = z.object({
   name: z.string(),
@@ -54,7 +99,10 @@ export const ContainerDecisionSchema = z.object({
     restarts: z.number().int(),
     throttledRatio: z.number(),
   }),
+  /** The worst of the per-resource ratings. */
   safety: z.enum(SAFETY_RATINGS),
+  /** SPEC §5: CPU evidence rates CPU, memory evidence rates memory, restarts and LOW confidence both; absent in records before per-resource ratings. */
+  safetyByResource: z.object({ cpu: z.enum(SAFETY_RATINGS), memory: z.enum(SAFETY_RATINGS) }).optional(),
   confidence: z.object({
     level: z.enum(CONFIDENCE_LEVELS),
     score: z.number().int().min(0).max(100),
@@ -70,6 +118,10 @@ export const ContainerDecisionSchema = z.object({
    */
   action: z.enum(["change", "none", "blocked"]),
   reasons: z.array(z.string()),
+  /** Monthly cost change of this container's proposed requests; absent when nothing is proposed. */
+  cost: monthlyCost.optional(),
+  /** An increase proposed past a gate (UNSAFE, low confidence): what a reviewer should look at. */
+  attention: z.array(z.string()).optional(),
 });
 
 const perRunPeaks = z.object({
@@ -114,6 +166,18 @@ export const DecisionRecordSchema = z.object({
       .nullable(),
   }),
   containers: z.array(ContainerDecisionSchema),
+  /** SPEC §11: the monthly cost change of the proposal, priced with the policy's `cost` section. */
+  cost: z
+    .object({
+      currency: z.string(),
+      cpuCoreHour: z.number(),
+      memoryGiBHour: z.number(),
+      hoursPerMonth: z.number(),
+      /** Pods observed (continuous), or the average number running (run-based: run time ÷ window). */
+      replicas: z.number(),
+      monthly: monthlyCost,
+    })
+    .optional(),
   /** How the containers' confidence scores were computed from their factors (one formula per mode). */
   confidenceFormula: z.string(),
   decision: z.object({
@@ -122,6 +186,8 @@ export const DecisionRecordSchema = z.object({
     /** The worst container rating and the lowest container confidence: what PR labels show. */
     safety: z.enum(SAFETY_RATINGS),
     confidence: z.enum(CONFIDENCE_LEVELS),
+    /** "needs attention" lines: increases proposed past an UNSAFE rating or low confidence. */
+    attention: z.array(z.string()).optional(),
   }),
   /** sha256 (hex) of the canonical JSON of the inputs: observation, policy, policy source, manifest, time. */
   inputsDigest: z.string().regex(/^[0-9a-f]{64}$/),

@@ -21,8 +21,8 @@ export interface SizingInput {
   margin: number;
   /** Memory is never recommended below the observed max (SPEC §5). */
   floor?: { value: Quantity; why: string };
-  /** A value the recommendation must reach, such as the OOM rule's. */
-  raiseTo?: { value: Quantity; why: string };
+  /** Values the recommendation must reach: the OOM rule's, a growing memory's projected peak. */
+  raiseTo?: ReadonlyArray<{ value: Quantity; why: string }>;
   /** Why the request must not go down (OOM kills, throttling); undefined when it may. */
   neverDecrease?: string;
   /** The effective current request; undefined when none is set. */
@@ -48,7 +48,7 @@ export function sizeRequest(input: SizingInput, policy: RecommendPolicy): Sizing
   const target = scaleQuantity(input.statistic, input.margin);
   let value = target;
 
-  for (const raise of [input.floor, input.raiseTo]) {
+  for (const raise of [input.floor, ...(input.raiseTo ?? [])]) {
     if (raise && compareQuantities(raise.value, value) > 0) {
       value = raise.value;
       steps.push(`raised to ${show(value)}: ${raise.why}`);

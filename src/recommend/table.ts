@@ -1,8 +1,8 @@
 import { alignColumns } from "../domain/index.js";
-import { describePercent } from "./describe.js";
+import { describeMonthlyCost, describePercent } from "./describe.js";
 import type { ContainerDecision, DecisionRecord } from "./record.js";
 
-const HEADER = ["WORKLOAD", "CONTAINER", "CPU REQUEST", "MEMORY REQUEST", "SAFETY", "CONFIDENCE", "ACTION", "DECISION"];
+const HEADER = ["WORKLOAD", "CONTAINER", "CPU REQUEST", "MEMORY REQUEST", "PER MONTH", "SAFETY", "CONFIDENCE", "ACTION", "DECISION"];
 
 /**
  * The `--output text` view: one row per container (current → recommended request, safety,
@@ -13,13 +13,14 @@ export function renderDecisionTable(records: readonly DecisionRecord[], whenEmpt
   const rows = [HEADER];
   for (const record of records) {
     const workload = `${record.workload.namespace}/${record.workload.kind}/${record.workload.name}`;
-    if (record.containers.length === 0) rows.push([workload, "-", "-", "-", "-", "-", "-", record.decision.action]);
+    if (record.containers.length === 0) rows.push([workload, "-", "-", "-", "-", "-", "-", "-", record.decision.action]);
     for (const container of record.containers) {
       rows.push([
         workload,
         container.name,
         requestCell(container, "cpu"),
         requestCell(container, "memory"),
+        container.cost && container.action === "change" ? describeMonthlyCost(container.cost.total, record.cost?.currency ?? "") : "-",
         container.safety,
         `${container.confidence.level} (${container.confidence.score})`,
         container.action,

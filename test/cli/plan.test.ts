@@ -48,7 +48,8 @@ describe("rightsize plan on the example", () => {
   it("shows a table, the drift and the diffs as text", async () => {
     const { status, stdout } = await rightsize(...planArgs);
     expect(status).toBe(0);
-    expect(stdout).toMatch(/shop\/Deployment\/api\s+api\s+2 → 1 \(−50%\)\s+4Gi → 2Gi \(−50%\)\s+SAFE\s+HIGH \(80\)\s+change\s+propose/);
+    // (1 core × 0.031611 + 2GiB × 0.004237) USD × 730 h × 4 pods = 92.30 + 24.74 = 117.04 USD a month.
+    expect(stdout).toMatch(/shop\/Deployment\/api\s+api\s+2 → 1 \(−50%\)\s+4Gi → 2Gi \(−50%\)\s+−117\.04 USD\s+SAFE\s+HIGH \(80\)\s+change\s+propose/);
     expect(stdout).toContain("drift prod/shop/Deployment/search search requests.cpu: manifest 250m, live 300m (the manifest is the truth)");
     expect(stdout).toContain("+              cpu: 250m      # sized for the 2025 launch traffic");
   });
@@ -56,7 +57,9 @@ describe("rightsize plan on the example", () => {
   it("renders a markdown report", async () => {
     const { stdout } = await rightsize(...planArgs, "--output", "markdown");
     expect(stdout.startsWith("## rightsize plan\n")).toBe(true);
-    expect(stdout).toContain("| shop/Deployment/frontend | web | 500m → **250m** (-50.0%) | 512Mi → **256Mi** (-50.0%) | memory 1Gi | SAFE | HIGH (80) | change |");
+    expect(stdout).toContain("| shop/Deployment/frontend | web | 500m → **250m** (-50.0%) | 512Mi → **256Mi** (-50.0%) | memory 1Gi | −19.63 USD | SAFE | HIGH (80) | change |");
+    // checkout −1.18, nightly-report −0.23, frontend −19.63, api −117.04 USD.
+    expect(stdout).toContain("Monthly cost of the 4 proposals: −138.08 USD (per pod × pods observed).");
     expect(stdout).toContain("### Deployment shop/frontend: propose");
     expect(stdout).toContain("- observed but not in the repo: `prod/shop/Deployment/legacy-batch`");
   });

@@ -102,6 +102,19 @@ describe("snapshot parsing rejects implausible observations", () => {
     ]);
   });
 
+  it("rejects a series point outside the window (trends read the series), allowing the last bucket to end up to a step after window.to", () => {
+    const to = Date.parse("2026-11-21T06:00:00Z") / 1000;
+    const from = Date.parse("2026-11-14T06:00:00Z") / 1000;
+    const snapshot = shop((s) => {
+      s.workloads[0]!.containers[0]!.series = { step: "1h", cpu: [[from + 3600, 0.1, 0.2], [to + 1800, 0.1, 0.2]], memory: [[from - 3600, 1, 2]] };
+    });
+    expect(problemsOf(snapshot)).toEqual(["workloads[0].containers[0].series.memory[0]: 2026-11-14T05:00:00.000Z is outside the window 2026-11-14T06:00:00Z → 2026-11-21T06:00:00Z"]);
+    const late = shop((s) => {
+      s.workloads[0]!.containers[0]!.series = { step: "1h", cpu: [[to + 3600, 0.1, 0.2]], memory: [] };
+    });
+    expect(problemsOf(late)).toEqual(["workloads[0].containers[0].series.cpu[0]: 2026-11-21T07:00:00.000Z is outside the window 2026-11-14T06:00:00Z → 2026-11-21T06:00:00Z"]);
+  });
+
   it("rejects a workload, a container and a run listed twice", () => {
     const snapshot = shop((s) => {
       s.workloads.push(structuredClone(s.workloads[0]!));

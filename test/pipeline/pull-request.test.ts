@@ -5,6 +5,7 @@ import { parseObservationSnapshotText, workloadKey } from "../../src/domain/inde
 import { GITHUB_BODY_LIMIT, parseStateMarker, renderPullRequest, renderStateMarker } from "../../src/pipeline/index.js";
 import { loadPolicy } from "../../src/policy/index.js";
 import { DecisionRecordSchema } from "../../src/recommend/index.js";
+import { container, hourly, recommend, usage, workload } from "../recommend/builders.js";
 
 const FIXTURES = path.join(import.meta.dirname, "../fixtures");
 const EXAMPLES = path.join(import.meta.dirname, "../../examples");
@@ -31,7 +32,7 @@ describe("the pull request body (SPEC §8)", () => {
   });
 
   it("titles the PR with the first changed container's values and counts the others", () => {
-    expect(checkout.title).toBe("rightsize(shop/checkout): cpu 200m→250m, memory 256Mi→356Mi (+1 more container)");
+    expect(checkout.title).toBe("rightsize(shop/checkout): cpu 200m→220m, memory 256Mi→356Mi (+1 more container)");
     expect(renderPullRequest({ records: recordOf("frontend"), branch: "b", policy }).title).toBe(
       "rightsize(shop/frontend): cpu 500m→250m, memory 512Mi→256Mi",
     );
@@ -68,7 +69,7 @@ describe("the pull request body (SPEC §8)", () => {
         {
           key: "prod/shop/Deployment/checkout",
           inputsDigest: recordOf("checkout")[0]!.inputsDigest,
-          containers: { server: { cpu: "250m", memory: "356Mi" }, envoy: { cpu: "50m", memory: "64Mi" } },
+          containers: { server: { cpu: "220m", memory: "356Mi" }, envoy: { cpu: "50m", memory: "64Mi" } },
         },
       ],
     });
@@ -111,7 +112,7 @@ describe("the pull request body (SPEC §8)", () => {
       containers: [{ ...web, current: { ...web.current, limits: { cpu: "1", memory: "1Gi" } }, recommended: { ...web.recommended, limits: { memory: "1Gi" } } }],
     };
     const { body } = renderPullRequest({ records: [record], branch: "b", policy });
-    expect(body).toContain("| shop/Deployment/frontend | web | 500m → **250m** (-50.0%) | 512Mi → **256Mi** (-50.0%) | cpu 1 → **removed**, memory 1Gi | SAFE | HIGH (80) | change |");
+    expect(body).toContain("| shop/Deployment/frontend | web | 500m → **250m** (-50.0%) | 512Mi → **256Mi** (-50.0%) | cpu 1 → **removed**, memory 1Gi | −19.63 USD | SAFE | HIGH (80) | change |");
     expect(body).toContain("- `web` cpu limit changes as well (policy `recommend.limits`).");
   });
 
@@ -159,5 +160,36 @@ describe("risks of a change of QoS class", () => {
   it("says nothing when the limits move with the requests", () => {
     const body = renderPullRequest({ records: [withValues({ requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "250m", memory: "256Mi" } })], branch: "b", policy }).body;
     expect(body).not.toContain("QoS class");
+  });
+});
+
+describe("trends, gates and cost in the body (issue 13)", () => {
+  const MI = 1024 * 1024;
+  it("prices the change in the verdict and says what to do about a leak", () => {
+    // Hourly max 760Mi + 90Mi/day over 7 days: 1536Mi → 2032Mi (projected peak 2020Mi), 496Mi more per pod.
+    const leak = hourly(7, (hours) => [(740 + (90 * hours) / 24) * MI, (760 + (90 * hours) / 24) * MI]);
+    const record = recommend(
+      workload({ windowHours: 168, containers: [container({ requests: { cpu: "210m", memory: "1536Mi" }, memory: usage({ p95: 1350 * MI, max: 1390 * MI }), series: { memory: leak } })] }),
+    );
+    const { body } = renderPullRequest({ records: [record], branch: "b", policy });
+    // 496Mi = 0.484375GiB × 0.004237 USD × 730 h × 3 pods = 4.49 USD more a month.
+    expect(body.split("\n")[0]).toBe("**rightsize proposes new requests for Deployment `shop/cart` (cluster `prod`)**: adds 496Mi memory per pod, costing 4.49 USD more a month (3 pods); safety SAFE, confidence HIGH.");
+    expect(body).toContain("| shop/Deployment/cart | server | 210m | 1536Mi → **2032Mi** (+32.3%) | — | +4.49 USD | SAFE | HIGH (80) | change |");
+    expect(body).toContain(
+      "- `server` memory grows ~90Mi/day (likely a leak): the new request covers the projected peak over 7d (2020Mi) and no more. Find the leak (a heap profile, the allocations since the last release) or restart the pods on a schedule; until then rightsize keeps raising memory and never lowers it.",
+    );
+  });
+
+  it("puts what needs attention under the verdict when an UNSAFE container's memory is raised at once", () => {
+    const kills = [14, 15, 16, 17, 18, 19, 20].map((day) => ({ at: `2026-11-${day}T03:12:00Z`, pod: "cart-1" }));
+    const record = recommend(
+      workload({ containers: [container({ requests: { cpu: "210m", memory: "512Mi" }, limits: { memory: "512Mi" }, memory: usage({ p95: 480 * MI, max: 512 * MI }), restarts: 7, oomKills: kills })] }),
+    );
+    const { body, labels } = renderPullRequest({ records: [record], branch: "b", policy });
+    expect(labels).toContain("safety:unsafe");
+    expect(body.split("\n\n")[1]).toBe(
+      "> **Needs attention** (Deployment/cart): server: rated UNSAFE: 7 OOM kills in the window (UNSAFE at 5 or more); proposed at once: memory 512Mi → 615Mi because it was OOM-killed (7 OOM kills in the window, last 2026-11-20T03:12Z); find out why it is OOM-killed (a leak, a traffic spike, a limit set too low)",
+    );
+    expect(body).toContain("- `server` is rated UNSAFE: only the increases it needs are proposed; its decreases wait until the cause (OOM kills, restarts) is fixed.");
   });
 });

@@ -6,10 +6,14 @@ import { DecisionRecordSchema, recommendWorkload, type ContainerDecision, type D
 export const MI = 1024 * 1024;
 export const GI = 1024 * MI;
 
-/** Usage statistics with the given percentiles; the unnamed ones are filled in order-preserving. */
+/**
+ * Usage statistics with the given percentiles; the unnamed ones are filled in order-preserving.
+ * p99 defaults to the max: a spread of more than 15% over the p95 keeps the CPU variability
+ * margin at its maximum, 1.15, the SAFE margin most tests compute with.
+ */
 export function usage(values: { p50?: number; p90?: number; p95: number; p99?: number; max?: number; mean?: number; samples?: number }) {
   const max = values.max ?? values.p99 ?? values.p95;
-  const p99 = values.p99 ?? Math.min(max, values.p95);
+  const p99 = values.p99 ?? max;
   const p90 = values.p90 ?? values.p95;
   const p50 = values.p50 ?? Math.min(p90, values.p95);
   return { p50, p90, p95: values.p95, p99, max, mean: values.mean ?? p50, samples: values.samples ?? 20_160 };
@@ -24,6 +28,8 @@ export interface ContainerSpec {
   oomKills?: { at: string; pod: string }[];
   restarts?: number;
   throttledRatio?: number;
+  /** Hourly `[time, p95, max]` points (see `hourly`). */
+  series?: { cpu?: [number, number, number][]; memory?: [number, number, number][] };
 }
 
 /** Default container: 180m p95 CPU, 250Mi max memory, requests 500m / 512Mi. */
@@ -36,7 +42,21 @@ export function container(spec: ContainerSpec = {}) {
     oomKills: spec.oomKills ?? [],
     restarts: spec.restarts ?? 0,
     throttledRatio: spec.throttledRatio ?? 0,
+    ...(spec.series ? { series: { step: "1h", cpu: spec.series.cpu ?? [], memory: spec.series.memory ?? [] } } : {}),
   };
+}
+
+/**
+ * Hourly series points over the last `days` of the default window (ending 2026-11-21T00:00Z), as
+ * Prometheus writes them: the point at time t covers the hour before it. `value(hours)` gives the
+ * point's p95 and max from the hours since the window's start.
+ */
+export function hourly(days: number, value: (hours: number) => [p95: number, max: number]): [number, number, number][] {
+  const start = WINDOW_END / 1000 - days * 86_400;
+  return Array.from({ length: days * 24 }, (_, index) => {
+    const [p95, max] = value(index + 1);
+    return [start + (index + 1) * 3600, p95, max];
+  });
 }
 
 export interface WorkloadSpec {

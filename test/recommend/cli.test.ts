@@ -35,8 +35,8 @@ describe("rightsize recommend", () => {
     ]);
     expect(printed.every((record) => record.createdAt === "2026-11-21T06:00:00Z")).toBe(true);
     expect(printed[0]!.policy).toEqual({ path: "(defaults)", apiVersion: "rightsize.dev/v1alpha2", sha256: "" });
-    // p95 180m × 1.15 = 207m → 210m; max 250Mi × 1.15 = 287.5Mi → 288Mi.
-    expect(printed[0]!.containers[0]!.recommended).toEqual({ requests: { cpu: "210m", memory: "288Mi" }, limits: { memory: "1Gi" } });
+    // p95 180m × 1.12 (variability: p99 200m ÷ p95 180m = 1.111, rounded up to 0.01) = 201.6m → 205m; max 250Mi × 1.15 = 287.5Mi → 288Mi.
+    expect(printed[0]!.containers[0]!.recommended).toEqual({ requests: { cpu: "205m", memory: "288Mi" }, limits: { memory: "1Gi" } });
     // p95 of run peaks 0.5…0.9 = 0.88 × 1.2 = 1.056 → 1100m; peak 1300Mi × 1.2 = 1560Mi → 1568Mi.
     expect(printed[1]!.containers[0]!.recommended.requests).toEqual({ cpu: "1100m", memory: "1568Mi" });
     expect(printed[2]!.decision.reasons).toEqual([
@@ -55,7 +55,8 @@ describe("rightsize recommend", () => {
     const { status, stdout } = await rightsize("recommend", "--observation", SNAPSHOT, "--output", "text");
     expect(status).toBe(1);
     expect(stdout).toBe(renderDecisionTable(json));
-    expect(stdout.split("\n")[1]).toBe("shop/Deployment/cart        server     300m → 210m (−30%)  512Mi → 288Mi (−43.8%)  SAFE     HIGH (80)    change   propose");
+    // 95m and 224Mi less per pod × 3 pods: (0.095 × 0.031611 + 0.21875 × 0.004237) × 730 × 3 = 8.61 USD a month.
+    expect(stdout.split("\n")[1]).toBe("shop/Deployment/cart        server     300m → 205m (−31.7%)  512Mi → 288Mi (−43.8%)  −8.61 USD  SAFE     HIGH (80)    change   propose");
   });
 
   it("evaluates at --at when given", async () => {
@@ -63,13 +64,13 @@ describe("rightsize recommend", () => {
     expect(records(stdout)[0]!.createdAt).toBe("2026-12-01T00:00:00Z");
   });
 
-  it("reads --policy and cites its path, apiVersion and sha256: SAFE margin 1.4 gives 180m × 1.4 = 252m → 255m", async () => {
+  it("reads --policy and cites its path, apiVersion and sha256: SAFE margin 1.4 gives memory 250Mi × 1.4 = 350Mi", async () => {
     const file = path.join(scratch, "rightsize.yml");
     const text = "apiVersion: rightsize.dev/v1alpha2\nkind: RightsizePolicy\nrecommend:\n  margins: {SAFE: 1.4}\n";
     writeFileSync(file, text);
     const printed = records((await rightsize("recommend", "--observation", SNAPSHOT, "--policy", file)).stdout);
     expect(printed[0]!.policy).toEqual({ path: file, apiVersion: "rightsize.dev/v1alpha2", sha256: createHash("sha256").update(text).digest("hex") });
-    expect(printed[0]!.containers[0]!.recommended.requests.cpu).toBe("255m");
+    expect(printed[0]!.containers[0]!.recommended.requests.memory).toBe("350Mi");
   });
 
   it("exits 2 naming the field and what was expected when the snapshot is invalid", async () => {

@@ -10,12 +10,20 @@ const REQUESTS = { cpu: "300m", memory: "288Mi" };
 const kill = (at: string) => ({ at, pod: "cart-7d9f-abcde" });
 
 describe("CPU request = p95 × margin by safety rating", () => {
-  it("recommends 210m CPU when p95 is 180m and the rating is SAFE (180m × 1.15 = 207m, rounded up to 5m)", () => {
+  it("recommends 210m CPU when p95 is 180m, p99 250m and the rating is SAFE (variability 250m ÷ 180m = 1.389, capped at 1.15; 180m × 1.15 = 207m, rounded up to 5m)", () => {
     const decision = only(recommend(workload({ containers: [container({ requests: REQUESTS })] })));
     expect(decision.safety).toBe("SAFE");
     expect(decision.recommended.requests.cpu).toBe("210m");
     expect(decision.change.cpu).toBe(-30);
-    expect(decision.derivation.cpu).toEqual({ percentile: "p95", observed: "180m", margin: 1.15, target: "207m", computed: "210m" });
+    expect(decision.derivation.cpu).toEqual({
+      percentile: "p95",
+      observed: "180m",
+      margin: 1.15,
+      target: "207m",
+      computed: "210m",
+      marginFrom: "variability",
+      variability: { percentile: "p99", ratio: 1.3889 },
+    });
     expect(decision.action).toBe("change");
     expect(decision.reasons).toContain("cpu request 300m → 210m (−30%): p95 180m × 1.15 = 207m; rounded up to 210m (a multiple of 5m)");
   });
@@ -24,24 +32,30 @@ describe("CPU request = p95 × margin by safety rating", () => {
     const decision = only(recommend(workload({ containers: [container({ requests: REQUESTS, restarts: 1 })] })));
     expect(decision.safety).toBe("CAUTION");
     expect(decision.recommended.requests.cpu).toBe("235m");
-    expect(decision.reasons[0]).toBe("rated CAUTION: 1 restart in the window; margin 1.3");
+    expect(decision.reasons[0]).toBe(
+      "rated CAUTION: 1 restart in the window; margins: cpu 1.3 (CAUTION; above its variability margin 1.15: p99 250m ÷ p95 180m × 1 = 1.389, within 1–1.15), memory 1.3 (CAUTION)",
+    );
   });
 
   it("recommends 270m when p95 is 180m and 6 restarts (> 5) make it RISKY (180m × 1.5 = 270m)", () => {
     const decision = only(recommend(workload({ containers: [container({ requests: REQUESTS, restarts: 6 })] })));
     expect(decision.safety).toBe("RISKY");
     expect(decision.recommended.requests.cpu).toBe("270m");
-    expect(decision.reasons[0]).toBe("rated RISKY: 6 restarts in the window (RISKY above 5); margin 1.5");
+    expect(decision.reasons[0]).toBe(
+      "rated RISKY: 6 restarts in the window (RISKY above 5); margins: cpu 1.5 (RISKY; above its variability margin 1.15: p99 250m ÷ p95 180m × 1 = 1.389, within 1–1.15), memory 1.5 (RISKY)",
+    );
   });
 
-  it("uses the policy's margins: SAFE 1.4 gives 252m → 255m for a 180m p95", () => {
-    const custom = policy({ recommend: { margins: { SAFE: 1.4 } } });
+  it("uses the policy's margins: SAFE 1.4 gives memory 250Mi × 1.4 = 350Mi and, with cpu.margin: rating, CPU 180m × 1.4 = 252m → 255m", () => {
+    const custom = policy({ recommend: { margins: { SAFE: 1.4 }, cpu: { margin: "rating" } } });
     const decision = only(recommend(workload({ containers: [container({ requests: REQUESTS })] }), { policy: custom }));
-    expect(decision.recommended.requests.cpu).toBe("255m");
+    expect(decision.recommended.requests).toEqual({ cpu: "255m", memory: "350Mi" });
+    expect(decision.derivation.cpu).toMatchObject({ margin: 1.4, marginFrom: "rating" });
+    expect(decision.reasons[0]).toBe("rated SAFE; margins: cpu 1.4 (SAFE), memory 1.4 (SAFE)");
   });
 
-  it("uses the policy's CPU percentile: p99 200m × 1.15 = 230m", () => {
-    const custom = policy({ recommend: { cpu: { percentile: "p99" } } });
+  it("uses the policy's CPU percentile: p99 200m × 1.15 = 230m (cpu.margin: rating)", () => {
+    const custom = policy({ recommend: { cpu: { percentile: "p99", margin: "rating" } } });
     const observed = container({ requests: REQUESTS, cpu: usage({ p95: 0.18, p99: 0.2, max: 0.25 }) });
     const decision = only(recommend(workload({ containers: [observed] }), { policy: custom }));
     expect(decision.derivation.cpu?.observed).toBe("200m");
@@ -70,12 +84,12 @@ describe("safety rating from the evidence in the window", () => {
     expect(rate(spec).safety).toBe(rating);
   });
 
-  it("rates a container CAUTION when confidence is LOW (a 12h window) and holds it: 180m × 1.3 = 234m → 235m is not proposed", () => {
-    const record = recommend(workload({ windowHours: 12, containers: [container({ requests: REQUESTS })] }));
+  it("rates a container CAUTION when confidence is LOW (a 12h window) and holds its decreases: 180m × 1.3 = 234m → 235m and 250Mi × 1.3 = 325Mi (under 512Mi) are not proposed", () => {
+    const record = recommend(workload({ windowHours: 12, containers: [container({ requests: { cpu: "300m", memory: "512Mi" } })] }));
     const decision = only(record);
     expect(decision.confidence.level).toBe("LOW");
     expect(decision.safety).toBe("CAUTION");
-    expect(decision.recommended.requests.cpu).toBe("235m");
+    expect(decision.recommended.requests).toEqual({ cpu: "235m", memory: "325Mi" });
     expect(decision.action).toBe("none");
     expect(decision.reasons).toContain("waiting for data: confidence LOW (25) is below the policy minimum MEDIUM (apply.minConfidence)");
     expect(record.decision).toEqual({
@@ -86,11 +100,12 @@ describe("safety rating from the evidence in the window", () => {
     });
   });
 
-  it("blocks an UNSAFE container (20 restarts) and recommends nothing for it", () => {
-    const record = recommend(workload({ containers: [container({ requests: REQUESTS, restarts: 20 })] }));
+  it("blocks an UNSAFE container (20 restarts) whose every change is a decrease: 180m × 1.5 = 270m under 300m, 250Mi × 1.5 = 375Mi under 512Mi", () => {
+    const requests = { cpu: "300m", memory: "512Mi" };
+    const record = recommend(workload({ containers: [container({ requests, restarts: 20 })] }));
     const decision = only(record);
     expect(decision.action).toBe("blocked");
-    expect(decision.recommended).toEqual({ requests: REQUESTS, limits: {} });
+    expect(decision.recommended).toEqual({ requests, limits: {} });
     expect(decision.change).toEqual({ cpu: null, memory: null });
     expect(decision.reasons).toEqual(["rated UNSAFE: 20 restarts in the window (UNSAFE at 20 or more)"]);
     expect(record.decision.action).toBe("blocked");
@@ -109,7 +124,7 @@ describe("memory request = max working set × margin, never below the observed m
     const decision = only(recommend(workload({ containers: [container({ requests: { cpu: "210m", memory: "512Mi" } })] })));
     expect(decision.recommended.requests.memory).toBe("288Mi");
     expect(decision.change.memory).toBe(-43.8);
-    expect(decision.derivation.memory).toEqual({ percentile: "max", observed: "250Mi", margin: 1.15, target: "294400Ki", computed: "288Mi" });
+    expect(decision.derivation.memory).toEqual({ percentile: "max", observed: "250Mi", margin: 1.15, target: "294400Ki", computed: "288Mi", marginFrom: "rating" });
     expect(decision.reasons).toContain("memory request 512Mi → 288Mi (−43.8%): max 250Mi × 1.15 = 287.5Mi; rounded up to 288Mi (a multiple of 1Mi)");
   });
 
@@ -130,8 +145,8 @@ describe("memory request = max working set × margin, never below the observed m
   });
 });
 
-describe("OOM kills (VPA's rule): memory = max(used + 100Mi, used × 1.2), never decreased", () => {
-  it("recommends 1232Mi after an OOM kill with a 1Gi limit: used = 1Gi, 1Gi × 1.2 = 1228.8Mi beats 1Gi + 100Mi and 500Mi × 1.3, rounded up to 16Mi", () => {
+describe("OOM kills (VPA's rule): memory = max(used + 100Mi, used × 1.2), no margin on top, never decreased", () => {
+  it("recommends 1232Mi after an OOM kill with a 1Gi limit: used = 1Gi, 1Gi × 1.2 = 1228.8Mi beats 1Gi + 100Mi, rounded up to 16Mi; the limit goes to the same 1232Mi", () => {
     const observed = container({
       requests: { cpu: "210m", memory: "512Mi" },
       limits: { memory: "1Gi" },
@@ -144,13 +159,15 @@ describe("OOM kills (VPA's rule): memory = max(used + 100Mi, used × 1.2), never
     expect(decision.change.memory).toBe(140.6);
     expect(decision.reasons).toContain("memory not lowered: 2 OOM kills in the window, last 2026-11-20T03:12Z");
     expect(decision.reasons).toContain(
-      "memory request 512Mi → 1232Mi (+140.6%): max 500Mi × 1.3 = 650Mi; raised to 1228.8Mi: the OOM rule max(used + 100Mi, used × 1.2) with used = 1Gi (the current limit); rounded up to 1232Mi (a multiple of 16Mi)",
+      "memory request 512Mi → 1232Mi (+140.6%): max 500Mi × 1 = 500Mi; raised to 1228.8Mi: the OOM rule max(used + 100Mi, used × 1.2) with used = 1Gi (the current limit); rounded up to 1232Mi (a multiple of 16Mi)",
     );
-    // keep mode: the 1Gi limit would sit below the new request, so it grows by the request's factor: 1Gi × 1232/512 = 2464Mi.
-    expect(decision.recommended.limits.memory).toBe("2464Mi");
+    expect(decision.derivation.memory).toMatchObject({ margin: 1, marginFrom: "oom-rule", target: "500Mi", computed: "1232Mi" });
+    // keep mode: the limit is raised only as far as needed, to the OOM rule's 1232Mi (before: by the request's factor, 1Gi × 1232/512 = 2464Mi).
+    expect(decision.recommended.limits.memory).toBe("1232Mi");
+    expect(decision.reasons).toContain("memory limit 1Gi → 1232Mi: raised to the OOM rule's 1232Mi: the container was OOM-killed at its limit 1Gi");
   });
 
-  it("adds 100Mi for a small container: used = observed max 300Mi, 300Mi + 100Mi = 400Mi beats 360Mi and 300Mi × 1.3 = 390Mi", () => {
+  it("adds 100Mi for a small container: used = observed max 300Mi, 300Mi + 100Mi = 400Mi beats 360Mi, with no margin on top (before: 300Mi × 1.3 = 390Mi competed)", () => {
     const observed = container({
       requests: { cpu: "210m", memory: "256Mi" },
       memory: usage({ p95: 280 * MI, max: 300 * MI }),
@@ -159,7 +176,7 @@ describe("OOM kills (VPA's rule): memory = max(used + 100Mi, used × 1.2), never
     const decision = only(recommend(workload({ containers: [observed] })));
     expect(decision.recommended.requests.memory).toBe("400Mi");
     expect(decision.reasons).toContain(
-      "memory request 256Mi → 400Mi (+56.3%): max 300Mi × 1.3 = 390Mi; raised to 400Mi: the OOM rule max(used + 100Mi, used × 1.2) with used = 300Mi (the observed max)",
+      "memory request 256Mi → 400Mi (+56.3%): max 300Mi × 1 = 300Mi; raised to 400Mi: the OOM rule max(used + 100Mi, used × 1.2) with used = 300Mi (the observed max)",
     );
   });
 
@@ -179,10 +196,10 @@ describe("throttling above 25% with a CPU limit: CPU is never decreased", () => 
   const throttled = (ratio: number, limits: { cpu?: string }) =>
     only(recommend(workload({ containers: [container({ requests: { cpu: "500m", memory: "325Mi" }, limits, throttledRatio: ratio, cpu: usage({ p95: 0.1, max: 0.2 }) })] })));
 
-  it("keeps 500m when throttled 30% under a limit of 1 core, although p95 100m × 1.3 = 130m", () => {
+  it("keeps 500m when throttled 30% under a limit of 1 core, although p95 100m × 1.3 = 130m; throttling rates only CPU, so memory takes SAFE 1.15: 250Mi → 288Mi", () => {
     const decision = throttled(0.3, { cpu: "1" });
-    expect(decision.recommended.requests.cpu).toBe("500m");
-    expect(decision.action).toBe("none");
+    expect(decision.recommended.requests).toEqual({ cpu: "500m", memory: "288Mi" });
+    expect(decision.safetyByResource).toEqual({ cpu: "CAUTION", memory: "SAFE" });
     expect(decision.reasons).toContain(
       "cpu request stays 500m: p95 100m × 1.3 = 130m; kept at the current 500m: CPU was throttled in 30% of periods under the CPU limit 1 (above 25%, CPU is never lowered)",
     );
@@ -264,8 +281,8 @@ describe("the manifest's unit style is kept where it expresses the value exactly
     expect(styled({ cpu: "0.5", memory: "288Mi" }, 0.217, 250 * MI).recommended.requests.cpu).toBe("0.25");
   });
 
-  it('writes "1500m" for a manifest that writes whole cores as "2" (1.3 × 1.15 = 1.495 → 1500m)', () => {
-    expect(styled({ cpu: "2", memory: "288Mi" }, 1.3, 250 * MI).recommended.requests.cpu).toBe("1500m");
+  it('writes "1300m" for a manifest that writes whole cores as "2" (steady: p99 = p95, variability margin 1; 1.3 cores → 1300m)', () => {
+    expect(styled({ cpu: "2", memory: "288Mi" }, 1.3, 250 * MI).recommended.requests.cpu).toBe("1300m");
   });
 
   it("writes plain bytes for a manifest in plain bytes: 288Mi = 301989888", () => {
@@ -376,11 +393,11 @@ describe("limits", () => {
     expect(decision.recommended).toEqual({ requests: { cpu: "250m", memory: "288Mi" }, limits: { cpu: "1", memory: "1Gi" } });
   });
 
-  it("keep: raises a limit by the request's factor when the new request exceeds it (100m → 345m over a 200m limit: 200m × 3.45 = 690m)", () => {
+  it("keep: raises a limit only to the new request when the request would exceed it (100m → 345m over a 200m limit: 345m, not 200m × 3.45 = 690m)", () => {
     const decision = limited("keep", { cpu: "100m", memory: "288Mi" }, { cpu: "200m" }, 0.3);
     expect(decision.recommended.requests.cpu).toBe("345m");
-    expect(decision.recommended.limits.cpu).toBe("690m");
-    expect(decision.reasons).toContain("cpu limit 200m → 690m: raised by the request's factor because the new request 345m would exceed the limit 200m");
+    expect(decision.recommended.limits.cpu).toBe("345m");
+    expect(decision.reasons).toContain("cpu limit 200m → 345m: raised to the new request, which would exceed the limit 200m");
   });
 
   it("ratio: keeps limit/request: 500m/1 → 250m/500m and 512Mi/1Gi → 288Mi/576Mi", () => {

@@ -135,26 +135,36 @@ describe("properties of the recommendation", () => {
     );
   });
 
-  it("derives percentile × the rating's margin before bounds, and the result never falls below it except at the maximum (OptiPod Property 14)", () => {
+  it("derives percentile × the resource's margin before bounds, and the result never falls below it except at the maximum (OptiPod Property 14)", () => {
     fc.assert(
       fc.property(scenario, (input) => {
         const record = decide(input);
         record.containers.forEach((container, index) => {
-          if (container.action === "blocked" || container.safety === "UNSAFE") return;
+          if (container.action === "blocked") return;
           const observed = input.observation.containers[index]!;
-          const margin = input.policy.recommend.margins[container.safety];
-          const hundredths = BigInt(Math.round(margin * 100));
-          const cpuBase = BigInt(Math.round(observed.cpu!.p95 * 1000)) * NANOS_PER_MILLI;
-          const memoryBase = (BigInt(observed.memory!.max) * NANOS_PER_MIB) / BigInt(MI);
+          const byRating = (rating: string) => input.policy.recommend.margins[rating === "UNSAFE" ? "RISKY" : (rating as "SAFE" | "CAUTION" | "RISKY")];
+          // SPEC §5: CPU from its variability, clamp(p99 ÷ p95, 1, 1.15) rounded up to 0.01, at least the rating's margin unless SAFE;
+          // memory from its rating, or none after OOM kills (the OOM rule is not stacked with a margin).
+          const ratings = container.safetyByResource!;
+          const ratio = observed.cpu!.p95 > 0 ? observed.cpu!.p99 / observed.cpu!.p95 : 1;
+          const variable = Math.min(1.15, Math.max(1, Math.ceil(ratio * 100 - 1e-9) / 100));
+          const margins = {
+            cpu: ratings.cpu !== "SAFE" && byRating(ratings.cpu) > variable ? byRating(ratings.cpu) : variable,
+            memory: observed.oomKills.length > 0 ? 1 : byRating(ratings.memory),
+          };
+          const bases = {
+            cpu: BigInt(Math.round(observed.cpu!.p95 * 1000)) * NANOS_PER_MILLI,
+            memory: (BigInt(observed.memory!.max) * NANOS_PER_MIB) / BigInt(MI),
+          };
           const ceil = (value: bigint) => (value + 99n) / 100n;
-          expect(container.derivation.cpu?.margin).toBe(margin);
-          expect(nanos(container.derivation.cpu?.target)).toBe(ceil(cpuBase * hundredths));
-          expect(nanos(container.derivation.memory?.target)).toBe(ceil(memoryBase * hundredths));
-          for (const [resource, base] of [["cpu", cpuBase], ["memory", memoryBase]] as const) {
+          for (const resource of ["cpu", "memory"] as const) {
+            const hundredths = BigInt(Math.round(margins[resource] * 100));
+            expect(container.derivation[resource]?.margin).toBe(margins[resource]);
+            expect(nanos(container.derivation[resource]?.target)).toBe(ceil(bases[resource] * hundredths));
             const bounds = input.bounds[resource];
             const unit = resource === "cpu" ? NANOS_PER_MILLI : NANOS_PER_MIB;
             const [min, max] = [BigInt(bounds[0]) * unit, BigInt(bounds[1]) * unit];
-            const clampedTarget = [ceil(base * hundredths), min].reduce((a, b) => (a > b ? a : b));
+            const clampedTarget = [ceil(bases[resource] * hundredths), min].reduce((a, b) => (a > b ? a : b));
             const expectedFloor = clampedTarget < max ? clampedTarget : max;
             expect(nanos(container.derivation[resource]?.computed)).toBeGreaterThanOrEqual(expectedFloor);
           }
@@ -200,6 +210,114 @@ describe("properties of the recommendation", () => {
         expect(JSON.stringify(decide(input))).toBe(first);
         const reordered = { ...input, observation: reverseKeys(input.observation) as WorkloadObservation };
         expect(decide(reordered).inputsDigest).toBe(decide(input).inputsDigest);
+      }),
+    );
+  });
+});
+
+const WINDOW_END_SECONDS = Date.parse("2026-11-21T00:00:00Z") / 1000;
+
+/** A 7-day window whose hourly memory max only rises, by 0.1–0.3% of the base an hour (≥ 16.8% a week): a leak. */
+const leaking = fc
+  .record({
+    baseMib: fc.integer({ min: 100, max: 4_000 }),
+    steps: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 168, maxLength: 168 }),
+    currentMib: fc.integer({ min: 64, max: 16_000 }),
+    margin: fc.integer({ min: 100, max: 300 }),
+    maxDecreasePercent: fc.integer({ min: 0, max: 100 }),
+    minGrowthPercent: fc.integer({ min: 0, max: 10 }),
+  })
+  .map(({ baseMib, steps, currentMib, margin, maxDecreasePercent, minGrowthPercent }) => {
+    let level = baseMib * MI;
+    const series = steps.map((step, index): [number, number, number] => {
+      level += (baseMib * MI * step) / 1000;
+      return [WINDOW_END_SECONDS - (167 - index) * 3600, level * 0.98, level];
+    });
+    const max = series[series.length - 1]![2];
+    const observation = WorkloadObservationSchema.parse({
+      workload: { cluster: "prod", namespace: "shop", kind: "Deployment", name: "cart" },
+      source: "prometheus",
+      mode: "continuous",
+      window: { from: new Date((WINDOW_END_SECONDS - 7 * 86_400) * 1000).toISOString(), to: "2026-11-21T00:00:00Z" },
+      pods: 2,
+      coverage: 1,
+      containers: [
+        {
+          name: "app",
+          current: { requests: { cpu: "100m", memory: `${currentMib}Mi` }, limits: {} },
+          cpu: { p50: 0.05, p90: 0.08, p95: 0.09, p99: 0.1, max: 0.12, mean: 0.05, samples: 2_016 },
+          memory: { p50: baseMib * MI, p90: max * 0.95, p95: max * 0.97, p99: max * 0.99, max, mean: baseMib * MI, samples: 2_016 },
+          series: { step: "1h", cpu: [], memory: series },
+        },
+      ],
+    });
+    const margins = { SAFE: margin / 100, CAUTION: margin / 100, RISKY: margin / 100 };
+    return { observation, currentMib, policy: policy({ recommend: { margins, maxDecreasePercent, trend: { minGrowthPercent } } }) };
+  });
+
+/** LOW confidence (a window under a day) with any usage and requests. */
+const unsure = fc
+  .record({
+    windowHours: fc.integer({ min: 1, max: 23 }),
+    cpu: sortedFive(1, 4_000),
+    memory: sortedFive(8, 8_000),
+    currentCpu: fc.integer({ min: 10, max: 4_000 }),
+    currentMemory: fc.integer({ min: 32, max: 8_000 }),
+    restarts: fc.integer({ min: 0, max: 25 }),
+    oomKills: fc.integer({ min: 0, max: 6 }),
+  })
+  .map((generated) => ({
+    generated,
+    observation: WorkloadObservationSchema.parse({
+      workload: { cluster: "prod", namespace: "shop", kind: "Deployment", name: "cart" },
+      source: "prometheus",
+      mode: "continuous",
+      window: { from: new Date(Date.parse("2026-11-21T00:00:00Z") - generated.windowHours * 3_600_000).toISOString(), to: "2026-11-21T00:00:00Z" },
+      pods: 2,
+      coverage: 1,
+      containers: [
+        {
+          name: "app",
+          current: { requests: { cpu: `${generated.currentCpu}m`, memory: `${generated.currentMemory}Mi` }, limits: {} },
+          cpu: statistics(generated.cpu, (milli) => milli / 1000, 500),
+          memory: statistics(generated.memory, (mib) => mib * MI, 500),
+          oomKills: Array.from({ length: generated.oomKills }, (_, kill) => ({ at: new Date(Date.parse("2026-11-21T00:00:00Z") - (kill + 1) * 60_000).toISOString(), pod: "p" })),
+          restarts: generated.restarts,
+        },
+      ],
+    }),
+  }));
+
+describe("properties of the direction-aware rules (issue 13)", () => {
+  it("never cuts a growing memory series, whatever the margins, the decrease cap and the current request", () => {
+    fc.assert(
+      fc.property(leaking, (input) => {
+        const record = recommendWorkload({ tool: TOOL, observation: input.observation, policy: input.policy, policySource: DEFAULTS_SOURCE, at: AT });
+        const container = record.containers[0]!;
+        expect(container.derivation.memory?.trend?.growing).toBe(true);
+        expect(nanos(container.recommended.requests.memory)).toBeGreaterThanOrEqual(BigInt(input.currentMib) * NANOS_PER_MIB);
+        expect(container.change.memory ?? 0).toBeGreaterThanOrEqual(0);
+      }),
+    );
+  });
+
+  it("never holds an increase for confidence: at LOW confidence a material increase is proposed at once", () => {
+    fc.assert(
+      fc.property(unsure, ({ observation }) => {
+        const resolved = policy();
+        const record = recommendWorkload({ tool: TOOL, observation, policy: resolved, policySource: DEFAULTS_SOURCE, at: AT });
+        const container = record.containers[0]!;
+        expect(container.confidence.level).toBe("LOW");
+        const current = observation.containers[0]!.current!.requests;
+        for (const resource of ["cpu", "memory"] as const) {
+          const computed = nanos(container.derivation[resource]!.computed);
+          const now = nanos(current[resource]);
+          const material = computed * 100n >= now * BigInt(100 + resolved.recommend.minChangePercent) && computed - now >= resolved.recommend.minChange[resource].nanos;
+          if (!material) continue;
+          expect(nanos(container.recommended.requests[resource])).toBe(computed);
+          expect(container.action).toBe("change");
+          expect(record.decision.action).toBe("propose");
+        }
       }),
     );
   });

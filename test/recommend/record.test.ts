@@ -38,13 +38,18 @@ describe("decision record (SPEC §6)", () => {
       "usage",
       "evidence",
       "safety",
+      "safetyByResource",
       "confidence",
       "recommended",
       "derivation",
       "change",
       "action",
       "reasons",
+      "cost",
     ]);
+    // SPEC §11: 300m → 210m saves 0.09 cores × 0.031611 USD × 730 h × 3 pods = 6.23 USD a month.
+    expect(record.cost).toEqual({ currency: "USD", cpuCoreHour: 0.031611, memoryGiBHour: 0.004237, hoursPerMonth: 730, replicas: 3, monthly: { cpu: -6.23, memory: 0, total: -6.23 } });
+    expect(record.containers[0]!.cost).toEqual({ cpu: -6.23, memory: 0, total: -6.23 });
     expect(record.inputsDigest).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -118,12 +123,12 @@ describe("inputs digest", () => {
     expect(record.inputsDigest).toBe(createHash("sha256").update(canonical).digest("hex"));
   });
 
-  it("leaves out the chart series, which no rule reads", () => {
+  it("covers the series, which the trend rules read (SPEC §5)", () => {
     const observation = workload();
     const point: [number, number, number] = [1, 0.2, 0.3];
     const charted = { ...observation, containers: observation.containers.map((entry) => ({ ...entry, series: { step: "1h", cpu: [point], memory: [] } })) };
     const digest = (observed: typeof observation) => recommendWorkload({ tool: TOOL, observation: observed, policy: policy(), policySource: DEFAULTS_SOURCE, at: AT }).inputsDigest;
-    expect(digest(charted)).toBe(digest(observation));
+    expect(digest(charted)).not.toBe(digest(observation));
     const heavier = { ...observation, containers: observation.containers.map((entry) => ({ ...entry, restarts: entry.restarts + 1 })) };
     expect(digest(heavier)).not.toBe(digest(observation));
   });
@@ -140,12 +145,12 @@ describe("inputs digest", () => {
 describe("renderDecisionTable (--output text)", () => {
   it("prints one row per container and each workload's decision with its reasons", () => {
     const proposed = recommend(workload({ containers: [container({ requests: REQUESTS })] }));
-    const blocked = recommend(workload({ name: "worker", containers: [container({ requests: REQUESTS, restarts: 20 })] }));
+    const blocked = recommend(workload({ name: "worker", containers: [container({ requests: { cpu: "300m", memory: "512Mi" }, restarts: 20 })] }));
     expect(renderDecisionTable([proposed, blocked])).toBe(
       [
-        "WORKLOAD                CONTAINER  CPU REQUEST         MEMORY REQUEST  SAFETY  CONFIDENCE  ACTION   DECISION",
-        "shop/Deployment/cart    server     300m → 210m (−30%)  288Mi           SAFE    HIGH (100)  change   propose",
-        "shop/Deployment/worker  server     300m                288Mi           UNSAFE  HIGH (80)   blocked  blocked",
+        "WORKLOAD                CONTAINER  CPU REQUEST         MEMORY REQUEST  PER MONTH  SAFETY  CONFIDENCE  ACTION   DECISION",
+        "shop/Deployment/cart    server     300m → 210m (−30%)  288Mi           −6.23 USD  SAFE    HIGH (100)  change   propose",
+        "shop/Deployment/worker  server     300m                512Mi           -          UNSAFE  HIGH (80)   blocked  blocked",
         "",
         "prod/shop/Deployment/cart: propose",
         "  - changes in 1 of 1 container: server (cpu 300m → 210m)",

@@ -30,7 +30,7 @@ describe("cross-run percentiles of per-run peaks", () => {
   it("recommends 1100m CPU from 5 runs: p95 of peaks 0.5…0.9 is 0.8 + 0.8 × 0.1 = 0.88 cores, × 1.2 (job SAFE) = 1.056, rounded up to 50m", () => {
     const decision = only(recommend(cronJob(fiveRuns())), "job");
     expect(decision.usage.cpu).toEqual({ p50: 0.7, p90: 0.86, p95: 0.88, p99: 0.896, max: 0.9, mean: 0.7, samples: 5 });
-    expect(decision.derivation.cpu).toEqual({ percentile: "p95", observed: "880m", margin: 1.2, target: "1056m", computed: "1100m" });
+    expect(decision.derivation.cpu).toEqual({ percentile: "p95", observed: "880m", margin: 1.2, target: "1056m", computed: "1100m", marginFrom: "rating" });
     expect(decision.recommended.requests.cpu).toBe("1100m");
     expect(decision.change.cpu).toBe(-45);
   });

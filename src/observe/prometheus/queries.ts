@@ -201,3 +201,13 @@ export function namespaceQueries(namespace: string, window: QueryWindow): Namesp
 export function namespacesQuery(window: QueryWindow): string {
   return `count by (namespace) (max_over_time(kube_pod_owner[${window.seconds}s]))`;
 }
+
+/**
+ * Range queries (at the window's step) of each workload container's busiest replica, CPU in
+ * cores and memory working set in bytes: the usage `rightsize backtest` replays a
+ * recommendation against (SPEC §11). The same series the statistics are taken over.
+ */
+export function usageQueries(namespace: string, window: QueryWindow): { cpu: string; memory: string } {
+  const ns = namespaceMatcher(namespace);
+  return { cpu: busiestReplica(ns, cpuPerPod(ns, window), window), memory: busiestReplica(ns, memoryPerPod(ns), window) };
+}

@@ -1,0 +1,125 @@
+import { Command, Option } from "commander";
+import { observeTrace, renderBacktestMarkdown, renderBacktestText, replayOfTrace, runBacktest, traceWindow, type BacktestPolicy, type ReplayUsage } from "../../backtest/index.js";
+import { ExternalError, parseUsageTraceText, UsageError, type WorkloadObservation } from "../../domain/index.js";
+import { credentialsFromEnv, observeUsageWithPrometheus, observeWithPrometheus, type ObservationProblem } from "../../observe/index.js";
+import { DEFAULT_POLICY_PATH, parseDuration } from "../../policy/index.js";
+import { TOOL } from "../../version.js";
+import { loadPolicyWithWarnings, parseAtOption, readInputFile } from "../inputs.js";
+import { parseOutputFormat, printJson } from "../output.js";
+
+interface BacktestOptions {
+  prometheus?: string;
+  trace?: string;
+  namespace: string[];
+  cluster?: string;
+  window?: string;
+  split?: string;
+  at?: string;
+  policy: string[];
+  output: string;
+  timeout: string;
+  retries: string;
+  caFile?: string;
+  insecureSkipTlsVerify?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/**
+ * SPEC §11 `rightsize backtest`: observe the first part of a window, recommend with each policy,
+ * replay the measured usage of the rest against the recommendation, and print per workload and in
+ * total what each policy saves and how often usage went above the new requests and limits.
+ */
+export function register(program: Command): void {
+  program
+    .command("backtest")
+    .description(
+      "Replay policies over history before trusting them: recommend on the first part of --window, replay the last --split against it, and compare savings (cores, GiB, money) and shortfalls side by side. " +
+        "Reads Prometheus (--prometheus, --namespace) or an offline usage trace (--trace, schemas/trace.schema.json).",
+    )
+    .option("--prometheus <url>", "Prometheus base URL; credentials from RIGHTSIZE_PROMETHEUS_TOKEN or RIGHTSIZE_PROMETHEUS_USERNAME/PASSWORD")
+    .option("--trace <file>", "usage trace (JSON, schemas/trace.schema.json) to replay offline instead of Prometheus")
+    .option("--namespace <namespace>", "with --prometheus: namespace to replay (repeat for more)", collect, [])
+    .option("--cluster <name>", "cluster name the records carry (default: default, or the trace's)")
+    .option("--window <duration>", "history to replay, ending at --at (default: 14d from Prometheus, the whole trace)")
+    .option("--split <duration>", "the replayed part at the end of the window (default: half the window)")
+    .option("--at <time>", "with --prometheus: ISO time the window ends (default: now)")
+    .option("--policy <file>", `policy to replay (repeat to compare; default: ${DEFAULT_POLICY_PATH} when present, else the defaults)`, collect, [])
+    .option("--output <format>", "text, json or markdown", "text")
+    .option("--timeout <duration>", "per request to Prometheus", "30s")
+    .option("--retries <count>", "retries of a failed request, with backoff", "3")
+    .option("--ca-file <file>", "Prometheus: CA bundle for its TLS certificate")
+    .addOption(new Option("--insecure-skip-tls-verify", "Prometheus: do not verify its TLS certificate"))
+    .action(async (options: BacktestOptions) => {
+      await backtest(options);
+    });
+}
+
+async function backtest(options: BacktestOptions): Promise<void> {
+  const format = parseOutputFormat(options.output, ["text", "json", "markdown"]);
+  if (Boolean(options.prometheus) === Boolean(options.trace)) throw new UsageError("pass either --prometheus (with --namespace) or --trace FILE");
+  const progress = (message: string) => process.stderr.write(`rightsize: ${message}\n`);
+  const policies: BacktestPolicy[] = [];
+  for (const file of options.policy.length > 0 ? options.policy : [undefined]) {
+    const loaded = await loadPolicyWithWarnings(file);
+    policies.push({ policy: loaded.policy, source: loaded.source });
+  }
+  const windowSeconds = options.window === undefined ? undefined : seconds(options.window, "--window");
+  const splitSeconds = options.split === undefined ? undefined : seconds(options.split, "--split");
+
+  let observations: WorkloadObservation[];
+  let replay: ReplayUsage[];
+  let window: { from: string; split: string; to: string };
+  if (options.trace) {
+    if (options.namespace.length > 0 || options.at) throw new UsageError("--namespace and --at apply to --prometheus; a trace holds its own workloads and times");
+    const trace = parseUsageTraceText(await readInputFile(options.trace, "the usage trace", "; schemas/trace.schema.json describes the format"), options.trace);
+    const times = traceWindow(trace, windowSeconds, splitSeconds);
+    observations = observeTrace(trace, times, options.cluster);
+    replay = replayOfTrace(trace, times, options.cluster);
+    window = { from: iso(times.from), split: iso(times.split), to: iso(times.to) };
+  } else {
+    if (options.namespace.length === 0) throw new UsageError("--namespace is required with --prometheus (repeat it for several namespaces)");
+    const to = Date.parse(parseAtOption(options.at) ?? new Date().toISOString()) / 1000;
+    const length = windowSeconds ?? 14 * 86_400;
+    const replayed = splitSeconds ?? length / 2;
+    if (!(replayed > 0 && replayed < length)) throw new UsageError(`--split must be shorter than --window and longer than 0`);
+    window = { from: iso(to - length), split: iso(to - replayed), to: iso(to) };
+    const source = {
+      url: options.prometheus!,
+      ...credentialsFromEnv(process.env),
+      timeoutSeconds: seconds(options.timeout, "--timeout"),
+      retries: whole(options.retries, "--retries"),
+      tls: { insecureSkipVerify: options.insecureSkipTlsVerify === true, ...(options.caFile ? { caFile: options.caFile } : {}) },
+    };
+    const problems: ObservationProblem[] = [];
+    const onProblem = (problem: ObservationProblem) => {
+      problems.push(problem);
+      progress(`${problem.cluster}/${problem.namespace ?? "*"}: ${problem.message}`);
+    };
+    const request = { cluster: options.cluster ?? "default", namespaces: options.namespace, onProgress: progress, onProblem };
+    progress(`observing ${window.from} → ${window.split}, replaying ${window.split} → ${window.to}`);
+    observations = await observeWithPrometheus(source, { ...request, window: { from: window.from, to: window.split } });
+    replay = await observeUsageWithPrometheus(source, { ...request, window: { from: window.split, to: window.to } });
+    if (observations.length === 0 && problems.length > 0) throw new ExternalError(`nothing could be observed:\n  ${problems.map((problem) => problem.message).join("\n  ")}`);
+  }
+
+  const report = runBacktest({ tool: TOOL, observations, replay, policies, window });
+  if (format === "json") printJson(report);
+  else process.stdout.write(format === "markdown" ? renderBacktestMarkdown(report) : renderBacktestText(report));
+}
+
+function seconds(text: string, flag: string): number {
+  const parsed = parseDuration(text);
+  if (!parsed || parsed.seconds === 0) throw new UsageError(`${flag}: "${text}" is not a duration; use a whole number with s, m, h, d or w (e.g. 7d, 36h)`);
+  return parsed.seconds;
+}
+
+function whole(text: string, flag: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw new UsageError(`${flag}: "${text}" is not a whole number`);
+  return value;
+}
+
+function iso(unixSeconds: number): string {
+  return new Date(unixSeconds * 1000).toISOString().replace(".000Z", "Z");
+}
