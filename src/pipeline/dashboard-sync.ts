@@ -1,3 +1,5 @@
+import { workloadKey } from "../domain/index.js";
+import type { DecisionRecord } from "../recommend/index.js";
 import { isProposalBranch } from "./branches.js";
 import { DASHBOARD_MARKER, DASHBOARD_TITLE, renderDashboard, type DashboardInput } from "./dashboard.js";
 import { callGitHub, type GitHubClient, type GitHubRepository } from "./github-client.js";
@@ -13,7 +15,7 @@ export async function syncDashboard(
   octokit: GitHubClient,
   repository: GitHubRepository,
   run: RepositoryRun,
-  extras: Pick<DashboardInput, "verdicts" | "savings"> = {},
+  extras: Pick<DashboardInput, "verdicts"> & { mergedRecords?: readonly DecisionRecord[] } = {},
 ): Promise<{ number: number; status: "created" | "updated" | "unchanged" } | undefined> {
   if (!run.loaded.policy.pullRequests.dashboard || run.loaded.policy.mode === "disabled") return undefined;
   const { owner, repo } = repository;
@@ -26,11 +28,36 @@ export async function syncDashboard(
     openProposals.push({ number: pull.number, title: pull.title, keys: state.workloads.map((workload) => workload.key) });
     for (const [key, containers] of Object.entries(state.ignored ?? {})) ignored[key] = containers;
   }
-  const body = renderDashboard({ base: run.base, workloads: run.plan.workloads, results: run.results, openProposals, ignored, ...extras });
+  const savings = savingsOf(run, openProposals, extras.mergedRecords ?? []);
+  const body = renderDashboard({
+    base: run.base,
+    workloads: run.plan.workloads,
+    results: run.results,
+    openProposals,
+    ignored,
+    ...(extras.verdicts ? { verdicts: extras.verdicts } : {}),
+    ...(savings ? { savings } : {}),
+  });
   return upsertIssue(octokit, repository, { marker: DASHBOARD_MARKER, title: DASHBOARD_TITLE, body, labels: ["rightsize"] });
 }
 
 /** The dashboard issue of a repository, when there is one. */
 export function findDashboard(octokit: GitHubClient, repository: GitHubRepository) {
   return findOpenIssue(octokit, repository, DASHBOARD_MARKER, "rightsize");
+}
+
+/**
+ * The monthly cost the open proposals would save (their current records) and the merged ones
+ * have saved (the records they merged), in the policy's currency (SPEC §11).
+ */
+export function savingsOf(run: RepositoryRun, openProposals: readonly { keys: string[] }[], mergedRecords: readonly DecisionRecord[]): DashboardInput["savings"] {
+  const open = new Set(openProposals.flatMap((pull) => pull.keys));
+  const saved = (records: readonly DecisionRecord[]) => records.reduce((sum, record) => sum - (record.cost?.monthly.total ?? 0), 0);
+  const openRecords = run.plan.workloads.filter((workload) => open.has(workloadKey(workload.ref))).map((workload) => workload.record);
+  if (openRecords.length === 0 && mergedRecords.length === 0) return undefined;
+  return { currency: run.loaded.policy.cost.currency, open: round(saved(openRecords)), merged: round(saved(mergedRecords)) };
+}
+
+function round(amount: number): number {
+  return Math.round(amount * 100) / 100;
 }

@@ -167,7 +167,9 @@ export async function scanGitHubRepository(input: GitHubRunInput & { now: Date }
   const verdicts = merged.flatMap((proposal) =>
     proposal.state.verification?.verdict ? proposal.state.workloads.map((workload) => ({ number: proposal.number, key: workload.key, verdict: proposal.state.verification!.verdict! })) : [],
   );
-  const dashboard = await syncDashboard(octokit, repository, run, { verdicts });
+  // Saved so far: what merged proposals priced, unless the check after merge called them wrong.
+  const mergedRecords = merged.filter((proposal) => proposal.state.verification?.verdict !== "wrong").flatMap((proposal) => proposal.records);
+  const dashboard = await syncDashboard(octokit, repository, run, { verdicts, mergedRecords });
   return { run, verification, ...(issue ? { policyIssue: issue } : {}), ...(dashboard ? { dashboard } : {}) };
 }
 

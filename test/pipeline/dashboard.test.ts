@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseObservationSnapshotText } from "../../src/domain/index.js";
-import { planRepository, readWorkingTreeFiles, renderDashboard, tickedRows, untickAll, type DashboardInput, type ProposalResult } from "../../src/pipeline/index.js";
+import { planRepository, readWorkingTreeFiles, renderDashboard, savingsOf, tickedRows, untickAll, type DashboardInput, type ProposalResult } from "../../src/pipeline/index.js";
 import { loadPolicyFile } from "../../src/policy/index.js";
 import { TOOL } from "../../src/version.js";
 
@@ -32,6 +32,7 @@ async function exampleInput(): Promise<DashboardInput> {
     openProposals: [{ number: 12, title: "rightsize(shop/frontend): cpu 500m→250m, memory 512Mi→256Mi", keys: ["prod/shop/Deployment/frontend"] }],
     ignored: { "prod/shop/Deployment/frontend": ["istio-proxy"] },
     verdicts: [{ number: 4, key: "prod/shop/Deployment/cartservice", verdict: "wrong" }],
+    savings: { currency: "USD", open: 19.63, merged: 117.04 },
   };
 }
 
@@ -49,6 +50,18 @@ describe("the dashboard issue (SPEC §8)", () => {
 
   it("is the same text for the same scan, so a repeated scan writes nothing", async () => {
     expect(renderDashboard(await exampleInput())).toBe(renderDashboard(await exampleInput()));
+  });
+
+  it("prices what open proposals would save and merged ones saved from their records' monthly cost", async () => {
+    const plan = await examplePlan();
+    const record = (name: string) => plan.workloads.find((workload) => workload.ref.name === name)!.record;
+    const run = { plan, loaded: { policy: { cost: { currency: "USD" } } } } as unknown as Parameters<typeof savingsOf>[0];
+    const frontend = -record("frontend").cost!.monthly.total;
+    const api = -record("api").cost!.monthly.total;
+    // 250m × 0.031611 USD/core-hour × 730 h × 3 pods = 17.307; 0.25 GiB × 0.004237 × 730 × 3 = 2.320.
+    expect(frontend).toBeCloseTo(19.63, 2);
+    expect(savingsOf(run, [{ keys: ["prod/shop/Deployment/frontend"] }], [record("api")])).toEqual({ currency: "USD", open: Math.round(frontend * 100) / 100, merged: Math.round(api * 100) / 100 });
+    expect(savingsOf(run, [], [])).toBeUndefined();
   });
 
   it("reads the ticked boxes and unticks them again", () => {
