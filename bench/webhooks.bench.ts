@@ -15,7 +15,6 @@ import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { GitHubStandIn } from "../test/helpers/github-standin.js";
-import { git } from "../test/helpers/git-repo.js";
 import { startRedis } from "../test/helpers/redis.js";
 
 const ROOT = path.join(import.meta.dirname, "..");
@@ -64,14 +63,7 @@ async function main(): Promise<void> {
 }
 
 async function run(label: string, scratch: string, count: number, redisUrl?: string): Promise<string> {
-  const github = new GitHubStandIn();
-  const work = path.join(scratch, `work-${count}`);
-  cpSync(path.join(ROOT, "examples/config-repo"), work, { recursive: true });
-  git(scratch, "init", "--quiet", "--initial-branch=main", work);
-  git(work, "add", ".");
-  git(work, "commit", "--quiet", "-m", "Example shop config repo");
-  github.seed(work);
-  await github.start();
+  const github = await GitHubStandIn.withExample();
   const replicas: Replica[] = [];
   try {
     for (let index = 0; index < count; index++) replicas.push(await startReplica(scratch, github, redisUrl));

@@ -4,9 +4,9 @@ import {
   checkPolicyText,
   DECISION_TRAILER,
   decisionRecordPath,
+  decisionRecordsInBody,
   GitDataPublisher,
   GitWorkspace,
-  parseStateMarker,
   readRawFile,
   readRepositoryPolicy,
   replaceStateMarker,
@@ -265,7 +265,7 @@ async function updateBody(context: CommandContext, pullRequest: ProposalPullRequ
 
 /** The decision records of a proposal: from its body, else from the files committed on its branch. */
 async function recordsOf(context: CommandContext, pullRequest: ProposalPullRequest): Promise<DecisionRecord[]> {
-  const fromBody = recordsInBody(pullRequest.body);
+  const fromBody = decisionRecordsInBody(pullRequest.body, (value) => DecisionRecordSchema.parse(value));
   if (fromBody) return fromBody;
   const records: DecisionRecord[] = [];
   for (const workload of pullRequest.state.workloads) {
@@ -276,16 +276,6 @@ async function recordsOf(context: CommandContext, pullRequest: ProposalPullReque
   return records;
 }
 
-function recordsInBody(body: string): DecisionRecord[] | undefined {
-  const match = /<summary>Decision record \(decision\.json\)<\/summary>\s*```json\n([\s\S]*?)\n```/.exec(body);
-  if (!match) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(match[1]!);
-    return (Array.isArray(parsed) ? parsed : [parsed]).map((record) => DecisionRecordSchema.parse(record));
-  } catch {
-    return undefined;
-  }
-}
 
 function targetsOf(state: ProposalState): WorkloadTarget[] {
   return state.workloads.map((workload) => {

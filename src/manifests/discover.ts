@@ -3,7 +3,7 @@ import { WORKLOAD_KINDS } from "../domain/index.js";
 import { shortText } from "../yaml/index.js";
 import { readHelmTarget } from "./helm.js";
 import { buildKustomization, reachableFrom, type Skip } from "./kustomize.js";
-import type { DiscoveredWorkload, DiscoverOptions, Discovery, ManifestLocation, RepoFile } from "./model.js";
+import type { DiscoverOptions, Discovery, ManifestLocation, RepoFile } from "./model.js";
 import { isKustomizationPath, normalise, Repo } from "./repo.js";
 import { Sharing, type Found, type SharingEntry } from "./sharing.js";
 import { readWorkload, type WorkloadState } from "./workloads.js";

@@ -156,18 +156,22 @@ export function replanWorkload(input: PlanInput, workload: PlannedWorkload, excl
   return planWorkload(narrowed, workload.ref, workload.manifest, workload.observation);
 }
 
-/** The edit that brings the manifest to the recommended values, field by field. */
-export function changesOf(record: DecisionRecord): ResourceChange[] {
+/**
+ * The edit that brings the manifest to the recommended values, field by field; toward `current`,
+ * the edit that takes them back (the revert after a wrong verdict). A value absent on the side it
+ * goes to is removed.
+ */
+export function changesOf(record: DecisionRecord, toward: "recommended" | "current" = "recommended"): ResourceChange[] {
+  const from = toward === "recommended" ? "current" : "recommended";
   return record.containers
     .filter((container) => container.action === "change")
     .map((container) => {
       const change: ResourceChange = { container: container.name };
       for (const group of ["requests", "limits"] as const) {
         for (const resource of ["cpu", "memory"] as const) {
-          const current = container.current[group][resource];
-          const recommended = container.recommended[group][resource];
-          if (current === recommended) continue;
-          change[group] = { ...change[group], [resource]: recommended ?? null };
+          const target = container[toward][group][resource];
+          if (container[from][group][resource] === target) continue;
+          change[group] = { ...change[group], [resource]: target ?? null };
         }
       }
       return change;

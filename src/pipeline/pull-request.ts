@@ -1,4 +1,4 @@
-import type { ContainerObservation, WorkloadObservation } from "../domain/index.js";
+import type { WorkloadObservation } from "../domain/index.js";
 import { formatCpu, formatMemory, isSameQuantity, parseQuantity, workloadKey } from "../domain/index.js";
 import type { Policy } from "../policy/index.js";
 import { describeMonthlyCost, type ContainerDecision, type DecisionRecord } from "../recommend/index.js";

@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
-import { planWorkloadEdit, type ResourceChange } from "../manifests/index.js";
+import { planWorkloadEdit } from "../manifests/index.js";
 import type { LoadedPolicy } from "../policy/index.js";
 import type { DecisionRecord } from "../recommend/index.js";
 import { decisionRecordPath } from "./branches.js";
 import type { GitHubClient } from "./github-client.js";
 import type { GitHubRepositoryInfo } from "./github-repository.js";
-import { findWorkloadManifest } from "./plan.js";
+import { changesOf, findWorkloadManifest } from "./plan.js";
 import { GitDataPublisher } from "./publish/git-data.js";
 import { readCommitFiles } from "./repo-files.js";
 import { renderStateMarker, type ProposalState } from "./state-marker.js";
@@ -39,7 +39,7 @@ export async function openRevert(input: RevertInput): Promise<RevertOutcome> {
     for (const record of merged.records) {
       const manifest = findWorkloadManifest([...current].map(([path, text]) => ({ path, text })), input.loaded.policy, record.workload);
       if (!manifest) return { status: "refused", reason: `${record.workload.kind} ${record.workload.namespace}/${record.workload.name} is no longer in the manifests` };
-      const outcome = planWorkloadEdit([...current].map(([path, text]) => ({ path, text })), manifest, restoring(record));
+      const outcome = planWorkloadEdit([...current].map(([path, text]) => ({ path, text })), manifest, changesOf(record, "current"));
       if (!outcome.ok) return { status: "refused", reason: outcome.refusal.message };
       for (const edit of outcome.edits) {
         current = new Map(current).set(edit.path, edit.after);
@@ -79,22 +79,6 @@ export async function openRevert(input: RevertInput): Promise<RevertOutcome> {
   }
 }
 
-/** Every value the merged proposal changed goes back to what it was (a value that was unset is removed). */
-export function restoring(record: DecisionRecord): ResourceChange[] {
-  return record.containers
-    .filter((container) => container.action === "change")
-    .map((container) => {
-      const change: ResourceChange = { container: container.name };
-      for (const group of ["requests", "limits"] as const) {
-        for (const resource of ["cpu", "memory"] as const) {
-          const before = container.current[group][resource];
-          if (before === container.recommended[group][resource]) continue;
-          change[group] = { ...change[group], [resource]: before ?? null };
-        }
-      }
-      return change;
-    });
-}
 
 function renderRevertBody(input: RevertInput, files: string[], state: ProposalState): string {
   const lines = [

@@ -1,12 +1,11 @@
 import { Octokit } from "@octokit/rest";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseObservationSnapshotText, type ObservationSnapshot } from "../../src/domain/index.js";
 import { parseStateMarker, scanGitHubRepository, type GitHubRepositoryInfo } from "../../src/pipeline/index.js";
 import { createTestApp, type TestApp } from "../helpers/app.js";
-import { git } from "../helpers/git-repo.js";
 import { GitHubStandIn } from "../helpers/github-standin.js";
 
 /**
@@ -32,14 +31,7 @@ function frontendOnly(change: (snapshot: ObservationSnapshot) => void = () => un
 
 beforeAll(async () => {
   scratch = mkdtempSync(path.join(tmpdir(), "rightsize-after-merge-"));
-  const work = path.join(scratch, "work");
-  cpSync(path.join(ROOT, "examples/config-repo"), work, { recursive: true });
-  git(scratch, "init", "--quiet", "--initial-branch=main", work);
-  git(work, "add", ".");
-  git(work, "commit", "--quiet", "-m", "Example shop config repo");
-  github = new GitHubStandIn();
-  github.seed(work);
-  await github.start();
+  github = await GitHubStandIn.withExample();
   const snapshot = path.join(scratch, "snapshot.json");
   writeFileSync(snapshot, JSON.stringify(frontendOnly()));
   app = await createTestApp({ clusters: { clusters: [{ name: "prod", snapshot }] }, baseUrl: github.apiUrl });

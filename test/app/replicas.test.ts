@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -6,7 +6,6 @@ import { handleEventJob } from "../../src/app/index.js";
 import { RedisQueue } from "../../src/app/queue.js";
 import { parseObservationSnapshotText } from "../../src/domain/index.js";
 import { createTestApp, type TestApp } from "../helpers/app.js";
-import { git } from "../helpers/git-repo.js";
 import { GitHubStandIn } from "../helpers/github-standin.js";
 import { startRedis, type RedisServer } from "../helpers/redis.js";
 
@@ -26,16 +25,9 @@ const replicas: { app: TestApp; queue: RedisQueue }[] = [];
 beforeAll(async () => {
   redis = await startRedis();
   scratch = mkdtempSync(path.join(tmpdir(), "rightsize-replicas-"));
-  const work = path.join(scratch, "work");
-  cpSync(path.join(ROOT, "examples/config-repo"), work, { recursive: true });
-  git(scratch, "init", "--quiet", "--initial-branch=main", work);
-  git(work, "add", ".");
-  git(work, "commit", "--quiet", "-m", "Example shop config repo");
   const snapshot = path.join(scratch, "snapshot.json");
   writeFileSync(snapshot, JSON.stringify({ ...EXAMPLE, workloads: EXAMPLE.workloads.filter((workload) => THREE.includes(workload.workload.name)) }));
-  github = new GitHubStandIn();
-  github.seed(work);
-  await github.start();
+  github = await GitHubStandIn.withExample();
   for (let index = 0; index < 2; index++) {
     const queue = new RedisQueue(redis.url, { queueName: "replicas", lockMilliseconds: 10_000 });
     const app = await createTestApp({ clusters: { clusters: [{ name: "prod", snapshot }] }, baseUrl: github.apiUrl });

@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac, generateKeyPairSync } from "node:crypto";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { git } from "../helpers/git-repo.js";
 import { GitHubStandIn } from "../helpers/github-standin.js";
 
 /**
@@ -27,14 +26,7 @@ let privateKey = "";
 beforeAll(async () => {
   if (!existsSync(`${ROOT}/dist/app/main.js`)) throw new Error("dist/ is missing: run npm run build before the tests");
   scratch = mkdtempSync(path.join(tmpdir(), "rightsize-server-run-"));
-  const work = path.join(scratch, "work");
-  cpSync(path.join(ROOT, "examples/config-repo"), work, { recursive: true });
-  git(scratch, "init", "--quiet", "--initial-branch=main", work);
-  git(work, "add", ".");
-  git(work, "commit", "--quiet", "-m", "Example shop config repo");
-  github = new GitHubStandIn();
-  github.seed(work);
-  await github.start();
+  github = await GitHubStandIn.withExample();
   privateKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }).toString();
   // One workload: Probot paces writes to GitHub at about one a second, and a PR takes six.
   const snapshot = path.join(scratch, "snapshot.json");

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rightsize } from "../helpers/cli.js";
-import { exampleRepo, git, type ExampleRepo } from "../helpers/git-repo.js";
+import { exampleRepo, type ExampleRepo } from "../helpers/git-repo.js";
 import { freePort } from "../helpers/prometheus.js";
 
 /*

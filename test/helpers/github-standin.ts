@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -72,6 +72,19 @@ export class GitHubStandIn {
   /** The bare repository behind the clone URL. */
   get gitDir(): string {
     return path.join(this.root, this.owner, `${this.repo}.git`);
+  }
+
+  /** A started stand-in serving `acme/shop-config` with the bundled example config repo on `main`. */
+  static async withExample(): Promise<GitHubStandIn> {
+    const github = new GitHubStandIn();
+    const work = path.join(github.root, "example-work");
+    cpSync(path.join(import.meta.dirname, "../../examples/config-repo"), work, { recursive: true });
+    git(github.root, "init", "--quiet", "--initial-branch=main", work);
+    git(work, "add", ".");
+    git(work, "-c", "user.name=Example", "-c", "user.email=example@example.com", "commit", "--quiet", "-m", "Example shop config repo");
+    github.seed(work);
+    await github.start();
+    return github;
   }
 
   /** Seeds the repository from a working tree (committed on `main`). */
