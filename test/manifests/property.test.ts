@@ -592,7 +592,7 @@ function expectOnlyTargetChanged(before: string, after: string, target: { kind: 
   const isTarget = (document: unknown): boolean =>
     isObject(document) &&
     document.kind === target.kind &&
-    (document.apiVersion === undefined || (typeof document.apiVersion === "string" && (groups[target.kind] ?? []).includes(document.apiVersion.includes("/") ? document.apiVersion.split("/")[0]! : ""))) &&
+    (document.apiVersion === undefined || document.apiVersion === null || (typeof document.apiVersion === "string" && (groups[target.kind] ?? []).includes(document.apiVersion.includes("/") ? document.apiVersion.split("/")[0]! : ""))) &&
     isObject(document.metadata) &&
     document.metadata.name === target.name;
   const index = original.findIndex(isTarget);
