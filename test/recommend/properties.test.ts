@@ -310,7 +310,10 @@ describe("properties of the direction-aware rules (issue 13)", () => {
         expect(container.confidence.level).toBe("LOW");
         const current = observation.containers[0]!.current!.requests;
         for (const resource of ["cpu", "memory"] as const) {
-          const computed = nanos(container.derivation[resource]!.computed);
+          // No derivation: the container is blocked (UNSAFE with nothing to raise), so no increase is held either.
+          const derivation = container.derivation[resource];
+          if (!derivation) continue;
+          const computed = nanos(derivation.computed);
           const now = nanos(current[resource]);
           const material = computed * 100n >= now * BigInt(100 + resolved.recommend.minChangePercent) && computed - now >= resolved.recommend.minChange[resource].nanos;
           if (!material) continue;
