@@ -206,6 +206,8 @@ async function correctWrongVerdict(input: GitHubRunInput, loaded: LoadedPolicy, 
   const run = await runForGitHubRepository({ ...input, selection: { targets, ...(cluster ? { cluster } : {}) }, force: true });
   const opened = run.results.find((result) => result.pullRequestNumber !== undefined);
   if (opened) return `rightsize proposed the next values in #${opened.pullRequestNumber}.`;
+  const failed = run.results.find((result) => result.reason);
+  if (failed) return `rightsize could not propose the next values: ${failed.status}: ${failed.reason}`;
   const reasons = run.selected.flatMap((workload) => workload.record.decision.reasons);
   return `rightsize has no larger value to propose yet (${reasons.join("; ") || "no observation"}); it checks again on the next scan.`;
 }

@@ -118,3 +118,55 @@ describe("after the merge", () => {
     expect(github.issues.filter((issue) => issue.title === "rightsize dashboard").map((issue) => issue.body)).toEqual([counts.body]);
   });
 });
+
+describe("a wrong verdict without OOM kills", () => {
+  let tight: GitHubStandIn;
+  let tightApp: TestApp;
+
+  beforeAll(async () => {
+    tight = await GitHubStandIn.withExample();
+    tightApp = await createTestApp({ clusters: { clusters: [{ name: "prod", snapshot: path.join(scratch, "snapshot.json") }] }, baseUrl: tight.apiUrl });
+  });
+  afterAll(async () => {
+    await tight?.stop();
+  });
+
+  it("proposes the next value instead of reverting", async () => {
+    await tightApp.receive("issue_comment", {
+      action: "created",
+      issue: { number: 1, title: "t", state: "open" },
+      comment: { id: 901, body: "/rightsize shop/deployment/frontend", user: { login: "alice", type: "User" } },
+      repository: tight.repositoryPayload(),
+      sender: { login: "alice", type: "User" },
+      installation: { id: 2 },
+    });
+    const [pull] = tight.pulls;
+    const merged = tight.merge(pull!.number, "2026-11-23T09:00:00Z");
+    await tightApp.receive("pull_request", { action: "closed", number: pull!.number, pull_request: merged, repository: tight.repositoryPayload(), sender: { login: "bob", type: "User" }, installation: { id: 2 } });
+    const repository: GitHubRepositoryInfo = { owner: "acme", repo: "shop-config", defaultBranch: "main", cloneUrl: tight.cloneUrl };
+    const cpuBound = (at: string) =>
+      frontendOnly((snapshot) => {
+        const workload = snapshot.workloads[0]!;
+        workload.window = { from: "2026-11-24T06:00:00Z", to: at };
+        const container = workload.containers[0]!;
+        container.current = { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "1Gi" } };
+        // CPU at 104% of the new 250m request; memory comfortable; no OOM kill.
+        container.cpu = { ...container.cpu!, p50: 0.2, p90: 0.25, p95: 0.26, p99: 0.27, max: 0.3 };
+        container.memory = { ...container.memory!, p50: 150 * MI, p90: 160 * MI, p95: 170 * MI, p99: 175 * MI, max: 180 * MI };
+        container.series = undefined;
+      });
+    const scanAt = async (at: string) => {
+      const snapshot = cpuBound(at);
+      return scanGitHubRepository({ octokit: new Octokit({ auth: "t", baseUrl: tight.apiUrl }), repository, token: "t", now: new Date(at), observe: async () => ({ snapshot, at }) });
+    };
+    await scanAt("2026-11-24T06:00:00Z");
+    await scanAt("2026-11-27T06:00:00Z");
+    const verdict = tight.comments.find((comment) => comment.issue === pull!.number && comment.body.includes("<!-- rightsize:verification -->"));
+    expect(verdict?.body).toContain("| `prod/shop/Deployment/frontend` | web | cpu | 250m | 260m | 300m | 104% (p95) | wrong |");
+    expect(tight.pulls.some((candidate) => candidate.head.startsWith("rightsize/revert/"))).toBe(false);
+    const next = tight.pulls.find((candidate) => candidate.number !== pull!.number && candidate.state === "open");
+    expect(next?.head).toBe("rightsize/prod/shop/deployment-frontend");
+    expect(next?.title).toMatch(/^rightsize\(shop\/frontend\): cpu 250m→\d+m/);
+    expect(verdict?.body).toContain(`rightsize proposed the next values in #${next!.number}.`);
+  });
+});

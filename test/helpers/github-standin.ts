@@ -234,7 +234,7 @@ export class GitHubStandIn {
       return reply(201, { ref: json.ref, object: { sha: json.sha } });
     }
     if ((m = match("GET {repo}/git/ref/(.+)"))) {
-      const sha = this.tryGit("rev-parse", "--verify", `refs/${m[1]}`);
+      const sha = this.tryGit("rev-parse", "--verify", `refs/${m[1]}`)?.trim();
       return sha === undefined ? reply(404, { message: "Not Found" }) : reply(200, { ref: `refs/${m[1]}`, object: { sha } });
     }
     if ((m = match("PATCH {repo}/git/refs/(.+)"))) {
