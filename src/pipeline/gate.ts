@@ -20,7 +20,7 @@ export function gateProposal(state: BranchState, proposed: ProposalState, policy
   if (state.declined && isWithinDeclined(state.declined.state, proposed, policy.recommend.minChangePercent)) {
     return {
       status: "declined",
-      reason: `pull request #${state.declined.number} with nearly the same values was closed without merging; values within ${policy.recommend.minChangePercent}% of it are not proposed again`,
+      reason: `pull request #${state.declined.number} (${declinedValues(state.declined.state)}) was closed without merging${state.declined.closedAt ? ` on ${state.declined.closedAt.slice(0, 10)}` : ""}; values within ${policy.recommend.minChangePercent}% of it are not proposed again`,
       pullRequestUrl: state.declined.url,
     };
   }
@@ -31,6 +31,13 @@ export function gateProposal(state: BranchState, proposed: ProposalState, policy
     };
   }
   return undefined;
+}
+
+/** What a declined proposal asked for, in a few words: `web: cpu 240m, memory 250Mi`. */
+function declinedValues(state: ProposalState): string {
+  return state.workloads
+    .flatMap((workload) => Object.entries(workload.containers).map(([container, values]) => `${container}: ${[values.cpu && `cpu ${values.cpu}`, values.memory && `memory ${values.memory}`].filter(Boolean).join(", ")}`))
+    .join("; ");
 }
 
 /**

@@ -98,11 +98,11 @@ describe("propose with a GitHub token", () => {
       .reply(200, [])
       .get(`${REPO}/pulls`)
       .query({ state: "closed", head: `acme:${BRANCH}`, sort: "updated", direction: "desc", per_page: "10" })
-      .reply(200, [{ ...openPull(9, BRANCH, declinedBody), merged_at: null }]);
+      .reply(200, [{ ...openPull(9, BRANCH, declinedBody), merged_at: null, closed_at: "2026-11-20T17:04:00Z" }]);
     const run = await propose();
     expect(run.results).toMatchObject([{ status: "declined", pullRequestUrl: "https://github.com/acme/shop-config/pull/9" }]);
     expect(run.results[0]!.reason).toBe(
-      "pull request #9 with nearly the same values was closed without merging; values within 10% of it are not proposed again",
+      "pull request #9 (web: cpu 240m, memory 250Mi) was closed without merging on 2026-11-20; values within 10% of it are not proposed again",
     );
     expect(nock.pendingMocks()).toEqual([]);
     expect(() => remoteTip()).toThrow();

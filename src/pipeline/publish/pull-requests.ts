@@ -33,7 +33,9 @@ export class ProposalPullRequests {
       branch,
       openProposals,
       ...(lastState ? { lastState } : {}),
-      ...(closed && !closed.merged && lastState && !lastState.closedBy ? { declined: { number: closed.number, url: closed.url, state: lastState } } : {}),
+      ...(closed && !closed.merged && lastState && !lastState.closedBy
+        ? { declined: { number: closed.number, url: closed.url, state: lastState, ...(closed.closedAt ? { closedAt: closed.closedAt } : {}) } }
+        : {}),
     };
   }
 
@@ -103,12 +105,12 @@ export class ProposalPullRequests {
     return this.openByBranch;
   }
 
-  private async lastClosed(branch: string): Promise<{ number: number; url: string; body: string; merged: boolean } | undefined> {
+  private async lastClosed(branch: string): Promise<{ number: number; url: string; body: string; merged: boolean; closedAt: string | null } | undefined> {
     const { owner, repo } = this.repository;
     const closed = await callGitHub(this.repository, "list closed pull requests", () =>
       this.octokit.rest.pulls.list({ owner, repo, state: "closed", head: `${owner}:${branch}`, sort: "updated", direction: "desc", per_page: 10 }),
     );
     const [last] = closed.data;
-    return last ? { number: last.number, url: last.html_url, body: last.body ?? "", merged: last.merged_at !== null } : undefined;
+    return last ? { number: last.number, url: last.html_url, body: last.body ?? "", merged: last.merged_at !== null, closedAt: last.closed_at } : undefined;
   }
 }

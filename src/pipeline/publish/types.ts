@@ -20,7 +20,7 @@ export interface BranchState {
   /** Why the branch is not rightsize's to rewrite: someone else pushed to it. */
   foreign?: string;
   /** The branch's latest pull request closed without merging, and what it proposed. */
-  declined?: { number: number; url: string; state: ProposalState };
+  declined?: { number: number; url: string; state: ProposalState; closedAt?: string };
   /** The state marker of the branch's latest pull request (open or closed): ignores live there. */
   lastState?: ProposalState;
   /** rightsize pull requests open in the repository (`rateLimits.maxOpenPullRequests`). */
