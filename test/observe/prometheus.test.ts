@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rightsize } from "../helpers/cli.js";
 import { percentile } from "../helpers/reference-percentile.js";
 import { ExternalError, InputError, ObservationSnapshotSchema, parseObservationSnapshotText, UsageError, type WorkloadObservation } from "../../src/domain/index.js";
-import { buildSnapshot, observeForPolicy, observeWithPrometheus, type ObservationProblem, type PrometheusSourceOptions } from "../../src/observe/index.js";
+import { buildSnapshot, observeForPolicy, observeWithPrometheus, type ObservationProblem, type PrometheusObservation, type PrometheusRequest, type PrometheusSourceOptions } from "../../src/observe/index.js";
 import { loadPolicy, type Policy } from "../../src/policy/index.js";
 import { memoryAt, scenarioFamilies, usageAt, type ScenarioPod } from "../helpers/cluster-metrics.js";
 import { forward, promqlOf, startLoopbackServer, type LoopbackServer, type Reply } from "../helpers/http.js";

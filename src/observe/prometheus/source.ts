@@ -43,14 +43,22 @@ export async function observeWithPrometheus(options: PrometheusSourceOptions, re
   const client = new PrometheusClient(options);
   const window = queryWindow(to, to - from);
   const log = new QueryLog();
-  const workloads: WorkloadObservation[] = [];
-  for (const namespace of request.namespaces) {
-    const started = Date.now();
-    const observed = await observeNamespace(client, request, namespace, window, log);
-    workloads.push(...observed);
-    request.onProgress?.(`prometheus: ${request.cluster}/${namespace}: ${observed.length} workload${observed.length === 1 ? "" : "s"} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
-  }
-  return { workloads, queries: log.queries };
+  const slots = new QuerySlots(CONCURRENT_QUERIES);
+  const observed: WorkloadObservation[][] = [];
+  let next = 0;
+  // Namespaces overlap (one's facts while another's usage is read); the queries share the slots.
+  const worker = async () => {
+    while (next < request.namespaces.length) {
+      const index = next++;
+      const namespace = request.namespaces[index]!;
+      const started = Date.now();
+      observed[index] = await observeNamespace(client, slots, request, namespace, window, log);
+      const count = observed[index].length;
+      request.onProgress?.(`prometheus: ${request.cluster}/${namespace}: ${count} workload${count === 1 ? "" : "s"} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(NAMESPACES_IN_FLIGHT, request.namespaces.length) }, worker));
+  return { workloads: observed.flat(), queries: log.queries };
 }
 
 /** Every query sent, by id, with when it was evaluated. */
@@ -78,11 +86,12 @@ interface Outcome<T> {
 }
 
 /**
- * Queries of one namespace in flight at once: Prometheus evaluates a query on one core, and
- * rightsize parses each answer while the next ones are evaluated; more would only raise
- * Prometheus' peak memory.
+ * Queries in flight at once: Prometheus evaluates a query on one core, and rightsize parses each
+ * answer while the next ones are evaluated; more would only raise Prometheus' peak memory.
  */
 const CONCURRENT_QUERIES = 3;
+/** Namespaces observed at once; each holds its usage grids until it is built. */
+const NAMESPACES_IN_FLIGHT = 2;
 /**
  * Points per usage query, and pods per query (the pod matcher's length): bounds the memory of
  * one answer, on Prometheus' side and here, whatever the size of the namespace.
@@ -90,15 +99,49 @@ const CONCURRENT_QUERIES = 3;
 const MAX_POINTS_PER_QUERY = 200_000;
 const MAX_PODS_PER_QUERY = 400;
 
-async function observeNamespace(client: PrometheusClient, request: PrometheusRequest, namespace: string, window: QueryWindow, log: QueryLog): Promise<WorkloadObservation[]> {
+/** At most `size` queries in flight; after a failure of the source as a whole, no further query starts. */
+class QuerySlots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+  private failure: { error: unknown } | undefined;
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async run<T>(query: () => Promise<T>): Promise<Outcome<T>> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      if (this.failure) throw this.failure.error;
+      return await attempt(query());
+    } catch (error) {
+      this.failure ??= { error };
+      throw error;
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
+
+async function observeNamespace(client: PrometheusClient, slots: QuerySlots, request: PrometheusRequest, namespace: string, window: QueryWindow, log: QueryLog): Promise<WorkloadObservation[]> {
   const inventory = inventoryQueries(namespace, window);
   const builder = new NamespaceObservation(request.cluster, namespace, window);
   const instant = (promql: string) => {
     builder.usedByAll(log.instant(promql, window.to));
-    return attempt(client.query(promql, window.to));
+    return slots.run(() => client.query(promql, window.to));
   };
 
-  // 1. Owners first: without them no workload is known.
+  // 1. The cheap facts: owners (without them no workload is known), containers, Jobs and HPAs.
+  const factQueries: Array<[string, string, (result: QueryResult<never>) => void]> = [
+    ["workloads", inventory.owners, (result) => builder.addOwners(result.result)],
+    ["restarts, peaks, throttling and current requests", inventory.containers, (result) => builder.addContainerFacts(result.result)],
+    ["Job runs", inventory.jobs, (result) => builder.addJobs(result.result)],
+    ["HPAs", inventory.hpas, (result) => builder.addHpas(result.result)],
+  ];
+  // Owners alone first: a source that fails as a whole fails on one query, not on four.
   const owners = await instant(inventory.owners);
   if (!owners.value) {
     const message = `namespace ${namespace}: cannot list workloads from Prometheus: ${owners.problem}`;
@@ -106,30 +149,15 @@ async function observeNamespace(client: PrometheusClient, request: PrometheusReq
     request.onProblem({ cluster: request.cluster, namespace, message });
     return [];
   }
-  builder.addOwners(owners.value.result);
-
-  // 2. The other cheap facts, which also say which usage to read.
-  const factQueries: Array<[string, string, (result: QueryResult<never>) => void]> = [
-    ["restarts, peaks, throttling and current requests", inventory.containers, (result) => builder.addContainerFacts(result.result)],
-    ["Job runs", inventory.jobs, (result) => builder.addJobs(result.result)],
-    ["HPAs", inventory.hpas, (result) => builder.addHpas(result.result)],
-  ];
-  const outcomes: Array<Outcome<QueryResult<unknown>>> = [];
-  await inPool(
-    factQueries.map(([, promql, add], index) => async () => {
-      const outcome = await instant(promql);
-      if (outcome.value) add(outcome.value as QueryResult<never>);
-      outcomes[index] = outcome;
-    }),
-    CONCURRENT_QUERIES,
-  );
-  const facts: Array<[string, Outcome<QueryResult<unknown>>]> = [["workloads", owners], ...factQueries.map(([what], index): [string, Outcome<QueryResult<unknown>>] => [what, outcomes[index]!])];
-  for (const [what, outcome] of facts) {
+  const outcomes = [owners, ...(await Promise.all(factQueries.slice(1).map(([, promql]) => instant(promql))))];
+  for (const [index, [what, , add]] of factQueries.entries()) {
+    const outcome = outcomes[index]!;
+    if (outcome.value) add(outcome.value as QueryResult<never>);
     if (outcome.problem) builder.problem(`${what} unavailable: ${outcome.problem}`);
     for (const warning of new Set(outcome.value?.warnings ?? [])) builder.problem(`Prometheus warned about ${what} (partial data): ${warning}`);
   }
 
-  // 3. Usage by pod batches, and only where the facts call for them, OOM kills and Job ends.
+  // 2. Usage by pod batches, and only where the facts call for them, OOM kills and Job ends.
   const interval = builder.scrapeInterval();
   const cpuRange = rateRange(window, interval);
   builder.rateRangeSeconds = cpuRange;
@@ -141,7 +169,7 @@ async function observeNamespace(client: PrometheusClient, request: PrometheusReq
       builder.usedBy(pods, log.range(promql, grid));
       const what = `${resource === "cpu" ? "CPU" : "memory"} statistics`;
       tasks.push(async () => {
-        const outcome = await attempt(client.queryRange(promql, grid));
+        const outcome = await slots.run(() => client.queryRange(promql, grid));
         if (outcome.value) builder.addUsage(resource, outcome.value.result);
         report(builder, pods, what, outcome, resource);
       });
@@ -153,7 +181,7 @@ async function observeNamespace(client: PrometheusClient, request: PrometheusReq
     const range = { start: window.to - window.seconds + window.step, end: window.to, step: window.step };
     builder.usedBy(pods, log.range(promql, range));
     tasks.push(async () => {
-      const outcome = await attempt(client.queryRange(promql, range));
+      const outcome = await slots.run(() => client.queryRange(promql, range));
       if (outcome.value) builder.addOomKills(outcome.value.result);
       report(builder, pods, "OOM kills", outcome);
     });
@@ -162,12 +190,12 @@ async function observeNamespace(client: PrometheusClient, request: PrometheusReq
     const promql = lastSampleQuery(namespace, pods, window);
     builder.usedBy(pods, log.instant(promql, window.to));
     tasks.push(async () => {
-      const outcome = await attempt(client.query(promql, window.to));
+      const outcome = await slots.run(() => client.query(promql, window.to));
       if (outcome.value) builder.addLastSamples(outcome.value.result);
       report(builder, pods, "Job runs", outcome);
     });
   }
-  await inPool(tasks, CONCURRENT_QUERIES);
+  await Promise.all(tasks.map((task) => task()));
 
   const observations = builder.build();
   for (const message of builder.namespaceProblems()) {
@@ -204,23 +232,6 @@ function chunks<T>(items: T[], size: number): T[][] {
   const result: T[][] = [];
   for (let index = 0; index < items.length; index += size) result.push(items.slice(index, index + size));
   return result;
-}
-
-/** Runs tasks `size` at a time; after a failure no further task starts (the failure is the answer). */
-async function inPool(tasks: Array<() => Promise<void>>, size: number): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (next < tasks.length && !failed) {
-      try {
-        await tasks[next++]!();
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(size, tasks.length) }, worker));
 }
 
 async function attempt<T>(promise: Promise<T>): Promise<Outcome<T>> {
