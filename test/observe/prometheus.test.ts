@@ -5,6 +5,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rightsize } from "../helpers/cli.js";
 import { percentile } from "../helpers/reference-percentile.js";
+import { serverSideChart, serverSideStatistics, STATISTICS } from "../helpers/server-side-statistics.js";
+import { quantile } from "../../src/observe/statistics.js";
 import { ExternalError, InputError, ObservationSnapshotSchema, parseObservationSnapshotText, UsageError, type WorkloadObservation } from "../../src/domain/index.js";
 import { buildSnapshot, observeForPolicy, observeWithPrometheus, type ObservationProblem, type PrometheusObservation, type PrometheusRequest, type PrometheusSourceOptions } from "../../src/observe/index.js";
 import { loadPolicy, type Policy } from "../../src/policy/index.js";
@@ -249,6 +251,64 @@ describe("observeWithPrometheus on two days of a backfilled cluster", () => {
 
   it("rejects a window that ends before it starts", async () => {
     await expect(observeWorkloads({ url: prometheus.url }, { cluster: "prod", namespaces: ["shop"], window: { from: window.to, to: window.from } })).rejects.toThrow(InputError);
+  });
+});
+
+describe("statistics computed by rightsize from the usage series (issue 14)", () => {
+  // The same window, grid and rate range as the plan (48h: 2m step; 60s scrapes: rate over 4m).
+  const serverWindow = { to: TO, seconds: TO - FROM, step: 120 };
+
+  it("reads CPU with rate() over four measured scrape intervals", () => {
+    const cpu = workload("shop", "Deployment", "web").queries.map((id) => result.queries[id]!.promql).find((promql) => promql.startsWith("rate("));
+    expect(cpu).toMatch(/\[240s\]\)$/);
+  });
+
+  it.each(["cpu", "memory"] as const)("gives every %s statistic Prometheus computed on the server before, to float rounding", async (resource) => {
+    const server = await serverSideStatistics(prometheus.url, "shop", resource, serverWindow, 240);
+    let compared = 0;
+    for (const observation of observed.filter((candidate) => candidate.workload.namespace === "shop" && candidate.workload.kind !== "CronJob")) {
+      for (const container of observation.containers) {
+        const expected = server.get(`${observation.workload.kind}/${observation.workload.name}/${container.name}`);
+        const label = `${observation.workload.kind} ${observation.workload.name}/${container.name} ${resource}`;
+        expect(expected, label).toBeDefined();
+        for (const statistic of STATISTICS) {
+          if (expected![statistic] === undefined) continue;
+          const actual = container[resource]![statistic];
+          expect(Math.abs(actual - expected![statistic]!) / Math.max(expected![statistic]!, 1e-12), `${label} ${statistic}: ${actual} vs ${expected![statistic]}`).toBeLessThan(1e-9);
+          compared++;
+        }
+      }
+    }
+    // Deployment web (2), StatefulSet db, DaemonSet node-agent, Rollout canary, ReplicaSet legacy-rs, Job migrate.
+    expect(compared).toBe(resource === "cpu" ? 7 * 7 : 7 * 6);
+  });
+
+  it("draws the chart series Prometheus drew on the server before", async () => {
+    const app = container(workload("shop", "Deployment", "web"), "app").series!;
+    for (const resource of ["cpu", "memory"] as const) {
+      const expected = (await serverSideChart(prometheus.url, "shop", resource, serverWindow, 240)).get("Deployment/web/app")!;
+      expect(app[resource]).toHaveLength(expected.length);
+      for (const [index, [time, p95, max]] of app[resource].entries()) {
+        expect(time).toBe(expected[index]![0]);
+        expect(p95).toBeCloseTo(expected[index]![1], resource === "cpu" ? 12 : 3);
+        expect(max).toBeCloseTo(expected[index]![2], resource === "cpu" ? 12 : 3);
+      }
+    }
+  });
+
+  it("interpolates percentiles as quantile_over_time does, on the same samples", async () => {
+    // The raw working-set samples of one container over six hours, and Prometheus' own percentiles of them.
+    const selector = 'container_memory_working_set_bytes{namespace="shop",pod="db-0",container="postgres"}[6h]';
+    const ask = async (query: string) => {
+      const response = await fetch(`${prometheus.url}/api/v1/query`, { method: "POST", body: new URLSearchParams({ query, time: String(TO) }) });
+      return ((await response.json()) as { data: { result: Array<{ value?: [number, string]; values?: Array<[number, string]> }> } }).data.result[0]!;
+    };
+    const samples = (await ask(selector)).values!.map(([, value]) => Number(value)).sort((a, b) => a - b);
+    expect(samples).toHaveLength(361);
+    for (const phi of [0, 0.1, 0.5, 0.9, 0.95, 0.99, 1]) {
+      const prometheusValue = Number((await ask(`quantile_over_time(${phi}, ${selector})`)).value![1]);
+      expect(quantile(samples, phi), `φ = ${phi}`).toBeCloseTo(prometheusValue, 6);
+    }
   });
 });
 

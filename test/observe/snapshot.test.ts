@@ -3,7 +3,12 @@ import os from "node:os";
 import path from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InputError, type WorkloadObservation } from "../../src/domain/index.js";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { InputError, observationQueryId, parseObservationSnapshot, type WorkloadObservation } from "../../src/domain/index.js";
+import { recommendWorkload } from "../../src/recommend/index.js";
+import { TOOL } from "../../src/version.js";
+import { loadPolicy } from "../../src/policy/index.js";
 import { buildSnapshot, renderSnapshot, writeSnapshotFile } from "../../src/observe/index.js";
 import { memoryRange, queryWindow, rateRange, scrapeIntervalFrom, seriesStep } from "../../src/observe/prometheus/queries.js";
 
@@ -98,6 +103,45 @@ describe("writeSnapshotFile", () => {
     await expect(failure).rejects.toThrow(InputError);
     await expect(failure).rejects.toThrow(`cannot write the snapshot to ${file}`);
     expect(await readdir(directory)).toEqual(["snapshot.json"]);
+  });
+});
+
+describe("snapshot schema version 2: the queries once, at snapshot level", () => {
+  const VERSION_1 = JSON.parse(readFileSync(path.join(import.meta.dirname, "../fixtures/snapshots/shop.json"), "utf8")) as { schemaVersion: number; workloads: Array<{ queries: string[] }> };
+  const CPU_P95 =
+    'quantile_over_time(0.95, sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total{namespace="shop",container!=""}[5m]))[7d:1m])';
+  const sha = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 16);
+
+  it("reads version 1, moving each workload's query texts to the snapshot once and referring to them by id", () => {
+    expect(VERSION_1.schemaVersion).toBe(1);
+    expect(VERSION_1.workloads[0]!.queries).toContain(CPU_P95);
+    const snapshot = parseObservationSnapshot(VERSION_1);
+    expect(snapshot.schemaVersion).toBe(2);
+    const id = sha(JSON.stringify({ promql: CPU_P95 }));
+    expect(observationQueryId({ promql: CPU_P95 })).toBe(id);
+    expect(snapshot.queries![id]).toEqual({ promql: CPU_P95 });
+    expect(snapshot.workloads[0]!.queries).toContain(id);
+    const texts = new Set(VERSION_1.workloads.flatMap((workload) => workload.queries));
+    expect(Object.keys(snapshot.queries!)).toHaveLength(texts.size);
+    expect(snapshot.workloads.flatMap((workload) => workload.queries).every((reference) => reference in snapshot.queries!)).toBe(true);
+  });
+
+  it("names the workload whose query reference the snapshot does not list", () => {
+    const snapshot = { ...buildSnapshot([{ ...observation("prod", "shop", "Deployment", "web"), queries: ["0123456789abcdef"] }], "2025-01-08T00:00:00Z", [], { "0123456789abcdef": { promql: "up" } }) };
+    expect(parseObservationSnapshot(JSON.parse(JSON.stringify(snapshot))).workloads[0]!.queries).toEqual(["0123456789abcdef"]);
+    const broken = { ...snapshot, queries: {} };
+    expect(() => parseObservationSnapshot(broken, "snap.json")).toThrow(
+      `snap.json: invalid observation snapshot:\n  workloads[0].queries[0]: "0123456789abcdef" is not a key of the snapshot's queries; version 2 lists each query once there and workloads refer to it by id`,
+    );
+  });
+
+  it("gives the decision record the references, not the texts", () => {
+    const snapshot = parseObservationSnapshot(VERSION_1);
+    const { policy } = loadPolicy({ path: ".github/rightsize.yml", text: "apiVersion: rightsize.dev/v1alpha2\nkind: RightsizePolicy\n" });
+    const policySource = { path: ".github/rightsize.yml", apiVersion: "rightsize.dev/v1alpha2", sha256: "" };
+    const record = recommendWorkload({ tool: TOOL, observation: snapshot.workloads[0]!, policy, policySource, at: "2026-11-21T06:00:00Z" });
+    expect(record.observation.queries).toEqual(snapshot.workloads[0]!.queries);
+    expect(record.observation.queries.every((reference) => /^[0-9a-f]{16}$/.test(reference))).toBe(true);
   });
 });
 

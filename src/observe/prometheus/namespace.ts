@@ -89,6 +89,8 @@ export class NamespaceObservation {
   };
   /** Set once the usage queries are planned. */
   rateRangeSeconds?: number;
+  /** Whether the container facts arrived: without them a missing statistic has no known reason (the workloads carry the failure). */
+  private containerFactsKnown = false;
 
   constructor(
     private readonly cluster: string,
@@ -194,7 +196,6 @@ export class NamespaceObservation {
    */
   usagePods(): Array<{ pod: string; points: number }> {
     const pods: Array<{ pod: string; workload: string; points: number }> = [];
-    const factsKnown = this.podFacts.size > 0;
     const interval = this.scrapeInterval();
     // Points of a container: its samples spread over the grid, or the whole grid when unknown.
     const pointsOf = (facts: PodFacts) =>
@@ -203,7 +204,7 @@ export class NamespaceObservation {
       const ownership = this.ownershipOf(pod);
       if (!ownership) continue;
       const sampled = [...(this.podFacts.get(pod)?.values() ?? [])].filter((facts) => facts.cpuSamples !== undefined || facts.memoryMax !== undefined);
-      if (factsKnown && sampled.length === 0) continue;
+      if (this.containerFactsKnown && sampled.length === 0) continue;
       const points = sampled.length > 0 ? sampled.reduce((sum, facts) => sum + pointsOf(facts), 0) : 2 * this.window.points;
       pods.push({ pod, workload: `${ownership.workload.kind}/${ownership.workload.name}`, points });
     }
@@ -230,6 +231,7 @@ export class NamespaceObservation {
   }
 
   addContainerFacts(samples: InstantSample[]): void {
+    this.containerFactsKnown = true;
     for (const sample of samples) {
       const { pod, container, fact, resource } = sample.metric;
       const value = numberOf(sample);
@@ -392,6 +394,7 @@ export class NamespaceObservation {
   }
 
   private reportMissing(what: keyof NamespaceObservation["missing"], item: string, reason: string): void {
+    if (!this.containerFactsKnown) return;
     const items = this.missing[what].get(reason);
     if (items) items.push(item);
     else this.missing[what].set(reason, [item]);

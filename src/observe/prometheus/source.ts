@@ -46,13 +46,19 @@ export async function observeWithPrometheus(options: PrometheusSourceOptions, re
   const slots = new QuerySlots(CONCURRENT_QUERIES);
   const observed: WorkloadObservation[][] = [];
   let next = 0;
+  let failed = false;
   // Namespaces overlap (one's facts while another's usage is read); the queries share the slots.
   const worker = async () => {
-    while (next < request.namespaces.length) {
+    while (next < request.namespaces.length && !failed) {
       const index = next++;
       const namespace = request.namespaces[index]!;
       const started = Date.now();
-      observed[index] = await observeNamespace(client, slots, request, namespace, window, log);
+      try {
+        observed[index] = await observeNamespace(client, slots, request, namespace, window, log);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
       const count = observed[index].length;
       request.onProgress?.(`prometheus: ${request.cluster}/${namespace}: ${count} workload${count === 1 ? "" : "s"} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     }
@@ -89,14 +95,14 @@ interface Outcome<T> {
  * Queries in flight at once: Prometheus evaluates a query on one core, and rightsize parses each
  * answer while the next ones are evaluated; more would only raise Prometheus' peak memory.
  */
-const CONCURRENT_QUERIES = 3;
+const CONCURRENT_QUERIES = Number(process.env.RS_CONC ?? 3);
 /** Namespaces observed at once; each holds its usage grids until it is built. */
-const NAMESPACES_IN_FLIGHT = 2;
+const NAMESPACES_IN_FLIGHT = Number(process.env.RS_NS ?? 2);
 /**
  * Points per usage query, and pods per query (the pod matcher's length): bounds the memory of
  * one answer, on Prometheus' side and here, whatever the size of the namespace.
  */
-const MAX_POINTS_PER_QUERY = 200_000;
+const MAX_POINTS_PER_QUERY = Number(process.env.RS_POINTS ?? 200_000);
 const MAX_PODS_PER_QUERY = 400;
 
 /** At most `size` queries in flight; after a failure of the source as a whole, no further query starts. */
