@@ -20,12 +20,17 @@ export function buildSnapshot(workloads: WorkloadObservation[], createdAt: strin
     }
     return 0;
   });
-  const referenced = new Set(sorted.flatMap((workload) => workload.queries));
+  // In the order the workloads first refer to them (answers arrive in any order).
+  const referenced: Record<string, ObservationQuery> = {};
+  for (const id of sorted.flatMap((workload) => workload.queries)) {
+    const query = queries[id];
+    if (query && !Object.hasOwn(referenced, id)) referenced[id] = query;
+  }
   const snapshot: ObservationSnapshot = {
     schemaVersion: SNAPSHOT_SCHEMA_VERSION,
     kind: "ObservationSnapshot",
     createdAt,
-    queries: Object.fromEntries(Object.entries(queries).filter(([id]) => referenced.has(id))),
+    queries: referenced,
     workloads: sorted,
     ...(problems.length > 0 ? { problems } : {}),
   };

@@ -40,9 +40,10 @@ interface WorkloadAccumulator {
   pods: Set<string>;
   containers: Map<string, ContainerAccumulator>;
   hpa?: { name: string; metrics: string[] };
-  /** Ids of the queries the observation rests on. */
-  queries: Set<string>;
-  problems: string[];
+  /** Ids of the queries the observation rests on, with the order they were planned in. */
+  queries: Map<string, number>;
+  /** Problems with the order of the query they come from. */
+  problems: Map<string, number>;
   /** Resources whose usage query failed for (some of) its pods: their statistics are left out. */
   unavailable: Set<"cpu" | "memory">;
 }
@@ -76,7 +77,10 @@ export class NamespaceObservation {
   /** Exact time of each pod's last working-set sample, where asked for (Jobs without completion time). */
   private readonly podLastSample = new Map<string, number>();
   private readonly jobs = new Map<string, JobFacts>();
-  private readonly probeCounts: Array<{ range: number; count: number }> = [];
+  /** Per pod, the scrape interval measured for its batch and the rate() range its CPU was read with. */
+  private readonly podRate = new Map<string, { interval: number | undefined; range: number }>();
+  /** Pods whose container facts arrived: a statistic missing elsewhere has no known reason (the workload carries the failure). */
+  private readonly podsWithFacts = new Set<string>();
   private readonly namespaceQueries = new Set<string>();
   private readonly problems: string[] = [];
   /** Per Job-owning workload, the kube-state-metrics Job metrics that were missing. */
@@ -87,10 +91,6 @@ export class NamespaceObservation {
     "cpu peaks": new Map(),
     "memory peaks": new Map(),
   };
-  /** Set once the usage queries are planned. */
-  rateRangeSeconds?: number;
-  /** Whether the container facts arrived: without them a missing statistic has no known reason (the workloads carry the failure). */
-  private containerFactsKnown = false;
 
   constructor(
     private readonly cluster: string,
@@ -108,16 +108,16 @@ export class NamespaceObservation {
     this.namespaceQueries.add(id);
   }
 
-  /** A query the workloads of these pods rest on. */
-  usedBy(pods: readonly string[], id: string): void {
-    for (const workload of this.workloadsOf(pods)) workload.queries.add(id);
+  /** A query the workloads of these pods rest on; `order`: where it comes in the plan (answers arrive in any order). */
+  usedBy(pods: readonly string[], id: string, order: number): void {
+    for (const workload of this.workloadsOf(pods)) if (!workload.queries.has(id)) workload.queries.set(id, order);
   }
 
-  /** A problem of the workloads of these pods (a usage batch that failed). */
-  problemOf(pods: readonly string[], message: string, resource?: Resource): void {
+  /** A problem of the workloads of these pods (a batch's query that failed); `resources`: the statistics it leaves out. */
+  problemOf(pods: readonly string[], message: string, order: number, resources: readonly Resource[] = []): void {
     for (const workload of this.workloadsOf(pods)) {
-      if (!workload.problems.includes(message)) workload.problems.push(message);
-      if (resource) workload.unavailable.add(resource);
+      if (!workload.problems.has(message)) workload.problems.set(message, order);
+      for (const resource of resources) workload.unavailable.add(resource);
     }
   }
 
@@ -131,14 +131,8 @@ export class NamespaceObservation {
   }
 
   addOwners(samples: InstantSample[]): void {
-    const probes = new Set(intervalProbeRanges(this.window));
-    for (const sample of samples) {
-      const { metric } = sample;
-      const probe = /^samples_per_(\d+)s$/.exec(metric.fact ?? "");
-      if (probe) {
-        const count = numberOf(sample);
-        if (count !== undefined && probes.has(Number(probe[1]))) this.probeCounts.push({ range: Number(probe[1]), count });
-      } else if (!metric.owner_kind || !metric.owner_name) continue;
+    for (const { metric } of samples) {
+      if (!metric.owner_kind || !metric.owner_name) continue;
       else if (metric.pod) this.podOwner.set(metric.pod, { kind: metric.owner_kind, name: metric.owner_name });
       else if (metric.replicaset) this.replicaSetOwner.set(metric.replicaset, { kind: metric.owner_kind, name: metric.owner_name });
       else if (metric.job_name) this.jobOwner.set(metric.job_name, { kind: metric.owner_kind, name: metric.owner_name });
@@ -149,10 +143,6 @@ export class NamespaceObservation {
     }
   }
 
-  /** The measured scrape interval of the namespace's CPU series (seconds), if it has any. */
-  scrapeInterval(): number | undefined {
-    return scrapeIntervalFrom(this.probeCounts);
-  }
 
   private ownershipOf(pod: string): PodOwnership | undefined {
     return resolvePodOwnership(
@@ -166,7 +156,7 @@ export class NamespaceObservation {
     const key = `${kind}/${name}`;
     let workload = this.workloads.get(key);
     if (!workload) {
-      workload = { kind, name, pods: new Set(), containers: new Map(), queries: new Set(), problems: [], unavailable: new Set() };
+      workload = { kind, name, pods: new Set(), containers: new Map(), queries: new Map(), problems: new Map(), unavailable: new Set() };
       this.workloads.set(key, workload);
     }
     return workload;
@@ -190,33 +180,43 @@ export class NamespaceObservation {
   }
 
   /**
-   * Pods whose usage to read, each with the series it should return: pods of workloads only
-   * (not bare pods), and only those with cAdvisor samples once the container facts are known.
-   * Sorted by workload, so that a workload's pods tend to share a batch.
+   * The pods of the namespace's workloads (bare pods are not read), in batches of at most `size`,
+   * sorted by workload so that a workload's pods tend to share a batch.
    */
-  usagePods(): Array<{ pod: string; points: number }> {
-    const pods: Array<{ pod: string; workload: string; points: number }> = [];
-    const interval = this.scrapeInterval();
-    // Points of a container: its samples spread over the grid, or the whole grid when unknown.
-    const pointsOf = (facts: PodFacts) =>
-      facts.cpuSamples !== undefined && interval !== undefined ? Math.min(this.window.points, Math.ceil((facts.cpuSamples * interval) / this.window.step) + 2) : this.window.points;
-    for (const [pod] of this.podOwner) {
+  podBatches(size: number): string[][] {
+    const pods: Array<{ pod: string; workload: string }> = [];
+    for (const pod of this.podOwner.keys()) {
       const ownership = this.ownershipOf(pod);
-      if (!ownership) continue;
-      const sampled = [...(this.podFacts.get(pod)?.values() ?? [])].filter((facts) => facts.cpuSamples !== undefined || facts.memoryMax !== undefined);
-      if (this.containerFactsKnown && sampled.length === 0) continue;
-      const points = sampled.length > 0 ? sampled.reduce((sum, facts) => sum + pointsOf(facts), 0) : 2 * this.window.points;
-      pods.push({ pod, workload: `${ownership.workload.kind}/${ownership.workload.name}`, points });
+      if (ownership) pods.push({ pod, workload: `${ownership.workload.kind}/${ownership.workload.name}` });
     }
-    return pods.sort((a, b) => a.workload.localeCompare(b.workload) || a.pod.localeCompare(b.pod)).map(({ pod, points }) => ({ pod, points }));
+    pods.sort((a, b) => a.workload.localeCompare(b.workload) || a.pod.localeCompare(b.pod));
+    const batches: string[][] = [];
+    for (let index = 0; index < pods.length; index += size) batches.push(pods.slice(index, index + size).map(({ pod }) => pod));
+    return batches;
   }
 
-  /** Pods with a restart in the window: the only ones whose OOM kills are looked for. */
-  restartedPods(): string[] {
-    return [...this.podFacts]
-      .filter(([pod, containers]) => this.podOwner.has(pod) && [...containers.values()].some((facts) => (facts.restarts ?? 0) > 0))
-      .map(([pod]) => pod)
-      .sort();
+  /**
+   * Of a batch whose facts arrived, the pods with cAdvisor samples, each with the points its usage
+   * answer will hold (its containers' samples spread over the grid, at most the whole grid).
+   */
+  usagePods(pods: readonly string[], interval: number | undefined): Array<{ pod: string; points: number }> {
+    const pointsOf = (facts: PodFacts) =>
+      facts.cpuSamples !== undefined && interval !== undefined ? Math.min(this.window.points, Math.ceil((facts.cpuSamples * interval) / this.window.step) + 2) : this.window.points;
+    return pods.flatMap((pod) => {
+      const sampled = [...(this.podFacts.get(pod)?.values() ?? [])].filter((facts) => facts.cpuSamples !== undefined || facts.memoryMax !== undefined);
+      if (this.podsWithFacts.has(pod) && sampled.length === 0) return [];
+      return [{ pod, points: sampled.length > 0 ? sampled.reduce((sum, facts) => sum + pointsOf(facts), 0) : 2 * this.window.points }];
+    });
+  }
+
+  /** Records how these pods' CPU is read, for the reason given when a container has no CPU statistics. */
+  readCpuWith(pods: readonly string[], interval: number | undefined, range: number): void {
+    for (const pod of pods) this.podRate.set(pod, { interval, range });
+  }
+
+  /** Of these pods, those with a restart in the window: the only ones whose OOM kills are looked for. */
+  restartedPods(pods: readonly string[]): string[] {
+    return pods.filter((pod) => [...(this.podFacts.get(pod)?.values() ?? [])].some((facts) => (facts.restarts ?? 0) > 0));
   }
 
   /** Pods of Jobs that succeeded without kube_job_status_completion_time: their run ends at their last sample. */
@@ -230,8 +230,58 @@ export class NamespaceObservation {
     return pods.sort();
   }
 
-  addContainerFacts(samples: InstantSample[]): void {
-    this.containerFactsKnown = true;
+  /** Whether any of these pods belongs to a Job: short-lived pods, whose scrape interval needs a shorter probe. */
+  hasJobPods(pods: readonly string[]): boolean {
+    return pods.some((pod) => this.ownershipOf(pod)?.job !== undefined);
+  }
+
+  /**
+   * The container facts of a batch of pods (queries.ts podFactsQuery); returns the scrape
+   * interval the batch's probes measured (seconds), if its pods have CPU samples.
+   */
+  addPodFacts(pods: readonly string[], samples: InstantSample[]): number | undefined {
+    for (const pod of pods) this.podsWithFacts.add(pod);
+    const probes = new Set(intervalProbeRanges(this.window, true));
+    const counts: Array<{ range: number; count: number }> = [];
+    const facts: InstantSample[] = [];
+    for (const sample of samples) {
+      const probe = /^samples_per_(\d+)s$/.exec(sample.metric.fact ?? "");
+      const count = numberOf(sample);
+      if (!probe) facts.push(sample);
+      else if (count !== undefined && probes.has(Number(probe[1]))) counts.push({ range: Number(probe[1]), count });
+    }
+    this.addContainerFacts(facts);
+    return scrapeIntervalFrom(counts);
+  }
+
+  /**
+   * Of a batch whose facts arrived, the pods whose restarts, CFS periods, requests and limits
+   * must be read over the whole window: those without a restart count read at both ends (they
+   * started or ended in the window) and those that restarted (a restarted container continues
+   * in a new cAdvisor series).
+   */
+  podsNeedingHistory(pods: readonly string[]): string[] {
+    return pods.filter((pod) => {
+      const containers = [...(this.podFacts.get(pod)?.values() ?? [])];
+      return containers.length === 0 || containers.some((facts) => facts.restarts === undefined || facts.restarts > 0);
+    });
+  }
+
+  /** The whole-window facts of these pods (queries.ts podHistoryQuery), in place of those read at the ends. */
+  addPodHistory(pods: readonly string[], samples: InstantSample[]): void {
+    for (const pod of pods) {
+      for (const facts of this.podFacts.get(pod)?.values() ?? []) {
+        delete facts.restarts;
+        delete facts.throttledPeriods;
+        delete facts.periods;
+        facts.requests = {};
+        facts.limits = {};
+      }
+    }
+    this.addContainerFacts(samples);
+  }
+
+  private addContainerFacts(samples: InstantSample[]): void {
     for (const sample of samples) {
       const { pod, container, fact, resource } = sample.metric;
       const value = numberOf(sample);
@@ -345,9 +395,9 @@ export class NamespaceObservation {
           window: { from: isoTime(from), to: isoTime(this.window.to) },
           pods: workload.pods.size,
           coverage: runs ? this.runCoverage(runs) : this.sampledCoverage(containers),
-          queries: [...this.namespaceQueries, ...workload.queries],
+          queries: [...this.namespaceQueries, ...inOrder(workload.queries)],
           containers,
-          problems: [...this.problems, ...workload.problems],
+          problems: [...this.problems, ...inOrder(workload.problems)],
         };
         if (runs) observation.runs = runs;
         if (workload.hpa) observation.hpa = workload.hpa;
@@ -384,31 +434,34 @@ export class NamespaceObservation {
       const cpuPoints = accumulated?.cpu && !workload.unavailable.has("cpu") ? chartPoints(this.window, accumulated.cpu, bucket) : [];
       const memoryPoints = accumulated?.memory && !workload.unavailable.has("memory") ? chartPoints(this.window, accumulated.memory, bucket) : [];
       if (cpuPoints.length > 0 || memoryPoints.length > 0) container.series = { step: `${bucket / 3600}h`, cpu: cpuPoints, memory: memoryPoints };
-      if (reportMissing) {
+      if (reportMissing && this.factsOfAll(workload.pods)) {
         const item = `${workload.kind} ${workload.name}/${name}`;
-        if (!cpu && !workload.unavailable.has("cpu")) this.reportMissing("cpu statistics", item, this.missingCpuReason(perPod.map(({ facts }) => facts)));
+        if (!cpu && !workload.unavailable.has("cpu")) this.reportMissing("cpu statistics", item, this.missingCpuReason(perPod));
         if (!memory && !workload.unavailable.has("memory")) this.reportMissing("memory statistics", item, missingMemoryReason(perPod.map(({ facts }) => facts), this.window));
       }
       return container;
     });
   }
 
+  private factsOfAll(pods: Iterable<string>): boolean {
+    for (const pod of pods) if (!this.podsWithFacts.has(pod)) return false;
+    return true;
+  }
+
   private reportMissing(what: keyof NamespaceObservation["missing"], item: string, reason: string): void {
-    if (!this.containerFactsKnown) return;
     const items = this.missing[what].get(reason);
     if (items) items.push(item);
     else this.missing[what].set(reason, [item]);
   }
 
-  private missingCpuReason(facts: PodFacts[]): string {
-    const samples = facts.map((fact) => fact.cpuSamples ?? 0);
+  private missingCpuReason(perPod: ReadonlyArray<{ pod: string; facts: PodFacts }>): string {
+    const samples = perPod.map(({ facts }) => facts.cpuSamples ?? 0);
     if (samples.every((count) => count === 0)) return "cAdvisor exported no container_cpu_usage_seconds_total sample for them in the window";
     if (samples.every((count) => count <= 1)) return "each pod had one container_cpu_usage_seconds_total sample in the window (it ran for less than two scrapes), and a rate needs two";
-    const interval = this.scrapeInterval();
-    return (
-      `no two of their container_cpu_usage_seconds_total samples are within rate()'s ${describeSeconds(this.rateRangeSeconds ?? this.window.step)} range ` +
-      `(4 times the namespace's scrape interval, measured as ${interval === undefined ? "unknown" : describeSeconds(interval)}): they are scraped less often than the namespace's other containers`
-    );
+    const read = perPod.map(({ pod }) => this.podRate.get(pod)).find((rate) => rate !== undefined);
+    const range = read ? describeSeconds(read.range) : "its";
+    const interval = read?.interval === undefined ? "could not be measured" : `was measured as ${describeSeconds(read.interval)}`;
+    return `no two of their container_cpu_usage_seconds_total samples are within rate()'s ${range} range (at least 4 scrape intervals; the interval of the pods read with them ${interval}): they are scraped less often than the pods around them`;
   }
 
   /** Requests and limits of the most recently seen pod: the template the workload runs now. */
@@ -472,9 +525,13 @@ export class NamespaceObservation {
         const cpuPeak = maxOf(facts.map((fact) => fact.cpuMax));
         const memoryPeak = maxOf(facts.map((fact) => fact.memoryMax));
         if (cpuPeak !== undefined && memoryPeak !== undefined) containers[name] = { cpuPeak, memoryPeak };
-        else if (!workload.unavailable.has("cpu") && !workload.unavailable.has("memory")) {
+        else if (!workload.unavailable.has("cpu") && !workload.unavailable.has("memory") && this.factsOfAll(pods)) {
           const item = `${workload.kind} ${workload.name} run ${job}/${name}`;
-          if (cpuPeak === undefined) this.reportMissing("cpu peaks", item, this.missingCpuReason(facts));
+          const perPod = pods.flatMap((pod) => {
+            const podFacts = this.podFacts.get(pod)?.get(name);
+            return podFacts ? [{ pod, facts: podFacts }] : [];
+          });
+          if (cpuPeak === undefined) this.reportMissing("cpu peaks", item, this.missingCpuReason(perPod));
           if (memoryPeak === undefined) this.reportMissing("memory peaks", item, missingMemoryReason(facts, this.window));
         }
         const code = maxOf(facts.map((fact) => fact.exitCode));
@@ -525,6 +582,11 @@ export class NamespaceObservation {
       [...this.missing[what]].map(([reason, items]) => `${heading[what]} for ${items.join(", ")}: ${reason}`),
     );
   }
+}
+
+/** Keys of a map in the order of their values. */
+function inOrder(entries: ReadonlyMap<string, number>): string[] {
+  return [...entries].sort((a, b) => a[1] - b[1]).map(([key]) => key);
 }
 
 function missingMemoryReason(facts: PodFacts[], window: QueryWindow): string {

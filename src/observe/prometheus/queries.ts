@@ -1,16 +1,19 @@
 /**
  * The PromQL rightsize runs (SPEC §4). Prometheus's cost should grow with the samples it reads,
- * not with the number of statistics asked for, so the plan per namespace is:
+ * not with the number of statistics asked for, and what one query holds in memory should not grow
+ * with the namespace. So the plan per namespace is:
  *
- * 1. Cheap facts, instant queries that read each sample of the window once: owners (pods,
- *    ReplicaSets, Jobs) and the measured scrape interval; per pod container the exact peak
- *    memory, the CPU sample count, restarts, CFS periods, exit codes, requests and limits; Job
- *    timing; HPAs.
- * 2. Usage, range queries at the window's step, split by pod batches: every container's CPU rate
- *    and working set, with nothing aggregated on the server (an aggregation costs Prometheus more
- *    than sending the points). rightsize maps pods to workloads itself and computes the busiest
- *    replica, every statistic, the run peaks and the chart series from these points.
- * 3. Only where the facts call for it: the OOM-kill steps of pods that restarted, and the last
+ * 1. Owners (pods, ReplicaSets, Jobs), Job timing and HPAs: instant queries, each reading every
+ *    sample of its series in the window once.
+ * 2. Per batch of pods, the pod containers' facts in one instant query: the exact peak memory,
+ *    the CPU sample count, restarts, CFS periods, exit codes, requests, limits, and the counts
+ *    that measure the scrape interval.
+ * 3. Per batch, the usage: range queries at the window's step of every container's CPU rate (over
+ *    four measured scrape intervals) and working set, nothing aggregated on the server (an
+ *    aggregation costs Prometheus more than sending the points). rightsize maps pods to workloads
+ *    itself and computes the busiest replica, every statistic, the run peaks and the chart series
+ *    from these points.
+ * 4. Only where the facts call for it: the OOM-kill steps of pods that restarted, and the last
  *    sample of Job pods whose completion time kube-state-metrics does not export.
  */
 
@@ -67,15 +70,24 @@ export function seriesStep(windowSeconds: number): number {
 }
 
 /**
- * Ranges over which the scrape interval is measured: samples per 10 minutes and per hour, in every
- * such range of the window. A container that ran for only part of a range has fewer samples than
- * the interval gives, never more, so each range's count overestimates the interval or meets it,
- * and the smaller of the two estimates is kept: the hourly count is the precise one for long-lived
- * pods, the 10-minute count the one that short Jobs fill.
+ * Ranges over which the scrape interval is measured: samples per hour, and per 10 minutes where
+ * short-lived pods (Jobs) are read, in every such range of the window. A container that ran for
+ * only part of a range has fewer samples than the interval gives, never more, so each range's
+ * count overestimates the interval or meets it, and the smaller estimate is kept: the hourly count
+ * is the precise one for long-lived pods, the 10-minute count the one that short runs fill.
  */
-export function intervalProbeRanges(window: QueryWindow): number[] {
-  const ranges = [600, 3600].filter((range) => range <= window.seconds);
+export function intervalProbeRanges(window: QueryWindow, shortLived: boolean): number[] {
+  const ranges = (shortLived ? [600, 3600] : [3600]).filter((range) => range <= window.seconds);
   return ranges.length > 0 ? ranges : [window.seconds];
+}
+
+/**
+ * How far from each end of the window a counter's first and last samples are looked for: a
+ * series with samples in both ends spans the window, and its increase is its last sample minus
+ * its first, read from two short ranges instead of the whole window.
+ */
+export function endRange(window: QueryWindow): number {
+  return Math.min(3600, Math.floor(window.seconds / 4));
 }
 
 /**
@@ -115,45 +127,23 @@ function presentAt(expression: string): string {
   return `(0 * ${expression} + time())`;
 }
 
-export interface InventoryQueries {
-  /**
-   * Pods, ReplicaSets and Jobs with their owners seen in the window, and the scrape interval's
-   * probes (intervalProbeRanges): per probe range, the 90th percentile over the containers of
-   * their CPU sample count in each such range of the window, the largest kept (a percentile, so
-   * that one container scraped far more often than the rest does not set the interval).
-   */
+export interface NamespaceQueries {
+  /** Pods, ReplicaSets and Jobs with their owners seen in the window. */
   owners: string;
-  /** Per pod container: peak memory (raw samples), CPU sample count, restarts, CFS periods, exit code, requests and limits. */
-  containers: string;
   /** Start, completion and outcome of every Job seen in the window. */
   jobs: string;
   /** HPAs, their targets and metrics. */
   hpas: string;
 }
 
-export function inventoryQueries(namespace: string, window: QueryWindow): InventoryQueries {
+export function namespaceQueries(namespace: string, window: QueryWindow): NamespaceQueries {
   const ns = namespaceMatcher(namespace);
   const w = `${window.seconds}s`;
-  const perContainer = "namespace, pod, container";
-  const restarts = `kube_pod_container_status_restarts_total{${ns}}`;
   return {
     owners: union([
       `max by (namespace, pod, owner_kind, owner_name) (max_over_time(kube_pod_owner{${ns}}[${w}]))`,
       `max by (namespace, replicaset, owner_kind, owner_name) (max_over_time(kube_replicaset_owner{${ns}}[${w}]))`,
       `max by (namespace, job_name, owner_kind, owner_name) (max_over_time(kube_job_owner{${ns}}[${w}]))`,
-      ...intervalProbeRanges(window).map((probe) =>
-        tagged("fact", `samples_per_${probe}s`, `max_over_time(quantile(0.9, count_over_time(container_cpu_usage_seconds_total{${ns},${CONTAINERS}}[${probe}s]))[${w}:${probe}s])`),
-      ),
-    ]),
-    containers: union([
-      tagged("fact", "memory_max", `max by (${perContainer}) (max_over_time(container_memory_working_set_bytes{${ns},${CONTAINERS}}[${w}]))`),
-      tagged("fact", "cpu_samples", `max by (${perContainer}) (count_over_time(container_cpu_usage_seconds_total{${ns},${CONTAINERS}}[${w}]))`),
-      tagged("fact", "restarts", `max by (${perContainer}) (max_over_time(${restarts}[${w}]) - min_over_time(${restarts}[${w}]))`),
-      tagged("fact", "throttled_periods", `sum by (${perContainer}) (increase(container_cpu_cfs_throttled_periods_total{${ns},${CONTAINERS}}[${w}]))`),
-      tagged("fact", "periods", `sum by (${perContainer}) (increase(container_cpu_cfs_periods_total{${ns},${CONTAINERS}}[${w}]))`),
-      tagged("fact", "exit_code", `max by (${perContainer}) (last_over_time(kube_pod_container_status_last_terminated_exitcode{${ns}}[${w}]))`),
-      tagged("fact", "request", `max by (${perContainer}, resource) (last_over_time(kube_pod_container_resource_requests{${ns},resource=~"cpu|memory"}[${w}]))`),
-      tagged("fact", "limit", `max by (${perContainer}, resource) (last_over_time(kube_pod_container_resource_limits{${ns},resource=~"cpu|memory"}[${w}]))`),
     ]),
     jobs: union([
       tagged("fact", "start", `max by (namespace, job_name) (max_over_time(kube_job_status_start_time{${ns}}[${w}]))`),
@@ -167,6 +157,56 @@ export function inventoryQueries(namespace: string, window: QueryWindow): Invent
       tagged("fact", "metric", `max by (namespace, horizontalpodautoscaler, metric_name) (last_over_time(kube_horizontalpodautoscaler_spec_target_metric{${ns}}[1h]))`),
     ]),
   };
+}
+
+/**
+ * Instant, per container of these pods: peak memory (raw samples), CPU sample count, exit code,
+ * and the scrape interval's probes (intervalProbeRanges): per probe range, the 90th percentile
+ * over the containers of their CPU sample count in each such range of the window, the largest kept
+ * (a percentile, so that one container scraped far more often than the rest does not set the
+ * interval). Restarts, CFS periods, requests and limits are read at the window's ends only (most
+ * pods span the window; those that do not are read again with podHistoryQuery): restarts and
+ * periods as last minus first sample of each series with samples in both ends, requests and
+ * limits as the last sample.
+ */
+export function podFactsQuery(namespace: string, pods: readonly string[], window: QueryWindow, shortLived: boolean): string {
+  const selected = `${namespaceMatcher(namespace)},${podMatcher(pods)}`;
+  const w = `${window.seconds}s`;
+  const end = endRange(window);
+  const perContainer = "namespace, pod, container";
+  const spanned = (selector: string) => `(max_over_time(${selector}[${end}s]) - min_over_time(${selector}[${end}s] offset ${window.seconds - end}s))`;
+  return union([
+    tagged("fact", "memory_max", `max by (${perContainer}) (max_over_time(container_memory_working_set_bytes{${selected},${CONTAINERS}}[${w}]))`),
+    tagged("fact", "cpu_samples", `max by (${perContainer}) (count_over_time(container_cpu_usage_seconds_total{${selected},${CONTAINERS}}[${w}]))`),
+    tagged("fact", "restarts", `max by (${perContainer}) ${spanned(`kube_pod_container_status_restarts_total{${selected}}`)}`),
+    tagged("fact", "throttled_periods", `sum by (${perContainer}) ${spanned(`container_cpu_cfs_throttled_periods_total{${selected},${CONTAINERS}}`)}`),
+    tagged("fact", "periods", `sum by (${perContainer}) ${spanned(`container_cpu_cfs_periods_total{${selected},${CONTAINERS}}`)}`),
+    tagged("fact", "exit_code", `max by (${perContainer}) (last_over_time(kube_pod_container_status_last_terminated_exitcode{${selected}}[${w}]))`),
+    tagged("fact", "request", `max by (${perContainer}, resource) (last_over_time(kube_pod_container_resource_requests{${selected},resource=~"cpu|memory"}[${end}s]))`),
+    tagged("fact", "limit", `max by (${perContainer}, resource) (last_over_time(kube_pod_container_resource_limits{${selected},resource=~"cpu|memory"}[${end}s]))`),
+    ...intervalProbeRanges(window, shortLived).map((probe) =>
+      tagged("fact", `samples_per_${probe}s`, `max_over_time(quantile(0.9, count_over_time(container_cpu_usage_seconds_total{${selected},${CONTAINERS}}[${probe}s]))[${w}:${probe}s])`),
+    ),
+  ]);
+}
+
+/**
+ * Instant, for pods that did not span the window or restarted in it (a restarted container is a
+ * new cAdvisor series): restarts and CFS periods as last minus first sample of each series over
+ * the whole window, and the last requests and limits in it.
+ */
+export function podHistoryQuery(namespace: string, pods: readonly string[], window: QueryWindow): string {
+  const selected = `${namespaceMatcher(namespace)},${podMatcher(pods)}`;
+  const w = `${window.seconds}s`;
+  const perContainer = "namespace, pod, container";
+  const increase = (selector: string) => `(max_over_time(${selector}[${w}]) - min_over_time(${selector}[${w}]))`;
+  return union([
+    tagged("fact", "restarts", `max by (${perContainer}) ${increase(`kube_pod_container_status_restarts_total{${selected}}`)}`),
+    tagged("fact", "throttled_periods", `sum by (${perContainer}) ${increase(`container_cpu_cfs_throttled_periods_total{${selected},${CONTAINERS}}`)}`),
+    tagged("fact", "periods", `sum by (${perContainer}) ${increase(`container_cpu_cfs_periods_total{${selected},${CONTAINERS}}`)}`),
+    tagged("fact", "request", `max by (${perContainer}, resource) (last_over_time(kube_pod_container_resource_requests{${selected},resource=~"cpu|memory"}[${w}]))`),
+    tagged("fact", "limit", `max by (${perContainer}, resource) (last_over_time(kube_pod_container_resource_limits{${selected},resource=~"cpu|memory"}[${w}]))`),
+  ]);
 }
 
 /**

@@ -4,12 +4,14 @@ import { PrometheusClient, QueryProblem, type PrometheusSourceOptions, type Quer
 import { NamespaceObservation } from "./namespace.js";
 import {
   cpuUsageQuery,
-  inventoryQueries,
   lastSampleQuery,
   memoryRange,
   memoryUsageQuery,
+  namespaceQueries,
   namespacesQuery,
   oomKillsQuery,
+  podFactsQuery,
+  podHistoryQuery,
   queryWindow,
   rateRange,
   type QueryWindow,
@@ -95,14 +97,16 @@ interface Outcome<T> {
  * Queries in flight at once: Prometheus evaluates a query on one core, and rightsize parses each
  * answer while the next ones are evaluated; more would only raise Prometheus' peak memory.
  */
-const CONCURRENT_QUERIES = Number(process.env.RS_CONC ?? 3);
+const CONCURRENT_QUERIES = 3;
 /** Namespaces observed at once; each holds its usage grids until it is built. */
-const NAMESPACES_IN_FLIGHT = Number(process.env.RS_NS ?? 2);
+const NAMESPACES_IN_FLIGHT = 2;
 /**
- * Points per usage query, and pods per query (the pod matcher's length): bounds the memory of
- * one answer, on Prometheus' side and here, whatever the size of the namespace.
+ * Pods per batch, and points per usage query (a batch's usage is split further when its pods have
+ * many containers): what one query holds in memory, on Prometheus' side and here, stays the same
+ * however large the namespace.
  */
-const MAX_POINTS_PER_QUERY = Number(process.env.RS_POINTS ?? 200_000);
+const PODS_PER_BATCH = 20;
+const MAX_POINTS_PER_QUERY = 50_000;
 const MAX_PODS_PER_QUERY = 400;
 
 /** At most `size` queries in flight; after a failure of the source as a whole, no further query starts. */
@@ -133,75 +137,99 @@ class QuerySlots {
 }
 
 async function observeNamespace(client: PrometheusClient, slots: QuerySlots, request: PrometheusRequest, namespace: string, window: QueryWindow, log: QueryLog): Promise<WorkloadObservation[]> {
-  const inventory = inventoryQueries(namespace, window);
+  const queries = namespaceQueries(namespace, window);
   const builder = new NamespaceObservation(request.cluster, namespace, window);
-  const instant = (promql: string) => {
-    builder.usedByAll(log.instant(promql, window.to));
-    return slots.run(() => client.query(promql, window.to));
-  };
+  const instant = (promql: string) => slots.run(() => client.query(promql, window.to));
+  const grid = { start: window.start, end: window.to, step: window.step };
 
-  // 1. The cheap facts: owners (without them no workload is known), containers, Jobs and HPAs.
-  const factQueries: Array<[string, string, (result: QueryResult<never>) => void]> = [
-    ["workloads", inventory.owners, (result) => builder.addOwners(result.result)],
-    ["restarts, peaks, throttling and current requests", inventory.containers, (result) => builder.addContainerFacts(result.result)],
-    ["Job runs", inventory.jobs, (result) => builder.addJobs(result.result)],
-    ["HPAs", inventory.hpas, (result) => builder.addHpas(result.result)],
-  ];
-  // Owners alone first: a source that fails as a whole fails on one query, not on four.
-  const owners = await instant(inventory.owners);
+  // 1. Owners alone first: without them no workload is known, and a source that fails as a
+  //    whole fails on one query.
+  builder.usedByAll(log.instant(queries.owners, window.to));
+  const owners = await instant(queries.owners);
   if (!owners.value) {
     const message = `namespace ${namespace}: cannot list workloads from Prometheus: ${owners.problem}`;
     if (!request.onProblem) throw new ExternalError(message);
     request.onProblem({ cluster: request.cluster, namespace, message });
     return [];
   }
-  const outcomes = [owners, ...(await Promise.all(factQueries.slice(1).map(([, promql]) => instant(promql))))];
-  for (const [index, [what, , add]] of factQueries.entries()) {
-    const outcome = outcomes[index]!;
+  builder.addOwners(owners.value.result);
+
+  // 2. Jobs and HPAs of the namespace; and per batch of pods, the facts of its containers, then
+  //    their usage (the CPU rate over four scrape intervals measured for the batch), then the OOM
+  //    kills of those that restarted.
+  const namespaceFacts: Array<[string, string, (result: QueryResult<never>) => void]> = [
+    ["Job runs", queries.jobs, (result) => builder.addJobs(result.result)],
+    ["HPAs", queries.hpas, (result) => builder.addHpas(result.result)],
+  ];
+  for (const [, promql] of namespaceFacts) builder.usedByAll(log.instant(promql, window.to));
+  const batch = async (pods: string[], index: number) => {
+    let step = 0;
+    const order = () => (index + 1) * 1000 + step++;
+    const factsQuery = podFactsQuery(namespace, pods, window, builder.hasJobPods(pods));
+    const factsOrder = order();
+    builder.usedBy(pods, log.instant(factsQuery, window.to), factsOrder);
+    const facts = await instant(factsQuery);
+    const interval = facts.value ? builder.addPodFacts(pods, facts.value.result) : undefined;
+    report(builder, pods, "restarts, peaks, throttling and current requests", facts, factsOrder);
+    const cpuRange = rateRange(window, interval);
+    builder.readCpuWith(pods, interval, cpuRange);
+    const reads: Array<Promise<void>> = [];
+    for (const usagePods of byPoints(builder.usagePods(pods, interval))) {
+      for (const resource of ["cpu", "memory"] as const) {
+        const promql = resource === "cpu" ? cpuUsageQuery(namespace, usagePods, cpuRange) : memoryUsageQuery(namespace, usagePods, memoryRange(interval));
+        const position = order();
+        builder.usedBy(usagePods, log.range(promql, grid), position);
+        reads.push(
+          slots.run(() => client.queryRange(promql, grid)).then((outcome) => {
+            if (outcome.value) builder.addUsage(resource, outcome.value.result);
+            report(builder, usagePods, `${resource === "cpu" ? "CPU" : "memory"} statistics`, outcome, position, [resource]);
+          }),
+        );
+      }
+    }
+    // Pods that did not span the window, or restarted, have their counters read over all of it.
+    const history = facts.value ? builder.podsNeedingHistory(pods) : [];
+    if (history.length > 0) {
+      const promql = podHistoryQuery(namespace, history, window);
+      const position = order();
+      builder.usedBy(history, log.instant(promql, window.to), position);
+      const outcome = await instant(promql);
+      if (outcome.value) builder.addPodHistory(history, outcome.value.result);
+      report(builder, history, "restarts, peaks, throttling and current requests", outcome, position);
+    }
+    const restarted = builder.restartedPods(pods);
+    if (restarted.length > 0) {
+      const promql = oomKillsQuery(namespace, restarted, window);
+      // Steps back from the window's end, as `offset` tiles it.
+      const range = { start: window.to - window.seconds + window.step, end: window.to, step: window.step };
+      const position = order();
+      builder.usedBy(restarted, log.range(promql, range), position);
+      reads.push(
+        slots.run(() => client.queryRange(promql, range)).then((outcome) => {
+          if (outcome.value) builder.addOomKills(outcome.value.result);
+          report(builder, restarted, "OOM kills", outcome, position);
+        }),
+      );
+    }
+    await Promise.all(reads);
+  };
+  const [factOutcomes] = await Promise.all([Promise.all(namespaceFacts.map(([, promql]) => instant(promql))), ...builder.podBatches(PODS_PER_BATCH).map(batch)]);
+  for (const [index, [what, , add]] of namespaceFacts.entries()) {
+    const outcome = factOutcomes[index]!;
     if (outcome.value) add(outcome.value as QueryResult<never>);
     if (outcome.problem) builder.problem(`${what} unavailable: ${outcome.problem}`);
     for (const warning of new Set(outcome.value?.warnings ?? [])) builder.problem(`Prometheus warned about ${what} (partial data): ${warning}`);
   }
 
-  // 2. Usage by pod batches, and only where the facts call for them, OOM kills and Job ends.
-  const interval = builder.scrapeInterval();
-  const cpuRange = rateRange(window, interval);
-  builder.rateRangeSeconds = cpuRange;
-  const tasks: Array<() => Promise<void>> = [];
-  const grid = { start: window.start, end: window.to, step: window.step };
-  for (const pods of podBatches(builder.usagePods())) {
-    for (const resource of ["cpu", "memory"] as const) {
-      const promql = resource === "cpu" ? cpuUsageQuery(namespace, pods, cpuRange) : memoryUsageQuery(namespace, pods, memoryRange(interval));
-      builder.usedBy(pods, log.range(promql, grid));
-      const what = `${resource === "cpu" ? "CPU" : "memory"} statistics`;
-      tasks.push(async () => {
-        const outcome = await slots.run(() => client.queryRange(promql, grid));
-        if (outcome.value) builder.addUsage(resource, outcome.value.result);
-        report(builder, pods, what, outcome, resource);
-      });
-    }
-  }
-  for (const pods of chunks(builder.restartedPods(), MAX_PODS_PER_QUERY)) {
-    const promql = oomKillsQuery(namespace, pods, window);
-    // Steps of the window's end, as rate() and offset tile it back from there.
-    const range = { start: window.to - window.seconds + window.step, end: window.to, step: window.step };
-    builder.usedBy(pods, log.range(promql, range));
-    tasks.push(async () => {
-      const outcome = await slots.run(() => client.queryRange(promql, range));
-      if (outcome.value) builder.addOomKills(outcome.value.result);
-      report(builder, pods, "OOM kills", outcome);
-    });
-  }
-  for (const pods of chunks(builder.podsNeedingLastSample(), MAX_PODS_PER_QUERY)) {
+  // 3. Jobs that succeeded without a completion time end at their pods' last sample.
+  for (const [index, pods] of chunks(builder.podsNeedingLastSample(), MAX_PODS_PER_QUERY).entries()) {
     const promql = lastSampleQuery(namespace, pods, window);
-    builder.usedBy(pods, log.instant(promql, window.to));
-    tasks.push(async () => {
-      const outcome = await slots.run(() => client.query(promql, window.to));
-      if (outcome.value) builder.addLastSamples(outcome.value.result);
-      report(builder, pods, "Job runs", outcome);
-    });
+    const position = 1_000_000 + index;
+    builder.usedBy(pods, log.instant(promql, window.to), position);
+    const outcome = await instant(promql);
+    if (outcome.value) builder.addLastSamples(outcome.value.result);
+    report(builder, pods, "Job runs", outcome, position);
   }
-  await Promise.all(tasks.map((task) => task()));
 
   const observations = builder.build();
   for (const message of builder.namespaceProblems()) {
@@ -211,13 +239,13 @@ async function observeNamespace(client: PrometheusClient, slots: QuerySlots, req
   return observations;
 }
 
-function report(builder: NamespaceObservation, pods: readonly string[], what: string, outcome: Outcome<QueryResult<unknown>>, resource?: "cpu" | "memory"): void {
-  if (outcome.problem) builder.problemOf(pods, `${what} unavailable: ${outcome.problem}`, resource);
-  for (const warning of new Set(outcome.value?.warnings ?? [])) builder.problemOf(pods, `Prometheus warned about ${what} (partial data): ${warning}`);
+function report(builder: NamespaceObservation, pods: readonly string[], what: string, outcome: Outcome<QueryResult<unknown>>, order: number, resources: ReadonlyArray<"cpu" | "memory"> = []): void {
+  if (outcome.problem) builder.problemOf(pods, `${what} unavailable: ${outcome.problem}`, order, resources);
+  for (const warning of new Set(outcome.value?.warnings ?? [])) builder.problemOf(pods, `Prometheus warned about ${what} (partial data): ${warning}`, order);
 }
 
-/** Pods in order, cut where a batch would exceed the points or pods a query may return. */
-function podBatches(pods: Array<{ pod: string; points: number }>): string[][] {
+/** Pods in order, cut where a usage query would exceed the points or pods it may return. */
+function byPoints(pods: Array<{ pod: string; points: number }>): string[][] {
   const batches: string[][] = [];
   let batch: string[] = [];
   let points = 0;
