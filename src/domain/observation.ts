@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
 import { InputError } from "./errors.js";
 import { isQuantity } from "./quantity.js";
@@ -146,6 +147,10 @@ export const WorkloadObservationSchema = sortedObject({
   window: sortedObject({ from: IsoTimeSchema, to: IsoTimeSchema }),
   pods: z.number().int().nonnegative(),
   coverage: z.number().min(0).max(1),
+  /**
+   * What the observation rests on. Version 2: ids of the snapshot's `queries` (the PromQL text is
+   * stored once per snapshot, not once per workload); version 1: the PromQL text itself.
+   */
   queries: z.array(z.string()).default([]),
   containers: z.array(ContainerObservationSchema),
   runs: z.array(JobRunSchema).optional(),
@@ -154,14 +159,37 @@ export const WorkloadObservationSchema = sortedObject({
   problems: z.array(z.string()).default([]),
 }).superRefine(checkWorkloadConsistency);
 
+/**
+ * One query a source ran: the PromQL text and when it was evaluated, so a reviewer can run it
+ * again. An instant query has `at`; a range query has `range` (step in seconds). Snapshots
+ * upgraded from version 1 know only the text.
+ */
+export const ObservationQuerySchema = sortedObject({
+  promql: z.string().min(1),
+  at: IsoTimeSchema.optional(),
+  range: sortedObject({ start: IsoTimeSchema, end: IsoTimeSchema, step: z.number().positive() }).optional(),
+});
+
+/** The version `rightsize snapshot` writes; version 1 (query text on every workload) is still read. */
+export const SNAPSHOT_SCHEMA_VERSION = 2;
+
 export const ObservationSnapshotSchema = sortedObject({
-  schemaVersion: z.literal(1),
+  schemaVersion: z.union([z.literal(1), z.literal(2)]),
   kind: z.literal("ObservationSnapshot"),
   createdAt: IsoTimeSchema,
+  /** Version 2: every query the sources ran, by id (observationQueryId); workloads list the ids they rest on. */
+  queries: z.record(z.string(), ObservationQuerySchema).optional(),
   workloads: z.array(WorkloadObservationSchema),
-  /** Namespaces a source could not observe at all (e.g. 403 on listing them): no workload is known there. */
+  /**
+   * What a source could not observe, or observed only in part, beyond one workload: a namespace it
+   * could not list (no workload is known there), metrics it had to do without, containers left
+   * without statistics and why.
+   */
   problems: z.array(sortedObject({ cluster: z.string().min(1), namespace: z.string().optional(), message: z.string().min(1) })).optional(),
-}).superRefine(checkUniqueWorkloads);
+}).superRefine((snapshot, context) => {
+  checkUniqueWorkloads(snapshot, context);
+  checkQueryReferences(snapshot, context);
+});
 
 /**
  * Sources that read OOM kills from container statuses: the last termination of a container,
@@ -272,16 +300,63 @@ function checkUniqueWorkloads(snapshot: { workloads: ReadonlyArray<{ workload: {
   });
 }
 
+/** In version 2, a workload's query ids must name queries of the snapshot. */
+function checkQueryReferences(snapshot: { schemaVersion: number; queries?: Readonly<Record<string, unknown>> | undefined; workloads: ReadonlyArray<{ queries: readonly string[] }> }, context: z.RefinementCtx): void {
+  if (snapshot.schemaVersion < 2) return;
+  const known = snapshot.queries ?? {};
+  snapshot.workloads.forEach((workload, index) => {
+    workload.queries.forEach((id, queryIndex) => {
+      if (!Object.hasOwn(known, id)) {
+        const shown = id.length > 64 ? `${id.slice(0, 64)}…` : id;
+        context.addIssue({ code: "custom", path: ["workloads", index, "queries", queryIndex], message: `"${shown}" is not a key of the snapshot's queries; version 2 lists each query once there and workloads refer to it by id`, input: undefined });
+      }
+    });
+  });
+}
+
+/** The id of a query: the first 16 hex digits of the SHA-256 of its canonical JSON, the same in every snapshot that ran it. */
+export function observationQueryId(query: ObservationQuery): string {
+  const canonical = JSON.stringify({
+    ...(query.at !== undefined ? { at: query.at } : {}),
+    promql: query.promql,
+    ...(query.range ? { range: { end: query.range.end, start: query.range.start, step: query.range.step } } : {}),
+  });
+  return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
+}
+
+/**
+ * A version 1 snapshot as version 2: the query texts of its workloads move to the snapshot's
+ * `queries` and the workloads refer to them by id. A version 2 snapshot is returned as it is.
+ */
+export function upgradeObservationSnapshot(snapshot: ObservationSnapshot): ObservationSnapshot {
+  if (snapshot.schemaVersion === SNAPSHOT_SCHEMA_VERSION) return snapshot;
+  const queries: Record<string, ObservationQuery> = {};
+  const workloads = snapshot.workloads.map((workload) => {
+    const ids = workload.queries.map((promql) => {
+      const query = { promql };
+      const id = observationQueryId(query);
+      queries[id] = query;
+      return id;
+    });
+    return { ...workload, queries: ids };
+  });
+  return { ...snapshot, schemaVersion: SNAPSHOT_SCHEMA_VERSION, queries, workloads };
+}
+
 export type UsageStatistics = z.infer<typeof UsageStatisticsSchema>;
+export type ObservationQuery = z.infer<typeof ObservationQuerySchema>;
 export type ContainerObservation = z.infer<typeof ContainerObservationSchema>;
 export type JobRun = z.infer<typeof JobRunSchema>;
 export type WorkloadObservation = z.infer<typeof WorkloadObservationSchema>;
 export type ObservationSnapshot = z.infer<typeof ObservationSnapshotSchema>;
 
-/** Validates a snapshot; errors name the JSON path of the field and what was expected. */
+/**
+ * Validates a snapshot of either version and returns it as version 2; errors name the JSON path
+ * of the field and what was expected.
+ */
 export function parseObservationSnapshot(json: unknown, file = "snapshot"): ObservationSnapshot {
   const result = ObservationSnapshotSchema.safeParse(json);
-  if (result.success) return result.data;
+  if (result.success) return upgradeObservationSnapshot(result.data);
   const problems = result.error.issues.map((issue) => `${formatFieldPath(issue.path)}: ${issue.message}`);
   throw new InputError(`${file}: invalid observation snapshot:\n  ${problems.join("\n  ")}\nFix these fields, or write the snapshot again with "rightsize snapshot".`, { file });
 }

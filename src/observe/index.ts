@@ -2,9 +2,9 @@
  * Observation (SPEC §4): every read from clusters and metric stores. Returns plain data in the
  * snapshot format of src/domain/observation.ts; never writes to a cluster.
  */
-export { observeWithPrometheus, discoverPrometheusNamespaces, PROMETHEUS_SOURCE, type PrometheusRequest } from "./prometheus/source.js";
+export { observeWithPrometheus, discoverPrometheusNamespaces, PROMETHEUS_SOURCE, type PrometheusRequest, type PrometheusObservation } from "./prometheus/source.js";
 export { QueryProblem, type PrometheusSourceOptions } from "./prometheus/client.js";
-export { observeUsageWithPrometheus, type UsageRequest } from "./prometheus/usage.js";
+export { observeUsageWithPrometheus, type UsageRequest } from "./prometheus/measured-usage.js";
 export {
   observeWithKubernetesApi,
   discoverKubernetesNamespaces,

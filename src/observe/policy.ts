@@ -1,5 +1,5 @@
 import type { KubeConfig } from "@kubernetes/client-node";
-import { ExternalError, InputError, UsageError, type ObservationSnapshot, type WorkloadObservation } from "../domain/index.js";
+import { ExternalError, InputError, UsageError, type ObservationQuery, type ObservationSnapshot, type WorkloadObservation } from "../domain/index.js";
 import { isNamespaceSelected, isWorkloadSelected, type Policy } from "../policy/index.js";
 import { ApiProblem } from "./kubernetes/api.js";
 import { discoverKubernetesNamespaces, observeWithKubernetesApi } from "./kubernetes/source.js";
@@ -35,6 +35,7 @@ export async function observeForPolicy(policy: Policy, request: PolicyObservatio
   const window = { from: isoTime(to - policy.observe.window.seconds), to: request.at };
   const clusters: Policy["clusters"] = policy.clusters.length > 0 ? policy.clusters : [{ name: "default" }];
   const workloads: WorkloadObservation[] = [];
+  const queries: Record<string, ObservationQuery> = {};
   const problems: ObservationProblem[] = [];
   const onProblem = (problem: ObservationProblem) => problems.push(problem);
   for (const [index, cluster] of clusters.entries()) {
@@ -46,7 +47,9 @@ export async function observeForPolicy(policy: Policy, request: PolicyObservatio
       const options = prometheusOptions(cluster.prometheus, request.env ?? process.env, `${field}.prometheus`);
       const namespaces = selectNamespaces(policy, request.namespaces ?? (await listed(() => discoverPrometheusNamespaces(options, window))));
       if (namespaces.length === 0) continue;
-      workloads.push(...(await observeWithPrometheus(options, { cluster: cluster.name, namespaces, window, onProgress: request.onProgress, onProblem })));
+      const observed = await observeWithPrometheus(options, { cluster: cluster.name, namespaces, window, onProgress: request.onProgress, onProblem });
+      workloads.push(...observed.workloads);
+      Object.assign(queries, observed.queries);
     } else {
       const connection = { ...(request.kubeconfig ? { kubeconfig: request.kubeconfig } : {}), ...(cluster.context ? { context: cluster.context } : {}) };
       const namespaces = selectNamespaces(policy, request.namespaces ?? (await listed(() => discoverKubernetesNamespaces(connection))));
@@ -59,6 +62,7 @@ export async function observeForPolicy(policy: Policy, request: PolicyObservatio
     workloads.filter((observation) => isWorkloadSelected(policy, observation.workload)),
     request.at,
     problems,
+    queries,
   );
 }
 

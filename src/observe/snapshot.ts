@@ -1,8 +1,12 @@
-import { ObservationSnapshotSchema, writeFileAtomically, type ObservationSnapshot, type WorkloadObservation } from "../domain/index.js";
+import { ObservationSnapshotSchema, SNAPSHOT_SCHEMA_VERSION, writeFileAtomically, type ObservationQuery, type ObservationSnapshot, type WorkloadObservation } from "../domain/index.js";
 import type { ObservationProblem } from "./request.js";
 
-/** The snapshot file (SPEC §4): observations in a stable order, validated against the published schema. */
-export function buildSnapshot(workloads: WorkloadObservation[], createdAt: string, problems: ObservationProblem[] = []): ObservationSnapshot {
+/**
+ * The snapshot file (SPEC §4): observations in a stable order, validated against the published
+ * schema. `queries` are the queries the sources ran by id (version 2 keeps each PromQL text once,
+ * here, and the workloads refer to it); those no workload refers to are left out.
+ */
+export function buildSnapshot(workloads: WorkloadObservation[], createdAt: string, problems: ObservationProblem[] = [], queries: Record<string, ObservationQuery> = {}): ObservationSnapshot {
   const key = (observation: WorkloadObservation) => {
     const { cluster, namespace, kind, name } = observation.workload;
     return [cluster, namespace, kind, name];
@@ -16,10 +20,17 @@ export function buildSnapshot(workloads: WorkloadObservation[], createdAt: strin
     }
     return 0;
   });
+  // In the order the workloads first refer to them (answers arrive in any order).
+  const referenced: Record<string, ObservationQuery> = {};
+  for (const id of sorted.flatMap((workload) => workload.queries)) {
+    const query = queries[id];
+    if (query && !Object.hasOwn(referenced, id)) referenced[id] = query;
+  }
   const snapshot: ObservationSnapshot = {
-    schemaVersion: 1,
+    schemaVersion: SNAPSHOT_SCHEMA_VERSION,
     kind: "ObservationSnapshot",
     createdAt,
+    queries: referenced,
     workloads: sorted,
     ...(problems.length > 0 ? { problems } : {}),
   };

@@ -4,7 +4,7 @@ import type { UsageStatistics } from "../domain/index.js";
  * The φ-quantile Prometheus' quantile_over_time computes (linear interpolation between the
  * closest ranks), so statistics from metrics-server samples mean the same as those from history.
  */
-export function quantile(sorted: readonly number[], phi: number): number {
+export function quantile(sorted: ArrayLike<number>, phi: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = phi * (sorted.length - 1);
   const lower = Math.floor(rank);

@@ -139,7 +139,9 @@ export async function observeOperatorClusters(
 function mergeSnapshots(snapshots: ObservationSnapshot[], at: string): ObservationSnapshot {
   if (snapshots.length === 1) return snapshots[0]!;
   const problems = snapshots.flatMap((snapshot) => snapshot.problems ?? []);
-  return { schemaVersion: 1, kind: "ObservationSnapshot", createdAt: at, workloads: snapshots.flatMap((snapshot) => snapshot.workloads), ...(problems.length > 0 ? { problems } : {}) };
+  // Query ids are content hashes, so the clusters' queries merge without clashing.
+  const queries = Object.assign({}, ...snapshots.map((snapshot) => snapshot.queries ?? {})) as NonNullable<ObservationSnapshot["queries"]>;
+  return { schemaVersion: 2, kind: "ObservationSnapshot", createdAt: at, queries, workloads: snapshots.flatMap((snapshot) => snapshot.workloads), ...(problems.length > 0 ? { problems } : {}) };
 }
 
 async function replayedCluster(cluster: OperatorCluster): Promise<ObservationSnapshot> {

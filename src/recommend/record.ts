@@ -154,6 +154,10 @@ export const DecisionRecordSchema = z.object({
     window: z.object({ from: IsoTimeSchema, to: IsoTimeSchema }),
     coverage: z.number(),
     pods: z.number().int(),
+    /**
+     * A reference to the queries the observation rests on: their ids in the snapshot's `queries`
+     * (snapshot schema version 2, README "Observing"). Records written before it hold the PromQL text.
+     */
     queries: z.array(z.string()),
     /** Run-based observation only (null when continuous): counts and the per-run peaks. */
     runs: z

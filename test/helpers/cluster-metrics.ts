@@ -46,6 +46,13 @@ export interface ScenarioJob {
 
 export interface ScenarioNamespace {
   name: string;
+  /** This namespace's scrape interval, for cAdvisor and kube-state-metrics alike (default: the scenario's). */
+  scrapeInterval?: number;
+  /**
+   * Seconds after the pod's start (or the scenario's) of each series' first sample: scrapes off
+   * the query step grid, as any real scraper's are.
+   */
+  scrapeOffset?: number;
   /** false: kube-state-metrics without kube_job_status_start_time and kube_job_status_completion_time. */
   jobTimingMetrics?: boolean;
   replicaSets: Array<{ name: string; owner?: { kind: "Deployment" | "Rollout"; name: string } }>;
@@ -90,14 +97,15 @@ export function scenarioFamilies(scenario: Scenario): MetricFamily[] {
     if (!family) families.set(name, (family = { name, type, series: [] }));
     family.series.push(series);
   };
-  const scrape = scenario.scrapeInterval;
-  const state = scenario.stateInterval ?? scrape;
   const cadvisor = { job: "kubelet", metrics_path: "/metrics/cadvisor" };
   const ksm = { job: "kube-state-metrics", instance: "10.0.0.9:8080" };
-  const clip = (start: number, end: number, interval: number) => ({ start: Math.max(start, scenario.start), end: Math.min(end, scenario.end), interval });
 
   for (const namespace of scenario.namespaces) {
     const ns = namespace.name;
+    const scrape = namespace.scrapeInterval ?? scenario.scrapeInterval;
+    const state = namespace.scrapeInterval ?? scenario.stateInterval ?? scrape;
+    const offset = namespace.scrapeOffset ?? 0;
+    const clip = (start: number, end: number, interval: number) => ({ start: Math.max(start, scenario.start) + offset, end: Math.min(end, scenario.end), interval });
     for (const replicaSet of namespace.replicaSets) {
       add("kube_replicaset_owner", "gauge", {
         labels: { ...ksm, namespace: ns, replicaset: replicaSet.name, owner_kind: replicaSet.owner?.kind ?? "<none>", owner_name: replicaSet.owner?.name ?? "<none>", owner_is_controller: replicaSet.owner ? "true" : "<none>" },

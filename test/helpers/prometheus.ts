@@ -110,6 +110,8 @@ function runPromtool(file: string, directory: string): Promise<void> {
 export interface RunningPrometheus {
   url: string;
   port: number;
+  /** Process id, for benchmarks that read its memory from /proc. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -151,7 +153,7 @@ export async function startPrometheus(dataDirectory: string): Promise<RunningPro
     await stop();
     throw error;
   }
-  return { url, port, stop };
+  return { url, port, pid: child.pid!, stop };
 }
 
 async function waitUntilReady(url: string, child: ChildProcess, log: () => string): Promise<void> {

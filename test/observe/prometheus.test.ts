@@ -5,8 +5,10 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rightsize } from "../helpers/cli.js";
 import { percentile } from "../helpers/reference-percentile.js";
+import { serverSideChart, serverSideStatistics, STATISTICS } from "../helpers/server-side-statistics.js";
+import { quantile } from "../../src/observe/statistics.js";
 import { ExternalError, InputError, ObservationSnapshotSchema, parseObservationSnapshotText, UsageError, type WorkloadObservation } from "../../src/domain/index.js";
-import { buildSnapshot, observeForPolicy, observeWithPrometheus, type ObservationProblem, type PrometheusSourceOptions } from "../../src/observe/index.js";
+import { buildSnapshot, observeForPolicy, observeWithPrometheus, type ObservationProblem, type PrometheusObservation, type PrometheusRequest, type PrometheusSourceOptions } from "../../src/observe/index.js";
 import { loadPolicy, type Policy } from "../../src/policy/index.js";
 import { memoryAt, scenarioFamilies, usageAt, type ScenarioPod } from "../helpers/cluster-metrics.js";
 import { forward, promqlOf, startLoopbackServer, type LoopbackServer, type Reply } from "../helpers/http.js";
@@ -33,8 +35,14 @@ const SCRAPE = scenario.scrapeInterval;
 
 let directory: string;
 let prometheus: RunningPrometheus;
+let result: PrometheusObservation;
 let observed: WorkloadObservation[];
 let requestsSent = 0;
+
+/** The workloads only (most tests do not look at the snapshot's queries). */
+async function observeWorkloads(options: PrometheusSourceOptions, request: PrometheusRequest): Promise<WorkloadObservation[]> {
+  return (await observeWithPrometheus(options, request)).workloads;
+}
 
 const counting: typeof fetch = (input, init) => {
   requestsSent++;
@@ -45,7 +53,8 @@ beforeAll(async () => {
   directory = await mkdtemp(path.join(os.tmpdir(), "rightsize-prometheus-"));
   await backfill(path.join(directory, "tsdb"), scenarioFamilies(scenario));
   prometheus = await startPrometheus(path.join(directory, "tsdb"));
-  observed = await observeWithPrometheus({ url: prometheus.url, fetch: counting }, { cluster: "prod", namespaces: ["shop", "batch"], window });
+  result = await observeWithPrometheus({ url: prometheus.url, fetch: counting }, { cluster: "prod", namespaces: ["shop", "batch"], window });
+  observed = result.workloads;
 }, 120_000);
 
 afterAll(async () => {
@@ -203,25 +212,108 @@ describe("observeWithPrometheus on two days of a backfilled cluster", () => {
     for (const [, p95, max] of series.cpu) expect(p95).toBeLessThanOrEqual(max);
   });
 
-  it("sends 20 queries per namespace, whatever the number of workloads, and records them on every workload", () => {
-    // shop has 7 workloads and 28 containers, batch 1 and 1: the same queries for each.
-    expect(requestsSent).toBe(40);
-    const shopQueries = workload("shop", "Deployment", "web").queries;
-    expect(shopQueries).toHaveLength(20);
-    expect(workload("batch", "Deployment", "worker").queries).toEqual(shopQueries.map((query) => query.replaceAll('namespace="shop"', 'namespace="batch"')));
-    expect(workload("shop", "StatefulSet", "db").queries).toEqual(shopQueries);
-    expect(shopQueries.every((query) => query.includes('namespace="shop"'))).toBe(true);
-    expect(shopQueries.some((query) => query.includes("kube_replicaset_owner") && query.includes("kube_job_owner"))).toBe(true);
+  it("sends three instant queries per namespace, then per batch of pods their facts and usage, and looks for OOM kills only in pods that restarted", () => {
+    // shop (7 workloads, 22 pods, 28 containers): owners, Jobs, HPAs; then its pods in one batch
+    // (at most 40 pods): their containers' facts, CPU and memory (1,441 points × 28 containers fit
+    // one query each), the counters over the whole window of the pods that did not span it or
+    // restarted, and the OOM kills of the two that restarted (the failed report run's pod and
+    // db-0). batch: its one pod spans the window and never restarted, so 6.
+    expect(requestsSent).toBe(14);
+    const text = (id: string) => result.queries[id]!.promql;
+    const web = workload("shop", "Deployment", "web").queries;
+    const db = workload("shop", "StatefulSet", "db").queries;
+    expect(web).toHaveLength(7);
+    expect(db).toEqual([...web, expect.any(String)]);
+    expect(text(db[7]!)).toContain('pod=~"report-28901200-q5x7|db-0"');
+    expect(text(db[7]!)).toContain('reason="OOMKilled"');
+    expect(web.map((id) => result.queries[id]!.range?.step ?? null)).toEqual([null, null, null, null, 120, 120, null]);
+    expect(result.queries[web[0]!]).toEqual({ promql: expect.stringContaining("kube_replicaset_owner"), at: window.to });
+    expect(text(web[0]!)).toContain("kube_job_owner");
+    expect(text(web[4]!)).toMatch(/^rate\(container_cpu_usage_seconds_total\{namespace="shop",container!="",container!="POD",pod=~"[^"]*web-7f9b8c7d5-ccccc[^"]*"\}\[240s\]\)$/);
+    expect(text(web[5]!)).toMatch(/^container_memory_working_set_bytes\{namespace="shop",/);
+    // The rollout's pods started or ended in the window: their counters are read over all of it; db-0 restarted.
+    expect(text(web[6]!)).toMatch(/pod=~"[^"]*web-6d4cf56db6-aaaaa[^"]*".*\[172800s\]/);
+    expect(text(web[6]!)).toContain("db-0");
+    expect(web.every((id) => text(id).includes('namespace="shop"'))).toBe(true);
+    const worker = workload("batch", "Deployment", "worker").queries;
+    expect(worker).toHaveLength(6);
+    expect(worker.every((id) => text(id).includes('namespace="batch"'))).toBe(true);
+    // Every query sent is recorded once, at the snapshot level.
+    expect(Object.keys(result.queries)).toHaveLength(14);
   });
 
-  it("builds a snapshot that validates against the published schema", () => {
-    const snapshot = buildSnapshot(observed, "2025-01-03T00:05:00Z");
+  it("builds a snapshot that validates against the published schema, with each query text once", () => {
+    const snapshot = buildSnapshot(observed, "2025-01-03T00:05:00Z", [], result.queries);
     expect(ObservationSnapshotSchema.parse(JSON.parse(JSON.stringify(snapshot)))).toEqual(snapshot);
+    expect(snapshot.schemaVersion).toBe(2);
     expect(snapshot.workloads.map((o) => o.workload.namespace)).toEqual(["batch", ...Array(7).fill("shop")]);
+    expect(Object.keys(snapshot.queries!)).toHaveLength(14);
+  });
+
+  it("refuses a snapshot whose workloads refer to queries it does not list", () => {
+    expect(() => buildSnapshot(observed, "2025-01-03T00:05:00Z")).toThrow(/is not a key of the snapshot's queries/);
   });
 
   it("rejects a window that ends before it starts", async () => {
-    await expect(observeWithPrometheus({ url: prometheus.url }, { cluster: "prod", namespaces: ["shop"], window: { from: window.to, to: window.from } })).rejects.toThrow(InputError);
+    await expect(observeWorkloads({ url: prometheus.url }, { cluster: "prod", namespaces: ["shop"], window: { from: window.to, to: window.from } })).rejects.toThrow(InputError);
+  });
+});
+
+describe("statistics computed by rightsize from the usage series (issue 14)", () => {
+  // The same window, grid and rate range as the plan (48h: 2m step; 60s scrapes: rate over 4m).
+  const serverWindow = { to: TO, seconds: TO - FROM, step: 120 };
+
+  it("reads CPU with rate() over four measured scrape intervals", () => {
+    const cpu = workload("shop", "Deployment", "web").queries.map((id) => result.queries[id]!.promql).find((promql) => promql.startsWith("rate("));
+    expect(cpu).toMatch(/\[240s\]\)$/);
+  });
+
+  it.each(["cpu", "memory"] as const)("gives every %s statistic Prometheus computed on the server before, to float rounding", async (resource) => {
+    const server = await serverSideStatistics(prometheus.url, "shop", resource, serverWindow, 240);
+    let compared = 0;
+    for (const observation of observed.filter((candidate) => candidate.workload.namespace === "shop" && candidate.workload.kind !== "CronJob")) {
+      for (const container of observation.containers) {
+        const expected = server.get(`${observation.workload.kind}/${observation.workload.name}/${container.name}`);
+        const label = `${observation.workload.kind} ${observation.workload.name}/${container.name} ${resource}`;
+        expect(expected, label).toBeDefined();
+        for (const statistic of STATISTICS) {
+          if (expected![statistic] === undefined) continue;
+          const actual = container[resource]![statistic];
+          expect(Math.abs(actual - expected![statistic]!) / Math.max(expected![statistic]!, 1e-12), `${label} ${statistic}: ${actual} vs ${expected![statistic]}`).toBeLessThan(1e-9);
+          compared++;
+        }
+      }
+    }
+    // Deployment web (2), StatefulSet db, DaemonSet node-agent, Rollout canary, ReplicaSet legacy-rs, Job migrate.
+    expect(compared).toBe(resource === "cpu" ? 7 * 7 : 7 * 6);
+  });
+
+  it("draws the chart series Prometheus drew on the server before", async () => {
+    const app = container(workload("shop", "Deployment", "web"), "app").series!;
+    for (const resource of ["cpu", "memory"] as const) {
+      const expected = (await serverSideChart(prometheus.url, "shop", resource, serverWindow, 240)).get("Deployment/web/app")!;
+      expect(app[resource]).toHaveLength(expected.length);
+      for (const [index, [time, p95, max]] of app[resource].entries()) {
+        expect(time).toBe(expected[index]![0]);
+        expect(p95).toBeCloseTo(expected[index]![1], resource === "cpu" ? 12 : 3);
+        expect(max).toBeCloseTo(expected[index]![2], resource === "cpu" ? 12 : 3);
+      }
+    }
+  });
+
+  it("interpolates percentiles as quantile_over_time does, on the same samples", async () => {
+    // The raw working-set samples of one container over six hours, and Prometheus' own percentiles of them.
+    const selector = 'container_memory_working_set_bytes{namespace="shop",pod="db-0",container="postgres"}[6h]';
+    const ask = async (query: string) => {
+      const response = await fetch(`${prometheus.url}/api/v1/query`, { method: "POST", body: new URLSearchParams({ query, time: String(TO) }) });
+      return ((await response.json()) as { data: { result: Array<{ value?: [number, string]; values?: Array<[number, string]> }> } }).data.result[0]!;
+    };
+    const samples = (await ask(selector)).values!.map(([, value]) => Number(value)).sort((a, b) => a - b);
+    expect(samples).toHaveLength(361);
+    for (const phi of [0, 0.1, 0.5, 0.9, 0.95, 0.99, 1]) {
+      const prometheusValue = Number((await ask(`quantile_over_time(${phi}, ${selector})`)).value![1]);
+      expect(quantile(samples, phi), `φ = ${phi}`).toBeCloseTo(prometheusValue, 6);
+    }
   });
 });
 
@@ -230,7 +322,7 @@ describe("observeWithPrometheus when kube-state-metrics lacks the Job timing met
   const problems: ObservationProblem[] = [];
 
   beforeAll(async () => {
-    legacy = await observeWithPrometheus({ url: prometheus.url }, { cluster: "prod", namespaces: ["legacy"], window, onProblem: (problem) => problems.push(problem) });
+    legacy = await observeWorkloads({ url: prometheus.url }, { cluster: "prod", namespaces: ["legacy"], window, onProblem: (problem) => problems.push(problem) });
   });
 
   it("times each run by its pod's first and last working-set samples: 7 completed runs of 10 minutes, run 3 failed with exit code 1", () => {
@@ -283,7 +375,7 @@ describe("observeWithPrometheus when Prometheus misbehaves", () => {
   it("works behind a path prefix and sends the bearer token", async () => {
     behave = () => undefined;
     proxy.requests.length = 0;
-    const result = await observeWithPrometheus(options({ bearerToken: "s3cret-token" }), { ...shopOnly, namespaces: ["batch"] });
+    const result = await observeWorkloads(options({ bearerToken: "s3cret-token" }), { ...shopOnly, namespaces: ["batch"] });
     expect(result.map((o) => o.workload.name)).toEqual(["worker"]);
     expect(proxy.requests.every((request) => request.url.pathname.startsWith("/prom/api/v1/"))).toBe(true);
     expect(proxy.requests[0]!.headers.authorization).toBe("Bearer s3cret-token");
@@ -292,13 +384,13 @@ describe("observeWithPrometheus when Prometheus misbehaves", () => {
   it("sends basic auth", async () => {
     behave = () => undefined;
     proxy.requests.length = 0;
-    await observeWithPrometheus(options({ basicAuth: { username: "reader", password: "pw" } }), { ...shopOnly, namespaces: ["batch"] });
+    await observeWorkloads(options({ basicAuth: { username: "reader", password: "pw" } }), { ...shopOnly, namespaces: ["batch"] });
     expect(proxy.requests[0]!.headers.authorization).toBe(`Basic ${Buffer.from("reader:pw").toString("base64")}`);
   });
 
   it("fails as a whole with exit 3 when nothing listens at the URL", async () => {
     const port = await freePort();
-    const failure = observeWithPrometheus({ url: `http://127.0.0.1:${port}`, retries: 1, retryDelayMilliseconds: 10 }, shopOnly);
+    const failure = observeWorkloads({ url: `http://127.0.0.1:${port}`, retries: 1, retryDelayMilliseconds: 10 }, shopOnly);
     await expect(failure).rejects.toThrow(ExternalError);
     await expect(failure).rejects.toThrow(/is unreachable: .*ECONNREFUSED.* \(2 attempts\)/);
   });
@@ -306,25 +398,25 @@ describe("observeWithPrometheus when Prometheus misbehaves", () => {
   it("retries a 500 and fails as a whole when it persists", async () => {
     behave = () => ({ status: 500, body: JSON.stringify({ status: "error", errorType: "internal", error: "store unavailable" }) });
     proxy.requests.length = 0;
-    await expect(observeWithPrometheus(options({ retries: 2 }), shopOnly)).rejects.toThrow(/failed: HTTP 500 \(internal: store unavailable\) \(3 attempts\)/);
+    await expect(observeWorkloads(options({ retries: 2 }), shopOnly)).rejects.toThrow(/failed: HTTP 500 \(internal: store unavailable\) \(3 attempts\)/);
     expect(proxy.requests).toHaveLength(3);
   });
 
   it("recovers when a retry succeeds", async () => {
     let failures = 1;
     behave = () => (failures-- > 0 ? { status: 503, body: "overloaded" } : undefined);
-    const result = await observeWithPrometheus(options(), { ...shopOnly, namespaces: ["batch"] });
+    const result = await observeWorkloads(options(), { ...shopOnly, namespaces: ["batch"] });
     expect(result[0]?.containers[0]?.cpu?.p95).toBeCloseTo(0.25, 3);
   });
 
   it("fails as a whole on malformed JSON", async () => {
     behave = () => ({ status: 200, body: "<html>login</html>" });
-    await expect(observeWithPrometheus(options(), shopOnly)).rejects.toThrow(/answered HTTP 200 with malformed JSON \("<html>login<\/html>"\)/);
+    await expect(observeWorkloads(options(), shopOnly)).rejects.toThrow(/answered HTTP 200 with malformed JSON \("<html>login<\/html>"\)/);
   });
 
   it("fails as a whole on 401 without printing the credentials", async () => {
     behave = () => ({ status: 401, body: "unauthorized" });
-    const failure = observeWithPrometheus(options({ bearerToken: "s3cret-token" }), shopOnly);
+    const failure = observeWorkloads(options({ bearerToken: "s3cret-token" }), shopOnly);
     await expect(failure).rejects.toThrow(/rejected the credentials \(HTTP 401\); set RIGHTSIZE_PROMETHEUS_TOKEN/);
     await failure.catch((error: Error) => expect(error.message).not.toContain("s3cret"));
   });
@@ -332,36 +424,38 @@ describe("observeWithPrometheus when Prometheus misbehaves", () => {
   it("turns a 403 on one namespace into a namespace problem and observes the others", async () => {
     behave = (query) => (query.includes('namespace="shop"') ? { status: 403, body: "forbidden by label proxy" } : undefined);
     const problems: ObservationProblem[] = [];
-    const result = await observeWithPrometheus(options(), { ...shopOnly, namespaces: ["shop", "batch"], onProblem: (problem) => problems.push(problem) });
+    const result = await observeWorkloads(options(), { ...shopOnly, namespaces: ["shop", "batch"], onProblem: (problem) => problems.push(problem) });
     expect(problems).toEqual([{ cluster: "prod", namespace: "shop", message: "namespace shop: cannot list workloads from Prometheus: Prometheus refused the query (HTTP 403); the credentials may not grant this namespace" }]);
     expect(result.map((o) => o.workload.namespace)).toEqual(["batch"]);
   });
 
   it("throws the namespace problem when nobody collects problems", async () => {
     behave = (query) => (query.includes('namespace="batch"') ? { status: 403, body: "{}" } : undefined);
-    await expect(observeWithPrometheus(options(), { ...shopOnly, namespaces: ["batch"] })).rejects.toThrow(ExternalError);
+    await expect(observeWorkloads(options(), { ...shopOnly, namespaces: ["batch"] })).rejects.toThrow(ExternalError);
   });
 
-  it("turns a 403 on the CPU statistics into a reason on every workload of the namespace", async () => {
-    behave = (query) => (query.includes("quantile_over_time(0.5, max by (namespace, owner_kind, owner_name, container) (sum by") ? { status: 403, body: "{}" } : undefined);
-    const result = await observeWithPrometheus(options(), { ...shopOnly, namespaces: ["batch"] });
+  it("turns a 403 on the CPU usage into a reason on the workloads of its pods", async () => {
+    behave = (query) => (query.startsWith("rate(container_cpu_usage_seconds_total") ? { status: 403, body: "{}" } : undefined);
+    const result = await observeWorkloads(options(), { ...shopOnly, namespaces: ["batch"] });
     const worker = result[0]!;
     expect(worker.problems).toEqual(["CPU statistics unavailable: Prometheus refused the query (HTTP 403); the credentials may not grant this namespace"]);
     expect(worker.containers[0]!.cpu).toBeUndefined();
     expect(worker.containers[0]!.memory?.max).toBe(256 * MI);
   });
 
-  it("turns a query that times out into a reason on the workloads", async () => {
+  it("turns a query that times out into a reason on the workloads it concerns", async () => {
     behave = (query) => (query.includes("OOMKilled") ? { status: 200, body: "{}", delayMilliseconds: 5000 } : undefined);
-    const result = await observeWithPrometheus(options({ timeoutSeconds: 2, retries: 0 }), { ...shopOnly, namespaces: ["batch"] });
-    expect(result[0]!.problems).toEqual(["OOM kills unavailable: Prometheus query timed out (no answer within 2s, 1 attempt)"]);
+    const result = await observeWorkloads(options({ timeoutSeconds: 2, retries: 0 }), shopOnly);
+    const problems = (kind: string, name: string) => result.find((o) => o.workload.kind === kind && o.workload.name === name)!.problems;
+    expect(problems("StatefulSet", "db")).toEqual(["OOM kills unavailable: Prometheus query timed out (no answer within 2s, 1 attempt)"]);
+    expect(problems("Deployment", "web")).toEqual([]);
   });
 
   it("keeps partial data but records Prometheus' warnings as reasons", async () => {
     behave = () => undefined;
     const base = await forwardOnce();
     behave = (query) => (query.includes("kube_job_status_start_time") ? { status: 200, body: JSON.stringify({ ...JSON.parse(base), warnings: ["store eu-2 unreachable"] }) } : undefined);
-    const result = await observeWithPrometheus(options(), { ...shopOnly, namespaces: ["batch"] });
+    const result = await observeWorkloads(options(), { ...shopOnly, namespaces: ["batch"] });
     expect(result[0]!.problems).toEqual(["Prometheus warned about Job runs (partial data): store eu-2 unreachable"]);
   });
 
@@ -370,7 +464,7 @@ describe("observeWithPrometheus when Prometheus misbehaves", () => {
     const base = await forwardOnce();
     behave = (query) =>
       query.includes("kube_job_status_start_time") ? { status: 200, body: JSON.stringify({ ...JSON.parse(base), warnings: ["auth Bearer s3cret-token accepted, store eu-2 unreachable"] }) } : undefined;
-    const result = await observeWithPrometheus(options({ bearerToken: "s3cret-token" }), { ...shopOnly, namespaces: ["batch"] });
+    const result = await observeWorkloads(options({ bearerToken: "s3cret-token" }), { ...shopOnly, namespaces: ["batch"] });
     expect(result[0]!.problems).toEqual(["Prometheus warned about Job runs (partial data): auth [redacted] accepted, store eu-2 unreachable"]);
   });
 
@@ -472,8 +566,8 @@ describe("observeForPolicy with a Prometheus per cluster", () => {
     expect(snapshot.workloads.map((o) => `${o.workload.cluster}/${o.workload.namespace}/${o.workload.kind}/${o.workload.name}`)).toEqual(["prod/batch/Deployment/worker"]);
     expect(snapshot.workloads[0]!.window).toEqual(window);
     expect(snapshot.createdAt).toBe(window.to);
-    // One discovery query, then the 20 queries of the one allowed namespace.
-    expect(proxy.requests).toHaveLength(21);
+    // One discovery query, then the 6 queries of the one allowed namespace.
+    expect(proxy.requests).toHaveLength(7);
     expect(promqlOf(proxy.requests[0]!)).toBe("count by (namespace) (max_over_time(kube_pod_owner[172800s]))");
     expect(proxy.requests.every((request) => request.headers.authorization === "Bearer policy-token")).toBe(true);
     expect(ObservationSnapshotSchema.parse(snapshot)).toEqual(snapshot);
@@ -527,25 +621,25 @@ describe("observeWithPrometheus over TLS", () => {
   const batchOnly = { cluster: "prod", namespaces: ["batch"], window };
 
   it("trusts the server with the CA file", async () => {
-    const result = await observeWithPrometheus({ url: server.url, tls: { caFile } }, batchOnly);
+    const result = await observeWorkloads({ url: server.url, tls: { caFile } }, batchOnly);
     expect(result.map((o) => o.workload.name)).toEqual(["worker"]);
   });
 
   it("refuses an untrusted certificate as a whole failure, without retrying, and says how to trust it", async () => {
     server.requests.length = 0;
-    const failure = observeWithPrometheus({ url: server.url, retries: 3, retryDelayMilliseconds: 10 }, batchOnly);
+    const failure = observeWorkloads({ url: server.url, retries: 3, retryDelayMilliseconds: 10 }, batchOnly);
     await expect(failure).rejects.toThrow(ExternalError);
     await expect(failure).rejects.toThrow(/presented a certificate that is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT self-signed certificate\); pass its CA with --ca-file/);
     expect(server.requests).toHaveLength(0);
   });
 
   it("skips verification when told to", async () => {
-    const result = await observeWithPrometheus({ url: server.url, tls: { insecureSkipVerify: true } }, batchOnly);
+    const result = await observeWorkloads({ url: server.url, tls: { insecureSkipVerify: true } }, batchOnly);
     expect(result).toHaveLength(1);
   });
 
   it("names a CA file it cannot read", async () => {
-    await expect(observeWithPrometheus({ url: server.url, tls: { caFile: path.join(directory, "missing.crt") } }, batchOnly)).rejects.toThrow(
+    await expect(observeWorkloads({ url: server.url, tls: { caFile: path.join(directory, "missing.crt") } }, batchOnly)).rejects.toThrow(
       new RegExp(`Prometheus CA file ${path.join(directory, "missing.crt")} cannot be read`),
     );
   });

@@ -3,9 +3,14 @@ import os from "node:os";
 import path from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InputError, type WorkloadObservation } from "../../src/domain/index.js";
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { InputError, observationQueryId, parseObservationSnapshot, type WorkloadObservation } from "../../src/domain/index.js";
+import { recommendWorkload } from "../../src/recommend/index.js";
+import { TOOL } from "../../src/version.js";
+import { loadPolicy } from "../../src/policy/index.js";
 import { buildSnapshot, renderSnapshot, writeSnapshotFile } from "../../src/observe/index.js";
-import { queryWindow, seriesStep } from "../../src/observe/prometheus/queries.js";
+import { memoryRange, queryWindow, rateRange, scrapeIntervalFrom, seriesStep } from "../../src/observe/prometheus/queries.js";
 
 function observation(cluster: string, namespace: string, kind: WorkloadObservation["workload"]["kind"], name: string): WorkloadObservation {
   return {
@@ -33,7 +38,7 @@ describe("buildSnapshot", () => {
       "prod/shop/Deployment/web",
       "prod/shop/StatefulSet/db",
     ]);
-    expect(snapshot).toMatchObject({ schemaVersion: 1, kind: "ObservationSnapshot", createdAt: "2025-01-08T00:00:00Z" });
+    expect(snapshot).toMatchObject({ schemaVersion: 2, kind: "ObservationSnapshot", createdAt: "2025-01-08T00:00:00Z", queries: {} });
     expect("problems" in snapshot).toBe(false);
   });
 
@@ -101,15 +106,93 @@ describe("writeSnapshotFile", () => {
   });
 });
 
+describe("snapshot schema version 2: the queries once, at snapshot level", () => {
+  const VERSION_1 = JSON.parse(readFileSync(path.join(import.meta.dirname, "../fixtures/snapshots/shop.json"), "utf8")) as { schemaVersion: number; workloads: Array<{ queries?: string[] }> };
+  const CPU_P95 = 'quantile_over_time(0.95, rate(container_cpu_usage_seconds_total{namespace="shop"}[5m])[7d:1m])';
+  const sha = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 16);
+
+  it("reads version 1, moving each workload's query texts to the snapshot once and referring to them by id", () => {
+    expect(VERSION_1.schemaVersion).toBe(1);
+    expect(VERSION_1.workloads[0]!.queries).toContain(CPU_P95);
+    const snapshot = parseObservationSnapshot(VERSION_1);
+    expect(snapshot.schemaVersion).toBe(2);
+    const id = sha(JSON.stringify({ promql: CPU_P95 }));
+    expect(observationQueryId({ promql: CPU_P95 })).toBe(id);
+    expect(snapshot.queries![id]).toEqual({ promql: CPU_P95 });
+    expect(snapshot.workloads[0]!.queries).toContain(id);
+    const texts = new Set(VERSION_1.workloads.flatMap((workload) => workload.queries ?? []));
+    expect(Object.keys(snapshot.queries!)).toHaveLength(texts.size);
+    // A workload without queries (the member is optional in version 1) refers to none.
+    expect(snapshot.workloads[1]!.queries).toEqual([]);
+    expect(snapshot.workloads.flatMap((workload) => workload.queries).every((reference) => reference in snapshot.queries!)).toBe(true);
+  });
+
+  it("names the workload whose query reference the snapshot does not list", () => {
+    const snapshot = { ...buildSnapshot([{ ...observation("prod", "shop", "Deployment", "web"), queries: ["0123456789abcdef"] }], "2025-01-08T00:00:00Z", [], { "0123456789abcdef": { promql: "up" } }) };
+    expect(parseObservationSnapshot(JSON.parse(JSON.stringify(snapshot))).workloads[0]!.queries).toEqual(["0123456789abcdef"]);
+    const broken = { ...snapshot, queries: {} };
+    expect(() => parseObservationSnapshot(broken, "snap.json")).toThrow(
+      `snap.json: invalid observation snapshot:\n  workloads[0].queries[0]: "0123456789abcdef" is not a key of the snapshot's queries; version 2 lists each query once there and workloads refer to it by id`,
+    );
+  });
+
+  it("gives the decision record the references, not the texts", () => {
+    const snapshot = parseObservationSnapshot(VERSION_1);
+    const { policy } = loadPolicy({ path: ".github/rightsize.yml", text: "apiVersion: rightsize.dev/v1alpha2\nkind: RightsizePolicy\n" });
+    const policySource = { path: ".github/rightsize.yml", apiVersion: "rightsize.dev/v1alpha2", sha256: "" };
+    const record = recommendWorkload({ tool: TOOL, observation: snapshot.workloads[0]!, policy, policySource, at: "2026-11-21T06:00:00Z" });
+    expect(record.observation.queries).toEqual(snapshot.workloads[0]!.queries);
+    expect(record.observation.queries.every((reference) => /^[0-9a-f]{16}$/.test(reference))).toBe(true);
+  });
+});
+
 describe("query resolution", () => {
   it.each([
-    [3600, 60, 120],
-    [24 * 3600, 60, 120],
-    [48 * 3600, 120, 120],
-    [7 * 86_400, 300, 300],
-    [30 * 86_400, 1800, 1800],
-  ])("a %is window is read at a %is step with rate() over %is", (seconds, step, rateRange) => {
-    expect(queryWindow(1_736_000_000, seconds)).toEqual({ to: 1_736_000_000, seconds, step, rateRange });
+    [3600, 60, 61],
+    [24 * 3600, 60, 1441],
+    [48 * 3600, 120, 1441],
+    [7 * 86_400, 300, 2017],
+    [30 * 86_400, 1800, 1441],
+  ])("a %is window is read at a %is step, %i points from its start to its end", (seconds, step, points) => {
+    // 1_736_000_100 is a multiple of 60 and 300 but not of 120 or 1800.
+    const to = 1_736_000_100;
+    const window = queryWindow(to, seconds);
+    expect(window).toEqual({ to, seconds, step, start: Math.ceil((to - seconds) / step) * step, points: expect.any(Number) });
+    expect(window.start % step).toBe(0);
+    expect(window.start + (window.points - 1) * step).toBeLessThanOrEqual(to);
+    expect(window.start + window.points * step).toBeGreaterThan(to);
+    if (to % step === 0) expect(window.points).toBe(points);
+  });
+
+  it.each([
+    // [window, scrape interval, rate range]: four scrape intervals, at least one step, 2m unmeasured.
+    [7 * 86_400, 15, 300],
+    [7 * 86_400, 30, 300],
+    [7 * 86_400, 60, 300],
+    [7 * 86_400, 300, 1200],
+    [7 * 86_400, 327.3, 1310],
+    [48 * 3600, 60, 240],
+    [48 * 3600, undefined, 120],
+    [3600, 15, 60],
+  ])("a %is window scraped every %ss takes rate() over %is", (seconds, interval, range) => {
+    expect(rateRange(queryWindow(1_736_000_100, seconds), interval)).toBe(range);
+  });
+
+  it("reads the working set through last_over_time only when scrapes are more than half the lookback apart", () => {
+    expect(memoryRange(undefined)).toBeUndefined();
+    expect(memoryRange(60)).toBeUndefined();
+    expect(memoryRange(150)).toBeUndefined();
+    expect(memoryRange(300)).toBe(600);
+  });
+
+  it("measures the scrape interval from the sample counts of its probe ranges, keeping the smaller estimate", () => {
+    // 13 samples in an hour that starts on a scrape, 12 in one that does not: both mean 5m.
+    expect(scrapeIntervalFrom([{ range: 3600, count: 13 }])).toBe(300);
+    expect(scrapeIntervalFrom([{ range: 3600, count: 12 }])).toBeCloseTo(327.27, 2);
+    // Short Jobs never fill an hour: the 10-minute probe sees their 60s scrapes.
+    expect(scrapeIntervalFrom([{ range: 600, count: 11 }, { range: 3600, count: 11 }])).toBe(60);
+    expect(scrapeIntervalFrom([{ range: 600, count: 1 }])).toBe(600);
+    expect(scrapeIntervalFrom([])).toBeUndefined();
   });
 
   it("keeps charts at hourly points up to ~20 days, then coarser", () => {

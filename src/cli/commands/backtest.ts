@@ -98,7 +98,7 @@ async function backtest(options: BacktestOptions): Promise<void> {
     };
     const request = { cluster: options.cluster ?? "default", namespaces: options.namespace, onProgress: progress, onProblem };
     progress(`observing ${window.from} → ${window.split}, replaying ${window.split} → ${window.to}`);
-    observations = await observeWithPrometheus(source, { ...request, window: { from: window.from, to: window.split } });
+    observations = (await observeWithPrometheus(source, { ...request, window: { from: window.from, to: window.split } })).workloads;
     replay = await observeUsageWithPrometheus(source, { ...request, window: { from: window.split, to: window.to } });
     if (observations.length === 0 && problems.length > 0) throw new ExternalError(`nothing could be observed:\n  ${problems.map((problem) => problem.message).join("\n  ")}`);
   }

@@ -1,6 +1,6 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import { Command, Option } from "commander";
-import { ExternalError, InputError, UsageError, type WorkloadObservation } from "../../domain/index.js";
+import { ExternalError, InputError, UsageError, type ObservationQuery, type WorkloadObservation } from "../../domain/index.js";
 import {
   buildSnapshot,
   credentialsFromEnv,
@@ -79,6 +79,7 @@ async function snapshot(options: SnapshotOptions, command: Command): Promise<voi
   };
 
   let workloads: WorkloadObservation[];
+  let queries: Record<string, ObservationQuery> = {};
   if (options.prometheus) {
     for (const flag of ["sampleInterval", "sampleDuration", "runs", "runTimeout", "totalTimeout"]) {
       if (given(flag)) throw new UsageError(`--${kebab(flag)} applies to live observation (--context); with --prometheus, runs and usage come from history`);
@@ -88,7 +89,7 @@ async function snapshot(options: SnapshotOptions, command: Command): Promise<voi
     const to = Date.parse(at);
     const window = { from: new Date(to - windowSeconds * 1000).toISOString(), to: at };
     progress(`reading ${options.window ?? "7d"} of history from ${redact(options.prometheus)} for ${options.namespace.join(", ")}`);
-    workloads = await observeWithPrometheus(
+    ({ workloads, queries } = await observeWithPrometheus(
       {
         url: options.prometheus,
         ...credentialsFromEnv(process.env),
@@ -97,7 +98,7 @@ async function snapshot(options: SnapshotOptions, command: Command): Promise<voi
         tls: { insecureSkipVerify: options.insecureSkipTlsVerify === true, ...(options.caFile ? { caFile: options.caFile } : {}) },
       },
       { cluster: options.cluster, namespaces: options.namespace, window, onProgress: progress, onProblem },
-    );
+    ));
   } else {
     if (options.window !== undefined) throw new UsageError("--window applies to --prometheus; live observation samples for --sample-duration");
     if (options.caFile || options.insecureSkipTlsVerify) throw new UsageError("--ca-file and --insecure-skip-tls-verify apply to --prometheus; the kubeconfig says how to reach the API");
@@ -134,7 +135,7 @@ async function snapshot(options: SnapshotOptions, command: Command): Promise<voi
   if (workloads.length === 0 && problems.length > 0) {
     throw new ExternalError(`nothing could be observed:\n  ${problems.map((problem) => problem.message).join("\n  ")}`);
   }
-  const result = buildSnapshot(workloads, new Date().toISOString(), problems);
+  const result = buildSnapshot(workloads, new Date().toISOString(), problems, queries);
   const withProblems = result.workloads.filter((workload) => workload.problems.length > 0).length;
   if (options.output) await writeSnapshotFile(options.output, result);
   else process.stdout.write(renderSnapshot(result));

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
+import zlib from "node:zlib";
 import { ExternalError, InputError } from "../../domain/index.js";
 
 export interface PrometheusSourceOptions {
@@ -243,18 +244,27 @@ function nodeTransport(base: URL, tls: PrometheusSourceOptions["tls"]): Transpor
       const body = form.toString();
       const outgoing = request(
         url,
-        { method: "POST", agent, headers: { ...headers, "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body) } },
+        {
+          method: "POST",
+          agent,
+          // Usage answers are tens of megabytes of JSON; compressed they are a fifth of that on the wire.
+          headers: { ...headers, "accept-encoding": "gzip", "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body) },
+        },
         (response) => {
           const chunks: Buffer[] = [];
-          response.on("data", (chunk: Buffer) => chunks.push(chunk));
-          response.on("end", () => {
+          const encoding = String(response.headers["content-encoding"] ?? "").toLowerCase();
+          const decoded = encoding === "gzip" ? response.pipe(zlib.createGunzip()) : encoding === "deflate" ? response.pipe(zlib.createInflate()) : response;
+          const fail = (error: Error) => {
+            clearTimeout(timer);
+            reject(error);
+          };
+          decoded.on("data", (chunk: Buffer) => chunks.push(chunk));
+          decoded.on("end", () => {
             clearTimeout(timer);
             resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") });
           });
-          response.on("error", (error) => {
-            clearTimeout(timer);
-            reject(error);
-          });
+          decoded.on("error", fail);
+          if (decoded !== response) response.on("error", fail);
         },
       );
       const timer = setTimeout(() => outgoing.destroy(new TransientFailure(`no answer within ${timeoutMilliseconds / 1000}s`, "timeout")), timeoutMilliseconds);

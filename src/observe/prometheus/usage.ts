@@ -1,68 +1,131 @@
-import { ExternalError, InputError, type MeasuredUsage } from "../../domain/index.js";
-import { parseInstant, requireNamespaces, type ObservationCallbacks } from "../request.js";
-import { workloadKindOf } from "../workloads.js";
-import { PrometheusClient, QueryProblem, type PrometheusSourceOptions, type RangeSeries } from "./client.js";
-import { queryWindow, usageQueries } from "./queries.js";
+import type { UsageStatistics } from "../../domain/index.js";
+import { ordered, quantile } from "../statistics.js";
+import type { RangeSeries } from "./client.js";
+import type { QueryWindow } from "./queries.js";
 
-export interface UsageRequest extends ObservationCallbacks {
-  cluster: string;
-  namespaces: string[];
-  window: { from: string; to: string };
+/**
+ * Usage on the window's step grid (queries.ts queryWindow), computed in rightsize from the
+ * per-container series Prometheus returns: the busiest replica of each workload container at each
+ * step, and from it every statistic and the chart series. Each range-query answer is folded in
+ * once and dropped, so memory holds one array per workload container and resource, not the
+ * answers.
+ */
+
+/** One value per grid point; NaN where there is none. */
+export type StepValues = Float64Array;
+
+export function emptySteps(window: QueryWindow): StepValues {
+  return new Float64Array(window.points).fill(Number.NaN);
+}
+
+/** The grid index of a step time, or -1 off the grid (a point Prometheus should not have returned). */
+export function stepIndex(window: QueryWindow, time: number): number {
+  const offset = (time - window.start) / window.step;
+  return Number.isInteger(offset) && offset >= 0 && offset < window.points ? offset : -1;
+}
+
+export function stepTime(window: QueryWindow, index: number): number {
+  return window.start + index * window.step;
+}
+
+export interface ContainerSteps {
+  pod: string;
+  container: string;
+  values: StepValues;
 }
 
 /**
- * SPEC §11: the measured usage of every continuous workload container of the namespaces, step by
- * step (busiest replica, the window's query step), for `rightsize backtest` to replay a
- * recommendation against. Two range queries per namespace. Jobs and CronJobs are observed run by
- * run and are not part of it.
+ * Series of one answer grouped per pod and container, as `sum by (namespace, pod, container)`
+ * (CPU) or `max by (…)` (memory) would group them on the server: cAdvisor may export a
+ * container twice (e.g. under two cgroup paths).
  */
-export async function observeUsageWithPrometheus(options: PrometheusSourceOptions, request: UsageRequest): Promise<MeasuredUsage[]> {
-  requireNamespaces(request.namespaces);
-  const from = parseInstant(request.window.from, "window.from");
-  const to = parseInstant(request.window.to, "window.to");
-  if (!(from < to)) throw new InputError(`window: from (${request.window.from}) must be before to (${request.window.to})`, { field: "window" });
-  const client = new PrometheusClient(options);
-  const window = queryWindow(to, to - from);
-  const start = to - window.seconds + window.step;
-  const steps = Math.round((to - start) / window.step) + 1;
-  const usage = new Map<string, MeasuredUsage & { cpu: Array<number | null>; memory: Array<number | null> }>();
-  for (const namespace of request.namespaces) {
-    const queries = usageQueries(namespace, window);
-    for (const resource of ["cpu", "memory"] as const) {
-      let series: RangeSeries[];
-      try {
-        series = (await client.queryRange(queries[resource], { start, end: to, step: window.step })).result;
-      } catch (error) {
-        if (!(error instanceof QueryProblem)) throw error;
-        const message = `namespace ${namespace}: cannot read ${resource} usage from Prometheus: ${error.message}`;
-        if (!request.onProblem) throw new ExternalError(message, {}, { cause: error });
-        request.onProblem({ cluster: request.cluster, namespace, message });
-        continue;
-      }
-      for (const { metric, values } of series) {
-        const kind = workloadKindOf(metric.owner_kind ?? "");
-        if (!kind || kind === "Job" || kind === "CronJob" || !metric.owner_name || !metric.container) continue;
-        const key = `${kind}/${metric.owner_name}/${metric.container}`;
-        let entry = usage.get(`${namespace}/${key}`);
-        if (!entry) {
-          entry = {
-            workload: { cluster: request.cluster, namespace, kind, name: metric.owner_name },
-            container: metric.container,
-            start,
-            step: window.step,
-            cpu: Array.from({ length: steps }, () => null),
-            memory: Array.from({ length: steps }, () => null),
-          };
-          usage.set(`${namespace}/${key}`, entry);
-        }
-        for (const [time, text] of values) {
-          const index = Math.round((time - start) / window.step);
-          const value = Number(text);
-          if (index >= 0 && index < steps && Number.isFinite(value)) entry[resource][index] = Math.max(0, value);
-        }
-      }
+export function perContainer(window: QueryWindow, series: readonly RangeSeries[], combine: "sum" | "max"): ContainerSteps[] {
+  const grouped = new Map<string, ContainerSteps>();
+  for (const { metric, values } of series) {
+    const { pod, container } = metric;
+    if (!pod || !container) continue;
+    const key = `${pod}\u0000${container}`;
+    let entry = grouped.get(key);
+    if (!entry) grouped.set(key, (entry = { pod, container, values: emptySteps(window) }));
+    const steps = entry.values;
+    for (const [time, text] of values) {
+      const index = stepIndex(window, time);
+      const value = Number(text);
+      if (index < 0 || !Number.isFinite(value)) continue;
+      const current = steps[index]!;
+      steps[index] = Number.isNaN(current) ? value : combine === "sum" ? current + value : Math.max(current, value);
     }
-    request.onProgress?.(`prometheus: ${request.cluster}/${namespace}: usage of ${[...usage.keys()].filter((key) => key.startsWith(`${namespace}/`)).length} containers to replay`);
   }
-  return [...usage.values()];
+  return [...grouped.values()];
+}
+
+/** Folds one pod's values into the workload's busiest-replica series: the larger value at each step. */
+export function foldBusiest(busiest: StepValues, values: StepValues): void {
+  for (let index = 0; index < values.length; index++) {
+    const value = values[index]!;
+    if (!Number.isNaN(value) && !(busiest[index]! >= value)) busiest[index] = value;
+  }
+}
+
+export function maxOfSteps(values: StepValues): number | undefined {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const value of values) if (value > max) max = value;
+  return max === Number.NEGATIVE_INFINITY ? undefined : max;
+}
+
+/** First and last grid index with a value, or undefined when there is none. */
+export function presence(values: StepValues): { first: number; last: number } | undefined {
+  let first = -1;
+  let last = -1;
+  for (let index = 0; index < values.length; index++) {
+    if (Number.isNaN(values[index]!)) continue;
+    if (first < 0) first = index;
+    last = index;
+  }
+  return first < 0 ? undefined : { first, last };
+}
+
+function present(values: StepValues): Float64Array {
+  return values.filter((value) => !Number.isNaN(value));
+}
+
+/**
+ * p50…p99 (linear interpolation, as quantile_over_time), max, mean and sample count of the values
+ * on the grid: what `quantile_over_time(φ, busiest[window:step])` and its siblings return, read
+ * from the same points.
+ */
+export function stepStatistics(values: StepValues): UsageStatistics | undefined {
+  const sorted = present(values).sort();
+  if (sorted.length === 0) return undefined;
+  let sum = 0;
+  for (const value of sorted) sum += value;
+  return ordered({
+    p50: quantile(sorted, 0.5),
+    p90: quantile(sorted, 0.9),
+    p95: quantile(sorted, 0.95),
+    p99: quantile(sorted, 0.99),
+    max: sorted[sorted.length - 1]!,
+    mean: sum / sorted.length,
+    samples: sorted.length,
+  });
+}
+
+/**
+ * Chart points `[time, p95, max]` per bucket of `bucketSeconds`, ending at `window.to - window.seconds
+ * + bucketSeconds` and every bucket after: the points of `quantile_over_time(0.95, busiest[1h:step])`
+ * evaluated at each bucket's end (a subquery includes both ends of its range).
+ */
+export function chartPoints(window: QueryWindow, values: StepValues, bucketSeconds: number): Array<[number, number, number]> {
+  const points: Array<[number, number, number]> = [];
+  const from = window.to - window.seconds;
+  for (let end = from + bucketSeconds; end <= window.to; end += bucketSeconds) {
+    const firstIndex = Math.max(0, Math.ceil((end - bucketSeconds - window.start) / window.step));
+    const lastIndex = Math.min(window.points - 1, Math.floor((end - window.start) / window.step));
+    if (lastIndex < firstIndex) continue;
+    const sorted = present(values.subarray(firstIndex, lastIndex + 1)).sort();
+    if (sorted.length === 0) continue;
+    const p95 = Math.max(0, quantile(sorted, 0.95));
+    points.push([end, p95, Math.max(0, sorted[sorted.length - 1]!, p95)]);
+  }
+  return points;
 }
