@@ -381,6 +381,8 @@ describe("observeWithPrometheus when Prometheus misbehaves", () => {
     expect(result.map((o) => o.workload.name)).toEqual(["worker"]);
     expect(proxy.requests.every((request) => request.url.pathname.startsWith("/prom/api/v1/"))).toBe(true);
     expect(proxy.requests[0]!.headers.authorization).toBe("Bearer s3cret-token");
+    // Usage answers are large: they are asked for compressed.
+    expect(proxy.requests.every((request) => request.headers["accept-encoding"] === "gzip")).toBe(true);
   });
 
   it("sends basic auth", async () => {
