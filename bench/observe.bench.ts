@@ -504,8 +504,12 @@ try {
     results.push({ workloads, samples: prepared.samples, backfillSeconds: prepared.seconds, blocks: prepared.blocks, rightsize, krr });
     console.log(`  Prometheus resident before each run: KRR pattern ${mib(krr.prometheusPeak.before)}, rightsize ${mib(rightsize.prometheusPeak.before)}`);
     const complete = completeness(rightsize.snapshot!);
+    const snapshot = rightsize.snapshot!;
+    const queryBytes = JSON.stringify(snapshot.queries ?? {}).length;
+    const referenceBytes = snapshot.workloads.reduce((sum, workload) => sum + JSON.stringify(workload.queries).length, 0);
     console.log(
-      `  rightsize: ${rightsize.snapshot!.workloads.length} workloads, ${complete.containers} containers, ${complete.withoutCpu} without CPU and ${complete.withoutMemory} without memory statistics, ${complete.problems} problems`,
+      `  rightsize: ${snapshot.workloads.length} workloads, ${complete.containers} containers, ${complete.withoutCpu} without CPU and ${complete.withoutMemory} without memory statistics, ${complete.problems} problems; ` +
+        `the snapshot's ${Object.keys(snapshot.queries ?? {}).length} queries take ${(queryBytes / 1024).toFixed(0)} KiB, the workloads' references to them ${(referenceBytes / snapshot.workloads.length).toFixed(0)} bytes each`,
     );
     if (workloads === Math.max(...chosen) && !flags.has("--no-oracle")) {
       // The statistics as rightsize computed them on the server before, on one namespace.

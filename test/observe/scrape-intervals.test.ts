@@ -34,6 +34,8 @@ const apiPods: ScenarioPod[] = [0, 1].map((replica) => ({
       cpu: { base: 0.4, amplitude: 0.2, periodSeconds: 6 * HOUR, phaseSeconds: replica * HOUR },
       memory: { base: 200 * MI, amplitude: 20 * MI, periodSeconds: 6 * HOUR, phaseSeconds: replica * HOUR },
       requests: { cpu: 0.5, memory: 256 * MI },
+      limits: { cpu: 1 },
+      throttledRatio: 0.05,
     },
   ],
 }));
@@ -129,6 +131,17 @@ describe.each(SCRAPES)("scraped $name, off the query grid", ({ name, scrapeInter
       for (let t = START + scrapeOffset; t <= TO; t += scrapeInterval) if (t >= FROM) largest = Math.max(largest, memoryAt(pod.containers[0]!, t));
     }
     expect(memory?.max).toBe(largest);
+  });
+});
+
+describe("pods that span the window", () => {
+  it.each(SCRAPES.map(({ name }) => name))("have their counters and requests read at its ends only (%s)", (name) => {
+    // Owners, Jobs, HPAs, the batch's facts, CPU, memory: no query over the whole window for them.
+    expect(api(name).queries).toHaveLength(6);
+    const app = api(name).containers[0]!;
+    expect(app.current).toEqual({ requests: { cpu: "500m", memory: "256Mi" }, limits: { cpu: "1" } });
+    expect(app.restarts).toBe(0);
+    expect(app.throttledRatio).toBeCloseTo(0.05, 10);
   });
 });
 

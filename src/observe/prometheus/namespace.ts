@@ -81,6 +81,8 @@ export class NamespaceObservation {
   private readonly podRate = new Map<string, { interval: number | undefined; range: number }>();
   /** Pods whose container facts arrived: a statistic missing elsewhere has no known reason (the workload carries the failure). */
   private readonly podsWithFacts = new Set<string>();
+  /** Pods with kube-state-metrics samples at both ends of the window. */
+  private readonly podsSpanning = new Set<string>();
   private readonly namespaceQueries = new Set<string>();
   private readonly problems: string[] = [];
   /** Per Job-owning workload, the kube-state-metrics Job metrics that were missing. */
@@ -247,7 +249,9 @@ export class NamespaceObservation {
     for (const sample of samples) {
       const probe = /^samples_per_(\d+)s$/.exec(sample.metric.fact ?? "");
       const count = numberOf(sample);
-      if (!probe) facts.push(sample);
+      if (sample.metric.fact === "spans") {
+        if (sample.metric.pod) this.podsSpanning.add(sample.metric.pod);
+      } else if (!probe) facts.push(sample);
       else if (count !== undefined && probes.has(Number(probe[1]))) counts.push({ range: Number(probe[1]), count });
     }
     this.addContainerFacts(facts);
@@ -256,15 +260,11 @@ export class NamespaceObservation {
 
   /**
    * Of a batch whose facts arrived, the pods whose restarts, CFS periods, requests and limits
-   * must be read over the whole window: those without a restart count read at both ends (they
-   * started or ended in the window) and those that restarted (a restarted container continues
-   * in a new cAdvisor series).
+   * must be read over the whole window: those that started or ended in it, and those that
+   * restarted (a restarted container continues in a new cAdvisor series).
    */
   podsNeedingHistory(pods: readonly string[]): string[] {
-    return pods.filter((pod) => {
-      const containers = [...(this.podFacts.get(pod)?.values() ?? [])];
-      return containers.length === 0 || containers.some((facts) => facts.restarts === undefined || facts.restarts > 0);
-    });
+    return pods.filter((pod) => !this.podsSpanning.has(pod) || [...(this.podFacts.get(pod)?.values() ?? [])].some((facts) => (facts.restarts ?? 0) > 0));
   }
 
   /** The whole-window facts of these pods (queries.ts podHistoryQuery), in place of those read at the ends. */

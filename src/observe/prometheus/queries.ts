@@ -165,9 +165,9 @@ export function namespaceQueries(namespace: string, window: QueryWindow): Namesp
  * over the containers of their CPU sample count in each such range of the window, the largest kept
  * (a percentile, so that one container scraped far more often than the rest does not set the
  * interval). Restarts, CFS periods, requests and limits are read at the window's ends only (most
- * pods span the window; those that do not are read again with podHistoryQuery): restarts and
- * periods as last minus first sample of each series with samples in both ends, requests and
- * limits as the last sample.
+ * pods span the window, which `spans` says from kube_pod_owner; those that do not are read again
+ * with podHistoryQuery): restarts and periods as last minus first sample of each series with
+ * samples in both ends, requests and limits as the last sample.
  */
 export function podFactsQuery(namespace: string, pods: readonly string[], window: QueryWindow, shortLived: boolean): string {
   const selected = `${namespaceMatcher(namespace)},${podMatcher(pods)}`;
@@ -175,7 +175,9 @@ export function podFactsQuery(namespace: string, pods: readonly string[], window
   const end = endRange(window);
   const perContainer = "namespace, pod, container";
   const spanned = (selector: string) => `(max_over_time(${selector}[${end}s]) - min_over_time(${selector}[${end}s] offset ${window.seconds - end}s))`;
+  const owner = `kube_pod_owner{${selected}}`;
   return union([
+    tagged("fact", "spans", `max by (namespace, pod) (last_over_time(${owner}[${end}s]) and last_over_time(${owner}[${end}s] offset ${window.seconds - end}s))`),
     tagged("fact", "memory_max", `max by (${perContainer}) (max_over_time(container_memory_working_set_bytes{${selected},${CONTAINERS}}[${w}]))`),
     tagged("fact", "cpu_samples", `max by (${perContainer}) (count_over_time(container_cpu_usage_seconds_total{${selected},${CONTAINERS}}[${w}]))`),
     tagged("fact", "restarts", `max by (${perContainer}) ${spanned(`kube_pod_container_status_restarts_total{${selected}}`)}`),
