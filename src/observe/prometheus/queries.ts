@@ -36,7 +36,7 @@ export interface QueryWindow {
 const STEPS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 21_600, 86_400];
 /** Enough points per container for HIGH confidence (≥ 1,000 samples over 7d, SPEC §5), few enough to stay cheap. */
 const MAX_POINTS_PER_WINDOW = 2500;
-/** rate() range when the scrape interval cannot be measured (no CPU samples in the namespace). */
+/** rate() range when the scrape interval cannot be measured (no CPU samples among the pods read). */
 const UNMEASURED_RATE_RANGE = 120;
 
 export function queryWindow(to: number, seconds: number): QueryWindow {
