@@ -25,7 +25,7 @@ export function renderVerificationComment(checks: readonly WorkloadCheck[], reco
       for (const resource of container.resources) {
         const show = resource.resource === "cpu" ? cores : bytes;
         lines.push(
-          `| \`${check.key}\` | ${container.container} | ${resource.resource} | ${resource.request} | ${show(resource.p95)} | ${show(resource.peak)} | ${(resource.ratio * 100).toFixed(0)}% (${resource.resource === "cpu" ? "p95" : "peak"}) | ${resource.verdict} |`,
+          `| \`${check.key}\` | ${container.container} | ${resource.resource} | ${resource.request} | ${show(resource.p95)} | ${show(resource.peak)} | ${(resource.ratio * 100).toFixed(0)}% (${resource.judged}) | ${resource.verdict} |`,
         );
       }
     }

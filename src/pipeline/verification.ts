@@ -1,11 +1,13 @@
 import { isSameQuantity, parseQuantity, type WorkloadObservation } from "../domain/index.js";
+import type { RecommendPolicy } from "../policy/index.js";
 import type { DecisionRecord } from "../recommend/index.js";
 
 /**
  * SPEC §8, after merge: did the new requests fit? The kubenow `track` bands: usage below 80% of
  * the new request fits, 80–95% is tight, above 95% (or any OOM kill) is wrong. CPU is judged by
- * its p95 (bursts above a CPU request only slow a container down); memory by its peak (a container
- * above its memory request is the first to be evicted).
+ * the percentile its request is sized from (recommend.cpu.percentile, p90 by default: bursts above
+ * a CPU request only slow a container down); memory by its peak (a container above its memory
+ * request is the first to be evicted).
  */
 export type Verdict = "fits" | "tight" | "wrong";
 
@@ -17,7 +19,9 @@ export interface ResourceCheck {
   request: string;
   p95: number;
   peak: number;
-  /** The usage judged (p95 for CPU, peak for memory) over the request. */
+  /** What was judged: the CPU sizing percentile (p90 by default), or the peak for memory. */
+  judged: string;
+  /** The usage judged over the request. */
   ratio: number;
   verdict: Verdict;
 }
@@ -62,7 +66,7 @@ export function isRolledOut(merged: MergedRequests, observation: WorkloadObserva
 }
 
 /** The verdict per container and resource of a merged proposal, from an observation after its rollout. */
-export function verifyWorkload(key: string, merged: MergedRequests, observation: WorkloadObservation): WorkloadCheck {
+export function verifyWorkload(key: string, merged: MergedRequests, observation: WorkloadObservation, cpuPercentile: RecommendPolicy["cpu"]["percentile"]): WorkloadCheck {
   const containers = Object.entries(merged).map(([name, requests]): ContainerCheck => {
     const observed = observation.containers.find((container) => container.name === name);
     const oomKills = observed?.oomKills.length ?? 0;
@@ -71,9 +75,10 @@ export function verifyWorkload(key: string, merged: MergedRequests, observation:
       const usage = observed?.[resource];
       if (request === undefined || !usage) return [];
       const requested = Number(parseQuantity(request).nanos) / 1e9;
-      const judged = resource === "cpu" ? usage.p95 : usage.max;
+      const judged = resource === "cpu" ? usage[cpuPercentile] : usage.max;
       const ratio = requested > 0 ? judged / requested : Infinity;
-      return [{ resource, request, p95: usage.p95, peak: usage.max, ratio, verdict: verdictOf(ratio, resource === "memory" ? oomKills : 0) }];
+      const label = resource === "cpu" ? cpuPercentile : "peak";
+      return [{ resource, request, p95: usage.p95, peak: usage.max, judged: label, ratio, verdict: verdictOf(ratio, resource === "memory" ? oomKills : 0) }];
     });
     const verdict = worst([...resources.map((check) => check.verdict), oomKills > 0 ? "wrong" : "fits"]);
     return { container: name, resources, oomKills, restarts: observed?.restarts ?? 0, throttledRatio: observed?.throttledRatio ?? 0, verdict };

@@ -78,7 +78,7 @@ export async function verifyMergedProposals(input: VerifyInput): Promise<Verific
     const windowed = await input.observe(withWindow(input.loaded, seconds), {});
     const checks = proposal.state.workloads.flatMap((workload) => {
       const observation = windowed.snapshot.workloads.find((candidate) => workloadKey(candidate.workload) === workload.key);
-      return observation ? [verifyWorkload(workload.key, workload.containers, observation)] : [];
+      return observation ? [verifyWorkload(workload.key, workload.containers, observation, policy.recommend.cpu.percentile)] : [];
     });
     if (checks.length === 0) {
       outcomes.push({ number: proposal.number, status: "waiting" });

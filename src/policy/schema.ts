@@ -96,13 +96,16 @@ const helmValuesTarget = z.strictObject({
   workload: z.strictObject({ kind: z.enum(WORKLOAD_KINDS), name: z.string().min(1), container: z.string().min(1) }),
 });
 
-/** SPEC §5: where the CPU margin comes from: the container's own variability (default) or the rating's constant. */
+/** SPEC §5: where the CPU and memory margins come from: the container's own variability (default) or the rating's constant. */
 export const CPU_MARGIN_SOURCES = ["variability", "rating"] as const;
 
 const recommendSection = z.strictObject({
   cpu: z
     .strictObject({
-      percentile: z.enum(PERCENTILES).default("p95"),
+      /** Continuous workloads: the request starts from this percentile; the variability margin lifts it toward the p99. */
+      percentile: z.enum(PERCENTILES).default("p90"),
+      /** Jobs and CronJobs (SPEC §5): this percentile of the per-run peaks. */
+      jobPercentile: z.enum(PERCENTILES).default("p95"),
       margin: z.enum(CPU_MARGIN_SOURCES).default("variability"),
       /**
        * SPEC §5 variability margin: clamp(percentile ÷ the sizing percentile × headroom, min, max),
@@ -119,7 +122,25 @@ const recommendSection = z.strictObject({
         .prefault({}),
     })
     .prefault({}),
-  memory: z.strictObject({ percentile: z.enum(PERCENTILES).default("max") }).prefault({}),
+  memory: z
+    .strictObject({
+      percentile: z.enum(PERCENTILES).default("max"),
+      margin: z.enum(CPU_MARGIN_SOURCES).default("variability"),
+      /**
+       * SPEC §5 memory variability margin: clamp(max(percentile ÷ variability percentile, drift of the
+       * daily peaks over the trend horizon) × headroom, min, max), and at least the rating's margin when
+       * CAUTION or RISKY. A flat memory gets a small margin, a spiky or rising one a large one.
+       */
+      variability: z
+        .strictObject({
+          percentile: z.enum(PERCENTILES).default("p99"),
+          headroom: factor(1),
+          min: factor(1.05),
+          max: factor(1.15),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
   margins: margins(1.15, 1.3, 1.5),
   jobMargins: margins(1.2, 1.5, 2.0),
   bounds: z

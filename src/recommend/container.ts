@@ -80,6 +80,9 @@ export interface ContainerOutcome {
 
 type Derivation = NonNullable<ContainerDecision["derivation"]["cpu"]>;
 
+/** A CPU rating, and the rating CPU evidence other than the spread gives (the floor of a variability margin). */
+type CpuRating = SafetyAssessment & { withoutSpread: SafetyRating };
+
 interface MarginChoice {
   margin: number;
   from: NonNullable<Derivation["marginFrom"]>;
@@ -173,14 +176,17 @@ export function decideContainer(container: ContainerObservation, context: Worklo
   }
 
   const measured = { cpu: usage.cpu!, memory: usage.memory! };
-  const margins = { cpu: cpuMargin(ratings.cpu.rating, measured.cpu, context), memory: memoryMargin(ratings.memory.rating, container, context) };
+  const trends = trendsOf(container, context);
+  const margins = {
+    cpu: cpuMargin(ratings.cpu, measured.cpu, context),
+    memory: memoryMargin(ratings.memory.rating, container, measured.memory, trends.memory, context),
+  };
   const reasons = [ratingSentence(ratings, safety, margins), describeConfidence(confidence)];
   if (context.runs) {
     const failed = context.runs.failed > 0 ? ` (${plural(context.runs.failed, "failed run")} excluded)` : "";
     reasons.push(`percentiles over the per-run peaks of ${plural(measured.cpu.samples, "successful run")}${failed}`);
   }
   if (container.oomKills.length > 0) reasons.push(`memory not lowered: ${describeOomKills(container)}`);
-  const trends = trendsOf(container, context);
   const plan = RESOURCES.map((resource) => planRequest(resource, container, current, measured[resource], margins[resource], trends[resource], context));
 
   const heldBecause = holdReasons(confidence, context);
@@ -238,11 +244,9 @@ function rateResources(container: ContainerObservation, usage: { cpu?: Usage; me
   const confidenceLevel = confidence.level;
   // A restart caused by an OOM kill is memory evidence: it is counted there, not again for CPU.
   const cpuRestarts = Math.max(0, container.restarts - container.oomKills.length);
+  const cpuEvidence = { restarts: cpuRestarts, confidence: confidenceLevel, oomKills: 0, throttledRatio: container.throttledRatio };
   return {
-    cpu: rateSafety(
-      { restarts: cpuRestarts, confidence: confidenceLevel, oomKills: 0, throttledRatio: container.throttledRatio, peakToP95: { cpu: usage.cpu && spikiness(usage.cpu) } },
-      policy.safety,
-    ),
+    cpu: { ...rateSafety({ ...cpuEvidence, peakToP95: { cpu: usage.cpu && spikiness(usage.cpu) } }, policy.safety), withoutSpread: rateSafety({ ...cpuEvidence, peakToP95: {} }, policy.safety).rating },
     memory: rateSafety(
       { restarts: container.restarts, confidence: confidenceLevel, oomKills: container.oomKills.length, throttledRatio: 0, peakToP95: { memory: usage.memory && spikiness(usage.memory) } },
       policy.safety,
@@ -269,10 +273,12 @@ function ratingMargin(rating: SafetyRating, context: WorkloadContext): number {
 /**
  * SPEC §5 CPU margin: from the container's own variability (policy recommend.cpu.margin:
  * variability, the default for continuous workloads): clamp(p99 ÷ p95 × headroom, min, max),
- * rounded up to 0.01, and at least the rating's margin when the rating is not SAFE. Steady
- * services get a small margin, spiky ones a large one. Jobs and `margin: rating` use the rating.
+ * rounded up to 0.01. The rating's margin is a floor when CPU evidence other than the spread
+ * (throttling, restarts, LOW confidence) rates it above SAFE: the spread (max ÷ p95) is what the
+ * variability margin measures, so it is not counted twice. Jobs and `margin: rating` use the rating.
  */
-function cpuMargin(rating: SafetyRating, usage: Usage, context: WorkloadContext): MarginChoice {
+function cpuMargin(ratings: CpuRating, usage: Usage, context: WorkloadContext): MarginChoice {
+  const { rating } = ratings;
   const byRating = ratingMargin(rating, context);
   const policy = context.recommend.cpu;
   if (context.runs || context.isJob || policy.margin === "rating") return { margin: byRating, from: "rating", sentence: `cpu ${byRating} (${rating})` };
@@ -281,20 +287,61 @@ function cpuMargin(rating: SafetyRating, usage: Usage, context: WorkloadContext)
   const high = usage.numbers[settings.percentile];
   const ratio = base > 0 ? high / base : 1;
   const raw = ratio * settings.headroom;
-  const variable = Math.min(settings.max, Math.max(settings.min, Math.ceil(raw * 100 - 1e-9) / 100));
+  const variable = clampMargin(raw, settings);
   const variability = { percentile: settings.percentile, ratio: round(ratio, 4) };
   const arithmetic = `${settings.percentile} ${describeQuantity(usage.quantity(settings.percentile), "cpu")} ÷ ${policy.percentile} ${describeQuantity(usage.quantity(policy.percentile), "cpu")} × ${settings.headroom} = ${round(raw, 3)}, within ${settings.min}–${settings.max}`;
-  if (rating !== "SAFE" && byRating > variable) {
-    return { margin: byRating, from: "rating", variability, sentence: `cpu ${byRating} (${rating}; above its variability margin ${variable}: ${arithmetic})` };
+  const floor = ratings.withoutSpread;
+  const byEvidence = ratingMargin(floor, context);
+  if (floor !== "SAFE" && byEvidence > variable) {
+    return { margin: byEvidence, from: "rating", variability, sentence: `cpu ${byEvidence} (${floor}; above its variability margin ${variable}: ${arithmetic})` };
   }
   return { margin: variable, from: "variability", variability, sentence: `cpu ${variable} (variability: ${arithmetic})` };
 }
 
-/** SPEC §5: memory takes its rating's margin; after OOM kills the OOM rule alone sizes it (no margin stacked on it). */
-function memoryMargin(rating: SafetyRating, container: ContainerObservation, context: WorkloadContext): MarginChoice {
+/** clamp(raw, min, max), rounded up to 0.01. */
+function clampMargin(raw: number, bounds: { min: number; max: number }): number {
+  return Math.min(bounds.max, Math.max(bounds.min, Math.ceil(raw * 100 - 1e-9) / 100));
+}
+
+/**
+ * SPEC §5 memory margin. After OOM kills the OOM rule alone sizes it (no margin stacked on it).
+ * Otherwise, from the container's own variability (policy recommend.memory.margin: variability,
+ * the default for continuous workloads with series): the larger of max ÷ p99 (how far the peak
+ * stands out) and the drift of the daily peaks over the trend horizon when they rise at all
+ * ((max + slope × horizon) ÷ max, the slope need not be significant), × headroom, within min–max,
+ * and at least the rating's margin when memory evidence rates it above SAFE. Without series (no
+ * slope to read) or for Jobs, the rating's margin.
+ */
+function memoryMargin(rating: SafetyRating, container: ContainerObservation, usage: Usage, trend: TrendAnalysis | undefined, context: WorkloadContext): MarginChoice {
   if (container.oomKills.length > 0) return { margin: 1, from: "oom-rule", sentence: "memory none (the OOM rule is not stacked with a margin)" };
-  const margin = ratingMargin(rating, context);
-  return { margin, from: "rating", sentence: `memory ${margin} (${rating})` };
+  const byRating = ratingMargin(rating, context);
+  const policy = context.recommend.memory;
+  const rated: MarginChoice = { margin: byRating, from: "rating", sentence: `memory ${byRating} (${rating})` };
+  if (context.runs || context.isJob || policy.margin === "rating" || trend?.slopePerDay === undefined) return rated;
+  const settings = policy.variability;
+  const peak = usage.numbers[policy.percentile];
+  const low = usage.numbers[settings.percentile];
+  const spread = low > 0 ? peak / low : 1;
+  const rise = Math.max(0, trend.slopePerDay) * (context.recommend.trend.horizon.seconds / DAY);
+  const drift = peak > 0 ? (peak + rise) / peak : 1;
+  const raw = Math.max(spread, drift) * settings.headroom;
+  const variable = clampMargin(raw, settings);
+  const variability = { percentile: settings.percentile, ratio: round(spread, 4), drift: round(drift, 4) };
+  const ratio = `${policy.percentile} ${describeQuantity(usage.quantity(policy.percentile), "memory")} ÷ ${settings.percentile} ${describeQuantity(usage.quantity(settings.percentile), "memory")} = ${round(spread, 3)}`;
+  const larger =
+    trend.slopePerDay > 0
+      ? `max(${ratio}, drift ${describeRate(trend.slopePerDay, "memory")} × ${context.recommend.trend.horizon.text} = ${round(drift, 3)})`
+      : `${ratio} (daily peaks not rising)`;
+  const arithmetic = `${larger} × ${settings.headroom} = ${round(raw, 3)}, within ${settings.min}–${settings.max}`;
+  if (rating !== "SAFE" && byRating > variable) {
+    return { margin: byRating, from: "rating", variability, sentence: `memory ${byRating} (${rating}; above its variability margin ${variable}: ${arithmetic})` };
+  }
+  return { margin: variable, from: "variability", variability, sentence: `memory ${variable} (variability: ${arithmetic})` };
+}
+
+/** The statistic a request is sized from: recommend.cpu.jobPercentile of the per-run peaks for a Job's CPU, else the resource's percentile. */
+function sizingPercentile(resource: ResourceName, context: WorkloadContext): Percentile {
+  return resource === "cpu" && context.runs ? context.recommend.cpu.jobPercentile : context.recommend[resource].percentile;
 }
 
 function trendsOf(container: ContainerObservation, context: WorkloadContext): { cpu?: TrendAnalysis; memory?: TrendAnalysis } {
@@ -347,7 +394,7 @@ function planRequest(
   const policy = context.recommend;
   const notes: string[] = [];
   const show = (value: Quantity) => describeQuantity(value, resource);
-  const percentile = policy[resource].percentile;
+  const percentile = sizingPercentile(resource, context);
   const step = trend?.step;
   // SPEC §5: after a step change (a release mid-window) the statistic is taken from the part after it.
   const statistic = step ? statisticAfterStep(trend!, usage, percentile) : usage.quantity(percentile);
@@ -434,7 +481,7 @@ function planRequest(
     sentence: `${label} ${writtenRequest ?? "(not set)"} → ${written}${delta}: ${how}`,
     how,
     ...extra,
-    ...(direction === "up" ? { justification: justify(resource, container, current, usage, observedMax, statistic, growing, policy) } : {}),
+    ...(direction === "up" ? { justification: justify(resource, container, current, usage, observedMax, statistic, growing, policy, percentile) } : {}),
   };
 }
 
@@ -464,6 +511,7 @@ function justify(
   statistic: Quantity,
   growing: TrendAnalysis | undefined,
   policy: RecommendPolicy,
+  percentile: Percentile,
 ): string {
   const request = effectiveRequest(current, resource);
   if (resource === "memory") {
@@ -471,7 +519,7 @@ function justify(
     if (request && compareQuantities(observedMax, request) > 0) return `its usage is above the request (max ${describeQuantity(observedMax, "memory")} > ${current.written.requests.memory ?? current.written.limits.memory})`;
     if (growing) return `its memory grows ${describeRate(growing.slopePerDay!, "memory")}`;
   } else {
-    if (request && compareQuantities(statistic, request) > 0) return `its usage is above the request (${policy.cpu.percentile} ${describeQuantity(statistic, "cpu")} > ${current.written.requests.cpu ?? current.written.limits.cpu})`;
+    if (request && compareQuantities(statistic, request) > 0) return `its usage is above the request (${percentile} ${describeQuantity(statistic, "cpu")} > ${current.written.requests.cpu ?? current.written.limits.cpu})`;
     if (container.throttledRatio > policy.safety.caution.throttledRatioAbove) return `it was throttled in ${describeRatio(container.throttledRatio)} of CPU periods`;
     if (growing) return `its CPU grows ${describeRate(growing.slopePerDay!, "cpu")}`;
     if (request && compareQuantities(usage.quantity("max"), request) > 0) return `its usage peaks above the request (max ${describeQuantity(usage.quantity("max"), "cpu")})`;

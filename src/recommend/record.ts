@@ -64,8 +64,10 @@ const trend = z.object({
  */
 const variability = z.object({
   percentile: z.string(),
-  /** The variability percentile's value ÷ the sizing percentile's value. */
+  /** CPU: the variability percentile's value ÷ the sizing percentile's value; memory: the sizing percentile's ÷ the variability percentile's. */
   ratio: z.number(),
+  /** Memory: (max + the daily peaks' rise over the trend horizon) ÷ max; 1 when they do not rise. */
+  drift: z.number().optional(),
 });
 
 /** How one request was derived, step by step, so a reviewer can redo the arithmetic. */
@@ -78,7 +80,7 @@ const derivation = z.object({
   target: z.string(),
   /** The value recommended before hysteresis compares it with the current request. */
   computed: z.string(),
-  /** Where the margin came from: the rating's constant, the container's variability (CPU), or none after OOM kills (the OOM rule is not stacked with a margin). */
+  /** Where the margin came from: the rating's constant, the container's variability, or none after OOM kills (the OOM rule is not stacked with a margin). */
   marginFrom: z.enum(["rating", "variability", "oom-rule"]).optional(),
   variability: variability.optional(),
   /** Present when the series showed a step change; `observed` is then the statistic after it. */

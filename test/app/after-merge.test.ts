@@ -150,8 +150,9 @@ describe("a wrong verdict without OOM kills", () => {
         workload.window = { from: "2026-11-24T06:00:00Z", to: at };
         const container = workload.containers[0]!;
         container.current = { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "1Gi" } };
-        // CPU at 104% of the new 250m request; memory comfortable; no OOM kill.
-        container.cpu = { ...container.cpu!, p50: 0.2, p90: 0.25, p95: 0.26, p99: 0.27, max: 0.3 };
+        // CPU p90 at 104% of the new 250m request; memory comfortable; no OOM kill. The next value:
+        // p90 260m × 1.08 (p99 280m ÷ p90 260m = 1.077, rounded up) = 280.8m → 285m (+14%).
+        container.cpu = { ...container.cpu!, p50: 0.2, p90: 0.26, p95: 0.27, p99: 0.28, max: 0.3 };
         container.memory = { ...container.memory!, p50: 150 * MI, p90: 160 * MI, p95: 170 * MI, p99: 175 * MI, max: 180 * MI };
         container.series = undefined;
       });
@@ -162,11 +163,11 @@ describe("a wrong verdict without OOM kills", () => {
     await scanAt("2026-11-24T06:00:00Z");
     await scanAt("2026-11-27T06:00:00Z");
     const verdict = tight.comments.find((comment) => comment.issue === pull!.number && comment.body.includes("<!-- rightsize:verification -->"));
-    expect(verdict?.body).toContain("| `prod/shop/Deployment/frontend` | web | cpu | 250m | 260m | 300m | 104% (p95) | wrong |");
+    expect(verdict?.body).toContain("| `prod/shop/Deployment/frontend` | web | cpu | 250m | 270m | 300m | 104% (p90) | wrong |");
     expect(tight.pulls.some((candidate) => candidate.head.startsWith("rightsize/revert/"))).toBe(false);
     const next = tight.pulls.find((candidate) => candidate.number !== pull!.number && candidate.state === "open");
     expect(next?.head).toBe("rightsize/prod/shop/deployment-frontend");
-    expect(next?.title).toMatch(/^rightsize\(shop\/frontend\): cpu 250m→\d+m/);
+    expect(next?.title).toMatch(/^rightsize\(shop\/frontend\): cpu 250m→285m/);
     expect(verdict?.body).toContain(`rightsize proposed the next values in #${next!.number}.`);
   });
 });

@@ -104,17 +104,18 @@ describe("replaying the recommendation against the second half", () => {
     });
   });
 
-  it("saves 1 core and 0.5GiB for 24.62 USD a month with the default policy and nothing goes above; uncapped saves 1.2 cores and 0.78GiB (30.09 USD) with 12.5% and 50% above", () => {
+  it("saves 1 core and 0.5GiB for 24.62 USD a month with the default policy and nothing goes above; uncapped saves 1.2 cores and 0.79GiB (30.15 USD) with 12.5% and 50% above", () => {
     const [capped, uncapped] = report().policies;
     // (1 − 0.5) × 2 = 1 core; (512 − 256)Mi × 2 = 0.5GiB; (1 × 0.031611 + 0.5 × 0.004237) × 730 = 24.6225 USD.
     expect(capped!.workloads[0]!.containers[0]).toMatchObject({ recommended: { cpu: 0.5, memory: 256 * MI }, action: "change", cpuCoresSaved: 1, memoryGiBSaved: 0.5 });
     expect(capped!.totals).toEqual({ cpuCoresSaved: 1, memoryGiBSaved: 0.5, monthlySaved: expect.closeTo(24.6225, 4), cpuAboveRequest: 0, memoryAboveRequest: 0, samplesAboveLimit: 0, oomRiskContainers: 0 });
-    // 400m: the 6 samples at 0.5 are above (12.5%); 115Mi: the 24 samples at 120Mi are above (50%).
-    // (1 − 0.4) × 2 = 1.2 cores; (512 − 115)Mi × 2 = 794Mi = 0.775GiB; (1.2 × 0.031611 + 0.775390625 × 0.004237) × 730 = 30.0895 USD.
+    // 400m: the 6 samples at 0.5 are above (12.5%); memory is flat at 100Mi, so its variability margin is 1.05: 105Mi, and the
+    // 24 samples at 120Mi are above (50%). (1 − 0.4) × 2 = 1.2 cores; (512 − 105)Mi × 2 = 814Mi = 0.794921875GiB;
+    // (1.2 × 0.031611 + 0.794921875 × 0.004237) × 730 = 30.1499 USD.
     expect(uncapped!.totals).toEqual({
       cpuCoresSaved: expect.closeTo(1.2, 10),
-      memoryGiBSaved: 0.775390625,
-      monthlySaved: expect.closeTo(30.0895, 4),
+      memoryGiBSaved: 0.794921875,
+      monthlySaved: expect.closeTo(30.1499, 4),
       cpuAboveRequest: 0.125,
       memoryAboveRequest: 0.5,
       samplesAboveLimit: 0,
@@ -130,9 +131,9 @@ describe("replaying the recommendation against the second half", () => {
         "",
         "WORKLOAD                  POLICY        DECISION  CPU SAVED    MEMORY SAVED  PER MONTH  CPU > REQUEST  MEMORY > REQUEST  > MEMORY LIMIT",
         "prod/shop/Deployment/api  default.yml   propose   1.000 cores  0.50 GiB      24.62 USD  0.0%           0.0%              0",
-        "prod/shop/Deployment/api  uncapped.yml  propose   1.200 cores  0.78 GiB      30.09 USD  12.5%          50.0%             0",
+        "prod/shop/Deployment/api  uncapped.yml  propose   1.200 cores  0.79 GiB      30.15 USD  12.5%          50.0%             0",
         "TOTAL                     default.yml             1.000 cores  0.50 GiB      24.62 USD  0.0%           0.0%              0",
-        "TOTAL                     uncapped.yml            1.200 cores  0.78 GiB      30.09 USD  12.5%          50.0%             0",
+        "TOTAL                     uncapped.yml            1.200 cores  0.79 GiB      30.15 USD  12.5%          50.0%             0",
         "",
       ].join("\n"),
     );

@@ -24,12 +24,13 @@ afterEach(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-/** The frontend after its merged proposal rolled out: 250m / 256Mi running, with this usage. */
-function afterRollout(cpuP95: number, memoryMax: number, oomKills: { at: string; pod: string }[] = []): string {
+/** The frontend after its merged proposal rolled out: 250m / 256Mi running, with this usage (CPU p90 and p95, memory max). */
+function afterRollout(cpu: number, memoryMax: number, oomKills: { at: string; pod: string }[] = []): string {
   const snapshot = structuredClone({ ...EXAMPLE, workloads: EXAMPLE.workloads.filter((workload) => workload.workload.name === "frontend") });
   const container = snapshot.workloads[0]!.containers[0]!;
   container.current = { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "1Gi" } };
-  container.cpu = { ...container.cpu!, p95: cpuP95 };
+  // CPU is judged by the percentile its request is sized from (p90 by default); the table shows the p95 too.
+  container.cpu = { ...container.cpu!, p90: cpu, p95: cpu };
   container.memory = { ...container.memory!, max: memoryMax };
   container.oomKills = oomKills;
   const file = path.join(scratch, "after.json");

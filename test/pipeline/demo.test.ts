@@ -51,13 +51,11 @@ const EXPECTED_DIFFS: Record<string, string> = {
        containers:
        - name: server
          image: ghcr.io/example/checkout:2.7.0
-@@ -26,7 +26,7 @@ spec:
-           value: "30s"
+@@ -27,6 +27,6 @@ spec:
          resources:
            requests:
--            cpu: 200m
+             cpu: 200m
 -            memory: 256Mi
-+            cpu: 220m
 +            memory: 356Mi
            limits:
 -            memory: 256Mi   # raised twice in 2026 already
@@ -143,8 +141,8 @@ describe("the example, proposed locally", () => {
     expect(git(repo.work, "rev-list", "--count", "main..rightsize/prod/shop").trim()).toBe("1");
     expect(git(repo.work, "log", "-1", "--format=%B", "rightsize/prod/shop").match(/^Rightsize-Decision: [0-9a-f]{64}$/gm)).toHaveLength(4);
     expect(readFileSync(path.join(repo.work, ".rightsize/out/prod/shop.md"), "utf8").split("\n")[0]).toBe(
-      // Monthly: checkout −1.18, nightly-report −0.23, frontend −19.63, api −117.04 USD (each record's cost).
-      "**rightsize proposes new requests for 4 workloads in `shop` (cluster `prod`)**: Deployment/checkout, CronJob/nightly-report, Deployment/frontend, Deployment/api, saving 138.08 USD a month in total; worst safety CAUTION, lowest confidence MEDIUM.",
+      // Monthly: checkout −2.10 (server +0.60, envoy −2.70), nightly-report −0.23, frontend −19.63, api −117.04 USD (each record's cost).
+      "**rightsize proposes new requests for 4 workloads in `shop` (cluster `prod`)**: Deployment/checkout, CronJob/nightly-report, Deployment/frontend, Deployment/api, saving 139.00 USD a month in total; worst safety CAUTION, lowest confidence MEDIUM.",
     );
   });
 

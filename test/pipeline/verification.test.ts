@@ -27,8 +27,8 @@ const KEY = "prod/shop/Deployment/frontend";
 /** What the merged proposal set (example frontend: cpu 500m → 250m, memory 512Mi → 256Mi). */
 const MERGED = { web: { cpu: "250m", memory: "256Mi" } };
 
-/** The frontend as observed after the rollout, with the given usage (cores, bytes) and evidence. */
-function after(cpuP95: number, memoryMax: number, oomKills: { at: string; pod: string }[] = []): WorkloadObservation {
+/** The frontend as observed after the rollout, with the given usage (CPU p90 and p95, memory max) and evidence. */
+function after(cpu: number, memoryMax: number, oomKills: { at: string; pod: string }[] = []): WorkloadObservation {
   const frontend = EXAMPLE.workloads.find((workload) => workload.workload.name === "frontend")!;
   const [web] = frontend.containers;
   return {
@@ -38,7 +38,7 @@ function after(cpuP95: number, memoryMax: number, oomKills: { at: string; pod: s
       {
         ...web!,
         current: { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "1Gi" } },
-        cpu: { ...web!.cpu!, p95: cpuP95, max: cpuP95 * 1.5 },
+        cpu: { ...web!.cpu!, p90: cpu, p95: cpu, max: cpu * 1.5 },
         memory: { ...web!.memory!, p95: memoryMax * 0.9, max: memoryMax },
         oomKills,
         series: undefined,
@@ -59,8 +59,8 @@ describe("verdicts after merge (the kubenow track bands)", () => {
     expect(verdictOf(ratio, kills)).toBe(verdict);
   });
 
-  it("judges CPU by its p95 and memory by its peak: 110m of 250m fits (44%), 220Mi of 256Mi is tight (85.9%)", () => {
-    const check = verifyWorkload(KEY, MERGED, after(0.11, 220 * MI));
+  it("judges CPU by the percentile it is sized from and memory by its peak: p90 110m of 250m fits (44%), 220Mi of 256Mi is tight (85.9%)", () => {
+    const check = verifyWorkload(KEY, MERGED, after(0.11, 220 * MI), "p90");
     expect(check.containers[0]!.resources.map((resource) => [resource.resource, Number(resource.ratio.toFixed(4)), resource.verdict])).toEqual([
       ["cpu", 0.44, "fits"],
       ["memory", 0.8594, "tight"],
@@ -68,8 +68,15 @@ describe("verdicts after merge (the kubenow track bands)", () => {
     expect(check.verdict).toBe("tight");
   });
 
+  it("judges CPU by the policy's percentile: p90 200m of 250m is tight (80%), while with recommend.cpu.percentile p99 (250m) it is wrong (100%)", () => {
+    const observation = after(0.2, 100 * MI);
+    observation.containers[0]!.cpu = { ...observation.containers[0]!.cpu!, p99: 0.25 };
+    expect(verifyWorkload(KEY, MERGED, observation, "p90").containers[0]!.resources[0]).toMatchObject({ judged: "p90", ratio: 0.8, verdict: "tight" });
+    expect(verifyWorkload(KEY, MERGED, observation, "p99").containers[0]!.resources[0]).toMatchObject({ judged: "p99", ratio: 1, verdict: "wrong" });
+  });
+
   it("calls an OOM kill after the change wrong, whatever the usage", () => {
-    const check = verifyWorkload(KEY, MERGED, after(0.05, 100 * MI, [{ at: "2026-11-25T10:00:00Z", pod: "frontend-abc" }]));
+    const check = verifyWorkload(KEY, MERGED, after(0.05, 100 * MI, [{ at: "2026-11-25T10:00:00Z", pod: "frontend-abc" }]), "p90");
     expect([check.containers[0]!.verdict, check.verdict]).toEqual(["wrong", "wrong"]);
   });
 
@@ -90,7 +97,7 @@ describe("the verification comment (golden files)", () => {
     ["tight", after(0.11, 220 * MI)],
     ["wrong", after(0.26, 250 * MI, [{ at: "2026-11-25T10:00:00Z", pod: "frontend-7d9c-x1" }])],
   ] as const)("renders %s exactly", (name, observation) => {
-    const body = renderVerificationComment([verifyWorkload(KEY, MERGED, observation)], FRONTEND_RECORD, "2026-11-24T06:00:00Z", name === "wrong" ? "rightsize opened #31 to restore the previous values." : undefined);
+    const body = renderVerificationComment([verifyWorkload(KEY, MERGED, observation, "p90")], FRONTEND_RECORD, "2026-11-24T06:00:00Z", name === "wrong" ? "rightsize opened #31 to restore the previous values." : undefined);
     const golden = path.join(GOLDEN, `${name}.md`);
     if (process.env.UPDATE_GOLDEN) {
       mkdirSync(GOLDEN, { recursive: true });

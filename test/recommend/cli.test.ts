@@ -35,8 +35,9 @@ describe("rightsize recommend", () => {
     ]);
     expect(printed.every((record) => record.createdAt === "2026-11-21T06:00:00Z")).toBe(true);
     expect(printed[0]!.policy).toEqual({ path: "(defaults)", apiVersion: "rightsize.dev/v1alpha2", sha256: "" });
-    // p95 180m × 1.12 (variability: p99 200m ÷ p95 180m = 1.111, rounded up to 0.01) = 201.6m → 205m; max 250Mi × 1.15 = 287.5Mi → 288Mi.
-    expect(printed[0]!.containers[0]!.recommended).toEqual({ requests: { cpu: "205m", memory: "288Mi" }, limits: { memory: "1Gi" } });
+    // p90 150m × 1.15 (variability: p99 200m ÷ p90 150m = 1.333, capped at 1.15) = 172.5m → 175m; max 250Mi × 1.15 = 287.5Mi → 288Mi
+    // (no series in this snapshot, so memory takes its rating's margin).
+    expect(printed[0]!.containers[0]!.recommended).toEqual({ requests: { cpu: "175m", memory: "288Mi" }, limits: { memory: "1Gi" } });
     // p95 of run peaks 0.5…0.9 = 0.88 × 1.2 = 1.056 → 1100m; peak 1300Mi × 1.2 = 1560Mi → 1568Mi.
     expect(printed[1]!.containers[0]!.recommended.requests).toEqual({ cpu: "1100m", memory: "1568Mi" });
     expect(printed[2]!.decision.reasons).toEqual([
@@ -55,8 +56,8 @@ describe("rightsize recommend", () => {
     const { status, stdout } = await rightsize("recommend", "--observation", SNAPSHOT, "--output", "text");
     expect(status).toBe(1);
     expect(stdout).toBe(renderDecisionTable(json));
-    // 95m and 224Mi less per pod × 3 pods: (0.095 × 0.031611 + 0.21875 × 0.004237) × 730 × 3 = 8.61 USD a month.
-    expect(stdout.split("\n")[1]).toBe("shop/Deployment/cart        server     300m → 205m (−31.7%)  512Mi → 288Mi (−43.8%)  −8.61 USD  SAFE     HIGH (80)    change   propose");
+    // 125m and 224Mi less per pod × 3 pods: (0.125 × 0.031611 + 0.21875 × 0.004237) × 730 × 3 = 10.68 USD a month.
+    expect(stdout.split("\n")[1]).toBe("shop/Deployment/cart        server     300m → 175m (−41.7%)  512Mi → 288Mi (−43.8%)  −10.68 USD  SAFE     HIGH (80)    change   propose");
   });
 
   it("evaluates at --at when given", async () => {

@@ -9,14 +9,14 @@ import { AT, container, GI, MI, only, policy, recommend, usage, workload, type C
 const REQUESTS = { cpu: "300m", memory: "288Mi" };
 const kill = (at: string) => ({ at, pod: "cart-7d9f-abcde" });
 
-describe("CPU request = p95 × margin by safety rating", () => {
-  it("recommends 210m CPU when p95 is 180m, p99 250m and the rating is SAFE (variability 250m ÷ 180m = 1.389, capped at 1.15; 180m × 1.15 = 207m, rounded up to 5m)", () => {
+describe("CPU request = p90 × margin (the builder's p90 is its p95, 180m)", () => {
+  it("recommends 210m CPU when p90 is 180m, p99 250m and the rating is SAFE (variability 250m ÷ 180m = 1.389, capped at 1.15; 180m × 1.15 = 207m, rounded up to 5m)", () => {
     const decision = only(recommend(workload({ containers: [container({ requests: REQUESTS })] })));
     expect(decision.safety).toBe("SAFE");
     expect(decision.recommended.requests.cpu).toBe("210m");
     expect(decision.change.cpu).toBe(-30);
     expect(decision.derivation.cpu).toEqual({
-      percentile: "p95",
+      percentile: "p90",
       observed: "180m",
       margin: 1.15,
       target: "207m",
@@ -25,7 +25,7 @@ describe("CPU request = p95 × margin by safety rating", () => {
       variability: { percentile: "p99", ratio: 1.3889 },
     });
     expect(decision.action).toBe("change");
-    expect(decision.reasons).toContain("cpu request 300m → 210m (−30%): p95 180m × 1.15 = 207m; rounded up to 210m (a multiple of 5m)");
+    expect(decision.reasons).toContain("cpu request 300m → 210m (−30%): p90 180m × 1.15 = 207m; rounded up to 210m (a multiple of 5m)");
   });
 
   it("recommends 235m when p95 is 180m and one restart makes it CAUTION (180m × 1.3 = 234m → 235m)", () => {
@@ -33,7 +33,7 @@ describe("CPU request = p95 × margin by safety rating", () => {
     expect(decision.safety).toBe("CAUTION");
     expect(decision.recommended.requests.cpu).toBe("235m");
     expect(decision.reasons[0]).toBe(
-      "rated CAUTION: 1 restart in the window; margins: cpu 1.3 (CAUTION; above its variability margin 1.15: p99 250m ÷ p95 180m × 1 = 1.389, within 1–1.15), memory 1.3 (CAUTION)",
+      "rated CAUTION: 1 restart in the window; margins: cpu 1.3 (CAUTION; above its variability margin 1.15: p99 250m ÷ p90 180m × 1 = 1.389, within 1–1.15), memory 1.3 (CAUTION)",
     );
   });
 
@@ -42,7 +42,7 @@ describe("CPU request = p95 × margin by safety rating", () => {
     expect(decision.safety).toBe("RISKY");
     expect(decision.recommended.requests.cpu).toBe("270m");
     expect(decision.reasons[0]).toBe(
-      "rated RISKY: 6 restarts in the window (RISKY above 5); margins: cpu 1.5 (RISKY; above its variability margin 1.15: p99 250m ÷ p95 180m × 1 = 1.389, within 1–1.15), memory 1.5 (RISKY)",
+      "rated RISKY: 6 restarts in the window (RISKY above 5); margins: cpu 1.5 (RISKY; above its variability margin 1.15: p99 250m ÷ p90 180m × 1 = 1.389, within 1–1.15), memory 1.5 (RISKY)",
     );
   });
 
@@ -201,7 +201,7 @@ describe("throttling above 25% with a CPU limit: CPU is never decreased", () => 
     expect(decision.recommended.requests).toEqual({ cpu: "500m", memory: "288Mi" });
     expect(decision.safetyByResource).toEqual({ cpu: "CAUTION", memory: "SAFE" });
     expect(decision.reasons).toContain(
-      "cpu request stays 500m: p95 100m × 1.3 = 130m; kept at the current 500m: CPU was throttled in 30% of periods under the CPU limit 1 (above 25%, CPU is never lowered)",
+      "cpu request stays 500m: p90 100m × 1.3 = 130m; kept at the current 500m: CPU was throttled in 30% of periods under the CPU limit 1 (above 25%, CPU is never lowered)",
     );
   });
 
@@ -219,7 +219,7 @@ describe("bounds: clamp to the policy minimum and maximum", () => {
     const observed = container({ requests: { memory: "288Mi" }, cpu: usage({ p95: 0.002, max: 0.004 }) });
     const decision = only(recommend(workload({ containers: [observed] })));
     expect(decision.recommended.requests.cpu).toBe("10m");
-    expect(decision.reasons).toContain("cpu request (not set) → 10m: p95 2m × 1.15 = 2.3m; rounded up to 5m (a multiple of 5m); raised to recommend.bounds.cpu.min 10m");
+    expect(decision.reasons).toContain("cpu request (not set) → 10m: p90 2m × 1.15 = 2.3m; rounded up to 5m (a multiple of 5m); raised to recommend.bounds.cpu.min 10m");
   });
 
   it("caps 3 cores × 1.15 = 3.45 cores at a policy maximum of 2 cores", () => {
@@ -228,7 +228,7 @@ describe("bounds: clamp to the policy minimum and maximum", () => {
     const decision = only(recommend(workload({ containers: [observed] }), { policy: custom }));
     expect(decision.derivation.cpu?.target).toBe("3450m");
     expect(decision.recommended.requests.cpu).toBe("2");
-    expect(decision.reasons).toContain("cpu request 1 → 2 (+100%): p95 3 × 1.15 = 3450m; clamped to recommend.bounds.cpu.max 2");
+    expect(decision.reasons).toContain("cpu request 1 → 2 (+100%): p90 3 × 1.15 = 3450m; clamped to recommend.bounds.cpu.max 2");
   });
 
   it("raises memory of 10Mi × 1.15 = 11.5Mi → 12Mi to the 32Mi minimum", () => {
@@ -300,7 +300,7 @@ describe("hysteresis: a change must be at least 10% and at least 10m CPU / 16Mi 
     expect(decision.derivation.cpu?.computed).toBe("205m");
     expect(decision.action).toBe("none");
     expect(decision.reasons).toContain(
-      "cpu request stays 200m: p95 174m × 1.15 = 200.1m; rounded up to 205m (a multiple of 5m); a change of +2.5% (5m) is below the threshold of 10% and 10m",
+      "cpu request stays 200m: p90 174m × 1.15 = 200.1m; rounded up to 205m (a multiple of 5m); a change of +2.5% (5m) is below the threshold of 10% and 10m",
     );
   });
 
@@ -364,7 +364,7 @@ describe("maxDecreasePercent: decreases are capped per proposal, increases are n
 
   it("explains the step: lowered only to 500m, the target is reached later", () => {
     expect(step("1").reasons).toContain(
-      "cpu request 1 → 500m (−50%): p95 100m × 1.15 = 115m; lowered only to 500m in this proposal (maxDecreasePercent 50%; the target 115m is reached in later steps)",
+      "cpu request 1 → 500m (−50%): p90 100m × 1.15 = 115m; lowered only to 500m in this proposal (maxDecreasePercent 50%; the target 115m is reached in later steps)",
     );
   });
 
@@ -474,7 +474,7 @@ describe("HPA: the request of a resource an HPA scales on is held unless the pol
     expect(decision.change.cpu).toBe(0);
     expect(record.decision.action).toBe("propose");
     const held =
-      "cpu request held at 500m instead of 250m (p95 180m × 1.15 = 207m; rounded up to 210m (a multiple of 5m); lowered only to 250m in this proposal (maxDecreasePercent 50%; the target 210m is reached in later steps)): the HPA cart scales on cpu utilisation, which is measured against the request; set apply.allowWithHpa: true to change it";
+      "cpu request held at 500m instead of 250m (p90 180m × 1.15 = 207m; rounded up to 210m (a multiple of 5m); lowered only to 250m in this proposal (maxDecreasePercent 50%; the target 210m is reached in later steps)): the HPA cart scales on cpu utilisation, which is measured against the request; set apply.allowWithHpa: true to change it";
     expect(decision.reasons).toContain(held);
     expect(record.decision.reasons).toEqual(["changes in 1 of 1 container: server (memory 512Mi → 288Mi)", `server: ${held}`]);
   });
@@ -562,7 +562,7 @@ describe("current values", () => {
     const decision = only(recommend(workload({ containers: [container({ requests: {} })] })));
     expect(decision.recommended.requests).toEqual({ cpu: "210m", memory: "288Mi" });
     expect(decision.change).toEqual({ cpu: null, memory: null });
-    expect(decision.reasons).toContain("cpu request (not set) → 210m: p95 180m × 1.15 = 207m; rounded up to 210m (a multiple of 5m)");
+    expect(decision.reasons).toContain("cpu request (not set) → 210m: p90 180m × 1.15 = 207m; rounded up to 210m (a multiple of 5m)");
   });
 
   it("measures a missing request against the limit Kubernetes uses in its place: limit 400m, 210m is −47.5%", () => {

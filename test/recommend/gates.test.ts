@@ -10,15 +10,15 @@ import { container, MI, only, policy, recommend, run, usage, workload } from "./
 const kill = (at: string) => ({ at, pod: "cart-7d9f-abcde" });
 
 describe("margins per resource", () => {
-  it("gives a CPU-spiky container the RISKY margin on CPU only: cpu max 810m is 8.1× its p95 100m → 100m × 1.5 = 150m; smooth memory stays SAFE: 250Mi × 1.15 = 287.5Mi → 288Mi", () => {
-    const observed = container({ requests: { cpu: "300m", memory: "512Mi" }, cpu: usage({ p95: 0.1, p99: 0.3, max: 0.81 }) });
+  it("rates a CPU-spiky container RISKY on CPU only, and does not count the spread twice: cpu max 810m is 8.1× its p95 100m → RISKY, but its margin is the variability one (p99 300m ÷ p90 100m = 3, capped at 1.15): 100m × 1.15 = 115m; smooth memory stays SAFE: 250Mi × 1.15 = 287.5Mi → 288Mi", () => {
+    const observed = container({ requests: { cpu: "200m", memory: "512Mi" }, cpu: usage({ p95: 0.1, p99: 0.3, max: 0.81 }) });
     const record = recommend(workload({ containers: [observed] }));
     const decision = only(record);
     expect(decision.safety).toBe("RISKY");
     expect(decision.safetyByResource).toEqual({ cpu: "RISKY", memory: "SAFE" });
-    expect(decision.recommended.requests).toEqual({ cpu: "150m", memory: "288Mi" });
+    expect(decision.recommended.requests).toEqual({ cpu: "115m", memory: "288Mi" });
     expect(decision.reasons[0]).toBe(
-      "rated RISKY: cpu RISKY (cpu max is 8.1× its p95 (RISKY above 3×)), memory SAFE; margins: cpu 1.5 (RISKY; above its variability margin 1.15: p99 300m ÷ p95 100m × 1 = 3, within 1–1.15), memory 1.15 (SAFE)",
+      "rated RISKY: cpu RISKY (cpu max is 8.1× its p95 (RISKY above 3×)), memory SAFE; margins: cpu 1.15 (variability: p99 300m ÷ p90 100m × 1 = 3, within 1–1.15), memory 1.15 (SAFE)",
     );
     // The workload's label and verdict still show the worst rating.
     expect(record.decision.safety).toBe("RISKY");
@@ -59,7 +59,22 @@ describe("CPU margin from the container's own variability", () => {
   it("rounds the ratio up to 0.01 and applies headroom: p99 200m ÷ p95 180m = 1.111 × headroom 1.02 = 1.1333 → 1.14; 180m × 1.14 = 205.2m → 210m", () => {
     const decision = sized(usage({ p95: 0.18, p99: 0.2, max: 0.25 }), { cpu: { variability: { headroom: 1.02 } } });
     expect(decision.derivation.cpu).toMatchObject({ margin: 1.14, target: "205200u", computed: "210m", variability: { percentile: "p99", ratio: 1.1111 } });
-    expect(decision.reasons[0]).toBe("rated SAFE; margins: cpu 1.14 (variability: p99 200m ÷ p95 180m × 1.02 = 1.133, within 1–1.15), memory 1.15 (SAFE)");
+    expect(decision.reasons[0]).toBe("rated SAFE; margins: cpu 1.14 (variability: p99 200m ÷ p90 180m × 1.02 = 1.133, within 1–1.15), memory 1.15 (SAFE)");
+  });
+
+  it("sizes from the p90, so a busy tail does not inflate the base: p90 150m, p95 180m, p99 170m… → p99 170m ÷ p90 150m = 1.1334 → 1.14; 150m × 1.14 = 171m → 175m", () => {
+    const decision = sized(usage({ p90: 0.15, p95: 0.16, p99: 0.17, max: 0.2 }));
+    expect(decision.derivation.cpu).toMatchObject({ percentile: "p90", observed: "150m", margin: 1.14, target: "171m", computed: "175m", variability: { percentile: "p99", ratio: 1.1333 } });
+  });
+
+  it("keeps the rating's margin as a floor when CPU evidence other than the spread rates it: throttled in 15% of periods (CAUTION) with max 8× p95 → 1.3, not 1.15: 100m × 1.3 = 130m", () => {
+    const observed = container({ requests: { cpu: "200m", memory: "288Mi" }, cpu: usage({ p95: 0.1, p99: 0.3, max: 0.8 }), throttledRatio: 0.15 });
+    const decision = only(recommend(workload({ containers: [observed] })));
+    expect(decision.safetyByResource).toEqual({ cpu: "RISKY", memory: "SAFE" });
+    expect(decision.derivation.cpu).toMatchObject({ margin: 1.3, marginFrom: "rating", target: "130m", computed: "130m" });
+    expect(decision.reasons[0]).toBe(
+      "rated RISKY: cpu RISKY (cpu max is 8.0× its p95 (RISKY above 3×)), memory SAFE; margins: cpu 1.3 (CAUTION; above its variability margin 1.15: p99 300m ÷ p90 100m × 1 = 3, within 1–1.15), memory 1.15 (SAFE)",
+    );
   });
 
   it("keeps the old constant with recommend.cpu.margin: rating: 180m × 1.15 = 207m → 210m for a steady service", () => {
@@ -109,7 +124,7 @@ describe("direction-aware gates: UNSAFE and low confidence hold decreases only",
     expect(decision.recommended.requests).toEqual({ cpu: "300m", memory: "375Mi" });
     expect(decision.change).toEqual({ cpu: 0, memory: 30.2 });
     expect(decision.reasons).toContain(
-      "cpu request held at 300m instead of 270m (p95 180m × 1.5 = 270m): decreases are held (rated UNSAFE: 20 restarts in the window (UNSAFE at 20 or more))",
+      "cpu request held at 300m instead of 270m (p90 180m × 1.5 = 270m): decreases are held (rated UNSAFE: 20 restarts in the window (UNSAFE at 20 or more))",
     );
   });
 
@@ -121,7 +136,7 @@ describe("direction-aware gates: UNSAFE and low confidence hold decreases only",
     expect(decision.recommended.requests).toEqual({ cpu: "50m", memory: "119Mi" });
     expect(decision.change).toEqual({ cpu: 0, memory: 85.9 });
     const gate = "waiting for data: confidence LOW (25) is below the policy minimum MEDIUM (apply.minConfidence)";
-    expect(decision.reasons).toContain(`cpu request held at 50m instead of 30m (p95 20m × 1.3 = 26m; rounded up to 30m (a multiple of 5m)): decreases are held (${gate})`);
+    expect(decision.reasons).toContain(`cpu request held at 50m instead of 30m (p90 20m × 1.3 = 26m; rounded up to 30m (a multiple of 5m)): decreases are held (${gate})`);
     const attention = `needs attention: ${gate}; proposed at once: memory 64Mi → 119Mi because its usage is above the request (max 91Mi > 64Mi); decreases stay held`;
     expect(decision.attention).toEqual([attention]);
     expect(record.decision).toMatchObject({ action: "propose", safety: "CAUTION", confidence: "LOW", attention: [`envoy: ${attention}`] });

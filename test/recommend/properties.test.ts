@@ -143,17 +143,22 @@ describe("properties of the recommendation", () => {
           if (container.action === "blocked") return;
           const observed = input.observation.containers[index]!;
           const byRating = (rating: string) => input.policy.recommend.margins[rating === "UNSAFE" ? "RISKY" : (rating as "SAFE" | "CAUTION" | "RISKY")];
-          // SPEC §5: CPU from its variability, clamp(p99 ÷ p95, 1, 1.15) rounded up to 0.01, at least the rating's margin unless SAFE;
-          // memory from its rating, or none after OOM kills (the OOM rule is not stacked with a margin).
+          // SPEC §5: CPU from its variability, clamp(p99 ÷ p90, 1, 1.15) rounded up to 0.01, at least the margin of the rating that
+          // CPU evidence other than the spread gives (restarts that were not OOM kills, throttling > 10%, LOW confidence);
+          // memory from its rating (no series here), or none after OOM kills (the OOM rule is not stacked with a margin).
           const ratings = container.safetyByResource!;
-          const ratio = observed.cpu!.p95 > 0 ? observed.cpu!.p99 / observed.cpu!.p95 : 1;
+          const ratio = observed.cpu!.p90 > 0 ? observed.cpu!.p99 / observed.cpu!.p90 : 1;
           const variable = Math.min(1.15, Math.max(1, Math.ceil(ratio * 100 - 1e-9) / 100));
+          const cpuRestarts = Math.max(0, observed.restarts - observed.oomKills.length);
+          const low = container.confidence.level === "LOW";
+          const floor =
+            cpuRestarts >= 20 ? "UNSAFE" : cpuRestarts > 5 ? "RISKY" : cpuRestarts >= 1 || observed.throttledRatio > 0.1 || low ? "CAUTION" : "SAFE";
           const margins = {
-            cpu: ratings.cpu !== "SAFE" && byRating(ratings.cpu) > variable ? byRating(ratings.cpu) : variable,
+            cpu: floor !== "SAFE" && byRating(floor) > variable ? byRating(floor) : variable,
             memory: observed.oomKills.length > 0 ? 1 : byRating(ratings.memory),
           };
           const bases = {
-            cpu: BigInt(Math.round(observed.cpu!.p95 * 1000)) * NANOS_PER_MILLI,
+            cpu: BigInt(Math.round(observed.cpu!.p90 * 1000)) * NANOS_PER_MILLI,
             memory: (BigInt(observed.memory!.max) * NANOS_PER_MIB) / BigInt(MI),
           };
           const ceil = (value: bigint) => (value + 99n) / 100n;

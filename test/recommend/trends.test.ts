@@ -64,12 +64,16 @@ describe("a growing memory is never cut and covers its projected peak", () => {
     expect(decision.change.memory).toBe(32.3);
   });
 
-  it("does not call 7 flat days growing: max 1390Mi × 1.15 = 1598.5Mi → 1600Mi, a cut from 2Gi", () => {
+  it("does not call 7 flat days growing, and a flat memory takes the small variability margin: max 1390Mi ÷ p99 1390Mi = 1, no rise → 1.05; 1390Mi × 1.05 = 1459.5Mi → 1472Mi, a cut from 2Gi", () => {
     const flat = hourly(7, () => [1350 * MI, 1390 * MI]);
     const observed = container({ requests: { cpu: "210m", memory: "2Gi" }, memory: usage({ p95: 1350 * MI, max: 1390 * MI }), series: { memory: flat } });
     const decision = only(recommend(workload({ windowHours: WEEK_HOURS, containers: [observed] })));
-    expect(decision.recommended.requests.memory).toBe("1600Mi");
+    expect(decision.recommended.requests.memory).toBe("1472Mi");
+    expect(decision.derivation.memory).toMatchObject({ margin: 1.05, marginFrom: "variability", variability: { percentile: "p99", ratio: 1, drift: 1 } });
     expect(decision.derivation.memory?.trend).toEqual({ slopePerDay: 0, days: 7, z: 0, growing: false, horizon: "7d", projected: null });
+    expect(decision.reasons[0]).toBe(
+      "rated SAFE; margins: cpu 1.15 (variability: p99 250m ÷ p90 180m × 1 = 1.389, within 1–1.15), memory 1.05 (variability: max 1390Mi ÷ p99 1390Mi = 1 (daily peaks not rising) × 1 = 1, within 1.05–1.15)",
+    );
   });
 
   it("does not call growth of 5% a week growing (below recommend.trend.minGrowthPercent 10): the margin covers it", () => {
@@ -78,8 +82,28 @@ describe("a growing memory is never cut and covers its projected peak", () => {
     const observed = container({ requests: { cpu: "210m", memory: "2Gi" }, memory: usage({ p95: 1000 * MI, max: 1050 * MI }), series: { memory: slow } });
     const decision = only(recommend(workload({ windowHours: WEEK_HOURS, containers: [observed] })));
     expect(decision.derivation.memory?.trend?.growing).toBe(false);
-    // 1050Mi × 1.15 = 1207.5Mi → 1216Mi.
-    expect(decision.recommended.requests.memory).toBe("1216Mi");
+    // drift (1050Mi + 50Mi) ÷ 1050Mi = 1.0476 → at least min 1.05; 1050Mi × 1.05 = 1102.5Mi → 1104Mi, above 1050Mi + 50Mi.
+    expect(decision.derivation.memory).toMatchObject({ margin: 1.05, variability: { drift: 1.0476 } });
+    expect(decision.recommended.requests.memory).toBe("1104Mi");
+  });
+
+  it("lets a rise that is not called growing widen the memory margin: 1000Mi → 1080Mi over the week (7.4%, below 10%) → drift (1080Mi + 80Mi) ÷ 1080Mi = 1.0741 → 1.08; 1080Mi × 1.08 = 1166.4Mi → 1168Mi", () => {
+    const rising = hourly(7, (hours) => [950 * MI, (1000 + (80 * hours) / WEEK_HOURS) * MI]);
+    const observed = container({ requests: { cpu: "210m", memory: "2Gi" }, memory: usage({ p95: 1070 * MI, max: 1080 * MI }), series: { memory: rising } });
+    const decision = only(recommend(workload({ windowHours: WEEK_HOURS, containers: [observed] })));
+    expect(decision.derivation.memory?.trend?.growing).toBe(false);
+    expect(decision.derivation.memory).toMatchObject({ margin: 1.08, marginFrom: "variability", variability: { ratio: 1, drift: 1.0741 } });
+    expect(decision.recommended.requests.memory).toBe("1168Mi");
+    expect(decision.reasons[0]).toContain("memory 1.08 (variability: max(max 1080Mi ÷ p99 1080Mi = 1, drift ~11Mi/day × 7d = 1.074) × 1 = 1.074, within 1.05–1.15)");
+  });
+
+  it("keeps the rating's memory margin without series (no slope to read) and with recommend.memory.margin: rating: 1390Mi × 1.15 = 1598.5Mi → 1600Mi", () => {
+    const flat = hourly(7, () => [1350 * MI, 1390 * MI]);
+    const spec = { requests: { cpu: "210m", memory: "2Gi" }, memory: usage({ p95: 1350 * MI, max: 1390 * MI }) };
+    const bare = only(recommend(workload({ windowHours: WEEK_HOURS, containers: [container(spec)] })));
+    expect(bare.derivation.memory).toMatchObject({ margin: 1.15, marginFrom: "rating", computed: "1600Mi" });
+    const rated = only(recommend(workload({ windowHours: WEEK_HOURS, containers: [container({ ...spec, series: { memory: flat } })] }), { policy: policy({ recommend: { memory: { margin: "rating" } } }) }));
+    expect(rated.derivation.memory).toMatchObject({ margin: 1.15, marginFrom: "rating", computed: "1600Mi" });
   });
 
   it("turns projection off with recommend.trend.horizon 0", () => {
@@ -89,7 +113,7 @@ describe("a growing memory is never cut and covers its projected peak", () => {
 });
 
 describe("growing CPU is projected the same way", () => {
-  it("projects a CPU p95 growing 10m/day: (160m + 10m/day × 7d = 230m) × 1.07 (p99 170m ÷ p95 160m = 1.0625, rounded up) = 246.1m → 250m", () => {
+  it("projects a CPU p90 growing 10m/day: (160m + 10m/day × 7d = 230m) × 1.07 (p99 170m ÷ p90 160m = 1.0625, rounded up) = 246.1m → 250m", () => {
     // Hourly p95 = 100m + 10m/day: each day's peak is 10m above the day before.
     const growing = hourly(7, (hours) => [0.1 + (0.01 * hours) / 24, 0.2]);
     const observed = container({ requests: { cpu: "200m", memory: "288Mi" }, cpu: usage({ p95: 0.16, p99: 0.17, max: 0.2 }), series: { cpu: growing } });
@@ -97,7 +121,7 @@ describe("growing CPU is projected the same way", () => {
     expect(decision.recommended.requests.cpu).toBe("250m");
     expect(decision.derivation.cpu).toMatchObject({ observed: "160m", margin: 1.07, target: "246100u", computed: "250m" });
     expect(decision.derivation.cpu?.trend).toMatchObject({ slopePerDay: 0.01, growing: true, projected: "230m" });
-    expect(decision.reasons).toContain("cpu request 200m → 250m (+25%): p95 160m + ~10m/day × 7d = 230m; × 1.07 = 246.1m; rounded up to 250m (a multiple of 5m)");
+    expect(decision.reasons).toContain("cpu request 200m → 250m (+25%): p90 160m + ~10m/day × 7d = 230m; × 1.07 = 246.1m; rounded up to 250m (a multiple of 5m)");
   });
 });
 
@@ -105,24 +129,24 @@ describe("a step change (a release mid-window) is sized from the part after it",
   // Memory at 1200Mi for 3 days, then 800Mi for 4 days; CPU flat.
   const stepped = hourly(7, (hours) => (hours <= 72 ? [1180 * MI, 1200 * MI] : [780 * MI, 800 * MI]));
 
-  it("uses the max after the step: 800Mi × 1.15 = 920Mi, not 1200Mi × 1.15 = 1380Mi", () => {
+  it("uses the max after the step: 800Mi × 1.05 (flat after it) = 840Mi, not 1200Mi × 1.05 = 1260Mi", () => {
     const observed = container({ requests: { cpu: "210m", memory: "1536Mi" }, memory: usage({ p95: 1180 * MI, max: 1200 * MI }), series: { memory: stepped } });
     const decision = only(recommend(workload({ windowHours: WEEK_HOURS, containers: [observed] })));
-    expect(decision.recommended.requests.memory).toBe("920Mi");
+    expect(decision.recommended.requests.memory).toBe("840Mi");
     // The step is the first hour at the new level: hour 73 ends 2026-11-17T01:00Z (the window starts 2026-11-14T00:00Z).
     expect(decision.derivation.memory?.step).toEqual({ at: "2026-11-17T01:00:00.000Z", before: 1200 * MI, after: 800 * MI, secondsAfter: 4 * DAY - 3600 });
     expect(decision.reasons).toContain(
       "memory step change at 2026-11-17T01:00Z: 24h mean 1200Mi → 800Mi; sized from the 4d after it (max 800Mi, from the series)",
     );
-    expect(decision.reasons).toContain("memory request 1536Mi → 920Mi (−40.1%): max after the step 800Mi × 1.15 = 920Mi");
+    expect(decision.reasons).toContain("memory request 1536Mi → 840Mi (−45.3%): max after the step 800Mi × 1.05 = 840Mi");
   });
 
-  it("ignores a step with less than recommend.trend.step.minAfter (3d) after it: 1200Mi × 1.15 = 1380Mi → 1392Mi", () => {
+  it("ignores a step with less than recommend.trend.step.minAfter (3d) after it: 1200Mi × 1.05 = 1260Mi → 1264Mi", () => {
     const late = hourly(7, (hours) => (hours <= 120 ? [1180 * MI, 1200 * MI] : [780 * MI, 800 * MI]));
     const observed = container({ requests: { cpu: "210m", memory: "2Gi" }, memory: usage({ p95: 1180 * MI, max: 1200 * MI }), series: { memory: late } });
     const decision = only(recommend(workload({ windowHours: WEEK_HOURS, containers: [observed] })));
     expect(decision.derivation.memory?.step).toBeUndefined();
-    expect(decision.recommended.requests.memory).toBe("1392Mi");
+    expect(decision.recommended.requests.memory).toBe("1264Mi");
   });
 
   it("ignores a weekend: a drop that comes back up is a cycle, not a release (weekdays 1000m, two days at 300m, three weekdays after)", () => {
@@ -131,7 +155,7 @@ describe("a step change (a release mid-window) is sized from the part after it",
     const observed = container({ requests: { cpu: "2", memory: "288Mi" }, cpu: usage({ p95: 1, p99: 1.05, max: 1.1 }), series: { cpu: weekly } });
     const decision = only(recommend(workload({ windowHours: WEEK_HOURS, containers: [observed] })));
     expect(decision.derivation.cpu?.step).toBeUndefined();
-    // p95 1 core × 1.05 (p99 1.05 ÷ p95 1) = 1050m.
+    // p95 1 core × 1.05 (p99 1.05 ÷ p90 1) = 1050m.
     expect(decision.recommended.requests.cpu).toBe("1050m");
   });
 });

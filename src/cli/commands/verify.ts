@@ -26,7 +26,7 @@ export function register(program: Command): void {
   program
     .command("verify")
     .description(
-      "The check after merge for proposals found in git history (commits with the Rightsize-Decision trailer): per container the p95 and peak against the merged requests, and a verdict: fits (< 80%), tight (80–95%), wrong (> 95% or an OOM kill). Exit 1 when a verdict is wrong.",
+      "The check after merge for proposals found in git history (commits with the Rightsize-Decision trailer): per container the p95 and peak against the merged requests, and a verdict on CPU's sizing percentile (recommend.cpu.percentile, p90 by default) and memory's peak: fits (< 80%), tight (80–95%), wrong (> 95% or an OOM kill). Exit 1 when a verdict is wrong.",
     )
     .option("--repo <dir>", "the config repo checkout", ".")
     .option("--policy <file>", "policy file (default: <repo>/.github/rightsize.yml when present)")
@@ -49,7 +49,7 @@ export function register(program: Command): void {
       const verified: Verified[] = merged.map((proposal) => {
         const observation = snapshot.workloads.find((candidate) => workloadKey(candidate.workload) === proposal.key);
         const rolledOut = observation !== undefined && isRolledOut(proposal.merged, observation);
-        return { workload: proposal.key, commit: proposal.commit, mergedAt: proposal.at, rolledOut, ...(observation && rolledOut ? { check: verifyWorkload(proposal.key, proposal.merged, observation) } : {}) };
+        return { workload: proposal.key, commit: proposal.commit, mergedAt: proposal.at, rolledOut, ...(observation && rolledOut ? { check: verifyWorkload(proposal.key, proposal.merged, observation, loaded.policy.recommend.cpu.percentile) } : {}) };
       });
       if (format === "json") printJson(verified);
       else if (format === "markdown") {
