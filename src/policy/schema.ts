@@ -99,6 +99,10 @@ const helmValuesTarget = z.strictObject({
 /** SPEC §5: where the CPU and memory margins come from: the container's own variability (default) or the rating's constant. */
 export const CPU_MARGIN_SOURCES = ["variability", "rating"] as const;
 
+/** A variability margin's settings: the spread's percentile, headroom, and the bounds (max 1.15, SPEC's SAFE margin). */
+const variabilitySettings = (min: number) =>
+  z.strictObject({ percentile: z.enum(PERCENTILES).default("p99"), headroom: factor(1), min: factor(min), max: factor(1.15) }).prefault({});
+
 const recommendSection = z.strictObject({
   cpu: z
     .strictObject({
@@ -112,14 +116,7 @@ const recommendSection = z.strictObject({
        * and at least the rating's margin when CAUTION or RISKY. Steady services get a small margin,
        * spiky ones a large one.
        */
-      variability: z
-        .strictObject({
-          percentile: z.enum(PERCENTILES).default("p99"),
-          headroom: factor(1),
-          min: factor(1),
-          max: factor(1.15),
-        })
-        .prefault({}),
+      variability: variabilitySettings(1),
     })
     .prefault({}),
   memory: z
@@ -131,14 +128,7 @@ const recommendSection = z.strictObject({
        * daily peaks over the trend horizon) × headroom, min, max), and at least the rating's margin when
        * CAUTION or RISKY. A flat memory gets a small margin, a spiky or rising one a large one.
        */
-      variability: z
-        .strictObject({
-          percentile: z.enum(PERCENTILES).default("p99"),
-          headroom: factor(1),
-          min: factor(1.05),
-          max: factor(1.15),
-        })
-        .prefault({}),
+      variability: variabilitySettings(1.05),
     })
     .prefault({}),
   margins: margins(1.15, 1.3, 1.5),
