@@ -1,5 +1,7 @@
 import {
   InputError,
+  quantile,
+  summarize as summarizeValues,
   type ContainerObservation,
   type JobRun,
   type TraceContainer,
@@ -131,7 +133,7 @@ function seriesOf(container: TraceContainer, start: number, step: number, window
     for (let end = window.from + bucket; end <= window.split; end += bucket) {
       const [first, last] = indexRange(start, step, end - bucket, end);
       const values = present(samples.slice(first, last)).sort((a, b) => a - b);
-      if (values.length > 0) result.push([end, quantileOfSorted(values, 0.95), values[values.length - 1]!]);
+      if (values.length > 0) result.push([end, quantile(values, 0.95), values[values.length - 1]!]);
     }
     return result;
   };
@@ -180,30 +182,7 @@ function mean(values: ReadonlyArray<number | null>): number {
   return measured.length === 0 ? 0 : Math.min(1, measured.reduce((sum, value) => sum + value, 0) / measured.length);
 }
 
-/** p50…p99 interpolated like Prometheus' quantile_over_time, the max, mean and count. */
+/** p50…p99 interpolated like Prometheus' quantile_over_time, the max, mean and count of the measured samples. */
 function summarize(values: ReadonlyArray<number | null>): UsageStatistics | undefined {
-  const sorted = present(values).sort((a, b) => a - b);
-  if (sorted.length === 0) return undefined;
-  const statistics = {
-    p50: quantileOfSorted(sorted, 0.5),
-    p90: quantileOfSorted(sorted, 0.9),
-    p95: quantileOfSorted(sorted, 0.95),
-    p99: quantileOfSorted(sorted, 0.99),
-    max: sorted[sorted.length - 1]!,
-    mean: sorted.reduce((sum, value) => sum + value, 0) / sorted.length,
-    samples: sorted.length,
-  };
-  // Floating-point interpolation must not break p50 ≤ … ≤ max.
-  statistics.p90 = Math.max(statistics.p90, statistics.p50);
-  statistics.p95 = Math.max(statistics.p95, statistics.p90);
-  statistics.p99 = Math.max(statistics.p99, statistics.p95);
-  statistics.max = Math.max(statistics.max, statistics.p99);
-  return statistics;
-}
-
-function quantileOfSorted(sorted: readonly number[], phi: number): number {
-  const rank = phi * (sorted.length - 1);
-  const lower = Math.floor(rank);
-  const upper = Math.min(lower + 1, sorted.length - 1);
-  return sorted[lower]! * (1 - (rank - lower)) + sorted[upper]! * (rank - lower);
+  return summarizeValues(present(values));
 }

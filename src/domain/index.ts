@@ -2,6 +2,7 @@ export * from "./errors.js";
 export * from "./quantity.js";
 export * from "./workload.js";
 export * from "./observation.js";
+export * from "./statistics.js";
 export * from "./trace.js";
 export * from "./json-schema.js";
 export * from "./files.js";

@@ -5,6 +5,7 @@ import {
   formatInStyleOf,
   formatMemory,
   percentChange,
+  quantile,
   quantityFromNumber,
   subtractQuantities,
   type ContainerObservation,
@@ -22,7 +23,7 @@ import type { ContainerDecision } from "./record.js";
 import { peakToP95, rateSafety, worstSafety, type SafetyAssessment } from "./safety.js";
 import { oomTarget, sizeRequest, type Sizing } from "./sizing.js";
 import { usageFromObservation, usageFromRuns, type Percentile, type Usage } from "./statistics.js";
-import { analyseTrend, quantileOf, type SeriesPoint, type TrendAnalysis } from "./trend.js";
+import { analyseTrend, type SeriesPoint, type TrendAnalysis } from "./trend.js";
 
 const RESOURCES = ["cpu", "memory"] as const;
 const DAY = 86_400;
@@ -627,10 +628,10 @@ function statisticAfterStep(trend: TrendAnalysis, usage: Usage, percentile: Perc
   const statistic = usage.numbers[percentile];
   const top = whole[whole.length - 1]!;
   if (statistic >= top) return quantityFromNumber(top > 0 ? (statistic / top) * after[after.length - 1]! : statistic);
-  return quantityFromNumber(quantileOf(after, rankOf(whole, statistic)));
+  return quantityFromNumber(quantile(after, rankOf(whole, statistic)));
 }
 
-/** Where a value sits among sorted values, as a fraction 0–1 interpolated between ranks (the inverse of quantileOf). */
+/** Where a value sits among sorted values, as a fraction 0–1 interpolated between ranks (the inverse of quantile). */
 function rankOf(sorted: readonly number[], value: number): number {
   if (sorted.length < 2 || value <= sorted[0]!) return 0;
   for (let index = 1; index < sorted.length; index++) {

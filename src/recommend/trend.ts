@@ -213,12 +213,3 @@ function lowerBound(times: readonly number[], time: number): number {
   return low;
 }
 
-/** Quantile (linear interpolation between closest ranks, as elsewhere) of the values. */
-export function quantileOf(values: readonly number[], phi: number): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = phi * (sorted.length - 1);
-  const lower = Math.floor(rank);
-  const upper = Math.min(lower + 1, sorted.length - 1);
-  return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (rank - lower);
-}

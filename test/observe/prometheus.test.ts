@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rightsize } from "../helpers/cli.js";
 import { percentile } from "../helpers/reference-percentile.js";
 import { serverSideChart, serverSideStatistics, STATISTICS } from "../helpers/server-side-statistics.js";
-import { quantile } from "../../src/observe/statistics.js";
+import { quantile } from "../../src/domain/index.js";
 import { ExternalError, InputError, ObservationSnapshotSchema, parseObservationSnapshotText, UsageError, type WorkloadObservation } from "../../src/domain/index.js";
 import { buildSnapshot, observeForPolicy, observeWithPrometheus, type ObservationProblem, type PrometheusObservation, type PrometheusRequest, type PrometheusSourceOptions } from "../../src/observe/index.js";
 import { loadPolicy, type Policy } from "../../src/policy/index.js";

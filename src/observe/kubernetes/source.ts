@@ -3,12 +3,13 @@ import {
   ExternalError,
   InputError,
   parseQuantity,
+  quantile,
+  summarize,
   toNumber,
   type ContainerObservation,
   type WorkloadObservation,
 } from "../../domain/index.js";
 import { isoTime, parseInstant, requireNamespaces, type ObservationCallbacks } from "../request.js";
-import { quantile, summarize } from "../statistics.js";
 import { isRunBased } from "../workloads.js";
 import { ApiProblem, KubernetesApi, type KubernetesConnectionOptions } from "./api.js";
 import { attachPods, readInventory, workloadKey, type LiveWorkload, type NamespaceInventory } from "./inventory.js";

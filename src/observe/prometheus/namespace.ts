@@ -1,6 +1,5 @@
-import { formatCpu, formatMemory, quantityFromNumber, type ContainerObservation, type JobRun, type UsageStatistics, type WorkloadKind, type WorkloadObservation } from "../../domain/index.js";
+import { formatCpu, formatMemory, ordered, quantityFromNumber, type ContainerObservation, type JobRun, type UsageStatistics, type WorkloadKind, type WorkloadObservation } from "../../domain/index.js";
 import { isoTime } from "../request.js";
-import { ordered } from "../statistics.js";
 import { isRunBased, resolvePodOwnership, type OwnerReference, type PodOwnership } from "../workloads.js";
 import type { InstantSample, RangeSeries } from "./client.js";
 import { intervalProbeRanges, scrapeIntervalFrom, seriesStep, type QueryWindow } from "./queries.js";

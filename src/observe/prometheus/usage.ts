@@ -1,5 +1,4 @@
-import type { UsageStatistics } from "../../domain/index.js";
-import { ordered, quantile } from "../statistics.js";
+import { quantile, summarizeSorted, type UsageStatistics } from "../../domain/index.js";
 import type { RangeSeries } from "./client.js";
 import type { QueryWindow } from "./queries.js";
 
@@ -95,19 +94,7 @@ function present(values: StepValues): Float64Array {
  * from the same points.
  */
 export function stepStatistics(values: StepValues): UsageStatistics | undefined {
-  const sorted = present(values).sort();
-  if (sorted.length === 0) return undefined;
-  let sum = 0;
-  for (const value of sorted) sum += value;
-  return ordered({
-    p50: quantile(sorted, 0.5),
-    p90: quantile(sorted, 0.9),
-    p95: quantile(sorted, 0.95),
-    p99: quantile(sorted, 0.99),
-    max: sorted[sorted.length - 1]!,
-    mean: sum / sorted.length,
-    samples: sorted.length,
-  });
+  return summarizeSorted(present(values).sort());
 }
 
 /**

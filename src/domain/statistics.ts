@@ -1,4 +1,4 @@
-import type { UsageStatistics } from "../domain/index.js";
+import type { UsageStatistics } from "./observation.js";
 
 /**
  * The φ-quantile Prometheus' quantile_over_time computes (linear interpolation between the
@@ -14,15 +14,21 @@ export function quantile(sorted: ArrayLike<number>, phi: number): number {
 }
 
 export function summarize(values: readonly number[]): UsageStatistics | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
+  return summarizeSorted([...values].sort((a, b) => a - b));
+}
+
+/** p50…p99 (quantile_over_time's interpolation), max, mean and count of values already sorted ascending. */
+export function summarizeSorted(sorted: ArrayLike<number>): UsageStatistics | undefined {
+  if (sorted.length === 0) return undefined;
+  let sum = 0;
+  for (let index = 0; index < sorted.length; index++) sum += sorted[index]!;
   return ordered({
     p50: quantile(sorted, 0.5),
     p90: quantile(sorted, 0.9),
     p95: quantile(sorted, 0.95),
     p99: quantile(sorted, 0.99),
     max: sorted[sorted.length - 1]!,
-    mean: sorted.reduce((sum, value) => sum + value, 0) / sorted.length,
+    mean: sum / sorted.length,
     samples: sorted.length,
   });
 }
