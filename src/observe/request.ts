@@ -25,6 +25,14 @@ export function parseInstant(text: string, field: string): number {
   return milliseconds / 1000;
 }
 
+/** A requested window's ends in Unix seconds; `from` must come before `to`. */
+export function parseWindow(window: { from: string; to: string }): { from: number; to: number } {
+  const from = parseInstant(window.from, "window.from");
+  const to = parseInstant(window.to, "window.to");
+  if (!(from < to)) throw new InputError(`window: from (${window.from}) must be before to (${window.to})`, { field: "window" });
+  return { from, to };
+}
+
 export function isoTime(unixSeconds: number): string {
   return new Date(Math.round(unixSeconds * 1000)).toISOString();
 }

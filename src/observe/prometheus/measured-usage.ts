@@ -1,5 +1,5 @@
-import { ExternalError, InputError, type MeasuredUsage } from "../../domain/index.js";
-import { parseInstant, requireNamespaces, type ObservationCallbacks } from "../request.js";
+import { ExternalError, type MeasuredUsage } from "../../domain/index.js";
+import { parseWindow, requireNamespaces, type ObservationCallbacks } from "../request.js";
 import { workloadKindOf } from "../workloads.js";
 import { PrometheusClient, QueryProblem, type PrometheusSourceOptions, type RangeSeries } from "./client.js";
 import { queryWindow, rateRange, type QueryWindow } from "./queries.js";
@@ -18,9 +18,7 @@ export interface UsageRequest extends ObservationCallbacks {
  */
 export async function observeUsageWithPrometheus(options: PrometheusSourceOptions, request: UsageRequest): Promise<MeasuredUsage[]> {
   requireNamespaces(request.namespaces);
-  const from = parseInstant(request.window.from, "window.from");
-  const to = parseInstant(request.window.to, "window.to");
-  if (!(from < to)) throw new InputError(`window: from (${request.window.from}) must be before to (${request.window.to})`, { field: "window" });
+  const { from, to } = parseWindow(request.window);
   const client = new PrometheusClient(options);
   const window = queryWindow(to, to - from);
   const start = to - window.seconds + window.step;

@@ -1,5 +1,5 @@
-import { ExternalError, InputError, observationQueryId, type ObservationQuery, type WorkloadObservation } from "../../domain/index.js";
-import { isoTime, parseInstant, requireNamespaces, type ObservationCallbacks } from "../request.js";
+import { ExternalError, observationQueryId, type ObservationQuery, type WorkloadObservation } from "../../domain/index.js";
+import { isoTime, parseWindow, requireNamespaces, type ObservationCallbacks } from "../request.js";
 import { PrometheusClient, QueryProblem, type PrometheusSourceOptions, type QueryResult } from "./client.js";
 import { NamespaceObservation } from "./namespace.js";
 import {
@@ -39,9 +39,7 @@ export interface PrometheusObservation {
  */
 export async function observeWithPrometheus(options: PrometheusSourceOptions, request: PrometheusRequest): Promise<PrometheusObservation> {
   requireNamespaces(request.namespaces);
-  const from = parseInstant(request.window.from, "window.from");
-  const to = parseInstant(request.window.to, "window.to");
-  if (!(from < to)) throw new InputError(`window: from (${request.window.from}) must be before to (${request.window.to})`, { field: "window" });
+  const { from, to } = parseWindow(request.window);
   const client = new PrometheusClient(options);
   const window = queryWindow(to, to - from);
   const log = new QueryLog();
@@ -279,8 +277,7 @@ async function attempt<T>(promise: Promise<T>): Promise<Outcome<T>> {
 
 /** Namespaces that had pods in the window, for a policy that does not list any. */
 export async function discoverPrometheusNamespaces(options: PrometheusSourceOptions, window: { from: string; to: string }): Promise<string[]> {
-  const from = parseInstant(window.from, "window.from");
-  const to = parseInstant(window.to, "window.to");
+  const { from, to } = parseWindow(window);
   const client = new PrometheusClient(options);
   const { result } = await client.query(namespacesQuery(queryWindow(to, to - from)), to);
   return result.flatMap((sample) => (sample.metric.namespace ? [sample.metric.namespace] : [])).sort();
