@@ -1,10 +1,10 @@
 import { Command, Option } from "commander";
 import { observeTrace, renderBacktestMarkdown, renderBacktestText, replayOfTrace, runBacktest, traceWindow, type BacktestPolicy, type ReplayUsage } from "../../backtest/index.js";
-import { ExternalError, parseUsageTraceText, UsageError, type WorkloadObservation } from "../../domain/index.js";
-import { credentialsFromEnv, observeUsageWithPrometheus, observeWithPrometheus, type ObservationProblem } from "../../observe/index.js";
-import { DEFAULT_POLICY_PATH, parseDuration } from "../../policy/index.js";
+import { parseUsageTraceText, UsageError, type WorkloadObservation } from "../../domain/index.js";
+import { observeUsageWithPrometheus, observeWithPrometheus } from "../../observe/index.js";
+import { DEFAULT_POLICY_PATH } from "../../policy/index.js";
 import { TOOL } from "../../version.js";
-import { loadPolicyWithWarnings, parseAtOption, readInputFile } from "../inputs.js";
+import { loadPolicyWithWarnings, parseAtOption, parseDurationOption, problemCollector, prometheusSource, readInputFile } from "../inputs.js";
 import { parseOutputFormat, printJson } from "../output.js";
 
 interface BacktestOptions {
@@ -64,8 +64,8 @@ async function backtest(options: BacktestOptions): Promise<void> {
     const loaded = await loadPolicyWithWarnings(file);
     policies.push({ policy: loaded.policy, source: loaded.source });
   }
-  const windowSeconds = options.window === undefined ? undefined : seconds(options.window, "--window");
-  const splitSeconds = options.split === undefined ? undefined : seconds(options.split, "--split");
+  const windowSeconds = options.window === undefined ? undefined : parseDurationOption(options.window, "--window");
+  const splitSeconds = options.split === undefined ? undefined : parseDurationOption(options.split, "--split");
 
   let observations: WorkloadObservation[];
   let replay: ReplayUsage[];
@@ -84,40 +84,18 @@ async function backtest(options: BacktestOptions): Promise<void> {
     const replayed = splitSeconds ?? length / 2;
     if (!(replayed > 0 && replayed < length)) throw new UsageError(`--split must be shorter than --window and longer than 0`);
     window = { from: iso(to - length), split: iso(to - replayed), to: iso(to) };
-    const source = {
-      url: options.prometheus!,
-      ...credentialsFromEnv(process.env),
-      timeoutSeconds: seconds(options.timeout, "--timeout"),
-      retries: whole(options.retries, "--retries"),
-      tls: { insecureSkipVerify: options.insecureSkipTlsVerify === true, ...(options.caFile ? { caFile: options.caFile } : {}) },
-    };
-    const problems: ObservationProblem[] = [];
-    const onProblem = (problem: ObservationProblem) => {
-      problems.push(problem);
-      progress(`${problem.cluster}/${problem.namespace ?? "*"}: ${problem.message}`);
-    };
+    const source = prometheusSource(options.prometheus!, options);
+    const { onProblem, requireObserved } = problemCollector(progress);
     const request = { cluster: options.cluster ?? "default", namespaces: options.namespace, onProgress: progress, onProblem };
     progress(`observing ${window.from} → ${window.split}, replaying ${window.split} → ${window.to}`);
     observations = (await observeWithPrometheus(source, { ...request, window: { from: window.from, to: window.split } })).workloads;
     replay = await observeUsageWithPrometheus(source, { ...request, window: { from: window.split, to: window.to } });
-    if (observations.length === 0 && problems.length > 0) throw new ExternalError(`nothing could be observed:\n  ${problems.map((problem) => problem.message).join("\n  ")}`);
+    requireObserved(observations.length);
   }
 
   const report = runBacktest({ tool: TOOL, observations, replay, policies, window });
   if (format === "json") printJson(report);
   else process.stdout.write(format === "markdown" ? renderBacktestMarkdown(report) : renderBacktestText(report));
-}
-
-function seconds(text: string, flag: string): number {
-  const parsed = parseDuration(text);
-  if (!parsed || parsed.seconds === 0) throw new UsageError(`${flag}: "${text}" is not a duration; use a whole number with s, m, h, d or w (e.g. 7d, 36h)`);
-  return parsed.seconds;
-}
-
-function whole(text: string, flag: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 0) throw new UsageError(`${flag}: "${text}" is not a whole number`);
-  return value;
 }
 
 function iso(unixSeconds: number): string {

@@ -1,17 +1,8 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import { Command, Option } from "commander";
-import { ExternalError, InputError, UsageError, type ObservationQuery, type WorkloadObservation } from "../../domain/index.js";
-import {
-  buildSnapshot,
-  credentialsFromEnv,
-  observeWithKubernetesApi,
-  observeWithPrometheus,
-  renderSnapshot,
-  writeSnapshotFile,
-  type ObservationProblem,
-} from "../../observe/index.js";
-import { parseDuration } from "../../policy/index.js";
-import { parseAtOption } from "../inputs.js";
+import { InputError, UsageError, type ObservationQuery, type WorkloadObservation } from "../../domain/index.js";
+import { buildSnapshot, observeWithKubernetesApi, observeWithPrometheus, renderSnapshot, writeSnapshotFile } from "../../observe/index.js";
+import { parseAtOption, parseCountOption as count, parseDurationOption as duration, problemCollector, prometheusSource } from "../inputs.js";
 
 interface SnapshotOptions {
   prometheus?: string;
@@ -72,11 +63,7 @@ async function snapshot(options: SnapshotOptions, command: Command): Promise<voi
   const timeoutSeconds = duration(options.timeout, "--timeout");
   const retries = count(options.retries, "--retries", 0);
   const progress = (message: string) => process.stderr.write(`rightsize: ${message}\n`);
-  const problems: ObservationProblem[] = [];
-  const onProblem = (problem: ObservationProblem) => {
-    problems.push(problem);
-    progress(`${problem.cluster}/${problem.namespace ?? "*"}: ${problem.message}`);
-  };
+  const { problems, onProblem, requireObserved } = problemCollector(progress);
 
   let workloads: WorkloadObservation[];
   let queries: Record<string, ObservationQuery> = {};
@@ -85,20 +72,16 @@ async function snapshot(options: SnapshotOptions, command: Command): Promise<voi
       if (given(flag)) throw new UsageError(`--${kebab(flag)} applies to live observation (--context); with --prometheus, runs and usage come from history`);
     }
     const windowSeconds = duration(options.window ?? "7d", "--window");
-    if (windowSeconds === 0) throw new UsageError("--window must be longer than 0");
     const to = Date.parse(at);
     const window = { from: new Date(to - windowSeconds * 1000).toISOString(), to: at };
     progress(`reading ${options.window ?? "7d"} of history from ${redact(options.prometheus)} for ${options.namespace.join(", ")}`);
-    ({ workloads, queries } = await observeWithPrometheus(
-      {
-        url: options.prometheus,
-        ...credentialsFromEnv(process.env),
-        timeoutSeconds,
-        retries,
-        tls: { insecureSkipVerify: options.insecureSkipTlsVerify === true, ...(options.caFile ? { caFile: options.caFile } : {}) },
-      },
-      { cluster: options.cluster, namespaces: options.namespace, window, onProgress: progress, onProblem },
-    ));
+    ({ workloads, queries } = await observeWithPrometheus(prometheusSource(options.prometheus, options), {
+      cluster: options.cluster,
+      namespaces: options.namespace,
+      window,
+      onProgress: progress,
+      onProblem,
+    }));
   } else {
     if (options.window !== undefined) throw new UsageError("--window applies to --prometheus; live observation samples for --sample-duration");
     if (options.caFile || options.insecureSkipTlsVerify) throw new UsageError("--ca-file and --insecure-skip-tls-verify apply to --prometheus; the kubeconfig says how to reach the API");
@@ -132,9 +115,7 @@ async function snapshot(options: SnapshotOptions, command: Command): Promise<voi
     }
   }
 
-  if (workloads.length === 0 && problems.length > 0) {
-    throw new ExternalError(`nothing could be observed:\n  ${problems.map((problem) => problem.message).join("\n  ")}`);
-  }
+  requireObserved(workloads.length);
   const result = buildSnapshot(workloads, new Date().toISOString(), problems, queries);
   const withProblems = result.workloads.filter((workload) => workload.problems.length > 0).length;
   if (options.output) await writeSnapshotFile(options.output, result);
@@ -144,18 +125,6 @@ async function snapshot(options: SnapshotOptions, command: Command): Promise<voi
       (withProblems > 0 ? `, ${withProblems} with problems (see "problems" in the snapshot)` : "") +
       (options.output ? `; wrote ${options.output}` : ""),
   );
-}
-
-function duration(text: string, flag: string, zeroAllowed = false): number {
-  const parsed = parseDuration(text);
-  if (!parsed) throw new UsageError(`${flag}: "${text}" is not a duration; use a whole number with s, m, h, d or w (e.g. 15s, 30m, 7d)`);
-  if (parsed.seconds === 0 && !zeroAllowed) throw new UsageError(`${flag} must be longer than 0`);
-  return parsed.seconds;
-}
-
-function count(text: string, flag: string, minimum: number): number {
-  if (!/^\d+$/.test(text) || Number(text) < minimum) throw new UsageError(`${flag}: "${text}" is not a whole number of at least ${minimum}`);
-  return Number(text);
 }
 
 function kebab(name: string): string {
