@@ -12,6 +12,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { isMap, isPair, isScalar, isSeq, parseAllDocuments, type Document } from "yaml";
 import { formatInStyleOf, parseQuantity, scaleQuantity } from "../src/domain/index.js";
+import { random } from "./random.js";
 import { discoverWorkloads, planWorkloadEdit, type DiscoveredContainer, type DiscoveredWorkload, type RepoFile, type ResourceChange, type YamlPath } from "../src/manifests/index.js";
 
 const FILES = Number(process.argv[2] ?? 5000);
@@ -20,16 +21,6 @@ const CORPUS = path.resolve(REPO_ROOT, "../shared/corpus");
 
 // ---------- a generated config repo ----------
 
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rng = random(20250310);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;

@@ -24,10 +24,11 @@
  * archetype's scored week holds its demand (what the container would use without the limit).
  */
 import { observeTrace, replayOfTrace, runBacktest, scoreReplay, traceWindow, type ContainerResult, type ReplayScore, type ReplaySizing } from "../src/backtest/index.js";
-import { parseQuantity, toNumber, type TraceContainer, type TraceWorkload, type UsageTrace } from "../src/domain/index.js";
+import { parseQuantity, quantile, toNumber, type TraceContainer, type TraceWorkload, type UsageTrace } from "../src/domain/index.js";
 import { CURRENT_API_VERSION, POLICY_KIND } from "../src/policy/index.js";
 import { PolicyV1alpha2Schema } from "../src/policy/schema.js";
 import { TOOL } from "../src/version.js";
+import { random } from "./random.js";
 
 export const ARCHETYPES = [
   "steady",
@@ -60,17 +61,6 @@ const MI = 1024 ** 2;
 const GI = 1024 ** 3;
 /** A Monday; each trace shifts its clock by a random number of hours so weekly phases differ. */
 const START = Date.parse("2026-11-02T00:00:00Z") / 1000;
-
-/** Deterministic pseudo-random numbers (mulberry32), so every run scores the same traces. */
-export function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let value = Math.imul(state ^ (state >>> 15), 1 | state);
-    value = (value + Math.imul(value ^ (value >>> 7), 61 | value)) ^ value;
-    return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 class Dice {
   constructor(readonly next: () => number) {}
@@ -133,20 +123,16 @@ function observedPart(values: ReadonlyArray<number | null>): number[] {
   return result;
 }
 
-function quantile(values: readonly number[], phi: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return 0;
-  const rank = phi * (sorted.length - 1);
-  const lower = Math.floor(rank);
-  const upper = Math.min(lower + 1, sorted.length - 1);
-  return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (rank - lower);
+/** quantile_over_time's φ-quantile of unsorted values; 0 when there are none. */
+function quantileOf(values: readonly number[], phi: number): number {
+  return values.length === 0 ? 0 : quantile([...values].sort((a, b) => a - b), phi);
 }
 
 /** Requests a team might have written: mostly generous (1.3–4× p95 CPU, 1.2–3× peak memory), one in five too small. */
 function currentFor(dice: Dice, container: GeneratedContainer): NonNullable<GeneratedContainer["current"]> {
   const cpu = observedPart(container.observedCpu ?? container.cpu);
   const memory = observedPart(container.observedMemory ?? container.memory);
-  const cpuRequest = quantile(cpu, 0.95) * (dice.chance(0.8) ? dice.uniform(1.3, 4) : dice.uniform(0.6, 1));
+  const cpuRequest = quantileOf(cpu, 0.95) * (dice.chance(0.8) ? dice.uniform(1.3, 4) : dice.uniform(0.6, 1));
   const peak = Math.max(...memory);
   const memoryRequest = peak * (dice.chance(0.8) ? dice.uniform(1.2, 3) : dice.uniform(0.7, 1.05));
   const limits: { memory?: string } = {};
@@ -314,7 +300,7 @@ function generateContainers(archetype: Archetype, dice: Dice): { kind: "Deployme
     case "throttled": {
       const amplitude = dice.uniform(0.3, 0.6);
       const demand = series(STEPS, (index) => noisy(dice, cpuLevel * (1 + amplitude * diurnal(index, offset)), 0.2));
-      const limit = quantile(observedPart(demand), dice.uniform(0.7, 0.9));
+      const limit = quantileOf(observedPart(demand), dice.uniform(0.7, 0.9));
       const request = limit * dice.uniform(0.5, 1);
       const observedCpu = demand.map((value, index) => (index < OBSERVED && value !== null ? Math.min(value, limit) : value));
       const throttled = demand.map((value) => ((value ?? 0) > limit * 0.95 ? dice.uniform(0.3, 0.9) : dice.uniform(0, 0.05)));
@@ -455,7 +441,7 @@ export function krrSimple(container: TraceContainer): ReplaySizing {
   const cpu = observedPart(container.cpu);
   const memory = observedPart(container.memory);
   const memoryRequest = Math.max(Math.max(...memory) * 1.15, 100 * MI);
-  return { cpu: Math.max(quantile(cpu, 0.95), 0.01), memory: memoryRequest, memoryLimit: memoryRequest };
+  return { cpu: Math.max(quantileOf(cpu, 0.95), 0.01), memory: memoryRequest, memoryLimit: memoryRequest };
 }
 
 /** VPA's exponential histogram: bucket i starts at first × (ratio^i − 1)/(ratio − 1). */

@@ -13,6 +13,7 @@ import { runCli } from "../src/cli/program.js";
 import { DEFAULT_POLICY, DEFAULTS_SOURCE } from "../src/policy/index.js";
 import { recommendSnapshot } from "../src/recommend/index.js";
 import { TOOL } from "../src/version.js";
+import { random } from "./random.js";
 
 const CONTAINERS = 10_000;
 const CONTAINERS_PER_WORKLOAD = 4;
@@ -20,16 +21,6 @@ const RUN_BASED_EVERY = 10; // one workload in ten is a CronJob observed over 20
 const BUDGET_MS = 2_000;
 const MI = 1024 * 1024;
 
-/** Deterministic pseudo-random numbers (mulberry32), so every run measures the same snapshot. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let value = Math.imul(state ^ (state >>> 15), 1 | state);
-    value = (value + Math.imul(value ^ (value >>> 7), 61 | value)) ^ value;
-    return ((value ^ (value >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function generateSnapshot(): string {
   const next = random(42);
