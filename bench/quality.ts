@@ -23,8 +23,8 @@
  * limit (OOM risk), and memory cuts on leaking or OOM-killed containers. The throttled
  * archetype's scored week holds its demand (what the container would use without the limit).
  */
-import { observeTrace, replayOfTrace, runBacktest, scoreReplay, traceWindow, type ContainerResult, type ReplayScore, type ReplaySizing } from "../src/backtest/index.js";
-import { parseQuantity, quantile, toNumber, type TraceContainer, type TraceWorkload, type UsageTrace } from "../src/domain/index.js";
+import { observeTrace, replayOfTrace, runBacktest, scoreReplay, sizingOf, traceWindow, type ContainerResult, type ReplayScore, type ReplaySizing } from "../src/backtest/index.js";
+import { quantile, type TraceContainer, type TraceWorkload, type UsageTrace } from "../src/domain/index.js";
 import { CURRENT_API_VERSION, POLICY_KIND } from "../src/policy/index.js";
 import { PolicyV1alpha2Schema } from "../src/policy/schema.js";
 import { TOOL } from "../src/version.js";
@@ -424,17 +424,6 @@ export function usageTrace(traces: readonly GeneratedTrace[]): UsageTrace {
 // ---------------------------------------------------------------------------------------------
 // Peers
 
-function sizingOf(current: TraceContainer["current"]): ReplaySizing {
-  const number = (text: string | undefined) => (text === undefined ? undefined : toNumber(parseQuantity(text)));
-  const sizing: ReplaySizing = {};
-  const cpu = number(current.requests.cpu ?? current.limits.cpu);
-  const memory = number(current.requests.memory ?? current.limits.memory);
-  const memoryLimit = number(current.limits.memory);
-  if (cpu !== undefined) sizing.cpu = cpu;
-  if (memory !== undefined) sizing.memory = memory;
-  if (memoryLimit !== undefined) sizing.memoryLimit = memoryLimit;
-  return sizing;
-}
 
 /** KRR `simple`: p95 CPU, max memory + 15%, at least 10m and 100Mi; memory limit = memory request. */
 export function krrSimple(container: TraceContainer): ReplaySizing {

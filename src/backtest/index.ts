@@ -8,6 +8,7 @@ export {
   replayRecord,
   runBacktest,
   scoreReplay,
+  sizingOf,
   sum as sumResults,
   type BacktestInput,
   type BacktestPolicy,

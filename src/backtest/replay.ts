@@ -150,7 +150,8 @@ export function replayRecord(record: DecisionRecord, observation: WorkloadObserv
   return { workload: record.workload, decision: record.decision.action, replicas, containers, totals: sum(containers) };
 }
 
-function sizingOf(resources: ContainerDecision["current"]): ReplaySizing {
+/** Requests (or, where none is set, the limit Kubernetes uses in its place) and the memory limit, as numbers. */
+export function sizingOf(resources: ContainerDecision["current"]): ReplaySizing {
   const number = (text: string | undefined) => (text === undefined ? undefined : toNumber(parseQuantity(text)));
   const sizing: ReplaySizing = {};
   const cpu = number(resources.requests.cpu ?? resources.limits.cpu);
