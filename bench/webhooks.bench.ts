@@ -11,11 +11,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac, generateKeyPairSync } from "node:crypto";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { GitHubStandIn } from "../test/helpers/github-standin.js";
 import { startRedis } from "../test/helpers/redis.js";
+import { freePort } from "../test/helpers/prometheus.js";
 
 const ROOT = path.join(import.meta.dirname, "..");
 const SECRET = "bench-webhook-secret";
@@ -206,16 +206,6 @@ function percentile(values: number[], quantile: number): number {
 
 function ms(value: number): string {
   return Number.isNaN(value) ? "—" : value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(0)} ms`;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 await main();

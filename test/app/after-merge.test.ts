@@ -57,14 +57,7 @@ function scan() {
 describe("after the merge", () => {
   it("sees the rollout, checks after verifyAfter, reverts a change that OOM-killed, and keeps the dashboard", async () => {
     // 1. A writer asks for the frontend's proposal; a reviewer merges it.
-    await app.receive("issue_comment", {
-      action: "created",
-      issue: { number: 1, title: "t", state: "open" },
-      comment: { id: 801, body: "/rightsize shop/deployment/frontend", user: { login: "alice", type: "User" } },
-      repository: github.repositoryPayload(),
-      sender: { login: "alice", type: "User" },
-      installation: { id: 2 },
-    });
+    await app.receive("issue_comment", github.issueComment(801, "/rightsize shop/deployment/frontend"));
     const [pull] = github.pulls;
     expect(pull?.head).toBe("rightsize/prod/shop/deployment-frontend");
     const before = github.git("show", "main:apps/storefront/frontend.yaml");
@@ -132,14 +125,7 @@ describe("a wrong verdict without OOM kills", () => {
   });
 
   it("proposes the next value instead of reverting", async () => {
-    await tightApp.receive("issue_comment", {
-      action: "created",
-      issue: { number: 1, title: "t", state: "open" },
-      comment: { id: 901, body: "/rightsize shop/deployment/frontend", user: { login: "alice", type: "User" } },
-      repository: tight.repositoryPayload(),
-      sender: { login: "alice", type: "User" },
-      installation: { id: 2 },
-    });
+    await tightApp.receive("issue_comment", tight.issueComment(901, "/rightsize shop/deployment/frontend"));
     const [pull] = tight.pulls;
     const merged = tight.merge(pull!.number, "2026-11-23T09:00:00Z");
     await tightApp.receive("pull_request", { action: "closed", number: pull!.number, pull_request: merged, repository: tight.repositoryPayload(), sender: { login: "bob", type: "User" }, installation: { id: 2 } });

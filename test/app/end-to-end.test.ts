@@ -33,20 +33,9 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-function comment(id: number, body: string) {
-  return {
-    action: "created",
-    issue: { number: 1, title: "Right-size the shop", state: "open", user: { login: "alice", type: "User" } },
-    comment: { id, body, user: { login: "alice", type: "User" } },
-    repository: github.repositoryPayload(),
-    sender: { login: "alice", type: "User" },
-    installation: { id: 2 },
-  };
-}
-
 describe("/rightsize all against a loopback GitHub", () => {
   it("opens three pull requests whose diffs touch only resource values and decision records, links all three in one reply, and a repeat opens none", async () => {
-    await app.receive("issue_comment", comment(501, "/rightsize all"));
+    await app.receive("issue_comment", github.issueComment(501, "/rightsize all"));
 
     expect(github.pulls.map((pull) => pull.head).sort()).toEqual([
       "rightsize/prod/shop/deployment-api",
@@ -75,7 +64,7 @@ describe("/rightsize all against a loopback GitHub", () => {
     expect(github.reactions).toEqual([{ comment: 501, content: "eyes" }]);
 
     const tips = github.pulls.map((pull) => github.git("rev-parse", `refs/heads/${pull.head}`));
-    await app.receive("issue_comment", comment(502, "/rightsize all"));
+    await app.receive("issue_comment", github.issueComment(502, "/rightsize all"));
     expect(github.pulls).toHaveLength(3);
     expect(github.pulls.map((pull) => github.git("rev-parse", `refs/heads/${pull.head}`))).toEqual(tips);
     const second = github.comments.filter((entry) => entry.issue === 1)[1]!.body;

@@ -44,23 +44,12 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-function comment(id: number, body: string) {
-  return {
-    action: "created",
-    issue: { number: 1, title: "Right-size the shop", state: "open", user: { login: "alice", type: "User" } },
-    comment: { id, body, user: { login: "alice", type: "User" } },
-    repository: github.repositoryPayload(),
-    sender: { login: "alice", type: "User" },
-    installation: { id: 2 },
-  };
-}
-
 describe("two replicas on one Redis", () => {
   it("open each pull request exactly once for a burst of deliveries, each delivered to both", async () => {
     const deliveries = [
-      { id: "d-1", payload: comment(701, "/rightsize all") },
-      { id: "d-2", payload: comment(702, "/rightsize shop/deployment/frontend") },
-      { id: "d-3", payload: comment(703, "/rightsize all") },
+      { id: "d-1", payload: github.issueComment(701, "/rightsize all") },
+      { id: "d-2", payload: github.issueComment(702, "/rightsize shop/deployment/frontend") },
+      { id: "d-3", payload: github.issueComment(703, "/rightsize all") },
     ];
     // GitHub retries, and a load balancer may hand the same delivery to both replicas.
     await Promise.all(deliveries.flatMap((delivery) => replicas.map((replica) => replica.app.receive("issue_comment", delivery.payload, delivery.id))));
@@ -81,7 +70,7 @@ describe("two replicas on one Redis", () => {
 
   it("handle a delivery in the process that received it when Redis has gone away, so nothing is lost", async () => {
     await redis.stop();
-    await replicas[0]!.app.receive("issue_comment", comment(704, "/rightsize help"), "d-4");
+    await replicas[0]!.app.receive("issue_comment", github.issueComment(704, "/rightsize help"), "d-4");
     const reply = github.comments.find((entry) => entry.body.includes("<!-- rightsize:reply 704 -->"));
     expect(reply?.body).toMatch(/^@alice rightsize understands these commands\./);
   });

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac, generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
+import { freePort } from "../helpers/prometheus.js";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -36,13 +36,7 @@ beforeAll(async () => {
     path.join(scratch, "clusters.yaml"),
     `clusters:\n  - name: prod\n    snapshot: ${snapshot}\n  - name: staging\n    prometheus:\n      url: http://127.0.0.1:9\n      bearerTokenEnv: PROD_PROMETHEUS_TOKEN\n`,
   );
-  port = await new Promise<number>((resolve) => {
-    const probe = createServer();
-    probe.listen(0, "127.0.0.1", () => {
-      const { port: free } = probe.address() as AddressInfo;
-      probe.close(() => resolve(free));
-    });
-  });
+  port = await freePort();
   server = spawn(process.execPath, [`${ROOT}/dist/app/main.js`], {
     env: {
       PATH: process.env.PATH,
@@ -79,14 +73,7 @@ afterAll(async () => {
 
 describe("a full run of the server", () => {
   it("answers /rightsize all with pull requests, and no log line holds a secret", async () => {
-    const payload = JSON.stringify({
-      action: "created",
-      issue: { number: 3, title: "Right-size", state: "open" },
-      comment: { id: 4242, body: "/rightsize all", user: { login: "alice", type: "User" } },
-      repository: github.repositoryPayload(),
-      sender: { login: "alice", type: "User" },
-      installation: { id: 2 },
-    });
+    const payload = JSON.stringify(github.issueComment(4242, "/rightsize all"));
     const response = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, {
       method: "POST",
       body: payload,
@@ -101,7 +88,7 @@ describe("a full run of the server", () => {
     const deadline = Date.now() + 60_000;
     while (!github.comments.some((comment) => comment.body.includes("<!-- rightsize:reply 4242 -->")) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
     expect(github.pulls.length).toBeGreaterThan(0);
-    expect(github.comments.find((comment) => comment.issue === 3)?.body).toMatch(/^@alice rightsize proposed 1 pull request:\n- #\d+ opened: rightsize\(shop\/frontend\)/);
+    expect(github.comments.find((comment) => comment.issue === 1)?.body).toMatch(/^@alice rightsize proposed 1 pull request:\n- #\d+ opened: rightsize\(shop\/frontend\)/);
 
     expect(logs).toContain('"msg"');
     const installationToken = "ghs_standin_2";

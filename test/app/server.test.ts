@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac, generateKeyPairSync } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../helpers/prometheus.js";
 
 // `npm start` from a built checkout: Probot's server with only its environment variables.
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -15,16 +15,6 @@ let server: ChildProcess | undefined;
 let port = 0;
 let scratch = "";
 let output = "";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.listen(0, "127.0.0.1", () => {
-      const { port: free } = probe.address() as AddressInfo;
-      probe.close(() => resolve(free));
-    });
-  });
-}
 
 beforeAll(async () => {
   if (!existsSync(`${ROOT}dist/app/main.js`)) throw new Error("dist/ is missing: run npm run build before the tests");

@@ -115,6 +115,18 @@ export class GitHubStandIn {
     rmSync(this.root, { recursive: true, force: true });
   }
 
+  /** An `issue_comment.created` payload: `body` written by alice (a writer) in issue #1 of this repository. */
+  issueComment(id: number, body: string): Record<string, unknown> {
+    return {
+      action: "created",
+      issue: { number: 1, title: "Right-size the shop", state: "open", user: { login: "alice", type: "User" } },
+      comment: { id, body, user: { login: "alice", type: "User" } },
+      repository: this.repositoryPayload(),
+      sender: { login: "alice", type: "User" },
+      installation: { id: 2 },
+    };
+  }
+
   /** The repository as a webhook payload names it. */
   repositoryPayload(): Record<string, unknown> {
     return {
