@@ -40,15 +40,13 @@ function proposal(content = "changed: true\n"): Proposal {
 }
 
 const fresh: BranchState = { branch: BRANCH, openProposals: 0 };
+/** The tree and the commit a publish writes first; chain what follows (the ref, the pull request). */
+const newCommit = (sha: string) => nock(API).post(`${REPO}/git/trees`).reply(201, { sha: "tree" }).post(`${REPO}/git/commits`).reply(201, { sha });
 const tipComparison = (message: string, ahead = 1) => ({ ahead_by: ahead, commits: [{ sha: "f".repeat(40), commit: { message, tree: { sha: "t" } }, parents: [{ sha: "0".repeat(40) }] }] });
 
 describe("the Git Data API publisher", () => {
   it("takes over a leftover branch of its own when creating the ref finds it", async () => {
-    nock(API)
-      .post(`${REPO}/git/trees`)
-      .reply(201, { sha: "tree" })
-      .post(`${REPO}/git/commits`)
-      .reply(201, { sha: "new" })
+    newCommit("new")
       .post(`${REPO}/git/refs`)
       .reply(422, { message: "Reference already exists" })
       .get(/\/git\/ref\/heads/)
@@ -68,11 +66,7 @@ describe("the Git Data API publisher", () => {
   });
 
   it("leaves a leftover branch someone else committed to alone", async () => {
-    nock(API)
-      .post(`${REPO}/git/trees`)
-      .reply(201, { sha: "tree" })
-      .post(`${REPO}/git/commits`)
-      .reply(201, { sha: "new" })
+    newCommit("new")
       .post(`${REPO}/git/refs`)
       .reply(422, { message: "Reference already exists" })
       .get(/\/git\/ref\/heads/)
@@ -118,11 +112,7 @@ describe("the Git Data API publisher", () => {
 
 describe("when GitHub fails part-way", () => {
   it("a branch left without its pull request (GitHub failed after the ref) gets the pull request on the next run", async () => {
-    nock(API)
-      .post(`${REPO}/git/trees`)
-      .reply(201, { sha: "tree" })
-      .post(`${REPO}/git/commits`)
-      .reply(201, { sha: "c1" })
+    newCommit("c1")
       .post(`${REPO}/git/refs`)
       .reply(201, {})
       .post(`${REPO}/pulls`)
@@ -130,11 +120,7 @@ describe("when GitHub fails part-way", () => {
     await expect(publisher.publish(proposal(), fresh)).rejects.toThrow("GitHub: could not open the pull request in acme/shop-config (HTTP 502): Server Error");
 
     // The next run: no pull request is open, the ref exists and is rightsize's own.
-    nock(API)
-      .post(`${REPO}/git/trees`)
-      .reply(201, { sha: "tree" })
-      .post(`${REPO}/git/commits`)
-      .reply(201, { sha: "c2" })
+    newCommit("c2")
       .post(`${REPO}/git/refs`)
       .reply(422, { message: "Reference already exists" })
       .get(/\/git\/ref\/heads/)
@@ -154,11 +140,7 @@ describe("when GitHub fails part-way", () => {
   });
 
   it("leaves no branch when GitHub fails between the commit and the ref", async () => {
-    nock(API)
-      .post(`${REPO}/git/trees`)
-      .reply(201, { sha: "tree" })
-      .post(`${REPO}/git/commits`)
-      .reply(201, { sha: "c1" })
+    newCommit("c1")
       .post(`${REPO}/git/refs`)
       .reply(500, { message: "Server Error" });
     await expect(publisher.publish(proposal(), fresh)).rejects.toThrow("GitHub: could not create the branch in acme/shop-config (HTTP 500): Server Error");
