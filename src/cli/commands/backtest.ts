@@ -4,10 +4,10 @@ import { parseUsageTraceText, UsageError, type WorkloadObservation } from "../..
 import { observeUsageWithPrometheus, observeWithPrometheus } from "../../observe/index.js";
 import { DEFAULT_POLICY_PATH } from "../../policy/index.js";
 import { TOOL } from "../../version.js";
-import { loadPolicyWithWarnings, parseAtOption, parseDurationOption, problemCollector, prometheusSource, readInputFile } from "../inputs.js";
+import { loadPolicyWithWarnings, parseAtOption, parseDurationOption, problemCollector, prometheusSource, readInputFile, type PrometheusFlags } from "../inputs.js";
 import { parseOutputFormat, printJson } from "../output.js";
 
-interface BacktestOptions {
+interface BacktestOptions extends PrometheusFlags {
   prometheus?: string;
   trace?: string;
   namespace: string[];
@@ -17,10 +17,6 @@ interface BacktestOptions {
   at?: string;
   policy: string[];
   output: string;
-  timeout: string;
-  retries: string;
-  caFile?: string;
-  insecureSkipTlsVerify?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];

@@ -2,9 +2,9 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { Command, Option } from "commander";
 import { InputError, UsageError, type ObservationQuery, type WorkloadObservation } from "../../domain/index.js";
 import { buildSnapshot, observeWithKubernetesApi, observeWithPrometheus, renderSnapshot, writeSnapshotFile } from "../../observe/index.js";
-import { parseAtOption, parseCountOption as count, parseDurationOption as duration, problemCollector, prometheusSource } from "../inputs.js";
+import { parseAtOption, parseCountOption as count, parseDurationOption as duration, problemCollector, prometheusSource, type PrometheusFlags } from "../inputs.js";
 
-interface SnapshotOptions {
+interface SnapshotOptions extends PrometheusFlags {
   prometheus?: string;
   context?: string;
   kubeconfig?: string;
@@ -18,10 +18,6 @@ interface SnapshotOptions {
   runs?: string;
   runTimeout: string;
   totalTimeout: string;
-  timeout: string;
-  retries: string;
-  caFile?: string;
-  insecureSkipTlsVerify?: boolean;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
