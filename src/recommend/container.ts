@@ -222,8 +222,7 @@ export function decideContainer(container: ContainerObservation, context: Worklo
   const sized = finish(plan, current, context, reasons);
   if (unsafe) {
     // Nothing to raise: an UNSAFE container keeps its values until the cause is fixed.
-    const reasonsBlocked = [unsafe];
-    return { decision: decision("blocked", reasonsBlocked), ...leftAlone, blockedBecause: [unsafe], excluded: false };
+    return { decision: decision("blocked", [unsafe]), ...leftAlone, blockedBecause: [unsafe], excluded: false };
   }
   const allHeld = [...heldBecause.hard, ...heldBecause.soft];
   if (sized.changed && allHeld.length > 0) {
@@ -273,8 +272,8 @@ function ratingMargin(rating: SafetyRating, context: WorkloadContext): number {
 
 /**
  * SPEC §5 CPU margin: from the container's own variability (policy recommend.cpu.margin:
- * variability, the default for continuous workloads): clamp(p99 ÷ p95 × headroom, min, max),
- * rounded up to 0.01. The rating's margin is a floor when CPU evidence other than the spread
+ * variability, the default for continuous workloads): clamp(p99 ÷ the sizing percentile (p90) ×
+ * headroom, min, max), rounded up to 0.01. The rating's margin is a floor when CPU evidence other than the spread
  * (throttling, restarts, LOW confidence) rates it above SAFE: the spread (max ÷ p95) is what the
  * variability margin measures, so it is not counted twice. Jobs and `margin: rating` use the rating.
  */
