@@ -1,10 +1,12 @@
 import type { Context } from "probot";
-import { DASHBOARD_MARKER, runForGitHubRepository, syncDashboard, tickedRows, type WorkloadSelection } from "../../pipeline/index.js";
+import { callGitHub, DASHBOARD_MARKER, runForGitHubRepository, tickedRows, untickAll, type WorkloadSelection } from "../../pipeline/index.js";
 import { clientOf, installationToken, operatorObserver, recordRun, repositoryOf, stageRecorder, type AppDependencies } from "../runtime.js";
 
 /**
  * `issues.edited` on the dashboard issue (SPEC §8): a ticked box asks for a fresh proposal of
- * its workload (or of every workload); the dashboard written after it has every box unticked.
+ * its workload (or of every workload); afterwards every box is unticked. The rows themselves are
+ * rewritten by the next scan: a run for a selection observes only part of the repository, so the
+ * dashboard is not rebuilt from it.
  */
 export async function onDashboardEdited(context: Context<"issues.edited">, deps: AppDependencies): Promise<void> {
   const { issue, changes, sender } = context.payload;
@@ -19,7 +21,10 @@ export async function onDashboardEdited(context: Context<"issues.edited">, deps:
     for (const selection of selectionsOf(ticked)) {
       const run = await runForGitHubRepository({ octokit, repository, token: await installationToken(context), observe: operatorObserver(deps), selection, force: true, ...(onStage ? { onStage } : {}) });
       recordRun(deps, run);
-      await syncDashboard(octokit, repository, run);
+    }
+    const body = untickAll(issue.body!);
+    if (body !== issue.body) {
+      await callGitHub(repository, "untick the dashboard", () => octokit.rest.issues.update({ owner: repository.owner, repo: repository.repo, issue_number: issue.number, body }));
     }
   });
 }
