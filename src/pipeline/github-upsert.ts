@@ -20,6 +20,14 @@ export async function findOpenIssue(octokit: GitHubClient, repository: GitHubRep
   return found ? { number: found.number, title: found.title, body: found.body ?? "" } : undefined;
 }
 
+/** Whether a comment of the issue or pull request already carries the marker (a repeated run must not post it again). */
+export async function hasComment(octokit: GitHubClient, repository: GitHubRepository, issueNumber: number, marker: string): Promise<boolean> {
+  const comments = await callGitHub(repository, "read the comments", () =>
+    octokit.paginate(octokit.rest.issues.listComments, { owner: repository.owner, repo: repository.repo, issue_number: issueNumber, per_page: 100 }),
+  );
+  return comments.some((comment) => comment.body?.includes(marker));
+}
+
 export async function upsertIssue(octokit: GitHubClient, repository: GitHubRepository, issue: MarkedIssue): Promise<{ number: number; status: "created" | "updated" | "unchanged" }> {
   const existing = await findOpenIssue(octokit, repository, issue.marker, issue.labels[0] ?? "rightsize");
   if (!existing) {

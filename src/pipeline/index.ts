@@ -57,7 +57,7 @@ export {
   type OperatorCluster,
   type OperatorClusters,
 } from "./clusters.js";
-export { closeIssue, findOpenIssue, upsertCheckRun, upsertIssue, type CheckRunOutput, type MarkedIssue } from "./github-upsert.js";
+export { closeIssue, findOpenIssue, hasComment, upsertCheckRun, upsertIssue, type CheckRunOutput, type MarkedIssue } from "./github-upsert.js";
 export { decisionRecordsInBody, isRolledOut, verdictOf, verifyWorkload, VERDICT_BANDS, type ContainerCheck, type MergedRequests, type ResourceCheck, type Verdict, type WorkloadCheck } from "./verification.js";
 export { renderNoRolloutComment, renderVerificationComment, VERIFICATION_MARKER } from "./verification-comment.js";
 export { mergedProposalsInHistory, type MergedInHistory } from "./history.js";

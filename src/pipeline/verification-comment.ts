@@ -4,6 +4,8 @@ import { beforeAfterChart } from "./charts.js";
 import type { Verdict, WorkloadCheck } from "./verification.js";
 
 export const VERIFICATION_MARKER = "<!-- rightsize:verification -->";
+/** The notice that the merged values never rolled out: a marker of its own, so that it does not stand for the verdict. */
+export const NO_ROLLOUT_MARKER = "<!-- rightsize:no-rollout -->";
 
 const VERDICT_WORDS: Record<Verdict, string> = {
   fits: "fits (usage below 80% of the new request)",
@@ -45,7 +47,7 @@ export function renderVerificationComment(checks: readonly WorkloadCheck[], reco
 
 /** Said once when the merged values never showed up in the cluster. */
 export function renderNoRolloutComment(mergedAt: string, days: number): string {
-  return `rightsize could not check these requests: ${days} days after the merge (${mergedAt}) the cluster still runs the old values. Is the change synced (Argo CD, Flux)? rightsize will check again once the new values run.\n\n${VERIFICATION_MARKER}`;
+  return `rightsize could not check these requests: ${days} days after the merge (${mergedAt}) the cluster still runs the old values. Is the change synced (Argo CD, Flux)? rightsize will check again once the new values run.\n\n${NO_ROLLOUT_MARKER}`;
 }
 
 function chartsOf(check: WorkloadCheck, record: DecisionRecord | undefined): string[] {

@@ -5,7 +5,8 @@ import { isProposalBranch } from "./branches.js";
 import { callGitHub, type GitHubClient, type GitHubRepository } from "./github-client.js";
 import type { ObservationScope, ObservedInputs } from "./repository.js";
 import { parseStateMarker, replaceStateMarker, type ProposalState } from "./state-marker.js";
-import { renderNoRolloutComment, renderVerificationComment } from "./verification-comment.js";
+import { hasComment } from "./github-upsert.js";
+import { NO_ROLLOUT_MARKER, renderNoRolloutComment, renderVerificationComment, VERIFICATION_MARKER } from "./verification-comment.js";
 import { decisionRecordsInBody, isRolledOut, verifyWorkload, type WorkloadCheck } from "./verification.js";
 
 /** A merged rightsize pull request whose check after merge is not done yet. */
@@ -61,7 +62,7 @@ export async function verifyMergedProposals(input: VerifyInput): Promise<Verific
         await updateState(input, proposal, { ...proposal.state, verification: { ...verification, rolledOutAt: input.now.toISOString() } });
         outcomes.push({ number: proposal.number, status: "rolled-out" });
       } else if (input.now.getTime() - Date.parse(proposal.state.merged.at) > NO_ROLLOUT_AFTER_DAYS * DAY && !verification.noRolloutReported) {
-        await comment(input, proposal.number, renderNoRolloutComment(proposal.state.merged.at, NO_ROLLOUT_AFTER_DAYS));
+        await comment(input, proposal.number, NO_ROLLOUT_MARKER, renderNoRolloutComment(proposal.state.merged.at, NO_ROLLOUT_AFTER_DAYS));
         await updateState(input, proposal, { ...proposal.state, verification: { ...verification, noRolloutReported: true } });
         outcomes.push({ number: proposal.number, status: "no-rollout" });
       } else {
@@ -86,7 +87,7 @@ export async function verifyMergedProposals(input: VerifyInput): Promise<Verific
     }
     const wrong = checks.some((check) => check.verdict === "wrong");
     const action = wrong && input.onWrong ? await input.onWrong(proposal, checks) : undefined;
-    await comment(input, proposal.number, renderVerificationComment(checks, proposal.records, verification.rolledOutAt, action));
+    await comment(input, proposal.number, VERIFICATION_MARKER, renderVerificationComment(checks, proposal.records, verification.rolledOutAt, action));
     const verdict = wrong ? "wrong" : checks.some((check) => check.verdict === "tight") ? "tight" : "fits";
     await updateState(input, proposal, { ...proposal.state, verification: { ...verification, checkedAt: input.now.toISOString(), verdict } });
     outcomes.push({ number: proposal.number, status: "verified", checks });
@@ -125,7 +126,9 @@ async function updateState(input: VerifyInput, proposal: MergedProposal, state: 
   proposal.state = state as MergedProposal["state"];
 }
 
-async function comment(input: VerifyInput, number: number, body: string): Promise<void> {
+/** Comments once: a run that failed after commenting (before its state was recorded) finds the marker and does not post again. */
+async function comment(input: VerifyInput, number: number, marker: string, body: string): Promise<void> {
   const { owner, repo } = input.repository;
+  if (await hasComment(input.octokit, input.repository, number, marker)) return;
   await callGitHub(input.repository, "comment on the merged pull request", () => input.octokit.rest.issues.createComment({ owner, repo, issue_number: number, body }));
 }

@@ -147,6 +147,9 @@ describe("checking merged proposals on GitHub", () => {
       .get(`${REPO}/pulls`)
       .query(true)
       .reply(200, [pull(rolledOut)])
+      .get(`${REPO}/issues/12/comments`)
+      .query(true)
+      .reply(200, [])
       .post(`${REPO}/issues/12/comments`, (request) => comments.push(request.body) > 0)
       .reply(201, {})
       .patch(`${REPO}/pulls/12`, (request) => ((body = request.body), true))
@@ -172,6 +175,23 @@ describe("checking merged proposals on GitHub", () => {
     expect(await verifyMergedProposals({ octokit, repository: { owner: "acme", repo: "shop-config" }, loaded, now: new Date("2026-11-28T06:00:00Z"), observe: async () => { throw new Error("not observed"); } })).toEqual([]);
   });
 
+  it("does not comment again when an earlier run commented but failed to record the verdict (a retried job)", async () => {
+    const rolledOut = { ...merged, verification: { rolledOutAt: "2026-11-24T06:00:00.000Z" } };
+    let body = "";
+    nock(API)
+      .get(`${REPO}/pulls`)
+      .query(true)
+      .reply(200, [pull(rolledOut)])
+      .get(`${REPO}/issues/12/comments`)
+      .query(true)
+      .reply(200, [{ id: 1, body: "**rightsize checked these requests** …\n\n<!-- rightsize:verification -->" }])
+      .patch(`${REPO}/pulls/12`, (request) => ((body = request.body), true))
+      .reply(200, {});
+    const outcome = await verifyMergedProposals({ octokit, repository: { owner: "acme", repo: "shop-config" }, loaded, now: new Date("2026-11-27T06:00:00Z"), observe: async () => ({ snapshot: snapshotOf(after(0.11, 180 * MI)), at: "" }) });
+    expect(outcome.map((entry) => entry.status)).toEqual(["verified"]);
+    expect(parseStateMarker(body)!.verification).toMatchObject({ checkedAt: "2026-11-27T06:00:00.000Z", verdict: "fits" });
+  });
+
   it("says once that a merged change never rolled out after a week", async () => {
     const stale = after(0.1, 100 * MI);
     stale.containers[0]!.current = { requests: { cpu: "500m", memory: "512Mi" }, limits: {} };
@@ -181,6 +201,9 @@ describe("checking merged proposals on GitHub", () => {
       .get(`${REPO}/pulls`)
       .query(true)
       .reply(200, [pull(merged)])
+      .get(`${REPO}/issues/12/comments`)
+      .query(true)
+      .reply(200, [])
       .post(`${REPO}/issues/12/comments`, (request) => comments.push(request.body) > 0)
       .reply(201, {})
       .patch(`${REPO}/pulls/12`, (request) => ((body = request.body), true))
@@ -188,7 +211,7 @@ describe("checking merged proposals on GitHub", () => {
     const outcome = await verifyMergedProposals({ octokit, repository: { owner: "acme", repo: "shop-config" }, loaded, now: new Date("2026-12-01T06:00:00Z"), observe: async () => ({ snapshot: snapshotOf(stale), at: "" }) });
     expect(outcome).toEqual([{ number: 12, status: "no-rollout" }]);
     expect(comments).toEqual([
-      "rightsize could not check these requests: 7 days after the merge (2026-11-23T09:00:00Z) the cluster still runs the old values. Is the change synced (Argo CD, Flux)? rightsize will check again once the new values run.\n\n<!-- rightsize:verification -->",
+      "rightsize could not check these requests: 7 days after the merge (2026-11-23T09:00:00Z) the cluster still runs the old values. Is the change synced (Argo CD, Flux)? rightsize will check again once the new values run.\n\n<!-- rightsize:no-rollout -->",
     ]);
     nock(API).get(`${REPO}/pulls`).query(true).reply(200, [pull(parseStateMarker(body)!)]);
     expect(await verifyMergedProposals({ octokit, repository: { owner: "acme", repo: "shop-config" }, loaded, now: new Date("2026-12-02T06:00:00Z"), observe: async () => ({ snapshot: snapshotOf(stale), at: "" }) })).toEqual([

@@ -1,6 +1,7 @@
 import type { Context } from "probot";
 import {
   callGitHub,
+  hasComment,
   isProposalBranch,
   parseStateMarker,
   readRepositoryPolicy,
@@ -88,13 +89,6 @@ export async function onPullRequestEdited(context: Context<"pull_request.edited"
       octokit.rest.issues.createComment({ owner: repository.owner, repo: repository.repo, issue_number: pull.number, body: renderReply(context.payload.sender?.login ?? "", [outcome!]) }),
     );
   });
-}
-
-async function hasComment(octokit: GitHubClient, repository: GitHubRepositoryInfo, issueNumber: number, marker: string): Promise<boolean> {
-  const comments = await callGitHub(repository, "read the comments", () =>
-    octokit.paginate(octokit.rest.issues.listComments, { owner: repository.owner, repo: repository.repo, issue_number: issueNumber, per_page: 100 }),
-  );
-  return comments.some((comment) => comment.body?.includes(marker));
 }
 
 /** The policy for wording a notice: an invalid one must not stop the notice (its issue says what is wrong). */
