@@ -196,7 +196,9 @@ async function correctWrongVerdict(input: GitHubRunInput, loaded: LoadedPolicy, 
     const revert = await openRevert({ octokit: input.octokit, repository: input.repository, token: input.token, loaded, merged: { number: proposal.number, records: proposal.records }, checks });
     return revert.status === "refused"
       ? `rightsize could not open a revert: ${revert.reason}. Restore the previous values by hand (the decision record lists them).`
-      : `rightsize ${revert.status === "opened" ? "opened" : "updated"} #${revert.number} to restore the previous values.`;
+      : revert.status === "unchanged"
+        ? `#${revert.number} already restores the previous values.`
+        : `rightsize ${revert.status} #${revert.number} to restore the previous values.`;
   }
   const targets = proposal.state.workloads.map((workload) => {
     const [, namespace, kind, name] = workload.key.split("/");

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { workloadKey } from "../domain/index.js";
 import { planWorkloadEdit } from "../manifests/index.js";
 import type { LoadedPolicy } from "../policy/index.js";
 import type { DecisionRecord } from "../recommend/index.js";
@@ -31,10 +32,13 @@ export type RevertOutcome = { status: "opened" | "updated" | "unchanged"; number
  */
 export async function openRevert(input: RevertInput): Promise<RevertOutcome> {
   const { repository, merged } = input;
+  if (merged.records.length === 0) {
+    return { status: "refused", reason: `the decision records of #${merged.number} could not be read from its body (trimmed or edited), so the previous values are unknown` };
+  }
   const clone = await GitWorkspace.shallowClone(repository.cloneUrl, repository.defaultBranch, { token: input.token });
   try {
     const files = await readCommitFiles(clone.workspace.dir, clone.commit);
-    let current = new Map(files.map((file) => [file.path, file.text]));
+    const current = new Map(files.map((file) => [file.path, file.text]));
     const changed = new Set<string>();
     for (const record of merged.records) {
       const manifest = findWorkloadManifest([...current].map(([path, text]) => ({ path, text })), input.loaded.policy, record.workload);
@@ -42,7 +46,7 @@ export async function openRevert(input: RevertInput): Promise<RevertOutcome> {
       const outcome = planWorkloadEdit([...current].map(([path, text]) => ({ path, text })), manifest, changesOf(record, "current"));
       if (!outcome.ok) return { status: "refused", reason: outcome.refusal.message };
       for (const edit of outcome.edits) {
-        current = new Map(current).set(edit.path, edit.after);
+        current.set(edit.path, edit.after);
         changed.add(edit.path);
       }
     }
@@ -53,7 +57,7 @@ export async function openRevert(input: RevertInput): Promise<RevertOutcome> {
       version: 1,
       branch,
       workloads: merged.records.map((record) => ({
-        key: `${record.workload.cluster}/${record.workload.namespace}/${record.workload.kind}/${record.workload.name}`,
+        key: workloadKey(record.workload),
         inputsDigest: record.inputsDigest,
         containers: Object.fromEntries(record.containers.filter((container) => container.action === "change").map((container) => [container.name, { ...container.current.requests }])),
       })),
@@ -88,7 +92,7 @@ function renderRevertBody(input: RevertInput, files: string[], state: ProposalSt
     "| --- | --- | --- | --- | --- |",
   ];
   for (const record of input.merged.records) {
-    const check = input.checks.find((candidate) => candidate.key.endsWith(`/${record.workload.kind}/${record.workload.name}`));
+    const check = input.checks.find((candidate) => candidate.key === workloadKey(record.workload));
     for (const container of record.containers.filter((candidate) => candidate.action === "change")) {
       const verdict = check?.containers.find((candidate) => candidate.container === container.name);
       const cell = (resource: "cpu" | "memory") => `${container.recommended.requests[resource] ?? "unset"} → **${container.current.requests[resource] ?? "unset"}**`;
