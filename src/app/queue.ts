@@ -74,14 +74,12 @@ export class InProcessQueue implements WorkQueue {
     const enqueued = Date.now();
     this.waiting++;
     this.options.telemetry?.queueDepth.set(this.waiting);
-    const work = this.locks
-      .run(job.repository, () => this.attempt(job, 1))
-      .finally(() => {
-        this.waiting--;
-        this.options.telemetry?.queueDepth.set(this.waiting);
-        this.options.telemetry?.jobSeconds.observe({ kind: job.kind }, (Date.now() - enqueued) / 1000);
-        this.pending.delete(work);
-      });
+    const work = this.attempt(job, 1).finally(() => {
+      this.waiting--;
+      this.options.telemetry?.queueDepth.set(this.waiting);
+      this.options.telemetry?.jobSeconds.observe({ kind: job.kind }, (Date.now() - enqueued) / 1000);
+      this.pending.delete(work);
+    });
     this.pending.add(work);
   }
 
@@ -126,11 +124,13 @@ export class InProcessQueue implements WorkQueue {
     await this.drain();
   }
 
+  /** One attempt holds the repository's lock; the wait before the next one does not, so other work on the repository goes ahead. */
   private async attempt(job: WorkJob, attempt: number): Promise<void> {
     const attempts = this.options.attempts ?? DEFAULT_ATTEMPTS;
     try {
-      if (!this.handler) throw new Error("the queue has no handler; call start() first");
-      await this.handler(job);
+      const handler = this.handler;
+      if (!handler) throw new Error("the queue has no handler; call start() first");
+      await this.locks.run(job.repository, () => handler(job));
     } catch (error) {
       const retryAfter = retryAfterSeconds(error);
       if (retryAfter !== undefined) {

@@ -53,6 +53,20 @@ describe("the in-process queue (one replica)", () => {
     await queue.close();
   });
 
+  it("lets another job of the same repository run while a failed one waits for its retry", async () => {
+    const queue = new InProcessQueue({ attempts: 2, backoffMilliseconds: 300 });
+    const order: string[] = [];
+    await queue.start(async (work) => {
+      order.push(work.id);
+      if (work.id === "flaky" && order.filter((id) => id === "flaky").length === 1) throw new Error("GitHub answered 502");
+    });
+    await queue.enqueue(job("flaky"));
+    await queue.enqueue(job("next"));
+    await queue.drain();
+    expect(order).toEqual(["flaky", "next", "flaky"]);
+    await queue.close();
+  });
+
   it("honours GitHub's Retry-After without spending an attempt", async () => {
     const queue = new InProcessQueue({ attempts: 1 });
     const calls: number[] = [];
