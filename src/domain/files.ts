@@ -10,15 +10,14 @@ import { InputError } from "./errors.js";
  * to write through a link, resolve it with `realTargetWithin` and write its target.
  */
 export async function writeFileAtomically(file: string, content: string, what = "the file"): Promise<void> {
-  const target = file;
-  const mode = await stat(target).then(
+  const mode = await stat(file).then(
     (existing) => existing.mode & 0o7777,
     () => undefined,
   );
-  const temporary = path.join(path.dirname(target), `.${path.basename(target)}.rightsize-${randomBytes(6).toString("hex")}.tmp`);
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.rightsize-${randomBytes(6).toString("hex")}.tmp`);
   try {
     await writeFile(temporary, content, { flag: "wx", ...(mode === undefined ? {} : { mode }) });
-    await rename(temporary, target);
+    await rename(temporary, file);
   } catch (error) {
     await rm(temporary, { force: true });
     throw new InputError(`cannot write ${what} to ${file} (${(error as Error).message}); it is unchanged`, { file });
@@ -108,15 +107,19 @@ export async function readTextFileBounded(file: string, maxBytes: number): Promi
     const info = await handle.stat();
     if (!info.isFile()) return { kind: "not-a-file" };
     if (info.size > maxBytes) return { kind: "too-large", bytes: info.size };
-    // Read one byte past the bound: a file that grew since stat() is still caught.
-    const buffer = Buffer.alloc(maxBytes + 1);
+    // Sized from stat() with one byte to spare, grown (up to one byte past the bound) if the file grew since.
+    let buffer = Buffer.allocUnsafe(info.size + 1);
     let length = 0;
     for (;;) {
+      if (length === buffer.length) {
+        if (length > maxBytes) return { kind: "too-large", bytes: length };
+        buffer = Buffer.concat([buffer], Math.min(maxBytes + 1, buffer.length * 2));
+      }
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
       if (bytesRead === 0) break;
       length += bytesRead;
-      if (length > maxBytes) return { kind: "too-large", bytes: length };
     }
+    if (length > maxBytes) return { kind: "too-large", bytes: length };
     const decoded = decodeUtf8(buffer.subarray(0, length));
     return "text" in decoded ? { kind: "text", text: decoded.text, bytes: length } : { kind: "not-utf8", invalid: decoded.invalid };
   } finally {
@@ -144,14 +147,6 @@ export async function realTargetWithin(root: string, file: string): Promise<stri
 export function isWithin(root: string, candidate: string): boolean {
   const relative = path.relative(root, candidate);
   return relative === "" || (!relative.startsWith(`..${path.sep}`) && relative !== ".." && !path.isAbsolute(relative));
-}
-
-/** Whether a path is a symbolic link (not followed). */
-export async function isSymbolicLink(file: string): Promise<boolean> {
-  return lstat(file).then(
-    (info) => info.isSymbolicLink(),
-    () => false,
-  );
 }
 
 /**
