@@ -1,7 +1,9 @@
 import {
   InputError,
+  isRunBased,
   quantile,
-  summarize as summarizeValues,
+  seriesStep,
+  summarizeSorted,
   type ContainerObservation,
   type JobRun,
   type TraceContainer,
@@ -20,7 +22,6 @@ import type { ReplayUsage } from "./replay.js";
  */
 
 export const TRACE_SOURCE = "trace";
-const RUN_BASED_KINDS: ReadonlySet<string> = new Set(["Job", "CronJob"]);
 
 /** Unix seconds: the observed part is [from, split), the replayed part [split, to). */
 export interface BacktestWindow {
@@ -78,7 +79,7 @@ function observeWorkload(trace: UsageTrace, workload: TraceWorkload, window: Bac
   const start = Date.parse(trace.start) / 1000;
   const [first, last] = indexRange(start, trace.step, window.from, window.split);
   const seconds = window.split - window.from;
-  const runBased = RUN_BASED_KINDS.has(workload.workload.kind);
+  const runBased = isRunBased(workload.workload.kind);
   const iso = (time: number) => new Date(time * 1000).toISOString().replace(".000Z", "Z");
   const within = (at: string) => {
     const time = Date.parse(at) / 1000;
@@ -127,7 +128,7 @@ function observeWorkload(trace: UsageTrace, workload: TraceWorkload, window: Bac
 /** The chart step Prometheus uses (1h, coarser for windows over ~500h) and its [time, p95, max] points. */
 function seriesOf(container: TraceContainer, start: number, step: number, window: BacktestWindow): NonNullable<ContainerObservation["series"]> {
   const seconds = window.split - window.from;
-  const bucket = Math.max(3600, Math.ceil(seconds / 500 / 3600) * 3600);
+  const bucket = seriesStep(seconds);
   const points = (samples: ReadonlyArray<number | null>) => {
     const result: Array<[number, number, number]> = [];
     for (let end = window.from + bucket; end <= window.split; end += bucket) {
@@ -150,7 +151,7 @@ function runsOf(containers: readonly TraceContainer[], first: number, last: numb
     for (const container of containers) {
       const cpu = present(container.cpu.slice(runStart, end));
       const memory = present(container.memory.slice(runStart, end));
-      if (cpu.length > 0 || memory.length > 0) peaks[container.name] = { cpuPeak: Math.max(0, ...cpu), memoryPeak: Math.max(0, ...memory) };
+      if (cpu.length > 0 || memory.length > 0) peaks[container.name] = { cpuPeak: peakOf(cpu), memoryPeak: peakOf(memory) };
     }
     runs.push({
       run: `${name}-${runs.length + 1}`,
@@ -171,6 +172,13 @@ function runsOf(containers: readonly TraceContainer[], first: number, last: numb
   return runs;
 }
 
+/** The largest value, at least 0 (a loop: a run may hold more samples than a spread's argument limit). */
+function peakOf(values: readonly number[]): number {
+  let peak = 0;
+  for (const value of values) if (value > peak) peak = value;
+  return peak;
+}
+
 function present(values: ReadonlyArray<number | null>): number[] {
   const result: number[] = [];
   for (const value of values) if (value !== null) result.push(value);
@@ -184,5 +192,5 @@ function mean(values: ReadonlyArray<number | null>): number {
 
 /** p50…p99 interpolated like Prometheus' quantile_over_time, the max, mean and count of the measured samples. */
 function summarize(values: ReadonlyArray<number | null>): UsageStatistics | undefined {
-  return summarizeValues(present(values));
+  return summarizeSorted(present(values).sort((a, b) => a - b));
 }

@@ -43,3 +43,8 @@ export function ordered(statistics: UsageStatistics): UsageStatistics {
   const p99 = Math.max(statistics.p99, p95);
   return { ...statistics, p90, p95, p99, max: Math.max(statistics.max, p99) };
 }
+
+/** Chart series: 1h buckets (SPEC §4), coarser for long windows so a chart stays under ~500 points. */
+export function seriesStep(windowSeconds: number): number {
+  return Math.max(3600, Math.ceil(windowSeconds / 500 / 3600) * 3600);
+}

@@ -18,6 +18,10 @@ export interface WorkloadRef {
   name: string;
 }
 
+export function isRunBased(kind: WorkloadKind): boolean {
+  return kind === "Job" || kind === "CronJob";
+}
+
 export function isWorkloadKind(kind: string): kind is WorkloadKind {
   return (WORKLOAD_KINDS as readonly string[]).includes(kind);
 }

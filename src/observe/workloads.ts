@@ -42,10 +42,6 @@ export function resolvePodOwnership(
   }
 }
 
-export function isRunBased(kind: WorkloadKind): boolean {
-  return kind === "Job" || kind === "CronJob";
-}
-
 export function workloadKindOf(kind: string): WorkloadKind | undefined {
   return isWorkloadKind(kind) ? kind : undefined;
 }

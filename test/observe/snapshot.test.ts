@@ -10,7 +10,8 @@ import { recommendWorkload } from "../../src/recommend/index.js";
 import { TOOL } from "../../src/version.js";
 import { loadPolicy } from "../../src/policy/index.js";
 import { buildSnapshot, renderSnapshot, writeSnapshotFile } from "../../src/observe/index.js";
-import { memoryRange, queryWindow, rateRange, scrapeIntervalFrom, seriesStep } from "../../src/observe/prometheus/queries.js";
+import { seriesStep } from "../../src/domain/index.js";
+import { memoryRange, queryWindow, rateRange, scrapeIntervalFrom } from "../../src/observe/prometheus/queries.js";
 
 function observation(cluster: string, namespace: string, kind: WorkloadObservation["workload"]["kind"], name: string): WorkloadObservation {
   return {

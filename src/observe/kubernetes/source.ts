@@ -2,6 +2,7 @@ import type { V1Container, V1ContainerStatus, V1Pod } from "@kubernetes/client-n
 import {
   ExternalError,
   InputError,
+  isRunBased,
   parseQuantity,
   quantile,
   summarize,
@@ -10,7 +11,6 @@ import {
   type WorkloadObservation,
 } from "../../domain/index.js";
 import { isoTime, parseInstant, requireNamespaces, type ObservationCallbacks } from "../request.js";
-import { isRunBased } from "../workloads.js";
 import { ApiProblem, KubernetesApi, type KubernetesConnectionOptions } from "./api.js";
 import { attachPods, readInventory, workloadKey, type LiveWorkload, type NamespaceInventory } from "./inventory.js";
 import { RunTracker, type RunLimits } from "./runs.js";

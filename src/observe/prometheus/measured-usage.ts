@@ -2,7 +2,7 @@ import { ExternalError, type MeasuredUsage } from "../../domain/index.js";
 import { parseWindow, requireNamespaces, type ObservationCallbacks } from "../request.js";
 import { workloadKindOf } from "../workloads.js";
 import { PrometheusClient, QueryProblem, type PrometheusSourceOptions, type RangeSeries } from "./client.js";
-import { queryWindow, rateRange, type QueryWindow } from "./queries.js";
+import { queryWindow, replayUsageQueries } from "./queries.js";
 
 export interface UsageRequest extends ObservationCallbacks {
   cluster: string;
@@ -22,10 +22,11 @@ export async function observeUsageWithPrometheus(options: PrometheusSourceOption
   const client = new PrometheusClient(options);
   const window = queryWindow(to, to - from);
   const start = to - window.seconds + window.step;
-  const steps = Math.round((to - start) / window.step) + 1;
+  const steps = Math.floor((to - start) / window.step) + 1;
   const usage = new Map<string, MeasuredUsage & { cpu: Array<number | null>; memory: Array<number | null> }>();
   for (const namespace of request.namespaces) {
-    const queries = usageQueries(namespace, window);
+    const before = usage.size;
+    const queries = replayUsageQueries(namespace, window);
     for (const resource of ["cpu", "memory"] as const) {
       let series: RangeSeries[];
       try {
@@ -60,33 +61,7 @@ export async function observeUsageWithPrometheus(options: PrometheusSourceOption
         }
       }
     }
-    request.onProgress?.(`prometheus: ${request.cluster}/${namespace}: usage of ${[...usage.keys()].filter((key) => key.startsWith(`${namespace}/`)).length} containers to replay`);
+    request.onProgress?.(`prometheus: ${request.cluster}/${namespace}: usage of ${usage.size - before} containers to replay`);
   }
   return [...usage.values()];
-}
-
-const CONTAINERS = `container!="",container!="POD"`;
-
-/**
- * Range queries (at the window's step) of each workload container's busiest replica, CPU in
- * cores and memory working set in bytes: the usage `rightsize backtest` replays a
- * recommendation against (SPEC §11). The owner join is done by Prometheus here: a backtest reads
- * one window once, where observation reads many and joins in rightsize.
- */
-function usageQueries(namespace: string, window: QueryWindow): { cpu: string; memory: string } {
-  const ns = `namespace="${namespace.replace(/["\\]/g, "\\$&")}"`;
-  const cpuPerPod = `sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total{${ns},${CONTAINERS}}[${rateRange(window, undefined)}s]))`;
-  const memoryPerPod = `max by (namespace, pod, container) (container_memory_working_set_bytes{${ns},${CONTAINERS}})`;
-  return { cpu: busiestReplica(ns, cpuPerPod, window), memory: busiestReplica(ns, memoryPerPod, window) };
-}
-
-function busiestReplica(ns: string, perPod: string, window: QueryWindow): string {
-  return `max by (namespace, owner_kind, owner_name, container) (${perPod} * on (namespace, pod) group_left (owner_kind, owner_name) ${podOwners(ns, window)})`;
-}
-
-function podOwners(ns: string, window: QueryWindow): string {
-  const seen = (selector: string) => `max_over_time(${selector}[${window.seconds}s] @ ${window.to})`;
-  const replicaSetOwners = `max by (namespace, replicaset, owner_kind, owner_name) (${seen(`kube_replicaset_owner{${ns},owner_kind=~"Deployment|Rollout"}`)})`;
-  const replicaSetPods = `label_replace(${seen(`kube_pod_owner{${ns},owner_kind="ReplicaSet"}`)}, "replicaset", "$1", "owner_name", "(.+)")`;
-  return `max by (namespace, pod, owner_kind, owner_name) (${replicaSetPods} * on (namespace, replicaset) group_left (owner_kind, owner_name) ${replicaSetOwners} or on (namespace, pod) ${seen(`kube_pod_owner{${ns}}`)})`;
 }

@@ -1,8 +1,8 @@
-import { formatCpu, formatMemory, ordered, quantityFromNumber, type ContainerObservation, type JobRun, type UsageStatistics, type WorkloadKind, type WorkloadObservation } from "../../domain/index.js";
+import { formatCpu, formatMemory, isRunBased, ordered, quantityFromNumber, seriesStep, type ContainerObservation, type JobRun, type UsageStatistics, type WorkloadKind, type WorkloadObservation } from "../../domain/index.js";
 import { isoTime } from "../request.js";
-import { isRunBased, resolvePodOwnership, type OwnerReference, type PodOwnership } from "../workloads.js";
+import { resolvePodOwnership, type OwnerReference, type PodOwnership } from "../workloads.js";
 import type { InstantSample, RangeSeries } from "./client.js";
-import { intervalProbeRanges, scrapeIntervalFrom, seriesStep, type QueryWindow } from "./queries.js";
+import { intervalProbeRanges, scrapeIntervalFrom, type QueryWindow } from "./queries.js";
 import { chartPoints, emptySteps, foldBusiest, maxOfSteps, perContainer, presence, stepStatistics, stepTime, type StepValues } from "./usage.js";
 
 export const PROMETHEUS_SOURCE = "prometheus";

@@ -64,11 +64,6 @@ export function memoryRange(scrapeIntervalSeconds: number | undefined): number |
   return scrapeIntervalSeconds !== undefined && scrapeIntervalSeconds > 150 ? Math.ceil(2 * scrapeIntervalSeconds) : undefined;
 }
 
-/** Chart series: 1h buckets (SPEC §4), coarser for long windows so a chart stays under ~500 points. */
-export function seriesStep(windowSeconds: number): number {
-  return Math.max(3600, Math.ceil(windowSeconds / 500 / 3600) * 3600);
-}
-
 /**
  * Ranges over which the scrape interval is measured: samples per hour, and per 10 minutes where
  * short-lived pods (Jobs) are read, in every such range of the window. A container that ran for
@@ -253,4 +248,28 @@ export function lastSampleQuery(namespace: string, pods: readonly string[], wind
 /** Namespaces with pods in the window, for a policy that names none. */
 export function namespacesQuery(window: QueryWindow): string {
   return `count by (namespace) (max_over_time(kube_pod_owner[${window.seconds}s]))`;
+}
+
+/**
+ * Range queries (at the window's step) of each workload container's busiest replica, CPU in
+ * cores and memory working set in bytes: the usage `rightsize backtest` replays a
+ * recommendation against (SPEC §11). The owner join is done by Prometheus here: a backtest reads
+ * one window once, where observation reads many and joins in rightsize.
+ */
+export function replayUsageQueries(namespace: string, window: QueryWindow): { cpu: string; memory: string } {
+  const ns = namespaceMatcher(namespace);
+  const cpuPerPod = `sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total{${ns},${CONTAINERS}}[${rateRange(window, undefined)}s]))`;
+  const memoryPerPod = `max by (namespace, pod, container) (container_memory_working_set_bytes{${ns},${CONTAINERS}})`;
+  return { cpu: busiestReplica(ns, cpuPerPod, window), memory: busiestReplica(ns, memoryPerPod, window) };
+}
+
+function busiestReplica(ns: string, perPod: string, window: QueryWindow): string {
+  return `max by (namespace, owner_kind, owner_name, container) (${perPod} * on (namespace, pod) group_left (owner_kind, owner_name) ${podOwners(ns, window)})`;
+}
+
+function podOwners(ns: string, window: QueryWindow): string {
+  const seen = (selector: string) => `max_over_time(${selector}[${window.seconds}s] @ ${window.to})`;
+  const replicaSetOwners = `max by (namespace, replicaset, owner_kind, owner_name) (${seen(`kube_replicaset_owner{${ns},owner_kind=~"Deployment|Rollout"}`)})`;
+  const replicaSetPods = `label_replace(${seen(`kube_pod_owner{${ns},owner_kind="ReplicaSet"}`)}, "replicaset", "$1", "owner_name", "(.+)")`;
+  return `max by (namespace, pod, owner_kind, owner_name) (${replicaSetPods} * on (namespace, replicaset) group_left (owner_kind, owner_name) ${replicaSetOwners} or on (namespace, pod) ${seen(`kube_pod_owner{${ns}}`)})`;
 }
