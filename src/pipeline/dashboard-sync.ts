@@ -3,7 +3,7 @@ import type { DecisionRecord } from "../recommend/index.js";
 import { isProposalBranch } from "./branches.js";
 import { DASHBOARD_MARKER, DASHBOARD_TITLE, renderDashboard, type DashboardInput } from "./dashboard.js";
 import { callGitHub, type GitHubClient, type GitHubRepository } from "./github-client.js";
-import { findOpenIssue, upsertIssue } from "./github-upsert.js";
+import { upsertIssue } from "./github-upsert.js";
 import type { RepositoryRun } from "./repository.js";
 import { parseStateMarker } from "./state-marker.js";
 
@@ -39,11 +39,6 @@ export async function syncDashboard(
     ...(savings ? { savings } : {}),
   });
   return upsertIssue(octokit, repository, { marker: DASHBOARD_MARKER, title: DASHBOARD_TITLE, body, labels: ["rightsize"] });
-}
-
-/** The dashboard issue of a repository, when there is one. */
-export function findDashboard(octokit: GitHubClient, repository: GitHubRepository) {
-  return findOpenIssue(octokit, repository, DASHBOARD_MARKER, "rightsize");
 }
 
 /**

@@ -58,11 +58,11 @@ export {
   type OperatorClusters,
 } from "./clusters.js";
 export { closeIssue, findOpenIssue, hasComment, upsertCheckRun, upsertIssue, type CheckRunOutput, type MarkedIssue } from "./github-upsert.js";
-export { decisionRecordsInBody, isRolledOut, verdictOf, verifyWorkload, VERDICT_BANDS, type ContainerCheck, type MergedRequests, type ResourceCheck, type Verdict, type WorkloadCheck } from "./verification.js";
+export { decisionRecordsInBody, isRolledOut, verdictOf, verifyWorkload, type ContainerCheck, type MergedRequests, type ResourceCheck, type Verdict, type WorkloadCheck } from "./verification.js";
 export { renderNoRolloutComment, renderVerificationComment, VERIFICATION_MARKER } from "./verification-comment.js";
 export { mergedProposalsInHistory, type MergedInHistory } from "./history.js";
 export { mergedProposals, verifyMergedProposals, type MergedProposal, type VerificationOutcome, type VerifyInput } from "./verify-merged.js";
-export { findDashboard, savingsOf, syncDashboard } from "./dashboard-sync.js";
+export { savingsOf, syncDashboard } from "./dashboard-sync.js";
 export { DASHBOARD_MARKER, DASHBOARD_TITLE, renderDashboard, tickedRows, untickAll, type DashboardInput } from "./dashboard.js";
 export { POLICY_ISSUE_MARKER, POLICY_ISSUE_TITLE, renderPolicyIssue, syncPolicyIssue } from "./policy-issue.js";
 export { callGitHub, httpStatusOf, repositoryFromRemoteUrl, type GitHubClient, type GitHubRepository } from "./github-client.js";

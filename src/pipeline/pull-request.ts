@@ -237,11 +237,12 @@ function renderEvidence(record: DecisionRecord): string {
 }
 
 /** Measured usage for reading, not for manifests: millicores or cores, MiB or GiB, one or two decimals. */
-function displayCores(cores: number): string {
+/** Usage as a reviewer reads it: `180.5m`, `1.25` cores; `220.3Mi`, `1.5Gi`. */
+export function displayCores(cores: number): string {
   return cores >= 1 ? `${Number(cores.toFixed(2))}` : `${Number((cores * 1000).toFixed(1))}m`;
 }
 
-function displayBytes(bytes: number): string {
+export function displayBytes(bytes: number): string {
   const gibibyte = 1024 ** 3;
   return bytes >= gibibyte ? `${Number((bytes / gibibyte).toFixed(2))}Gi` : `${Number((bytes / 1024 ** 2).toFixed(1))}Mi`;
 }

@@ -31,8 +31,6 @@ export const ProposalStateSchema = z.object({
       verdict: z.enum(["fits", "tight", "wrong"]).optional(),
       /** The "never rolled out" notice was given. */
       noRolloutReported: z.boolean().optional(),
-      /** The revert pull request opened for a wrong verdict with OOM kills. */
-      revert: z.number().int().optional(),
     })
     .optional(),
   /** rightsize closed the pull request itself: not a "declined" (SPEC §8 applies to people closing it). */

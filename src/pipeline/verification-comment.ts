@@ -1,7 +1,8 @@
 import { workloadKey } from "../domain/index.js";
 import type { DecisionRecord } from "../recommend/index.js";
 import { beforeAfterChart } from "./charts.js";
-import type { Verdict, WorkloadCheck } from "./verification.js";
+import { displayBytes, displayCores } from "./pull-request.js";
+import { worstVerdict, type Verdict, type WorkloadCheck } from "./verification.js";
 
 export const VERIFICATION_MARKER = "<!-- rightsize:verification -->";
 /** The notice that the merged values never rolled out: a marker of its own, so that it does not stand for the verdict. */
@@ -19,13 +20,13 @@ const VERDICT_WORDS: Record<Verdict, string> = {
  * evidence, the verdict, and a chart of usage before and after against the old and new request.
  */
 export function renderVerificationComment(checks: readonly WorkloadCheck[], records: readonly DecisionRecord[], rolledOutAt: string, action?: string): string {
-  const overall = checks.some((check) => check.verdict === "wrong") ? "wrong" : checks.some((check) => check.verdict === "tight") ? "tight" : "fits";
+  const overall = worstVerdict(checks.map((check) => check.verdict));
   const lines = [`**rightsize checked these requests after they ran from ${rolledOutAt} (rollout seen) to ${checks[0]?.window.to ?? "now"}: ${VERDICT_WORDS[overall]}.**`, ""];
   lines.push("| Workload | Container | Resource | New request | p95 | Peak | Judged | Verdict |", "| --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const check of checks) {
     for (const container of check.containers) {
       for (const resource of container.resources) {
-        const show = resource.resource === "cpu" ? cores : bytes;
+        const show = resource.resource === "cpu" ? displayCores : displayBytes;
         lines.push(
           `| \`${check.key}\` | ${container.container} | ${resource.resource} | ${resource.request} | ${show(resource.p95)} | ${show(resource.peak)} | ${(resource.ratio * 100).toFixed(0)}% (${resource.judged}) | ${resource.verdict} |`,
         );
@@ -65,13 +66,4 @@ function chartsOf(check: WorkloadCheck, record: DecisionRecord | undefined): str
       return beforeAfterChart(`${record.workload.name}/${container.container} ${resource.resource}`, resource.resource, bars, decision.current.requests[resource.resource], resource.request);
     });
   });
-}
-
-function cores(value: number): string {
-  return value >= 1 ? `${Number(value.toFixed(2))}` : `${Number((value * 1000).toFixed(1))}m`;
-}
-
-function bytes(value: number): string {
-  const mebibytes = value / 1024 ** 2;
-  return mebibytes >= 1024 ? `${Number((mebibytes / 1024).toFixed(2))}Gi` : `${Number(mebibytes.toFixed(1))}Mi`;
 }

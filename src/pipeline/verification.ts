@@ -11,7 +11,7 @@ import type { DecisionRecord } from "../recommend/index.js";
  */
 export type Verdict = "fits" | "tight" | "wrong";
 
-export const VERDICT_BANDS = { tight: 0.8, wrong: 0.95 } as const;
+const VERDICT_BANDS = { tight: 0.8, wrong: 0.95 } as const;
 
 export interface ResourceCheck {
   resource: "cpu" | "memory";
@@ -51,7 +51,8 @@ export function verdictOf(ratio: number, oomKills = 0): Verdict {
 }
 
 const ORDER: Verdict[] = ["fits", "tight", "wrong"];
-const worst = (verdicts: readonly Verdict[]): Verdict => verdicts.reduce((a, b) => (ORDER.indexOf(b) > ORDER.indexOf(a) ? b : a), "fits");
+/** The worst of the verdicts (fits < tight < wrong); fits for none. */
+export const worstVerdict = (verdicts: readonly Verdict[]): Verdict => verdicts.reduce((a, b) => (ORDER.indexOf(b) > ORDER.indexOf(a) ? b : a), "fits");
 
 /** True once every merged request runs in the cluster (the rollout happened; time counts from then). */
 export function isRolledOut(merged: MergedRequests, observation: WorkloadObservation): boolean {
@@ -80,10 +81,10 @@ export function verifyWorkload(key: string, merged: MergedRequests, observation:
       const label = resource === "cpu" ? cpuPercentile : "peak";
       return [{ resource, request, p95: usage.p95, peak: usage.max, judged: label, ratio, verdict: verdictOf(ratio, resource === "memory" ? oomKills : 0) }];
     });
-    const verdict = worst([...resources.map((check) => check.verdict), oomKills > 0 ? "wrong" : "fits"]);
+    const verdict = worstVerdict([...resources.map((check) => check.verdict), oomKills > 0 ? "wrong" : "fits"]);
     return { container: name, resources, oomKills, restarts: observed?.restarts ?? 0, throttledRatio: observed?.throttledRatio ?? 0, verdict };
   });
-  return { key, window: observation.window, containers, verdict: worst(containers.map((container) => container.verdict)) };
+  return { key, window: observation.window, containers, verdict: worstVerdict(containers.map((container) => container.verdict)) };
 }
 
 /** The decision records a proposal's body embeds (undefined when the body was trimmed or damaged). */

@@ -7,7 +7,7 @@ import type { ObservationScope, ObservedInputs } from "./repository.js";
 import { parseStateMarker, replaceStateMarker, type ProposalState } from "./state-marker.js";
 import { hasComment } from "./github-upsert.js";
 import { NO_ROLLOUT_MARKER, renderNoRolloutComment, renderVerificationComment, VERIFICATION_MARKER } from "./verification-comment.js";
-import { decisionRecordsInBody, isRolledOut, verifyWorkload, type WorkloadCheck } from "./verification.js";
+import { decisionRecordsInBody, isRolledOut, verifyWorkload, worstVerdict, type WorkloadCheck } from "./verification.js";
 
 /** A merged rightsize pull request whose check after merge is not done yet. */
 export interface MergedProposal {
@@ -88,7 +88,7 @@ export async function verifyMergedProposals(input: VerifyInput): Promise<Verific
     const wrong = checks.some((check) => check.verdict === "wrong");
     const action = wrong && input.onWrong ? await input.onWrong(proposal, checks) : undefined;
     await comment(input, proposal.number, VERIFICATION_MARKER, renderVerificationComment(checks, proposal.records, verification.rolledOutAt, action));
-    const verdict = wrong ? "wrong" : checks.some((check) => check.verdict === "tight") ? "tight" : "fits";
+    const verdict = worstVerdict(checks.map((check) => check.verdict));
     await updateState(input, proposal, { ...proposal.state, verification: { ...verification, checkedAt: input.now.toISOString(), verdict } });
     outcomes.push({ number: proposal.number, status: "verified", checks });
   }
