@@ -76,7 +76,7 @@ export async function verifyMergedProposals(input: VerifyInput): Promise<Verific
       continue;
     }
     const seconds = Math.round((input.now.getTime() - since) / 1000);
-    const windowed = await input.observe(withWindow(input.loaded, seconds), {});
+    const windowed = await input.observe(withWindow(input.loaded, seconds), scopeOf(proposal));
     const checks = proposal.state.workloads.flatMap((workload) => {
       const observation = windowed.snapshot.workloads.find((candidate) => workloadKey(candidate.workload) === workload.key);
       return observation ? [verifyWorkload(workload.key, workload.containers, observation, policy.recommend.cpu.percentile)] : [];
@@ -111,6 +111,12 @@ export async function mergedProposals(octokit: GitHubClient, repository: GitHubR
 
 function observationsOf(proposal: MergedProposal, observations: readonly WorkloadObservation[]): WorkloadObservation[] {
   return proposal.state.workloads.flatMap((workload) => observations.filter((observation) => workloadKey(observation.workload) === workload.key));
+}
+
+/** Only the proposal's own cluster and namespaces are observed for its verdict. */
+function scopeOf(proposal: MergedProposal): ObservationScope {
+  const parts = proposal.state.workloads.map((workload) => workload.key.split("/"));
+  return { cluster: parts[0]![0]!, namespaces: [...new Set(parts.map((part) => part[1]!))] };
 }
 
 function withWindow(loaded: LoadedPolicy, seconds: number): LoadedPolicy {

@@ -142,6 +142,7 @@ describe("checking merged proposals on GitHub", () => {
 
     // Three days later: one observation over exactly the time since the rollout, one comment, the verdict recorded.
     const windows: number[] = [];
+    const scopes: unknown[] = [];
     const comments: string[] = [];
     nock(API)
       .get(`${REPO}/pulls`)
@@ -159,13 +160,16 @@ describe("checking merged proposals on GitHub", () => {
       repository: { owner: "acme", repo: "shop-config" },
       loaded,
       now: new Date("2026-11-27T06:00:00Z"),
-      observe: async (policy) => {
+      observe: async (policy, scope) => {
         windows.push(policy.policy.observe.window.seconds);
+        scopes.push(scope);
         return { snapshot: snapshotOf(after(0.11, 180 * MI)), at: "" };
       },
     });
     expect(second.map((outcome) => [outcome.number, outcome.status])).toEqual([[12, "verified"]]);
     expect(windows).toEqual([3 * 86_400]);
+    // Only the merged proposal's cluster and namespace are observed.
+    expect(scopes).toEqual([{ cluster: "prod", namespaces: ["shop"] }]);
     expect(comments).toHaveLength(1);
     expect(comments[0]).toMatch(/^\*\*rightsize checked these requests after they ran from 2026-11-24T06:00:00.000Z \(rollout seen\) to 2026-11-27T06:00:00Z: fits/);
     expect(parseStateMarker(body)!.verification).toEqual({ rolledOutAt: "2026-11-24T06:00:00.000Z", checkedAt: "2026-11-27T06:00:00.000Z", verdict: "fits" });
