@@ -38,6 +38,9 @@ export function rightsizeApp(deps: AppDependencies): ApplicationFunction {
       await ROUTES[routeOf(context)](context, deps);
     });
     app.on(["installation.created", "installation_repositories.added"], async (context) => deps.onInstallation?.(context.payload.installation.id));
+    // BullMQ job schedulers outlive the process: an uninstalled repository's must be removed, or its cron fires forever.
+    app.on("installation.deleted", async (context) => deps.onRepositoriesRemoved?.((context.payload.repositories ?? []).map((repository) => repository.full_name)));
+    app.on("installation_repositories.removed", async (context) => deps.onRepositoriesRemoved?.(context.payload.repositories_removed.map((repository) => repository.full_name)));
   };
 }
 

@@ -24,6 +24,8 @@ export interface AppDependencies {
   onRepositorySeen?(installationId: number, repository: GitHubRepositoryInfo): void;
   /** The app was installed, or given more repositories: they are scheduled. */
   onInstallation?(installationId: number): Promise<void>;
+  /** The app was uninstalled, or repositories were taken from it (`owner/name`): their schedules go. */
+  onRepositoriesRemoved?(repositories: readonly string[]): Promise<void>;
   /** The bot's own metrics (/metrics); absent in tests that do not look at them. */
   telemetry?: Telemetry;
   /** Set: handlers only enqueue and workers do the work (SPEC §10 "Scale"); unset: handled in the delivery. */

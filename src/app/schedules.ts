@@ -34,6 +34,7 @@ export async function startWork(app: Probot, deps: AppDependencies, queue: WorkQ
     }
   };
   deps.onInstallation = trackInstallation;
+  deps.onRepositoriesRemoved = (repositories) => unscheduleRepositories(queue, repositories);
   deps.onRepositorySeen = (installationId, repository) => {
     void track(installationId, repository).catch((error: unknown) => app.log.error({ err: error }, "could not read a repository's schedule"));
   };
@@ -54,6 +55,14 @@ export async function startWork(app: Probot, deps: AppDependencies, queue: WorkQ
     for (const installation of installations) await trackInstallation(installation.id);
     app.log.info(`rightsize scheduled the repositories of ${installations.length} installation(s)`);
   })().catch((error: unknown) => app.log.error({ err: error }, "could not list the installations to schedule"));
+}
+
+/** Removes the scan and the daily check of repositories the app no longer has. */
+export async function unscheduleRepositories(queue: Pick<WorkQueue, "unschedule">, repositories: readonly string[]): Promise<void> {
+  for (const key of repositories) {
+    await queue.unschedule(`scan-${key}`);
+    await queue.unschedule(`verify-${key}`);
+  }
 }
 
 /** A repository's `schedule.cron`; an invalid policy still gets scanned on the default schedule (the scan opens its issue). */

@@ -1,6 +1,7 @@
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InProcessQueue, nextRun, RedisQueue, retryAfterSeconds, type WorkJob } from "../../src/app/queue.js";
+import { unscheduleRepositories } from "../../src/app/schedules.js";
 import { Telemetry } from "../../src/app/telemetry.js";
 import { startRedis, type RedisServer } from "../helpers/redis.js";
 
@@ -182,5 +183,18 @@ describe("the Redis queue (several replicas, BullMQ on a real Redis)", () => {
     expect(schedulers.map((scheduler) => [scheduler.key, scheduler.pattern, scheduler.tz])).toEqual([["scan-acme/a", "0 6 * * 1", "UTC"]]);
     await inspector.close();
     for (const replica of replicas) await replica.close();
+  });
+
+  it("removes a repository's scan and daily check when the app loses it, and keeps the others", async () => {
+    const queue = new RedisQueue(redis.url, { queueName: "removals" });
+    for (const key of ["acme/a", "acme/b"]) {
+      await queue.schedule(`scan-${key}`, "0 6 * * 1", { kind: "scan", id: `scan-${key}`, installationId: 2, repository: key });
+      await queue.schedule(`verify-${key}`, "0 7 * * *", { kind: "verify", id: `verify-${key}`, installationId: 2, repository: key });
+    }
+    await unscheduleRepositories(queue, ["acme/a"]);
+    const inspector = new Queue("removals", { connection: { url: redis.url } });
+    expect((await inspector.getJobSchedulers()).map((scheduler) => scheduler.key).sort()).toEqual(["scan-acme/b", "verify-acme/b"]);
+    await inspector.close();
+    await queue.close();
   });
 });
