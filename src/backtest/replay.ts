@@ -1,4 +1,4 @@
-import { parseQuantity, toNumber, type MeasuredUsage, type WorkloadObservation, type WorkloadRef } from "../domain/index.js";
+import { parseQuantity, toNumber, workloadKey, type MeasuredUsage, type WorkloadObservation, type WorkloadRef } from "../domain/index.js";
 import type { Policy } from "../policy/index.js";
 import { HOURS_PER_MONTH, recommendWorkload, type ContainerDecision, type DecisionRecord, type PolicySourceRef, type ToolRef } from "../recommend/index.js";
 
@@ -11,8 +11,8 @@ import { HOURS_PER_MONTH, recommendWorkload, type ContainerDecision, type Decisi
 /** Measured usage of one container over the replayed part, one sample per step (null: none). */
 export type ReplayUsage = MeasuredUsage;
 
-function usageKey(workload: { cluster: string; namespace: string; kind: string; name: string }, container: string): string {
-  return `${workload.cluster}/${workload.namespace}/${workload.kind}/${workload.name}/${container}`;
+function usageKey(workload: WorkloadRef, container: string): string {
+  return `${workloadKey(workload)}/${container}`;
 }
 
 /** Requests and the memory limit a container runs with: cores and bytes. */

@@ -290,7 +290,7 @@ function seriesStepMilliseconds(step: string | undefined): number {
   return match ? Number(match[1]) * SERIES_STEP_UNITS[match[2]!]! : 3_600_000;
 }
 
-function checkUniqueWorkloads(snapshot: { workloads: ReadonlyArray<{ workload: { cluster: string; namespace: string; kind: string; name: string } }> }, context: z.RefinementCtx): void {
+export function checkUniqueWorkloads(snapshot: { workloads: ReadonlyArray<{ workload: { cluster: string; namespace: string; kind: string; name: string } }> }, context: z.RefinementCtx): void {
   const seen = new Map<string, number>();
   snapshot.workloads.forEach(({ workload }, index) => {
     const key = `${workload.cluster}/${workload.namespace}/${workload.kind}/${workload.name}`;

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { InputError } from "./errors.js";
-import { IsoTimeSchema, formatFieldPath } from "./observation.js";
+import { checkUniqueWorkloads, IsoTimeSchema, formatFieldPath } from "./observation.js";
 import { isQuantity } from "./quantity.js";
-import { WORKLOAD_KINDS } from "./workload.js";
+import { WORKLOAD_KINDS, type WorkloadRef } from "./workload.js";
 
 /**
  * The usage trace (SPEC §11): measured usage, step by step, that `rightsize backtest --trace`
@@ -79,7 +79,10 @@ export const UsageTraceSchema = z
   .describe(
     "Measured usage, step by step, that rightsize backtest --trace replays: the first part of the window is observed and recommended on, the rest is replayed against the recommendation. Every sample list has one sample per step.",
   )
-  .superRefine(checkTrace);
+  .superRefine((trace, context) => {
+    checkUniqueWorkloads(trace, context);
+    checkTrace(trace, context);
+  });
 
 export type UsageTrace = z.infer<typeof UsageTraceSchema>;
 
@@ -89,7 +92,7 @@ export type UsageTrace = z.infer<typeof UsageTraceSchema>;
  * replays a recommendation against, from a trace file or from Prometheus.
  */
 export interface MeasuredUsage {
-  workload: { cluster: string; namespace: string; kind: string; name: string };
+  workload: WorkloadRef;
   container: string;
   /** Unix seconds of the first sample. */
   start: number;
@@ -100,19 +103,13 @@ export interface MeasuredUsage {
 export type TraceWorkload = z.infer<typeof TraceWorkloadSchema>;
 export type TraceContainer = z.infer<typeof TraceContainerSchema>;
 
-/** Sample lists of one length, events inside the trace, each workload and container once. */
+/** Sample lists of one length, events inside the trace, each container of a workload once (checkUniqueWorkloads: each workload once). */
 function checkTrace(trace: { start: string; step: number; workloads: ReadonlyArray<z.infer<typeof TraceWorkloadSchema>> }, context: z.RefinementCtx): void {
   const issue = (path: PropertyKey[], message: string) => context.addIssue({ code: "custom", path, message, input: undefined });
   const length = trace.workloads[0]?.containers[0]?.cpu.length;
   const start = Date.parse(trace.start);
   const end = start + (length ?? 0) * trace.step * 1000;
-  const seen = new Map<string, number>();
   trace.workloads.forEach((entry, index) => {
-    const { cluster, namespace, kind, name } = entry.workload;
-    const key = `${cluster}/${namespace}/${kind}/${name}`;
-    const first = seen.get(key);
-    if (first === undefined) seen.set(key, index);
-    else issue(["workloads", index, "workload"], `${key} is also workloads[${first}]; list each workload once`);
     const names = new Map<string, number>();
     entry.containers.forEach((container, containerIndex) => {
       const path = ["workloads", index, "containers", containerIndex];
