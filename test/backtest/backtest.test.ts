@@ -159,6 +159,11 @@ describe("the trace file", () => {
     );
   });
 
+  it("names a workload listed twice, as a snapshot does", () => {
+    const twice = { ...TRACE, workloads: [TRACE.workloads[0]!, TRACE.workloads[0]!] };
+    expect(() => parseUsageTrace(twice, "trace.json")).toThrow("workloads[1].workload: prod/shop/Deployment/api is also workloads[0]; list each workload once");
+  });
+
   it("names a sample that is not a number", () => {
     const broken = structuredClone(TRACE) as unknown as { workloads: Array<{ containers: Array<{ cpu: unknown[] }> }> };
     broken.workloads[0]!.containers[0]!.cpu[3] = "0.4";
