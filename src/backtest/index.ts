@@ -3,13 +3,11 @@
  * observed part (observations), the replayed part (measured usage) and the policies in, a report
  * out; an offline usage trace becomes both parts here. Reading Prometheus is `src/observe`'s.
  */
-export { observeTrace, replayOfTrace, traceWindow, TRACE_SOURCE, type BacktestWindow } from "./trace.js";
+export { observeTrace, replayOfTrace, traceWindow, type BacktestWindow } from "./trace.js";
 export {
-  replayRecord,
   runBacktest,
   scoreReplay,
   sizingOf,
-  sum as sumResults,
   type BacktestInput,
   type BacktestPolicy,
   type BacktestReport,

@@ -126,7 +126,7 @@ export function runBacktest(input: BacktestInput): BacktestReport {
 }
 
 /** One workload's record against its replayed usage: what merging the proposal would have meant. */
-export function replayRecord(record: DecisionRecord, observation: WorkloadObservation, usage: ReadonlyMap<string, ReplayUsage>, policy: Policy): WorkloadResult {
+function replayRecord(record: DecisionRecord, observation: WorkloadObservation, usage: ReadonlyMap<string, ReplayUsage>, policy: Policy): WorkloadResult {
   const replicas = record.cost?.replicas ?? observation.pods;
   const proposed = record.decision.action === "propose";
   const containers = record.containers.map((container): ContainerResult => {

@@ -1,4 +1,5 @@
 import {
+  describeSeconds,
   InputError,
   isRunBased,
   quantile,
@@ -21,7 +22,7 @@ import type { ReplayUsage } from "./replay.js";
  * restarts, throttling), the rest becomes the usage a recommendation is replayed against. Pure.
  */
 
-export const TRACE_SOURCE = "trace";
+const TRACE_SOURCE = "trace";
 
 /** Unix seconds: the observed part is [from, split), the replayed part [split, to). */
 export interface BacktestWindow {
@@ -43,10 +44,6 @@ export function traceWindow(trace: UsageTrace, windowSeconds?: number, replaySec
   const replay = replaySeconds ?? Math.floor(length / 2 / trace.step) * trace.step;
   if (!(replay > 0 && replay < length)) throw new InputError(`--split ${describeSeconds(replay)} must be shorter than the window (${describeSeconds(length)}) and longer than 0`, { field: "split" });
   return { from: to - length, split: to - replay, to };
-}
-
-function describeSeconds(seconds: number): string {
-  return seconds % 86_400 === 0 ? `${seconds / 86_400}d` : seconds % 3600 === 0 ? `${seconds / 3600}h` : `${seconds}s`;
 }
 
 /** The observation of [from, split) of every workload of the trace. */

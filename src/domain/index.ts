@@ -3,6 +3,7 @@ export * from "./quantity.js";
 export * from "./workload.js";
 export * from "./observation.js";
 export * from "./statistics.js";
+export * from "./duration.js";
 export * from "./trace.js";
 export * from "./json-schema.js";
 export * from "./files.js";

@@ -328,7 +328,7 @@ export function observationQueryId(query: ObservationQuery): string {
  * A version 1 snapshot as version 2: the query texts of its workloads move to the snapshot's
  * `queries` and the workloads refer to them by id. A version 2 snapshot is returned as it is.
  */
-export function upgradeObservationSnapshot(snapshot: ObservationSnapshot): ObservationSnapshot {
+function upgradeObservationSnapshot(snapshot: ObservationSnapshot): ObservationSnapshot {
   if (snapshot.schemaVersion === SNAPSHOT_SCHEMA_VERSION) return snapshot;
   const queries: Record<string, ObservationQuery> = {};
   const workloads = snapshot.workloads.map((workload) => {

@@ -1,4 +1,4 @@
-import { formatCpu, formatMemory, isRunBased, ordered, quantityFromNumber, seriesStep, type ContainerObservation, type JobRun, type UsageStatistics, type WorkloadKind, type WorkloadObservation } from "../../domain/index.js";
+import { describeSeconds, formatCpu, formatMemory, isRunBased, ordered, quantityFromNumber, seriesStep, type ContainerObservation, type JobRun, type UsageStatistics, type WorkloadKind, type WorkloadObservation } from "../../domain/index.js";
 import { isoTime } from "../request.js";
 import { resolvePodOwnership, type OwnerReference, type PodOwnership } from "../workloads.js";
 import type { InstantSample, RangeSeries } from "./client.js";
@@ -614,11 +614,6 @@ function complete(partial: Partial<UsageStatistics> | undefined): UsageStatistic
     mean: nonNegative(mean),
     samples: Math.round(samples),
   });
-}
-
-export function describeSeconds(seconds: number): string {
-  const whole = Math.round(seconds);
-  return whole % 3600 === 0 ? `${whole / 3600}h` : whole % 60 === 0 ? `${whole / 60}m` : `${whole}s`;
 }
 
 function minOf(values: Array<number | undefined>): number | undefined {

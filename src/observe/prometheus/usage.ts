@@ -18,7 +18,7 @@ export function emptySteps(window: QueryWindow): StepValues {
 }
 
 /** The grid index of a step time, or -1 off the grid (a point Prometheus should not have returned). */
-export function stepIndex(window: QueryWindow, time: number): number {
+function stepIndex(window: QueryWindow, time: number): number {
   const offset = (time - window.start) / window.step;
   return Number.isInteger(offset) && offset >= 0 && offset < window.points ? offset : -1;
 }
@@ -27,7 +27,7 @@ export function stepTime(window: QueryWindow, index: number): number {
   return window.start + index * window.step;
 }
 
-export interface ContainerSteps {
+interface ContainerSteps {
   pod: string;
   container: string;
   values: StepValues;
