@@ -11,6 +11,7 @@ import {
   readRepositoryPolicy,
   replaceStateMarker,
   runForGitHubRepository,
+  selectionsOfKeys,
   type GitHubClient,
   type GitHubRepositoryInfo,
   type ProposalState,
@@ -180,8 +181,8 @@ async function migratePolicy(context: CommandContext): Promise<string> {
 
 /** `/rightsize refresh` and `rebase`: observe again and rewrite this proposal on the default branch's tip. */
 async function refresh(context: CommandContext, pullRequest: ProposalPullRequest, verb: "refresh" | "rebase"): Promise<string> {
-  const cluster = pullRequest.state.workloads[0]?.key.split("/")[0];
-  const run = await runPipeline(context, { selection: { targets: targetsOf(pullRequest.state), ...(cluster ? { cluster } : {}) }, force: true });
+  const [selection] = selectionsOfKeys(pullRequest.state.workloads.map((workload) => workload.key));
+  const run = await runPipeline(context, { selection: selection ?? { targets: [] }, force: true });
   const result = run.results.find((candidate) => candidate.branch === pullRequest.branch);
   if (result && ["created", "updated", "unchanged"].includes(result.status)) {
     const what = verb === "rebase" ? `rebased this proposal on \`${run.base.branch}\` (${run.base.commit.slice(0, 7)})` : "refreshed this proposal";
@@ -276,12 +277,8 @@ async function recordsOf(context: CommandContext, pullRequest: ProposalPullReque
   return records;
 }
 
-
 function targetsOf(state: ProposalState): WorkloadTarget[] {
-  return state.workloads.map((workload) => {
-    const [, namespace, kind, name] = workload.key.split("/");
-    return { namespace: namespace!, kind: kind!, name: name! };
-  });
+  return selectionsOfKeys(state.workloads.map((workload) => workload.key)).flatMap((selection) => selection.targets);
 }
 
 function formatTarget(target: WorkloadTarget): string {

@@ -10,7 +10,7 @@ import { callGitHub, httpStatusOf, type GitHubClient, type GitHubRepository } fr
 import { loadPolicyChain } from "./policy-source.js";
 import { GitDataPublisher } from "./publish/git-data.js";
 import { proposeForRepository, type RepositoryPorts, type RepositoryRun } from "./repository.js";
-import type { WorkloadSelection } from "./selection.js";
+import { selectionsOfKeys, type WorkloadSelection } from "./selection.js";
 import { GitWorkspace } from "./workspace.js";
 
 /** A repository as the API describes it: every URL comes from GitHub's own answers (SPEC §10, GHES). */
@@ -200,12 +200,8 @@ async function correctWrongVerdict(input: GitHubRunInput, loaded: LoadedPolicy, 
         ? `#${revert.number} already restores the previous values.`
         : `rightsize ${revert.status} #${revert.number} to restore the previous values.`;
   }
-  const targets = proposal.state.workloads.map((workload) => {
-    const [, namespace, kind, name] = workload.key.split("/");
-    return { namespace: namespace!, kind: kind!, name: name! };
-  });
-  const cluster = proposal.state.workloads[0]?.key.split("/")[0];
-  const run = await runForGitHubRepository({ ...input, selection: { targets, ...(cluster ? { cluster } : {}) }, force: true });
+  const [selection] = selectionsOfKeys(proposal.state.workloads.map((workload) => workload.key));
+  const run = await runForGitHubRepository({ ...input, selection: selection ?? { targets: [] }, force: true });
   const opened = run.results.find((result) => result.pullRequestNumber !== undefined);
   if (opened) return `rightsize proposed the next values in #${opened.pullRequestNumber}.`;
   const failed = run.results.find((result) => result.reason);

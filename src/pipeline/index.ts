@@ -29,6 +29,7 @@ export {
   formatWorkloadTarget,
   isSelected,
   parseWorkloadTarget,
+  selectionsOfKeys,
   type WorkloadSelection,
   type WorkloadTarget,
 } from "./selection.js";

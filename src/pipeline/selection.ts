@@ -30,6 +30,22 @@ export function formatWorkloadTarget(target: WorkloadTarget): string {
   return [target.namespace, target.kind, target.name].filter(Boolean).join("/");
 }
 
+/**
+ * The selections of workload keys (`cluster/namespace/Kind/name`, as proposals and the dashboard
+ * record them): one per cluster, since a run selects in one cluster at a time.
+ */
+export function selectionsOfKeys(keys: readonly string[]): Array<WorkloadSelection & { cluster: string }> {
+  const byCluster = new Map<string, WorkloadSelection & { cluster: string }>();
+  for (const key of keys) {
+    const [cluster, namespace, kind, name] = key.split("/");
+    if (!cluster || !namespace || !kind || !name) continue;
+    const selection = byCluster.get(cluster) ?? { cluster, targets: [] };
+    selection.targets.push({ namespace, kind, name });
+    byCluster.set(cluster, selection);
+  }
+  return [...byCluster.values()];
+}
+
 export function isSelected(selection: WorkloadSelection, ref: WorkloadRef): boolean {
   if (selection.cluster !== undefined && ref.cluster !== selection.cluster) return false;
   if (selection.namespace !== undefined && ref.namespace !== selection.namespace) return false;

@@ -6,6 +6,7 @@ import { callGitHub, type GitHubClient, type GitHubRepository } from "./github-c
 import type { ObservationScope, ObservedInputs } from "./repository.js";
 import { parseStateMarker, replaceStateMarker, type ProposalState } from "./state-marker.js";
 import { hasComment } from "./github-upsert.js";
+import { selectionsOfKeys } from "./selection.js";
 import { NO_ROLLOUT_MARKER, renderNoRolloutComment, renderVerificationComment, VERIFICATION_MARKER } from "./verification-comment.js";
 import { decisionRecordsInBody, isRolledOut, verifyWorkload, worstVerdict, type WorkloadCheck } from "./verification.js";
 
@@ -115,8 +116,8 @@ function observationsOf(proposal: MergedProposal, observations: readonly Workloa
 
 /** Only the proposal's own cluster and namespaces are observed for its verdict. */
 function scopeOf(proposal: MergedProposal): ObservationScope {
-  const parts = proposal.state.workloads.map((workload) => workload.key.split("/"));
-  return { cluster: parts[0]![0]!, namespaces: [...new Set(parts.map((part) => part[1]!))] };
+  const [selection] = selectionsOfKeys(proposal.state.workloads.map((workload) => workload.key));
+  return selection ? { cluster: selection.cluster, namespaces: [...new Set(selection.targets.map((target) => target.namespace!))] } : {};
 }
 
 function withWindow(loaded: LoadedPolicy, seconds: number): LoadedPolicy {

@@ -1,5 +1,5 @@
 import type { Context } from "probot";
-import { callGitHub, DASHBOARD_MARKER, runForGitHubRepository, tickedRows, untickAll, type WorkloadSelection } from "../../pipeline/index.js";
+import { callGitHub, DASHBOARD_MARKER, runForGitHubRepository, selectionsOfKeys, tickedRows, untickAll, type WorkloadSelection } from "../../pipeline/index.js";
 import { clientOf, installationToken, operatorObserver, recordRun, repositoryOf, stageRecorder, type AppDependencies } from "../runtime.js";
 
 /**
@@ -29,16 +29,7 @@ export async function onDashboardEdited(context: Context<"issues.edited">, deps:
   });
 }
 
-/** One selection per cluster (a run selects in one cluster at a time); `*` selects everything. */
+/** One selection per cluster; `*` selects everything. */
 function selectionsOf(keys: readonly string[]): WorkloadSelection[] {
-  if (keys.includes("*")) return [{ targets: [] }];
-  const byCluster = new Map<string, WorkloadSelection>();
-  for (const key of keys) {
-    const [cluster, namespace, kind, name] = key.split("/");
-    if (!cluster || !namespace || !kind || !name) continue;
-    const selection = byCluster.get(cluster) ?? { cluster, targets: [] };
-    selection.targets.push({ namespace, kind, name });
-    byCluster.set(cluster, selection);
-  }
-  return [...byCluster.values()];
+  return keys.includes("*") ? [{ targets: [] }] : selectionsOfKeys(keys);
 }
