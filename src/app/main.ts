@@ -3,7 +3,8 @@ import { formatLocation, RightsizeError } from "../domain/index.js";
 import { loadOperatorClusters } from "../pipeline/index.js";
 import { rightsizeApp } from "./index.js";
 import { createLogger } from "./logger.js";
-import { RepositoryLocks, type AppDependencies } from "./runtime.js";
+import { RepositoryLocks } from "./locks.js";
+import { appBotLogin, type AppDependencies } from "./runtime.js";
 import { InProcessQueue, RedisQueue, type WorkJob, type WorkQueue } from "./queue.js";
 import { startWork } from "./schedules.js";
 import { operationsHandler, Telemetry } from "./telemetry.js";
@@ -22,13 +23,22 @@ async function main(): Promise<void> {
   // With REDIS_URL, replicas share one BullMQ queue (and Probot shares the rate limit through it).
   const onFailed = (job: WorkJob, error: unknown) => log.error({ err: error, job: job.id, repository: job.repository }, "a job failed after its last retry");
   const queue: WorkQueue = process.env.REDIS_URL ? new RedisQueue(process.env.REDIS_URL, { telemetry, onFailed, onConnectionError: redisErrorLogger(log) }) : new InProcessQueue({ telemetry, onFailed });
-  const deps: AppDependencies = { clusters, now: () => new Date(), locks: new RepositoryLocks(), telemetry, queue };
+  let botLogin: (() => Promise<string>) | undefined;
+  const deps: AppDependencies = {
+    clusters,
+    now: () => new Date(),
+    locks: new RepositoryLocks(),
+    telemetry,
+    queue,
+    botLogin: () => botLogin?.() ?? Promise.reject(new Error("the app is not loaded yet")),
+  };
   // Every GitHub response tells how much of the rate limit is left.
   const Octokit = ProbotOctokit.plugin((octokit) => {
     octokit.hook.after("request", (response) => telemetry.observeResponse(response.headers as Record<string, string>));
   });
   await run(
     (app, options) => {
+      botLogin = appBotLogin(app);
       if (!clusters) app.log.warn("RIGHTSIZE_CLUSTERS_FILE is not set: rightsize answers commands but observes no cluster");
       options.addHandler(operationsHandler(telemetry, { github: gitHubReachable(app), ...(process.env.REDIS_URL ? { redis: () => queue.ready() } : {}) }));
       void startWork(app, deps, queue).catch((error: unknown) => app.log.error({ err: error }, "the workers could not start"));

@@ -6,7 +6,7 @@ import { syncPolicyIssue } from "./policy-issue.js";
 import { openRevert } from "./revert.js";
 import type { WorkloadCheck } from "./verification.js";
 import { mergedProposals, verifyMergedProposals, type MergedProposal, type VerificationOutcome } from "./verify-merged.js";
-import { callGitHub, httpStatusOf, type GitHubClient, type GitHubRepository } from "./github-client.js";
+import { callGitHub, httpStatusOf, type GitHubClient, type GitHubRepository, type RepositoryName } from "./github-client.js";
 import { loadPolicyChain } from "./policy-source.js";
 import { GitDataPublisher } from "./publish/git-data.js";
 import { proposeForRepository, type RepositoryPorts, type RepositoryRun } from "./repository.js";
@@ -33,7 +33,7 @@ const EXTENDS_REFERENCE = /^(?:([a-z\d](?:[a-z\d]|-(?=[a-z\d])){0,38})\/)?([-_.\
  */
 export async function readRepositoryPolicy(
   octokit: GitHubClient,
-  repository: GitHubRepository,
+  repository: RepositoryName,
   ownText: string | undefined,
 ): Promise<LoadedPolicy> {
   let file: PolicyText | undefined = ownText === undefined ? undefined : { path: DEFAULT_POLICY_PATH, text: ownText };
@@ -63,7 +63,7 @@ export function gitHubPolicyReader(octokit: GitHubClient, repository: GitHubRepo
 }
 
 /** One file's text at a ref, through the API; undefined when it does not exist. */
-export async function readRawFile(octokit: GitHubClient, file: GitHubRepository & { path: string; ref?: string }): Promise<string | undefined> {
+export async function readRawFile(octokit: GitHubClient, file: RepositoryName & { path: string; ref?: string }): Promise<string | undefined> {
   let data: unknown;
   try {
     ({ data } = await octokit.rest.repos.getContent({ owner: file.owner, repo: file.repo, path: file.path, ...(file.ref ? { ref: file.ref } : {}), mediaType: { format: "raw" } }));
@@ -78,7 +78,7 @@ export async function readRawFile(octokit: GitHubClient, file: GitHubRepository 
   return data;
 }
 
-function displayPath(file: GitHubRepository & { path: string }): string {
+function displayPath(file: RepositoryName & { path: string }): string {
   return `${file.owner}/${file.repo}:${file.path}`;
 }
 

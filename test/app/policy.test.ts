@@ -4,7 +4,7 @@ import path from "node:path";
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { renderPolicyIssue } from "../../src/pipeline/index.js";
-import { API, createTestApp, eventPayload, expectInstallationToken, REPO, useAppTests } from "../helpers/app.js";
+import { API, BOT_USER, createTestApp, eventPayload, expectInstallationToken, REPO, useAppTests } from "../helpers/app.js";
 import { exampleRepo, type ExampleRepo } from "../helpers/git-repo.js";
 
 const ROOT = path.join(import.meta.dirname, "../..");
@@ -155,7 +155,7 @@ describe("the policy on the default branch", () => {
       .reply(200, {})
       .get(`${REPO}/issues`)
       .query(true)
-      .reply(200, [{ number: 40, title: "rightsize: fix the policy file", body }]);
+      .reply(200, [{ number: 40, title: "rightsize: fix the policy file", body, user: BOT_USER }]);
     await app.receive("push", pushed());
 
     // Fixed: the issue is closed with a comment.
@@ -165,7 +165,7 @@ describe("the policy on the default branch", () => {
     nock(API)
       .get(`${REPO}/issues`)
       .query(true)
-      .reply(200, [{ number: 40, title: "rightsize: fix the policy file", body }])
+      .reply(200, [{ number: 40, title: "rightsize: fix the policy file", body, user: BOT_USER }])
       .post(`${REPO}/issues/40/comments`, (request) => closing.push(request.body) > 0)
       .reply(201, {})
       .patch(`${REPO}/issues/40`, { state: "closed", state_reason: "completed" })

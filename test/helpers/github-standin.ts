@@ -23,6 +23,8 @@ export interface PullRequestRecord {
   labels: string[];
   reviewers: string[];
   draft: boolean;
+  /** Who opened it (the app's token writes as `rightsize[bot]`). */
+  user: string;
 }
 
 export interface IssueRecord {
@@ -31,6 +33,7 @@ export interface IssueRecord {
   title: string;
   body: string;
   labels: string[];
+  user: string;
 }
 
 export interface CommentRecord {
@@ -156,6 +159,7 @@ export class GitHubStandIn {
 
     if ((m = match("POST /app/installations/(\\d+)/access_tokens"))) return reply(201, { token: `ghs_standin_${m[1]}`, expires_at: "2099-01-01T00:00:00Z", permissions: {} });
     if (match("GET /app/installations")) return reply(200, [{ id: 2, account: { login: this.owner } }]);
+    if (match("GET /app")) return reply(200, { id: 1, slug: APP_LOGIN.replace(/\[bot\]$/, ""), name: "rightsize" });
     if (match("GET /installation/repositories")) return reply(200, { total_count: 1, repositories: [this.repositoryPayload()] });
     if (match("GET {repo}")) return reply(200, this.repositoryPayload());
     if ((m = match("GET {repo}/contents/(.+)"))) {
@@ -168,9 +172,9 @@ export class GitHubStandIn {
       const permission = this.permissions.get(m[1]!) ?? "write";
       return reply(200, { permission: permission === "maintain" ? "write" : permission, role_name: permission });
     }
-    if ((m = match("GET {repo}/issues/(\\d+)/comments"))) return reply(200, this.comments.filter((comment) => comment.issue === Number(m![1])).map((comment) => ({ id: comment.id, body: comment.body, user: { login: comment.user } })));
+    if ((m = match("GET {repo}/issues/(\\d+)/comments"))) return reply(200, this.comments.filter((comment) => comment.issue === Number(m![1])).map((comment) => ({ id: comment.id, body: comment.body, user: userOf(comment.user) })));
     if ((m = match("POST {repo}/issues/(\\d+)/comments"))) {
-      const comment = { id: this.next++, issue: Number(m[1]), body: String(json.body), user: "rightsize[bot]" };
+      const comment = { id: this.next++, issue: Number(m[1]), body: String(json.body), user: APP_LOGIN };
       this.comments.push(comment);
       return reply(201, { id: comment.id, body: comment.body });
     }
@@ -185,18 +189,18 @@ export class GitHubStandIn {
     }
     if (match("GET {repo}/issues")) {
       const label = url.searchParams.get("labels");
-      return reply(200, this.issues.filter((issue) => issue.state === (url.searchParams.get("state") ?? "open") && (!label || issue.labels.includes(label))));
+      return reply(200, this.issues.filter((issue) => issue.state === (url.searchParams.get("state") ?? "open") && (!label || issue.labels.includes(label))).map((issue) => ({ ...issue, user: userOf(issue.user) })));
     }
     if (match("POST {repo}/issues")) {
-      const issue: IssueRecord = { number: this.next++, state: "open", title: String(json.title), body: String(json.body), labels: (json.labels as string[]) ?? [] };
+      const issue: IssueRecord = { number: this.next++, state: "open", title: String(json.title), body: String(json.body), labels: (json.labels as string[]) ?? [], user: APP_LOGIN };
       this.issues.push(issue);
-      return reply(201, issue);
+      return reply(201, { ...issue, user: userOf(issue.user) });
     }
     if ((m = match("PATCH {repo}/issues/(\\d+)"))) {
       const issue = this.issues.find((candidate) => candidate.number === Number(m![1]));
       if (!issue) return reply(404, { message: "Not Found" });
       Object.assign(issue, pick(json, ["title", "body", "state"]));
-      return reply(200, issue);
+      return reply(200, { ...issue, user: userOf(issue.user) });
     }
     if (match("GET {repo}/pulls")) {
       const state = url.searchParams.get("state") ?? "open";
@@ -206,7 +210,7 @@ export class GitHubStandIn {
     }
     if (match("POST {repo}/pulls")) {
       if (this.tryGit("rev-parse", "--verify", `refs/heads/${json.head}`) === undefined) return reply(422, { message: `No commits between main and ${json.head}` });
-      const pull: PullRequestRecord = { number: this.next++, state: "open", title: String(json.title), body: String(json.body), head: String(json.head), base: String(json.base), merged_at: null, labels: [], reviewers: [], draft: Boolean(json.draft) };
+      const pull: PullRequestRecord = { number: this.next++, state: "open", title: String(json.title), body: String(json.body), head: String(json.head), base: String(json.base), merged_at: null, labels: [], reviewers: [], draft: Boolean(json.draft), user: APP_LOGIN };
       this.pulls.push(pull);
       return reply(201, this.pullPayload(pull));
     }
@@ -307,6 +311,7 @@ export class GitHubStandIn {
       head: { ref: pull.head, sha, repo: { full_name: `${this.owner}/${this.repo}`, name: this.repo, owner: { login: this.owner } } },
       base: { ref: pull.base },
       labels: pull.labels.map((name) => ({ name })),
+      user: userOf(pull.user),
     };
   }
 
@@ -374,6 +379,14 @@ export class GitHubStandIn {
       return undefined;
     }
   }
+}
+
+/** The account the app's installation token writes as. */
+export const APP_LOGIN = "rightsize[bot]";
+
+/** A user as GitHub names one in its answers. */
+function userOf(login: string): { login: string; type: "Bot" | "User" } {
+  return { login, type: login.endsWith("[bot]") ? "Bot" : "User" };
 }
 
 function git(cwd: string, ...args: string[]): string {

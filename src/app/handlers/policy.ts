@@ -23,7 +23,7 @@ type PullRequestChanged = Context<"pull_request.opened" | "pull_request.synchron
  * annotation per problem at its line, and a preview of what the new policy would propose (SPEC §7).
  */
 export async function onPolicyChangeProposed(context: PullRequestChanged, deps: AppDependencies): Promise<void> {
-  const repository = repositoryOf(context.payload);
+  const repository = await repositoryOf(context.payload, deps);
   const pull = context.payload.pull_request;
   const octokit = clientOf(context);
   const files = await callGitHub(repository, "list the changed files", () =>
@@ -60,7 +60,7 @@ async function previewText(context: PullRequestChanged, deps: AppDependencies, r
 export async function onPush(context: Context<"push">, deps: AppDependencies): Promise<void> {
   const { payload } = context;
   if (payload.deleted) return;
-  const repository = repositoryOf(payload as unknown as Parameters<typeof repositoryOf>[0]);
+  const repository = await repositoryOf(payload as unknown as Parameters<typeof repositoryOf>[0], deps);
   const branch = payload.ref.replace(/^refs\/heads\//, "");
   const octokit = clientOf(context);
   if (branch.startsWith("rightsize/")) {
