@@ -118,14 +118,15 @@ export class GitHubStandIn {
     rmSync(this.root, { recursive: true, force: true });
   }
 
-  /** An `issue_comment.created` payload: `body` written by alice (a writer) in issue #1 of this repository. */
-  issueComment(id: number, body: string): Record<string, unknown> {
+  /** An `issue_comment.created` payload: `body` written by alice (a writer, unless `permissions` says otherwise) in issue #1 of this repository. */
+  issueComment(id: number, body: string, options: { login?: string; issue?: number } = {}): Record<string, unknown> {
+    const login = options.login ?? "alice";
     return {
       action: "created",
-      issue: { number: 1, title: "Right-size the shop", state: "open", user: { login: "alice", type: "User" } },
-      comment: { id, body, user: { login: "alice", type: "User" } },
+      issue: { number: options.issue ?? 1, title: "Right-size the shop", state: "open", user: { login, type: "User" } },
+      comment: { id, body, user: { login, type: "User" } },
       repository: this.repositoryPayload(),
-      sender: { login: "alice", type: "User" },
+      sender: { login, type: "User" },
       installation: { id: 2 },
     };
   }
