@@ -22,7 +22,7 @@ export interface GitHubRepositoryInfo extends GitHubRepository {
 /** A policy file larger than this is refused before it is parsed. */
 const MAX_POLICY_BYTES = 256 * 1024;
 
-/** Probot's `_extends` form (@probot/octokit-plugin-config): `[owner/]repo[:path.yml]`. */
+/** Probot's `_extends` form (@probot/octokit-plugin-config): `[owner/]repo[:path.yml]`; which repositories it may name is narrower (SPEC §9). */
 const EXTENDS_REFERENCE = /^(?:([a-z\d](?:[a-z\d]|-(?=[a-z\d])){0,38})\/)?([-_.\w\d]+)(?::([-_./\w\d]+\.ya?ml))?$/i;
 
 /**
@@ -30,6 +30,9 @@ const EXTENDS_REFERENCE = /^(?:([a-z\d](?:[a-z\d]|-(?=[a-z\d])){0,38})\/)?([-_.\
  * repository's own `.github/rightsize.yml` (given, read from the commit being planned), else the
  * owner's `.github` repository's; `_extends: [owner/]repo[:path]` bases read through the API.
  * Unlike `context.config`, the texts are kept, so every problem names its file, line and column.
+ * A policy may extend only files of its own repository and of its owner's `.github` repository
+ * (SPEC §9): a policy from a fork, or a writer's, never makes rightsize read another repository
+ * the installation can read, and the refusal says nothing of whether that repository exists.
  */
 export async function readRepositoryPolicy(
   octokit: GitHubClient,
@@ -52,6 +55,12 @@ export async function readRepositoryPolicy(
       });
     }
     const base = { owner: match[1] ?? repository.owner, repo: match[2]!, path: match[3] ?? DEFAULT_POLICY_PATH };
+    if (base.owner.toLowerCase() !== repository.owner.toLowerCase() || ![repository.repo.toLowerCase(), ".github"].includes(base.repo.toLowerCase())) {
+      throw new InputError(
+        `${from.path}: _extends: "${reference}" names another repository; a policy may extend a file of this repository (${repository.repo}:path/to/file.yml) or the organisation's defaults (${repository.owner}/.github)`,
+        { file: from.path, field: "_extends" },
+      );
+    }
     const text = await readRawFile(octokit, base);
     return text === undefined ? undefined : { path: displayPath(base), text };
   });

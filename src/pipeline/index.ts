@@ -6,7 +6,7 @@
 export { planRepository, changesOf, policyDiscoveryTargets, type Drift, type Plan, type PlannedWorkload, type PlanInput, type TargetCoverage } from "./plan.js";
 export { diagnosePlan, type PlanDiagnosis } from "./diagnose.js";
 export { renderPlanMarkdown } from "./plan-report.js";
-export { checkPolicyText, previewPolicyChange, type PolicyCheck } from "./policy-check.js";
+export { checkPolicyAt, checkPolicyText, previewPolicyChange, type PolicyCheck } from "./policy-check.js";
 export { ProposalPullRequests } from "./publish/pull-requests.js";
 export { comparePlans, type PlannedOutcome, type PolicyPreview, type PreviewEntry } from "./policy-preview.js";
 export { renderPullRequest, renderContainerTable, GITHUB_BODY_LIMIT, type PullRequestInput, type RenderedPullRequest } from "./pull-request.js";

@@ -87,7 +87,8 @@ describe("a pull request that changes the policy", () => {
         message: 'unknown key "limit": did you mean "limits"?',
       },
     ]);
-    expect(output.summary.split("\n")[0]).toBe("rightsize pauses proposals while the policy on the default branch is invalid. Fix each problem:");
+    // It said "while the policy on the default branch is invalid" of a pull request's policy.
+    expect(output.summary.split("\n")[0]).toBe("Merged as it is, this policy would pause rightsize's proposals. Fix each problem:");
   });
 
   it("gets a passing check run whose summary previews what the new policy would propose", async () => {
@@ -104,7 +105,7 @@ describe("a pull request that changes the policy", () => {
     expect(check.body).toMatchObject({ conclusion: "success", output: { title: "The policy file is valid" } });
     const summary = (check.body!.output as { summary: string }).summary;
     expect(summary).toContain("#### What this policy change would do (observations of 2026-11-23T06:00:00Z)");
-    expect(summary).toContain("| `shop/Deployment/frontend` | would propose other values | web: cpu 250m, memory 256Mi | web: cpu 400m, memory 410Mi |");
+    expect(summary).toContain("| `shop/Deployment/frontend` | would propose other values | `web`: cpu 250m, memory 256Mi | `web`: cpu 400m, memory 410Mi |");
   });
 
   it("gets no check run when the policy file is not among the changes", async () => {

@@ -114,3 +114,60 @@ describe("a reader's flood of commands", () => {
     expect(github.comments.map((comment) => comment.issue)).toEqual([4, 5]);
   });
 });
+
+describe("a pull request from a fork that changes the policy", () => {
+  const POLICY = readFileSync(path.join(ROOT, "examples/config-repo/.github/rightsize.yml"), "utf8");
+
+  function checkRun(): { conclusion?: string; output?: { title: string; summary: string; annotations?: { message: string }[] } } {
+    expect(github.checkRuns).toHaveLength(1);
+    return github.checkRuns[0] as never;
+  }
+
+  it("may extend only this repository and its owner's .github: another repository is refused without being read (its keys were listed)", async () => {
+    github.otherFiles.set("acme/payments-config:.github/rightsize.yml", "secretKey: 1\nanotherSecret: 2\n");
+    const before = github.requests.length;
+    await app.receive("pull_request", github.openFromFork({ ".github/rightsize.yml": `_extends: payments-config\n${POLICY}` }));
+    const check = checkRun();
+    expect(check.conclusion).toBe("failure");
+    expect(check.output!.summary).toContain(
+      '_extends: "payments-config" names another repository; a policy may extend a file of this repository (shop-config:path/to/file.yml) or the organisation\'s defaults (acme/.github)',
+    );
+    expect(check.output!.summary).not.toContain("secretKey");
+    expect(github.requests.slice(before).filter((request) => request.includes("payments-config"))).toEqual([]);
+  });
+
+  it("says that a missing file of another repository and an existing one are both out of reach, alike", async () => {
+    await app.receive("pull_request", github.openFromFork({ ".github/rightsize.yml": `_extends: acme/no-such-repo:x.yml\n${POLICY}` }));
+    expect(checkRun().output!.summary).toContain('_extends: "acme/no-such-repo:x.yml" names another repository');
+  });
+
+  it("never quotes the keys or lines of the organisation's defaults when they have problems", async () => {
+    github.otherFiles.set("acme/.github:.github/rightsize.yml", "apiVersion: rightsize.dev/v1alpha2\nkind: RightsizePolicy\ninternalBudgetCode: 4711\n");
+    await app.receive("pull_request", github.openFromFork({ ".github/rightsize.yml": `_extends: .github\n${POLICY}` }));
+    const summary = checkRun().output!.summary;
+    expect(summary).toContain("the base policy acme/.github:.github/rightsize.yml has a problem; its maintainers see it with `/rightsize policy validate` in that repository");
+    expect(summary).not.toContain("internalBudgetCode");
+  });
+
+  it("gets no preview, so a cluster the repository never maps is never observed for it (a preview showed live recommendations)", async () => {
+    const before = github.requests.length;
+    await app.receive("pull_request", github.openFromFork({ ".github/rightsize.yml": POLICY.replace("cluster: prod", "cluster: payments") }));
+    const check = checkRun();
+    expect(check.conclusion).toBe("success");
+    expect(check.output!.summary).toContain("No preview for a pull request from a fork: rightsize observes clusters only for changes made in this repository.");
+    expect(check.output!.summary).not.toContain("would newly propose");
+    // No clone for a preview either.
+    expect(github.requests.slice(before).filter((request) => request.endsWith("/git-upload-pack"))).toEqual([]);
+    // It said "while the policy on the default branch is invalid" for a fork's valid policy too.
+    expect(check.output!.summary.split("\n")[0]).toBe("rightsize can read this policy.");
+  });
+
+  it("reports a policy over 256 KiB as a failed check with the reason (the job failed after its retries)", async () => {
+    await app.receive("pull_request", github.openFromFork({ ".github/rightsize.yml": `${POLICY}\n${"# padding\n".repeat(30_000)}` }));
+    const check = checkRun();
+    expect(check.conclusion).toBe("failure");
+    expect(check.output!.annotations).toEqual([
+      expect.objectContaining({ message: "acme/shop-config:.github/rightsize.yml is larger than 256 KiB; a policy file is a few lines of YAML" }),
+    ]);
+  });
+});

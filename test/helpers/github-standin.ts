@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -25,6 +25,8 @@ export interface PullRequestRecord {
   draft: boolean;
   /** Who opened it (the app's token writes as `rightsize[bot]`). */
   user: string;
+  /** A pull request from a fork: the fork's name and the head commit (kept under refs/pull/N/head, as GitHub does). */
+  fork?: { fullName: string; sha: string };
 }
 
 export interface IssueRecord {
@@ -53,6 +55,8 @@ export class GitHubStandIn {
   readonly checkRuns: { id: number; head_sha: string; name: string; conclusion?: string; output?: unknown }[] = [];
   /** username → permission, for `repos.getCollaboratorPermissionLevel`. */
   readonly permissions = new Map<string, string>();
+  /** Files of other repositories the installation can read: `owner/repo:path` → text. */
+  readonly otherFiles = new Map<string, string>();
   private server: Server | undefined;
   private next = 1;
   port = 0;
@@ -163,6 +167,12 @@ export class GitHubStandIn {
     if (match("GET /app")) return reply(200, { id: 1, slug: APP_LOGIN.replace(/\[bot\]$/, ""), name: "rightsize" });
     if (match("GET /installation/repositories")) return reply(200, { total_count: 1, repositories: [this.repositoryPayload()] });
     if (match("GET {repo}")) return reply(200, this.repositoryPayload());
+    if ((m = /^GET \/repos\/([^/]+)\/([^/]+)\/contents\/(.+)$/.exec(route)) && `${m[1]}/${m[2]}` !== `${this.owner}/${this.repo}`) {
+      const text = this.otherFiles.get(`${m[1]}/${m[2]}:${m[3]}`);
+      if (text === undefined) return reply(404, { message: "Not Found" });
+      response.writeHead(200, { "content-type": "application/vnd.github.raw; charset=utf-8" }).end(text);
+      return;
+    }
     if ((m = match("GET {repo}/contents/(.+)"))) {
       const text = this.tryGit("show", `${url.searchParams.get("ref") ?? "main"}:${m[1]}`);
       if (text === undefined) return reply(404, { message: "Not Found" });
@@ -232,7 +242,7 @@ export class GitHubStandIn {
     }
     if ((m = match("GET {repo}/pulls/(\\d+)/files"))) {
       const pull = this.pulls.find((candidate) => candidate.number === Number(m![1]))!;
-      const names = this.git("diff", "--name-only", `${pull.base}...refs/heads/${pull.head}`).split("\n").filter(Boolean);
+      const names = this.git("diff", "--name-only", `${pull.base}...${pull.fork?.sha ?? `refs/heads/${pull.head}`}`).split("\n").filter(Boolean);
       return reply(200, names.map((filename) => ({ filename, status: "modified" })));
     }
     if (match("POST {repo}/git/trees")) return reply(201, { sha: this.writeTree(String(json.base_tree), json.tree as { path: string; mode: string; content: string }[]) });
@@ -299,7 +309,49 @@ export class GitHubStandIn {
     return { ...this.pullPayload(pull), merged: true, merge_commit_sha: tip };
   }
 
+  /**
+   * A pull request from a fork that changes files of `main`: its commit lives in this repository
+   * under refs/pull/N/head, as GitHub keeps it. Returns its `pull_request.opened` payload.
+   */
+  openFromFork(files: Record<string, string>, fork = "mallory/shop-config"): Record<string, unknown> {
+    const work = mkdtempSync(path.join(tmpdir(), "rightsize-standin-fork-"));
+    try {
+      git(this.root, "clone", "--quiet", this.gitDir, work);
+      for (const [file, text] of Object.entries(files)) {
+        mkdirSync(path.dirname(path.join(work, file)), { recursive: true });
+        writeFileSync(path.join(work, file), text);
+      }
+      git(work, "add", ".");
+      git(work, "-c", "user.name=Mallory", "-c", "user.email=mallory@example.com", "commit", "--quiet", "-m", "Change the policy");
+      const number = this.next++;
+      const sha = git(work, "rev-parse", "HEAD").trim();
+      git(work, "push", "--quiet", "origin", `HEAD:refs/pull/${number}/head`);
+      const [login] = fork.split("/");
+      const pull: PullRequestRecord = { number, state: "open", title: "Change the policy", body: "", head: "patch-1", base: "main", merged_at: null, labels: [], reviewers: [], draft: false, user: login!, fork: { fullName: fork, sha } };
+      this.pulls.push(pull);
+      return { action: "opened", number, pull_request: this.pullPayload(pull), repository: this.repositoryPayload(), sender: { login, type: "User" }, installation: { id: 2 } };
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+
   pullPayload(pull: PullRequestRecord): Record<string, unknown> {
+    if (pull.fork) {
+      const [owner, name] = pull.fork.fullName.split("/");
+      return {
+        number: pull.number,
+        state: pull.state,
+        title: pull.title,
+        body: pull.body,
+        draft: pull.draft,
+        merged_at: pull.merged_at,
+        html_url: `http://127.0.0.1:${this.port}/${this.owner}/${this.repo}/pull/${pull.number}`,
+        head: { ref: pull.head, sha: pull.fork.sha, repo: { full_name: pull.fork.fullName, name, owner: { login: owner } } },
+        base: { ref: pull.base },
+        labels: [],
+        user: userOf(pull.user),
+      };
+    }
     const sha = this.tryGit("rev-parse", "--verify", `refs/heads/${pull.head}`)?.trim() ?? "0".repeat(40);
     return {
       number: pull.number,
