@@ -1,4 +1,4 @@
-import { RightsizeError, workloadKey, type WorkloadKind } from "../domain/index.js";
+import { code, prose, RightsizeError, safeMarkdown, workloadKey, type WorkloadKind } from "../domain/index.js";
 import {
   callGitHub,
   checkPolicyAt,
@@ -91,7 +91,7 @@ async function dispatch(command: SlashCommand, context: CommandContext): Promise
     case "help":
       return `rightsize understands these commands.\n\n${renderHelp()}`;
     case "invalid":
-      return `rightsize did not understand \`${command.line}\`: ${command.problem}.\n\n${renderHelp()}`;
+      return `rightsize did not understand ${code(command.line)}: ${safeMarkdown(command.problem)}.\n\n${renderHelp()}`;
     case "propose": {
       const selection = { targets: command.targets, ...(command.cluster ? { cluster: command.cluster } : {}), ...(command.namespace ? { namespace: command.namespace } : {}) };
       const run = await runPipeline(context, { selection, dryRun: command.dryRun });
@@ -150,7 +150,7 @@ async function migratePolicy(context: CommandContext): Promise<string> {
   try {
     const publisher = new GitDataPublisher(context.octokit, context.repository, clone.workspace, clone.commit);
     const state = await publisher.inspect(MIGRATION_BRANCH);
-    if (state.foreign) return `rightsize left \`${MIGRATION_BRANCH}\` alone: ${state.foreign}.`;
+    if (state.foreign) return `rightsize left \`${MIGRATION_BRANCH}\` alone: ${safeMarkdown(state.foreign)}.`;
     const title = `rightsize: migrate ${DEFAULT_POLICY_PATH} to ${migration.to}`;
     const marker: ProposalState = { version: 1, branch: MIGRATION_BRANCH, workloads: [] };
     const body = [
@@ -171,7 +171,7 @@ async function migratePolicy(context: CommandContext): Promise<string> {
       },
       state,
     );
-    if (published.status === "foreign") return `rightsize left \`${MIGRATION_BRANCH}\` alone: ${published.reason}.`;
+    if (published.status === "foreign") return `rightsize left \`${MIGRATION_BRANCH}\` alone: ${safeMarkdown(published.reason)}.`;
     return `rightsize ${published.status === "created" ? "opened" : published.status} #${published.pullRequestNumber}: ${title}.`;
   } finally {
     await clone.dispose();
@@ -184,16 +184,16 @@ async function refresh(context: CommandContext, pullRequest: ProposalPullRequest
   const run = await runPipeline(context, { selection: selection ?? { targets: [] }, force: true });
   const result = run.results.find((candidate) => candidate.branch === pullRequest.branch);
   if (result && ["created", "updated", "unchanged"].includes(result.status)) {
-    const what = verb === "rebase" ? `rebased this proposal on \`${run.base.branch}\` (${run.base.commit.slice(0, 7)})` : "refreshed this proposal";
-    return `rightsize ${what}: ${result.status === "unchanged" ? "nothing changed" : "the branch and this description are up to date"}. ${result.title}`;
+    const what = verb === "rebase" ? `rebased this proposal on ${code(run.base.branch)} (${run.base.commit.slice(0, 7)})` : "refreshed this proposal";
+    return `rightsize ${what}: ${result.status === "unchanged" ? "nothing changed" : "the branch and this description are up to date"}. ${prose(result.title)}`;
   }
-  if (result) return `rightsize did not ${verb} this proposal: ${result.status}: ${result.reason ?? ""}`;
+  if (result) return `rightsize did not ${verb} this proposal: ${result.status}: ${safeMarkdown(result.reason ?? "")}`;
   return closeStale(context, pullRequest, run);
 }
 
 /** Nothing to propose any more (values within hysteresis, data missing): the pull request is closed, not left stale. */
 async function closeStale(context: CommandContext, pullRequest: ProposalPullRequest, run: RepositoryRun): Promise<string> {
-  const reasons = run.selected.map((workload) => `- \`${workloadKey(workload.ref)}\` (${workload.record.decision.action}): ${workload.record.decision.reasons.join("; ")}`);
+  const reasons = run.selected.map((workload) => `- ${code(workloadKey(workload.ref))} (${workload.record.decision.action}): ${safeMarkdown(workload.record.decision.reasons.join("; "))}`);
   if (run.selected.some((workload) => workload.record.decision.action === "blocked")) {
     // Blocked is not "no change needed": the proposal stays until the block is resolved.
     return ["rightsize could not recompute this proposal, so it left it as it is:", ...reasons].join("\n");
@@ -207,7 +207,7 @@ async function changeIgnores(context: CommandContext, pullRequest: ProposalPullR
   const known = pullRequest.state.workloads.flatMap((workload) => Object.keys(workload.containers));
   const ignoredNow = Object.values(pullRequest.state.ignored ?? {}).flat();
   if (container !== undefined && ![...known, ...ignoredNow].includes(container)) {
-    return `rightsize has no container \`${container}\` in this proposal; its containers are ${known.map((name) => `\`${name}\``).join(", ")}.`;
+    return `rightsize has no container ${code(container)} in this proposal; its containers are ${known.map((name) => code(name)).join(", ")}.`;
   }
   const ignored = { ...(pullRequest.state.ignored ?? {}) };
   for (const workload of pullRequest.state.workloads) {
@@ -222,7 +222,7 @@ async function changeIgnores(context: CommandContext, pullRequest: ProposalPullR
     else delete ignored[workload.key];
   }
   const state: ProposalState = { ...pullRequest.state, ignored };
-  const what = container === undefined ? "this workload" : `container \`${container}\``;
+  const what = container === undefined ? "this workload" : `container ${code(container)}`;
   if (verb === "ignore" && (container === undefined || known.every((name) => ignored[keyOf(pullRequest.state, name)]?.includes(name)))) {
     await closeProposal(context, pullRequest, { ...state, closedBy: "ignore" });
     return `rightsize will leave ${what} out of later proposals, so it closed this pull request and deleted its branch. \`/rightsize unignore${container ? ` ${container}` : ""}\` here brings it back.`;

@@ -120,7 +120,7 @@ function header(request: IncomingMessage, name: string): string | undefined {
 
 function answer(response: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
   if (response.headersSent) return;
-  response.writeHead(status, { "content-type": "application/json", ...headers, connection: status >= 400 ? "close" : "keep-alive" }).end(JSON.stringify(body));
+  response.writeHead(status, { "content-type": "application/json", ...headers }).end(JSON.stringify(body));
 }
 
 /** An error and its causes, AggregateError members included (Probot aggregates handler errors). */

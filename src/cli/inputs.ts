@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { ExternalError, InputError, IsoTimeSchema, parseObservationSnapshotText, UsageError, type ObservationSnapshot } from "../domain/index.js";
 import { credentialsFromEnv, type ObservationProblem, type PrometheusSourceOptions } from "../observe/index.js";
 import { formatPolicyProblem, loadPolicyFile, parseDuration, type LoadedPolicy } from "../policy/index.js";
+import { printNotice } from "./output.js";
 
 /** `--at`: an ISO time with a zone; the evaluation time is always an input, never the clock's. */
 export function parseAtOption(value: string | undefined): string | undefined {
@@ -79,6 +80,6 @@ export async function readSnapshotFile(file: string): Promise<ObservationSnapsho
 /** Loads the policy and prints its warnings (a newer version, a legacy one) on stderr. */
 export async function loadPolicyWithWarnings(file: string | undefined, repoDir?: string): Promise<LoadedPolicy> {
   const loaded = await loadPolicyFile(file, repoDir);
-  for (const warning of loaded.warnings) process.stderr.write(`rightsize: ${formatPolicyProblem(warning)}\n`);
+  for (const warning of loaded.warnings) printNotice(`${formatPolicyProblem(warning)}`);
   return loaded;
 }

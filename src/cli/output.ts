@@ -1,4 +1,4 @@
-import { UsageError } from "../domain/index.js";
+import { terminalText, UsageError } from "../domain/index.js";
 
 export const OUTPUT_FORMATS = ["text", "json", "markdown"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -6,6 +6,16 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 export function parseOutputFormat(value: string, allowed: readonly OutputFormat[] = ["text", "json"]): OutputFormat {
   if ((allowed as readonly string[]).includes(value)) return value as OutputFormat;
   throw new UsageError(`--output: "${value}" is not one of ${allowed.join(", ")}`);
+}
+
+/** Text output (tables, reports, diffs): what a repository or a cluster wrote cannot act on the terminal. */
+export function printText(text: string): void {
+  process.stdout.write(terminalText(text));
+}
+
+/** A line on stderr, `rightsize: …`, escaped like printText. */
+export function printNotice(message: string): void {
+  process.stderr.write(`rightsize: ${terminalText(message)}\n`);
 }
 
 export function printJson(value: unknown): void {

@@ -5,6 +5,7 @@ import { InputError, type ObservationSnapshot } from "../domain/index.js";
 import type { PlanDiagnosis } from "../pipeline/index.js";
 import type { LoadedPolicy } from "../policy/index.js";
 import { loadPolicyWithWarnings, parseAtOption, readSnapshotFile } from "./inputs.js";
+import { printNotice } from "./output.js";
 
 /** The inputs `plan` and `propose` share. */
 export interface PipelineOptions {
@@ -40,7 +41,7 @@ export async function loadPipelineInputs(options: PipelineOptions): Promise<Pipe
   const now = at ?? new Date().toISOString();
   // Imported here: the Kubernetes client takes a second to load and replays never need it.
   const { observeForPolicy } = await import("../observe/index.js");
-  const snapshot = await observeForPolicy(loaded.policy, { at: now, onProgress: (message) => process.stderr.write(`rightsize: ${message}\n`) });
+  const snapshot = await observeForPolicy(loaded.policy, { at: now, onProgress: (message) => printNotice(`${message}`) });
   return { repoDir, loaded, snapshot, at: now };
 }
 
@@ -58,5 +59,5 @@ export async function requireRepoDirectory(repo: string): Promise<string> {
 
 /** On stderr, with `plan` and `propose`: the snapshot's problems and, when nothing matched, why. */
 export function printDiagnosis(diagnosis: PlanDiagnosis): void {
-  for (const line of diagnosis.lines) process.stderr.write(`rightsize: ${line}\n`);
+  for (const line of diagnosis.lines) printNotice(`${line}`);
 }

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from "commander";
-import { exitCodeFor, formatLocation, RightsizeError, EXIT } from "../domain/index.js";
+import { EXIT, exitCodeFor, formatLocation, RightsizeError, terminalText } from "../domain/index.js";
 import { TOOL_VERSION } from "../version.js";
 
 /**
@@ -65,18 +65,18 @@ function reportError(error: unknown): number {
   if (error instanceof RightsizeError) {
     const where = formatLocation(error.location);
     const prefix = where && !error.message.startsWith(where) ? `${where}: ` : "";
-    process.stderr.write(`rightsize: ${prefix}${error.message}\n`);
+    process.stderr.write(`rightsize: ${terminalText(`${prefix}${error.message}`)}\n`);
     return exitCodeFor(error);
   }
   const system = systemErrorOf(error);
   if (system) {
-    process.stderr.write(`rightsize: ${system.message}\n`);
+    process.stderr.write(`rightsize: ${terminalText(system.message)}\n`);
     return system.status;
   }
   // A bug, not a bad input: one line, and the stack only when asked for.
   const message = error instanceof Error ? error.message : String(error);
   const stack = process.env.RIGHTSIZE_DEBUG && error instanceof Error ? `\n${error.stack}` : " (set RIGHTSIZE_DEBUG=1 for the stack trace)";
-  process.stderr.write(`rightsize: unexpected failure: ${message.split("\n")[0]}${stack}\n`);
+  process.stderr.write(`rightsize: unexpected failure: ${terminalText(`${message.split("\n")[0]}${stack}`)}\n`);
   return exitCodeFor(error);
 }
 

@@ -14,6 +14,7 @@ import {
   type RepositoryRun,
 } from "../pipeline/index.js";
 import { loadPolicyWithWarnings, parseAtOption, readSnapshotFile } from "./inputs.js";
+import { printNotice } from "./output.js";
 
 export interface GitHubOptions {
   token: string;
@@ -60,13 +61,13 @@ export async function observe(options: Pick<ProposeOptions, "snapshot" | "at">, 
   const snapshot = await observeForPolicy(loaded.policy, {
     at: now,
     ...(namespaces ? { namespaces } : {}),
-    onProgress: (message) => process.stderr.write(`rightsize: ${message}\n`),
+    onProgress: (message) => printNotice(`${message}`),
   });
   return { snapshot, at: now };
 }
 
 function printWarnings(loaded: LoadedPolicy): LoadedPolicy {
-  for (const warning of loaded.warnings) process.stderr.write(`rightsize: ${formatPolicyProblem(warning)}\n`);
+  for (const warning of loaded.warnings) printNotice(`${formatPolicyProblem(warning)}`);
   return loaded;
 }
 

@@ -20,6 +20,15 @@ export function escapeControls(text: string): string {
 }
 
 /**
+ * Text for a terminal or a CI log: line breaks stay, every other control character (ESC, OSC 8
+ * links, CR, bidi overrides) is shown as an escape, so names from a repository or a cluster
+ * cannot clear the screen, draw fake rows or inject workflow commands.
+ */
+export function terminalText(text: string): string {
+  return text.replace(CONTROL, (character) => (character === "\n" ? character : visibleControl(character)));
+}
+
+/**
  * Untrusted text as an inline code span, shown exactly (controls as escapes). The fence is one
  * backtick longer than the longest run inside, padded when the text starts or ends with one
  * (CommonMark). In a table cell, pipes are escaped (GFM reads `\|` inside a cell's code span).
@@ -49,9 +58,10 @@ export function prose(text: string): string {
 /**
  * A message rightsize composed around untrusted fragments (a reason naming a file, an error
  * quoting a value), made safe as a whole: code spans stay as they are (GitHub renders nothing
- * inside them), and outside them HTML is escaped, links cannot form, and mentions and issue
- * references are broken. Code spans are found as CommonMark finds them, so a stray backtick in a
- * fragment cannot carry text out of a span unescaped.
+ * inside them), and outside them HTML is escaped, links cannot form, and mentions are broken.
+ * Issue references stay: rightsize's messages name its pull requests (`#12`). Code spans are
+ * found as CommonMark finds them, so a stray backtick in a fragment cannot carry text out of a
+ * span unescaped.
  */
 export function safeMarkdown(text: string): string {
   const source = text.replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, visibleControl);
@@ -93,8 +103,8 @@ function closingRun(source: string, from: number, length: number): number | unde
 function escapeOutsideCode(character: string, next: string | undefined): string {
   if (character === "<") return "&lt;";
   if (character === ">") return "&gt;";
-  if (character === "[" || character === "]") return `\\${character}`;
+  // A bracket closing a link's text is what makes a link (`[a](b)`, `[a][b]`, `[a]: b`).
+  if (character === "]" && next !== undefined && "([:".includes(next)) return "\\]";
   if (character === "@" && next !== undefined && /[A-Za-z0-9]/.test(next)) return "@&#8203;";
-  if (character === "#" && next !== undefined && /[0-9]/.test(next)) return "#&#8203;";
   return character;
 }

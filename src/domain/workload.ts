@@ -45,3 +45,18 @@ export interface ContainerResources {
 
 /** Regular containers, init containers that run to completion, and restartable sidecars. */
 export type ContainerRole = "container" | "init" | "sidecar";
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * Why a name is not one Kubernetes accepts, or undefined when it is: namespaces and containers
+ * are RFC 1123 labels, workloads RFC 1123 subdomains. A manifest with such a name never applies,
+ * and its text never reaches a pull request (SPEC §9).
+ */
+export function kubernetesNameProblem(name: string, shape: "label" | "subdomain"): string | undefined {
+  const [pattern, limit, what] = shape === "label" ? [DNS_LABEL, 63, "an RFC 1123 label"] : [DNS_SUBDOMAIN, 253, "an RFC 1123 subdomain"];
+  if (name.length > limit) return `is longer than ${limit} characters`;
+  if (!pattern.test(name)) return `is not ${what} (lowercase letters, digits${shape === "subdomain" ? ", '.'" : ""} and '-', starting and ending with a letter or digit)`;
+  return undefined;
+}

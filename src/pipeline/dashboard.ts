@@ -1,4 +1,4 @@
-import { workloadKey, type WorkloadRef } from "../domain/index.js";
+import { code, prose, safeMarkdown, workloadKey, type WorkloadRef } from "../domain/index.js";
 import type { DecisionRecord } from "../recommend/index.js";
 import type { PlannedWorkload } from "./plan.js";
 import type { ProposalResult } from "./propose.js";
@@ -42,14 +42,14 @@ export function renderDashboard(input: DashboardInput): string {
     { title: "Needs attention", rows: attentionRows(input) },
     {
       title: "Open proposals",
-      rows: input.openProposals.flatMap((pull) => pull.keys.map((key) => ({ key, text: `${label(key)}: #${pull.number} ${pull.title}` }))),
+      rows: input.openProposals.flatMap((pull) => pull.keys.map((key) => ({ key, text: `${label(key)}: #${pull.number} ${prose(pull.title)}` }))),
     },
     { title: "Waiting for data", rows: rowsWhere(input.workloads, (workload) => workload.record.decision.action === "hold" && isWaiting(workload.record), waitingText) },
-    { title: "Blocked", rows: rowsWhere(input.workloads, (workload) => workload.record.decision.action === "blocked", (workload) => workload.record.decision.reasons.join("; ")) },
+    { title: "Blocked", rows: rowsWhere(input.workloads, (workload) => workload.record.decision.action === "blocked", (workload) => safeMarkdown(workload.record.decision.reasons.join("; "))) },
     { title: "Declined", rows: resultRows(input.results, "declined") },
     {
       title: "Ignored",
-      rows: Object.entries(input.ignored).map(([key, containers]) => ({ key, text: `${label(key)}: ${containers.includes("*") ? "the whole workload" : containers.map((name) => `\`${name}\``).join(", ")} (\`/rightsize unignore\` in its pull request)` })),
+      rows: Object.entries(input.ignored).map(([key, containers]) => ({ key, text: `${label(key)}: ${containers.includes("*") ? "the whole workload" : containers.map((name) => code(name)).join(", ")} (\`/rightsize unignore\` in its pull request)` })),
     },
     { title: "Rate limited", rows: resultRows(input.results, "rate-limited") },
     { title: "Errored", rows: resultRows(input.results, "failed", " — the next scan tries again; tick the box to try now") },
@@ -69,7 +69,7 @@ export function renderDashboard(input: DashboardInput): string {
   const header = [
     `**rightsize watches ${byKey.size} workload${byKey.size === 1 ? "" : "s"}; ${input.openProposals.length} proposal${input.openProposals.length === 1 ? " is" : "s are"} open.**${savingsText(input.savings)}`,
     "",
-    `From the manifests on \`${input.base.branch}\` and the last observations; rightsize edits this issue after every scan. Tick a box to ask for a fresh proposal of that workload (rightsize unticks it when done).`,
+    `From the manifests on ${code(input.base.branch)} and the last observations; rightsize edits this issue after every scan. Tick a box to ask for a fresh proposal of that workload (rightsize unticks it when done).`,
     "",
     "- [ ] propose again for every workload <!-- rightsize:row * -->",
   ];
@@ -135,7 +135,7 @@ function rowsWhere(workloads: readonly PlannedWorkload[], keep: (workload: Plann
 function resultRows(results: readonly ProposalResult[], status: ProposalResult["status"], advice = ""): Row[] {
   return results
     .filter((result) => result.status === status)
-    .flatMap((result) => result.workloads.map((ref: WorkloadRef) => ({ key: workloadKey(ref), text: `${label(workloadKey(ref))}: ${result.reason ?? status}${advice}` })));
+    .flatMap((result) => result.workloads.map((ref: WorkloadRef) => ({ key: workloadKey(ref), text: `${label(workloadKey(ref))}: ${safeMarkdown(result.reason ?? status)}${advice}` })));
 }
 
 function isWaiting(record: DecisionRecord): boolean {
@@ -162,5 +162,5 @@ function savingsText(savings: DashboardInput["savings"]): string {
 
 function label(key: string): string {
   const [cluster, namespace, kind, name] = key.split("/");
-  return `\`${namespace}/${kind}/${name}\`${cluster && cluster !== "default" ? ` (${cluster})` : ""}`;
+  return `${code(`${namespace}/${kind}/${name}`)}${cluster && cluster !== "default" ? ` (${prose(cluster)})` : ""}`;
 }

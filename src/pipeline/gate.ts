@@ -1,4 +1,4 @@
-import { parseQuantity, percentChange } from "../domain/index.js";
+import { code, parseQuantity, percentChange, safeMarkdown } from "../domain/index.js";
 import type { Policy } from "../policy/index.js";
 import type { BranchState } from "./publish/types.js";
 import type { ProposalState } from "./state-marker.js";
@@ -36,7 +36,7 @@ export function gateProposal(state: BranchState, proposed: ProposalState, policy
 /** What a declined proposal asked for, in a few words: `web: cpu 240m, memory 250Mi`. */
 function declinedValues(state: ProposalState): string {
   return state.workloads
-    .flatMap((workload) => Object.entries(workload.containers).map(([container, values]) => `${container}: ${[values.cpu && `cpu ${values.cpu}`, values.memory && `memory ${values.memory}`].filter(Boolean).join(", ")}`))
+    .flatMap((workload) => Object.entries(workload.containers).map(([container, values]) => `${code(container)}: ${[values.cpu && `cpu ${values.cpu}`, values.memory && `memory ${values.memory}`].filter(Boolean).join(", ")}`))
     .join("; ");
 }
 
@@ -63,5 +63,5 @@ export function isWithinDeclined(declined: ProposalState, proposed: ProposalStat
 export const FOREIGN_COMMENT_MARKER = "<!-- rightsize:foreign-push -->";
 
 export function renderForeignNotice(reason: string): string {
-  return `rightsize did not update this branch: ${reason}. It will leave the branch alone from now on; close this pull request to let rightsize propose again.\n\n${FOREIGN_COMMENT_MARKER}`;
+  return `rightsize did not update this branch: ${safeMarkdown(reason)}. It will leave the branch alone from now on; close this pull request to let rightsize propose again.\n\n${FOREIGN_COMMENT_MARKER}`;
 }

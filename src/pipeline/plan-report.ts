@@ -1,4 +1,4 @@
-import { workloadKey } from "../domain/index.js";
+import { code, safeMarkdown, workloadKey } from "../domain/index.js";
 import { describeMonthlyCost } from "../recommend/index.js";
 import type { Plan } from "./plan.js";
 import { renderContainerTable } from "./pull-request.js";
@@ -17,14 +17,14 @@ export function renderPlanMarkdown(plan: Plan): string {
   }
   for (const workload of plan.workloads) {
     const { record } = workload;
-    lines.push("", `### ${record.workload.kind} ${record.workload.namespace}/${record.workload.name}: ${record.decision.action}`, "");
-    lines.push(...record.decision.reasons.map((reason) => `- ${reason}`));
-    lines.push(...workload.drift.map((drift) => `- drift in \`${drift.container}\` ${drift.field}: manifest ${drift.manifest ?? "unset"}, live ${drift.live ?? "unset"} (the manifest is the truth)`));
+    lines.push("", `### ${record.workload.kind} ${code(`${record.workload.namespace}/${record.workload.name}`)}: ${record.decision.action}`, "");
+    lines.push(...record.decision.reasons.map((reason) => `- ${safeMarkdown(reason)}`));
+    lines.push(...workload.drift.map((drift) => `- drift in ${code(drift.container)} ${drift.field}: manifest ${drift.manifest ?? "unset"}, live ${drift.live ?? "unset"} (the manifest is the truth)`));
     if (workload.edits.length > 0) lines.push("", "```diff", workload.edits.map((edit) => edit.diff).join("").trimEnd(), "```");
   }
   const unmatched = [
-    ...plan.notObserved.map(({ ref, path }) => `- in the repo but not observed: \`${workloadKey(ref)}\` (${path})`),
-    ...plan.notInRepo.map((ref) => `- observed but not in the repo: \`${workloadKey(ref)}\``),
+    ...plan.notObserved.map(({ ref, path }) => `- in the repo but not observed: ${code(workloadKey(ref))} (${code(path)})`),
+    ...plan.notInRepo.map((ref) => `- observed but not in the repo: ${code(workloadKey(ref))}`),
   ];
   if (unmatched.length > 0) lines.push("", "### Not matched", "", ...unmatched);
   return `${lines.join("\n")}\n`;

@@ -1,6 +1,8 @@
 import picomatch from "picomatch";
 import {
+  escapeControls,
   isSameQuantity,
+  kubernetesNameProblem,
   workloadKey,
   type ObservationSnapshot,
   type WorkloadObservation,
@@ -102,6 +104,11 @@ export function planRepository(input: PlanInput): Plan {
     plan.skipped.push(...discovery.skipped.filter((skip) => !plan.skipped.some((known) => known.path === skip.path && known.reason === skip.reason)));
     for (const manifest of discovery.workloads) {
       const ref: WorkloadRef = { cluster: target.cluster, namespace: manifest.namespace ?? target.namespace ?? "default", kind: manifest.kind, name: manifest.name };
+      const invalid = invalidName(ref, manifest);
+      if (invalid) {
+        if (!plan.skipped.some((known) => known.path === manifest.location.path && known.reason === invalid)) plan.skipped.push({ path: manifest.location.path, reason: invalid });
+        continue;
+      }
       const key = workloadKey(ref);
       if (seen.has(key) || !isWorkloadSelected(policy, ref)) continue;
       seen.add(key);
@@ -119,6 +126,23 @@ export function planRepository(input: PlanInput): Plan {
     .map((observation) => observation.workload)
     .filter((ref) => !seen.has(workloadKey(ref)) && isWorkloadSelected(policy, ref));
   return plan;
+}
+
+/**
+ * A manifest whose names Kubernetes would reject is left alone, with the reason (SPEC §9: its
+ * text never becomes markup or state); the name is quoted as JSON, so it shows exactly.
+ */
+function invalidName(ref: WorkloadRef, manifest: DiscoveredWorkload): string | undefined {
+  const names: [string, string, "label" | "subdomain"][] = [
+    ["namespace", ref.namespace, "label"],
+    [`${ref.kind} name`, ref.name, "subdomain"],
+    ...manifest.containers.map((container): [string, string, "label"] => ["container name", container.name, "label"]),
+  ];
+  for (const [what, name, shape] of names) {
+    const problem = kubernetesNameProblem(name, shape);
+    if (problem) return `the ${what} ${escapeControls(JSON.stringify(name))} ${problem}: Kubernetes would reject this manifest, so rightsize leaves it alone`;
+  }
+  return undefined;
 }
 
 function planWorkload(input: PlanInput, ref: WorkloadRef, manifest: DiscoveredWorkload, observation: WorkloadObservation): PlannedWorkload {

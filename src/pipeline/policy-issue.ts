@@ -1,3 +1,4 @@
+import { code } from "../domain/index.js";
 import { formatPolicyProblem, type PolicyProblem } from "../policy/index.js";
 import type { GitHubClient, GitHubRepository } from "./github-client.js";
 import { closeIssue, upsertIssue } from "./github-upsert.js";
@@ -16,7 +17,7 @@ export async function syncPolicyIssue(
   problems: readonly PolicyProblem[] | undefined,
 ): Promise<{ number: number; status: "created" | "updated" | "unchanged" | "closed" } | undefined> {
   if (problems === undefined) {
-    const closed = await closeIssue(octokit, repository, POLICY_ISSUE_MARKER, "rightsize", `The policy on \`${branch}\` is valid again; rightsize proposes again.`);
+    const closed = await closeIssue(octokit, repository, POLICY_ISSUE_MARKER, "rightsize", `The policy on ${code(branch)} is valid again; rightsize proposes again.`);
     return closed === undefined ? undefined : { number: closed, status: "closed" };
   }
   return upsertIssue(octokit, repository, { marker: POLICY_ISSUE_MARKER, title: POLICY_ISSUE_TITLE, body: renderPolicyIssue(problems, branch), labels: ["rightsize"] });
@@ -24,9 +25,9 @@ export async function syncPolicyIssue(
 
 export function renderPolicyIssue(problems: readonly PolicyProblem[], branch: string): string {
   return [
-    `rightsize has paused proposals in this repository: the policy on \`${branch}\` is not valid. Fix every problem below; rightsize closes this issue when the file is valid again.`,
+    `rightsize has paused proposals in this repository: the policy on ${code(branch)} is not valid. Fix every problem below; rightsize closes this issue when the file is valid again.`,
     "",
-    ...problems.map((problem) => `- \`${formatPolicyProblem(problem)}\``),
+    ...problems.map((problem) => `- ${code(formatPolicyProblem(problem))}`),
     "",
     "`/rightsize policy validate` in any issue checks the file again; the README's policy reference lists every setting with its default.",
     "",

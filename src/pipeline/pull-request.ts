@@ -1,9 +1,12 @@
 import type { WorkloadObservation } from "../domain/index.js";
-import { formatCpu, formatMemory, isSameQuantity, parseQuantity, workloadKey } from "../domain/index.js";
+import { code, formatCpu, formatMemory, isSameQuantity, parseQuantity, safeMarkdown, workloadKey } from "../domain/index.js";
 import type { Policy } from "../policy/index.js";
 import { describeMonthlyCost, type ContainerDecision, type DecisionRecord } from "../recommend/index.js";
 import { renderCharts } from "./charts.js";
 import { renderStateMarker, type ProposalState } from "./state-marker.js";
+
+/** Untrusted text in a table cell. */
+const cell = (text: string) => code(text, { inTable: true });
 
 /** GitHub rejects PR bodies longer than this many characters. */
 export const GITHUB_BODY_LIMIT = 65_536;
@@ -111,7 +114,7 @@ function overallRating(records: readonly DecisionRecord[]): { safety: string; co
 }
 
 function workloadLabel(record: DecisionRecord): string {
-  return `${record.workload.kind} \`${record.workload.namespace}/${record.workload.name}\` (cluster \`${record.workload.cluster}\`)`;
+  return `${record.workload.kind} ${code(`${record.workload.namespace}/${record.workload.name}`)} (cluster ${code(record.workload.cluster)})`;
 }
 
 function renderVerdict(records: readonly DecisionRecord[], labels: { safety: string; confidence: string }): string {
@@ -121,8 +124,8 @@ function renderVerdict(records: readonly DecisionRecord[], labels: { safety: str
     const totals = perPodTotals(first.containers.filter((container) => container.action === "change"));
     return `**rightsize proposes new requests for ${workloadLabel(first)}**: ${totals}${monthly(records)}; safety ${first.decision.safety}, confidence ${first.decision.confidence}.`;
   }
-  const names = records.map((record) => `${record.workload.kind}/${record.workload.name}`).join(", ");
-  return `**rightsize proposes new requests for ${records.length} workloads in \`${first.workload.namespace}\` (cluster \`${first.workload.cluster}\`)**: ${names}${monthly(records)}; worst safety ${labels.safety}, lowest confidence ${labels.confidence}.`;
+  const names = records.map((record) => code(`${record.workload.kind}/${record.workload.name}`)).join(", ");
+  return `**rightsize proposes new requests for ${records.length} workloads in ${code(first.workload.namespace)} (cluster ${code(first.workload.cluster)})**: ${names}${monthly(records)}; worst safety ${labels.safety}, lowest confidence ${labels.confidence}.`;
 }
 
 /**
@@ -146,7 +149,7 @@ function podCount(replicas: number): string {
 
 /** SPEC §5 direction-aware gates: increases proposed past an UNSAFE rating or low confidence say so under the verdict. */
 function renderAttention(records: readonly DecisionRecord[]): string {
-  const lines = records.flatMap((record) => (record.decision.attention ?? []).map((line) => `> **Needs attention** (${record.workload.kind}/${record.workload.name}): ${line.replace(/^([^:]+): needs attention: /, "$1: ")}`));
+  const lines = records.flatMap((record) => (record.decision.attention ?? []).map((line) => `> **Needs attention** (${code(`${record.workload.kind}/${record.workload.name}`)}): ${safeMarkdown(line.replace(/^([^:]+): needs attention: /, "$1: "))}`));
   return lines.join("\n>\n");
 }
 
@@ -179,7 +182,7 @@ export function renderContainerTable(records: readonly DecisionRecord[]): string
     for (const container of record.containers) {
       const cost = container.action === "change" && container.cost && record.cost ? describeMonthlyCost(container.cost.total, record.cost.currency) : "—";
       rows.push(
-        `| ${record.workload.namespace}/${record.workload.kind}/${record.workload.name} | ${container.name} | ${transition(container, "requests", "cpu")} | ${transition(container, "requests", "memory")} | ${limitsCell(container)} | ${cost} | ${container.safety} | ${container.confidence.level} (${container.confidence.score}) | ${container.action} |`,
+        `| ${cell(`${record.workload.namespace}/${record.workload.kind}/${record.workload.name}`)} | ${cell(container.name)} | ${transition(container, "requests", "cpu")} | ${transition(container, "requests", "memory")} | ${limitsCell(container)} | ${cost} | ${container.safety} | ${container.confidence.level} (${container.confidence.score}) | ${container.action} |`,
       );
     }
   }
@@ -205,13 +208,13 @@ function limitsCell(container: ContainerDecision): string {
 }
 
 function renderFiles(files: readonly string[]): string {
-  return `Files changed: ${files.map((file) => `\`${file}\``).join(", ")}`;
+  return `Files changed: ${files.map((file) => code(file)).join(", ")}`;
 }
 
 function renderEvidence(record: DecisionRecord): string {
   const { observation } = record;
   const lines = [
-    `#### Evidence: ${record.workload.kind}/${record.workload.name}`,
+    `#### Evidence: ${code(`${record.workload.kind}/${record.workload.name}`)}`,
     "",
     `Window ${observation.window.from} → ${observation.window.to} (${observation.mode}, source ${observation.source}), ${observation.pods} pod${observation.pods === 1 ? "" : "s"}, coverage ${(observation.coverage * 100).toFixed(0)}%.`,
   ];
@@ -224,14 +227,14 @@ function renderEvidence(record: DecisionRecord): string {
       const usage = container.usage[resource];
       if (!usage) continue;
       const show = resource === "cpu" ? displayCores : displayBytes;
-      lines.push(`| ${container.name} | ${resource} | ${show(usage.p50)} | ${show(usage.p90)} | ${show(usage.p95)} | ${show(usage.p99)} | ${show(usage.max)} | ${usage.samples} |`);
+      lines.push(`| ${cell(container.name)} | ${resource} | ${show(usage.p50)} | ${show(usage.p90)} | ${show(usage.p95)} | ${show(usage.p99)} | ${show(usage.max)} | ${usage.samples} |`);
     }
   }
   for (const container of record.containers) {
     const { oomKills, restarts, throttledRatio } = container.evidence;
-    const kills = oomKills.length === 0 ? "no OOM kills" : `${oomKills.length} OOM kill${oomKills.length === 1 ? "" : "s"} (${oomKills.map((kill) => `${kill.at} in \`${kill.pod}\``).join(", ")})`;
-    lines.push(`- \`${container.name}\`: ${kills}, ${restarts} restart${restarts === 1 ? "" : "s"}, CPU throttled ${(throttledRatio * 100).toFixed(1)}% of periods.`);
-    for (const reason of container.reasons) lines.push(`  - ${reason}`);
+    const kills = oomKills.length === 0 ? "no OOM kills" : `${oomKills.length} OOM kill${oomKills.length === 1 ? "" : "s"} (${oomKills.map((kill) => `${kill.at} in ${code(kill.pod)}`).join(", ")})`;
+    lines.push(`- ${code(container.name)}: ${kills}, ${restarts} restart${restarts === 1 ? "" : "s"}, CPU throttled ${(throttledRatio * 100).toFixed(1)}% of periods.`);
+    for (const reason of container.reasons) lines.push(`  - ${safeMarkdown(reason)}`);
   }
   return lines.join("\n");
 }
@@ -254,28 +257,28 @@ function renderRisks(records: readonly DecisionRecord[]): string {
       const cpu = container.change.cpu;
       const memory = container.change.memory;
       if (cpu !== null && cpu < 0) {
-        lines.push(`- \`${container.name}\` CPU goes down ${Math.abs(cpu).toFixed(1)}%: bursts above the new request compete for CPU on busy nodes; watch latency after the rollout.`);
+        lines.push(`- ${code(container.name)} CPU goes down ${Math.abs(cpu).toFixed(1)}%: bursts above the new request compete for CPU on busy nodes; watch latency after the rollout.`);
       }
       if (memory !== null && memory < 0) {
         const peak = container.usage.memory ? displayBytes(container.usage.memory.max) : "the observed peak";
-        lines.push(`- \`${container.name}\` memory goes down ${Math.abs(memory).toFixed(1)}% but stays above the observed peak (${peak}); a workload whose memory grows beyond the window's peak may be evicted under node pressure.`);
+        lines.push(`- ${code(container.name)} memory goes down ${Math.abs(memory).toFixed(1)}% but stays above the observed peak (${peak}); a workload whose memory grows beyond the window's peak may be evicted under node pressure.`);
       }
       if (container.evidence.oomKills.length > 0 && (memory ?? 0) > 0) {
-        lines.push(`- \`${container.name}\` was OOM-killed ${container.evidence.oomKills.length} time${container.evidence.oomKills.length === 1 ? "" : "s"} in the window: its memory goes up and will not be lowered while OOM kills are in the window.`);
+        lines.push(`- ${code(container.name)} was OOM-killed ${container.evidence.oomKills.length} time${container.evidence.oomKills.length === 1 ? "" : "s"} in the window: its memory goes up and will not be lowered while OOM kills are in the window.`);
       }
       lines.push(...trendRisks(container));
       if (container.safety === "UNSAFE") {
-        lines.push(`- \`${container.name}\` is rated UNSAFE: only the increases it needs are proposed; its decreases wait until the cause (OOM kills, restarts) is fixed.`);
+        lines.push(`- ${code(container.name)} is rated UNSAFE: only the increases it needs are proposed; its decreases wait until the cause (OOM kills, restarts) is fixed.`);
       }
       if ((cpu ?? 0) > 0 || (memory ?? 0) > 0) {
-        lines.push(`- \`${container.name}\` requests go up: pods need more room to schedule; check the namespace quota and node capacity.`);
+        lines.push(`- ${code(container.name)} requests go up: pods need more room to schedule; check the namespace quota and node capacity.`);
       }
       const limitChanged = (["cpu", "memory"] as const).filter((resource) => container.current.limits[resource] !== container.recommended.limits[resource]);
-      if (limitChanged.length > 0) lines.push(`- \`${container.name}\` ${limitChanged.join(" and ")} ${limitChanged.length > 1 ? "limits change" : "limit changes"} as well (policy \`recommend.limits\`).`);
+      if (limitChanged.length > 0) lines.push(`- ${code(container.name)} ${limitChanged.join(" and ")} ${limitChanged.length > 1 ? "limits change" : "limit changes"} as well (policy \`recommend.limits\`).`);
     }
     if (record.containers.every((container) => hasGuaranteedShape(container.current)) && !record.containers.every((container) => hasGuaranteedShape(container.recommended))) {
       lines.push(
-        `- ${record.workload.kind} \`${record.workload.name}\` leaves the Guaranteed QoS class for Burstable: its requests no longer all equal its limits (policy \`recommend.limits\`). Burstable pods are evicted before Guaranteed ones under node pressure; \`recommend.limits: keep\` keeps the class.`,
+        `- ${record.workload.kind} ${code(record.workload.name)} leaves the Guaranteed QoS class for Burstable: its requests no longer all equal its limits (policy \`recommend.limits\`). Burstable pods are evicted before Guaranteed ones under node pressure; \`recommend.limits: keep\` keeps the class.`,
       );
     }
   }
@@ -289,16 +292,16 @@ function trendRisks(container: ContainerDecision): string[] {
   const memory = container.derivation.memory;
   if (memory?.trend?.growing) {
     lines.push(
-      `- \`${container.name}\` memory grows ${rate(memory.trend.slopePerDay, "memory")} (likely a leak): the new request covers the projected peak over ${memory.trend.horizon} (${memory.trend.projected}) and no more. Find the leak (a heap profile, the allocations since the last release) or restart the pods on a schedule; until then rightsize keeps raising memory and never lowers it.`,
+      `- ${code(container.name)} memory grows ${rate(memory.trend.slopePerDay, "memory")} (likely a leak): the new request covers the projected peak over ${memory.trend.horizon} (${memory.trend.projected}) and no more. Find the leak (a heap profile, the allocations since the last release) or restart the pods on a schedule; until then rightsize keeps raising memory and never lowers it.`,
     );
   }
   const cpu = container.derivation.cpu;
   if (cpu?.trend?.growing) {
-    lines.push(`- \`${container.name}\` CPU grows ${rate(cpu.trend.slopePerDay, "cpu")}: the request covers the projection over ${cpu.trend.horizon} (${cpu.trend.projected} before its margin); if the growth is traffic, an HPA on CPU scales better than ever larger requests.`);
+    lines.push(`- ${code(container.name)} CPU grows ${rate(cpu.trend.slopePerDay, "cpu")}: the request covers the projection over ${cpu.trend.horizon} (${cpu.trend.projected} before its margin); if the growth is traffic, an HPA on CPU scales better than ever larger requests.`);
   }
   for (const resource of ["cpu", "memory"] as const) {
     const step = container.derivation[resource]?.step;
-    if (step) lines.push(`- \`${container.name}\` ${resource} changed level at ${step.at.slice(0, 16)}Z (a release?): it is sized from the data after that; if the change is reverted, refresh this proposal.`);
+    if (step) lines.push(`- ${code(container.name)} ${resource} changed level at ${step.at.slice(0, 16)}Z (a release?): it is sized from the data after that; if the change is reverted, refresh this proposal.`);
   }
   return lines;
 }
@@ -326,7 +329,7 @@ function renderConfiguration(policy: Policy): string {
   return [
     "#### Configuration",
     "",
-    `- rightsize scans on the schedule \`${policy.schedule.cron}\` (cron, UTC) and when asked with \`/rightsize\`.`,
+    `- rightsize scans on the schedule ${code(policy.schedule.cron)} (cron, UTC) and when asked with \`/rightsize\`.`,
     `- It updates this branch when a scan changes the recommendation, and stops updating it as soon as someone else pushes to it.`,
     `- Closing this pull request without merging means "not this value": rightsize will not propose values within ${policy.recommend.minChangePercent}% of these again; usage drifting beyond that, or \`/rightsize refresh\`, brings a new pull request.`,
     `- ${verify}`,
@@ -339,7 +342,8 @@ function renderRecord(records: readonly DecisionRecord[]): string {
     "<details><summary>Decision record (decision.json)</summary>",
     "",
     "```json",
-    JSON.stringify(records.length === 1 ? records[0] : records, null, 2),
+    // A backtick in a name or path must not close the fence: JSON writes it as \u0060, the same string.
+    JSON.stringify(records.length === 1 ? records[0] : records, null, 2).replaceAll("`", "\\u0060"),
     "```",
     "",
     "</details>",
@@ -347,7 +351,7 @@ function renderRecord(records: readonly DecisionRecord[]): string {
 }
 
 function renderDigest(records: readonly DecisionRecord[]): string {
-  return records.map((record) => `Decision digest for ${record.workload.kind}/${record.workload.name}: \`${record.inputsDigest}\``).join("\n");
+  return records.map((record) => `Decision digest for ${code(`${record.workload.kind}/${record.workload.name}`)}: \`${record.inputsDigest}\``).join("\n");
 }
 
 function renderCommands(): string {

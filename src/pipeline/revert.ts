@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { workloadKey } from "../domain/index.js";
+import { code, workloadKey } from "../domain/index.js";
 import { planWorkloadEdit } from "../manifests/index.js";
 import type { LoadedPolicy } from "../policy/index.js";
 import type { DecisionRecord } from "../recommend/index.js";
@@ -96,12 +96,12 @@ function renderRevertBody(input: RevertInput, files: string[], state: ProposalSt
     for (const container of record.containers.filter((candidate) => candidate.action === "change")) {
       const verdict = check?.containers.find((candidate) => candidate.container === container.name);
       const cell = (resource: "cpu" | "memory") => `${container.recommended.requests[resource] ?? "unset"} → **${container.current.requests[resource] ?? "unset"}**`;
-      lines.push(`| ${record.workload.namespace}/${record.workload.kind}/${record.workload.name} | ${container.name} | ${cell("memory")} | ${cell("cpu")} | ${verdict ? `${verdict.verdict} (${verdict.oomKills} OOM kill${verdict.oomKills === 1 ? "" : "s"})` : "—"} |`);
+      lines.push(`| ${code(`${record.workload.namespace}/${record.workload.kind}/${record.workload.name}`, { inTable: true })} | ${code(container.name, { inTable: true })} | ${cell("memory")} | ${cell("cpu")} | ${verdict ? `${verdict.verdict} (${verdict.oomKills} OOM kill${verdict.oomKills === 1 ? "" : "s"})` : "—"} |`);
     }
   }
   lines.push(
     "",
-    `Files changed: ${files.map((file) => `\`${file}\``).join(", ")}. The evidence is in the check-after-merge comment on #${input.merged.number}; the decision records of the merged proposal stay at ${input.merged.records.map((record) => `\`${decisionRecordPath(record.workload)}\``).join(", ")}.`,
+    `Files changed: ${files.map((file) => code(file)).join(", ")}. The evidence is in the check-after-merge comment on #${input.merged.number}; the decision records of the merged proposal stay at ${input.merged.records.map((record) => code(decisionRecordPath(record.workload))).join(", ")}.`,
     "",
     "Merging this is the rollback; rightsize then waits for new observations before it proposes again.",
     "",

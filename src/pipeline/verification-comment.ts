@@ -1,4 +1,4 @@
-import { workloadKey } from "../domain/index.js";
+import { code, workloadKey } from "../domain/index.js";
 import type { DecisionRecord } from "../recommend/index.js";
 import { beforeAfterChart } from "./charts.js";
 import { displayBytes, displayCores } from "./pull-request.js";
@@ -28,7 +28,7 @@ export function renderVerificationComment(checks: readonly WorkloadCheck[], reco
       for (const resource of container.resources) {
         const show = resource.resource === "cpu" ? displayCores : displayBytes;
         lines.push(
-          `| \`${check.key}\` | ${container.container} | ${resource.resource} | ${resource.request} | ${show(resource.p95)} | ${show(resource.peak)} | ${(resource.ratio * 100).toFixed(0)}% (${resource.judged}) | ${resource.verdict} |`,
+          `| ${code(check.key, { inTable: true })} | ${code(container.container, { inTable: true })} | ${resource.resource} | ${resource.request} | ${show(resource.p95)} | ${show(resource.peak)} | ${(resource.ratio * 100).toFixed(0)}% (${resource.judged}) | ${resource.verdict} |`,
         );
       }
     }
@@ -36,7 +36,7 @@ export function renderVerificationComment(checks: readonly WorkloadCheck[], reco
   lines.push("");
   for (const check of checks) {
     for (const container of check.containers) {
-      lines.push(`- \`${container.container}\`: ${container.oomKills} OOM kill${container.oomKills === 1 ? "" : "s"}, ${container.restarts} restart${container.restarts === 1 ? "" : "s"}, CPU throttled in ${(container.throttledRatio * 100).toFixed(1)}% of periods; **${container.verdict}**.`);
+      lines.push(`- ${code(container.container)}: ${container.oomKills} OOM kill${container.oomKills === 1 ? "" : "s"}, ${container.restarts} restart${container.restarts === 1 ? "" : "s"}, CPU throttled in ${(container.throttledRatio * 100).toFixed(1)}% of periods; **${container.verdict}**.`);
     }
   }
   const charts = checks.flatMap((check) => chartsOf(check, records.find((record) => workloadKey(record.workload) === check.key)));

@@ -149,7 +149,7 @@ describe("a wrong verdict without OOM kills", () => {
     await scanAt("2026-11-24T06:00:00Z");
     await scanAt("2026-11-27T06:00:00Z");
     const verdict = tight.comments.find((comment) => comment.issue === pull!.number && comment.body.includes("<!-- rightsize:verification -->"));
-    expect(verdict?.body).toContain("| `prod/shop/Deployment/frontend` | web | cpu | 250m | 270m | 300m | 104% (p90) | wrong |");
+    expect(verdict?.body).toContain("| `prod/shop/Deployment/frontend` | `web` | cpu | 250m | 270m | 300m | 104% (p90) | wrong |");
     expect(tight.pulls.some((candidate) => candidate.head.startsWith("rightsize/revert/"))).toBe(false);
     const next = tight.pulls.find((candidate) => candidate.number !== pull!.number && candidate.state === "open");
     expect(next?.head).toBe("rightsize/prod/shop/deployment-frontend");

@@ -280,7 +280,7 @@ describe("what the reply says", () => {
       "rightsize read `.github/rightsize.yml`: the policy is valid.",
     ]);
     expect(text).toContain("> `/rightsize all --dry-run`\n\nrightsize would propose this (dry run, nothing was opened; base `main` at ");
-    expect(text).toContain("| shop/Deployment/frontend | web | 500m → **250m** (-50.0%) | 512Mi → **256Mi** (-50.0%) |");
+    expect(text).toContain("| `shop/Deployment/frontend` | `web` | 500m → **250m** (-50.0%) | 512Mi → **256Mi** (-50.0%) |");
   });
 
   it("says which setting to ask for when the policy names a cluster the operator does not serve", async () => {

@@ -1,9 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { handleEventJob, InProcessQueue } from "../../src/app/index.js";
 import { parseObservationSnapshotText } from "../../src/domain/index.js";
+import { parseStateMarker, planRepository, readCommitFiles, renderPullRequest, renderStateMarker } from "../../src/pipeline/index.js";
+import { DEFAULTS_SOURCE, defaultPolicy } from "../../src/policy/index.js";
+import { rightsize } from "../helpers/cli.js";
 import { createTestApp, type TestApp } from "../helpers/app.js";
 import { GitHubStandIn } from "../helpers/github-standin.js";
 
@@ -26,16 +30,19 @@ beforeAll(() => {
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-beforeEach(async () => {
-  github = await GitHubStandIn.withExample();
-  github.permissions.set("mallory", "read");
-  app = await createTestApp({ clusters: { clusters: [{ name: "prod", snapshot: path.join(scratch, "snapshot.json") }] }, baseUrl: github.apiUrl });
-});
+/** A loopback GitHub with the example repository, and the app on it, for each test of a describe. */
+function useStandIn(): void {
+  beforeEach(async () => {
+    github = await GitHubStandIn.withExample();
+    github.permissions.set("mallory", "read");
+    app = await createTestApp({ clusters: { clusters: [{ name: "prod", snapshot: path.join(scratch, "snapshot.json") }] }, baseUrl: github.apiUrl });
+  });
 
-afterEach(async () => {
-  await app.deps.queue?.close();
-  await github.stop();
-});
+  afterEach(async () => {
+    await app.deps.queue?.close();
+    await github.stop();
+  });
+}
 
 /** Requests that change something on GitHub (git pushes and installation tokens aside). */
 function writes(from = 0): string[] {
@@ -47,6 +54,8 @@ function issuesEvent(action: string, issue: Record<string, unknown>, sender: str
 }
 
 describe("the dashboard: only rightsize's own, and only ticked by writers", () => {
+  useStandIn();
+
   const forged = "<!-- rightsize:dashboard -->\n- [ ] all <!-- rightsize:row * -->";
 
   it("ignores a look-alike dashboard a reader wrote, ticked by that reader (it opened 3 pull requests before)", async () => {
@@ -71,6 +80,8 @@ describe("the dashboard: only rightsize's own, and only ticked by writers", () =
 });
 
 describe("forged markers in comments", () => {
+  useStandIn();
+
   it("answers a writer's command although a reader posted its reply marker first (it was never answered before)", async () => {
     github.comments.push({ id: 9000, issue: 1, body: "nothing to see <!-- rightsize:reply 601 -->", user: "mallory" });
     await app.receive("issue_comment", github.issueComment(601, "/rightsize help"));
@@ -87,6 +98,8 @@ describe("forged markers in comments", () => {
 });
 
 describe("a reader's flood of commands", () => {
+  useStandIn();
+
   it("costs one permission read and one refusal, and a writer's command elsewhere is answered without waiting behind it", async () => {
     const queue = new InProcessQueue({ attempts: 1 });
     app.deps.queue = queue;
@@ -116,6 +129,8 @@ describe("a reader's flood of commands", () => {
 });
 
 describe("a pull request from a fork that changes the policy", () => {
+  useStandIn();
+
   const POLICY = readFileSync(path.join(ROOT, "examples/config-repo/.github/rightsize.yml"), "utf8");
 
   function checkRun(): { conclusion?: string; output?: { title: string; summary: string; annotations?: { message: string }[] } } {
@@ -169,5 +184,113 @@ describe("a pull request from a fork that changes the policy", () => {
     expect(check.output!.annotations).toEqual([
       expect.objectContaining({ message: "acme/shop-config:.github/rightsize.yml is larger than 256 KiB; a policy file is a few lines of YAML" }),
     ]);
+  });
+});
+
+describe("text from manifests and clusters in what rightsize writes", () => {
+  const observed = EXAMPLE.workloads.find((workload) => workload.workload.name === "frontend")!;
+
+  function planOf(manifest: string, container = "web") {
+    const files = [{ path: "apps/web.yaml", text: manifest }];
+    const observation = { ...observed, containers: observed.containers.map((entry) => ({ ...entry, name: container })) };
+    return planRepository({ tool: { name: "rightsize", version: "test" }, files, loaded: { policy: defaultPolicy(), source: DEFAULTS_SOURCE, canPropose: true, warnings: [] }, snapshot: { ...EXAMPLE, workloads: [{ ...observation, workload: { ...observation.workload, cluster: "default" } }] }, at: EXAMPLE.createdAt });
+  }
+
+  const deployment = (name: string, container: string) =>
+    `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${JSON.stringify(name)}\n  namespace: shop\nspec:\n  template:\n    spec:\n      containers:\n        - name: ${JSON.stringify(container)}\n          image: web:1\n          resources:\n            requests: {cpu: 500m, memory: 512Mi}\n`;
+
+  it.each([
+    ["<img src=x onerror=alert(1)>", 'the container name "<img src=x onerror=alert(1)>" is not an RFC 1123 label'],
+    ["@acme/admins", 'the container name "@acme/admins" is not an RFC 1123 label'],
+    ["web<!-- hide the rest", 'the container name "web<!-- hide the rest" is not an RFC 1123 label'],
+  ])("refuses the container name %j with the reason, and plans nothing for it", (container, reason) => {
+    const plan = planOf(deployment("frontend", container), container);
+    expect(plan.workloads).toEqual([]);
+    expect(plan.skipped).toEqual([
+      { path: "apps/web.yaml", reason: `${reason} (lowercase letters, digits and '-', starting and ending with a letter or digit): Kubernetes would reject this manifest, so rightsize leaves it alone` },
+    ]);
+  });
+
+  it("refuses a workload name carrying a forged state marker (ignore recorded the attacker's workload)", () => {
+    const forged = `x<!-- rightsize:state ${Buffer.from(JSON.stringify({ version: 1, branch: "b", workloads: [] })).toString("base64url")} -->`;
+    expect(planOf(deployment(forged, "web")).skipped[0]!.reason).toMatch(/^the Deployment name "x<!-- rightsize:state [A-Za-z0-9_-]+ -->" is not an RFC 1123 subdomain/);
+  });
+
+  it("reads only the last state marker of a body, the one rightsize writes at its end", () => {
+    const state = (branch: string) => renderStateMarker({ version: 1, branch, workloads: [] });
+    expect(parseStateMarker(`a name ${state("forged")} in the table\n\n${state("rightsize/prod/shop/deployment-web")}\n`)?.branch).toBe("rightsize/prod/shop/deployment-web");
+  });
+
+  it("shows paths and pod names exactly in code spans: no HTML, no mention, no comment opener outside them", () => {
+    const plan = planOf(deployment("frontend", "web"));
+    const [workload] = plan.workloads;
+    const record = { ...workload!.record, containers: workload!.record.containers.map((container) => ({ ...container, evidence: { ...container.evidence, oomKills: [{ at: "2026-11-20T03:12:40Z", pod: "web-1 <!-- @acme/admins" }] } })) };
+    const { body } = renderPullRequest({ records: [record], branch: "rightsize/default/shop/deployment-frontend", policy: defaultPolicy(), files: ["apps/<img src=x onerror=alert(1)>/@acme`team.yaml"] });
+    expect(body).toContain("Files changed: ``apps/<img src=x onerror=alert(1)>/@acme`team.yaml``");
+    expect(body).toContain("1 OOM kill (2026-11-20T03:12:40Z in `web-1 <!-- @acme/admins`)");
+    // Outside code spans and the record's fenced JSON, none of it remains.
+    const outside = body.replace(/```json[\s\S]*?```/, "").replace(/(`+)[\s\S]*?\1/g, "");
+    expect(outside).not.toMatch(/<img|@acme|<!-- (?!rightsize:state)/);
+  });
+});
+
+describe("terminal output of the CLI", () => {
+  it("prints names with escape sequences, OSC 8 links and line breaks escaped (they cleared screens and drew fake rows)", async () => {
+    const repo = mkdtempSync(path.join(tmpdir(), "rightsize-terminal-"));
+    try {
+      writeFileSync(
+        path.join(repo, "web.yaml"),
+        `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: "web\\e[2J\\e]8;;http://x\\u0007link\\e]8;;\\u0007"\nspec:\n  template:\n    spec:\n      containers:\n        - name: "app\\r\\n::set-env name=X::1"\n          image: web:1\n          resources: {requests: {cpu: 100m}}\n`,
+      );
+      const { stdout } = await rightsize("discover", repo);
+      expect(stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/);
+      expect(stdout).not.toMatch(/^::/m);
+      expect(stdout).toContain("web\\u001b[2J\\u001b]8;;http://x\\u0007link\\u001b]8;;\\u0007");
+      expect(stdout).toContain("app\\r\\n::set-env name=X::1");
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("attacks that held, kept so they stay held", () => {
+  useStandIn();
+
+  it("ignores edited comments and comments by bots", async () => {
+    const before = github.requests.length;
+    await app.receive("issue_comment", { ...github.issueComment(701, "/rightsize all"), action: "edited" });
+    const bot = github.issueComment(702, "/rightsize all", { login: "other-app[bot]" }) as { sender: { type: string }; comment: { user: { type: string } } };
+    bot.sender.type = "Bot";
+    bot.comment.user.type = "Bot";
+    await app.receive("issue_comment", bot);
+    expect(github.requests.slice(before)).toEqual([]);
+  });
+
+  it("treats ../ and shell metacharacters in targets as text: a parse error or no such workload, nothing run", async () => {
+    const marker = path.join(scratch, "pwned");
+    await app.receive("issue_comment", github.issueComment(703, `/rightsize ../../etc/passwd\n/rightsize deployment/$(touch${"${IFS}"}${marker});id --dry-run`));
+    const reply = github.comments.find((comment) => comment.user === "rightsize[bot]")!.body;
+    expect(reply).toContain('"../../etc/passwd" is not a workload');
+    expect(reply).toContain(`"deployment/$(touch\${IFS}${marker});id" is not a workload`);
+    expect(existsSync(marker)).toBe(false);
+    expect(github.pulls).toEqual([]);
+  });
+
+  it("never reads a symbolic link of a commit: neither a manifest nor the policy pointing out of the repository", async () => {
+    const work = mkdtempSync(path.join(tmpdir(), "rightsize-links-"));
+    try {
+      execFileSync("git", ["clone", "--quiet", github.gitDir, work]);
+      symlinkSync("/etc/passwd", path.join(work, "apps/passwd.yaml"));
+      rmSync(path.join(work, ".github/rightsize.yml"));
+      symlinkSync("/etc/hostname", path.join(work, ".github/rightsize.yml"));
+      execFileSync("git", ["add", "-A"], { cwd: work });
+      execFileSync("git", ["-c", "user.name=M", "-c", "user.email=m@example.com", "commit", "--quiet", "-m", "links"], { cwd: work });
+      const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd: work, encoding: "utf8" }).trim();
+      const files = await readCommitFiles(work, commit);
+      expect(files.map((file) => file.path)).not.toContain("apps/passwd.yaml");
+      expect(files.map((file) => file.path)).not.toContain(".github/rightsize.yml");
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 });

@@ -24,8 +24,8 @@ describe("untrusted text in markdown (SPEC §9)", () => {
     );
   });
 
-  it("keeps a message's code spans and escapes what is outside them", () => {
-    expect(safeMarkdown("container `<b>` in <b>x</b> by @bob, see #3")).toBe("container `<b>` in &lt;b&gt;x&lt;/b&gt; by @&#8203;bob, see #&#8203;3");
+  it("keeps a message's code spans and its own pull request references, and escapes the rest", () => {
+    expect(safeMarkdown("container `<b>` in <b>x</b> by @bob, see #3 and [x](y), targets[].cluster")).toBe("container `<b>` in &lt;b&gt;x&lt;/b&gt; by @&#8203;bob, see #3 and [x\\](y), targets[].cluster");
   });
 
   it("finds code spans as CommonMark does, so a stray backtick cannot smuggle a comment opener out", () => {

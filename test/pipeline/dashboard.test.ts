@@ -21,7 +21,7 @@ async function exampleInput(): Promise<DashboardInput> {
   const plan = await examplePlan();
   const results: ProposalResult[] = [
     { branch: "rightsize/prod/shop/deployment-frontend", workloads: [ref("frontend")], status: "created", title: "rightsize(shop/frontend): cpu 500m→250m, memory 512Mi→256Mi", files: [], pullRequestNumber: 12 },
-    { branch: "rightsize/prod/shop/deployment-checkout", workloads: [ref("checkout")], status: "declined", title: "t", files: [], reason: "pull request #9 (server: cpu 250m, memory 356Mi; envoy: cpu 50m, memory 64Mi) was closed without merging on 2026-11-20; values within 10% of it are not proposed again" },
+    { branch: "rightsize/prod/shop/deployment-checkout", workloads: [ref("checkout")], status: "declined", title: "t", files: [], reason: "pull request #9 (`server`: cpu 250m, memory 356Mi; `envoy`: cpu 50m, memory 64Mi) was closed without merging on 2026-11-20; values within 10% of it are not proposed again" },
     { branch: "rightsize/prod/shop/deployment-api", workloads: [ref("api")], status: "failed", title: "t", files: [], reason: "GitHub: could not create the tree in acme/shop-config (HTTP 503): Service Unavailable" },
     { branch: "rightsize/prod/shop/cronjob-nightly-report", workloads: [ref("nightly-report", "CronJob")], status: "rate-limited", title: "t", files: [], reason: "10 rightsize pull requests are open (rateLimits.maxOpenPullRequests: 10); merge or close some first" },
   ];

@@ -142,7 +142,7 @@ describe("the example, proposed locally", () => {
     expect(git(repo.work, "log", "-1", "--format=%B", "rightsize/prod/shop").match(/^Rightsize-Decision: [0-9a-f]{64}$/gm)).toHaveLength(4);
     expect(readFileSync(path.join(repo.work, ".rightsize/out/prod/shop.md"), "utf8").split("\n")[0]).toBe(
       // Monthly: checkout −2.10 (server +0.60, envoy −2.70), nightly-report −0.23, frontend −19.63, api −117.04 USD (each record's cost).
-      "**rightsize proposes new requests for 4 workloads in `shop` (cluster `prod`)**: Deployment/checkout, CronJob/nightly-report, Deployment/frontend, Deployment/api, saving 139.00 USD a month in total; worst safety CAUTION, lowest confidence MEDIUM.",
+      "**rightsize proposes new requests for 4 workloads in `shop` (cluster `prod`)**: `Deployment/checkout`, `CronJob/nightly-report`, `Deployment/frontend`, `Deployment/api`, saving 139.00 USD a month in total; worst safety CAUTION, lowest confidence MEDIUM.",
     );
   });
 

@@ -103,7 +103,7 @@ describe("propose with a GitHub token", () => {
     const run = await propose();
     expect(run.results).toMatchObject([{ status: "declined", pullRequestUrl: "https://github.com/acme/shop-config/pull/9" }]);
     expect(run.results[0]!.reason).toBe(
-      "pull request #9 (web: cpu 240m, memory 250Mi) was closed without merging on 2026-11-20; values within 10% of it are not proposed again",
+      "pull request #9 (`web`: cpu 240m, memory 250Mi) was closed without merging on 2026-11-20; values within 10% of it are not proposed again",
     );
     expect(nock.pendingMocks()).toEqual([]);
     expect(() => remoteTip()).toThrow();

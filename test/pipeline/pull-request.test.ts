@@ -46,7 +46,7 @@ describe("the pull request body (SPEC §8)", () => {
     const order = [
       "**rightsize proposes new requests for Deployment `shop/checkout`",
       "| Workload | Container | CPU request |",
-      "#### Evidence: Deployment/checkout",
+      "#### Evidence: `Deployment/checkout`",
       "```mermaid\nxychart-beta",
       "#### Risks and rollback",
       "#### Configuration",
@@ -99,8 +99,8 @@ describe("the pull request body (SPEC §8)", () => {
     const { body } = renderPullRequest({ records: recordOf("nightly-report"), branch: "b", policy });
     // Successful peaks: CPU 0.40 0.42 0.44 0.45 0.47 0.48 cores; memory 600 610 630 640 655 700 Mi.
     // p95 interpolates at rank 0.95 × 5 = 4.75: 0.47 + 0.75 × 0.01 = 0.4775 cores, 655 + 0.75 × 45 = 688.75Mi.
-    expect(body).toContain("| report | cpu | 445m | 475m | 477.5m | 479.5m | 480m | 6 |");
-    expect(body).toContain("| report | memory | 635Mi | 677.5Mi | 688.8Mi | 697.8Mi | 700Mi | 6 |");
+    expect(body).toContain("| `report` | cpu | 445m | 475m | 477.5m | 479.5m | 480m | 6 |");
+    expect(body).toContain("| `report` | memory | 635Mi | 677.5Mi | 688.8Mi | 697.8Mi | 700Mi | 6 |");
     expect(body).toContain("Runs: 7 observed, 6 succeeded, 1 failed (failed runs are excluded from the percentiles).");
   });
 
@@ -112,7 +112,7 @@ describe("the pull request body (SPEC §8)", () => {
       containers: [{ ...web, current: { ...web.current, limits: { cpu: "1", memory: "1Gi" } }, recommended: { ...web.recommended, limits: { memory: "1Gi" } } }],
     };
     const { body } = renderPullRequest({ records: [record], branch: "b", policy });
-    expect(body).toContain("| shop/Deployment/frontend | web | 500m → **250m** (-50.0%) | 512Mi → **256Mi** (-50.0%) | cpu 1 → **removed**, memory 1Gi | −19.63 USD | SAFE | HIGH (80) | change |");
+    expect(body).toContain("| `shop/Deployment/frontend` | `web` | 500m → **250m** (-50.0%) | 512Mi → **256Mi** (-50.0%) | cpu 1 → **removed**, memory 1Gi | −19.63 USD | SAFE | HIGH (80) | change |");
     expect(body).toContain("- `web` cpu limit changes as well (policy `recommend.limits`).");
   });
 
@@ -135,8 +135,8 @@ describe("the pull request body (SPEC §8)", () => {
     expect(grouped.body).not.toContain("```mermaid");
     expect(grouped.body).toContain("Trimmed to fit GitHub's size limit: charts, evidence");
     for (const record of many) {
-      expect(grouped.body).toContain(`Decision digest for ${record.workload.kind}/${record.workload.name}: \`${record.inputsDigest}\``);
-      expect(grouped.body).toContain(`| ${record.workload.namespace}/${record.workload.kind}/${record.workload.name} |`);
+      expect(grouped.body).toContain(`Decision digest for \`${record.workload.kind}/${record.workload.name}\`: \`${record.inputsDigest}\``);
+      expect(grouped.body).toContain(`| \`${record.workload.namespace}/${record.workload.kind}/${record.workload.name}\` |`);
     }
     expect(parseStateMarker(grouped.body)?.workloads.map((workload) => workload.key)).toEqual(many.map((record) => workloadKey(record.workload)));
     expect(grouped.title).toBe(`rightsize(shop): right-size ${many.length} workloads`);
@@ -174,7 +174,7 @@ describe("trends, gates and cost in the body (issue 13)", () => {
     const { body } = renderPullRequest({ records: [record], branch: "b", policy });
     // 496Mi = 0.484375GiB × 0.004237 USD × 730 h × 3 pods = 4.49 USD more a month.
     expect(body.split("\n")[0]).toBe("**rightsize proposes new requests for Deployment `shop/cart` (cluster `prod`)**: adds 496Mi memory per pod, costing 4.49 USD more a month (3 pods); safety SAFE, confidence HIGH.");
-    expect(body).toContain("| shop/Deployment/cart | server | 210m | 1536Mi → **2032Mi** (+32.3%) | — | +4.49 USD | SAFE | HIGH (80) | change |");
+    expect(body).toContain("| `shop/Deployment/cart` | `server` | 210m | 1536Mi → **2032Mi** (+32.3%) | — | +4.49 USD | SAFE | HIGH (80) | change |");
     expect(body).toContain(
       "- `server` memory grows ~90Mi/day (likely a leak): the new request covers the projected peak over 7d (2020Mi) and no more. Find the leak (a heap profile, the allocations since the last release) or restart the pods on a schedule; until then rightsize keeps raising memory and never lowers it.",
     );
@@ -188,7 +188,7 @@ describe("trends, gates and cost in the body (issue 13)", () => {
     const { body, labels } = renderPullRequest({ records: [record], branch: "b", policy });
     expect(labels).toContain("safety:unsafe");
     expect(body.split("\n\n")[1]).toBe(
-      "> **Needs attention** (Deployment/cart): server: rated UNSAFE: 7 OOM kills in the window (UNSAFE at 5 or more); proposed at once: memory 512Mi → 615Mi because it was OOM-killed (7 OOM kills in the window, last 2026-11-20T03:12Z); find out why it is OOM-killed (a leak, a traffic spike, a limit set too low)",
+      "> **Needs attention** (`Deployment/cart`): server: rated UNSAFE: 7 OOM kills in the window (UNSAFE at 5 or more); proposed at once: memory 512Mi → 615Mi because it was OOM-killed (7 OOM kills in the window, last 2026-11-20T03:12Z); find out why it is OOM-killed (a leak, a traffic spike, a limit set too low)",
     );
     expect(body).toContain("- `server` is rated UNSAFE: only the increases it needs are proposed; its decreases wait until the cause (OOM kills, restarts) is fixed.");
   });

@@ -1,4 +1,4 @@
-import { parseQuantity } from "../../domain/index.js";
+import { code, parseQuantity, safeMarkdown } from "../../domain/index.js";
 import type { ContainerDecision, DecisionRecord } from "../../recommend/index.js";
 
 /**
@@ -12,8 +12,8 @@ export function renderExplanation(records: readonly DecisionRecord[], container?
     for (const decision of containers) sections.push(explainContainer(record, decision));
   }
   if (sections.length === 0) {
-    const names = records.flatMap((record) => record.containers.map((candidate) => `\`${candidate.name}\``));
-    return `rightsize has no container \`${container}\` in this proposal; its containers are ${names.join(", ")}.`;
+    const names = records.flatMap((record) => record.containers.map((candidate) => code(candidate.name)));
+    return `rightsize has no container ${code(container ?? "")} in this proposal; its containers are ${names.join(", ")}.`;
   }
   const [first] = records;
   const window = first ? ` over ${first.observation.window.from} → ${first.observation.window.to}` : "";
@@ -21,7 +21,7 @@ export function renderExplanation(records: readonly DecisionRecord[], container?
 }
 
 function explainContainer(record: DecisionRecord, container: ContainerDecision): string {
-  const lines = [`#### \`${container.name}\` in ${record.workload.kind} \`${record.workload.namespace}/${record.workload.name}\``, ""];
+  const lines = [`#### ${code(container.name)} in ${record.workload.kind} ${code(`${record.workload.namespace}/${record.workload.name}`)}`, ""];
   const factors = container.confidence.factors.map((factor) => `${factor.name} ${factor.observed} → ${factor.points} (${factor.effect})`).join(", ");
   lines.push(`- Safety **${container.safety}**; confidence **${container.confidence.level}** (${container.confidence.score}/100${factors ? `: ${factors}` : ""}).`);
   for (const resource of ["cpu", "memory"] as const) {
@@ -41,7 +41,7 @@ function explainContainer(record: DecisionRecord, container: ContainerDecision):
   }
   const { oomKills, restarts, throttledRatio } = container.evidence;
   lines.push(`- Evidence: ${oomKills.length} OOM kill${oomKills.length === 1 ? "" : "s"}, ${restarts} restart${restarts === 1 ? "" : "s"}, CPU throttled in ${(throttledRatio * 100).toFixed(1)}% of periods.`);
-  if (container.reasons.length > 0) lines.push("- Reasons:", ...container.reasons.map((reason) => `  - ${reason}`));
+  if (container.reasons.length > 0) lines.push("- Reasons:", ...container.reasons.map((reason) => `  - ${safeMarkdown(reason)}`));
   lines.push(`- Action: **${container.action}**.`);
   return lines.join("\n");
 }

@@ -1,4 +1,4 @@
-import { RightsizeError } from "../../domain/index.js";
+import { code, RightsizeError, safeMarkdown } from "../../domain/index.js";
 import { formatPolicyProblem, PolicyInvalidError } from "../../policy/index.js";
 
 /**
@@ -7,11 +7,11 @@ import { formatPolicyProblem, PolicyInvalidError } from "../../policy/index.js";
  * a repository.
  */
 export function renderFailure(error: unknown, redactEndpoints: (text: string) => string = (text) => text): string {
-  const redact = (text: string) => withoutCredentials(redactEndpoints(text));
+  const redact = (text: string) => safeMarkdown(withoutCredentials(redactEndpoints(text)));
   if (error instanceof PolicyInvalidError) {
     return [
       "rightsize could not use the policy file; nothing was changed. Fix these problems and run the command again:",
-      ...error.problems.map((problem) => `- \`${formatPolicyProblem(problem)}\``),
+      ...error.problems.map((problem) => `- ${code(formatPolicyProblem(problem))}`),
     ].join("\n");
   }
   if (error instanceof RightsizeError) {

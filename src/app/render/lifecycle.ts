@@ -1,3 +1,4 @@
+import { code } from "../../domain/index.js";
 import type { Policy } from "../../policy/index.js";
 import type { ProposalState } from "../../pipeline/index.js";
 
@@ -8,7 +9,7 @@ import type { ProposalState } from "../../pipeline/index.js";
 export function renderDeclinedComment(state: ProposalState, policy: Policy, branch: string): string {
   const values = state.workloads.flatMap((workload) =>
     Object.entries(workload.containers).map(
-      ([container, requests]) => `\`${workload.key}\` \`${container}\`: ${[requests.cpu && `cpu ${requests.cpu}`, requests.memory && `memory ${requests.memory}`].filter(Boolean).join(", ")}`,
+      ([container, requests]) => `${code(workload.key)} ${code(container)}: ${[requests.cpu && `cpu ${requests.cpu}`, requests.memory && `memory ${requests.memory}`].filter(Boolean).join(", ")}`,
     ),
   );
   const targets = state.workloads.map((workload) => {
@@ -20,7 +21,7 @@ export function renderDeclinedComment(state: ProposalState, policy: Policy, bran
     "",
     ...values.map((value) => `- ${value}`),
     "",
-    `Usage that drifts further than that brings a new pull request on a later scan (schedule \`${policy.schedule.cron}\`), and so does \`/rightsize ${targets.join(" ")}\` in an issue. The branch \`${branch}\` has been deleted.`,
+    `Usage that drifts further than that brings a new pull request on a later scan (schedule ${code(policy.schedule.cron)}), and so does \`/rightsize ${targets.join(" ")}\` in an issue. The branch ${code(branch)} has been deleted.`,
   ].join("\n");
 }
 

@@ -1,4 +1,4 @@
-import { workloadKey, type WorkloadRef } from "../../domain/index.js";
+import { code, prose, safeMarkdown, workloadKey, type WorkloadRef } from "../../domain/index.js";
 import { formatWorkloadTarget, renderContainerTable, type ProposalResult, type RepositoryRun } from "../../pipeline/index.js";
 
 const PUBLISHED = new Set(["created", "updated", "unchanged"]);
@@ -13,7 +13,7 @@ const MAX_LISTED = 30;
 export function renderProposeOutcome(run: RepositoryRun, options: { dryRun: boolean }): string {
   const lines: string[] = [];
   for (const target of run.unmatched) {
-    lines.push(`- \`${formatWorkloadTarget(target)}\` matches no workload in this repository's manifests (the policy's \`targets\`); check the kind, name and namespace.`);
+    lines.push(`- ${code(formatWorkloadTarget(target))} matches no workload in this repository's manifests (the policy's \`targets\`); check the kind, name and namespace.`);
   }
   if (run.selected.length === 0) {
     const why = run.plan.workloads.length === 0 ? renderNothingObserved(run) : "no observed workload matches the selection";
@@ -21,7 +21,7 @@ export function renderProposeOutcome(run: RepositoryRun, options: { dryRun: bool
   }
   if (options.dryRun || run.plan.proposalsPaused) {
     const heading = options.dryRun
-      ? `rightsize would propose this (dry run, nothing was opened; base \`${run.base.branch}\` at ${run.base.commit.slice(0, 7)}):`
+      ? `rightsize would propose this (dry run, nothing was opened; base ${code(run.base.branch)} at ${run.base.commit.slice(0, 7)}):`
       : `rightsize opened no pull request: ${run.plan.proposalsPaused}. What it would propose:`;
     return [heading, "", renderContainerTable(run.selected.map((workload) => workload.record)), "", ...renderDecisions(run), ...lines].join("\n");
   }
@@ -37,7 +37,7 @@ export function renderProposeOutcome(run: RepositoryRun, options: { dryRun: bool
   const quiet = run.selected.filter((workload) => !run.results.some((result) => result.workloads.some((ref) => workloadKey(ref) === workloadKey(workload.ref))));
   if (quiet.length > 0) {
     parts.push("", "No change proposed:");
-    parts.push(...quiet.slice(0, MAX_LISTED).map((workload) => `- ${label(workload.ref)} (${workload.record.decision.action}): ${workload.record.decision.reasons.join("; ")}`));
+    parts.push(...quiet.slice(0, MAX_LISTED).map((workload) => `- ${label(workload.ref)} (${workload.record.decision.action}): ${safeMarkdown(workload.record.decision.reasons.join("; "))}`));
     if (quiet.length > MAX_LISTED) parts.push(`- … and ${quiet.length - MAX_LISTED} more (\`/rightsize all --dry-run\` shows them all)`);
   }
   return [...parts, ...lines].join("\n");
@@ -45,18 +45,18 @@ export function renderProposeOutcome(run: RepositoryRun, options: { dryRun: bool
 
 function renderPublished(result: ProposalResult): string {
   const link = result.pullRequestNumber !== undefined ? `#${result.pullRequestNumber}` : (result.pullRequestUrl ?? result.branch);
-  return `- ${link} ${VERB[result.status]}: ${result.title}`;
+  return `- ${link} ${VERB[result.status]}: ${prose(result.title)}`;
 }
 
 function renderNotProposed(result: ProposalResult): string {
   const what = result.workloads.map(label).join(", ");
   const reason = (result.reason ?? "").replace(/[.\s]+$/, "");
   const advice = result.status === "failed" ? ". Nothing was left half-made; the next scan or `/rightsize refresh` tries again" : "";
-  return `- ${what} — ${result.status}: ${reason}${advice}.`;
+  return `- ${what} — ${result.status}: ${safeMarkdown(reason)}${advice}.`;
 }
 
 function renderDecisions(run: RepositoryRun): string[] {
-  return run.selected.slice(0, MAX_LISTED).map((workload) => `- ${label(workload.ref)}: **${workload.record.decision.action}**: ${workload.record.decision.reasons.join("; ")}`);
+  return run.selected.slice(0, MAX_LISTED).map((workload) => `- ${label(workload.ref)}: **${workload.record.decision.action}**: ${safeMarkdown(workload.record.decision.reasons.join("; "))}`);
 }
 
 function renderNothingObserved(run: RepositoryRun): string {
@@ -67,5 +67,5 @@ function renderNothingObserved(run: RepositoryRun): string {
 }
 
 function label(ref: WorkloadRef): string {
-  return `\`${ref.namespace}/${ref.kind}/${ref.name}\``;
+  return code(`${ref.namespace}/${ref.kind}/${ref.name}`);
 }

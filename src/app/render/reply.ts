@@ -1,3 +1,4 @@
+import { code } from "../../domain/index.js";
 import { GITHUB_BODY_LIMIT } from "../../pipeline/index.js";
 
 export interface CommandOutcome {
@@ -27,7 +28,7 @@ export function renderReply(author: string, outcomes: readonly CommandOutcome[],
   const parts =
     outcomes.length === 1
       ? [`@${author} ${outcomes[0]!.text}`]
-      : [`@${author} rightsize ran ${outcomes.length} commands:`, ...outcomes.map((outcome) => `> \`${outcome.line}\`\n\n${outcome.text}`)];
+      : [`@${author} rightsize ran ${outcomes.length} commands:`, ...outcomes.map((outcome) => `> ${code(outcome.line)}\n\n${outcome.text}`)];
   return fitComment(`${parts.join("\n\n")}\n${commentId === undefined ? "" : `\n${replyMarker(commentId)}\n`}`);
 }
 

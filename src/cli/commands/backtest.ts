@@ -5,7 +5,7 @@ import { observeUsageWithPrometheus, observeWithPrometheus } from "../../observe
 import { DEFAULT_POLICY_PATH } from "../../policy/index.js";
 import { TOOL } from "../../version.js";
 import { loadPolicyWithWarnings, parseAtOption, parseDurationOption, problemCollector, prometheusSource, readInputFile, type PrometheusFlags } from "../inputs.js";
-import { parseOutputFormat, printJson } from "../output.js";
+import { parseOutputFormat, printJson, printNotice, printText } from "../output.js";
 
 interface BacktestOptions extends PrometheusFlags {
   prometheus?: string;
@@ -54,7 +54,7 @@ export function register(program: Command): void {
 async function backtest(options: BacktestOptions): Promise<void> {
   const format = parseOutputFormat(options.output, ["text", "json", "markdown"]);
   if (Boolean(options.prometheus) === Boolean(options.trace)) throw new UsageError("pass either --prometheus (with --namespace) or --trace FILE");
-  const progress = (message: string) => process.stderr.write(`rightsize: ${message}\n`);
+  const progress = (message: string) => printNotice(`${message}`);
   const policies: BacktestPolicy[] = [];
   for (const file of options.policy.length > 0 ? options.policy : [undefined]) {
     const loaded = await loadPolicyWithWarnings(file);
@@ -91,7 +91,7 @@ async function backtest(options: BacktestOptions): Promise<void> {
 
   const report = runBacktest({ tool: TOOL, observations, replay, policies, window });
   if (format === "json") printJson(report);
-  else process.stdout.write(format === "markdown" ? renderBacktestMarkdown(report) : renderBacktestText(report));
+  else printText(format === "markdown" ? renderBacktestMarkdown(report) : renderBacktestText(report));
 }
 
 function iso(unixSeconds: number): string {

@@ -1,11 +1,11 @@
 import { stat } from "node:fs/promises";
 import type { Command } from "commander";
-import { alignColumns, InputError } from "../../domain/index.js";
+import { alignColumns, escapeControls, InputError } from "../../domain/index.js";
 import { discoverTargets, type DiscoveredContainer, type DiscoverOptions as ManifestDiscoverOptions, type Discovery, type DiscoveryTarget, type ManifestLocation, type RepoFile } from "../../manifests/index.js";
 import { policyDiscoveryTargets, readWorkingTreeFiles } from "../../pipeline/index.js";
 import { DEFAULT_POLICY_PATH } from "../../policy/index.js";
 import { loadPolicyWithWarnings } from "../inputs.js";
-import { parseOutputFormat, printJson } from "../output.js";
+import { parseOutputFormat, printJson, printText } from "../output.js";
 
 interface DiscoverOptions {
   output: string;
@@ -39,7 +39,7 @@ export function register(program: Command): void {
       const files = await readWorkingTreeFiles(dir);
       const report = discover(files, loaded.policy.targets.length > 0 ? policyDiscoveryTargets(loaded.policy) : [{ options: {} }], options);
       if (format === "json") printJson(report);
-      else process.stdout.write(renderDiscovery(report, dir));
+      else printText(renderDiscovery(report, dir));
     });
 }
 
@@ -110,12 +110,12 @@ export function renderDiscovery(discovery: DiscoverReport, dir: string): string 
   const shared = discovery.workloads.flatMap((workload) =>
     workload.containers
       .filter((container) => container.sharedWith.length > 0)
-      .map((container) => `  ${workload.cluster ? `${workload.cluster} ` : ""}${workload.namespace ?? "-"}/${workload.kind}/${workload.name} ${container.name}: ${container.sharedWith.join(", ")}`),
+      .map((container) => `  ${escapeControls(`${workload.cluster ? `${workload.cluster} ` : ""}${workload.namespace ?? "-"}/${workload.kind}/${workload.name} ${container.name}: ${container.sharedWith.join(", ")}`)}`),
   );
   if (shared.length > 0) lines.push("", "shared with other workloads (a proposal sets these values in the workload's own overlay, or is refused):", ...shared);
   if (discovery.skipped.length > 0) {
     lines.push("", "skipped:");
-    for (const skip of discovery.skipped) lines.push(`  ${skip.path}: ${skip.reason}`);
+    for (const skip of discovery.skipped) lines.push(`  ${escapeControls(`${skip.path}: ${skip.reason}`)}`);
   }
   return `${lines.join("\n")}\n`;
 }

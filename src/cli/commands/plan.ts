@@ -1,9 +1,9 @@
 import type { Command } from "commander";
-import { EXIT, workloadKey } from "../../domain/index.js";
+import { EXIT, escapeControls, terminalText, workloadKey } from "../../domain/index.js";
 import { diagnosePlan, planRepository, readWorkingTreeFiles, renderPlanMarkdown, type Plan } from "../../pipeline/index.js";
 import { renderDecisionTable } from "../../recommend/index.js";
 import { TOOL } from "../../version.js";
-import { parseOutputFormat, printJson } from "../output.js";
+import { parseOutputFormat, printJson, printText } from "../output.js";
 import { addPipelineOptions, loadPipelineInputs, printDiagnosis, type PipelineOptions } from "../pipeline-options.js";
 
 export function register(program: Command): void {
@@ -22,11 +22,11 @@ export function register(program: Command): void {
       const diagnosis = diagnosePlan(plan, inputs.snapshot);
       if (format === "json") {
         printJson(planAsJson(plan));
-        process.stderr.write(renderUnmatched(plan));
+        process.stderr.write(terminalText(renderUnmatched(plan)));
       } else if (format === "markdown") {
-        process.stdout.write(renderPlanMarkdown(plan));
+        printText(renderPlanMarkdown(plan));
       } else {
-        process.stdout.write(renderPlanText(plan));
+        printText(renderPlanText(plan));
       }
       printDiagnosis(diagnosis);
       if (diagnosis.nothingMatched || plan.workloads.some((workload) => workload.record.decision.action === "blocked")) process.exitCode = EXIT.finding;
@@ -64,9 +64,9 @@ function renderPlanText(plan: Plan): string {
 
 function renderUnmatched(plan: Plan): string {
   const lines = [
-    ...plan.notObserved.map(({ ref, path }) => `in the repo but not observed: ${workloadKey(ref)} (${path})`),
-    ...plan.notInRepo.map((ref) => `observed but not in the repo: ${workloadKey(ref)}`),
-    ...plan.skipped.map(({ path, reason }) => `skipped ${path}: ${reason}`),
+    ...plan.notObserved.map(({ ref, path }) => `in the repo but not observed: ${escapeControls(`${workloadKey(ref)} (${path})`)}`),
+    ...plan.notInRepo.map((ref) => `observed but not in the repo: ${escapeControls(workloadKey(ref))}`),
+    ...plan.skipped.map(({ path, reason }) => `skipped ${escapeControls(`${path}: ${reason}`)}`),
   ];
   return lines.length > 0 ? `\n${lines.join("\n")}\n` : "";
 }

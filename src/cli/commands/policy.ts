@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import path from "node:path";
-import { alignColumns, EXIT, InputError, readTextFileBounded, realTargetWithin, repositoryRootOf, UsageError, writeFileAtomically } from "../../domain/index.js";
+import { alignColumns, EXIT, InputError, readTextFileBounded, realTargetWithin, repositoryRootOf, terminalText, UsageError, writeFileAtomically } from "../../domain/index.js";
 import { unifiedDiff } from "../../manifests/index.js";
 import {
   CURRENT_API_VERSION,
@@ -14,7 +14,7 @@ import {
   type PolicyProblem,
 } from "../../policy/index.js";
 import { YAML_BOUNDS, formatBytes, formatSize } from "../../yaml/index.js";
-import { parseOutputFormat, printJson } from "../output.js";
+import { parseOutputFormat, printJson, printText } from "../output.js";
 
 export function register(program: Command): void {
   const policy = program.command("policy").description("Validate, migrate and describe the policy file (.github/rightsize.yml).");
@@ -28,7 +28,7 @@ export function register(program: Command): void {
       const format = parseOutputFormat(options.output);
       const report = await validate(file);
       if (format === "json") printJson(report);
-      else process.stdout.write(renderValidation(report));
+      else printText(renderValidation(report));
       process.exitCode = report.errors.length > 0 ? EXIT.input : report.warnings.length > 0 ? EXIT.finding : EXIT.ok;
     });
 
@@ -45,14 +45,14 @@ export function register(program: Command): void {
       const { text, target } = await readPolicyInput(file);
       const migration = migratePolicyText({ path: file, text }, to);
       if (migration.applied.length === 0) {
-        process.stderr.write(`${file} is already ${migration.to}; nothing to migrate\n`);
+        process.stderr.write(terminalText(`${file} is already ${migration.to}; nothing to migrate\n`));
         if (!options.dryRun && !options.write) process.stdout.write(migration.text);
         return;
       }
       if (options.dryRun) process.stdout.write(unifiedDiff(file, text, migration.text));
       else if (options.write) await writeFileAtomically(target, migration.text, "the migrated policy");
       else process.stdout.write(migration.text);
-      process.stderr.write(`${file}: ${migration.from} → ${migration.to}${options.write ? " (written)" : ""}\n${migration.applied.map((step) => `  - ${step}`).join("\n")}\n`);
+      process.stderr.write(terminalText(`${file}: ${migration.from} → ${migration.to}${options.write ? " (written)" : ""}\n${migration.applied.map((step) => `  - ${step}`).join("\n")}\n`));
     });
 
   policy
@@ -62,7 +62,7 @@ export function register(program: Command): void {
     .action((options: { output: string }) => {
       const versions = SUPPORTED_VERSIONS.map(({ apiVersion, status, description }) => ({ apiVersion, status, description }));
       if (parseOutputFormat(options.output) === "json") printJson(versions);
-      else process.stdout.write(`${alignColumns([["API VERSION", "STATUS"], ...versions.map((version) => [version.apiVersion, version.description])])}\n`);
+      else printText(`${alignColumns([["API VERSION", "STATUS"], ...versions.map((version) => [version.apiVersion, version.description])])}\n`);
     });
 
   policy

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { alignColumns, EXIT, UsageError, workloadKey } from "../../domain/index.js";
 import { diagnosePlan, type ProposalResult, type RepositoryRun } from "../../pipeline/index.js";
-import { parseOutputFormat, printJson } from "../output.js";
+import { parseOutputFormat, printJson, printNotice, printText } from "../output.js";
 import { addPipelineOptions, printDiagnosis, requireRepoDirectory, type PipelineOptions } from "../pipeline-options.js";
 import { runProposals } from "../run-proposals.js";
 
@@ -44,9 +44,9 @@ export function register(program: Command): void {
           ? { token, remote: options.remote, ...(options.githubRepo ? { repository: options.githubRepo } : {}), ...(options.githubApiUrl ? { apiUrl: options.githubApiUrl } : {}) }
           : undefined,
       );
-      process.stderr.write(`rightsize: ${describeBase(run)}\n`);
+      printNotice(`${describeBase(run)}`);
       if (format === "json") printJson(run.results);
-      else process.stdout.write(renderProposals(run.results, run.plan.proposalsPaused));
+      else printText(renderProposals(run.results, run.plan.proposalsPaused));
       const diagnosis = diagnosePlan(run.plan, run.snapshot);
       printDiagnosis(diagnosis);
       // The same findings as plan (exit 1): a blocked workload, nothing matched; and proposals that could not be written.

@@ -4,7 +4,7 @@ import { DEFAULT_POLICY_PATH } from "../../policy/index.js";
 import { recommendSnapshot, renderDecisionTable } from "../../recommend/index.js";
 import { TOOL } from "../../version.js";
 import { loadPolicyWithWarnings, parseAtOption, readSnapshotFile } from "../inputs.js";
-import { parseOutputFormat, printJsonArray } from "../output.js";
+import { parseOutputFormat, printJsonArray, printText } from "../output.js";
 
 interface RecommendOptions {
   observation: string;
@@ -37,7 +37,7 @@ export function register(program: Command): void {
         }
       }
       if (format === "json") printJsonArray(records());
-      else process.stdout.write(renderDecisionTable([...records()]));
+      else printText(renderDecisionTable([...records()]));
       if (blocked) process.exitCode = EXIT.finding;
     });
 }

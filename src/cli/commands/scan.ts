@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { EXIT, exitCodeFor, formatLocation, RightsizeError, UsageError } from "../../domain/index.js";
 import { callGitHub, loadOperatorClusters, observeOperatorClusters, scanGitHubRepository, tokenLogin, type GitHubRepositoryInfo, type ObservedInputs, type ScanOutcome } from "../../pipeline/index.js";
 import { formatPolicyProblem } from "../../policy/index.js";
-import { parseOutputFormat, printJson } from "../output.js";
+import { parseOutputFormat, printJson, printNotice, printText } from "../output.js";
 import { loadPolicyWithWarnings } from "../inputs.js";
 import { gitHubClient, observe, parseRepository } from "../run-proposals.js";
 import { renderProposals } from "./propose.js";
@@ -78,13 +78,13 @@ export function register(program: Command): void {
         }
       }
       if (format === "json") printJson(scans.map(({ repository, outcome, error }) => ({ repository, results: outcome?.run?.results ?? [], policyProblems: outcome?.policyProblems ?? [], ...(error ? { error } : {}) })));
-      else process.stdout.write(scans.map(renderScan).join("\n"));
+      else printText(scans.map(renderScan).join("\n"));
       process.exitCode = Math.max(...scans.map((scan) => scan.status));
     });
 }
 
 function progress(message: string): void {
-  process.stderr.write(`rightsize: ${message}\n`);
+  printNotice(`${message}`);
 }
 
 function statusOf(outcome: ScanOutcome): number {

@@ -3,6 +3,7 @@ import { Command, Option } from "commander";
 import { InputError, UsageError, type ObservationQuery, type WorkloadObservation } from "../../domain/index.js";
 import { buildSnapshot, observeWithKubernetesApi, observeWithPrometheus, renderSnapshot, writeSnapshotFile } from "../../observe/index.js";
 import { parseAtOption, parseCountOption as count, parseDurationOption as duration, problemCollector, prometheusSource, type PrometheusFlags } from "../inputs.js";
+import { printNotice, printText } from "../output.js";
 
 interface SnapshotOptions extends PrometheusFlags {
   prometheus?: string;
@@ -58,7 +59,7 @@ async function snapshot(options: SnapshotOptions, command: Command): Promise<voi
   const at = parseAtOption(options.at) ?? new Date().toISOString();
   const timeoutSeconds = duration(options.timeout, "--timeout");
   const retries = count(options.retries, "--retries", 0);
-  const progress = (message: string) => process.stderr.write(`rightsize: ${message}\n`);
+  const progress = (message: string) => printNotice(`${message}`);
   const { problems, onProblem, requireObserved } = problemCollector(progress);
 
   let workloads: WorkloadObservation[];
@@ -115,7 +116,7 @@ async function snapshot(options: SnapshotOptions, command: Command): Promise<voi
   const result = buildSnapshot(workloads, new Date().toISOString(), problems, queries);
   const withProblems = result.workloads.filter((workload) => workload.problems.length > 0).length;
   if (options.output) await writeSnapshotFile(options.output, result);
-  else process.stdout.write(renderSnapshot(result));
+  else printText(renderSnapshot(result));
   progress(
     `${result.workloads.length} workload${result.workloads.length === 1 ? "" : "s"} observed` +
       (withProblems > 0 ? `, ${withProblems} with problems (see "problems" in the snapshot)` : "") +

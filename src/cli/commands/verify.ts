@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { alignColumns, EXIT, workloadKey } from "../../domain/index.js";
 import { GitWorkspace, isRolledOut, mergedProposalsInHistory, renderVerificationComment, verifyWorkload, type WorkloadCheck } from "../../pipeline/index.js";
-import { parseOutputFormat, printJson } from "../output.js";
+import { parseOutputFormat, printJson, printNotice, printText } from "../output.js";
 import { requireRepoDirectory } from "../pipeline-options.js";
 import { observe } from "../run-proposals.js";
 import { loadPolicyWithWarnings } from "../inputs.js";
@@ -40,7 +40,7 @@ export function register(program: Command): void {
       const branch = await workspace.defaultBranch();
       const merged = await mergedProposalsInHistory(repoDir, branch);
       if (merged.length === 0) {
-        process.stderr.write(`rightsize: no merged proposal on ${branch} (no commit with a Rightsize-Decision trailer and a decision record)\n`);
+        printNotice(`no merged proposal on ${branch} (no commit with a Rightsize-Decision trailer and a decision record)`);
         if (format === "json") printJson([]);
         return;
       }
@@ -55,8 +55,8 @@ export function register(program: Command): void {
       else if (format === "markdown") {
         const checks = verified.flatMap((entry) => (entry.check ? [entry.check] : []));
         const waiting = verified.filter((entry) => !entry.check).map((entry) => `- \`${entry.workload}\` (${entry.commit.slice(0, 7)}): the merged values do not run yet`);
-        process.stdout.write(`${[checks.length > 0 ? renderVerificationComment(checks, merged.map((proposal) => proposal.record), "the rollout") : "", ...waiting].filter(Boolean).join("\n\n")}\n`);
-      } else process.stdout.write(renderText(verified));
+        printText(`${[checks.length > 0 ? renderVerificationComment(checks, merged.map((proposal) => proposal.record), "the rollout") : "", ...waiting].filter(Boolean).join("\n\n")}\n`);
+      } else printText(renderText(verified));
       if (verified.some((entry) => entry.check?.verdict === "wrong")) process.exitCode = EXIT.finding;
     });
 }
