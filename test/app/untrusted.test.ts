@@ -90,6 +90,17 @@ describe("forged markers in comments", () => {
     expect(replies[0]!.body).toMatch(/^@alice rightsize understands these commands\./);
   });
 
+  it("says once what closing means although a reader posted the declined marker first (it was never said)", async () => {
+    await app.receive("issue_comment", github.issueComment(610, "/rightsize shop/deployment/frontend"));
+    const pull = github.pulls[0]!;
+    github.comments.push({ id: 9001, issue: pull.number, body: "<!-- rightsize:declined -->", user: "mallory" });
+    pull.state = "closed";
+    await app.receive("pull_request", { action: "closed", number: pull.number, pull_request: { ...github.pullPayload(pull), merged: false }, repository: github.repositoryPayload(), sender: { login: "alice", type: "User" }, installation: { id: 2 } });
+    const declined = github.comments.filter((comment) => comment.issue === pull.number && comment.user === "rightsize[bot]");
+    expect(declined).toHaveLength(1);
+    expect(declined[0]!.body).toMatch(/^rightsize takes this as "not these values"\./);
+  });
+
   it("still answers a repeated delivery once: its own reply marker counts", async () => {
     await app.receive("issue_comment", github.issueComment(602, "/rightsize help"), "same");
     await app.receive("issue_comment", github.issueComment(602, "/rightsize help"), "same-again");
