@@ -9,6 +9,7 @@ import { parseStateMarker, planRepository, readCommitFiles, renderPullRequest, r
 import { DEFAULTS_SOURCE, defaultPolicy } from "../../src/policy/index.js";
 import { rightsize } from "../helpers/cli.js";
 import { createTestApp, type TestApp } from "../helpers/app.js";
+import { contractProblems } from "../helpers/github-contract.js";
 import { GitHubStandIn } from "../helpers/github-standin.js";
 
 /**
@@ -303,5 +304,25 @@ describe("attacks that held, kept so they stay held", () => {
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
+  });
+});
+
+describe("the GitHub stand-in keeps to GitHub's REST description", () => {
+  it("refuses what GitHub would refuse: an unknown path, a wrong method, an unknown parameter, a bad body, a field GitHub does not take", () => {
+    const check = (method: string, path: string, query = "", body?: unknown) => contractProblems({ method, path, query: new URLSearchParams(query), body });
+    expect(check("GET", "/repos/acme/shop-config/pulls", "state=open&per_page=100")).toEqual([]);
+    expect(check("POST", "/repos/acme/shop-config/git/trees", "", { base_tree: "abc", tree: [{ path: "a", mode: "100644", type: "blob", content: "x" }] })).toEqual([]);
+    expect(check("GET", "/repos/acme/shop-config/pull-requests")).toEqual(["GET /repos/acme/shop-config/pull-requests: no such path in GitHub's REST API"]);
+    expect(check("DELETE", "/repos/acme/shop-config/pulls/3")).toEqual(["DELETE /repos/acme/shop-config/pulls/3: GitHub serves GET, PATCH on /repos/{owner}/{repo}/pulls/{pull_number}, not DELETE"]);
+    expect(check("GET", "/repos/acme/shop-config/pulls", "state=merged")).toEqual([
+      "GET /repos/acme/shop-config/pulls: query parameter state=merged: (root) must be equal to one of the allowed values",
+    ]);
+    expect(check("GET", "/repos/acme/shop-config/pulls", "botLogin=x")).toEqual(['GET /repos/acme/shop-config/pulls: /repos/{owner}/{repo}/pulls takes no query parameter "botLogin"']);
+    expect(check("POST", "/repos/acme/shop-config/git/trees", "", { tree: [{ path: "a", mode: "100645", type: "blob" }] })).toEqual([
+      "POST /repos/acme/shop-config/git/trees: body /tree/0/mode must be equal to one of the allowed values",
+    ]);
+    expect(check("POST", "/repos/acme/shop-config/pulls", "", { head: "b", base: "main", title: "t", botLogin: "x" })).toEqual([
+      "POST /repos/acme/shop-config/pulls: body has fields GitHub does not take: botLogin",
+    ]);
   });
 });

@@ -2,6 +2,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { contractProblems } from "./github-contract.js";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -48,6 +49,8 @@ export interface CommentRecord {
 export class GitHubStandIn {
   readonly root: string;
   readonly requests: string[] = [];
+  /** Requests GitHub's REST description does not allow; `stop()` fails when there are any. */
+  readonly violations: string[] = [];
   readonly pulls: PullRequestRecord[] = [];
   readonly issues: IssueRecord[] = [];
   readonly comments: CommentRecord[] = [];
@@ -120,6 +123,7 @@ export class GitHubStandIn {
     if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));
     this.server = undefined;
     rmSync(this.root, { recursive: true, force: true });
+    if (this.violations.length > 0) throw new Error(`requests GitHub's REST description does not allow:\n${this.violations.join("\n")}`);
   }
 
   /** An `issue_comment.created` payload: `body` written by alice (a writer, unless `permissions` says otherwise) in issue #1 of this repository. */
@@ -155,6 +159,12 @@ export class GitHubStandIn {
     if (!url.pathname.startsWith("/api/v3/")) return this.serveGit(request, response, url, body);
     const route = `${request.method} ${decodeURIComponent(url.pathname.slice("/api/v3".length))}`;
     const json = body.length > 0 ? (JSON.parse(body.toString("utf8")) as Record<string, unknown>) : {};
+    const problems = contractProblems({ method: request.method ?? "GET", path: url.pathname.slice("/api/v3".length), query: url.searchParams, body: body.length > 0 ? json : undefined });
+    if (problems.length > 0) {
+      this.violations.push(...problems);
+      response.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ message: `not in GitHub's REST description: ${problems.join("; ")}` }));
+      return;
+    }
     const reply = (status: number, data?: unknown) => {
       response.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(data === undefined ? "" : JSON.stringify(data));
     };
