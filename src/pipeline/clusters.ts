@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { isNode, LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
-import { formatFieldPath, InputError, parseObservationSnapshotText, type ObservationSnapshot } from "../domain/index.js";
+import { formatFieldPath, InputError, parseObservationSnapshotText, SNAPSHOT_SCHEMA_VERSION, type ObservationSnapshot } from "../domain/index.js";
 import { PrometheusConnectionSchema, type LoadedPolicy, type Policy } from "../policy/index.js";
 import type { ObservationScope, ObservedInputs } from "./repository.js";
 
@@ -141,7 +141,7 @@ function mergeSnapshots(snapshots: ObservationSnapshot[], at: string): Observati
   const problems = snapshots.flatMap((snapshot) => snapshot.problems ?? []);
   // Query ids are content hashes, so the clusters' queries merge without clashing.
   const queries = Object.assign({}, ...snapshots.map((snapshot) => snapshot.queries ?? {})) as NonNullable<ObservationSnapshot["queries"]>;
-  return { schemaVersion: 2, kind: "ObservationSnapshot", createdAt: at, queries, workloads: snapshots.flatMap((snapshot) => snapshot.workloads), ...(problems.length > 0 ? { problems } : {}) };
+  return { schemaVersion: SNAPSHOT_SCHEMA_VERSION, kind: "ObservationSnapshot", createdAt: at, queries, workloads: snapshots.flatMap((snapshot) => snapshot.workloads), ...(problems.length > 0 ? { problems } : {}) };
 }
 
 async function replayedCluster(cluster: OperatorCluster): Promise<ObservationSnapshot> {

@@ -218,8 +218,9 @@ describe("observeWithPrometheus on two days of a backfilled cluster", () => {
     // and db): per batch its containers' facts, CPU and memory (one query each: far below 50,000
     // points), the counters over the whole window of the pods that did not span it or restarted,
     // and the OOM kills of those that restarted (the failed report run's pod; db-0). batch: its
-    // one pod spans the window and never restarted, so 6.
-    expect(requestsSent).toBe(19);
+    // one pod spans the window and never restarted, so 6. And per namespace one look-up of the
+    // metric names that exist there (not a query: it reads the index only), so 2 more.
+    expect(requestsSent).toBe(21);
     const text = (id: string) => result.queries[id]!.promql;
     const web = workload("shop", "Deployment", "web").queries;
     const db = workload("shop", "StatefulSet", "db").queries;
@@ -247,7 +248,7 @@ describe("observeWithPrometheus on two days of a backfilled cluster", () => {
   it("builds a snapshot that validates against the published schema, with each query text once", () => {
     const snapshot = buildSnapshot(observed, "2025-01-03T00:05:00Z", [], result.queries);
     expect(ObservationSnapshotSchema.parse(JSON.parse(JSON.stringify(snapshot)))).toEqual(snapshot);
-    expect(snapshot.schemaVersion).toBe(2);
+    expect(snapshot.schemaVersion).toBe(3);
     expect(snapshot.workloads.map((o) => o.workload.namespace)).toEqual(["batch", ...Array(7).fill("shop")]);
     expect(Object.keys(snapshot.queries!)).toHaveLength(19);
   });
@@ -570,8 +571,8 @@ describe("observeForPolicy with a Prometheus per cluster", () => {
     expect(snapshot.workloads.map((o) => `${o.workload.cluster}/${o.workload.namespace}/${o.workload.kind}/${o.workload.name}`)).toEqual(["prod/batch/Deployment/worker"]);
     expect(snapshot.workloads[0]!.window).toEqual(window);
     expect(snapshot.createdAt).toBe(window.to);
-    // One discovery query, then the 6 queries of the one allowed namespace.
-    expect(proxy.requests).toHaveLength(7);
+    // One discovery query, then the metric-names look-up and the 6 queries of the one allowed namespace.
+    expect(proxy.requests).toHaveLength(8);
     expect(promqlOf(proxy.requests[0]!)).toBe("count by (namespace) (max_over_time(kube_pod_owner[172800s]))");
     expect(proxy.requests.every((request) => request.headers.authorization === "Bearer policy-token")).toBe(true);
     expect(ObservationSnapshotSchema.parse(snapshot)).toEqual(snapshot);

@@ -39,7 +39,7 @@ describe("buildSnapshot", () => {
       "prod/shop/Deployment/web",
       "prod/shop/StatefulSet/db",
     ]);
-    expect(snapshot).toMatchObject({ schemaVersion: 2, kind: "ObservationSnapshot", createdAt: "2025-01-08T00:00:00Z", queries: {} });
+    expect(snapshot).toMatchObject({ schemaVersion: 3, kind: "ObservationSnapshot", createdAt: "2025-01-08T00:00:00Z", queries: {} });
     expect("problems" in snapshot).toBe(false);
   });
 
@@ -116,7 +116,7 @@ describe("snapshot schema version 2: the queries once, at snapshot level", () =>
     expect(VERSION_1.schemaVersion).toBe(1);
     expect(VERSION_1.workloads[0]!.queries).toContain(CPU_P95);
     const snapshot = parseObservationSnapshot(VERSION_1);
-    expect(snapshot.schemaVersion).toBe(2);
+    expect(snapshot.schemaVersion).toBe(3);
     const id = sha(JSON.stringify({ promql: CPU_P95 }));
     expect(observationQueryId({ promql: CPU_P95 })).toBe(id);
     expect(snapshot.queries![id]).toEqual({ promql: CPU_P95 });
