@@ -1,4 +1,4 @@
-import { workloadKey, type WorkloadRef } from "../domain/index.js";
+import { EVIDENCE_NAMES, workloadKey, type WorkloadRef } from "../domain/index.js";
 import type { DecisionRecord } from "../recommend/index.js";
 import type { PlannedWorkload } from "./plan.js";
 import type { ProposalResult } from "./propose.js";
@@ -117,9 +117,15 @@ function attentionRows(input: DashboardInput): Row[] {
   const rows: Row[] = [];
   for (const workload of input.workloads) {
     const key = workloadKey(workload.ref);
-    const kills = workload.record.containers.reduce((sum, container) => sum + container.evidence.oomKills.length, 0);
-    const throttled = workload.record.containers.filter((container) => container.evidence.throttledRatio > 0.1).map((container) => container.name);
-    const notes = [kills > 0 ? `${kills} OOM kill${kills === 1 ? "" : "s"} in the window` : "", throttled.length > 0 ? `CPU throttled (${throttled.join(", ")})` : ""].filter(Boolean);
+    const kills = workload.record.containers.reduce((sum, container) => sum + (container.evidence.oomKills?.length ?? 0), 0);
+    const throttled = workload.record.containers.filter((container) => (container.evidence.throttledRatio ?? 0) > 0.1).map((container) => container.name);
+    // SPEC §4: evidence that could not be measured is shown as unknown, never as none.
+    const unknown = [...new Set(workload.record.containers.flatMap((container) => (container.evidence.unknown ?? []).map((entry) => EVIDENCE_NAMES[entry.evidence])))];
+    const notes = [
+      kills > 0 ? `${kills} OOM kill${kills === 1 ? "" : "s"} in the window` : "",
+      throttled.length > 0 ? `CPU throttled (${throttled.join(", ")})` : "",
+      unknown.length > 0 ? `unknown: ${unknown.join(", ")}` : "",
+    ].filter(Boolean);
     if (notes.length > 0) rows.push({ key, text: `${label(key)}: ${notes.join("; ")}` });
   }
   for (const verdict of input.verdicts ?? []) {

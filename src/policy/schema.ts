@@ -184,6 +184,11 @@ const applySection = z.strictObject({
   jobs: z.strictObject({ enabled: z.boolean().default(true), minRuns: count(5) }).prefault({}),
   /** SPEC §4: an HPA on CPU/memory holds the CPU change unless the policy allows it. */
   allowWithHpa: z.boolean().default(false),
+  /**
+   * SPEC §4: while a container's OOM kills are unknown (kube-state-metrics' restart or termination
+   * metrics are missing), its memory decreases are held; `allow` proposes them anyway.
+   */
+  unknownOomKills: z.enum(["hold", "allow"]).default("hold"),
 });
 
 /** SPEC §11: prices that turn each change into a monthly figure (defaults: OpenCost's list prices). */
