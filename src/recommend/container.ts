@@ -2,6 +2,7 @@ import {
   addQuantities,
   compareQuantities,
   describeUnknownEvidence,
+  EVIDENCE_NAMES,
   unknownEvidenceOf,
   type ContainerEvidence,
   type WorkloadEvidence,
@@ -111,7 +112,7 @@ export function decideContainer(container: ContainerObservation, context: Worklo
   const containerUnknown = unknownEvidenceOf(container);
   const unknown = [...containerUnknown, ...context.workloadUnknown];
   const unknownOf = (evidence: ContainerEvidence) => containerUnknown.find((entry) => entry.evidence === evidence);
-  const unknownWords = unknown.filter((entry) => entry.evidence !== "cpu" && entry.evidence !== "memory").map((entry) => describeUnknownEvidence(entry.evidence, entry.metric));
+  const unknownWords = unknown.filter((entry) => entry.evidence !== "cpu" && entry.evidence !== "memory").map((entry) => `${EVIDENCE_NAMES[entry.evidence]} (no ${entry.metric})`);
   const confidence = context.runs
     ? runBasedConfidence(usage.cpu?.samples ?? 0, context.runs.failed, unknownWords)
     : continuousConfidence({

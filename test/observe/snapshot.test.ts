@@ -128,6 +128,21 @@ describe("snapshot schema version 2: the queries once, at snapshot level", () =>
     expect(snapshot.workloads.flatMap((workload) => workload.queries).every((reference) => reference in snapshot.queries!)).toBe(true);
   });
 
+  it("reads version 2 as version 3, its evidence as recorded (a version 2 file could not say what was unknown)", () => {
+    const version2 = { ...JSON.parse(JSON.stringify(buildSnapshot([observation("prod", "shop", "Deployment", "web")], "2025-01-08T00:00:00Z"))), schemaVersion: 2 };
+    const read = parseObservationSnapshot(version2);
+    expect(read.schemaVersion).toBe(3);
+    expect(read.workloads[0]!.containers.length).toBeGreaterThan(0);
+    expect(read.workloads[0]!.containers.every((container) => container.unknown === undefined)).toBe(true);
+    expect(read.workloads).toEqual(parseObservationSnapshot({ ...version2, schemaVersion: 3 }).workloads);
+  });
+
+  it("rejects unknown evidence that names no metric", () => {
+    const snapshot = JSON.parse(JSON.stringify(buildSnapshot([observation("prod", "shop", "Deployment", "web")], "2025-01-08T00:00:00Z")));
+    snapshot.workloads[0].containers[0].unknown = { restarts: "" };
+    expect(() => parseObservationSnapshot(snapshot, "snap.json")).toThrow("snap.json: invalid observation snapshot:\n  workloads[0].containers[0].unknown.restarts: Too small: expected string to have >=1 characters");
+  });
+
   it("names the workload whose query reference the snapshot does not list", () => {
     const snapshot = { ...buildSnapshot([{ ...observation("prod", "shop", "Deployment", "web"), queries: ["0123456789abcdef"] }], "2025-01-08T00:00:00Z", [], { "0123456789abcdef": { promql: "up" } }) };
     expect(parseObservationSnapshot(JSON.parse(JSON.stringify(snapshot))).workloads[0]!.queries).toEqual(["0123456789abcdef"]);
