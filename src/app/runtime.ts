@@ -13,6 +13,7 @@ import {
 import type { WorkQueue } from "./queue.js";
 import type { Telemetry } from "./telemetry.js";
 import type { LoadedPolicy } from "../policy/index.js";
+import { redactSourceEndpoints, sourceFor } from "../observe/index.js";
 
 /** What the handlers share, built once by the entry (src/app/main.ts) or by a test. */
 export interface AppDependencies {
@@ -107,16 +108,10 @@ export function operatorObserver(deps: AppDependencies): (loaded: LoadedPolicy, 
 }
 
 /**
- * Messages about the operator's endpoints go to repositories without the endpoints: each
- * Prometheus URL becomes "the Prometheus of cluster X".
+ * Messages about the operator's endpoints go to repositories without the endpoints: each source's
+ * address (a Prometheus URL, its host, a kubeconfig or snapshot file) becomes its name, such as
+ * "the Prometheus of cluster X".
  */
 export function redactEndpoints(deps: AppDependencies): (text: string) => string {
-  const endpoints = (deps.clusters?.clusters ?? [])
-    .filter((cluster) => cluster.prometheus)
-    .flatMap((cluster) => {
-      const url = cluster.prometheus!.url.replace(/\/+$/, "");
-      return [url, new URL(url).origin, new URL(url).host].map((text) => ({ text, name: `the Prometheus of cluster "${cluster.name}"` }));
-    })
-    .sort((a, b) => b.text.length - a.text.length);
-  return (text) => endpoints.reduce((result, endpoint) => result.split(endpoint.text).join(endpoint.name), text);
+  return redactSourceEndpoints((deps.clusters?.clusters ?? []).map((cluster) => sourceFor(cluster, { inCluster: true })));
 }

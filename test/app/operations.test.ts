@@ -31,8 +31,8 @@ describe("log lines", () => {
     expect(
       credentialVariables({
         clusters: [
-          { name: "a", prometheus: { url: "http://a", bearerTokenEnv: "A_TOKEN", tls: { insecureSkipVerify: false }, timeout: { text: "30s", seconds: 30 }, retries: 3 } },
-          { name: "b", prometheus: { url: "http://b", basicAuth: { usernameEnv: "B_USER", passwordEnv: "B_PASSWORD" }, tls: { insecureSkipVerify: false }, timeout: { text: "30s", seconds: 30 }, retries: 3 } },
+          { name: "a", prometheus: { url: "http://a", bearerTokenEnv: "A_TOKEN", tls: { insecureSkipVerify: false }, timeout: { text: "30s", seconds: 30 }, retries: 3, headers: {}, maxQueryLength: 16_384 } },
+          { name: "b", prometheus: { url: "http://b", basicAuth: { usernameEnv: "B_USER", passwordEnv: "B_PASSWORD" }, tls: { insecureSkipVerify: false }, timeout: { text: "30s", seconds: 30 }, retries: 3, headers: {}, maxQueryLength: 16_384 } },
           { name: "c", snapshot: "/x.json" },
         ],
       }),

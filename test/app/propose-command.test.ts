@@ -290,7 +290,7 @@ describe("what the reply says", () => {
 
   it("says so when Prometheus cannot be reached, without its address, and makes nothing", async () => {
     const closed = await closedPort();
-    const app = await createTestApp({ clusters: { clusters: [{ name: "prod", prometheus: { url: `http://127.0.0.1:${closed}`, tls: { insecureSkipVerify: false }, timeout: { text: "2s", seconds: 2 }, retries: 0 } }] } });
+    const app = await createTestApp({ clusters: { clusters: [{ name: "prod", prometheus: { url: `http://127.0.0.1:${closed}`, tls: { insecureSkipVerify: false }, timeout: { text: "2s", seconds: 2 }, retries: 0, headers: {}, maxQueryLength: 16_384 } }] } });
     expectInstallationToken();
     expectAcknowledged();
     expectPolicyRead();
