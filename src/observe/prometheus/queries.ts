@@ -90,8 +90,21 @@ export function endRange(window: QueryWindow): number {
  * range that holds n samples spans n − 1 intervals at least.
  */
 export function scrapeIntervalFrom(counts: ReadonlyArray<{ range: number; count: number }>): number | undefined {
-  const estimates = counts.filter(({ count }) => count >= 1).map(({ range, count }) => (count >= 2 ? range / (count - 1) : range));
+  const estimates = counts.filter(({ count }) => count >= 1).map(({ range, count }) => (count >= 2 ? intervalOf(range, count) : range));
   return estimates.length === 0 ? undefined : Math.min(...estimates);
+}
+
+/**
+ * The interval of `count` samples in a range of `range` seconds. A range that holds both its ends
+ * (Prometheus 2) counts one sample more than one that holds only its end (Prometheus 3,
+ * VictoriaMetrics, Thanos over either) when samples fall on its edges: of range ÷ (count − 1) and
+ * range ÷ count, the whole number of seconds is the interval (scrape intervals are configured in
+ * seconds), so every store measures the same one; neither whole, the first, as before.
+ */
+function intervalOf(range: number, count: number): number {
+  const closed = range / (count - 1);
+  const open = range / count;
+  return Number.isInteger(closed) || !Number.isInteger(open) ? closed : open;
 }
 
 const CONTAINERS = `container!="",container!="POD"`;
