@@ -44,7 +44,7 @@ export async function prometheusConnection(
       username: required(prometheus.basicAuth.usernameEnv, `${field}.basicAuth.usernameEnv`),
       password: required(prometheus.basicAuth.passwordEnv, `${field}.basicAuth.passwordEnv`),
     };
-  } else if (prometheus.auth) options.authorizer = await createAuthorizer(prometheus.auth, env);
+  } else if (prometheus.auth) options.authorizer = await createAuthorizer(prometheus.auth, prometheus.url, env);
   else Object.assign(options, credentialsFromEnv(env));
   return options;
 }

@@ -6,8 +6,11 @@ import type { RequestAuthorizer } from "../prometheus/client.js";
  * from Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, workload identity on GKE,
  * the metadata server), fetched and refreshed by Google's own library.
  */
-export function googleAuthorizer(options: { scopes: string[] }): RequestAuthorizer {
-  const auth = new GoogleAuth({ scopes: options.scopes });
+export function googleAuthorizer(options: { scopes: string[] }, url: string): RequestAuthorizer {
+  // The store's URL names its project (…/v1/projects/PROJECT/location/global/prometheus); given it,
+  // the library does not look the project up through the Resource Manager API.
+  const projectId = /\/projects\/([^/]+)\//.exec(new URL(url).pathname)?.[1];
+  const auth = new GoogleAuth({ scopes: options.scopes, ...(projectId ? { projectId } : {}) });
   return {
     description: "Google Application Default Credentials",
     async headersFor() {

@@ -12,12 +12,12 @@ export type StoreAuth =
   | { provider: "google"; scopes: string[] }
   | { provider: "azure"; scope: string; clientId?: string | undefined };
 
-export async function createAuthorizer(auth: StoreAuth, env: Record<string, string | undefined> = process.env): Promise<RequestAuthorizer> {
+export async function createAuthorizer(auth: StoreAuth, url: string, env: Record<string, string | undefined> = process.env): Promise<RequestAuthorizer> {
   switch (auth.provider) {
     case "aws":
       return (await import("./aws.js")).awsSigV4Authorizer(auth);
     case "google":
-      return (await import("./google.js")).googleAuthorizer(auth);
+      return (await import("./google.js")).googleAuthorizer(auth, url);
     case "azure":
       return (await import("./azure.js")).azureAuthorizer(auth, env);
   }
