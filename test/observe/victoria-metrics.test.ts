@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseObservationSnapshotText, type ObservationSnapshot, type WorkloadObservation } from "../../src/domain/index.js";
 import { rightsize } from "../helpers/cli.js";
 import { scenarioFamilies, type Scenario } from "../helpers/cluster-metrics.js";
-import { startLoopbackServer, type LoopbackServer } from "../helpers/http.js";
 import { backfill, startPrometheus, type RunningPrometheus } from "../helpers/prometheus.js";
 import { importFamilies, startVictoriaMetrics, type RunningVictoriaMetrics } from "../helpers/victoria-metrics.js";
 import { GI, HOUR, MI, scenario as euScenario, TO, WINDOW_SECONDS } from "./scenario.js";
@@ -57,7 +56,7 @@ const NAMESPACES = { eu: ["shop", "batch", "legacy"], us: ["shop"] } as const;
 let directory: string;
 let victoria: RunningVictoriaMetrics;
 const prometheus: Partial<Record<keyof typeof CLUSTERS, RunningPrometheus>> = {};
-let tenant: LoopbackServer | undefined;
+
 
 beforeAll(async () => {
   directory = await mkdtemp(path.join(os.tmpdir(), "rightsize-victoria-"));
@@ -74,7 +73,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await tenant?.stop();
+
   await Promise.all(Object.values(prometheus).map((server) => server.stop()));
   await victoria?.stop();
   if (directory) await rm(directory, { recursive: true, force: true });

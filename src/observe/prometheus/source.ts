@@ -170,6 +170,8 @@ async function observeNamespace(client: PrometheusClient, slots: QuerySlots, req
     return [];
   }
   builder.addOwners(owners.value.result);
+  // A partial answer (a Thanos store or Mimir ingester that did not answer) may lack workloads or owners.
+  for (const warning of new Set(owners.value.warnings)) builder.problem(`Prometheus warned about pod owners (partial data): ${warning}`);
 
   // 2. Jobs and HPAs of the namespace; and per batch of pods, the facts of its containers, then
   //    their usage (the CPU rate over four scrape intervals measured for the batch), then the OOM
