@@ -6,6 +6,7 @@ import { discoverKubernetesNamespaces, isApiProblem, observeWithKubernetesApi } 
 import { prometheusConnection, type PrometheusConnection } from "./connection.js";
 import { discoverPrometheusNamespaces, observeWithPrometheus } from "./prometheus/source.js";
 import { isoTime, parseInstant, type ObservationProblem } from "./request.js";
+import { diagnosePrometheus, diagnoseWithoutStore, doctorFailure, doctorReport, type ClusterDiagnosis, type DoctorReport } from "./doctor.js";
 
 /**
  * SPEC §4: every way rightsize observes a cluster is one ObservationSource, and `sourceFor` is
@@ -23,6 +24,22 @@ export interface ObservationSource {
   readonly endpoints: readonly string[];
   /** The policy's workloads in this cluster; `at` ends the window (or starts sampling). */
   observe(policy: Policy, request: SourceRequest): Promise<SourceObservation>;
+  /** `rightsize doctor`: which of the metrics rightsize reads the source has, and what the missing ones cost. */
+  diagnose(request: DiagnoseRequest): Promise<ClusterDiagnosis>;
+}
+
+export interface DiagnoseRequest {
+  at: string;
+  windowSeconds: number;
+  namespaces?: readonly string[] | undefined;
+  env?: Record<string, string | undefined> | undefined;
+}
+
+/** `rightsize doctor` over several clusters: each through its own source. */
+export async function diagnoseClusters(clusters: readonly ClusterConnection[], request: DiagnoseRequest, options: SourceOptions = {}): Promise<DoctorReport> {
+  const diagnoses: ClusterDiagnosis[] = [];
+  for (const [index, cluster] of clusters.entries()) diagnoses.push(await sourceFor(cluster, { ...options, field: options.field ?? `clusters[${index}]` }).diagnose(request));
+  return doctorReport(request.at, diagnoses);
 }
 
 export interface SourceRequest {
@@ -117,6 +134,11 @@ class PrometheusSource implements ObservationSource {
     if (namespaces.length === 0) return { workloads: [], queries: {} };
     return observeWithPrometheus(options, { cluster: this.cluster, namespaces, window, onProgress: request.onProgress, onProblem: request.onProblem });
   }
+
+  async diagnose(request: DiagnoseRequest): Promise<ClusterDiagnosis> {
+    const options = await prometheusConnection(this.connection, { cluster: this.cluster, env: request.env ?? process.env, field: `${this.field}.prometheus` });
+    return diagnosePrometheus(options, { cluster: this.cluster, at: request.at, windowSeconds: request.windowSeconds, ...(request.namespaces ? { namespaces: request.namespaces } : {}) });
+  }
 }
 
 class MetricsServerSource implements ObservationSource {
@@ -145,6 +167,16 @@ class MetricsServerSource implements ObservationSource {
     return { workloads, queries: {} };
   }
 
+  async diagnose(request: DiagnoseRequest): Promise<ClusterDiagnosis> {
+    try {
+      const kubeconfig = this.kubeconfig ?? (await this.loadKubeconfig());
+      await discoverKubernetesNamespaces({ ...(kubeconfig ? { kubeconfig } : {}), ...(this.connection.context ? { context: this.connection.context } : {}) });
+      return diagnoseWithoutStore(this.cluster, "metrics-server", request.at);
+    } catch (error) {
+      return diagnoseWithoutStore(this.cluster, "metrics-server", request.at, doctorFailure(error));
+    }
+  }
+
   /** A clusters-file entry names its kubeconfig, or a context of the default one, or nothing (in-cluster); a policy's cluster uses the default. */
   private async loadKubeconfig(): Promise<KubeConfig | undefined> {
     if (!this.connection.kubeconfig && (this.connection.context || !this.inCluster)) return undefined;
@@ -167,6 +199,10 @@ class SnapshotSource implements ObservationSource {
   ) {
     this.name = `the snapshot of cluster "${cluster}"`;
     this.endpoints = [file];
+  }
+
+  async diagnose(request: DiagnoseRequest): Promise<ClusterDiagnosis> {
+    return diagnoseWithoutStore(this.cluster, "snapshot", request.at);
   }
 
   async observe(): Promise<SourceObservation> {
