@@ -5,6 +5,7 @@ import {
   DECISION_TRAILER,
   decisionRecordPath,
   decisionRecordsInBody,
+  diagnoseOperatorClusters,
   GitDataPublisher,
   GitWorkspace,
   readRawFile,
@@ -23,13 +24,14 @@ import { DEFAULT_POLICY_PATH, migratePolicyText, type LoadedPolicy } from "../po
 import { DecisionRecordSchema, type DecisionRecord } from "../recommend/index.js";
 import { createHash } from "node:crypto";
 import type { SlashCommand } from "./commands.js";
+import { renderDoctorReply } from "./render/doctor.js";
 import { renderExplanation } from "./render/explain.js";
 import { renderFailure } from "./render/failure.js";
 import { renderHelp } from "./render/help.js";
 import { renderPolicyValidation } from "./render/policy.js";
 import { renderProposeOutcome } from "./render/proposals.js";
 import type { CommandOutcome } from "./render/reply.js";
-import { errorKind, operatorObserver, recordRun, redactEndpoints, stageRecorder, type AppDependencies } from "./runtime.js";
+import { errorKind, operatorObserver, recordRun, redactEndpoints, requireClusters, stageRecorder, type AppDependencies } from "./runtime.js";
 
 /** A rightsize pull request a command was written on. */
 export interface ProposalPullRequest {
@@ -101,6 +103,8 @@ async function dispatch(command: SlashCommand, context: CommandContext): Promise
       return validatePolicy(context);
     case "policy-migrate":
       return migratePolicy(context);
+    case "doctor":
+      return doctor(context);
     default: {
       const pullRequest = context.pullRequest;
       if (!pullRequest) return `rightsize runs \`/rightsize ${command.name}\` only in its own pull requests; in an issue, name the workload: \`/rightsize kind/name\`.`;
@@ -130,6 +134,14 @@ async function runPipeline(context: CommandContext, options: { selection?: Workl
   });
   recordRun(context.deps, run);
   return run;
+}
+
+/** `/rightsize doctor`: the metrics of the clusters this repository's policy names, through the operator's sources. */
+async function doctor(context: CommandContext): Promise<string> {
+  const text = await readRawFile(context.octokit, { ...context.repository, path: DEFAULT_POLICY_PATH });
+  const loaded = await readRepositoryPolicy(context.octokit, context.repository, text);
+  const report = await diagnoseOperatorClusters(requireClusters(context.deps), loaded, { at: context.deps.now().toISOString() });
+  return renderDoctorReply(report, redactEndpoints(context.deps));
 }
 
 async function validatePolicy(context: CommandContext): Promise<string> {

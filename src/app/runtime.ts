@@ -99,12 +99,15 @@ export function clientOf(context: Pick<Context, "octokit">): GitHubClient {
 
 /** Observation through the operator's clusters only (SPEC §10). */
 export function operatorObserver(deps: AppDependencies): (loaded: LoadedPolicy, scope: ObservationScope) => Promise<ObservedInputs> {
-  return async (loaded, scope) => {
-    if (!deps.clusters) {
-      throw new InputError("this rightsize installation observes no cluster yet; its operator sets RIGHTSIZE_CLUSTERS_FILE (see the README, \"Install the GitHub App\")");
-    }
-    return observeOperatorClusters(deps.clusters, loaded, scope, { at: deps.now().toISOString() });
-  };
+  return async (loaded, scope) => observeOperatorClusters(requireClusters(deps), loaded, scope, { at: deps.now().toISOString() });
+}
+
+/** The operator's clusters, or the reply saying that none are configured yet. */
+export function requireClusters(deps: AppDependencies): OperatorClusters {
+  if (!deps.clusters) {
+    throw new InputError("this rightsize installation observes no cluster yet; its operator sets RIGHTSIZE_CLUSTERS_FILE (see the README, \"Install the GitHub App\")");
+  }
+  return deps.clusters;
 }
 
 /**

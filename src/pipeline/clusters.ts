@@ -1,5 +1,5 @@
 import { InputError, SNAPSHOT_SCHEMA_VERSION, type ObservationSnapshot } from "../domain/index.js";
-import { buildSnapshot, sourceFor, type ObservationProblem, type OperatorClusters } from "../observe/index.js";
+import { buildSnapshot, diagnoseClusters, sourceFor, type DoctorReport, type ObservationProblem, type OperatorClusters } from "../observe/index.js";
 import { isWorkloadSelected, type LoadedPolicy, type Policy } from "../policy/index.js";
 import type { ObservationScope, ObservedInputs } from "./repository.js";
 
@@ -72,6 +72,25 @@ export async function observeOperatorClusters(
   // A replay is evaluated at its own time, so replaying the same file twice proposes the same bytes.
   const at = !live ? snapshots.map((snapshot) => snapshot.createdAt).sort().at(-1)! : options.at;
   return { snapshot: mergeSnapshots(snapshots, at), at };
+}
+
+/** The hidden marker of a `/rightsize doctor` reply: the dashboard links to the latest one. */
+export const DOCTOR_MARKER = "<!-- rightsize:doctor -->";
+
+/**
+ * `rightsize doctor` for a repository (SPEC §4): the operator's clusters its policy names, each
+ * checked through its own source over the policy's window. The app's `/rightsize doctor` runs it.
+ */
+export async function diagnoseOperatorClusters(operator: OperatorClusters, loaded: LoadedPolicy, options: { at: string; env?: Record<string, string | undefined> }): Promise<DoctorReport> {
+  const wanted = clustersNamedBy(loaded.policy);
+  const served = new Map(operator.clusters.map((cluster) => [cluster.name, cluster]));
+  const unserved = wanted.filter((name) => !served.has(name));
+  if (unserved.length > 0) throw new UnservedClusterError(unserved, [...served.keys()]);
+  return diagnoseClusters(
+    wanted.map((name) => served.get(name)!),
+    { at: options.at, windowSeconds: loaded.policy.observe.window.seconds, ...(options.env ? { env: options.env } : {}) },
+    { inCluster: true },
+  );
 }
 
 function mergeSnapshots(snapshots: ObservationSnapshot[], at: string): ObservationSnapshot {

@@ -23,6 +23,13 @@ export interface DashboardInput {
   verdicts?: readonly { number: number; key: string; verdict: Verdict }[];
   /** Monthly cost figures, when the records carry them. */
   savings?: { currency: string; open: number; merged: number };
+  /** The latest `/rightsize doctor` reply, linked from the header when evidence is unknown. */
+  doctorUrl?: string;
+}
+
+/** Whether any record has evidence its source could not measure (a metric is missing). */
+export function hasUnknownEvidence(workloads: readonly PlannedWorkload[]): boolean {
+  return workloads.some((workload) => workload.record.containers.some((container) => (container.evidence.unknown ?? []).length > 0));
 }
 
 interface Row {
@@ -73,6 +80,13 @@ export function renderDashboard(input: DashboardInput): string {
     "",
     "- [ ] propose again for every workload <!-- rightsize:row * -->",
   ];
+  if (hasUnknownEvidence(input.workloads)) {
+    // SPEC §4: missing evidence is never health; the header says where to find what is missing.
+    const where = input.doctorUrl
+      ? `[the last \`/rightsize doctor\` result](${input.doctorUrl}) says which, what each costs and how to fix it`
+      : "comment `/rightsize doctor` here to see which, what each costs and how to fix it";
+    header.splice(4, 0, `Some evidence is unknown because metrics are missing (rows say \"unknown\"): ${where}.`, "");
+  }
   const render = (collapse: ReadonlySet<string>) =>
     [
       ...header,
