@@ -73,7 +73,7 @@ export async function runCommands(commands: readonly SlashCommand[], context: Co
   for (const command of commands) {
     let text: string;
     try {
-      text = !ALWAYS.has(command.name) && (await policy()).policy.mode === "disabled" ? DISABLED_NOTICE : await dispatch(command, context);
+      text = !ALWAYS.has(command.name) && (await policy()).policy.mode === "disabled" ? DISABLED_NOTICE : await dispatch(command, context, policy);
       context.deps.telemetry?.commands.inc({ command: command.name, result: "ok" });
     } catch (error) {
       if (!(error instanceof RightsizeError)) context.logError(error, command.line);
@@ -88,7 +88,7 @@ export async function runCommands(commands: readonly SlashCommand[], context: Co
 
 const DISABLED_NOTICE = `rightsize is disabled in this repository (\`mode: disabled\` in \`${DEFAULT_POLICY_PATH}\`), so it did nothing. Set \`mode: propose\` (or \`recommend\` for reports only) to use it.`;
 
-async function dispatch(command: SlashCommand, context: CommandContext): Promise<string> {
+async function dispatch(command: SlashCommand, context: CommandContext, policy: () => Promise<LoadedPolicy>): Promise<string> {
   switch (command.name) {
     case "help":
       return `rightsize understands these commands.\n\n${renderHelp()}`;
@@ -104,7 +104,7 @@ async function dispatch(command: SlashCommand, context: CommandContext): Promise
     case "policy-migrate":
       return migratePolicy(context);
     case "doctor":
-      return doctor(context);
+      return doctor(context, await policy());
     default: {
       const pullRequest = context.pullRequest;
       if (!pullRequest) return `rightsize runs \`/rightsize ${command.name}\` only in its own pull requests; in an issue, name the workload: \`/rightsize kind/name\`.`;
@@ -137,9 +137,7 @@ async function runPipeline(context: CommandContext, options: { selection?: Workl
 }
 
 /** `/rightsize doctor`: the metrics of the clusters this repository's policy names, through the operator's sources. */
-async function doctor(context: CommandContext): Promise<string> {
-  const text = await readRawFile(context.octokit, { ...context.repository, path: DEFAULT_POLICY_PATH });
-  const loaded = await readRepositoryPolicy(context.octokit, context.repository, text);
+async function doctor(context: CommandContext, loaded: LoadedPolicy): Promise<string> {
   const report = await diagnoseOperatorClusters(requireClusters(context.deps), loaded, { at: context.deps.now().toISOString() });
   return renderDoctorReply(report, redactEndpoints(context.deps));
 }
