@@ -317,6 +317,8 @@ function containersOf(workload: LiveWorkload, usage: Array<Map<string, Usage>>, 
       throttledRatio: 0,
     };
     if (spec?.resources) container.current = { requests: cpuAndMemory(spec.resources.requests), limits: cpuAndMemory(spec.resources.limits) };
+    // SPEC §4: metrics-server and the API report no CFS throttling; under a CPU limit it is unknown, not 0%.
+    if (spec?.resources?.limits?.cpu !== undefined) container.unknown = { throttling: "container_cpu_cfs_throttled_periods_total" };
     const cpu = summarize(usage.flatMap((sample) => (sample.has(name) ? [sample.get(name)!.cpu] : [])));
     const memory = summarize(usage.flatMap((sample) => (sample.has(name) ? [sample.get(name)!.memory] : [])));
     if (cpu) container.cpu = cpu;
