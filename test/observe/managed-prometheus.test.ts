@@ -93,6 +93,44 @@ describe("Amazon Managed Service for Prometheus: SigV4 with the AWS credential c
     expect(verdicts).toEqual([false]);
   });
 
+  it("signs with the role IRSA assumes: the identity token is exchanged at STS (AssumeRoleWithWebIdentity) for temporary credentials", async () => {
+    const provider = generateKeyPairSync("rsa", { modulusLength: 2048, privateKeyEncoding: { type: "pkcs8", format: "pem" }, publicKeyEncoding: { type: "spki", format: "pem" } });
+    const TEMPORARY: SigV4Key = { accessKeyId: "ASIATEMPORARY000001", secretAccessKey: "irsa-S3cret-temporary-key-0000000001", region: "eu-west-1", service: "aps" };
+    const SESSION = "irsa-S3cret-session-token-0000000001";
+    const assumed: Array<Record<string, unknown> | undefined> = [];
+    const sts = await serve((request) => {
+      const form = new URLSearchParams(request.body);
+      const claims = form.get("Action") === "AssumeRoleWithWebIdentity" && form.get("RoleArn") === "arn:aws:iam::123456789012:role/rightsize" ? verifiedJwtClaims(form.get("WebIdentityToken") ?? "", provider.publicKey) : undefined;
+      assumed.push(claims);
+      if (!claims) return { status: 403, body: "<ErrorResponse><Error><Code>InvalidIdentityToken</Code><Message>bad token</Message></Error></ErrorResponse>" };
+      const credentials = `<AccessKeyId>${TEMPORARY.accessKeyId}</AccessKeyId><SecretAccessKey>${TEMPORARY.secretAccessKey}</SecretAccessKey><SessionToken>${SESSION}</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration>`;
+      return {
+        status: 200,
+        body: `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult><Credentials>${credentials}</Credentials><AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/rightsize/session</Arn><AssumedRoleId>AROAEXAMPLE:session</AssumedRoleId></AssumedRoleUser></AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>`,
+      };
+    });
+    const temporaryStore = await serve(async (request) => {
+      const valid = request.headers["x-amz-security-token"] === SESSION && (await verifySigV4(request, TEMPORARY));
+      return valid ? emptyPrometheusAnswer(request) : { status: 403, body: JSON.stringify({ message: "The security token included in the request is invalid." }) };
+    });
+    const token = path.join(directory, "irsa-token");
+    await writeFile(token, signedJwt({ iss: "https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE", sub: "system:serviceaccount:rightsize:rightsize", aud: "sts.amazonaws.com", exp: Math.floor(Date.now() / 1000) + 600 }, provider.privateKey));
+    for (const name of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"]) delete process.env[name];
+    Object.assign(process.env, {
+      AWS_ROLE_ARN: "arn:aws:iam::123456789012:role/rightsize",
+      AWS_WEB_IDENTITY_TOKEN_FILE: token,
+      AWS_REGION: "eu-west-1",
+      AWS_ENDPOINT_URL_STS: sts.url,
+      AWS_CONFIG_FILE: path.join(directory, "no-config"),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(directory, "no-credentials"),
+    });
+    const snapshot = await observeForPolicy(policyFor(`{url: "${temporaryStore.url}", auth: {provider: aws, region: eu-west-1}}`), { at: AT });
+    expect(snapshot.problems ?? []).toEqual([]);
+    expect(temporaryStore.requests).toHaveLength(5);
+    expect(assumed).toHaveLength(1);
+    expect(assumed[0]).toMatchObject({ sub: "system:serviceaccount:rightsize:rightsize" });
+  });
+
   it("takes the signing identity from the CLI's --auth aws with the region from AWS_REGION", async () => {
     process.env.AWS_ACCESS_KEY_ID = KEY.accessKeyId;
     process.env.AWS_SECRET_ACCESS_KEY = KEY.secretAccessKey;
