@@ -58,7 +58,11 @@ export function parseOperatorClusters(text: string, file: string): OperatorClust
     return parsed.data;
   }
   const messages = parsed.error.issues.map((issue) => {
-    const node = document.getIn(issue.path as (string | number)[], true);
+    // A missing key has no node: the nearest enclosing one that exists is where it belongs.
+    const path = issue.path as (string | number)[];
+    let depth = path.length;
+    while (depth > 0 && !isNode(document.getIn(path.slice(0, depth), true))) depth--;
+    const node = document.getIn(path.slice(0, depth), true);
     const offset = isNode(node) && node.range ? node.range[0] : 0;
     const position = lines.linePos(offset);
     return `${file}:${position.line}:${position.col} ${formatFieldPath(issue.path as (string | number)[])}: ${issue.message}`;
