@@ -3,7 +3,7 @@ import { DelayedError, Queue, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { CronExpressionParser } from "cron-parser";
 import type { GitHubRepositoryInfo } from "../pipeline/index.js";
-import { RepositoryLocks } from "./runtime.js";
+import { RecentKeys, RepositoryLocks } from "./locks.js";
 import type { Telemetry } from "./telemetry.js";
 
 /**
@@ -17,9 +17,16 @@ export interface WorkJob {
   installationId: number;
   /** `owner/repo`: one repository's jobs never run at the same time, on any replica. */
   repository: string;
+  /**
+   * False for work that may run beside the repository's other jobs (a comment's permission check
+   * and refusal): a flood of readers' comments never holds the repository's lane.
+   */
+  exclusive?: boolean;
+  /** A comment whose author's permission was checked: its commands run without asking again. */
+  authorized?: boolean;
   event?: { name: string; id: string; payload: unknown };
   /** For a scan: the repository as the API described it (default branch, clone URL). */
-  target?: GitHubRepositoryInfo;
+  target?: Omit<GitHubRepositoryInfo, "botLogin">;
 }
 
 export type JobHandler = (job: WorkJob) => Promise<void>;
@@ -33,6 +40,8 @@ export interface WorkQueue {
   /** A cron schedule (UTC) that enqueues `job`; upserting the same id replaces it; N replicas run it once. */
   schedule(id: string, cron: string, job: WorkJob): Promise<void>;
   unschedule(id: string): Promise<void>;
+  /** True for the first claim of `key` within `milliseconds`, on any replica. */
+  claim(key: string, milliseconds: number): Promise<boolean>;
   start(handler: JobHandler): Promise<void>;
   /** Jobs waiting (and delayed for a retry or a busy repository). */
   depth(): Promise<number>;
@@ -47,15 +56,28 @@ export interface QueueOptions {
   /** First retry delay; doubles with each attempt. */
   backoffMilliseconds?: number;
   onFailed?(job: WorkJob, error: unknown): void;
+  /** In-process queue: jobs waiting at most; a delivery beyond is refused (GitHub may redeliver it). */
+  maxWaiting?: number;
+  /** Told once per refused job when the queue is full. */
+  onFull?(job: WorkJob, waiting: number): void;
 }
 
 const DEFAULT_ATTEMPTS = 5;
+const DEFAULT_MAX_WAITING = 1_000;
+
+/** The in-process queue holds as many jobs as it may: the delivery is refused, not lost silently. */
+export class QueueFullError extends Error {
+  constructor(readonly waiting: number) {
+    super(`the work queue is full (${waiting} jobs waiting); the delivery was refused, and GitHub can redeliver it`);
+  }
+}
 const DEFAULT_BACKOFF = 2_000;
 
 /** The embedded default: one process, the same behaviour (dedup, per-repository order, retries, schedules). */
 export class InProcessQueue implements WorkQueue {
   private readonly locks = new RepositoryLocks();
   private readonly seen = new Set<string>();
+  private readonly recent = new RecentKeys();
   private readonly schedules = new Map<string, { cron: string; job: WorkJob; next: number }>();
   private readonly pending = new Set<Promise<void>>();
   private handler: JobHandler | undefined;
@@ -70,6 +92,10 @@ export class InProcessQueue implements WorkQueue {
 
   async enqueue(job: WorkJob): Promise<void> {
     if (this.closed || this.seen.has(job.id)) return;
+    if (this.waiting >= (this.options.maxWaiting ?? DEFAULT_MAX_WAITING)) {
+      this.options.onFull?.(job, this.waiting);
+      throw new QueueFullError(this.waiting);
+    }
     this.remember(job.id);
     const enqueued = Date.now();
     this.waiting++;
@@ -89,6 +115,10 @@ export class InProcessQueue implements WorkQueue {
 
   async unschedule(id: string): Promise<void> {
     this.schedules.delete(id);
+  }
+
+  async claim(key: string, milliseconds: number): Promise<boolean> {
+    return this.recent.claim(key, milliseconds);
   }
 
   async start(handler: JobHandler): Promise<void> {
@@ -130,7 +160,7 @@ export class InProcessQueue implements WorkQueue {
     try {
       const handler = this.handler;
       if (!handler) throw new Error("the queue has no handler; call start() first");
-      await this.locks.run(job.repository, () => handler(job));
+      await (job.exclusive === false ? handler(job) : this.locks.run(job.repository, () => handler(job)));
     } catch (error) {
       const retryAfter = retryAfterSeconds(error);
       if (retryAfter !== undefined) {
@@ -215,10 +245,15 @@ export class RedisQueue implements WorkQueue {
     await this.queue.removeJobScheduler(jobId(id));
   }
 
+  async claim(key: string, milliseconds: number): Promise<boolean> {
+    return (await this.producer.set(`rightsize:claim:${key}`, "1", "PX", milliseconds, "NX")) === "OK";
+  }
+
   async start(handler: JobHandler): Promise<void> {
     this.worker = new Worker<WorkJob>(
       this.queue.name,
       async (job: Job<WorkJob>, token?: string) => {
+        if (job.data.exclusive === false) return handler(job.data);
         const lock = `rightsize:lock:${job.data.repository}`;
         const owner = randomUUID();
         const taken = await this.connection.set(lock, owner, "PX", this.lockMilliseconds, "NX");

@@ -1,7 +1,7 @@
 import { RightsizeError, workloadKey, type WorkloadKind } from "../domain/index.js";
 import {
   callGitHub,
-  checkPolicyText,
+  checkPolicyAt,
   DECISION_TRAILER,
   decisionRecordPath,
   decisionRecordsInBody,
@@ -143,8 +143,7 @@ async function doctor(context: CommandContext, loaded: LoadedPolicy): Promise<st
 }
 
 async function validatePolicy(context: CommandContext): Promise<string> {
-  const ownText = await readRawFile(context.octokit, { ...context.repository, path: DEFAULT_POLICY_PATH });
-  const check = await checkPolicyText(context.octokit, context.repository, ownText);
+  const check = await checkPolicyAt(context.octokit, context.repository);
   return renderPolicyValidation(check.problems, check.loaded?.source.path ?? DEFAULT_POLICY_PATH);
 }
 

@@ -1,6 +1,7 @@
-import type { Context } from "probot";
+import type { Context, Probot } from "probot";
 import { InputError, RightsizeError } from "../domain/index.js";
 import {
+  callGitHub,
   observeOperatorClusters,
   type GitHubClient,
   type GitHubRepositoryInfo,
@@ -10,6 +11,7 @@ import {
   type PipelineStage,
   type RepositoryRun,
 } from "../pipeline/index.js";
+import { RecentKeys, type RepositoryLocks } from "./locks.js";
 import type { WorkQueue } from "./queue.js";
 import type { Telemetry } from "./telemetry.js";
 import type { LoadedPolicy } from "../policy/index.js";
@@ -21,6 +23,8 @@ export interface AppDependencies {
   clusters: OperatorClusters | undefined;
   now(): Date;
   locks: RepositoryLocks;
+  /** The app's own account (`<slug>[bot]`): markers count only in what it wrote (SPEC §9). */
+  botLogin(): Promise<string>;
   /** A repository's policy may have changed: its schedule is read again. */
   onRepositorySeen?(installationId: number, repository: GitHubRepositoryInfo): void;
   /** The app was installed, or given more repositories: they are scheduled. */
@@ -31,6 +35,55 @@ export interface AppDependencies {
   telemetry?: Telemetry;
   /** Set: handlers only enqueue and workers do the work (SPEC §10 "Scale"); unset: handled in the delivery. */
   queue?: WorkQueue;
+  /** Without a queue: what "at most once within" remembers, in this process. */
+  recent?: RecentKeys;
+  /** Commenters' permissions, asked once a minute at most per repository and person. */
+  permissions?: PermissionCache;
+}
+
+/**
+ * The first claim of `key` within `milliseconds` (a refusal per person, issue and hour): across
+ * replicas through the queue's Redis, else in this process.
+ */
+export function claimOnce(deps: AppDependencies, key: string, milliseconds: number): Promise<boolean> {
+  if (deps.queue) return deps.queue.claim(key, milliseconds);
+  deps.recent ??= new RecentKeys();
+  return Promise.resolve(deps.recent.claim(key, milliseconds));
+}
+
+/** SPEC §9: write, maintain and admin are obeyed (`role_name` tells maintain from write). */
+const OBEYED = new Set(["admin", "maintain", "write"]);
+const PERMISSION_SECONDS = 60;
+
+/**
+ * Whether a person may steer rightsize in a repository, asked of GitHub at most once a minute
+ * per repository and person (a flood of comments from one reader costs one read), bounded.
+ */
+export class PermissionCache {
+  private readonly answers = new Map<string, { until: number; answer: Promise<boolean> }>();
+
+  constructor(private readonly limit = 10_000) {}
+
+  maySteer(octokit: GitHubClient, repository: GitHubRepositoryInfo, username: string, now = Date.now()): Promise<boolean> {
+    const key = `${repository.owner}/${repository.repo}/${username}`;
+    const cached = this.answers.get(key);
+    if (cached && cached.until > now) return cached.answer;
+    const answer = callGitHub(repository, "read the commenter's permission", () =>
+      octokit.rest.repos.getCollaboratorPermissionLevel({ owner: repository.owner, repo: repository.repo, username }),
+    ).then(({ data }) => OBEYED.has(data.permission) || OBEYED.has(data.role_name));
+    this.answers.delete(key);
+    this.answers.set(key, { until: now + PERMISSION_SECONDS * 1000, answer });
+    if (this.answers.size > this.limit) this.answers.delete(this.answers.keys().next().value!);
+    // A failed read is not remembered: the next comment asks again.
+    answer.catch(() => this.answers.get(key)?.answer === answer && this.answers.delete(key));
+    return answer;
+  }
+}
+
+/** Whether the person may run commands and tick the dashboard (SPEC §9). */
+export function maySteer(deps: AppDependencies, octokit: GitHubClient, repository: GitHubRepositoryInfo, username: string): Promise<boolean> {
+  deps.permissions ??= new PermissionCache();
+  return deps.permissions.maySteer(octokit, repository, username);
 }
 
 /** Counts what a run proposed, by outcome, and times its stages. */
@@ -48,27 +101,6 @@ export function errorKind(error: unknown): string {
   return error instanceof RightsizeError ? error.code : "UNEXPECTED";
 }
 
-/**
- * One repository's work never runs twice at once in this process (a second delivery waits for
- * the first and then finds its result on GitHub). Entries leave the map when their chain is
- * done, so it holds only repositories being worked on.
- */
-export class RepositoryLocks {
-  private readonly tails = new Map<string, Promise<unknown>>();
-
-  async run<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const result = previous.then(work, work);
-    const tail = result.catch(() => undefined);
-    this.tails.set(key, tail);
-    try {
-      return await result;
-    } finally {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    }
-  }
-}
-
 type RepositoryPayload = {
   name: string;
   owner: { login: string };
@@ -77,9 +109,23 @@ type RepositoryPayload = {
 };
 
 /** The repository of an event, with the URLs GitHub gave (GHES: never a hard-coded github.com). */
-export function repositoryOf(payload: { repository: RepositoryPayload }): GitHubRepositoryInfo {
+export async function repositoryOf(payload: { repository: RepositoryPayload }, deps: Pick<AppDependencies, "botLogin">): Promise<GitHubRepositoryInfo> {
   const { repository } = payload;
-  return { owner: repository.owner.login, repo: repository.name, defaultBranch: repository.default_branch, cloneUrl: repository.clone_url };
+  return { owner: repository.owner.login, repo: repository.name, defaultBranch: repository.default_branch, cloneUrl: repository.clone_url, botLogin: await deps.botLogin() };
+}
+
+/** The app's account, asked of GitHub once (`GET /app` with the app's JWT) and remembered. */
+export function appBotLogin(app: Pick<Probot, "auth">): () => Promise<string> {
+  let login: Promise<string> | undefined;
+  return () =>
+    (login ??= app
+      .auth()
+      .then((octokit) => octokit.request("GET /app"))
+      .then((response) => `${(response.data as { slug: string }).slug}[bot]`)
+      .catch((error: unknown) => {
+        login = undefined;
+        throw error;
+      }));
 }
 
 /** The installation token git fetches with; it lives in memory only. */

@@ -9,6 +9,8 @@ import { errorKind, operatorObserver, recordRun, stageRecorder, type AppDependen
 const VERIFY_CRON = "0 7 * * *";
 
 type RepositoryListing = { name: string; owner: { login: string }; default_branch?: string; clone_url: string; archived?: boolean };
+/** A repository a job works on; the app's account is added when the job runs. */
+type RepositoryTarget = Omit<GitHubRepositoryInfo, "botLogin">;
 type InstallationClient = GitHubClient & { auth(options: { type: "installation" }): Promise<unknown> };
 
 /**
@@ -18,10 +20,11 @@ type InstallationClient = GitHubClient & { auth(options: { type: "installation" 
  */
 export async function startWork(app: Probot, deps: AppDependencies, queue: WorkQueue): Promise<void> {
   const client = async (installationId: number) => (await app.auth(installationId)) as unknown as InstallationClient;
-  const track = async (installationId: number, repository: GitHubRepositoryInfo) => {
+  const track = async (installationId: number, repository: RepositoryTarget) => {
     const key = `${repository.owner}/${repository.repo}`;
     const cron = await scheduleOf(await client(installationId), repository);
-    const job: WorkJob = { kind: "scan", id: `scan-${key}`, installationId, repository: key, target: repository };
+    const target: RepositoryTarget = { owner: repository.owner, repo: repository.repo, defaultBranch: repository.defaultBranch, cloneUrl: repository.cloneUrl };
+    const job: WorkJob = { kind: "scan", id: `scan-${key}`, installationId, repository: key, target };
     await queue.schedule(`scan-${key}`, cron, job);
     // The check after merge runs daily, between scans: a rollout is seen within a day (SPEC §8).
     await queue.schedule(`verify-${key}`, VERIFY_CRON, { ...job, kind: "verify", id: `verify-${key}` });
@@ -42,12 +45,13 @@ export async function startWork(app: Probot, deps: AppDependencies, queue: WorkQ
     if (job.kind === "event") return handleEventJob(app, deps, job);
     const octokit = await client(job.installationId);
     const { token } = (await octokit.auth({ type: "installation" })) as { token: string };
+    const repository: GitHubRepositoryInfo = { ...job.target!, botLogin: await deps.botLogin() };
     if (job.kind === "verify") {
-      const outcomes = await verifyGitHubRepository({ octokit, repository: job.target!, token, now: deps.now(), observe: operatorObserver(deps) });
+      const outcomes = await verifyGitHubRepository({ octokit, repository, token, now: deps.now(), observe: operatorObserver(deps) });
       if (outcomes.length > 0) app.log.info({ repository: job.repository, outcomes: outcomes.map((outcome) => `#${outcome.number}: ${outcome.status}`) }, "checks after merge");
       return;
     }
-    await scanJob(app, deps, octokit, token, job.target!);
+    await scanJob(app, deps, octokit, token, repository);
   });
   void (async () => {
     const octokit = (await app.auth()) as unknown as GitHubClient;
@@ -66,7 +70,7 @@ export async function unscheduleRepositories(queue: Pick<WorkQueue, "unschedule"
 }
 
 /** A repository's `schedule.cron`; an invalid policy still gets scanned on the default schedule (the scan opens its issue). */
-async function scheduleOf(octokit: GitHubClient, repository: GitHubRepositoryInfo): Promise<string> {
+async function scheduleOf(octokit: GitHubClient, repository: RepositoryTarget): Promise<string> {
   try {
     return (await readRepositoryPolicy(octokit, repository, await readRawFile(octokit, { ...repository, path: DEFAULT_POLICY_PATH }))).policy.schedule.cron;
   } catch (error) {
@@ -89,6 +93,6 @@ async function scanJob(app: Probot, deps: AppDependencies, octokit: GitHubClient
   app.log.info({ repository: `${repository.owner}/${repository.repo}`, results: outcome.run?.results.map((result) => `${result.branch}: ${result.status}`), policyProblems: outcome.policyProblems?.length }, "scan done");
 }
 
-function toInfo(repository: RepositoryListing): GitHubRepositoryInfo {
+function toInfo(repository: RepositoryListing): RepositoryTarget {
   return { owner: repository.owner.login, repo: repository.name, defaultBranch: repository.default_branch ?? "main", cloneUrl: repository.clone_url };
 }

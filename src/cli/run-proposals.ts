@@ -9,6 +9,7 @@ import {
   openLocalCheckout,
   proposeForRepository,
   repositoryFromRemoteUrl,
+  tokenLogin,
   type ObservedInputs,
   type RepositoryRun,
 } from "../pipeline/index.js";
@@ -69,12 +70,12 @@ function printWarnings(loaded: LoadedPolicy): LoadedPolicy {
   return loaded;
 }
 
-async function gitHubRepository(workspace: GitWorkspace, github: GitHubOptions): Promise<{ owner: string; repo: string }> {
+async function gitHubRepository(workspace: GitWorkspace, github: GitHubOptions): Promise<{ owner: string; repo: string; botLogin: string | undefined }> {
   const repository = github.repository ? parseRepository(github.repository) : repositoryFromRemoteUrl(await workspace.remoteUrl(github.remote));
   if (!repository) {
     throw new UsageError(`cannot tell the GitHub repository from the URL of remote ${github.remote}; pass --github-repo OWNER/NAME`);
   }
-  return repository;
+  return { ...repository, botLogin: await tokenLogin(gitHubClient(github)) };
 }
 
 export function gitHubClient(github: { token: string; apiUrl?: string }): Octokit {

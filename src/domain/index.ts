@@ -8,3 +8,4 @@ export * from "./trace.js";
 export * from "./json-schema.js";
 export * from "./files.js";
 export * from "./text-table.js";
+export * from "./markdown.js";

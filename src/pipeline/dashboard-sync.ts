@@ -6,7 +6,7 @@ import { DASHBOARD_MARKER, DASHBOARD_TITLE, hasUnknownEvidence, renderDashboard,
 import { callGitHub, type GitHubClient, type GitHubRepository } from "./github-client.js";
 import { upsertIssue } from "./github-upsert.js";
 import type { RepositoryRun } from "./repository.js";
-import { parseStateMarker } from "./state-marker.js";
+import { proposalStateOf } from "./state-marker.js";
 
 /**
  * Creates the dashboard issue on the first scan and edits it in place after each one, never
@@ -24,7 +24,7 @@ export async function syncDashboard(
   const openProposals: DashboardInput["openProposals"][number][] = [];
   const ignored: Record<string, string[]> = {};
   for (const pull of open) {
-    const state = parseStateMarker(pull.body);
+    const state = proposalStateOf(repository, pull);
     if (!state || !isProposalBranch(pull.head.ref) || state.workloads.length === 0) continue;
     openProposals.push({ number: pull.number, title: pull.title, keys: state.workloads.map((workload) => workload.key) });
     for (const [key, containers] of Object.entries(state.ignored ?? {})) ignored[key] = containers;

@@ -10,6 +10,22 @@ export type GitHubClient = Pick<Octokit, "rest" | "paginate" | "request">;
 export interface GitHubRepository {
   owner: string;
   repo: string;
+  /**
+   * The account rightsize writes as here (`<app slug>[bot]`): hidden markers count only in the
+   * comments and bodies it wrote (SPEC §9). Undefined when GitHub does not name the token's
+   * account (a CLI run with an installation token); then only bot accounts' texts count, never
+   * a person's.
+   */
+  botLogin: string | undefined;
+}
+
+/** Which repository: what goes into requests and messages. */
+export type RepositoryName = Pick<GitHubRepository, "owner" | "repo">;
+
+/** Whether a comment, issue or pull request was written by rightsize, so that its markers count. */
+export function writtenByRightsize(repository: GitHubRepository, user: { login?: string | null; type?: string | null } | null | undefined): boolean {
+  if (!user?.login) return false;
+  return repository.botLogin !== undefined ? user.login === repository.botLogin : user.type === "Bot";
 }
 
 /** An HTTP status GitHub answered with, when the failure was one. */
@@ -19,7 +35,7 @@ export function httpStatusOf(error: unknown): number | undefined {
 }
 
 /** Runs one GitHub call; a failure becomes an ExternalError that says what was being done, and where. */
-export async function callGitHub<T>(repository: GitHubRepository, what: string, request: () => Promise<T>): Promise<T> {
+export async function callGitHub<T>(repository: RepositoryName, what: string, request: () => Promise<T>): Promise<T> {
   try {
     return await request();
   } catch (error) {
@@ -32,8 +48,21 @@ export async function callGitHub<T>(repository: GitHubRepository, what: string, 
   }
 }
 
-/** owner/repo from a GitHub remote URL (https or ssh, github.com or Enterprise Server). */
+/**
+ * The account a CLI token writes as (`GET /user`), for telling rightsize's own markers from a
+ * person's; undefined when GitHub does not name it (installation tokens, `GITHUB_TOKEN`).
+ */
+export async function tokenLogin(octokit: GitHubClient): Promise<string | undefined> {
+  try {
+    return (await octokit.rest.users.getAuthenticated()).data.login;
+  } catch (error) {
+    if ([401, 403, 404].includes(httpStatusOf(error) ?? 0)) return undefined;
+    throw new ExternalError(`GitHub: could not read the token's account: ${(error as Error).message}`, {}, { cause: error });
+  }
+}
+
+/** owner/repo from a GitHub remote URL (the account rightsize writes as is found later) (https or ssh, github.com or Enterprise Server). */
 export function repositoryFromRemoteUrl(url: string): GitHubRepository | undefined {
   const match = /^(?:https?:\/\/[^/]+\/|git@[^:]+:|ssh:\/\/git@[^/]+\/)([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(url.trim());
-  return match ? { owner: match[1]!, repo: match[2]! } : undefined;
+  return match ? { owner: match[1]!, repo: match[2]!, botLogin: undefined } : undefined;
 }

@@ -6,7 +6,7 @@ import { syncPolicyIssue } from "./policy-issue.js";
 import { openRevert } from "./revert.js";
 import type { WorkloadCheck } from "./verification.js";
 import { mergedProposals, verifyMergedProposals, type MergedProposal, type VerificationOutcome } from "./verify-merged.js";
-import { callGitHub, httpStatusOf, type GitHubClient, type GitHubRepository } from "./github-client.js";
+import { callGitHub, httpStatusOf, type GitHubClient, type GitHubRepository, type RepositoryName } from "./github-client.js";
 import { loadPolicyChain } from "./policy-source.js";
 import { GitDataPublisher } from "./publish/git-data.js";
 import { proposeForRepository, type RepositoryPorts, type RepositoryRun } from "./repository.js";
@@ -22,7 +22,7 @@ export interface GitHubRepositoryInfo extends GitHubRepository {
 /** A policy file larger than this is refused before it is parsed. */
 const MAX_POLICY_BYTES = 256 * 1024;
 
-/** Probot's `_extends` form (@probot/octokit-plugin-config): `[owner/]repo[:path.yml]`. */
+/** Probot's `_extends` form (@probot/octokit-plugin-config): `[owner/]repo[:path.yml]`; which repositories it may name is narrower (SPEC §9). */
 const EXTENDS_REFERENCE = /^(?:([a-z\d](?:[a-z\d]|-(?=[a-z\d])){0,38})\/)?([-_.\w\d]+)(?::([-_./\w\d]+\.ya?ml))?$/i;
 
 /**
@@ -30,10 +30,13 @@ const EXTENDS_REFERENCE = /^(?:([a-z\d](?:[a-z\d]|-(?=[a-z\d])){0,38})\/)?([-_.\
  * repository's own `.github/rightsize.yml` (given, read from the commit being planned), else the
  * owner's `.github` repository's; `_extends: [owner/]repo[:path]` bases read through the API.
  * Unlike `context.config`, the texts are kept, so every problem names its file, line and column.
+ * A policy may extend only files of its own repository and of its owner's `.github` repository
+ * (SPEC §9): a policy from a fork, or a writer's, never makes rightsize read another repository
+ * the installation can read, and the refusal says nothing of whether that repository exists.
  */
 export async function readRepositoryPolicy(
   octokit: GitHubClient,
-  repository: GitHubRepository,
+  repository: RepositoryName,
   ownText: string | undefined,
 ): Promise<LoadedPolicy> {
   let file: PolicyText | undefined = ownText === undefined ? undefined : { path: DEFAULT_POLICY_PATH, text: ownText };
@@ -52,6 +55,12 @@ export async function readRepositoryPolicy(
       });
     }
     const base = { owner: match[1] ?? repository.owner, repo: match[2]!, path: match[3] ?? DEFAULT_POLICY_PATH };
+    if (base.owner.toLowerCase() !== repository.owner.toLowerCase() || ![repository.repo.toLowerCase(), ".github"].includes(base.repo.toLowerCase())) {
+      throw new InputError(
+        `${from.path}: _extends: "${reference}" names another repository; a policy may extend a file of this repository (${repository.repo}:path/to/file.yml) or the organisation's defaults (${repository.owner}/.github)`,
+        { file: from.path, field: "_extends" },
+      );
+    }
     const text = await readRawFile(octokit, base);
     return text === undefined ? undefined : { path: displayPath(base), text };
   });
@@ -63,7 +72,7 @@ export function gitHubPolicyReader(octokit: GitHubClient, repository: GitHubRepo
 }
 
 /** One file's text at a ref, through the API; undefined when it does not exist. */
-export async function readRawFile(octokit: GitHubClient, file: GitHubRepository & { path: string; ref?: string }): Promise<string | undefined> {
+export async function readRawFile(octokit: GitHubClient, file: RepositoryName & { path: string; ref?: string }): Promise<string | undefined> {
   let data: unknown;
   try {
     ({ data } = await octokit.rest.repos.getContent({ owner: file.owner, repo: file.repo, path: file.path, ...(file.ref ? { ref: file.ref } : {}), mediaType: { format: "raw" } }));
@@ -78,7 +87,7 @@ export async function readRawFile(octokit: GitHubClient, file: GitHubRepository 
   return data;
 }
 
-function displayPath(file: GitHubRepository & { path: string }): string {
+function displayPath(file: RepositoryName & { path: string }): string {
   return `${file.owner}/${file.repo}:${file.path}`;
 }
 

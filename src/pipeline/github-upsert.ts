@@ -1,4 +1,4 @@
-import { callGitHub, type GitHubClient, type GitHubRepository } from "./github-client.js";
+import { callGitHub, writtenByRightsize, type GitHubClient, type GitHubRepository, type RepositoryName } from "./github-client.js";
 
 /**
  * The few verbs for everything the bot keeps in sync on GitHub (STYLE: find mine by marker,
@@ -16,16 +16,21 @@ export async function findOpenIssue(octokit: GitHubClient, repository: GitHubRep
   const issues = await callGitHub(repository, "list issues", () =>
     octokit.paginate(octokit.rest.issues.listForRepo, { ...where(repository), state: "open", labels: label, per_page: 100 }),
   );
-  const found = issues.find((issue) => !issue.pull_request && issue.body?.includes(marker));
+  const found = issues.find((issue) => !issue.pull_request && writtenByRightsize(repository, issue.user) && issue.body?.includes(marker));
   return found ? { number: found.number, title: found.title, body: found.body ?? "" } : undefined;
 }
 
 /** Whether a comment of the issue or pull request already carries the marker (a repeated run must not post it again). */
 export async function hasComment(octokit: GitHubClient, repository: GitHubRepository, issueNumber: number, marker: string): Promise<boolean> {
+  return (await ownComments(octokit, repository, issueNumber)).some((comment) => comment.body?.includes(marker));
+}
+
+/** The comments of an issue or pull request that rightsize wrote: the only ones whose markers count (SPEC §9). */
+export async function ownComments(octokit: GitHubClient, repository: GitHubRepository, issueNumber: number): Promise<{ id: number; body?: string | undefined; created_at: string }[]> {
   const comments = await callGitHub(repository, "read the comments", () =>
     octokit.paginate(octokit.rest.issues.listComments, { owner: repository.owner, repo: repository.repo, issue_number: issueNumber, per_page: 100 }),
   );
-  return comments.some((comment) => comment.body?.includes(marker));
+  return comments.filter((comment) => writtenByRightsize(repository, comment.user));
 }
 
 export async function upsertIssue(octokit: GitHubClient, repository: GitHubRepository, issue: MarkedIssue): Promise<{ number: number; status: "created" | "updated" | "unchanged" }> {
@@ -100,6 +105,6 @@ export async function upsertCheckRun(octokit: GitHubClient, repository: GitHubRe
 }
 
 /** Only owner and repo go into requests (octokit sends unknown parameters in the body). */
-function where(repository: GitHubRepository): GitHubRepository {
+function where(repository: RepositoryName): RepositoryName {
   return { owner: repository.owner, repo: repository.repo };
 }

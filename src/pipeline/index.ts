@@ -6,11 +6,11 @@
 export { planRepository, changesOf, policyDiscoveryTargets, type Drift, type Plan, type PlannedWorkload, type PlanInput, type TargetCoverage } from "./plan.js";
 export { diagnosePlan, type PlanDiagnosis } from "./diagnose.js";
 export { renderPlanMarkdown } from "./plan-report.js";
-export { checkPolicyText, previewPolicyChange, type PolicyCheck } from "./policy-check.js";
+export { checkPolicyAt, checkPolicyText, previewPolicyChange, type PolicyCheck } from "./policy-check.js";
 export { ProposalPullRequests } from "./publish/pull-requests.js";
 export { comparePlans, type PlannedOutcome, type PolicyPreview, type PreviewEntry } from "./policy-preview.js";
 export { renderPullRequest, renderContainerTable, GITHUB_BODY_LIMIT, type PullRequestInput, type RenderedPullRequest } from "./pull-request.js";
-export { parseStateMarker, renderStateMarker, replaceStateMarker, type ProposalState } from "./state-marker.js";
+export { parseStateMarker, proposalStateOf, renderStateMarker, replaceStateMarker, type ProposalState } from "./state-marker.js";
 export { proposeChanges, branchOf, type ProposalResult, type ProposalStatus, type ProposeInput } from "./propose.js";
 export { gateProposal, isWithinDeclined, type GateOutcome } from "./gate.js";
 export {
@@ -60,7 +60,7 @@ export {
   type OperatorCluster,
   type OperatorClusters,
 } from "./clusters.js";
-export { closeIssue, findOpenIssue, hasComment, upsertCheckRun, upsertIssue, type CheckRunOutput, type MarkedIssue } from "./github-upsert.js";
+export { closeIssue, findOpenIssue, hasComment, ownComments, upsertCheckRun, upsertIssue, type CheckRunOutput, type MarkedIssue } from "./github-upsert.js";
 export { decisionRecordsInBody, isRolledOut, verdictOf, verifyWorkload, type ContainerCheck, type MergedRequests, type ResourceCheck, type Verdict, type WorkloadCheck } from "./verification.js";
 export { renderNoRolloutComment, renderVerificationComment, VERIFICATION_MARKER } from "./verification-comment.js";
 export { mergedProposalsInHistory, type MergedInHistory } from "./history.js";
@@ -68,7 +68,7 @@ export { mergedProposals, verifyMergedProposals, type MergedProposal, type Verif
 export { savingsOf, syncDashboard } from "./dashboard-sync.js";
 export { DASHBOARD_MARKER, DASHBOARD_TITLE, renderDashboard, tickedRows, untickAll, type DashboardInput } from "./dashboard.js";
 export { POLICY_ISSUE_MARKER, POLICY_ISSUE_TITLE, renderPolicyIssue, syncPolicyIssue } from "./policy-issue.js";
-export { callGitHub, httpStatusOf, repositoryFromRemoteUrl, type GitHubClient, type GitHubRepository } from "./github-client.js";
+export { callGitHub, httpStatusOf, repositoryFromRemoteUrl, tokenLogin, writtenByRightsize, type GitHubClient, type GitHubRepository, type RepositoryName } from "./github-client.js";
 export { GitWorkspace, DECISION_TRAILER, gitEnvironment, type BranchOutcome, type RemoteAuth } from "./workspace.js";
 export { readCommitFiles, readWorkingTreeFiles } from "./repo-files.js";
 export { decisionRecordPath, isProposalBranch, namespaceBranch, proposalBranch, pullRequestBodyPath } from "./branches.js";

@@ -1,7 +1,7 @@
-import { PolicyInvalidError, type LoadedPolicy, type PolicyProblem } from "../policy/index.js";
+import { DEFAULT_POLICY_PATH, PolicyInvalidError, type LoadedPolicy, type PolicyProblem } from "../policy/index.js";
 import { RightsizeError } from "../domain/index.js";
 import { TOOL } from "../version.js";
-import { gitHubPolicyReader, readRepositoryPolicy, type GitHubRepositoryInfo } from "./github-repository.js";
+import { gitHubPolicyReader, readRawFile, readRepositoryPolicy, type GitHubRepositoryInfo } from "./github-repository.js";
 import type { GitHubClient } from "./github-client.js";
 import { planRepository } from "./plan.js";
 import { comparePlans, type PolicyPreview } from "./policy-preview.js";
@@ -16,19 +16,53 @@ export interface PolicyCheck {
   loaded?: LoadedPolicy;
 }
 
+/**
+ * Validates a policy as the app reads it (`_extends` included): the repository's file at `ref`
+ * (a pull request's head, from a fork too: GitHub serves its commits from the base repository),
+ * else the default branch's. Problems are data, not a throw; a file too large to read is one.
+ */
+export async function checkPolicyAt(octokit: GitHubClient, repository: GitHubRepositoryInfo, ref?: string): Promise<PolicyCheck> {
+  return checked(repository, async () => readRepositoryPolicy(octokit, repository, await readRawFile(octokit, { ...repository, path: DEFAULT_POLICY_PATH, ...(ref ? { ref } : {}) })));
+}
+
 /** Validates a policy text as the app reads it (`_extends` included); problems are data, not a throw. */
 export async function checkPolicyText(octokit: GitHubClient, repository: GitHubRepositoryInfo, text: string | undefined): Promise<PolicyCheck> {
+  return checked(repository, () => readRepositoryPolicy(octokit, repository, text));
+}
+
+async function checked(repository: GitHubRepositoryInfo, load: () => Promise<LoadedPolicy>): Promise<PolicyCheck> {
   try {
-    const loaded = await readRepositoryPolicy(octokit, repository, text);
-    return { problems: loaded.warnings, loaded };
+    const loaded = await load();
+    return { problems: withinRepository(repository, loaded.warnings), loaded };
   } catch (error) {
-    if (error instanceof PolicyInvalidError) return { problems: error.problems };
+    if (error instanceof PolicyInvalidError) return { problems: withinRepository(repository, error.problems) };
     if (error instanceof RightsizeError && error.code === "INPUT") {
-      const { file = "", line = 1, column = 1, field = "" } = error.location;
-      return { problems: [{ severity: "error", file, line, column, field, message: error.message }] };
+      const { file = DEFAULT_POLICY_PATH, line = 1, column = 1, field = "" } = error.location;
+      return { problems: withinRepository(repository, [{ severity: "error", file, line, column, field, message: error.message }]) };
     }
     throw error;
   }
+}
+
+/**
+ * Problems of files outside the repository (the organisation's `.github` defaults) are told
+ * without their keys, values or lines (SPEC §9): a check run on a public pull request never
+ * quotes another repository's file.
+ */
+function withinRepository(repository: GitHubRepositoryInfo, problems: readonly PolicyProblem[]): PolicyProblem[] {
+  const own = (file: string) => file === DEFAULT_POLICY_PATH || !file.includes(":") || file.startsWith(`${repository.owner}/${repository.repo}:`);
+  return problems.map((problem) =>
+    own(problem.file)
+      ? problem
+      : {
+          severity: problem.severity,
+          file: problem.file,
+          line: 1,
+          column: 1,
+          field: "",
+          message: `the base policy ${problem.file} has ${problem.severity === "error" ? "a problem" : "a warning"}; its maintainers see it with \`/rightsize policy validate\` in that repository`,
+        },
+  );
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { writtenByRightsize, type GitHubRepository } from "./github-client.js";
 
 /**
  * The hidden marker at the end of every bot PR body (SPEC §8). GitHub is the only state store:
@@ -39,26 +40,37 @@ export const ProposalStateSchema = z.object({
 
 export type ProposalState = z.infer<typeof ProposalStateSchema>;
 
-const MARKER_PATTERN = /<!-- rightsize:state ([A-Za-z0-9_-]+) -->/;
+const MARKER_PATTERN = /<!-- rightsize:state ([A-Za-z0-9_-]+) -->/g;
 
 export function renderStateMarker(state: ProposalState): string {
   return `<!-- rightsize:state ${Buffer.from(JSON.stringify(state)).toString("base64url")} -->`;
 }
 
-/** The state of a PR body, or undefined for a body without a (valid) marker. */
+/**
+ * The state of a PR body rightsize wrote, or undefined for a body without a valid marker. Only
+ * the last marker counts: rightsize writes its own at the end, after any text quoted from a
+ * manifest or a person, so an earlier look-alike is never read.
+ */
 export function parseStateMarker(body: string | null | undefined): ProposalState | undefined {
-  const match = MARKER_PATTERN.exec(body ?? "");
-  if (!match) return undefined;
+  const last = [...(body ?? "").matchAll(MARKER_PATTERN)].pop();
+  if (!last) return undefined;
   try {
-    const parsed = ProposalStateSchema.safeParse(JSON.parse(Buffer.from(match[1]!, "base64url").toString("utf8")));
+    const parsed = ProposalStateSchema.safeParse(JSON.parse(Buffer.from(last[1]!, "base64url").toString("utf8")));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** The body with its state marker replaced (or appended when it had none). */
+/** The state of a pull request, when rightsize wrote it (SPEC §9: markers count only in the app's own bodies). */
+export function proposalStateOf(repository: GitHubRepository, pull: { body?: string | null; user?: { login?: string | null; type?: string | null } | null }): ProposalState | undefined {
+  return writtenByRightsize(repository, pull.user) ? parseStateMarker(pull.body) : undefined;
+}
+
+/** The body with its (last) state marker replaced, or the marker appended when it had none. */
 export function replaceStateMarker(body: string, state: ProposalState): string {
   const marker = renderStateMarker(state);
-  return MARKER_PATTERN.test(body) ? body.replace(MARKER_PATTERN, marker) : `${body.trimEnd()}\n\n${marker}\n`;
+  const last = [...body.matchAll(MARKER_PATTERN)].pop();
+  if (!last) return `${body.trimEnd()}\n\n${marker}\n`;
+  return `${body.slice(0, last.index)}${marker}${body.slice(last.index + last[0].length)}`;
 }

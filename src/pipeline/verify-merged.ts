@@ -4,7 +4,7 @@ import { DecisionRecordSchema, type DecisionRecord } from "../recommend/index.js
 import { isProposalBranch } from "./branches.js";
 import { callGitHub, type GitHubClient, type GitHubRepository } from "./github-client.js";
 import type { ObservationScope, ObservedInputs } from "./repository.js";
-import { parseStateMarker, replaceStateMarker, type ProposalState } from "./state-marker.js";
+import { proposalStateOf, replaceStateMarker, type ProposalState } from "./state-marker.js";
 import { hasComment } from "./github-upsert.js";
 import { selectionsOfKeys } from "./selection.js";
 import { NO_ROLLOUT_MARKER, renderNoRolloutComment, renderVerificationComment, VERIFICATION_MARKER } from "./verification-comment.js";
@@ -103,7 +103,7 @@ export async function mergedProposals(octokit: GitHubClient, repository: GitHubR
     octokit.rest.pulls.list({ owner, repo, state: "closed", sort: "updated", direction: "desc", per_page: 100 }),
   );
   return closed.data.flatMap((pull) => {
-    const state = parseStateMarker(pull.body);
+    const state = proposalStateOf(repository, pull);
     if (!state?.merged || !isProposalBranch(pull.head.ref) || state.workloads.length === 0) return [];
     const records = decisionRecordsInBody(pull.body ?? "", (value) => DecisionRecordSchema.parse(value)) ?? [];
     return [{ number: pull.number, body: pull.body ?? "", state: state as MergedProposal["state"], records }];

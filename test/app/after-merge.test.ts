@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 function scan() {
-  const repository: GitHubRepositoryInfo = { owner: "acme", repo: "shop-config", defaultBranch: "main", cloneUrl: github.cloneUrl };
+  const repository: GitHubRepositoryInfo = { owner: "acme", repo: "shop-config", defaultBranch: "main", cloneUrl: github.cloneUrl, botLogin: "rightsize[bot]" };
   return scanGitHubRepository({
     octokit: new Octokit({ auth: "ghs_test", baseUrl: github.apiUrl }),
     repository,
@@ -129,7 +129,7 @@ describe("a wrong verdict without OOM kills", () => {
     const [pull] = tight.pulls;
     const merged = tight.merge(pull!.number, "2026-11-23T09:00:00Z");
     await tightApp.receive("pull_request", { action: "closed", number: pull!.number, pull_request: merged, repository: tight.repositoryPayload(), sender: { login: "bob", type: "User" }, installation: { id: 2 } });
-    const repository: GitHubRepositoryInfo = { owner: "acme", repo: "shop-config", defaultBranch: "main", cloneUrl: tight.cloneUrl };
+    const repository: GitHubRepositoryInfo = { owner: "acme", repo: "shop-config", defaultBranch: "main", cloneUrl: tight.cloneUrl, botLogin: "rightsize[bot]" };
     const cpuBound = (at: string) =>
       frontendOnly((snapshot) => {
         const workload = snapshot.workloads[0]!;

@@ -75,7 +75,7 @@ describe("/rightsize all against a loopback GitHub", () => {
 
 describe("the dashboard issue against a loopback GitHub", () => {
   it("is created by a scan, and a ticked box asks for a fresh proposal and comes back unticked", async () => {
-    const repository = { owner: "acme", repo: "shop-config", defaultBranch: "main", cloneUrl: github.cloneUrl };
+    const repository = { owner: "acme", repo: "shop-config", defaultBranch: "main", cloneUrl: github.cloneUrl, botLogin: "rightsize[bot]" };
     const snapshot = JSON.parse(readFileSync(path.join(scratch, "snapshot.json"), "utf8"));
     await scanGitHubRepository({
       octokit: new Octokit({ auth: "t", baseUrl: github.apiUrl }),

@@ -4,7 +4,7 @@ import path from "node:path";
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { renderPolicyIssue } from "../../src/pipeline/index.js";
-import { API, createTestApp, eventPayload, expectInstallationToken, REPO, useAppTests } from "../helpers/app.js";
+import { API, BOT_USER, createTestApp, eventPayload, expectInstallationToken, REPO, useAppTests } from "../helpers/app.js";
 import { exampleRepo, type ExampleRepo } from "../helpers/git-repo.js";
 
 const ROOT = path.join(import.meta.dirname, "../..");
@@ -87,7 +87,8 @@ describe("a pull request that changes the policy", () => {
         message: 'unknown key "limit": did you mean "limits"?',
       },
     ]);
-    expect(output.summary.split("\n")[0]).toBe("rightsize pauses proposals while the policy on the default branch is invalid. Fix each problem:");
+    // It said "while the policy on the default branch is invalid" of a pull request's policy.
+    expect(output.summary.split("\n")[0]).toBe("Merged as it is, this policy would pause rightsize's proposals. Fix each problem:");
   });
 
   it("gets a passing check run whose summary previews what the new policy would propose", async () => {
@@ -104,7 +105,7 @@ describe("a pull request that changes the policy", () => {
     expect(check.body).toMatchObject({ conclusion: "success", output: { title: "The policy file is valid" } });
     const summary = (check.body!.output as { summary: string }).summary;
     expect(summary).toContain("#### What this policy change would do (observations of 2026-11-23T06:00:00Z)");
-    expect(summary).toContain("| `shop/Deployment/frontend` | would propose other values | web: cpu 250m, memory 256Mi | web: cpu 400m, memory 410Mi |");
+    expect(summary).toContain("| `shop/Deployment/frontend` | would propose other values | `web`: cpu 250m, memory 256Mi | `web`: cpu 400m, memory 410Mi |");
   });
 
   it("gets no check run when the policy file is not among the changes", async () => {
@@ -155,7 +156,7 @@ describe("the policy on the default branch", () => {
       .reply(200, {})
       .get(`${REPO}/issues`)
       .query(true)
-      .reply(200, [{ number: 40, title: "rightsize: fix the policy file", body }]);
+      .reply(200, [{ number: 40, title: "rightsize: fix the policy file", body, user: BOT_USER }]);
     await app.receive("push", pushed());
 
     // Fixed: the issue is closed with a comment.
@@ -165,7 +166,7 @@ describe("the policy on the default branch", () => {
     nock(API)
       .get(`${REPO}/issues`)
       .query(true)
-      .reply(200, [{ number: 40, title: "rightsize: fix the policy file", body }])
+      .reply(200, [{ number: 40, title: "rightsize: fix the policy file", body, user: BOT_USER }])
       .post(`${REPO}/issues/40/comments`, (request) => closing.push(request.body) > 0)
       .reply(201, {})
       .patch(`${REPO}/issues/40`, { state: "closed", state_reason: "completed" })

@@ -6,7 +6,7 @@ import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseObservationSnapshotText, type ObservationSnapshot } from "../../src/domain/index.js";
 import { renderHelp } from "../../src/app/render/help.js";
-import { API, createTestApp, eventPayload, expectInstallationToken, REPO, useAppTests } from "../helpers/app.js";
+import { API, BOT_USER, createTestApp, eventPayload, expectInstallationToken, REPO, useAppTests } from "../helpers/app.js";
 import { exampleRepo, git, type ExampleRepo } from "../helpers/git-repo.js";
 import { startLoopbackServer } from "../helpers/http.js";
 
@@ -47,16 +47,20 @@ function comment(body: string, id = 9001) {
   });
 }
 
-/** What every command comment starts with: no earlier reply, the 👀 reaction, a writer. */
-function expectAcknowledged(commentId = 9001, permission = "write") {
-  return nock(API)
+/**
+ * What every writer's command comment starts with: the permission (asked once a minute per
+ * person, so a second comment within the minute does not ask again), no earlier reply, the 👀
+ * reaction.
+ */
+function expectAcknowledged(commentId = 9001, permission: string | false = "write") {
+  const scope = nock(API);
+  if (permission) scope.get(`${REPO}/collaborators/alice/permission`).reply(200, { permission, role_name: permission });
+  return scope
     .get(`${REPO}/issues/5/comments`)
     .query({ per_page: "100" })
     .reply(200, [])
     .post(`${REPO}/issues/comments/${commentId}/reactions`, { content: "eyes" })
-    .reply(201, {})
-    .get(`${REPO}/collaborators/alice/permission`)
-    .reply(200, { permission, role_name: permission });
+    .reply(201, {});
 }
 
 function expectPolicyRead(text = POLICY) {
@@ -163,6 +167,7 @@ function openPullRequests(created: readonly CreatedPullRequest[]) {
     title: pull.title,
     body: pull.body,
     head: { ref: pull.branch, sha: `commit-${pull.number}`, repo: { full_name: "acme/shop-config" } },
+    user: BOT_USER,
   }));
 }
 
@@ -179,7 +184,7 @@ describe("repeats", () => {
     await app.receive("issue_comment", comment("/rightsize all"));
     expect(nock.pendingMocks()).toEqual([]);
 
-    expectAcknowledged(9002);
+    expectAcknowledged(9002, false);
     expectPolicyRead();
     nock(API).get(`${REPO}/pulls`).query({ state: "open", per_page: "100" }).reply(200, openPullRequests(created));
     const reply = captureReply(9002);
@@ -198,18 +203,20 @@ describe("repeats", () => {
     const app = await createTestApp({ clusters: replayClusters(THREE) });
     expectInstallationToken();
     nock(API)
+      .get(`${REPO}/collaborators/alice/permission`)
+      .reply(200, { permission: "write", role_name: "write" })
       .get(`${REPO}/issues/5/comments`)
       .query({ per_page: "100" })
-      .reply(200, [{ id: 1, body: "@alice rightsize proposed 3 pull requests: …\n\n<!-- rightsize:reply 9001 -->\n" }]);
+      .reply(200, [{ id: 1, body: "@alice rightsize proposed 3 pull requests: …\n\n<!-- rightsize:reply 9001 -->\n", user: BOT_USER }]);
     await app.receive("issue_comment", comment("/rightsize all"), "the-same-delivery");
   });
 });
 
 describe("who may steer", () => {
-  it("refuses a reader politely and runs nothing", async () => {
+  it("refuses a reader politely and runs nothing, without a reaction first", async () => {
     const app = await createTestApp({ clusters: replayClusters(THREE) });
     expectInstallationToken();
-    expectAcknowledged(9001, "read");
+    nock(API).get(`${REPO}/collaborators/alice/permission`).reply(200, { permission: "read", role_name: "read" });
     const reply = captureReply();
     await app.receive("issue_comment", comment("/rightsize all"));
     expect(reply.text).toBe(
@@ -221,13 +228,13 @@ describe("who may steer", () => {
     const app = await createTestApp({ clusters: replayClusters(THREE) });
     expectInstallationToken();
     nock(API)
+      .get(`${REPO}/collaborators/alice/permission`)
+      .reply(200, { permission: "write", role_name: "maintain" })
       .get(`${REPO}/issues/5/comments`)
       .query({ per_page: "100" })
       .reply(200, [])
       .post(`${REPO}/issues/comments/9001/reactions`)
-      .reply(201, {})
-      .get(`${REPO}/collaborators/alice/permission`)
-      .reply(200, { permission: "write", role_name: "maintain" });
+      .reply(201, {});
     const reply = captureReply();
     await app.receive("issue_comment", comment("/rightsize help"));
     expect(reply.text).toMatch(/^@alice rightsize understands these commands\./);

@@ -5,7 +5,7 @@ import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseObservationSnapshotText, type ObservationSnapshot } from "../../src/domain/index.js";
 import { parseStateMarker, replaceStateMarker } from "../../src/pipeline/index.js";
-import { API, createTestApp, eventPayload, expectInstallationToken, REPO, useAppTests } from "../helpers/app.js";
+import { API, BOT_USER, createTestApp, eventPayload, expectInstallationToken, REPO, useAppTests } from "../helpers/app.js";
 import { exampleRepo, git, type ExampleRepo } from "../helpers/git-repo.js";
 import { proposeLocally } from "../helpers/propose.js";
 
@@ -136,7 +136,7 @@ describe("commands in a rightsize pull request", () => {
       .get(`${REPO}/collaborators/alice/permission`)
       .reply(200, { permission: "write", role_name: "write" })
       .get(`${REPO}/pulls/12`)
-      .reply(200, { number: 12, state: "open", body, head: { ref: branch, sha: "9".repeat(40), repo: { full_name: "acme/shop-config" } } });
+      .reply(200, { number: 12, state: "open", body, head: { ref: branch, sha: "9".repeat(40), repo: { full_name: "acme/shop-config" } }, user: BOT_USER });
   }
 
   function captureReply(): { text?: string } {
@@ -218,7 +218,7 @@ describe("commands in a rightsize pull request", () => {
       .reply(200, {})
       .get(`${REPO}/pulls`)
       .query({ state: "open", per_page: "100" })
-      .reply(() => [200, [{ number: 12, html_url: "https://github.com/acme/shop-config/pull/12", title: "t", body: markedBody, head: { ref: CHECKOUT, sha: "9".repeat(40), repo: { full_name: "acme/shop-config" } } }]])
+      .reply(() => [200, [{ number: 12, html_url: "https://github.com/acme/shop-config/pull/12", title: "t", body: markedBody, head: { ref: CHECKOUT, sha: "9".repeat(40), repo: { full_name: "acme/shop-config" } }, user: BOT_USER }]])
       .get(`${REPO}/compare/${base}...${"9".repeat(40)}`)
       .query({ per_page: "2" })
       .reply(200, { ahead_by: 1, commits: [{ sha: "9".repeat(40), commit: { message: "rightsize(shop/checkout)\n\nRightsize-Decision: abc", tree: { sha: "old-tree" } }, parents: [{ sha: base }] }] })
@@ -258,7 +258,7 @@ describe("a push to a rightsize branch by a person", () => {
     nock(API)
       .get(`${REPO}/pulls`)
       .query({ state: "open", per_page: "100" })
-      .reply(200, [{ number: 12, html_url: "https://github.com/acme/shop-config/pull/12", title: "t", body: "b", head: { ref: FRONTEND, sha: "4".repeat(40), repo: { full_name: "acme/shop-config" } } }])
+      .reply(200, [{ number: 12, html_url: "https://github.com/acme/shop-config/pull/12", title: "t", body: "b", head: { ref: FRONTEND, sha: "4".repeat(40), repo: { full_name: "acme/shop-config" } }, user: BOT_USER }])
       .get(`${REPO}/issues/12/comments`)
       .query({ per_page: "100" })
       .reply(200, [])
@@ -272,10 +272,10 @@ describe("a push to a rightsize branch by a person", () => {
     nock(API)
       .get(`${REPO}/pulls`)
       .query({ state: "open", per_page: "100" })
-      .reply(200, [{ number: 12, html_url: "https://github.com/acme/shop-config/pull/12", title: "t", body: "b", head: { ref: FRONTEND, sha: "4".repeat(40), repo: { full_name: "acme/shop-config" } } }])
+      .reply(200, [{ number: 12, html_url: "https://github.com/acme/shop-config/pull/12", title: "t", body: "b", head: { ref: FRONTEND, sha: "4".repeat(40), repo: { full_name: "acme/shop-config" } }, user: BOT_USER }])
       .get(`${REPO}/issues/12/comments`)
       .query({ per_page: "100" })
-      .reply(200, [{ body: comments[0] }]);
+      .reply(200, [{ body: comments[0], user: BOT_USER }]);
     await app.receive("push", push);
   });
 
@@ -300,11 +300,14 @@ describe("the refresh checkbox", () => {
     const replies: string[] = [];
     expectInstallationToken();
     nock(API)
+      // A tick obeys the rule of commands (SPEC §9).
+      .get(`${REPO}/collaborators/alice/permission`)
+      .reply(200, { permission: "write", role_name: "write" })
       .get(`${REPO}/contents/.github%2Frightsize.yml`)
       .reply(200, POLICY, RAW)
       .get(`${REPO}/pulls`)
       .query({ state: "open", per_page: "100" })
-      .reply(200, [{ number: 12, html_url: "https://github.com/acme/shop-config/pull/12", title: "t", body: ticked, head: { ref: FRONTEND, sha: head, repo: { full_name: "acme/shop-config" } } }])
+      .reply(200, [{ number: 12, html_url: "https://github.com/acme/shop-config/pull/12", title: "t", body: ticked, head: { ref: FRONTEND, sha: head, repo: { full_name: "acme/shop-config" } }, user: BOT_USER }])
       .get(`${REPO}/compare/${base}...${head}`)
       .query({ per_page: "2" })
       .reply(200, { ahead_by: 1, commits: [{ sha: head, commit: { message: "x\n\nRightsize-Decision: abc", tree: { sha: "old-tree" } }, parents: [{ sha: base }] }] })
@@ -321,7 +324,7 @@ describe("the refresh checkbox", () => {
       .post(`${REPO}/issues/12/labels`)
       .reply(200, [])
       .get(`${REPO}/pulls/12`)
-      .reply(() => [200, { number: 12, state: "open", body: refreshed }])
+      .reply(() => [200, { number: 12, state: "open", body: refreshed, user: BOT_USER }])
       .post(`${REPO}/issues/12/comments`, (request) => replies.push(request.body) > 0)
       .reply(201, {});
     await app.receive("pull_request", pullRequestEvent("pull_request.edited", FRONTEND, ticked));

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac, generateKeyPairSync } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -91,6 +92,69 @@ describe("npm start", () => {
   it("never logs the private key or the webhook secret", () => {
     expect(output).not.toContain(SECRET);
     expect(output).not.toContain("PRIVATE KEY");
+  });
+});
+
+/** A process's peak resident memory so far, from /proc (VmHWM), in MiB. */
+function peakMemoryMiB(pid: number): number {
+  return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
+}
+
+/** A POST to the webhook endpoint that sends `bytes` of body in 1 MiB chunks, without a Content-Length. */
+function streamBody(bytes: number, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: "127.0.0.1", port, method: "POST", path: "/api/github/webhooks", headers: { ...headers, "transfer-encoding": "chunked" } }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on("error", (error: NodeJS.ErrnoException) => (["EPIPE", "ECONNRESET"].includes(error.code ?? "") ? undefined : reject(error)));
+    const chunk = Buffer.alloc(1024 * 1024, "a");
+    let sent = 0;
+    const pump = () => {
+      while (sent < bytes) {
+        sent += chunk.length;
+        if (!request.write(chunk)) return void request.once("drain", pump);
+      }
+      request.end();
+    };
+    pump();
+  });
+}
+
+describe("deliveries from anyone (SPEC §9: untrusted senders)", () => {
+  const headers = { "content-type": "application/json", "x-github-event": "issue_comment", "x-github-delivery": "delivery-big", "x-hub-signature-256": "sha256=" + "0".repeat(64) };
+
+  it("refuses a body over the limit before reading it (it read 25 MB bodies whole: 8 at once peaked at 926 MB)", async () => {
+    const declared = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, { method: "POST", body: Buffer.alloc(25 * 1024 * 1024, "a"), headers });
+    expect(declared.status).toBe(413);
+    expect(await declared.json()).toEqual({ error: "the body is larger than 5242880 bytes (RIGHTSIZE_WEBHOOK_MAX_BYTES)" });
+    const before = peakMemoryMiB(server!.pid!);
+    const statuses = await Promise.all(Array.from({ length: 8 }, () => streamBody(25 * 1024 * 1024, headers)));
+    expect(statuses).toEqual(Array(8).fill(413));
+    // Eight streams cut at 5 MiB each: well under the 200 MB they would have held.
+    expect(peakMemoryMiB(server!.pid!) - before).toBeLessThan(80);
+  });
+
+  it("refuses a wrongly signed delivery with 401 and never logs its payload", async () => {
+    const body = JSON.stringify({ action: "created", comment: { body: "/rightsize all payload-marker-5e1d" } });
+    const response = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, { method: "POST", body, headers: { ...headers, "x-github-delivery": "delivery-forged" } });
+    expect(response.status).toBe(401);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(output).not.toContain("payload-marker-5e1d");
+    expect(output).toContain("refused a webhook delivery: the signature does not match the body and the webhook secret");
+  });
+
+  it("answers a signed body that is not a JSON object with 400 (a signed null was a 500)", async () => {
+    for (const body of ["null", "[]", "{"]) {
+      const signature = `sha256=${createHmac("sha256", SECRET).update(body).digest("hex")}`;
+      const response = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, { method: "POST", body, headers: { ...headers, "x-hub-signature-256": signature } });
+      expect(response.status).toBe(400);
+    }
+  });
+
+  it("answers a delivery without the GitHub headers with 400", async () => {
+    const response = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
+    expect(response.status).toBe(400);
   });
 });
 

@@ -29,8 +29,9 @@ afterEach(() => {
   expect(pending).toEqual([]);
 });
 
+/** The repository, and the token's account (read once: markers count only in what it wrote). */
 function expectRepository() {
-  return nock(API).get(REPO).reply(200, { default_branch: "main", clone_url: repo.remote });
+  return nock(API).get(REPO).reply(200, { default_branch: "main", clone_url: repo.remote }).get("/user").reply(200, { login: "platform-ci", type: "User" });
 }
 
 describe("rightsize scan", () => {

@@ -11,6 +11,9 @@ import type { OperatorClusters } from "../../src/pipeline/index.js";
 export const API = "https://api.github.com";
 export const REPO = "/repos/acme/shop-config";
 export const INSTALLATION_TOKEN = "ghs_installation_token_for_tests";
+/** The app's account in tests: what GitHub names the author of everything the app writes. */
+export const BOT_LOGIN = "rightsize[bot]";
+export const BOT_USER = { login: BOT_LOGIN, type: "Bot" };
 
 const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
 const PRIVATE_KEY = privateKey.export({ type: "pkcs1", format: "pem" }).toString();
@@ -39,6 +42,7 @@ export async function createTestApp(options: { clusters?: OperatorClusters; now?
     clusters: options.clusters,
     now: () => new Date(options.now ?? "2026-11-23T06:00:00Z"),
     locks: new RepositoryLocks(),
+    botLogin: async () => BOT_LOGIN,
   };
   const probot = new Probot({
     appId: 1,

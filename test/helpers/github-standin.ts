@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -23,6 +23,10 @@ export interface PullRequestRecord {
   labels: string[];
   reviewers: string[];
   draft: boolean;
+  /** Who opened it (the app's token writes as `rightsize[bot]`). */
+  user: string;
+  /** A pull request from a fork: the fork's name and the head commit (kept under refs/pull/N/head, as GitHub does). */
+  fork?: { fullName: string; sha: string };
 }
 
 export interface IssueRecord {
@@ -31,6 +35,7 @@ export interface IssueRecord {
   title: string;
   body: string;
   labels: string[];
+  user: string;
 }
 
 export interface CommentRecord {
@@ -50,6 +55,8 @@ export class GitHubStandIn {
   readonly checkRuns: { id: number; head_sha: string; name: string; conclusion?: string; output?: unknown }[] = [];
   /** username → permission, for `repos.getCollaboratorPermissionLevel`. */
   readonly permissions = new Map<string, string>();
+  /** Files of other repositories the installation can read: `owner/repo:path` → text. */
+  readonly otherFiles = new Map<string, string>();
   private server: Server | undefined;
   private next = 1;
   port = 0;
@@ -115,14 +122,15 @@ export class GitHubStandIn {
     rmSync(this.root, { recursive: true, force: true });
   }
 
-  /** An `issue_comment.created` payload: `body` written by alice (a writer) in issue #1 of this repository. */
-  issueComment(id: number, body: string): Record<string, unknown> {
+  /** An `issue_comment.created` payload: `body` written by alice (a writer, unless `permissions` says otherwise) in issue #1 of this repository. */
+  issueComment(id: number, body: string, options: { login?: string; issue?: number } = {}): Record<string, unknown> {
+    const login = options.login ?? "alice";
     return {
       action: "created",
-      issue: { number: 1, title: "Right-size the shop", state: "open", user: { login: "alice", type: "User" } },
-      comment: { id, body, user: { login: "alice", type: "User" } },
+      issue: { number: options.issue ?? 1, title: "Right-size the shop", state: "open", user: { login, type: "User" } },
+      comment: { id, body, user: { login, type: "User" } },
       repository: this.repositoryPayload(),
-      sender: { login: "alice", type: "User" },
+      sender: { login, type: "User" },
       installation: { id: 2 },
     };
   }
@@ -156,8 +164,15 @@ export class GitHubStandIn {
 
     if ((m = match("POST /app/installations/(\\d+)/access_tokens"))) return reply(201, { token: `ghs_standin_${m[1]}`, expires_at: "2099-01-01T00:00:00Z", permissions: {} });
     if (match("GET /app/installations")) return reply(200, [{ id: 2, account: { login: this.owner } }]);
+    if (match("GET /app")) return reply(200, { id: 1, slug: APP_LOGIN.replace(/\[bot\]$/, ""), name: "rightsize" });
     if (match("GET /installation/repositories")) return reply(200, { total_count: 1, repositories: [this.repositoryPayload()] });
     if (match("GET {repo}")) return reply(200, this.repositoryPayload());
+    if ((m = /^GET \/repos\/([^/]+)\/([^/]+)\/contents\/(.+)$/.exec(route)) && `${m[1]}/${m[2]}` !== `${this.owner}/${this.repo}`) {
+      const text = this.otherFiles.get(`${m[1]}/${m[2]}:${m[3]}`);
+      if (text === undefined) return reply(404, { message: "Not Found" });
+      response.writeHead(200, { "content-type": "application/vnd.github.raw; charset=utf-8" }).end(text);
+      return;
+    }
     if ((m = match("GET {repo}/contents/(.+)"))) {
       const text = this.tryGit("show", `${url.searchParams.get("ref") ?? "main"}:${m[1]}`);
       if (text === undefined) return reply(404, { message: "Not Found" });
@@ -168,9 +183,9 @@ export class GitHubStandIn {
       const permission = this.permissions.get(m[1]!) ?? "write";
       return reply(200, { permission: permission === "maintain" ? "write" : permission, role_name: permission });
     }
-    if ((m = match("GET {repo}/issues/(\\d+)/comments"))) return reply(200, this.comments.filter((comment) => comment.issue === Number(m![1])).map((comment) => ({ id: comment.id, body: comment.body, user: { login: comment.user } })));
+    if ((m = match("GET {repo}/issues/(\\d+)/comments"))) return reply(200, this.comments.filter((comment) => comment.issue === Number(m![1])).map((comment) => ({ id: comment.id, body: comment.body, user: userOf(comment.user) })));
     if ((m = match("POST {repo}/issues/(\\d+)/comments"))) {
-      const comment = { id: this.next++, issue: Number(m[1]), body: String(json.body), user: "rightsize[bot]" };
+      const comment = { id: this.next++, issue: Number(m[1]), body: String(json.body), user: APP_LOGIN };
       this.comments.push(comment);
       return reply(201, { id: comment.id, body: comment.body });
     }
@@ -185,18 +200,18 @@ export class GitHubStandIn {
     }
     if (match("GET {repo}/issues")) {
       const label = url.searchParams.get("labels");
-      return reply(200, this.issues.filter((issue) => issue.state === (url.searchParams.get("state") ?? "open") && (!label || issue.labels.includes(label))));
+      return reply(200, this.issues.filter((issue) => issue.state === (url.searchParams.get("state") ?? "open") && (!label || issue.labels.includes(label))).map((issue) => ({ ...issue, user: userOf(issue.user) })));
     }
     if (match("POST {repo}/issues")) {
-      const issue: IssueRecord = { number: this.next++, state: "open", title: String(json.title), body: String(json.body), labels: (json.labels as string[]) ?? [] };
+      const issue: IssueRecord = { number: this.next++, state: "open", title: String(json.title), body: String(json.body), labels: (json.labels as string[]) ?? [], user: APP_LOGIN };
       this.issues.push(issue);
-      return reply(201, issue);
+      return reply(201, { ...issue, user: userOf(issue.user) });
     }
     if ((m = match("PATCH {repo}/issues/(\\d+)"))) {
       const issue = this.issues.find((candidate) => candidate.number === Number(m![1]));
       if (!issue) return reply(404, { message: "Not Found" });
       Object.assign(issue, pick(json, ["title", "body", "state"]));
-      return reply(200, issue);
+      return reply(200, { ...issue, user: userOf(issue.user) });
     }
     if (match("GET {repo}/pulls")) {
       const state = url.searchParams.get("state") ?? "open";
@@ -206,7 +221,7 @@ export class GitHubStandIn {
     }
     if (match("POST {repo}/pulls")) {
       if (this.tryGit("rev-parse", "--verify", `refs/heads/${json.head}`) === undefined) return reply(422, { message: `No commits between main and ${json.head}` });
-      const pull: PullRequestRecord = { number: this.next++, state: "open", title: String(json.title), body: String(json.body), head: String(json.head), base: String(json.base), merged_at: null, labels: [], reviewers: [], draft: Boolean(json.draft) };
+      const pull: PullRequestRecord = { number: this.next++, state: "open", title: String(json.title), body: String(json.body), head: String(json.head), base: String(json.base), merged_at: null, labels: [], reviewers: [], draft: Boolean(json.draft), user: APP_LOGIN };
       this.pulls.push(pull);
       return reply(201, this.pullPayload(pull));
     }
@@ -227,7 +242,7 @@ export class GitHubStandIn {
     }
     if ((m = match("GET {repo}/pulls/(\\d+)/files"))) {
       const pull = this.pulls.find((candidate) => candidate.number === Number(m![1]))!;
-      const names = this.git("diff", "--name-only", `${pull.base}...refs/heads/${pull.head}`).split("\n").filter(Boolean);
+      const names = this.git("diff", "--name-only", `${pull.base}...${pull.fork?.sha ?? `refs/heads/${pull.head}`}`).split("\n").filter(Boolean);
       return reply(200, names.map((filename) => ({ filename, status: "modified" })));
     }
     if (match("POST {repo}/git/trees")) return reply(201, { sha: this.writeTree(String(json.base_tree), json.tree as { path: string; mode: string; content: string }[]) });
@@ -294,7 +309,49 @@ export class GitHubStandIn {
     return { ...this.pullPayload(pull), merged: true, merge_commit_sha: tip };
   }
 
+  /**
+   * A pull request from a fork that changes files of `main`: its commit lives in this repository
+   * under refs/pull/N/head, as GitHub keeps it. Returns its `pull_request.opened` payload.
+   */
+  openFromFork(files: Record<string, string>, fork = "mallory/shop-config"): Record<string, unknown> {
+    const work = mkdtempSync(path.join(tmpdir(), "rightsize-standin-fork-"));
+    try {
+      git(this.root, "clone", "--quiet", this.gitDir, work);
+      for (const [file, text] of Object.entries(files)) {
+        mkdirSync(path.dirname(path.join(work, file)), { recursive: true });
+        writeFileSync(path.join(work, file), text);
+      }
+      git(work, "add", ".");
+      git(work, "-c", "user.name=Mallory", "-c", "user.email=mallory@example.com", "commit", "--quiet", "-m", "Change the policy");
+      const number = this.next++;
+      const sha = git(work, "rev-parse", "HEAD").trim();
+      git(work, "push", "--quiet", "origin", `HEAD:refs/pull/${number}/head`);
+      const [login] = fork.split("/");
+      const pull: PullRequestRecord = { number, state: "open", title: "Change the policy", body: "", head: "patch-1", base: "main", merged_at: null, labels: [], reviewers: [], draft: false, user: login!, fork: { fullName: fork, sha } };
+      this.pulls.push(pull);
+      return { action: "opened", number, pull_request: this.pullPayload(pull), repository: this.repositoryPayload(), sender: { login, type: "User" }, installation: { id: 2 } };
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }
+
   pullPayload(pull: PullRequestRecord): Record<string, unknown> {
+    if (pull.fork) {
+      const [owner, name] = pull.fork.fullName.split("/");
+      return {
+        number: pull.number,
+        state: pull.state,
+        title: pull.title,
+        body: pull.body,
+        draft: pull.draft,
+        merged_at: pull.merged_at,
+        html_url: `http://127.0.0.1:${this.port}/${this.owner}/${this.repo}/pull/${pull.number}`,
+        head: { ref: pull.head, sha: pull.fork.sha, repo: { full_name: pull.fork.fullName, name, owner: { login: owner } } },
+        base: { ref: pull.base },
+        labels: [],
+        user: userOf(pull.user),
+      };
+    }
     const sha = this.tryGit("rev-parse", "--verify", `refs/heads/${pull.head}`)?.trim() ?? "0".repeat(40);
     return {
       number: pull.number,
@@ -307,6 +364,7 @@ export class GitHubStandIn {
       head: { ref: pull.head, sha, repo: { full_name: `${this.owner}/${this.repo}`, name: this.repo, owner: { login: this.owner } } },
       base: { ref: pull.base },
       labels: pull.labels.map((name) => ({ name })),
+      user: userOf(pull.user),
     };
   }
 
@@ -374,6 +432,14 @@ export class GitHubStandIn {
       return undefined;
     }
   }
+}
+
+/** The account the app's installation token writes as. */
+export const APP_LOGIN = "rightsize[bot]";
+
+/** A user as GitHub names one in its answers. */
+function userOf(login: string): { login: string; type: "Bot" | "User" } {
+  return { login, type: login.endsWith("[bot]") ? "Bot" : "User" };
 }
 
 function git(cwd: string, ...args: string[]): string {

@@ -35,7 +35,7 @@ export async function proposeWithGitHub(
   const octokit = new Octokit({ auth: github.token, baseUrl: github.apiUrl, retry: { enabled: false } });
   return proposeForRepository({
     checkout,
-    publisher: new GitPushPublisher(octokit, { owner: github.owner, repo: github.repo }, workspace, github.remote, checkout.base.commit, auth),
+    publisher: new GitPushPublisher(octokit, { owner: github.owner, repo: github.repo, botLogin: "rightsize[bot]" }, workspace, github.remote, checkout.base.commit, auth),
     policy: loadPolicyFromFiles,
     observe: async () => ({ snapshot, at }),
   });

@@ -18,7 +18,7 @@ beforeEach(() => {
   repo = exampleRepo();
   base = git(repo.work, "rev-parse", "main").trim();
   const octokit = new Octokit({ auth: "t", baseUrl: API });
-  publisher = new GitDataPublisher(octokit, { owner: "acme", repo: "shop-config" }, new GitWorkspace(repo.work), base);
+  publisher = new GitDataPublisher(octokit, { owner: "acme", repo: "shop-config", botLogin: "rightsize[bot]" }, new GitWorkspace(repo.work), base);
 });
 
 afterEach(() => {
@@ -81,7 +81,7 @@ describe("the Git Data API publisher", () => {
   });
 
   it("never overwrites a branch that moved after it was inspected", async () => {
-    const open: BranchState = { ...fresh, pullRequest: { number: 4, url: "u", title: "t", body: "b", head: "f".repeat(40) } };
+    const open: BranchState = { ...fresh, pullRequest: { number: 4, url: "u", title: "t", body: "b", head: "f".repeat(40), byRightsize: true } };
     nock(API)
       .get(`${REPO}/compare/${base}...${"f".repeat(40)}`)
       .query(true)
@@ -101,7 +101,7 @@ describe("the Git Data API publisher", () => {
   it("writes nothing to the branch when its tree and base are what the proposal would write", async () => {
     const files = proposal().files;
     const { tree } = await new GitWorkspace(repo.work).writeTree(base, files);
-    const open: BranchState = { ...fresh, pullRequest: { number: 4, url: "u", title: "rightsize(shop/frontend): cpu 500m→250m", body: "body", head: "f".repeat(40) } };
+    const open: BranchState = { ...fresh, pullRequest: { number: 4, url: "u", title: "rightsize(shop/frontend): cpu 500m→250m", body: "body", head: "f".repeat(40), byRightsize: true } };
     nock(API)
       .get(`${REPO}/compare/${base}...${"f".repeat(40)}`)
       .query(true)

@@ -7,6 +7,7 @@ import { parseObservationSnapshotText } from "../../src/domain/index.js";
 import { renderStateMarker } from "../../src/pipeline/index.js";
 import { exampleRepo, git, type ExampleRepo } from "../helpers/git-repo.js";
 import { proposeWithGitHub } from "../helpers/propose.js";
+import { BOT_USER } from "../helpers/app.js";
 
 const API = "https://api.github.com";
 const REPO = "/repos/acme/shop-config";
@@ -32,7 +33,7 @@ async function propose(at = frontendOnly.createdAt) {
 }
 
 function openPull(number: number, branch: string, body = "") {
-  return { number, html_url: `https://github.com/acme/shop-config/pull/${number}`, title: "t", body, head: { ref: branch, repo: { full_name: "acme/shop-config" } } };
+  return { number, html_url: `https://github.com/acme/shop-config/pull/${number}`, title: "t", body, head: { ref: branch, repo: { full_name: "acme/shop-config" } }, user: BOT_USER };
 }
 
 function expectCreate(number: number) {

@@ -8,7 +8,7 @@ describe("the revert pull request", () => {
     const outcome = await openRevert({
       octokit: new Octokit({ baseUrl: "http://127.0.0.1:9" }),
       // An unreachable clone URL: a clone attempt would fail with a git error instead of the refusal.
-      repository: { owner: "acme", repo: "shop-config", defaultBranch: "main", cloneUrl: "http://127.0.0.1:9/acme/shop-config.git" },
+      repository: { owner: "acme", repo: "shop-config", defaultBranch: "main", cloneUrl: "http://127.0.0.1:9/acme/shop-config.git", botLogin: "rightsize[bot]" },
       token: "t",
       loaded: { policy: defaultPolicy(), source: { path: "(defaults)", apiVersion: "rightsize.dev/v1alpha2", sha256: "" }, warnings: [] } as never,
       merged: { number: 12, records: [] },

@@ -16,6 +16,7 @@ import {
 } from "../../src/pipeline/index.js";
 import { loadPolicy } from "../../src/policy/index.js";
 import { DecisionRecordSchema } from "../../src/recommend/index.js";
+import { BOT_USER } from "../helpers/app.js";
 
 const ROOT = path.join(import.meta.dirname, "../..");
 const GOLDEN = path.join(ROOT, "test/fixtures/verification");
@@ -118,7 +119,7 @@ describe("checking merged proposals on GitHub", () => {
     workloads: [{ key: KEY, inputsDigest: "0".repeat(64), containers: MERGED }],
     merged: { at: "2026-11-23T09:00:00Z", commit: "5".repeat(40) },
   };
-  const pull = (state: ProposalState) => ({ number: 12, body: `proposal body\n\n${renderStateMarker(state)}\n`, head: { ref: state.branch } });
+  const pull = (state: ProposalState) => ({ number: 12, body: `proposal body\n\n${renderStateMarker(state)}\n`, head: { ref: state.branch }, user: BOT_USER });
   const snapshotOf = (observation: WorkloadObservation): ObservationSnapshot => ({ ...EXAMPLE, workloads: [observation] });
 
   afterEach(() => {
@@ -135,7 +136,7 @@ describe("checking merged proposals on GitHub", () => {
       .reply(200, [pull(merged)])
       .patch(`${REPO}/pulls/12`, (request) => ((body = request.body), true))
       .reply(200, {});
-    const first = await verifyMergedProposals({ octokit, repository: { owner: "acme", repo: "shop-config" }, loaded, now: new Date("2026-11-24T06:00:00Z"), observe: async () => ({ snapshot: snapshotOf(after(0.11, 180 * MI)), at: "" }) });
+    const first = await verifyMergedProposals({ octokit, repository: { owner: "acme", repo: "shop-config", botLogin: "rightsize[bot]" }, loaded, now: new Date("2026-11-24T06:00:00Z"), observe: async () => ({ snapshot: snapshotOf(after(0.11, 180 * MI)), at: "" }) });
     expect(first).toEqual([{ number: 12, status: "rolled-out" }]);
     const rolledOut = parseStateMarker(body)!;
     expect(rolledOut.verification).toEqual({ rolledOutAt: "2026-11-24T06:00:00.000Z" });
@@ -157,7 +158,7 @@ describe("checking merged proposals on GitHub", () => {
       .reply(200, {});
     const second = await verifyMergedProposals({
       octokit,
-      repository: { owner: "acme", repo: "shop-config" },
+      repository: { owner: "acme", repo: "shop-config", botLogin: "rightsize[bot]" },
       loaded,
       now: new Date("2026-11-27T06:00:00Z"),
       observe: async (policy, scope) => {
@@ -176,7 +177,7 @@ describe("checking merged proposals on GitHub", () => {
 
     // Once checked, the pull request is not looked at again.
     nock(API).get(`${REPO}/pulls`).query(true).reply(200, [pull(parseStateMarker(body)!)]);
-    expect(await verifyMergedProposals({ octokit, repository: { owner: "acme", repo: "shop-config" }, loaded, now: new Date("2026-11-28T06:00:00Z"), observe: async () => { throw new Error("not observed"); } })).toEqual([]);
+    expect(await verifyMergedProposals({ octokit, repository: { owner: "acme", repo: "shop-config", botLogin: "rightsize[bot]" }, loaded, now: new Date("2026-11-28T06:00:00Z"), observe: async () => { throw new Error("not observed"); } })).toEqual([]);
   });
 
   it("does not comment again when an earlier run commented but failed to record the verdict (a retried job)", async () => {
@@ -188,10 +189,10 @@ describe("checking merged proposals on GitHub", () => {
       .reply(200, [pull(rolledOut)])
       .get(`${REPO}/issues/12/comments`)
       .query(true)
-      .reply(200, [{ id: 1, body: "**rightsize checked these requests** …\n\n<!-- rightsize:verification -->" }])
+      .reply(200, [{ id: 1, body: "**rightsize checked these requests** …\n\n<!-- rightsize:verification -->", user: BOT_USER }])
       .patch(`${REPO}/pulls/12`, (request) => ((body = request.body), true))
       .reply(200, {});
-    const outcome = await verifyMergedProposals({ octokit, repository: { owner: "acme", repo: "shop-config" }, loaded, now: new Date("2026-11-27T06:00:00Z"), observe: async () => ({ snapshot: snapshotOf(after(0.11, 180 * MI)), at: "" }) });
+    const outcome = await verifyMergedProposals({ octokit, repository: { owner: "acme", repo: "shop-config", botLogin: "rightsize[bot]" }, loaded, now: new Date("2026-11-27T06:00:00Z"), observe: async () => ({ snapshot: snapshotOf(after(0.11, 180 * MI)), at: "" }) });
     expect(outcome.map((entry) => entry.status)).toEqual(["verified"]);
     expect(parseStateMarker(body)!.verification).toMatchObject({ checkedAt: "2026-11-27T06:00:00.000Z", verdict: "fits" });
   });
@@ -212,13 +213,13 @@ describe("checking merged proposals on GitHub", () => {
       .reply(201, {})
       .patch(`${REPO}/pulls/12`, (request) => ((body = request.body), true))
       .reply(200, {});
-    const outcome = await verifyMergedProposals({ octokit, repository: { owner: "acme", repo: "shop-config" }, loaded, now: new Date("2026-12-01T06:00:00Z"), observe: async () => ({ snapshot: snapshotOf(stale), at: "" }) });
+    const outcome = await verifyMergedProposals({ octokit, repository: { owner: "acme", repo: "shop-config", botLogin: "rightsize[bot]" }, loaded, now: new Date("2026-12-01T06:00:00Z"), observe: async () => ({ snapshot: snapshotOf(stale), at: "" }) });
     expect(outcome).toEqual([{ number: 12, status: "no-rollout" }]);
     expect(comments).toEqual([
       "rightsize could not check these requests: 7 days after the merge (2026-11-23T09:00:00Z) the cluster still runs the old values. Is the change synced (Argo CD, Flux)? rightsize will check again once the new values run.\n\n<!-- rightsize:no-rollout -->",
     ]);
     nock(API).get(`${REPO}/pulls`).query(true).reply(200, [pull(parseStateMarker(body)!)]);
-    expect(await verifyMergedProposals({ octokit, repository: { owner: "acme", repo: "shop-config" }, loaded, now: new Date("2026-12-02T06:00:00Z"), observe: async () => ({ snapshot: snapshotOf(stale), at: "" }) })).toEqual([
+    expect(await verifyMergedProposals({ octokit, repository: { owner: "acme", repo: "shop-config", botLogin: "rightsize[bot]" }, loaded, now: new Date("2026-12-02T06:00:00Z"), observe: async () => ({ snapshot: snapshotOf(stale), at: "" }) })).toEqual([
       { number: 12, status: "waiting-for-rollout" },
     ]);
   });

@@ -1,12 +1,13 @@
 import type { Context } from "probot";
-import { callGitHub, DASHBOARD_MARKER, runForGitHubRepository, selectionsOfKeys, tickedRows, untickAll, type WorkloadSelection } from "../../pipeline/index.js";
-import { clientOf, installationToken, operatorObserver, recordRun, repositoryOf, stageRecorder, type AppDependencies } from "../runtime.js";
+import { callGitHub, DASHBOARD_MARKER, runForGitHubRepository, selectionsOfKeys, tickedRows, untickAll, writtenByRightsize, type WorkloadSelection } from "../../pipeline/index.js";
+import { clientOf, installationToken, maySteer, operatorObserver, recordRun, repositoryOf, stageRecorder, type AppDependencies } from "../runtime.js";
 
 /**
  * `issues.edited` on the dashboard issue (SPEC §8): a ticked box asks for a fresh proposal of
  * its workload (or of every workload); afterwards every box is unticked. The rows themselves are
  * rewritten by the next scan: a run for a selection observes only part of the repository, so the
- * dashboard is not rebuilt from it.
+ * dashboard is not rebuilt from it. Only rightsize's own dashboard counts, and a tick obeys the
+ * rule of commands: write, maintain or admin (SPEC §9).
  */
 export async function onDashboardEdited(context: Context<"issues.edited">, deps: AppDependencies): Promise<void> {
   const { issue, changes, sender } = context.payload;
@@ -15,7 +16,9 @@ export async function onDashboardEdited(context: Context<"issues.edited">, deps:
   const ticked = tickedRows(issue.body).filter((key) => !before.has(key) && key !== "…");
   if (ticked.length === 0) return;
   const octokit = clientOf(context);
-  const repository = repositoryOf(context.payload);
+  const repository = await repositoryOf(context.payload, deps);
+  if (!writtenByRightsize(repository, issue.user)) return;
+  if (!(await maySteer(deps, octokit, repository, sender.login))) return;
   await deps.locks.run(`${repository.owner}/${repository.repo}`, async () => {
     const onStage = stageRecorder(deps);
     for (const selection of selectionsOf(ticked)) {

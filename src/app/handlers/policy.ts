@@ -1,10 +1,9 @@
 import type { Context } from "probot";
 import {
   callGitHub,
-  checkPolicyText,
+  checkPolicyAt,
   previewPolicyChange,
   ProposalPullRequests,
-  readRawFile,
   syncPolicyIssue,
   upsertCheckRun,
   type GitHubClient,
@@ -21,21 +20,25 @@ type PullRequestChanged = Context<"pull_request.opened" | "pull_request.synchron
 /**
  * A pull request that changes `.github/rightsize.yml` gets the "rightsize policy" check run: one
  * annotation per problem at its line, and a preview of what the new policy would propose (SPEC §7).
+ * The policy is read from the base repository at the head commit (GitHub serves a fork's commits
+ * there), and resolved as the base repository's own (SPEC §9). A fork gets no preview: its
+ * policy may name any cluster of the operator's, and the check run is public.
  */
 export async function onPolicyChangeProposed(context: PullRequestChanged, deps: AppDependencies): Promise<void> {
-  const repository = repositoryOf(context.payload);
+  const repository = await repositoryOf(context.payload, deps);
   const pull = context.payload.pull_request;
   const octokit = clientOf(context);
   const files = await callGitHub(repository, "list the changed files", () =>
     octokit.paginate(octokit.rest.pulls.listFiles, { owner: repository.owner, repo: repository.repo, pull_number: pull.number, per_page: 100 }),
   );
   if (!files.some((file) => file.filename === DEFAULT_POLICY_PATH || file.previous_filename === DEFAULT_POLICY_PATH)) return;
-  const head = { owner: pull.head.repo?.owner?.login ?? repository.owner, repo: pull.head.repo?.name ?? repository.repo };
-  const text = await readRawFile(octokit, { ...head, path: DEFAULT_POLICY_PATH, ref: pull.head.sha });
-  const check = await checkPolicyText(octokit, repository, text);
-  const preview = check.loaded ? await previewText(context, deps, repository, check) : undefined;
-  await upsertCheckRun(octokit, repository, { name: POLICY_CHECK_NAME, headSha: pull.head.sha, ...renderPolicyCheck(check.problems, preview) });
+  const check = await checkPolicyAt(octokit, repository, pull.head.sha);
+  const fromFork = pull.head.repo?.full_name !== `${repository.owner}/${repository.repo}`;
+  const preview = !check.loaded ? undefined : fromFork ? FORK_PREVIEW : await previewText(context, deps, repository, check);
+  await upsertCheckRun(octokit, repository, { name: POLICY_CHECK_NAME, headSha: pull.head.sha, ...renderPolicyCheck(check.problems, preview, "pull-request") });
 }
+
+const FORK_PREVIEW = "#### What this policy change would do\n\nNo preview for a pull request from a fork: rightsize observes clusters only for changes made in this repository. Once merged, the next scan proposes under the new policy.";
 
 async function previewText(context: PullRequestChanged, deps: AppDependencies, repository: GitHubRepositoryInfo, check: PolicyCheck): Promise<string> {
   try {
@@ -60,7 +63,7 @@ async function previewText(context: PullRequestChanged, deps: AppDependencies, r
 export async function onPush(context: Context<"push">, deps: AppDependencies): Promise<void> {
   const { payload } = context;
   if (payload.deleted) return;
-  const repository = repositoryOf(payload as unknown as Parameters<typeof repositoryOf>[0]);
+  const repository = await repositoryOf(payload as unknown as Parameters<typeof repositoryOf>[0], deps);
   const branch = payload.ref.replace(/^refs\/heads\//, "");
   const octokit = clientOf(context);
   if (branch.startsWith("rightsize/")) {
@@ -70,9 +73,8 @@ export async function onPush(context: Context<"push">, deps: AppDependencies): P
   }
   if (branch !== repository.defaultBranch || !touchesPolicy(payload.commits)) return;
   deps.onRepositorySeen?.(payload.installation?.id ?? 0, repository);
-  const text = await readRawFile(octokit, { ...repository, path: DEFAULT_POLICY_PATH, ref: payload.after });
-  const check = await checkPolicyText(octokit, repository, text);
-  await upsertCheckRun(octokit, repository, { name: POLICY_CHECK_NAME, headSha: payload.after, ...renderPolicyCheck(check.problems, undefined) });
+  const check = await checkPolicyAt(octokit, repository, payload.after);
+  await upsertCheckRun(octokit, repository, { name: POLICY_CHECK_NAME, headSha: payload.after, ...renderPolicyCheck(check.problems, undefined, "default-branch") });
   const invalid = check.problems.some((problem) => problem.severity === "error");
   await syncPolicyIssue(octokit, repository, repository.defaultBranch, invalid ? check.problems : undefined);
 }

@@ -3,7 +3,7 @@ import {
   callGitHub,
   hasComment,
   isProposalBranch,
-  parseStateMarker,
+  proposalStateOf,
   readRepositoryPolicy,
   readRawFile,
   replaceStateMarker,
@@ -16,7 +16,7 @@ import { DEFAULT_POLICY_PATH, defaultPolicy } from "../../policy/index.js";
 import { renderDeclinedComment } from "../render/lifecycle.js";
 import { renderReply } from "../render/reply.js";
 import { deleteBranch, runCommands, type ProposalPullRequest } from "../run-commands.js";
-import { clientOf, installationToken, logErrorOf, repositoryOf, type AppDependencies } from "../runtime.js";
+import { clientOf, installationToken, logErrorOf, maySteer, repositoryOf, type AppDependencies } from "../runtime.js";
 
 type PullRequestPayload = Context<"pull_request.closed">["payload"]["pull_request"];
 
@@ -26,7 +26,7 @@ const REFRESH_TICKED = /^- \[[xX]\] refresh this proposal/m;
 
 /** The proposal a pull request event is about, when it is one of rightsize's own. */
 function proposalOf(pull: PullRequestPayload, repository: GitHubRepositoryInfo): ProposalPullRequest | undefined {
-  const state = parseStateMarker(pull.body);
+  const state = proposalStateOf(repository, pull);
   if (!state || !isProposalBranch(pull.head.ref) || pull.head.repo?.full_name !== `${repository.owner}/${repository.repo}`) return undefined;
   return { number: pull.number, branch: pull.head.ref, head: pull.head.sha, body: pull.body ?? "", open: pull.state === "open", state };
 }
@@ -37,7 +37,7 @@ function proposalOf(pull: PullRequestPayload, repository: GitHubRepositoryInfo):
  * is deleted.
  */
 export async function onPullRequestClosed(context: Context<"pull_request.closed">, deps: AppDependencies): Promise<void> {
-  const repository = repositoryOf(context.payload);
+  const repository = await repositoryOf(context.payload, deps);
   const pull = context.payload.pull_request;
   const proposal = proposalOf(pull, repository);
   if (!proposal) return;
@@ -68,13 +68,14 @@ export async function onPullRequestClosed(context: Context<"pull_request.closed"
 
 /** `pull_request.edited`: ticking "refresh this proposal" does what `/rightsize refresh` does (SPEC §8). */
 export async function onPullRequestEdited(context: Context<"pull_request.edited">, deps: AppDependencies): Promise<void> {
-  const repository = repositoryOf(context.payload);
+  const repository = await repositoryOf(context.payload, deps);
   const pull = context.payload.pull_request;
   const before = context.payload.changes.body?.from ?? "";
   const proposal = proposalOf(pull, repository);
   if (!proposal || !proposal.open || context.payload.sender?.type !== "User") return;
   if (!REFRESH_TICKED.test(proposal.body) || REFRESH_TICKED.test(before)) return;
   const octokit = clientOf(context);
+  if (!(await maySteer(deps, octokit, repository, context.payload.sender.login))) return;
   await deps.locks.run(`${repository.owner}/${repository.repo}`, async () => {
     // The refreshed body has the box unticked again; a failed refresh unticks it here.
     const line = "/rightsize refresh (the checkbox)";

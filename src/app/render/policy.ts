@@ -1,5 +1,6 @@
 import { formatPolicyProblem, type PolicyProblem } from "../../policy/index.js";
 import { DEFAULT_POLICY_PATH } from "../../policy/index.js";
+import { code } from "../../domain/index.js";
 import type { PlannedOutcome, PolicyPreview, PreviewEntry } from "../../pipeline/index.js";
 
 export const POLICY_CHECK_NAME = "rightsize policy";
@@ -28,7 +29,7 @@ export interface PolicyCheckOutput {
  * a base of another repository are listed in the summary only), and the preview of what the
  * change would do.
  */
-export function renderPolicyCheck(problems: readonly PolicyProblem[], preview: string | undefined): PolicyCheckOutput {
+export function renderPolicyCheck(problems: readonly PolicyProblem[], preview: string | undefined, where: "pull-request" | "default-branch"): PolicyCheckOutput {
   const errors = problems.filter((problem) => problem.severity === "error");
   const warnings = problems.filter((problem) => problem.severity === "warning");
   const conclusion = errors.length > 0 ? "failure" : warnings.length > 0 ? "neutral" : "success";
@@ -39,8 +40,12 @@ export function renderPolicyCheck(problems: readonly PolicyProblem[], preview: s
         ? `The policy file is valid, with ${count(warnings.length, "warning")}`
         : "The policy file is valid";
   const summary = [
-    errors.length > 0 ? "rightsize pauses proposals while the policy on the default branch is invalid. Fix each problem:" : "rightsize can read this policy.",
-    ...(problems.length > 0 ? ["", ...problems.map((problem) => `- \`${formatPolicyProblem(problem)}\``)] : []),
+    errors.length > 0
+      ? where === "default-branch"
+        ? "rightsize pauses proposals while the policy on the default branch is invalid. Fix each problem:"
+        : "Merged as it is, this policy would pause rightsize's proposals. Fix each problem:"
+      : "rightsize can read this policy.",
+    ...(problems.length > 0 ? ["", ...problems.map((problem) => `- ${code(formatPolicyProblem(problem))}`)] : []),
     ...(preview ? ["", preview] : []),
   ].join("\n");
   const annotations = problems
@@ -62,9 +67,9 @@ export function renderPolicyCheck(problems: readonly PolicyProblem[], preview: s
 /** The reply to `/rightsize policy validate`. */
 export function renderPolicyValidation(problems: readonly PolicyProblem[], source: string): string {
   const errors = problems.filter((problem) => problem.severity === "error").length;
-  if (problems.length === 0) return `rightsize read \`${source}\`: the policy is valid.`;
+  if (problems.length === 0) return `rightsize read ${code(source)}: the policy is valid.`;
   const verdict = errors > 0 ? `the policy is not valid (${count(errors, "problem")})` : `the policy is valid, with ${count(problems.length, "warning")}`;
-  return [`rightsize read \`${source}\`: ${verdict}:`, "", ...problems.map((problem) => `- \`${formatPolicyProblem(problem)}\``)].join("\n");
+  return [`rightsize read ${code(source)}: ${verdict}:`, "", ...problems.map((problem) => `- ${code(formatPolicyProblem(problem))}`)].join("\n");
 }
 
 function count(value: number, noun: string): string {
@@ -85,7 +90,7 @@ export function renderPolicyPreview(preview: PolicyPreview, observedAt: string):
     "",
     "| Workload | Effect | Current policy | This policy |",
     "| --- | --- | --- | --- |",
-    ...rows.map(([effect, entry]) => `| \`${entry.ref.namespace}/${entry.ref.kind}/${entry.ref.name}\` | ${effect} | ${describeOutcome(entry.before)} | ${describeOutcome(entry.after)} |`),
+    ...rows.map(([effect, entry]) => `| ${code(`${entry.ref.namespace}/${entry.ref.kind}/${entry.ref.name}`, { inTable: true })} | ${effect} | ${describeOutcome(entry.before)} | ${describeOutcome(entry.after)} |`),
   ].join("\n");
 }
 
@@ -93,6 +98,6 @@ function describeOutcome(outcome: PlannedOutcome | undefined): string {
   if (!outcome) return "not planned";
   if (outcome.action !== "propose") return outcome.action;
   return Object.entries(outcome.requests)
-    .map(([container, requests]) => `${container}: ${[requests.cpu && `cpu ${requests.cpu}`, requests.memory && `memory ${requests.memory}`].filter(Boolean).join(", ")}`)
+    .map(([container, requests]) => `${code(container, { inTable: true })}: ${[requests.cpu && `cpu ${requests.cpu}`, requests.memory && `memory ${requests.memory}`].filter(Boolean).join(", ")}`)
     .join("; ");
 }

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { EXIT, exitCodeFor, formatLocation, RightsizeError, UsageError } from "../../domain/index.js";
-import { callGitHub, loadOperatorClusters, observeOperatorClusters, scanGitHubRepository, type GitHubRepositoryInfo, type ObservedInputs, type ScanOutcome } from "../../pipeline/index.js";
+import { callGitHub, loadOperatorClusters, observeOperatorClusters, scanGitHubRepository, tokenLogin, type GitHubRepositoryInfo, type ObservedInputs, type ScanOutcome } from "../../pipeline/index.js";
 import { formatPolicyProblem } from "../../policy/index.js";
 import { parseOutputFormat, printJson } from "../output.js";
 import { loadPolicyWithWarnings } from "../inputs.js";
@@ -51,11 +51,13 @@ export function register(program: Command): void {
       const octokit = gitHubClient({ token, ...(options.githubApiUrl ? { apiUrl: options.githubApiUrl } : {}) });
       const clusters = options.clustersFile ? await loadOperatorClusters(options.clustersFile) : undefined;
       const scans: RepositoryScan[] = [];
+      let login: Promise<string | undefined> | undefined;
+      const botLogin = () => (login ??= tokenLogin(octokit));
       for (const name of names) {
         const target = parseRepository(name);
         try {
           const { data } = await callGitHub(target, "read the repository (check the name and the token's access)", () => octokit.rest.repos.get(target));
-          const repository: GitHubRepositoryInfo = { ...target, defaultBranch: data.default_branch, cloneUrl: data.clone_url };
+          const repository: GitHubRepositoryInfo = { ...target, defaultBranch: data.default_branch, cloneUrl: data.clone_url, botLogin: await botLogin() };
           const outcome = await scanGitHubRepository({
             octokit,
             repository,

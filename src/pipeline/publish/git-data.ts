@@ -1,5 +1,5 @@
 import { DECISION_TRAILER, type GitWorkspace } from "../workspace.js";
-import { callGitHub, httpStatusOf, type GitHubClient, type GitHubRepository } from "../github-client.js";
+import { callGitHub, httpStatusOf, type GitHubClient, type GitHubRepository, type RepositoryName } from "../github-client.js";
 import { ProposalPullRequests } from "./pull-requests.js";
 import type { BranchState, Proposal, ProposalPublisher, PublishOutcome } from "./types.js";
 
@@ -19,7 +19,7 @@ interface BranchTip {
 export class GitDataPublisher implements ProposalPublisher {
   private readonly pullRequests: ProposalPullRequests;
   /** Only owner and repo go into requests (octokit sends unknown parameters in the body). */
-  private readonly where: GitHubRepository;
+  private readonly where: RepositoryName;
 
   constructor(
     private readonly octokit: GitHubClient,

@@ -27,7 +27,7 @@ export class GitPushPublisher implements ProposalPublisher {
     const tip = await this.workspace.fetchRemoteBranch(this.remote, branch, this.auth);
     this.remoteTips.set(branch, tip);
     const foreign = tip ? await this.workspace.foreignCommitReason(tip, this.baseCommit) : undefined;
-    return { ...known, ...(foreign ? { foreign } : {}) };
+    return { ...known, ...(foreign && !known.foreign ? { foreign } : {}) };
   }
 
   async publish(proposal: Proposal, state: BranchState): Promise<PublishOutcome> {

@@ -1,9 +1,10 @@
 import type { Policy } from "../../policy/index.js";
 import { isProposalBranch } from "../branches.js";
 import { FOREIGN_COMMENT_MARKER, renderForeignNotice } from "../gate.js";
-import { callGitHub, type GitHubClient, type GitHubRepository } from "../github-client.js";
+import { callGitHub, writtenByRightsize, type GitHubClient, type GitHubRepository } from "../github-client.js";
+import { hasComment } from "../github-upsert.js";
 import type { RenderedPullRequest } from "../pull-request.js";
-import { parseStateMarker } from "../state-marker.js";
+import { parseStateMarker, proposalStateOf } from "../state-marker.js";
 import type { BranchState, OpenProposal } from "./types.js";
 
 /**
@@ -19,16 +20,18 @@ export class ProposalPullRequests {
   ) {}
 
   /** What GitHub knows of the branch: its open PR, else the latest closed one. */
-  async branchState(branch: string): Promise<Omit<BranchState, "foreign">> {
+  async branchState(branch: string): Promise<BranchState> {
     const open = await this.open();
-    const openProposals = [...open.keys()].filter(isProposalBranch).length;
+    const openProposals = [...open].filter(([name, pull]) => pull.byRightsize && isProposalBranch(name)).length;
     const pullRequest = open.get(branch);
     if (pullRequest) {
+      // A pull request someone else opened from a rightsize branch is theirs: never updated, its marker never read.
+      if (!pullRequest.byRightsize) return { branch, pullRequest, openProposals, foreign: `pull request #${pullRequest.number} on this branch was opened by someone else` };
       const lastState = parseStateMarker(pullRequest.body);
       return { branch, pullRequest, openProposals, ...(lastState ? { lastState } : {}) };
     }
     const closed = await this.lastClosed(branch);
-    const lastState = closed ? parseStateMarker(closed.body) : undefined;
+    const lastState = closed ? proposalStateOf(this.repository, closed) : undefined;
     return {
       branch,
       openProposals,
@@ -69,17 +72,14 @@ export class ProposalPullRequests {
         this.octokit.rest.pulls.requestReviewers({ owner, repo, pull_number: number, reviewers: policy.pullRequests.reviewers }),
       );
     }
-    this.openByBranch?.set(branch, { number, url, title: rendered.title, body: rendered.body, head: created.data.head?.sha ?? "" });
+    this.openByBranch?.set(branch, { number, url, title: rendered.title, body: rendered.body, head: created.data.head?.sha ?? "", byRightsize: true });
     return { changed: true, url, number };
   }
 
   /** Says once, on the branch's pull request, that a human pushed to it. */
   async reportForeign(pullRequest: OpenProposal, reason: string): Promise<void> {
     const { owner, repo } = this.repository;
-    const comments = await callGitHub(this.repository, "read comments", () =>
-      this.octokit.paginate(this.octokit.rest.issues.listComments, { owner, repo, issue_number: pullRequest.number, per_page: 100 }),
-    );
-    if (comments.some((comment) => comment.body?.includes(FOREIGN_COMMENT_MARKER))) return;
+    if (await hasComment(this.octokit, this.repository, pullRequest.number, FOREIGN_COMMENT_MARKER)) return;
     await callGitHub(this.repository, "comment", () =>
       this.octokit.rest.issues.createComment({ owner, repo, issue_number: pullRequest.number, body: renderForeignNotice(reason) }),
     );
@@ -99,18 +99,18 @@ export class ProposalPullRequests {
       this.openByBranch = new Map(
         pulls
           .filter((pull) => pull.head.repo?.full_name === `${owner}/${repo}`)
-          .map((pull) => [pull.head.ref, { number: pull.number, url: pull.html_url, title: pull.title, body: pull.body ?? "", head: pull.head.sha }]),
+          .map((pull) => [pull.head.ref, { number: pull.number, url: pull.html_url, title: pull.title, body: pull.body ?? "", head: pull.head.sha, byRightsize: writtenByRightsize(this.repository, pull.user) }]),
       );
     }
     return this.openByBranch;
   }
 
-  private async lastClosed(branch: string): Promise<{ number: number; url: string; body: string; merged: boolean; closedAt: string | null } | undefined> {
+  private async lastClosed(branch: string): Promise<{ number: number; url: string; body: string; merged: boolean; closedAt: string | null; user: { login: string; type: string } | null } | undefined> {
     const { owner, repo } = this.repository;
     const closed = await callGitHub(this.repository, "list closed pull requests", () =>
       this.octokit.rest.pulls.list({ owner, repo, state: "closed", head: `${owner}:${branch}`, sort: "updated", direction: "desc", per_page: 10 }),
     );
     const [last] = closed.data;
-    return last ? { number: last.number, url: last.html_url, body: last.body ?? "", merged: last.merged_at !== null, closedAt: last.closed_at } : undefined;
+    return last ? { number: last.number, url: last.html_url, body: last.body ?? "", merged: last.merged_at !== null, closedAt: last.closed_at, user: last.user } : undefined;
   }
 }

@@ -11,6 +11,8 @@ export interface OpenProposal {
   body: string;
   /** The branch tip the pull request shows. */
   head: string;
+  /** rightsize opened it: only then does its state marker count, and is it rightsize's to update. */
+  byRightsize: boolean;
 }
 
 /** What exists for a proposal branch before anything is written (SPEC §8: GitHub is the state store). */
