@@ -1,4 +1,4 @@
-import { describeSeconds, EVIDENCE_NAMES, ExternalError, RightsizeError } from "../domain/index.js";
+import { code, describeSeconds, EVIDENCE_NAMES, ExternalError, prose, RightsizeError } from "../domain/index.js";
 import { isoTime, parseInstant } from "./request.js";
 import { PrometheusClient, type PrometheusSourceOptions } from "./prometheus/client.js";
 import { METRIC_REQUIREMENTS, requiredMetricsSelector, type MetricRequirement } from "./prometheus/metrics.js";
@@ -183,11 +183,15 @@ export function renderDoctorText(report: DoctorReport): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** Markdown for an issue comment or a step summary; `escape` makes text from stores and files inert. */
-export function renderDoctorMarkdown(report: DoctorReport, escape: (text: string) => string = (text) => text): string {
+/**
+ * Markdown for an issue comment or a step summary. Cluster names and what a store answered are
+ * data: names go in code spans, verdicts (which may quote a store's error) are prose, after
+ * `redact` has replaced the stores' addresses.
+ */
+export function renderDoctorMarkdown(report: DoctorReport, redact: (text: string) => string = (text) => text): string {
   const lines = [`### rightsize doctor`, "", report.canPropose ? "Proposing can work." : "**Proposing cannot work** until the essential metrics below are there."];
   for (const cluster of report.clusters) {
-    lines.push("", `#### Cluster \`${escape(cluster.cluster)}\``, "", escape(verdict(cluster)));
+    lines.push("", `#### Cluster ${code(cluster.cluster)}`, "", prose(redact(verdict(cluster))));
     if (cluster.metrics.length === 0) continue;
     lines.push("", "| Metric | Exporter | Found | Unknown without it |", "| --- | --- | --- | --- |");
     for (const metric of cluster.metrics) {

@@ -3,7 +3,7 @@ import type { DecisionRecord } from "../recommend/index.js";
 import { isProposalBranch } from "./branches.js";
 import { DOCTOR_MARKER } from "./clusters.js";
 import { DASHBOARD_MARKER, DASHBOARD_TITLE, hasUnknownEvidence, renderDashboard, type DashboardInput } from "./dashboard.js";
-import { callGitHub, type GitHubClient, type GitHubRepository } from "./github-client.js";
+import { callGitHub, writtenByRightsize, type GitHubClient, type GitHubRepository } from "./github-client.js";
 import { upsertIssue } from "./github-upsert.js";
 import type { RepositoryRun } from "./repository.js";
 import { proposalStateOf } from "./state-marker.js";
@@ -44,11 +44,11 @@ export async function syncDashboard(
   return upsertIssue(octokit, repository, { marker: DASHBOARD_MARKER, title: DASHBOARD_TITLE, body, labels: ["rightsize"] });
 }
 
-/** The newest `/rightsize doctor` reply of a bot in the repository (read only when evidence is unknown). */
+/** The newest `/rightsize doctor` reply rightsize wrote in the repository (read only when evidence is unknown). */
 async function lastDoctorReply(octokit: GitHubClient, repository: GitHubRepository): Promise<string | undefined> {
   const { owner, repo } = repository;
   const { data } = await callGitHub(repository, "list recent comments", () => octokit.rest.issues.listCommentsForRepo({ owner, repo, sort: "created", direction: "desc", per_page: 100 }));
-  return data.find((comment) => comment.user?.type === "Bot" && (comment.body ?? "").includes(DOCTOR_MARKER))?.html_url;
+  return data.find((comment) => writtenByRightsize(repository, comment.user) && (comment.body ?? "").includes(DOCTOR_MARKER))?.html_url;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { WorkloadObservation } from "../domain/index.js";
-import { formatCpu, formatMemory, isSameQuantity, parseQuantity, workloadKey } from "../domain/index.js";
+import { code, formatCpu, formatMemory, isSameQuantity, parseQuantity, workloadKey } from "../domain/index.js";
 import type { Policy } from "../policy/index.js";
 import { describeMonthlyCost, type ContainerDecision, type DecisionRecord } from "../recommend/index.js";
 import { renderCharts } from "./charts.js";
@@ -232,7 +232,7 @@ function renderEvidence(record: DecisionRecord): string {
     // SPEC §4: unknown evidence is shown as unknown, with the metric that was missing.
     const unknown = (evidence: "oomKills" | "restarts" | "throttling") => {
       const metric = container.evidence.unknown?.find((entry) => entry.evidence === evidence)?.metric;
-      return `${evidence === "oomKills" ? "OOM kills" : evidence === "restarts" ? "restarts" : "CPU throttling"} unknown (no \`${metric ?? "metric"}\`)`;
+      return `${evidence === "oomKills" ? "OOM kills" : evidence === "restarts" ? "restarts" : "CPU throttling"} unknown (no ${code(metric ?? "metric")})`;
     };
     const kills =
       oomKills === null ? unknown("oomKills") : oomKills.length === 0 ? "no OOM kills" : `${oomKills.length} OOM kill${oomKills.length === 1 ? "" : "s"} (${oomKills.map((kill) => `${kill.at} in \`${kill.pod}\``).join(", ")})`;

@@ -62,7 +62,7 @@ describe("the /rightsize doctor reply", () => {
         "",
         "#### Cluster `staging`",
         "",
-        'cannot be checked: Prometheus at the Prometheus of cluster "staging" failed: HTTP 500 (internal: &lt;!-- @\u200badmin --&gt;)',
+        'cannot be checked: Prometheus at the Prometheus of cluster "staging" failed: HTTP 500 (internal: &lt;\\!-- @&#8203;admin --&gt;)',
         "",
         "<!-- rightsize:doctor -->",
       ].join("\n"),

@@ -322,7 +322,7 @@ describe("what the reply says", () => {
       const reply = captureReply();
       await app.receive("issue_comment", comment("/rightsize doctor"));
       expect(reply.text).toContain("@alice rightsize checked the metrics of this repository's clusters: something essential is missing.\n\n### rightsize doctor\n");
-      expect(reply.text).toContain("#### Cluster `prod`\n\n15 of 17 metrics missing; proposing cannot work without kube_pod_owner\n");
+      expect(reply.text).toContain("#### Cluster `prod`\n\n15 of 17 metrics missing; proposing cannot work without kube\\_pod\\_owner\n");
       expect(reply.text).toContain("| `kube_pod_owner` | kube-state-metrics | **missing** | pod owners |\n");
       expect(reply.text).toContain("<!-- rightsize:doctor -->");
       expect(reply.text).not.toContain("127.0.0.1");

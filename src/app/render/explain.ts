@@ -1,4 +1,4 @@
-import { parseQuantity } from "../../domain/index.js";
+import { code, parseQuantity } from "../../domain/index.js";
 import type { ContainerDecision, DecisionRecord } from "../../recommend/index.js";
 
 /**
@@ -41,7 +41,7 @@ function explainContainer(record: DecisionRecord, container: ContainerDecision):
   }
   const { oomKills, restarts, throttledRatio } = container.evidence;
   // SPEC §4: evidence that was not measured is unknown, with the metric that was missing.
-  const unknown = (what: string, evidence: string) => `${what} unknown (no \`${container.evidence.unknown?.find((entry) => entry.evidence === evidence)?.metric ?? "metric"}\`)`;
+  const unknown = (what: string, evidence: string) => `${what} unknown (no ${code(container.evidence.unknown?.find((entry) => entry.evidence === evidence)?.metric ?? "metric")})`;
   const kills = oomKills === null ? unknown("OOM kills", "oomKills") : `${oomKills.length} OOM kill${oomKills.length === 1 ? "" : "s"}`;
   const restartText = restarts === null ? unknown("restarts", "restarts") : `${restarts} restart${restarts === 1 ? "" : "s"}`;
   const throttling = throttledRatio === null ? unknown("CPU throttling", "throttling") : `CPU throttled in ${(throttledRatio * 100).toFixed(1)}% of periods`;
