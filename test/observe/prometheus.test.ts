@@ -160,6 +160,16 @@ describe("observeWithPrometheus on two days of a backfilled cluster", () => {
     expectWithin(postgres.cpu?.p95, percentile(busiestReplicaCpu([dbPod], "postgres"), 0.95));
   });
 
+  it("marks no evidence unknown when every metric is there; a namespace without limits has measured 0% throttling", () => {
+    // batch sets no limit anywhere, so kube-state-metrics exports no limits metric there, and
+    // cAdvisor no CFS counters: nothing is missing. shop has every metric.
+    expect(container(workload("batch", "Deployment", "worker"), "main").unknown).toBeUndefined();
+    expect(container(workload("batch", "Deployment", "worker"), "main").throttledRatio).toBe(0);
+    expect(observed.filter((o) => o.workload.namespace === "shop").flatMap((o) => o.containers.map((c) => c.unknown))).toEqual(
+      observed.filter((o) => o.workload.namespace === "shop").flatMap((o) => o.containers.map(() => undefined)),
+    );
+  });
+
   it("takes current requests and limits from the newest pods", () => {
     expect(container(workload("shop", "Deployment", "web"), "app").current).toEqual({ requests: { cpu: "400m", memory: "640Mi" }, limits: { memory: "1Gi" } });
     expect(container(workload("shop", "StatefulSet", "db"), "postgres").current).toEqual({ requests: { cpu: "1", memory: "2Gi" }, limits: { cpu: "2", memory: "3Gi" } });

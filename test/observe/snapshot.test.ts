@@ -202,9 +202,14 @@ describe("query resolution", () => {
   });
 
   it("measures the scrape interval from the sample counts of its probe ranges, keeping the smaller estimate", () => {
-    // 13 samples in an hour that starts on a scrape, 12 in one that does not: both mean 5m.
+    // 13 samples in an hour that starts on a scrape, 12 in one that does not (or in a store whose
+    // ranges leave out their start): both mean 5m, the whole number of seconds among 3600 ÷ 11 and 3600 ÷ 12.
     expect(scrapeIntervalFrom([{ range: 3600, count: 13 }])).toBe(300);
-    expect(scrapeIntervalFrom([{ range: 3600, count: 12 }])).toBeCloseTo(327.27, 2);
+    expect(scrapeIntervalFrom([{ range: 3600, count: 12 }])).toBe(300);
+    // Neither whole (7 samples: 600 or 514.3): range ÷ (n − 1), as before.
+    expect(scrapeIntervalFrom([{ range: 3600, count: 7 }])).toBe(600);
+    expect(scrapeIntervalFrom([{ range: 3500, count: 8 }])).toBe(500);
+    expect(scrapeIntervalFrom([{ range: 3500, count: 9 }])).toBeCloseTo(437.5, 5);
     // Short Jobs never fill an hour: the 10-minute probe sees their 60s scrapes.
     expect(scrapeIntervalFrom([{ range: 600, count: 11 }, { range: 3600, count: 11 }])).toBe(60);
     expect(scrapeIntervalFrom([{ range: 600, count: 1 }])).toBe(600);

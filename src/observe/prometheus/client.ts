@@ -142,7 +142,9 @@ export class PrometheusClient {
     else if (basicAuth) this.headers.authorization = `Basic ${Buffer.from(`${basicAuth.username}:${basicAuth.password}`).toString("base64")}`;
     const credentials = options.bearerToken ? [options.bearerToken] : basicAuth ? [basicAuth.username, basicAuth.password] : [];
     // Longest first, so a header value is redacted whole before the token inside it.
-    this.secrets = [this.headers.authorization, ...credentials, ...Object.values(custom)].filter((secret): secret is string => Boolean(secret)).sort((a, b) => b.length - a.length);
+    // Header values too (a tenant key may be a secret); short ones would redact ordinary words.
+    const headerValues = Object.values(custom).filter((value) => value.length >= 6);
+    this.secrets = [this.headers.authorization, ...credentials, ...headerValues].filter((secret): secret is string => Boolean(secret)).sort((a, b) => b.length - a.length);
     this.authorizer = options.authorizer;
     this.partialResponse = options.partialResponse;
     this.maxQueryLength = options.maxQueryLength ?? DEFAULT_MAX_QUERY_LENGTH;

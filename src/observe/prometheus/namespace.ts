@@ -448,7 +448,9 @@ export class NamespaceObservation {
     } else if (container.restarts > 0 && this.absent("kube_pod_container_status_last_terminated_reason")) {
       unknown.oomKills = "kube_pod_container_status_last_terminated_reason";
     }
-    const limitsUnknown = this.absent("kube_pod_container_resource_limits");
+    // kube-state-metrics exports limits only where they are set: without the limits metric but with
+    // the requests metric, no container here has one. Without either, whether one is set is unknown.
+    const limitsUnknown = this.absent("kube_pod_container_resource_limits") && this.absent("kube_pod_container_resource_requests");
     const cpuLimited = limitsUnknown || perPod.some(({ facts }) => facts.limits.cpu !== undefined && facts.limits.cpu > 0);
     const periodsKnown = perPod.some(({ facts }) => facts.periods !== undefined);
     if (cpuLimited && !periodsKnown) {
