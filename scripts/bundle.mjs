@@ -19,8 +19,9 @@ await build({
   platform: "node",
   target: "node20.19",
   sourcemap: true,
-  // Used only by commands that reach a cluster, git or GitHub; kept as installed packages.
-  external: ["@kubernetes/client-node", "@octokit/rest", "probot", "prom-client", "simple-git"],
+  // Used only by commands that reach a cluster, git or GitHub, or a managed Prometheus (its
+  // vendor's authentication library); kept as installed packages.
+  external: ["@kubernetes/client-node", "@octokit/rest", "probot", "prom-client", "simple-git", "@aws-crypto/sha256-js", "@aws-sdk/credential-providers", "@smithy/signature-v4", "google-auth-library", "@azure/identity"],
   // Bundled CommonJS packages call require() for Node's built-in modules.
   banner: { js: 'import { createRequire as __rightsizeRequire } from "node:module"; const require = __rightsizeRequire(import.meta.url);' },
   logLevel: "warning",

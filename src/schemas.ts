@@ -1,5 +1,5 @@
 import { ObservationSnapshotSchema, toPublishedSchema, UsageTraceSchema } from "./domain/index.js";
-import { OperatorClustersSchema } from "./pipeline/index.js";
+import { OperatorClustersSchema } from "./observe/index.js";
 import { policyJsonSchema } from "./policy/index.js";
 import { DecisionRecordSchema } from "./recommend/index.js";
 

@@ -10,6 +10,7 @@ export type SlashCommand = { line: string } & (
   | { name: "propose"; targets: WorkloadTarget[]; cluster?: string; namespace?: string; dryRun: boolean }
   | { name: "policy-validate" }
   | { name: "policy-migrate" }
+  | { name: "doctor" }
   | { name: "refresh" }
   | { name: "rebase" }
   | { name: "explain"; container?: string }
@@ -66,6 +67,7 @@ function parseCommandLine(line: string, rest: string): SlashCommand {
       return { line, name: "invalid", problem: `"/rightsize policy" takes validate or migrate` };
     case "refresh":
     case "rebase":
+    case "doctor":
       return others.length === 0 ? { line, name: first } : { line, name: "invalid", problem: `"/rightsize ${first}" takes no arguments` };
     case "explain":
     case "ignore":

@@ -1,6 +1,6 @@
 import { getTransformStream } from "@probot/pino";
 import { pino, type Logger } from "pino";
-import type { OperatorClusters } from "../pipeline/index.js";
+import { clusterSecretVariables, type OperatorClusters } from "../observe/index.js";
 
 /** Environment variables whose values are secrets wherever they appear. */
 const SECRET_VARIABLES = ["WEBHOOK_SECRET", "PRIVATE_KEY", "GITHUB_TOKEN", "RIGHTSIZE_PROMETHEUS_TOKEN", "RIGHTSIZE_PROMETHEUS_PASSWORD", "REDIS_URL"];
@@ -15,10 +15,7 @@ const SECRET_PATTERNS: [RegExp, string][] = [
 
 /** The names of the environment variables the operator's clusters file takes credentials from. */
 export function credentialVariables(clusters: OperatorClusters | undefined): string[] {
-  return (clusters?.clusters ?? []).flatMap((cluster) => {
-    const prometheus = cluster.prometheus;
-    return [prometheus?.bearerTokenEnv, prometheus?.basicAuth?.passwordEnv].filter((name): name is string => Boolean(name));
-  });
+  return clusterSecretVariables(clusters);
 }
 
 /**

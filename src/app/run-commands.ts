@@ -5,6 +5,7 @@ import {
   DECISION_TRAILER,
   decisionRecordPath,
   decisionRecordsInBody,
+  diagnoseOperatorClusters,
   GitDataPublisher,
   GitWorkspace,
   readRawFile,
@@ -23,13 +24,14 @@ import { DEFAULT_POLICY_PATH, migratePolicyText, type LoadedPolicy } from "../po
 import { DecisionRecordSchema, type DecisionRecord } from "../recommend/index.js";
 import { createHash } from "node:crypto";
 import type { SlashCommand } from "./commands.js";
+import { renderDoctorReply } from "./render/doctor.js";
 import { renderExplanation } from "./render/explain.js";
 import { renderFailure } from "./render/failure.js";
 import { renderHelp } from "./render/help.js";
 import { renderPolicyValidation } from "./render/policy.js";
 import { renderProposeOutcome } from "./render/proposals.js";
 import type { CommandOutcome } from "./render/reply.js";
-import { errorKind, operatorObserver, recordRun, redactEndpoints, stageRecorder, type AppDependencies } from "./runtime.js";
+import { errorKind, operatorObserver, recordRun, redactEndpoints, requireClusters, stageRecorder, type AppDependencies } from "./runtime.js";
 
 /** A rightsize pull request a command was written on. */
 export interface ProposalPullRequest {
@@ -71,7 +73,7 @@ export async function runCommands(commands: readonly SlashCommand[], context: Co
   for (const command of commands) {
     let text: string;
     try {
-      text = !ALWAYS.has(command.name) && (await policy()).policy.mode === "disabled" ? DISABLED_NOTICE : await dispatch(command, context);
+      text = !ALWAYS.has(command.name) && (await policy()).policy.mode === "disabled" ? DISABLED_NOTICE : await dispatch(command, context, policy);
       context.deps.telemetry?.commands.inc({ command: command.name, result: "ok" });
     } catch (error) {
       if (!(error instanceof RightsizeError)) context.logError(error, command.line);
@@ -86,7 +88,7 @@ export async function runCommands(commands: readonly SlashCommand[], context: Co
 
 const DISABLED_NOTICE = `rightsize is disabled in this repository (\`mode: disabled\` in \`${DEFAULT_POLICY_PATH}\`), so it did nothing. Set \`mode: propose\` (or \`recommend\` for reports only) to use it.`;
 
-async function dispatch(command: SlashCommand, context: CommandContext): Promise<string> {
+async function dispatch(command: SlashCommand, context: CommandContext, policy: () => Promise<LoadedPolicy>): Promise<string> {
   switch (command.name) {
     case "help":
       return `rightsize understands these commands.\n\n${renderHelp()}`;
@@ -101,6 +103,8 @@ async function dispatch(command: SlashCommand, context: CommandContext): Promise
       return validatePolicy(context);
     case "policy-migrate":
       return migratePolicy(context);
+    case "doctor":
+      return doctor(context, await policy());
     default: {
       const pullRequest = context.pullRequest;
       if (!pullRequest) return `rightsize runs \`/rightsize ${command.name}\` only in its own pull requests; in an issue, name the workload: \`/rightsize kind/name\`.`;
@@ -130,6 +134,12 @@ async function runPipeline(context: CommandContext, options: { selection?: Workl
   });
   recordRun(context.deps, run);
   return run;
+}
+
+/** `/rightsize doctor`: the metrics of the clusters this repository's policy names, through the operator's sources. */
+async function doctor(context: CommandContext, loaded: LoadedPolicy): Promise<string> {
+  const report = await diagnoseOperatorClusters(requireClusters(context.deps), loaded, { at: context.deps.now().toISOString() });
+  return renderDoctorReply(report, redactEndpoints(context.deps));
 }
 
 async function validatePolicy(context: CommandContext): Promise<string> {

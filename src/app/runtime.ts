@@ -15,6 +15,7 @@ import { RecentKeys, type RepositoryLocks } from "./locks.js";
 import type { WorkQueue } from "./queue.js";
 import type { Telemetry } from "./telemetry.js";
 import type { LoadedPolicy } from "../policy/index.js";
+import { redactSourceEndpoints, sourceFor } from "../observe/index.js";
 
 /** What the handlers share, built once by the entry (src/app/main.ts) or by a test. */
 export interface AppDependencies {
@@ -144,25 +145,22 @@ export function clientOf(context: Pick<Context, "octokit">): GitHubClient {
 
 /** Observation through the operator's clusters only (SPEC §10). */
 export function operatorObserver(deps: AppDependencies): (loaded: LoadedPolicy, scope: ObservationScope) => Promise<ObservedInputs> {
-  return async (loaded, scope) => {
-    if (!deps.clusters) {
-      throw new InputError("this rightsize installation observes no cluster yet; its operator sets RIGHTSIZE_CLUSTERS_FILE (see the README, \"Install the GitHub App\")");
-    }
-    return observeOperatorClusters(deps.clusters, loaded, scope, { at: deps.now().toISOString() });
-  };
+  return async (loaded, scope) => observeOperatorClusters(requireClusters(deps), loaded, scope, { at: deps.now().toISOString() });
+}
+
+/** The operator's clusters, or the reply saying that none are configured yet. */
+export function requireClusters(deps: AppDependencies): OperatorClusters {
+  if (!deps.clusters) {
+    throw new InputError("this rightsize installation observes no cluster yet; its operator sets RIGHTSIZE_CLUSTERS_FILE (see the README, \"Install the GitHub App\")");
+  }
+  return deps.clusters;
 }
 
 /**
- * Messages about the operator's endpoints go to repositories without the endpoints: each
- * Prometheus URL becomes "the Prometheus of cluster X".
+ * Messages about the operator's endpoints go to repositories without the endpoints: each source's
+ * address (a Prometheus URL, its host, a kubeconfig or snapshot file) becomes its name, such as
+ * "the Prometheus of cluster X".
  */
 export function redactEndpoints(deps: AppDependencies): (text: string) => string {
-  const endpoints = (deps.clusters?.clusters ?? [])
-    .filter((cluster) => cluster.prometheus)
-    .flatMap((cluster) => {
-      const url = cluster.prometheus!.url.replace(/\/+$/, "");
-      return [url, new URL(url).origin, new URL(url).host].map((text) => ({ text, name: `the Prometheus of cluster "${cluster.name}"` }));
-    })
-    .sort((a, b) => b.text.length - a.text.length);
-  return (text) => endpoints.reduce((result, endpoint) => result.split(endpoint.text).join(endpoint.name), text);
+  return redactSourceEndpoints((deps.clusters?.clusters ?? []).map((cluster) => sourceFor(cluster, { inCluster: true })));
 }

@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { ExternalError, InputError, IsoTimeSchema, parseObservationSnapshotText, UsageError, type ObservationSnapshot } from "../domain/index.js";
-import { credentialsFromEnv, type ObservationProblem, type PrometheusSourceOptions } from "../observe/index.js";
-import { formatPolicyProblem, loadPolicyFile, parseDuration, type LoadedPolicy } from "../policy/index.js";
+import { Option, type Command } from "commander";
+import { prometheusConnection, type ObservationProblem, type PrometheusSourceOptions } from "../observe/index.js";
+import { formatPolicyProblem, loadPolicyFile, parseDuration, PrometheusConnectionSchema, type LoadedPolicy } from "../policy/index.js";
 import { printNotice } from "./output.js";
 
 /** `--at`: an ISO time with a zone; the evaluation time is always an input, never the clock's. */
@@ -32,17 +33,70 @@ export interface PrometheusFlags {
   retries: string;
   caFile?: string;
   insecureSkipTlsVerify?: boolean;
+  clusterLabel?: string;
+  clusterLabelValue?: string;
+  header?: string[];
+  maxQueryLength?: string;
+  partialResponse?: string;
+  auth?: string;
+  awsRegion?: string;
+  azureClientId?: string;
 }
 
-export function prometheusSource(url: string, flags: PrometheusFlags): PrometheusSourceOptions {
-  return {
+const collectFlag = (value: string, previous: string[] = []) => [...previous, value];
+
+/** The flags of a Prometheus-compatible store beyond its URL: one store for many clusters, tenant headers, managed stores. */
+export function addStoreOptions(command: Command): Command {
+  return command
+    .option("--cluster-label <label>", "one store for many clusters: the label that names the cluster on every series (e.g. cluster)")
+    .option("--cluster-label-value <value>", "with --cluster-label: this cluster's value (default: --cluster)")
+    .option("--header <name=ENV>", "send a header whose value is in environment variable ENV (e.g. X-Scope-OrgID=MIMIR_TENANT); repeat for more", collectFlag)
+    .option("--max-query-length <characters>", "longest query text the store accepts; batches are cut to fit", "16384")
+    .addOption(new Option("--partial-response <mode>", "Thanos partial_response: deny fails a query when a store does not answer, allow takes the warning").choices(["allow", "deny"]))
+    .addOption(new Option("--auth <provider>", "managed Prometheus: aws (SigV4), google (Application Default Credentials) or azure (workload/managed identity)").choices(["aws", "google", "azure"]))
+    .option("--aws-region <region>", "with --auth aws: the workspace's region (default: AWS_REGION)")
+    .option("--azure-client-id <id>", "with --auth azure: the user-assigned identity's client id");
+}
+
+export async function prometheusSource(url: string, flags: PrometheusFlags, cluster = "default"): Promise<PrometheusSourceOptions> {
+  const headers: Record<string, { valueEnv: string }> = {};
+  for (const header of flags.header ?? []) {
+    const match = /^([^=]+)=(.+)$/.exec(header);
+    if (!match) throw new UsageError(`--header: "${header}" is not NAME=ENV (the value is read from the environment variable ENV, never the command line)`);
+    headers[match[1]!] = { valueEnv: match[2]! };
+  }
+  const region = flags.awsRegion ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (flags.auth === "aws" && !region) throw new UsageError("--auth aws needs the workspace's region: pass --aws-region or set AWS_REGION");
+  const auth =
+    flags.auth === "aws" ? { provider: "aws", region } : flags.auth === "google" ? { provider: "google" } : flags.auth === "azure" ? { provider: "azure", ...(flags.azureClientId ? { clientId: flags.azureClientId } : {}) } : undefined;
+  const parsed = PrometheusConnectionSchema.safeParse({
     url,
-    ...credentialsFromEnv(process.env),
-    timeoutSeconds: parseDurationOption(flags.timeout, "--timeout"),
+    timeout: flags.timeout,
     retries: parseCountOption(flags.retries, "--retries", 0),
     tls: { insecureSkipVerify: flags.insecureSkipTlsVerify === true, ...(flags.caFile ? { caFile: flags.caFile } : {}) },
-  };
+    headers,
+    ...(flags.clusterLabel ? { clusterLabel: flags.clusterLabel } : {}),
+    ...(flags.clusterLabelValue ? { clusterLabelValue: flags.clusterLabelValue } : {}),
+    ...(flags.maxQueryLength ? { maxQueryLength: parseCountOption(flags.maxQueryLength, "--max-query-length", 1024) } : {}),
+    ...(flags.partialResponse ? { partialResponse: flags.partialResponse } : {}),
+    ...(auth ? { auth } : {}),
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new UsageError(`${STORE_FLAGS[String(issue.path[0])] ?? "--prometheus"}: ${issue.message}`);
+  }
+  return prometheusConnection(parsed.data, { cluster, env: process.env, field: "--prometheus" });
 }
+
+const STORE_FLAGS: Record<string, string> = {
+  url: "--prometheus",
+  timeout: "--timeout",
+  clusterLabel: "--cluster-label",
+  clusterLabelValue: "--cluster-label-value",
+  headers: "--header",
+  maxQueryLength: "--max-query-length",
+  auth: "--auth",
+};
 
 /** Observation problems, each also printed as a progress line; `nothingObserved` when none of the workloads could be read. */
 export function problemCollector(progress: (message: string) => void) {

@@ -23,6 +23,7 @@ const COMMAND_MODULES: Record<string, () => Promise<CommandModule>> = {
   edit: () => import("./commands/edit.js"),
   discover: () => import("./commands/discover.js"),
   snapshot: () => import("./commands/snapshot.js"),
+  doctor: () => import("./commands/doctor.js"),
 };
 
 export async function buildProgram(argv: readonly string[] = []): Promise<Command> {

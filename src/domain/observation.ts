@@ -109,6 +109,22 @@ function publishedFragment(schema: z.ZodType): Record<string, unknown> {
   return fragment;
 }
 
+/**
+ * SPEC §4 "missing evidence is never health": the evidence a source can lack, each named by what
+ * it means. A container's evidence that is listed in its `unknown` was not measured (the source
+ * lacked the metric named there); its number in the observation (0 restarts, no OOM kill, 0%
+ * throttled) then means nothing and is never read as health.
+ */
+export const CONTAINER_EVIDENCE = ["cpu", "memory", "oomKills", "restarts", "throttling", "requests"] as const;
+export type ContainerEvidence = (typeof CONTAINER_EVIDENCE)[number];
+/** Evidence of a whole workload: who owns its pods (Deployment over ReplicaSet, CronJob over Job) and when its Jobs ran. */
+export const WORKLOAD_EVIDENCE = ["owners", "jobTiming"] as const;
+export type WorkloadEvidence = (typeof WORKLOAD_EVIDENCE)[number];
+
+/** Evidence → the metric (or metrics) whose absence left it unknown. */
+const unknownEvidence = <Keys extends readonly [string, ...string[]]>(keys: Keys) =>
+  sortedObject(Object.fromEntries(keys.map((key) => [key, z.string().min(1).optional()])) as { [Key in Keys[number]]: z.ZodOptional<z.ZodString> });
+
 export const ContainerObservationSchema = sortedObject({
   name: z.string().min(1),
   current: sortedObject({ requests: resourceQuantities.default({}), limits: resourceQuantities.default({}) }).optional(),
@@ -119,6 +135,8 @@ export const ContainerObservationSchema = sortedObject({
   oomKills: z.array(sortedObject({ at: IsoTimeSchema, pod: z.string() })).default([]),
   restarts: z.number().int().nonnegative().default(0),
   throttledRatio: z.number().min(0).max(1).default(0),
+  /** Version 3: evidence that was not measured, with the missing metric; absent when everything was. */
+  unknown: unknownEvidence(CONTAINER_EVIDENCE).optional(),
   series: sortedObject({
     step: z.string(),
     cpu: seriesPoints.default([]),
@@ -157,6 +175,8 @@ export const WorkloadObservationSchema = sortedObject({
   hpa: sortedObject({ name: z.string().optional(), metrics: z.array(z.string()) }).optional(),
   /** Why the source could not observe (part of) this workload: 403, 404, timeouts. */
   problems: z.array(z.string()).default([]),
+  /** Version 3: workload evidence that was not measured, with the missing metric. */
+  unknown: unknownEvidence(WORKLOAD_EVIDENCE).optional(),
 }).superRefine(checkWorkloadConsistency);
 
 /**
@@ -170,11 +190,15 @@ export const ObservationQuerySchema = sortedObject({
   range: sortedObject({ start: IsoTimeSchema, end: IsoTimeSchema, step: z.number().positive() }).optional(),
 });
 
-/** The version `rightsize snapshot` writes; version 1 (query text on every workload) is still read. */
-export const SNAPSHOT_SCHEMA_VERSION = 2;
+/**
+ * The version `rightsize snapshot` writes. Version 3 marks evidence the source could not measure
+ * (`unknown`); versions 1 (query text on every workload) and 2 are still read, and their evidence
+ * is taken as measured, which is all they could say.
+ */
+export const SNAPSHOT_SCHEMA_VERSION = 3;
 
 export const ObservationSnapshotSchema = sortedObject({
-  schemaVersion: z.union([z.literal(1), z.literal(2)]),
+  schemaVersion: z.union([z.literal(1), z.literal(2), z.literal(3)]),
   kind: z.literal("ObservationSnapshot"),
   createdAt: IsoTimeSchema,
   /** Version 2: every query the sources ran, by id (observationQueryId); workloads list the ids they rest on. */
@@ -300,7 +324,7 @@ export function checkUniqueWorkloads(snapshot: { workloads: ReadonlyArray<{ work
   });
 }
 
-/** In version 2, a workload's query ids must name queries of the snapshot. */
+/** From version 2 on, a workload's query ids must name queries of the snapshot. */
 function checkQueryReferences(snapshot: { schemaVersion: number; queries?: Readonly<Record<string, unknown>> | undefined; workloads: ReadonlyArray<{ queries: readonly string[] }> }, context: z.RefinementCtx): void {
   if (snapshot.schemaVersion < 2) return;
   const known = snapshot.queries ?? {};
@@ -325,11 +349,13 @@ export function observationQueryId(query: ObservationQuery): string {
 }
 
 /**
- * A version 1 snapshot as version 2: the query texts of its workloads move to the snapshot's
- * `queries` and the workloads refer to them by id. A version 2 snapshot is returned as it is.
+ * An older snapshot as the current version. Version 1: the query texts of its workloads move to
+ * the snapshot's `queries` and the workloads refer to them by id. Versions 1 and 2 have no
+ * `unknown`: their evidence stays as it was recorded. A current snapshot is returned as it is.
  */
 function upgradeObservationSnapshot(snapshot: ObservationSnapshot): ObservationSnapshot {
   if (snapshot.schemaVersion === SNAPSHOT_SCHEMA_VERSION) return snapshot;
+  if (snapshot.schemaVersion === 2) return { ...snapshot, schemaVersion: SNAPSHOT_SCHEMA_VERSION };
   const queries: Record<string, ObservationQuery> = {};
   const workloads = snapshot.workloads.map((workload) => {
     const ids = workload.queries.map((promql) => {
@@ -351,7 +377,7 @@ export type WorkloadObservation = z.infer<typeof WorkloadObservationSchema>;
 export type ObservationSnapshot = z.infer<typeof ObservationSnapshotSchema>;
 
 /**
- * Validates a snapshot of either version and returns it as version 2; errors name the JSON path
+ * Validates a snapshot of any version and returns it as the current one; errors name the JSON path
  * of the field and what was expected.
  */
 export function parseObservationSnapshot(json: unknown, file = "snapshot"): ObservationSnapshot {
@@ -374,4 +400,28 @@ export function parseObservationSnapshotText(text: string, file = "snapshot"): O
 /** `workloads[3].containers[0].cpu.p95`: how errors name a field of a JSON or YAML file. */
 export function formatFieldPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((text, key) => (typeof key === "number" ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)), "") || "(root)";
+}
+
+/** How evidence is named in messages, PR bodies and the doctor's report. */
+export const EVIDENCE_NAMES: Readonly<Record<ContainerEvidence | WorkloadEvidence, string>> = {
+  cpu: "CPU usage",
+  memory: "memory working set",
+  oomKills: "OOM kills",
+  restarts: "restarts",
+  throttling: "CPU throttling",
+  requests: "live requests and limits",
+  owners: "pod owners",
+  jobTiming: "Job timing",
+};
+
+/** `restarts unknown (no kube_pod_container_status_restarts_total)`: one unknown piece of evidence in words. */
+export function describeUnknownEvidence(evidence: ContainerEvidence | WorkloadEvidence, metric: string): string {
+  return `${EVIDENCE_NAMES[evidence]} unknown (no ${metric})`;
+}
+
+/** A container's unknown evidence in the order of CONTAINER_EVIDENCE. */
+export function unknownEvidenceOf(container: Pick<ContainerObservation, "unknown">): Array<{ evidence: ContainerEvidence; metric: string }> {
+  const unknown = container.unknown;
+  if (!unknown) return [];
+  return CONTAINER_EVIDENCE.flatMap((evidence) => (unknown[evidence] ? [{ evidence, metric: unknown[evidence] }] : []));
 }

@@ -1,68 +1,11 @@
-import { readFile } from "node:fs/promises";
-import { isNode, LineCounter, parseDocument } from "yaml";
-import { z } from "zod";
-import { formatFieldPath, InputError, parseObservationSnapshotText, type ObservationSnapshot } from "../domain/index.js";
-import { PrometheusConnectionSchema, type LoadedPolicy, type Policy } from "../policy/index.js";
+import { InputError, SNAPSHOT_SCHEMA_VERSION, type ObservationSnapshot } from "../domain/index.js";
+import { buildSnapshot, diagnoseClusters, sourceFor, type DoctorReport, type ObservationProblem, type OperatorClusters } from "../observe/index.js";
+import { isWorkloadSelected, type LoadedPolicy, type Policy } from "../policy/index.js";
 import type { ObservationScope, ObservedInputs } from "./repository.js";
 
-/**
- * The operator's clusters (SPEC §10, `RIGHTSIZE_CLUSTERS_FILE`): the app observes only these. A
- * repository's policy refers to clusters by name and never supplies an endpoint, so a policy
- * cannot make the bot fetch arbitrary URLs from inside the operator's network.
- */
-export const OperatorClustersSchema = z.strictObject({
-  clusters: z
-    .array(
-      z.strictObject({
-        name: z.string().min(1),
-        /** A kubeconfig file; without it and without `context`, the in-cluster service account. */
-        kubeconfig: z.string().optional(),
-        context: z.string().optional(),
-        prometheus: PrometheusConnectionSchema.optional(),
-        /** Replay an observation snapshot instead of observing (demos, tests, air-gapped trials). */
-        snapshot: z.string().optional(),
-      }),
-    )
-    .min(1, "name at least one cluster"),
-});
-
-export type OperatorClusters = z.infer<typeof OperatorClustersSchema>;
-export type OperatorCluster = OperatorClusters["clusters"][number];
-
-/** Reads and checks the clusters file; every problem names the file, line, column and field. */
-export async function loadOperatorClusters(file: string): Promise<OperatorClusters> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    throw new InputError(`${file}: cannot read the clusters file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); check RIGHTSIZE_CLUSTERS_FILE`, { file });
-  }
-  return parseOperatorClusters(text, file);
-}
-
-export function parseOperatorClusters(text: string, file: string): OperatorClusters {
-  const lines = new LineCounter();
-  const document = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const [syntax] = document.errors;
-  if (syntax) {
-    const position = lines.linePos(syntax.pos[0]);
-    throw new InputError(`${file}:${position.line}:${position.col}: not valid YAML (${syntax.code}); fix the clusters file`, { file, line: position.line, column: position.col });
-  }
-  const parsed = OperatorClustersSchema.safeParse(document.toJS({ maxAliasCount: 100 }));
-  if (parsed.success) {
-    const names = parsed.data.clusters.map((cluster) => cluster.name);
-    const duplicate = names.find((name, index) => names.indexOf(name) !== index);
-    if (duplicate) throw new InputError(`${file}: cluster "${duplicate}" is named twice; give each cluster its own name`, { file, field: "clusters" });
-    return parsed.data;
-  }
-  const messages = parsed.error.issues.map((issue) => {
-    const node = document.getIn(issue.path as (string | number)[], true);
-    const offset = isNode(node) && node.range ? node.range[0] : 0;
-    const position = lines.linePos(offset);
-    return `${file}:${position.line}:${position.col} ${formatFieldPath(issue.path as (string | number)[])}: ${issue.message}`;
-  });
-  throw new InputError(messages.join("\n"), { file });
-}
+// The clusters file and the choice of each cluster's source live in src/observe; the pipeline
+// decides which of them a repository's policy may use.
+export { OperatorClustersSchema, loadOperatorClusters, parseOperatorClusters, type OperatorClusters, type OperatorCluster } from "../observe/index.js";
 
 /** The cluster names a policy uses: its targets', its clusters', or `default` when it names none. */
 export function clustersNamedBy(policy: Policy): string[] {
@@ -106,34 +49,48 @@ export async function observeOperatorClusters(
   if (unserved.length > 0) throw new UnservedClusterError(unserved, [...served.keys()]);
   const clusters = wanted.map((name) => served.get(name)!);
   const snapshots: ObservationSnapshot[] = [];
-  for (const cluster of clusters.filter((candidate) => candidate.snapshot !== undefined)) {
-    snapshots.push(await replayedCluster(cluster));
-  }
-  const live = clusters.filter((cluster) => cluster.snapshot === undefined);
-  if (live.length > 0) {
-    // Imported here: the Kubernetes client takes a second to load and replays never need it.
-    const { observeForPolicy } = await import("../observe/index.js");
-    for (const cluster of live) {
-      const policy: Policy = {
-        ...loaded.policy,
-        observe: { ...loaded.policy.observe, source: cluster.prometheus ? "prometheus" : "metrics-server" },
-        clusters: [{ name: cluster.name, ...(cluster.context ? { context: cluster.context } : {}), ...(cluster.prometheus ? { prometheus: cluster.prometheus } : {}) }],
-      };
-      const kubeconfig = cluster.prometheus ? undefined : await kubeconfigFor(cluster);
-      snapshots.push(
-        await observeForPolicy(policy, {
-          at: options.at,
-          ...(scope.namespaces ? { namespaces: scope.namespaces } : {}),
-          ...(kubeconfig ? { kubeconfig } : {}),
-          ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-          ...(options.env ? { env: options.env } : {}),
-        }),
-      );
-    }
+  let live = false;
+  for (const cluster of clusters) {
+    const source = sourceFor(cluster, { inCluster: true });
+    live ||= source.kind !== "snapshot";
+    const problems: ObservationProblem[] = [];
+    const policy: Policy = {
+      ...loaded.policy,
+      observe: { ...loaded.policy.observe, source: source.kind === "metrics-server" ? "metrics-server" : "prometheus" },
+      clusters: [{ name: cluster.name }],
+    };
+    const observed = await source.observe(policy, {
+      at: options.at,
+      namespaces: scope.namespaces,
+      onProgress: options.onProgress,
+      onProblem: (problem) => problems.push(problem),
+      env: options.env,
+    });
+    const workloads = source.kind === "snapshot" ? observed.workloads : observed.workloads.filter((observation) => isWorkloadSelected(loaded.policy, observation.workload));
+    snapshots.push(buildSnapshot(workloads, observed.createdAt ?? options.at, [...(observed.problems ?? []), ...problems], observed.queries));
   }
   // A replay is evaluated at its own time, so replaying the same file twice proposes the same bytes.
-  const at = live.length === 0 ? snapshots.map((snapshot) => snapshot.createdAt).sort().at(-1)! : options.at;
+  const at = !live ? snapshots.map((snapshot) => snapshot.createdAt).sort().at(-1)! : options.at;
   return { snapshot: mergeSnapshots(snapshots, at), at };
+}
+
+/** The hidden marker of a `/rightsize doctor` reply: the dashboard links to the latest one. */
+export const DOCTOR_MARKER = "<!-- rightsize:doctor -->";
+
+/**
+ * `rightsize doctor` for a repository (SPEC §4): the operator's clusters its policy names, each
+ * checked through its own source over the policy's window. The app's `/rightsize doctor` runs it.
+ */
+export async function diagnoseOperatorClusters(operator: OperatorClusters, loaded: LoadedPolicy, options: { at: string; env?: Record<string, string | undefined> }): Promise<DoctorReport> {
+  const wanted = clustersNamedBy(loaded.policy);
+  const served = new Map(operator.clusters.map((cluster) => [cluster.name, cluster]));
+  const unserved = wanted.filter((name) => !served.has(name));
+  if (unserved.length > 0) throw new UnservedClusterError(unserved, [...served.keys()]);
+  return diagnoseClusters(
+    wanted.map((name) => served.get(name)!),
+    { at: options.at, windowSeconds: loaded.policy.observe.window.seconds, ...(options.env ? { env: options.env } : {}) },
+    { inCluster: true },
+  );
 }
 
 function mergeSnapshots(snapshots: ObservationSnapshot[], at: string): ObservationSnapshot {
@@ -141,26 +98,5 @@ function mergeSnapshots(snapshots: ObservationSnapshot[], at: string): Observati
   const problems = snapshots.flatMap((snapshot) => snapshot.problems ?? []);
   // Query ids are content hashes, so the clusters' queries merge without clashing.
   const queries = Object.assign({}, ...snapshots.map((snapshot) => snapshot.queries ?? {})) as NonNullable<ObservationSnapshot["queries"]>;
-  return { schemaVersion: 2, kind: "ObservationSnapshot", createdAt: at, queries, workloads: snapshots.flatMap((snapshot) => snapshot.workloads), ...(problems.length > 0 ? { problems } : {}) };
-}
-
-async function replayedCluster(cluster: OperatorCluster): Promise<ObservationSnapshot> {
-  let text: string;
-  try {
-    text = await readFile(cluster.snapshot!, "utf8");
-  } catch (error) {
-    throw new InputError(`cluster "${cluster.name}": cannot read its snapshot ${cluster.snapshot} (${(error as NodeJS.ErrnoException).code ?? "unreadable"}); fix the clusters file`);
-  }
-  const snapshot = parseObservationSnapshotText(text, cluster.snapshot);
-  // A snapshot records the cluster name it was taken with; the operator's name is the one that counts.
-  return { ...snapshot, workloads: snapshot.workloads.map((observation) => ({ ...observation, workload: { ...observation.workload, cluster: cluster.name } })) };
-}
-
-async function kubeconfigFor(cluster: OperatorCluster) {
-  const { KubeConfig } = await import("@kubernetes/client-node");
-  const kubeconfig = new KubeConfig();
-  if (cluster.kubeconfig) kubeconfig.loadFromFile(cluster.kubeconfig);
-  else if (cluster.context) kubeconfig.loadFromDefault();
-  else kubeconfig.loadFromCluster();
-  return kubeconfig;
+  return { schemaVersion: SNAPSHOT_SCHEMA_VERSION, kind: "ObservationSnapshot", createdAt: at, queries, workloads: snapshots.flatMap((snapshot) => snapshot.workloads), ...(problems.length > 0 ? { problems } : {}) };
 }

@@ -1,8 +1,9 @@
 import { workloadKey } from "../domain/index.js";
 import type { DecisionRecord } from "../recommend/index.js";
 import { isProposalBranch } from "./branches.js";
-import { DASHBOARD_MARKER, DASHBOARD_TITLE, renderDashboard, type DashboardInput } from "./dashboard.js";
-import { callGitHub, type GitHubClient, type GitHubRepository } from "./github-client.js";
+import { DOCTOR_MARKER } from "./clusters.js";
+import { DASHBOARD_MARKER, DASHBOARD_TITLE, hasUnknownEvidence, renderDashboard, type DashboardInput } from "./dashboard.js";
+import { callGitHub, writtenByRightsize, type GitHubClient, type GitHubRepository } from "./github-client.js";
 import { upsertIssue } from "./github-upsert.js";
 import type { RepositoryRun } from "./repository.js";
 import { proposalStateOf } from "./state-marker.js";
@@ -29,6 +30,7 @@ export async function syncDashboard(
     for (const [key, containers] of Object.entries(state.ignored ?? {})) ignored[key] = containers;
   }
   const savings = savingsOf(run, openProposals, extras.mergedRecords ?? []);
+  const doctorUrl = hasUnknownEvidence(run.plan.workloads) ? await lastDoctorReply(octokit, repository) : undefined;
   const body = renderDashboard({
     base: run.base,
     workloads: run.plan.workloads,
@@ -37,8 +39,16 @@ export async function syncDashboard(
     ignored,
     ...(extras.verdicts ? { verdicts: extras.verdicts } : {}),
     ...(savings ? { savings } : {}),
+    ...(doctorUrl ? { doctorUrl } : {}),
   });
   return upsertIssue(octokit, repository, { marker: DASHBOARD_MARKER, title: DASHBOARD_TITLE, body, labels: ["rightsize"] });
+}
+
+/** The newest `/rightsize doctor` reply rightsize wrote in the repository (read only when evidence is unknown). */
+async function lastDoctorReply(octokit: GitHubClient, repository: GitHubRepository): Promise<string | undefined> {
+  const { owner, repo } = repository;
+  const { data } = await callGitHub(repository, "list recent comments", () => octokit.rest.issues.listCommentsForRepo({ owner, repo, sort: "created", direction: "desc", per_page: 100 }));
+  return data.find((comment) => writtenByRightsize(repository, comment.user) && (comment.body ?? "").includes(DOCTOR_MARKER))?.html_url;
 }
 
 /**

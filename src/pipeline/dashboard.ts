@@ -1,4 +1,4 @@
-import { code, prose, safeMarkdown, workloadKey, type WorkloadRef } from "../domain/index.js";
+import { code, EVIDENCE_NAMES, prose, safeMarkdown, workloadKey, type WorkloadRef } from "../domain/index.js";
 import type { DecisionRecord } from "../recommend/index.js";
 import type { PlannedWorkload } from "./plan.js";
 import type { ProposalResult } from "./propose.js";
@@ -23,6 +23,13 @@ export interface DashboardInput {
   verdicts?: readonly { number: number; key: string; verdict: Verdict }[];
   /** Monthly cost figures, when the records carry them. */
   savings?: { currency: string; open: number; merged: number };
+  /** The latest `/rightsize doctor` reply, linked from the header when evidence is unknown. */
+  doctorUrl?: string;
+}
+
+/** Whether any record has evidence its source could not measure (a metric is missing). */
+export function hasUnknownEvidence(workloads: readonly PlannedWorkload[]): boolean {
+  return workloads.some((workload) => workload.record.containers.some((container) => (container.evidence.unknown ?? []).length > 0));
 }
 
 interface Row {
@@ -73,6 +80,13 @@ export function renderDashboard(input: DashboardInput): string {
     "",
     "- [ ] propose again for every workload <!-- rightsize:row * -->",
   ];
+  if (hasUnknownEvidence(input.workloads)) {
+    // SPEC §4: missing evidence is never health; the header says where to find what is missing.
+    const where = input.doctorUrl
+      ? `[the last \`/rightsize doctor\` result](${input.doctorUrl}) says which, what each costs and how to fix it`
+      : "comment `/rightsize doctor` here to see which, what each costs and how to fix it";
+    header.splice(4, 0, `Some evidence is unknown because metrics are missing (rows say \"unknown\"): ${where}.`, "");
+  }
   const render = (collapse: ReadonlySet<string>) =>
     [
       ...header,
@@ -117,9 +131,15 @@ function attentionRows(input: DashboardInput): Row[] {
   const rows: Row[] = [];
   for (const workload of input.workloads) {
     const key = workloadKey(workload.ref);
-    const kills = workload.record.containers.reduce((sum, container) => sum + container.evidence.oomKills.length, 0);
-    const throttled = workload.record.containers.filter((container) => container.evidence.throttledRatio > 0.1).map((container) => container.name);
-    const notes = [kills > 0 ? `${kills} OOM kill${kills === 1 ? "" : "s"} in the window` : "", throttled.length > 0 ? `CPU throttled (${throttled.join(", ")})` : ""].filter(Boolean);
+    const kills = workload.record.containers.reduce((sum, container) => sum + (container.evidence.oomKills?.length ?? 0), 0);
+    const throttled = workload.record.containers.filter((container) => (container.evidence.throttledRatio ?? 0) > 0.1).map((container) => container.name);
+    // SPEC §4: evidence that could not be measured is shown as unknown, never as none.
+    const unknown = [...new Set(workload.record.containers.flatMap((container) => (container.evidence.unknown ?? []).map((entry) => EVIDENCE_NAMES[entry.evidence])))];
+    const notes = [
+      kills > 0 ? `${kills} OOM kill${kills === 1 ? "" : "s"} in the window` : "",
+      throttled.length > 0 ? `CPU throttled (${throttled.join(", ")})` : "",
+      unknown.length > 0 ? `unknown: ${unknown.join(", ")}` : "",
+    ].filter(Boolean);
     if (notes.length > 0) rows.push({ key, text: `${label(key)}: ${notes.join("; ")}` });
   }
   for (const verdict of input.verdicts ?? []) {

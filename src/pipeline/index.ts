@@ -52,6 +52,8 @@ export {
   clustersNamedBy,
   loadOperatorClusters,
   observeOperatorClusters,
+  diagnoseOperatorClusters,
+  DOCTOR_MARKER,
   OperatorClustersSchema,
   parseOperatorClusters,
   UnservedClusterError,
@@ -70,3 +72,4 @@ export { callGitHub, httpStatusOf, repositoryFromRemoteUrl, tokenLogin, writtenB
 export { GitWorkspace, DECISION_TRAILER, gitEnvironment, type BranchOutcome, type RemoteAuth } from "./workspace.js";
 export { readCommitFiles, readWorkingTreeFiles } from "./repo-files.js";
 export { decisionRecordPath, isProposalBranch, namespaceBranch, proposalBranch, pullRequestBodyPath } from "./branches.js";
+export { renderDoctorMarkdown, type DoctorReport } from "../observe/index.js";

@@ -232,8 +232,16 @@ function renderEvidence(record: DecisionRecord): string {
   }
   for (const container of record.containers) {
     const { oomKills, restarts, throttledRatio } = container.evidence;
-    const kills = oomKills.length === 0 ? "no OOM kills" : `${oomKills.length} OOM kill${oomKills.length === 1 ? "" : "s"} (${oomKills.map((kill) => `${kill.at} in ${code(kill.pod)}`).join(", ")})`;
-    lines.push(`- ${code(container.name)}: ${kills}, ${restarts} restart${restarts === 1 ? "" : "s"}, CPU throttled ${(throttledRatio * 100).toFixed(1)}% of periods.`);
+    // SPEC §4: unknown evidence is shown as unknown, with the metric that was missing.
+    const unknown = (evidence: "oomKills" | "restarts" | "throttling") => {
+      const metric = container.evidence.unknown?.find((entry) => entry.evidence === evidence)?.metric;
+      return `${evidence === "oomKills" ? "OOM kills" : evidence === "restarts" ? "restarts" : "CPU throttling"} unknown (no ${code(metric ?? "metric")})`;
+    };
+    const kills =
+      oomKills === null ? unknown("oomKills") : oomKills.length === 0 ? "no OOM kills" : `${oomKills.length} OOM kill${oomKills.length === 1 ? "" : "s"} (${oomKills.map((kill) => `${kill.at} in ${code(kill.pod)}`).join(", ")})`;
+    const restartText = restarts === null ? unknown("restarts") : `${restarts} restart${restarts === 1 ? "" : "s"}`;
+    const throttling = throttledRatio === null ? unknown("throttling") : `CPU throttled ${(throttledRatio * 100).toFixed(1)}% of periods`;
+    lines.push(`- ${code(container.name)}: ${kills}, ${restartText}, ${throttling}.`);
     for (const reason of container.reasons) lines.push(`  - ${safeMarkdown(reason)}`);
   }
   return lines.join("\n");
@@ -263,8 +271,12 @@ function renderRisks(records: readonly DecisionRecord[]): string {
         const peak = container.usage.memory ? displayBytes(container.usage.memory.max) : "the observed peak";
         lines.push(`- ${code(container.name)} memory goes down ${Math.abs(memory).toFixed(1)}% but stays above the observed peak (${peak}); a workload whose memory grows beyond the window's peak may be evicted under node pressure.`);
       }
-      if (container.evidence.oomKills.length > 0 && (memory ?? 0) > 0) {
-        lines.push(`- ${code(container.name)} was OOM-killed ${container.evidence.oomKills.length} time${container.evidence.oomKills.length === 1 ? "" : "s"} in the window: its memory goes up and will not be lowered while OOM kills are in the window.`);
+      const kills = container.evidence.oomKills;
+      if (kills && kills.length > 0 && (memory ?? 0) > 0) {
+        lines.push(`- ${code(container.name)} was OOM-killed ${kills.length} time${kills.length === 1 ? "" : "s"} in the window: its memory goes up and will not be lowered while OOM kills are in the window.`);
+      }
+      if (kills === null) {
+        lines.push(`- ${code(container.name)}: its OOM kills are unknown (a metric is missing; \`rightsize doctor\` names it), so its memory is not lowered (policy \`apply.unknownOomKills\`).`);
       }
       lines.push(...trendRisks(container));
       if (container.safety === "UNSAFE") {

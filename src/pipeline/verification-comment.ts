@@ -36,7 +36,16 @@ export function renderVerificationComment(checks: readonly WorkloadCheck[], reco
   lines.push("");
   for (const check of checks) {
     for (const container of check.containers) {
-      lines.push(`- ${code(container.container)}: ${container.oomKills} OOM kill${container.oomKills === 1 ? "" : "s"}, ${container.restarts} restart${container.restarts === 1 ? "" : "s"}, CPU throttled in ${(container.throttledRatio * 100).toFixed(1)}% of periods; **${container.verdict}**.`);
+      // SPEC §4: evidence the observation could not measure is unknown, never 0.
+      const unknown = (evidence: string) => container.unknown?.find((entry) => entry.evidence === evidence);
+      const said = (evidence: string, what: string, known: string) => {
+        const entry = unknown(evidence);
+        return entry ? `${what} unknown (no ${code(entry.metric)})` : known;
+      };
+      const kills = said("oomKills", "OOM kills", `${container.oomKills} OOM kill${container.oomKills === 1 ? "" : "s"}`);
+      const restarts = said("restarts", "restarts", `${container.restarts} restart${container.restarts === 1 ? "" : "s"}`);
+      const throttling = said("throttling", "CPU throttling", `CPU throttled in ${(container.throttledRatio * 100).toFixed(1)}% of periods`);
+      lines.push(`- ${code(container.container)}: ${kills}, ${restarts}, ${throttling}; **${container.verdict}**.`);
     }
   }
   const charts = checks.flatMap((check) => chartsOf(check, records.find((record) => workloadKey(record.workload) === check.key)));

@@ -1,4 +1,4 @@
-import { isSameQuantity, parseQuantity, type WorkloadObservation } from "../domain/index.js";
+import { isSameQuantity, parseQuantity, unknownEvidenceOf, type WorkloadObservation } from "../domain/index.js";
 import type { RecommendPolicy } from "../policy/index.js";
 import type { DecisionRecord } from "../recommend/index.js";
 
@@ -32,6 +32,8 @@ export interface ContainerCheck {
   oomKills: number;
   restarts: number;
   throttledRatio: number;
+  /** Evidence the observation after merge could not measure, with the missing metric (SPEC §4). */
+  unknown?: Array<{ evidence: string; metric: string }>;
   verdict: Verdict;
 }
 
@@ -82,7 +84,8 @@ export function verifyWorkload(key: string, merged: MergedRequests, observation:
       return [{ resource, request, p95: usage.p95, peak: usage.max, judged: label, ratio, verdict: verdictOf(ratio, resource === "memory" ? oomKills : 0) }];
     });
     const verdict = worstVerdict([...resources.map((check) => check.verdict), oomKills > 0 ? "wrong" : "fits"]);
-    return { container: name, resources, oomKills, restarts: observed?.restarts ?? 0, throttledRatio: observed?.throttledRatio ?? 0, verdict };
+    const unknown = observed ? unknownEvidenceOf(observed).filter((entry) => entry.evidence === "oomKills" || entry.evidence === "restarts" || entry.evidence === "throttling") : [];
+    return { container: name, resources, oomKills, restarts: observed?.restarts ?? 0, throttledRatio: observed?.throttledRatio ?? 0, ...(unknown.length > 0 ? { unknown } : {}), verdict };
   });
   return { key, window: observation.window, containers, verdict: worstVerdict(containers.map((container) => container.verdict)) };
 }

@@ -80,15 +80,54 @@ export const PERCENTILES = ["p50", "p90", "p95", "p99", "max"] as const;
 const margins = (safe: number, caution: number, risky: number) =>
   z.strictObject({ SAFE: factor(safe), CAUTION: factor(caution), RISKY: factor(risky) }).prefault({});
 
-export const PrometheusConnectionSchema = z.strictObject({
-  url: z.url({ protocol: /^https?$/, error: "expected an http(s) URL such as http://prometheus.monitoring:9090" }),
-  /** Names of environment variables, so secrets never live in the policy file. */
-  bearerTokenEnv: z.string().optional(),
-  basicAuth: z.strictObject({ usernameEnv: z.string(), passwordEnv: z.string() }).optional(),
-  tls: z.strictObject({ insecureSkipVerify: z.boolean().default(false), caFile: z.string().optional() }).prefault({}),
-  timeout: duration("30s"),
-  retries: count(3),
-});
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "expected the name of an environment variable such as MIMIR_TENANT");
+
+/**
+ * How rightsize authenticates to a managed Prometheus, with the vendor's own library (SPEC §4):
+ * AWS SigV4 (Amazon Managed Service for Prometheus), Google Application Default Credentials
+ * (Google Managed Prometheus), Azure workload or managed identity (Azure Monitor).
+ */
+const storeAuth = z.discriminatedUnion("provider", [
+  z.strictObject({ provider: z.literal("aws"), region: z.string().min(1), service: z.string().min(1).default("aps") }),
+  z.strictObject({ provider: z.literal("google"), scopes: z.array(z.string().min(1)).min(1).default(["https://www.googleapis.com/auth/monitoring.read"]) }),
+  z.strictObject({ provider: z.literal("azure"), clientId: z.string().min(1).optional(), scope: z.string().min(1).default("https://prometheus.monitor.azure.com/.default") }),
+]);
+
+export const PrometheusConnectionSchema = z
+  .strictObject({
+    url: z.url({ protocol: /^https?$/, error: "expected an http(s) URL such as http://prometheus.monitoring:9090" }),
+    /** Names of environment variables, so secrets never live in the policy file. */
+    bearerTokenEnv: z.string().optional(),
+    basicAuth: z.strictObject({ usernameEnv: z.string(), passwordEnv: z.string() }).optional(),
+    auth: storeAuth.optional(),
+    tls: z.strictObject({ insecureSkipVerify: z.boolean().default(false), caFile: z.string().optional() }).prefault({}),
+    timeout: duration("30s"),
+    retries: count(3),
+    /** One store for many clusters (Thanos, Mimir, VictoriaMetrics, a federating Prometheus): the label that names the cluster on every series. */
+    clusterLabel: z.string().regex(LABEL_NAME, "expected a Prometheus label name such as cluster").optional(),
+    /** The label's value for this cluster; default: the cluster's name. */
+    clusterLabelValue: z.string().min(1).optional(),
+    /** Further request headers (Mimir's X-Scope-OrgID, a proxy's key): a value, or the name of the environment variable that holds it. */
+    headers: z
+      .record(
+        z.string().regex(HEADER_NAME, "expected an HTTP header name such as X-Scope-OrgID"),
+        z.union([z.strictObject({ value: z.string() }), z.strictObject({ valueEnv: envName })]),
+      )
+      .default({}),
+    /** The longest query text the store or a proxy in front of it accepts; rightsize cuts its batches to fit. */
+    maxQueryLength: z.number().int().min(1024).default(16_384),
+    /** Thanos `partial_response`: deny fails a query when a store does not answer; allow takes its warning (the workloads it touches are not proposed). Unset: the store's default. */
+    partialResponse: z.enum(["allow", "deny"]).optional(),
+  })
+  .superRefine((connection, context) => {
+    const given = [connection.bearerTokenEnv ? "bearerTokenEnv" : "", connection.basicAuth ? "basicAuth" : "", connection.auth ? "auth" : ""].filter(Boolean);
+    if (given.length > 1) context.addIssue({ code: "custom", path: [given[1]!], message: `use one of ${given.join(" and ")}, not both`, input: undefined });
+    if (connection.clusterLabelValue !== undefined && connection.clusterLabel === undefined) {
+      context.addIssue({ code: "custom", path: ["clusterLabelValue"], message: "clusterLabelValue needs clusterLabel (the label it is a value of)", input: undefined });
+    }
+  });
 
 const helmValuesTarget = z.strictObject({
   values: z.string().min(1),
@@ -184,6 +223,11 @@ const applySection = z.strictObject({
   jobs: z.strictObject({ enabled: z.boolean().default(true), minRuns: count(5) }).prefault({}),
   /** SPEC §4: an HPA on CPU/memory holds the CPU change unless the policy allows it. */
   allowWithHpa: z.boolean().default(false),
+  /**
+   * SPEC §4: while a container's OOM kills are unknown (kube-state-metrics' restart or termination
+   * metrics are missing), its memory decreases are held; `allow` proposes them anyway.
+   */
+  unknownOomKills: z.enum(["hold", "allow"]).default("hold"),
 });
 
 /** SPEC §11: prices that turn each change into a monthly figure (defaults: OpenCost's list prices). */

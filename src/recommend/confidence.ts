@@ -26,9 +26,11 @@ const SAMPLES_FOR_HIGH = 1_000;
 const RESTART_PENALTY = 5;
 const RESTART_PENALTY_MAX = 20;
 const MISSING_METRIC_PENALTY = 25;
+/** SPEC §4: evidence that could not be measured (restarts, OOM kills, throttling, live requests, owners, Job timing) lowers confidence. */
+const UNKNOWN_EVIDENCE_PENALTY = 10;
 
 export const CONTINUOUS_FORMULA =
-  "score = min(window, coverage, samples) − 5 per restart (at most 20) − 25 per missing metric, floored, within 0–100; " +
+  "score = min(window, coverage, samples) − 5 per restart (at most 20) − 25 per missing metric − 10 per unknown evidence, floored, within 0–100; " +
   "window points: 0 → 0, 1d → 50, 7d → 80, 14d or more → 100 (linear between); " +
   "coverage points: 0% → 0, 70% → 50, 90% → 80, 100% → 100 (linear between); " +
   "samples: 1,000 or more per container → 100, fewer → 79 (no HIGH); " +
@@ -41,6 +43,8 @@ export interface ContinuousEvidence {
   samples: number | undefined;
   restarts: number;
   missingMetrics: readonly string[];
+  /** Evidence other than usage that the source could not measure, in words ("restarts unknown (no …)"). */
+  unknownEvidence?: readonly string[];
 }
 
 /**
@@ -72,7 +76,12 @@ export function continuousConfidence(evidence: ContinuousEvidence): Confidence {
   for (const metric of evidence.missingMetrics) {
     factors.push({ name: "missing metrics", observed: metric, points: MISSING_METRIC_PENALTY, effect: "penalty" });
   }
+  factors.push(...unknownFactors(evidence.unknownEvidence ?? []));
   return scored(factors);
+}
+
+function unknownFactors(unknown: readonly string[]): Factor[] {
+  return unknown.map((observed) => ({ name: "unknown evidence", observed, points: UNKNOWN_EVIDENCE_PENALTY, effect: "penalty" as const }));
 }
 
 /**
@@ -105,16 +114,17 @@ function scored(factors: readonly Factor[]): Confidence {
 
 export const RUN_BASED_FORMULA =
   "score by successful runs r: 0 → 0; 1–4 → 10 × r (LOW); 5–9 → 50 + 6 × (r − 5) (MEDIUM); " +
-  "10 or more → 80 + 2 × (r − 10), at most 100 (HIGH); any failed run caps the score at 79 (HIGH needs every run to succeed); " +
+  "10 or more → 80 + 2 × (r − 10), at most 100 (HIGH); any failed run caps the score at 79 (HIGH needs every run to succeed); − 10 per unknown evidence; " +
   "level: HIGH ≥ 80, MEDIUM ≥ 50, else LOW";
 
 /** SPEC §5 run-based confidence: by successful runs, 1–4 LOW, 5–9 MEDIUM, 10 or more HIGH. */
-export function runBasedConfidence(succeeded: number, failed: number): Confidence {
+export function runBasedConfidence(succeeded: number, failed: number, unknownEvidence: readonly string[] = []): Confidence {
   const byRuns = succeeded >= 10 ? Math.min(100, 80 + 2 * (succeeded - 10)) : succeeded >= 5 ? 50 + 6 * (succeeded - 5) : 10 * succeeded;
   const factors: Factor[] = [{ name: "successful runs", observed: String(succeeded), points: byRuns, effect: "cap" }];
   if (failed > 0) {
     // kubenow v0.3: HIGH only "if all runs succeeded".
     factors.push({ name: "failed runs", observed: String(failed), points: CONFIDENCE_THRESHOLDS.HIGH - 1, effect: "cap" });
   }
+  factors.push(...unknownFactors(unknownEvidence));
   return scored(factors);
 }

@@ -1,6 +1,11 @@
 import {
   addQuantities,
   compareQuantities,
+  describeUnknownEvidence,
+  EVIDENCE_NAMES,
+  unknownEvidenceOf,
+  type ContainerEvidence,
+  type WorkloadEvidence,
   formatCpu,
   formatInStyleOf,
   formatMemory,
@@ -56,6 +61,8 @@ export interface WorkloadContext {
   gates: readonly string[];
   /** Reasons a decrease may not be proposed yet (waiting for runs); increases go ahead (SPEC §5 direction-aware gates). */
   dataGates: readonly string[];
+  /** Workload evidence the source could not measure (owners, Job timing), with the missing metric. */
+  workloadUnknown: ReadonlyArray<{ evidence: WorkloadEvidence; metric: string }>;
 }
 
 export interface ContainerOutcome {
@@ -100,25 +107,33 @@ export function decideContainer(container: ContainerObservation, context: Worklo
     memory: usageOf(container, context, "memory"),
   };
   const missing = RESOURCES.filter((resource) => usage[resource] === undefined);
+  // SPEC §4: evidence whose metric was missing is unknown, never zero. CPU and memory usage are
+  // scored as missing metrics already; the rest lowers confidence here and rates the resource.
+  const containerUnknown = unknownEvidenceOf(container);
+  const unknown = [...containerUnknown, ...context.workloadUnknown];
+  const unknownOf = (evidence: ContainerEvidence) => containerUnknown.find((entry) => entry.evidence === evidence);
+  const unknownWords = unknown.filter((entry) => entry.evidence !== "cpu" && entry.evidence !== "memory").map((entry) => `${EVIDENCE_NAMES[entry.evidence]} (no ${entry.metric})`);
   const confidence = context.runs
-    ? runBasedConfidence(usage.cpu?.samples ?? 0, context.runs.failed)
+    ? runBasedConfidence(usage.cpu?.samples ?? 0, context.runs.failed, unknownWords)
     : continuousConfidence({
         windowSeconds: context.windowSeconds,
         coverage: context.coverage,
         samples: fewestSamples(usage.cpu, usage.memory),
         restarts: container.restarts,
         missingMetrics: missing.map((resource) => (resource === "cpu" ? "CPU" : "memory")),
+        unknownEvidence: unknownWords,
       });
-  const ratings = rateResources(container, usage, confidence, context.recommend);
+  const ratings = rateResources(container, usage, confidence, context.recommend, unknownOf);
   const safety = worstSafety([ratings.cpu.rating, ratings.memory.rating]);
   const base = {
     name: container.name,
     current: current.written,
     usage: { cpu: usage.cpu ? recordedUsage(usage.cpu.numbers) : null, memory: usage.memory ? recordedUsage(usage.memory.numbers) : null },
     evidence: {
-      oomKills: container.oomKills.map((kill) => ({ at: kill.at, pod: kill.pod })),
-      restarts: container.restarts,
-      throttledRatio: container.throttledRatio,
+      oomKills: unknownOf("oomKills") ? null : container.oomKills.map((kill) => ({ at: kill.at, pod: kill.pod })),
+      restarts: unknownOf("restarts") ? null : container.restarts,
+      throttledRatio: unknownOf("throttling") ? null : container.throttledRatio,
+      ...(unknown.length > 0 ? { unknown } : {}),
     },
     safety,
     safetyByResource: { cpu: ratings.cpu.rating, memory: ratings.memory.rating },
@@ -189,6 +204,14 @@ export function decideContainer(container: ContainerObservation, context: Worklo
   }
   if (container.oomKills.length > 0) reasons.push(`memory not lowered: ${describeOomKills(container)}`);
   const plan = RESOURCES.map((resource) => planRequest(resource, container, current, measured[resource], margins[resource], trends[resource], context));
+  // SPEC §4: while OOM kills are unknown, memory is not lowered (a limit too tight to see could be killing it).
+  const oomUnknown = unknownOf("oomKills");
+  const memoryPlan = plan[1]!;
+  const unknownOomHold =
+    oomUnknown && context.apply.unknownOomKills === "hold" && memoryPlan.changed && memoryPlan.direction === "down"
+      ? `OOM kills are unknown (no ${oomUnknown.metric}); install or fix kube-state-metrics, or set apply.unknownOomKills: allow`
+      : undefined;
+  if (unknownOomHold) holdDecrease(memoryPlan, current, [unknownOomHold]);
 
   const heldBecause = holdReasons(confidence, context);
   const softGates = [...(unsafe ? [unsafe] : []), ...heldBecause.soft];
@@ -230,6 +253,9 @@ export function decideContainer(container: ContainerObservation, context: Worklo
     reasons.push(...allHeld);
     return { decision: decision("none", reasons, sized), ...leftAlone, heldChange, heldBecause: allHeld, heldForHpa, changeSummary: sized.summary, excluded: false };
   }
+  if (!sized.changed && unknownOomHold) {
+    return { decision: decision("none", reasons, sized), ...leftAlone, heldChange: "gate", heldBecause: [`memory decrease held: ${unknownOomHold}`], heldForHpa, changeSummary: sized.summary, excluded: false };
+  }
   if (!sized.changed && heldForHpa.length > 0) {
     return { decision: decision("none", reasons, sized), ...leftAlone, heldChange: "hpa", heldBecause: heldForHpa, heldForHpa, changeSummary: sized.summary, excluded: false };
   }
@@ -240,15 +266,33 @@ export function decideContainer(container: ContainerObservation, context: Worklo
  * SPEC §5 per-resource ratings: CPU evidence (burstiness, throttling) rates CPU, memory evidence
  * (OOM kills, memory spikes) rates memory; restarts and LOW confidence count for both.
  */
-function rateResources(container: ContainerObservation, usage: { cpu?: Usage; memory?: Usage }, confidence: Confidence, policy: RecommendPolicy) {
+function rateResources(
+  container: ContainerObservation,
+  usage: { cpu?: Usage; memory?: Usage },
+  confidence: Confidence,
+  policy: RecommendPolicy,
+  unknownOf: (evidence: ContainerEvidence) => { evidence: ContainerEvidence; metric: string } | undefined,
+) {
   const confidenceLevel = confidence.level;
+  const words = (...kinds: ContainerEvidence[]) =>
+    kinds.flatMap((kind) => {
+      const entry = unknownOf(kind);
+      return entry ? [describeUnknownEvidence(kind, entry.metric)] : [];
+    });
   // A restart caused by an OOM kill is memory evidence: it is counted there, not again for CPU.
   const cpuRestarts = Math.max(0, container.restarts - container.oomKills.length);
-  const cpuEvidence = { restarts: cpuRestarts, confidence: confidenceLevel, oomKills: 0, throttledRatio: container.throttledRatio };
+  const cpuEvidence = { restarts: cpuRestarts, confidence: confidenceLevel, oomKills: 0, throttledRatio: container.throttledRatio, unknown: words("restarts", "throttling") };
   return {
     cpu: { ...rateSafety({ ...cpuEvidence, peakToP95: { cpu: usage.cpu && spikiness(usage.cpu) } }, policy.safety), withoutSpread: rateSafety({ ...cpuEvidence, peakToP95: {} }, policy.safety).rating },
     memory: rateSafety(
-      { restarts: container.restarts, confidence: confidenceLevel, oomKills: container.oomKills.length, throttledRatio: 0, peakToP95: { memory: usage.memory && spikiness(usage.memory) } },
+      {
+        restarts: container.restarts,
+        confidence: confidenceLevel,
+        oomKills: container.oomKills.length,
+        throttledRatio: 0,
+        peakToP95: { memory: usage.memory && spikiness(usage.memory) },
+        unknown: words(...(unknownOf("restarts") ? (["restarts"] as const) : (["oomKills"] as const))),
+      },
       policy.safety,
     ),
   };

@@ -1,4 +1,4 @@
-import type { JobRun, ObservationSnapshot, WorkloadObservation } from "../domain/index.js";
+import { WORKLOAD_EVIDENCE, type JobRun, type ObservationSnapshot, type WorkloadObservation } from "../domain/index.js";
 import type { Policy } from "../policy/index.js";
 import { CONTINUOUS_FORMULA, lowestConfidence, RUN_BASED_FORMULA } from "./confidence.js";
 import { decideContainer, type ContainerOutcome, type WorkloadContext } from "./container.js";
@@ -6,7 +6,7 @@ import { hasGuaranteedShape, resolveCurrent, type WrittenResources } from "./cur
 import { plural } from "./describe.js";
 import { hash } from "node:crypto";
 import { canonicalJson, canonicalJsonOnce } from "./digest.js";
-import type { DecisionRecord, WorkloadDecision } from "./record.js";
+import { DECISION_RECORD_SCHEMA_VERSION, type DecisionRecord, type WorkloadDecision } from "./record.js";
 import { worstSafety } from "./safety.js";
 import { countRuns } from "./statistics.js";
 
@@ -87,12 +87,16 @@ export function recommendWorkload(input: RecommendInput): DecisionRecord {
     observationFailed: observation.problems.length > 0,
     gates,
     dataGates,
+    workloadUnknown: WORKLOAD_EVIDENCE.flatMap((evidence) => {
+      const metric = observation.unknown?.[evidence];
+      return metric ? [{ evidence, metric }] : [];
+    }),
   };
   const outcomes = observation.containers.map((container) => decideContainer(container, context));
   const cost = costOf(outcomes, observation, runs, policy.cost);
 
   return {
-    schemaVersion: 1,
+    schemaVersion: DECISION_RECORD_SCHEMA_VERSION,
     tool: { name: input.tool.name, version: input.tool.version },
     createdAt: input.at,
     policy: { path: input.policySource.path, apiVersion: input.policySource.apiVersion, sha256: input.policySource.sha256 },

@@ -5,6 +5,7 @@
 export { recommendSnapshot, recommendWorkload, type ManifestRef, type PolicySourceRef, type RecommendInput, type ToolRef } from "./engine.js";
 export {
   ContainerDecisionSchema,
+  DECISION_RECORD_SCHEMA_VERSION,
   DecisionRecordSchema,
   type ContainerAction,
   type ContainerDecision,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { IsoTimeSchema, WORKLOAD_KINDS } from "../domain/index.js";
+import { CONTAINER_EVIDENCE, IsoTimeSchema, WORKLOAD_EVIDENCE, WORKLOAD_KINDS } from "../domain/index.js";
 import { CONFIDENCE_LEVELS, SAFETY_RATINGS } from "../policy/index.js";
 
 /**
@@ -96,10 +96,15 @@ export const ContainerDecisionSchema = z.object({
   name: z.string(),
   current: resources,
   usage: z.object({ cpu: usageStatistics.nullable(), memory: usageStatistics.nullable() }),
+  /**
+   * What the window showed. Version 2: evidence the source could not measure is null and listed in
+   * `unknown` with the metric that was missing (SPEC §4: missing evidence is never health).
+   */
   evidence: z.object({
-    oomKills: z.array(z.object({ at: IsoTimeSchema, pod: z.string() })),
-    restarts: z.number().int(),
-    throttledRatio: z.number(),
+    oomKills: z.array(z.object({ at: IsoTimeSchema, pod: z.string() })).nullable(),
+    restarts: z.number().int().nullable(),
+    throttledRatio: z.number().nullable(),
+    unknown: z.array(z.object({ evidence: z.enum([...CONTAINER_EVIDENCE, ...WORKLOAD_EVIDENCE]), metric: z.string() })).optional(),
   }),
   /** The worst of the per-resource ratings. */
   safety: z.enum(SAFETY_RATINGS),
@@ -136,8 +141,11 @@ const perRunPeaks = z.object({
   containers: z.record(z.string(), z.object({ cpuPeak: z.number(), memoryPeak: z.number() })),
 });
 
+/** The version records are written in; version 1 (no unknown evidence) is still read. */
+export const DECISION_RECORD_SCHEMA_VERSION = 2;
+
 export const DecisionRecordSchema = z.object({
-  schemaVersion: z.literal(1),
+  schemaVersion: z.union([z.literal(1), z.literal(2)]),
   tool: z.object({ name: z.string(), version: z.string() }),
   createdAt: IsoTimeSchema,
   policy: z.object({ path: z.string(), apiVersion: z.string(), sha256: z.string() }),

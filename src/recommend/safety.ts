@@ -8,6 +8,8 @@ export interface SafetyEvidence {
   /** max ÷ p95 per resource (Infinity when p95 is zero and max is not). */
   peakToP95: { cpu?: number; memory?: number };
   confidence: ConfidenceLevel;
+  /** Evidence of this resource the source could not measure, in words: never SAFE without it (SPEC §4). */
+  unknown?: readonly string[];
 }
 
 export interface SafetyAssessment {
@@ -24,8 +26,9 @@ export function worstSafety(ratings: readonly SafetyRating[]): SafetyRating {
 
 /**
  * SPEC §5 (kubenow): UNSAFE at ≥ 5 OOM kills or ≥ 20 restarts; RISKY at ≥ 3 OOM kills, > 5
- * restarts or max/p95 > 3; CAUTION at ≥ 1 OOM kill, ≥ 1 restart, throttling > 10% or LOW
- * confidence; else SAFE. Every threshold is a policy setting.
+ * restarts or max/p95 > 3; CAUTION at ≥ 1 OOM kill, ≥ 1 restart, throttling > 10%, LOW
+ * confidence or unknown evidence (SPEC §4: a metric that is missing is not health); else SAFE.
+ * Every threshold is a policy setting.
  */
 export function rateSafety(evidence: SafetyEvidence, thresholds: RecommendPolicy["safety"]): SafetyAssessment {
   const oom = plural(evidence.oomKills, "OOM kill");
@@ -57,6 +60,7 @@ export function rateSafety(evidence: SafetyEvidence, thresholds: RecommendPolicy
       ? [`CPU throttled in ${describeRatio(evidence.throttledRatio)} of periods (CAUTION above ${describeRatio(thresholds.caution.throttledRatioAbove)})`]
       : []),
     ...(evidence.confidence === "LOW" ? ["confidence is LOW"] : []),
+    ...(evidence.unknown ?? []),
   ];
   if (caution.length > 0) return { rating: "CAUTION", because: caution };
   return { rating: "SAFE", because: [] };

@@ -31,12 +31,24 @@ describe("log lines", () => {
     expect(
       credentialVariables({
         clusters: [
-          { name: "a", prometheus: { url: "http://a", bearerTokenEnv: "A_TOKEN", tls: { insecureSkipVerify: false }, timeout: { text: "30s", seconds: 30 }, retries: 3 } },
-          { name: "b", prometheus: { url: "http://b", basicAuth: { usernameEnv: "B_USER", passwordEnv: "B_PASSWORD" }, tls: { insecureSkipVerify: false }, timeout: { text: "30s", seconds: 30 }, retries: 3 } },
+          { name: "a", prometheus: { url: "http://a", bearerTokenEnv: "A_TOKEN", tls: { insecureSkipVerify: false }, timeout: { text: "30s", seconds: 30 }, retries: 3, headers: {}, maxQueryLength: 16_384 } },
+          { name: "b", prometheus: { url: "http://b", basicAuth: { usernameEnv: "B_USER", passwordEnv: "B_PASSWORD" }, tls: { insecureSkipVerify: false }, timeout: { text: "30s", seconds: 30 }, retries: 3, headers: {}, maxQueryLength: 16_384 } },
           { name: "c", snapshot: "/x.json" },
+          {
+            name: "d",
+            prometheus: {
+              url: "http://d",
+              auth: { provider: "aws", region: "eu-west-1", service: "aps" },
+              headers: { "X-Scope-OrgID": { valueEnv: "D_TENANT" }, "X-Team": { value: "shop" } },
+              tls: { insecureSkipVerify: false },
+              timeout: { text: "30s", seconds: 30 },
+              retries: 3,
+              maxQueryLength: 16_384,
+            },
+          },
         ],
       }),
-    ).toEqual(["A_TOKEN", "B_PASSWORD"]);
+    ).toEqual(["A_TOKEN", "B_PASSWORD", "D_TENANT", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"]);
   });
 });
 

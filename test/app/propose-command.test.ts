@@ -8,6 +8,7 @@ import { parseObservationSnapshotText, type ObservationSnapshot } from "../../sr
 import { renderHelp } from "../../src/app/render/help.js";
 import { API, BOT_USER, createTestApp, eventPayload, expectInstallationToken, REPO, useAppTests } from "../helpers/app.js";
 import { exampleRepo, git, type ExampleRepo } from "../helpers/git-repo.js";
+import { startLoopbackServer } from "../helpers/http.js";
 
 const ROOT = path.join(import.meta.dirname, "../..");
 const EXAMPLE = parseObservationSnapshotText(readFileSync(path.join(ROOT, "examples/snapshot.json"), "utf8"));
@@ -297,7 +298,7 @@ describe("what the reply says", () => {
 
   it("says so when Prometheus cannot be reached, without its address, and makes nothing", async () => {
     const closed = await closedPort();
-    const app = await createTestApp({ clusters: { clusters: [{ name: "prod", prometheus: { url: `http://127.0.0.1:${closed}`, tls: { insecureSkipVerify: false }, timeout: { text: "2s", seconds: 2 }, retries: 0 } }] } });
+    const app = await createTestApp({ clusters: { clusters: [{ name: "prod", prometheus: { url: `http://127.0.0.1:${closed}`, tls: { insecureSkipVerify: false }, timeout: { text: "2s", seconds: 2 }, retries: 0, headers: {}, maxQueryLength: 16_384 } }] } });
     expectInstallationToken();
     expectAcknowledged();
     expectPolicyRead();
@@ -306,6 +307,28 @@ describe("what the reply says", () => {
     expect(reply.text).toMatch(/^@alice rightsize could not finish: .*the Prometheus of cluster "prod".*\. Nothing was changed; run the command again once that is resolved\.\n/);
     expect(reply.text).not.toContain("127.0.0.1");
     expect(git(repo.remote, "branch", "--list", "rightsize/*")).toBe("");
+  });
+
+  it("answers /rightsize doctor with the missing metrics of the repository's cluster, without the store's address", async () => {
+    const store = await startLoopbackServer((request) => ({
+      status: 200,
+      body: JSON.stringify({ status: "success", data: request.url.pathname.endsWith("/values") ? ["container_cpu_usage_seconds_total", "container_memory_working_set_bytes"] : { resultType: "vector", result: [] } }),
+    }));
+    try {
+      const app = await createTestApp({ clusters: { clusters: [{ name: "prod", prometheus: { url: store.url, tls: { insecureSkipVerify: false }, timeout: { text: "2s", seconds: 2 }, retries: 0, headers: {}, maxQueryLength: 16_384 } }] } });
+      expectInstallationToken();
+      expectAcknowledged();
+      expectPolicyRead();
+      const reply = captureReply();
+      await app.receive("issue_comment", comment("/rightsize doctor"));
+      expect(reply.text).toContain("@alice rightsize checked the metrics of this repository's clusters: something essential is missing.\n\n### rightsize doctor\n");
+      expect(reply.text).toContain("#### Cluster `prod`\n\n15 of 17 metrics missing; proposing cannot work without kube\\_pod\\_owner\n");
+      expect(reply.text).toContain("| `kube_pod_owner` | kube-state-metrics | **missing** | pod owners |\n");
+      expect(reply.text).toContain("<!-- rightsize:doctor -->");
+      expect(reply.text).not.toContain("127.0.0.1");
+    } finally {
+      await store.stop();
+    }
   });
 
   it("answers with a short notice only when the policy says mode: disabled", async () => {

@@ -22,6 +22,8 @@ const SECRETS = {
   TEAM_PROM_TOKEN: "team-S3cret-bearer-token-0005",
   TEAM_PROM_USER: "team-S3cret-user-0006",
   TEAM_PROM_PASSWORD: "team-S3cret-password-0007",
+  MIMIR_TENANT_KEY: "tenant-S3cret-key-0008",
+  AWS_SECRET_ACCESS_KEY: "aws-S3cret-access-key-0009",
 };
 const basic = (user: string, password: string) => Buffer.from(`${user}:${password}`).toString("base64");
 const NEEDLES = [
@@ -40,6 +42,8 @@ let repo: ExampleRepo;
 let rejecting: LoopbackServer;
 /** Answers 500 with the Authorization header in the error, and with it in a warning on success. */
 let failing: LoopbackServer;
+/** Answers 500 with every header it was sent in the error (a tenant proxy that echoes the request). */
+let echoingAll: LoopbackServer;
 const outputs: Array<{ what: string; text: string }> = [];
 
 const echo = (request: RecordedRequest) => String(request.headers.authorization ?? "");
@@ -50,6 +54,10 @@ beforeAll(async () => {
   failing = await startLoopbackServer((request) => ({
     status: 500,
     body: JSON.stringify({ status: "error", errorType: "internal", error: `upstream refused Authorization: ${echo(request)}` }),
+  }));
+  echoingAll = await startLoopbackServer((request) => ({
+    status: 500,
+    body: JSON.stringify({ status: "error", errorType: "internal", error: `upstream refused ${JSON.stringify(request.headers)}` }),
   }));
   const policy = (name: string, cluster: string) =>
     writeFileSync(path.join(repo.root, name), `apiVersion: rightsize.dev/v1alpha2\nkind: RightsizePolicy\nclusters:\n${cluster}targets:\n  - paths: ["apps/**/*.yaml"]\n    cluster: prod\n    namespace: shop\n`);
@@ -62,6 +70,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await rejecting?.stop();
   await failing?.stop();
+  await echoingAll?.stop();
   repo?.cleanup();
 });
 
@@ -127,6 +136,21 @@ describe("credentials in the environment never reach output, files or commits", 
     ]);
   });
 
+  it("snapshot with a tenant header from a variable, and signed with AWS SigV4, against a store that echoes every header", async () => {
+    echoingAll.requests.length = 0;
+    const env = { ...withAll, AWS_ACCESS_KEY_ID: "AKIDEXAMPLE0000001", AWS_REGION: "eu-west-1" };
+    const tenant = await run(env, "snapshot", "--prometheus", echoingAll.url, "--namespace", "shop", "--retries", "0", "--header", "X-Scope-OrgID=MIMIR_TENANT_KEY");
+    expect(tenant.status).toBe(3);
+    expect(tenant.stderr).toContain("upstream refused");
+    const signed = await run(env, "snapshot", "--prometheus", echoingAll.url, "--namespace", "shop", "--retries", "0", "--auth", "aws");
+    expect(signed.status).toBe(3);
+    // The tenant header and the signature were sent, and echoed back.
+    expect(echoingAll.requests[0]!.headers["x-scope-orgid"]).toBe(SECRETS.MIMIR_TENANT_KEY);
+    expect(String(echoingAll.requests[1]!.headers.authorization)).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE0000001\//);
+    const signature = /Signature=([0-9a-f]{64})/.exec(String(echoingAll.requests[1]!.headers.authorization))![1]!;
+    expect(signed.stderr).not.toContain(signature);
+  });
+
   it("plan against a Prometheus that is not there", async () => {
     const result = await run(withAll, "plan", "--repo", repo.work, "--policy", path.join(repo.root, "unreachable.yml"));
     expect(result.status).toBe(3);
@@ -134,7 +158,7 @@ describe("credentials in the environment never reach output, files or commits", 
   });
 
   it("left none of them in what was printed, in any file, or in any git object", () => {
-    expect(outputs).toHaveLength(2 * 14);
+    expect(outputs).toHaveLength(2 * 16);
     for (const { what, text } of outputs) for (const needle of NEEDLES) expect(text.includes(needle), `${needle} in ${what}`).toBe(false);
 
     const files = walk(repo.root);

@@ -127,7 +127,7 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts Prometheus on a backfilled TSDB; no scrape targets, so the data stays what was backfilled. */
-export async function startPrometheus(dataDirectory: string): Promise<RunningPrometheus> {
+export async function startPrometheus(dataDirectory: string, options: { lookbackDelta?: string } = {}): Promise<RunningPrometheus> {
   const port = await freePort();
   const config = `${dataDirectory}.prometheus.yml`;
   await writeFile(config, "global: {}\n");
@@ -140,6 +140,7 @@ export async function startPrometheus(dataDirectory: string): Promise<RunningPro
       // Retention counts back from the newest block; the backfilled days must all stay.
       "--storage.tsdb.retention.time=100y",
       "--log.level=warn",
+      ...(options.lookbackDelta ? [`--query.lookback-delta=${options.lookbackDelta}`] : []),
     ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );

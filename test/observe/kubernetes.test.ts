@@ -73,6 +73,12 @@ describe("observeWithKubernetesApi reading the API state", () => {
     expect(find(observed, "Job", "migrate").containers[0]!.oomKills).toEqual([{ at: "2025-01-01T02:10:00.000Z", pod: "migrate-7wq2c" }]);
   });
 
+  it("marks CPU throttling unknown under a CPU limit (metrics-server reports none), and measured 0% without one", async () => {
+    const observed = await observeWithKubernetesApi(connection(), request({ namespaces: ["shop"] }));
+    expect(find(observed, "StatefulSet", "db").containers[0]!.unknown).toEqual({ throttling: "container_cpu_cfs_throttled_periods_total" });
+    expect(find(observed, "Deployment", "web").containers.find((c) => c.name === "app")!.unknown).toBeUndefined();
+  });
+
   it("reports the HPA targeting the Deployment with its metrics", async () => {
     const observed = await observeWithKubernetesApi(connection(), request({ namespaces: ["shop"] }));
     expect(find(observed, "Deployment", "web").hpa).toEqual({ name: "web", metrics: ["cpu", "requests_per_second"] });

@@ -160,6 +160,16 @@ describe("observeWithPrometheus on two days of a backfilled cluster", () => {
     expectWithin(postgres.cpu?.p95, percentile(busiestReplicaCpu([dbPod], "postgres"), 0.95));
   });
 
+  it("marks no evidence unknown when every metric is there; a namespace without limits has measured 0% throttling", () => {
+    // batch sets no limit anywhere, so kube-state-metrics exports no limits metric there, and
+    // cAdvisor no CFS counters: nothing is missing. shop has every metric.
+    expect(container(workload("batch", "Deployment", "worker"), "main").unknown).toBeUndefined();
+    expect(container(workload("batch", "Deployment", "worker"), "main").throttledRatio).toBe(0);
+    expect(observed.filter((o) => o.workload.namespace === "shop").flatMap((o) => o.containers.map((c) => c.unknown))).toEqual(
+      observed.filter((o) => o.workload.namespace === "shop").flatMap((o) => o.containers.map(() => undefined)),
+    );
+  });
+
   it("takes current requests and limits from the newest pods", () => {
     expect(container(workload("shop", "Deployment", "web"), "app").current).toEqual({ requests: { cpu: "400m", memory: "640Mi" }, limits: { memory: "1Gi" } });
     expect(container(workload("shop", "StatefulSet", "db"), "postgres").current).toEqual({ requests: { cpu: "1", memory: "2Gi" }, limits: { cpu: "2", memory: "3Gi" } });
@@ -218,8 +228,9 @@ describe("observeWithPrometheus on two days of a backfilled cluster", () => {
     // and db): per batch its containers' facts, CPU and memory (one query each: far below 50,000
     // points), the counters over the whole window of the pods that did not span it or restarted,
     // and the OOM kills of those that restarted (the failed report run's pod; db-0). batch: its
-    // one pod spans the window and never restarted, so 6.
-    expect(requestsSent).toBe(19);
+    // one pod spans the window and never restarted, so 6. And per namespace one look-up of the
+    // metric names that exist there (not a query: it reads the index only), so 2 more.
+    expect(requestsSent).toBe(21);
     const text = (id: string) => result.queries[id]!.promql;
     const web = workload("shop", "Deployment", "web").queries;
     const db = workload("shop", "StatefulSet", "db").queries;
@@ -247,7 +258,7 @@ describe("observeWithPrometheus on two days of a backfilled cluster", () => {
   it("builds a snapshot that validates against the published schema, with each query text once", () => {
     const snapshot = buildSnapshot(observed, "2025-01-03T00:05:00Z", [], result.queries);
     expect(ObservationSnapshotSchema.parse(JSON.parse(JSON.stringify(snapshot)))).toEqual(snapshot);
-    expect(snapshot.schemaVersion).toBe(2);
+    expect(snapshot.schemaVersion).toBe(3);
     expect(snapshot.workloads.map((o) => o.workload.namespace)).toEqual(["batch", ...Array(7).fill("shop")]);
     expect(Object.keys(snapshot.queries!)).toHaveLength(19);
   });
@@ -570,8 +581,8 @@ describe("observeForPolicy with a Prometheus per cluster", () => {
     expect(snapshot.workloads.map((o) => `${o.workload.cluster}/${o.workload.namespace}/${o.workload.kind}/${o.workload.name}`)).toEqual(["prod/batch/Deployment/worker"]);
     expect(snapshot.workloads[0]!.window).toEqual(window);
     expect(snapshot.createdAt).toBe(window.to);
-    // One discovery query, then the 6 queries of the one allowed namespace.
-    expect(proxy.requests).toHaveLength(7);
+    // One discovery query, then the metric-names look-up and the 6 queries of the one allowed namespace.
+    expect(proxy.requests).toHaveLength(8);
     expect(promqlOf(proxy.requests[0]!)).toBe("count by (namespace) (max_over_time(kube_pod_owner[172800s]))");
     expect(proxy.requests.every((request) => request.headers.authorization === "Bearer policy-token")).toBe(true);
     expect(ObservationSnapshotSchema.parse(snapshot)).toEqual(snapshot);

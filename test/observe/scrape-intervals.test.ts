@@ -49,9 +49,9 @@ const blipPod: ScenarioPod = {
 };
 
 const SCRAPES = [
-  { name: "every-30s", scrapeInterval: 30, scrapeOffset: 7, rateRange: 122 },
-  { name: "every-60s", scrapeInterval: 60, scrapeOffset: 23, rateRange: 245 },
-  { name: "every-5m", scrapeInterval: 300, scrapeOffset: 137, rateRange: 1310 },
+  { name: "every-30s", scrapeInterval: 30, scrapeOffset: 7, rateRange: 120 },
+  { name: "every-60s", scrapeInterval: 60, scrapeOffset: 23, rateRange: 240 },
+  { name: "every-5m", scrapeInterval: 300, scrapeOffset: 137, rateRange: 1200 },
 ];
 
 const scenario: Scenario = {

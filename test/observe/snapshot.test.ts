@@ -39,7 +39,7 @@ describe("buildSnapshot", () => {
       "prod/shop/Deployment/web",
       "prod/shop/StatefulSet/db",
     ]);
-    expect(snapshot).toMatchObject({ schemaVersion: 2, kind: "ObservationSnapshot", createdAt: "2025-01-08T00:00:00Z", queries: {} });
+    expect(snapshot).toMatchObject({ schemaVersion: 3, kind: "ObservationSnapshot", createdAt: "2025-01-08T00:00:00Z", queries: {} });
     expect("problems" in snapshot).toBe(false);
   });
 
@@ -116,7 +116,7 @@ describe("snapshot schema version 2: the queries once, at snapshot level", () =>
     expect(VERSION_1.schemaVersion).toBe(1);
     expect(VERSION_1.workloads[0]!.queries).toContain(CPU_P95);
     const snapshot = parseObservationSnapshot(VERSION_1);
-    expect(snapshot.schemaVersion).toBe(2);
+    expect(snapshot.schemaVersion).toBe(3);
     const id = sha(JSON.stringify({ promql: CPU_P95 }));
     expect(observationQueryId({ promql: CPU_P95 })).toBe(id);
     expect(snapshot.queries![id]).toEqual({ promql: CPU_P95 });
@@ -126,6 +126,21 @@ describe("snapshot schema version 2: the queries once, at snapshot level", () =>
     // A workload without queries (the member is optional in version 1) refers to none.
     expect(snapshot.workloads[1]!.queries).toEqual([]);
     expect(snapshot.workloads.flatMap((workload) => workload.queries).every((reference) => reference in snapshot.queries!)).toBe(true);
+  });
+
+  it("reads version 2 as version 3, its evidence as recorded (a version 2 file could not say what was unknown)", () => {
+    const version2 = { ...JSON.parse(JSON.stringify(buildSnapshot([observation("prod", "shop", "Deployment", "web")], "2025-01-08T00:00:00Z"))), schemaVersion: 2 };
+    const read = parseObservationSnapshot(version2);
+    expect(read.schemaVersion).toBe(3);
+    expect(read.workloads[0]!.containers.length).toBeGreaterThan(0);
+    expect(read.workloads[0]!.containers.every((container) => container.unknown === undefined)).toBe(true);
+    expect(read.workloads).toEqual(parseObservationSnapshot({ ...version2, schemaVersion: 3 }).workloads);
+  });
+
+  it("rejects unknown evidence that names no metric", () => {
+    const snapshot = JSON.parse(JSON.stringify(buildSnapshot([observation("prod", "shop", "Deployment", "web")], "2025-01-08T00:00:00Z")));
+    snapshot.workloads[0].containers[0].unknown = { restarts: "" };
+    expect(() => parseObservationSnapshot(snapshot, "snap.json")).toThrow("snap.json: invalid observation snapshot:\n  workloads[0].containers[0].unknown.restarts: Too small: expected string to have >=1 characters");
   });
 
   it("names the workload whose query reference the snapshot does not list", () => {
@@ -187,9 +202,14 @@ describe("query resolution", () => {
   });
 
   it("measures the scrape interval from the sample counts of its probe ranges, keeping the smaller estimate", () => {
-    // 13 samples in an hour that starts on a scrape, 12 in one that does not: both mean 5m.
+    // 13 samples in an hour that starts on a scrape, 12 in one that does not (or in a store whose
+    // ranges leave out their start): both mean 5m, the whole number of seconds among 3600 ÷ 11 and 3600 ÷ 12.
     expect(scrapeIntervalFrom([{ range: 3600, count: 13 }])).toBe(300);
-    expect(scrapeIntervalFrom([{ range: 3600, count: 12 }])).toBeCloseTo(327.27, 2);
+    expect(scrapeIntervalFrom([{ range: 3600, count: 12 }])).toBe(300);
+    // Neither whole (7 samples: 600 or 514.3): range ÷ (n − 1), as before.
+    expect(scrapeIntervalFrom([{ range: 3600, count: 7 }])).toBe(600);
+    expect(scrapeIntervalFrom([{ range: 3500, count: 8 }])).toBe(500);
+    expect(scrapeIntervalFrom([{ range: 3500, count: 9 }])).toBeCloseTo(437.5, 5);
     // Short Jobs never fill an hour: the 10-minute probe sees their 60s scrapes.
     expect(scrapeIntervalFrom([{ range: 600, count: 11 }, { range: 3600, count: 11 }])).toBe(60);
     expect(scrapeIntervalFrom([{ range: 600, count: 1 }])).toBe(600);

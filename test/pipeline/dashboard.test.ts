@@ -48,6 +48,35 @@ describe("the dashboard issue (SPEC §8)", () => {
     expect(titles).toEqual(["Needs attention", "Open proposals", "Waiting for data", "Declined", "Ignored", "Rate limited", "Errored", "Every workload"]);
   });
 
+  it("says when evidence is unknown, links the last doctor result, and lists what is unknown under needs attention", async () => {
+    const input = await exampleInput();
+    const [first, ...rest] = input.workloads;
+    const container = first!.record.containers[0]!;
+    const unknown = {
+      ...first!,
+      record: {
+        ...first!.record,
+        containers: [
+          { ...container, evidence: { oomKills: null, restarts: null, throttledRatio: 0, unknown: [{ evidence: "restarts" as const, metric: "kube_pod_container_status_restarts_total" }, { evidence: "oomKills" as const, metric: "kube_pod_container_status_restarts_total" }] } },
+          ...first!.record.containers.slice(1),
+        ],
+      },
+    };
+    const key = `${unknown.ref.cluster}/${unknown.ref.namespace}/${unknown.ref.kind}/${unknown.ref.name}`;
+    const withLink = renderDashboard({ ...input, workloads: [unknown, ...rest], doctorUrl: "https://github.com/acme/shop-config/issues/3#issuecomment-42" });
+    expect(withLink.split("\n").slice(2, 6)).toEqual([
+      "From the manifests on `main` and the last observations; rightsize edits this issue after every scan. Tick a box to ask for a fresh proposal of that workload (rightsize unticks it when done).",
+      "",
+      'Some evidence is unknown because metrics are missing (rows say "unknown"): [the last `/rightsize doctor` result](https://github.com/acme/shop-config/issues/3#issuecomment-42) says which, what each costs and how to fix it.',
+      "",
+    ]);
+    expect(withLink).toContain(`- [ ] \`${unknown.ref.namespace}/${unknown.ref.kind}/${unknown.ref.name}\` (prod): unknown: restarts, OOM kills <!-- rightsize:row ${key} -->`);
+    const withoutLink = renderDashboard({ ...input, workloads: [unknown, ...rest] });
+    expect(withoutLink).toContain('Some evidence is unknown because metrics are missing (rows say "unknown"): comment `/rightsize doctor` here to see which, what each costs and how to fix it.\n');
+    // Nothing unknown: no such line (the golden file above has none).
+    expect(renderDashboard(input)).not.toContain("Some evidence is unknown");
+  });
+
   it("is the same text for the same scan, so a repeated scan writes nothing", async () => {
     expect(renderDashboard(await exampleInput())).toBe(renderDashboard(await exampleInput()));
   });

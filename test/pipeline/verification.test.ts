@@ -92,6 +92,17 @@ describe("verdicts after merge (the kubenow track bands)", () => {
   });
 });
 
+describe("the verification comment with unknown evidence (SPEC §4)", () => {
+  it("says OOM kills and restarts are unknown, naming the metric, instead of 0", () => {
+    const observation = after(0.11, 180 * MI);
+    const unknown = { ...observation, containers: [{ ...observation.containers[0]!, unknown: { oomKills: "kube_pod_container_status_restarts_total", restarts: "kube_pod_container_status_restarts_total" } }] };
+    const body = renderVerificationComment([verifyWorkload(KEY, MERGED, unknown, "p90")], FRONTEND_RECORD, "2026-11-24T06:00:00Z");
+    expect(body).toContain(
+      "- `web`: OOM kills unknown (no `kube_pod_container_status_restarts_total`), restarts unknown (no `kube_pod_container_status_restarts_total`), CPU throttled in 0.0% of periods; **fits**.\n",
+    );
+  });
+});
+
 describe("the verification comment (golden files)", () => {
   it.each([
     ["fits", after(0.11, 180 * MI)],

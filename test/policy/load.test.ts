@@ -80,7 +80,7 @@ describe("loading rightsize.dev/v1alpha1", () => {
     const text = "apiVersion: rightsize.dev/v1alpha1\nkind: RightsizePolicy\napply:\n  minConfidence: HIGH\n";
     expect(problemsOf(text)).toEqual([
       '.github/rightsize.yml:1:13 apiVersion: warning: rightsize.dev/v1alpha1 is legacy: still read; rewrite it with "rightsize policy migrate FILE --write"',
-      '.github/rightsize.yml:4:3 apply.minConfidence: unknown key "minConfidence": remove it, or name it "x-minConfidence" to keep it as your own extension (known keys here: allowWithHpa)',
+      '.github/rightsize.yml:4:3 apply.minConfidence: unknown key "minConfidence": remove it, or name it "x-minConfidence" to keep it as your own extension (known keys here: allowWithHpa, unknownOomKills)',
     ]);
   });
 });

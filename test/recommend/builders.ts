@@ -30,6 +30,8 @@ export interface ContainerSpec {
   throttledRatio?: number;
   /** Hourly `[time, p95, max]` points (see `hourly`). */
   series?: { cpu?: [number, number, number][]; memory?: [number, number, number][] };
+  /** Evidence the source could not measure → the missing metric (snapshot version 3). */
+  unknown?: Partial<Record<"cpu" | "memory" | "oomKills" | "restarts" | "throttling" | "requests", string>>;
 }
 
 /** Default container: 180m p95 CPU, 250Mi max memory, requests 500m / 512Mi. */
@@ -43,6 +45,7 @@ export function container(spec: ContainerSpec = {}) {
     restarts: spec.restarts ?? 0,
     throttledRatio: spec.throttledRatio ?? 0,
     ...(spec.series ? { series: { step: "1h", cpu: spec.series.cpu ?? [], memory: spec.series.memory ?? [] } } : {}),
+    ...(spec.unknown ? { unknown: spec.unknown } : {}),
   };
 }
 

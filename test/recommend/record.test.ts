@@ -16,7 +16,7 @@ describe("decision record (SPEC §6)", () => {
     });
     expect(DecisionRecordSchema.safeParse(record).success).toBe(true);
     expect(record).toMatchObject({
-      schemaVersion: 1,
+      schemaVersion: 2,
       tool: { name: "rightsize", version: TOOL_VERSION },
       createdAt: AT,
       policy: DEFAULTS_SOURCE,

@@ -40,7 +40,12 @@ function explainContainer(record: DecisionRecord, container: ContainerDecision):
     );
   }
   const { oomKills, restarts, throttledRatio } = container.evidence;
-  lines.push(`- Evidence: ${oomKills.length} OOM kill${oomKills.length === 1 ? "" : "s"}, ${restarts} restart${restarts === 1 ? "" : "s"}, CPU throttled in ${(throttledRatio * 100).toFixed(1)}% of periods.`);
+  // SPEC §4: evidence that was not measured is unknown, with the metric that was missing.
+  const unknown = (what: string, evidence: string) => `${what} unknown (no ${code(container.evidence.unknown?.find((entry) => entry.evidence === evidence)?.metric ?? "metric")})`;
+  const kills = oomKills === null ? unknown("OOM kills", "oomKills") : `${oomKills.length} OOM kill${oomKills.length === 1 ? "" : "s"}`;
+  const restartText = restarts === null ? unknown("restarts", "restarts") : `${restarts} restart${restarts === 1 ? "" : "s"}`;
+  const throttling = throttledRatio === null ? unknown("CPU throttling", "throttling") : `CPU throttled in ${(throttledRatio * 100).toFixed(1)}% of periods`;
+  lines.push(`- Evidence: ${kills}, ${restartText}, ${throttling}.`);
   if (container.reasons.length > 0) lines.push("- Reasons:", ...container.reasons.map((reason) => `  - ${safeMarkdown(reason)}`));
   lines.push(`- Action: **${container.action}**.`);
   return lines.join("\n");

@@ -8,6 +8,7 @@ export function renderHelp(): string {
     "  Options: `--cluster C`, `--namespace N`, `--dry-run` (show the table, open nothing).",
     "- `/rightsize policy validate`: check `.github/rightsize.yml` and list every problem with its line.",
     "- `/rightsize policy migrate`: open a pull request that moves the policy file to the current apiVersion, comments kept.",
+    "- `/rightsize doctor`: check the metrics of this repository's clusters: which exist, what each missing one costs, and the fix.",
     "- `/rightsize help`: this list.",
     "",
     "In rightsize pull requests:",

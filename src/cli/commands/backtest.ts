@@ -4,7 +4,7 @@ import { parseUsageTraceText, UsageError, type WorkloadObservation } from "../..
 import { observeUsageWithPrometheus, observeWithPrometheus } from "../../observe/index.js";
 import { DEFAULT_POLICY_PATH } from "../../policy/index.js";
 import { TOOL } from "../../version.js";
-import { loadPolicyWithWarnings, parseAtOption, parseDurationOption, problemCollector, prometheusSource, readInputFile, type PrometheusFlags } from "../inputs.js";
+import { addStoreOptions, loadPolicyWithWarnings, parseAtOption, parseDurationOption, problemCollector, prometheusSource, readInputFile, type PrometheusFlags } from "../inputs.js";
 import { parseOutputFormat, printJson, printNotice, printText } from "../output.js";
 
 interface BacktestOptions extends PrometheusFlags {
@@ -27,7 +27,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
  * total what each policy saves and how often usage went above the new requests and limits.
  */
 export function register(program: Command): void {
-  program
+  const command = program
     .command("backtest")
     .description(
       "Replay policies over history before trusting them: recommend on the first part of --window, replay the last --split against it, and compare savings (cores, GiB, money) and shortfalls side by side. " +
@@ -45,8 +45,9 @@ export function register(program: Command): void {
     .option("--timeout <duration>", "per request to Prometheus", "30s")
     .option("--retries <count>", "retries of a failed request, with backoff", "3")
     .option("--ca-file <file>", "Prometheus: CA bundle for its TLS certificate")
-    .addOption(new Option("--insecure-skip-tls-verify", "Prometheus: do not verify its TLS certificate"))
-    .action(async (options: BacktestOptions) => {
+    .addOption(new Option("--insecure-skip-tls-verify", "Prometheus: do not verify its TLS certificate"));
+  addStoreOptions(command);
+  command.action(async (options: BacktestOptions) => {
       await backtest(options);
     });
 }
@@ -80,7 +81,7 @@ async function backtest(options: BacktestOptions): Promise<void> {
     const replayed = splitSeconds ?? length / 2;
     if (!(replayed > 0 && replayed < length)) throw new UsageError(`--split must be shorter than --window and longer than 0`);
     window = { from: iso(to - length), split: iso(to - replayed), to: iso(to) };
-    const source = prometheusSource(options.prometheus!, options);
+    const source = await prometheusSource(options.prometheus!, options, options.cluster ?? "default");
     const { onProblem, requireObserved } = problemCollector(progress);
     const request = { cluster: options.cluster ?? "default", namespaces: options.namespace, onProgress: progress, onProblem };
     progress(`observing ${window.from} → ${window.split}, replaying ${window.split} → ${window.to}`);

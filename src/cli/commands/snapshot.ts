@@ -2,7 +2,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { Command, Option } from "commander";
 import { InputError, UsageError, type ObservationQuery, type WorkloadObservation } from "../../domain/index.js";
 import { buildSnapshot, observeWithKubernetesApi, observeWithPrometheus, renderSnapshot, writeSnapshotFile } from "../../observe/index.js";
-import { parseAtOption, parseCountOption as count, parseDurationOption as duration, problemCollector, prometheusSource, type PrometheusFlags } from "../inputs.js";
+import { parseAtOption, parseCountOption as count, parseDurationOption as duration, addStoreOptions, problemCollector, prometheusSource, type PrometheusFlags } from "../inputs.js";
 import { printNotice, printText } from "../output.js";
 
 interface SnapshotOptions extends PrometheusFlags {
@@ -24,7 +24,7 @@ interface SnapshotOptions extends PrometheusFlags {
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command("snapshot")
     .description(
       "Observe live workloads and write an observation snapshot (JSON) for `rightsize plan --snapshot`. " +
@@ -46,8 +46,9 @@ export function register(program: Command): void {
     .option("--timeout <duration>", "per request to Prometheus or the Kubernetes API", "30s")
     .option("--retries <count>", "retries of a failed request, with backoff", "3")
     .option("--ca-file <file>", "Prometheus: CA bundle for its TLS certificate")
-    .addOption(new Option("--insecure-skip-tls-verify", "Prometheus: do not verify its TLS certificate"))
-    .action(async (options: SnapshotOptions, command: Command) => {
+    .addOption(new Option("--insecure-skip-tls-verify", "Prometheus: do not verify its TLS certificate"));
+  addStoreOptions(command);
+  command.action(async (options: SnapshotOptions, command: Command) => {
       await snapshot(options, command);
     });
 }
@@ -72,7 +73,7 @@ async function snapshot(options: SnapshotOptions, command: Command): Promise<voi
     const to = Date.parse(at);
     const window = { from: new Date(to - windowSeconds * 1000).toISOString(), to: at };
     progress(`reading ${options.window ?? "7d"} of history from ${redact(options.prometheus)} for ${options.namespace.join(", ")}`);
-    ({ workloads, queries } = await observeWithPrometheus(prometheusSource(options.prometheus, options), {
+    ({ workloads, queries } = await observeWithPrometheus(await prometheusSource(options.prometheus, options, options.cluster), {
       cluster: options.cluster,
       namespaces: options.namespace,
       window,

@@ -14,6 +14,7 @@ import { isoTime, parseInstant, requireNamespaces, type ObservationCallbacks } f
 import { ApiProblem, KubernetesApi, type KubernetesConnectionOptions } from "./api.js";
 import { attachPods, readInventory, workloadKey, type LiveWorkload, type NamespaceInventory } from "./inventory.js";
 import { RunTracker, type RunLimits } from "./runs.js";
+import { KUBERNETES_SOURCE, METRICS_SERVER_SOURCE, SAMPLING_LIMITS } from "./constants.js";
 
 export interface SamplingRequest {
   intervalSeconds: number;
@@ -32,11 +33,6 @@ export interface KubernetesRequest extends ObservationCallbacks {
   at: string;
 }
 
-export const KUBERNETES_SOURCE = "kubernetes-api";
-export const METRICS_SERVER_SOURCE = "metrics-server";
-
-/** Bounds that keep a mistyped flag from sampling for a week or every millisecond. */
-export const SAMPLING_LIMITS = { maxDurationSeconds: 24 * 3600, maxSamples: 10_000, maxTotalTimeoutSeconds: 7 * 24 * 3600 };
 
 interface Usage {
   cpu: number;
@@ -321,6 +317,8 @@ function containersOf(workload: LiveWorkload, usage: Array<Map<string, Usage>>, 
       throttledRatio: 0,
     };
     if (spec?.resources) container.current = { requests: cpuAndMemory(spec.resources.requests), limits: cpuAndMemory(spec.resources.limits) };
+    // SPEC §4: metrics-server and the API report no CFS throttling; under a CPU limit it is unknown, not 0%.
+    if (spec?.resources?.limits?.cpu !== undefined) container.unknown = { throttling: "container_cpu_cfs_throttled_periods_total" };
     const cpu = summarize(usage.flatMap((sample) => (sample.has(name) ? [sample.get(name)!.cpu] : [])));
     const memory = summarize(usage.flatMap((sample) => (sample.has(name) ? [sample.get(name)!.memory] : [])));
     if (cpu) container.cpu = cpu;

@@ -3,6 +3,7 @@ import http from "node:http";
 import https from "node:https";
 import zlib from "node:zlib";
 import { ExternalError, InputError } from "../../domain/index.js";
+import type { ClusterScope } from "./queries.js";
 
 export interface PrometheusSourceOptions {
   /** Base URL, with any path prefix (`https://example.org/prometheus`). */
@@ -18,7 +19,38 @@ export interface PrometheusSourceOptions {
   retryDelayMilliseconds?: number;
   /** Replaces the built-in HTTP transport (the TLS options then do not apply). */
   fetch?: typeof fetch;
+  /** Further request headers: a tenant (Mimir's X-Scope-OrgID), a proxy's key. Their values never appear in messages. */
+  headers?: Record<string, string>;
+  /** Signs or authorises each request (AWS SigV4, Google or Azure tokens); see src/observe/auth. */
+  authorizer?: RequestAuthorizer;
+  /** Longest query text, in characters: batches are cut so that no query is longer. Default 16,384 (VictoriaMetrics' -search.maxQueryLen). */
+  maxQueryLength?: number;
+  /** Thanos `partial_response`: deny (fail when a store does not answer) or allow (take the warning); unset: the store's default. */
+  partialResponse?: "allow" | "deny";
+  /** The label and value that select this cluster's series in a store holding several. */
+  cluster?: ClusterScope;
 }
+
+/** A request as it will be sent, for an authorizer to sign. */
+export interface OutgoingRequest {
+  method: "GET" | "POST";
+  url: URL;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * What a managed Prometheus needs on each request: the headers to add (a SigV4 signature, a
+ * bearer token). Every value it returns is treated as a secret.
+ */
+export interface RequestAuthorizer {
+  /** "AWS SigV4 (aps, eu-west-1)": for messages; never a secret. */
+  readonly description: string;
+  headersFor(request: OutgoingRequest): Promise<Record<string, string>>;
+}
+
+/** VictoriaMetrics' default -search.maxQueryLen; proxies commonly allow about as much in a header or URL. */
+export const DEFAULT_MAX_QUERY_LENGTH = 16_384;
 
 export interface InstantSample {
   metric: Record<string, string>;
@@ -56,7 +88,7 @@ interface HttpAnswer {
   body: string;
 }
 
-type Transport = (url: URL, form: URLSearchParams, headers: Record<string, string>, timeoutMilliseconds: number) => Promise<HttpAnswer>;
+type Transport = (request: OutgoingRequest, timeoutMilliseconds: number) => Promise<HttpAnswer>;
 
 class TransientFailure extends Error {
   constructor(
@@ -80,8 +112,12 @@ export class PrometheusClient {
   private readonly timeoutSeconds: number;
   private readonly retries: number;
   private readonly retryDelay: number;
-  /** Credentials and the header made of them, never to appear in a message. */
-  private readonly secrets: string[];
+  /** Credentials and the headers made of them, never to appear in a message (longest first). */
+  private secrets: string[];
+  private readonly authorizer: RequestAuthorizer | undefined;
+  private readonly partialResponse: "allow" | "deny" | undefined;
+  readonly maxQueryLength: number;
+  readonly cluster: ClusterScope | undefined;
 
   constructor(options: PrometheusSourceOptions) {
     let base: URL;
@@ -93,7 +129,9 @@ export class PrometheusClient {
     if (base.protocol !== "http:" && base.protocol !== "https:") {
       throw new InputError(`Prometheus URL "${options.url}" must use http or https`, { field: "prometheus.url" });
     }
-    this.headers = { accept: "application/json" };
+    // Custom headers first: the credentials below win over a header of the same name.
+    const custom = Object.fromEntries(Object.entries(options.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value]));
+    this.headers = { ...custom, accept: "application/json" };
     const basicAuth = options.basicAuth ?? (base.username ? { username: decodeURIComponent(base.username), password: decodeURIComponent(base.password) } : undefined);
     base.username = "";
     base.password = "";
@@ -104,7 +142,13 @@ export class PrometheusClient {
     else if (basicAuth) this.headers.authorization = `Basic ${Buffer.from(`${basicAuth.username}:${basicAuth.password}`).toString("base64")}`;
     const credentials = options.bearerToken ? [options.bearerToken] : basicAuth ? [basicAuth.username, basicAuth.password] : [];
     // Longest first, so a header value is redacted whole before the token inside it.
-    this.secrets = [this.headers.authorization, ...credentials].filter((secret): secret is string => Boolean(secret)).sort((a, b) => b.length - a.length);
+    // Header values too (a tenant key may be a secret); short ones would redact ordinary words.
+    const headerValues = Object.values(custom).filter((value) => value.length >= 6);
+    this.secrets = [this.headers.authorization, ...credentials, ...headerValues].filter((secret): secret is string => Boolean(secret)).sort((a, b) => b.length - a.length);
+    this.authorizer = options.authorizer;
+    this.partialResponse = options.partialResponse;
+    this.maxQueryLength = options.maxQueryLength ?? DEFAULT_MAX_QUERY_LENGTH;
+    this.cluster = options.cluster;
     this.timeoutSeconds = options.timeoutSeconds ?? 30;
     this.retries = options.retries ?? 3;
     this.retryDelay = options.retryDelayMilliseconds ?? 500;
@@ -121,14 +165,38 @@ export class PrometheusClient {
     return { result: expectResult<RangeSeries>(answer.data, "matrix", this.displayUrl), warnings: answer.warnings };
   }
 
+  /**
+   * The metric names with series matching `selector` in [start, end] (`/api/v1/label/__name__/values`
+   * with `match[]`): what exists, read from the index without reading samples.
+   */
+  async metricNames(selector: string, range: { start: number; end: number }): Promise<string[]> {
+    const url = new URL("api/v1/label/__name__/values", this.base);
+    url.search = new URLSearchParams({ "match[]": selector, start: String(range.start), end: String(range.end) }).toString();
+    const { data } = await this.exchange({ method: "GET", url, headers: { ...this.headers }, body: "" }, `metric names of ${selector}`);
+    if (!Array.isArray(data)) throw new ExternalError(`Prometheus at ${this.displayUrl} answered the metric names with an unexpected result (expected a list); is the URL a Prometheus API?`);
+    return data.map(String).sort();
+  }
+
   private async call(path: string, expression: string, parameters: Record<string, string>): Promise<{ data: unknown; warnings: string[] }> {
+    if (expression.length > this.maxQueryLength) {
+      throw new InputError(
+        `a query of ${expression.length} characters is longer than the maximum query length ${this.maxQueryLength} (prometheus.maxQueryLength); raise it to what the store accepts, or observe fewer pods per query: ${excerpt(expression, 120)}`,
+        { field: "prometheus.maxQueryLength" },
+      );
+    }
     const form = new URLSearchParams({ query: expression, ...parameters, timeout: String(this.timeoutSeconds) });
+    if (this.partialResponse) form.set("partial_response", this.partialResponse === "allow" ? "true" : "false");
     const url = new URL(path, this.base);
+    const headers = { ...this.headers, "content-type": "application/x-www-form-urlencoded" };
+    return this.exchange({ method: "POST", url, headers, body: form.toString() }, expression);
+  }
+
+  private async exchange(request: OutgoingRequest, expression: string): Promise<{ data: unknown; warnings: string[] }> {
     let lastFailure: TransientFailure | undefined;
     for (let attempt = 0; attempt <= this.retries; attempt++) {
       if (attempt > 0) await delay(this.retryDelay * 2 ** (attempt - 1));
       try {
-        return this.interpret(await this.send(url, form), expression);
+        return this.interpret(await this.send(await this.authorized(request)), expression);
       } catch (error) {
         if (!(error instanceof TransientFailure)) throw error;
         lastFailure = error;
@@ -148,9 +216,23 @@ export class PrometheusClient {
     return redacted;
   }
 
-  private async send(url: URL, form: URLSearchParams): Promise<HttpAnswer> {
+  /** The request with the authorizer's headers, signed afresh for every attempt (a signature is dated). */
+  private async authorized(request: OutgoingRequest): Promise<OutgoingRequest> {
+    if (!this.authorizer) return request;
+    let added: Record<string, string>;
     try {
-      return await this.transport(url, form, this.headers, this.timeoutSeconds * 1000);
+      added = await this.authorizer.headersFor(request);
+    } catch (error) {
+      throw new ExternalError(`${this.authorizer.description} could not authorise the request to ${this.displayUrl}: ${this.redact(firstLine(error))}`, {}, { cause: error });
+    }
+    const fresh = Object.values(added).filter((value) => value.length >= 8 && !this.secrets.includes(value));
+    if (fresh.length > 0) this.secrets = [...this.secrets, ...fresh].sort((a, b) => b.length - a.length);
+    return { ...request, headers: { ...request.headers, ...added } };
+  }
+
+  private async send(request: OutgoingRequest): Promise<HttpAnswer> {
+    try {
+      return await this.transport(request, this.timeoutSeconds * 1000);
     } catch (error) {
       if (error instanceof TransientFailure) throw error;
       if (isCertificateError(error)) {
@@ -171,8 +253,14 @@ export class PrometheusClient {
     if (answer.status === 503 && body?.errorType === "timeout") throw new TransientFailure(`Prometheus gave up after ${this.timeoutSeconds}s`, "timeout");
     if (answer.status === 429 || answer.status >= 500) throw new TransientFailure(`HTTP ${answer.status}${serverError ? ` (${serverError})` : ""}`, "server");
     if (answer.status === 401) {
+      const how = this.authorizer
+        ? `check the identity ${this.authorizer.description} uses and that it may query this workspace`
+        : "set RIGHTSIZE_PROMETHEUS_TOKEN or RIGHTSIZE_PROMETHEUS_USERNAME/PASSWORD (or the policy's bearerTokenEnv/basicAuth)";
+      throw new ExternalError(`Prometheus at ${this.displayUrl} rejected the credentials (HTTP 401${serverError ? `: ${serverError}` : ""}); ${how}`);
+    }
+    if (answer.status === 431 || answer.status === 414 || answer.status === 413 || (answer.status === 422 && /too long|maxQueryLen/i.test(serverError ?? ""))) {
       throw new ExternalError(
-        `Prometheus at ${this.displayUrl} rejected the credentials (HTTP 401); set RIGHTSIZE_PROMETHEUS_TOKEN or RIGHTSIZE_PROMETHEUS_USERNAME/PASSWORD (or the policy's bearerTokenEnv/basicAuth)`,
+        `Prometheus at ${this.displayUrl} refused a query of ${expression.length} characters as too long (HTTP ${answer.status}${serverError ? `: ${serverError}` : ""}); set prometheus.maxQueryLength below ${expression.length} (--max-query-length) so rightsize cuts its batches shorter`,
       );
     }
     if (answer.status === 403) throw new QueryProblem(`Prometheus refused the query (HTTP 403${serverError ? `: ${serverError}` : ""}); the credentials may not grant this namespace`, "forbidden");
@@ -181,6 +269,11 @@ export class PrometheusClient {
     }
     if (body === undefined) {
       throw new ExternalError(`Prometheus at ${this.displayUrl} answered HTTP ${answer.status} with malformed JSON (${excerpt(this.redact(answer.body))}); is the URL a Prometheus API?`);
+    }
+    if (answer.status === 400 && /too long|maxQueryLen/i.test(serverError ?? "")) {
+      throw new ExternalError(
+        `Prometheus at ${this.displayUrl} refused a query of ${expression.length} characters as too long (${serverError}); set prometheus.maxQueryLength below ${expression.length} (--max-query-length) so rightsize cuts its batches shorter`,
+      );
     }
     if (answer.status !== 200 || body.status !== "success") {
       throw new ExternalError(`Prometheus at ${this.displayUrl} rejected a query with HTTP ${answer.status} (${serverError ?? "no error message"}): ${excerpt(expression, 200)}`);
@@ -223,6 +316,10 @@ function isCertificateError(error: unknown): boolean {
   return typeof code === "string" && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|HOSTNAME_MISMATCH/.test(code);
 }
 
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
+}
+
 function delay(milliseconds: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, milliseconds));
 }
@@ -239,16 +336,15 @@ function nodeTransport(base: URL, tls: PrometheusSourceOptions["tls"]): Transpor
   }
   const agent = secure ? new https.Agent({ keepAlive: true, rejectUnauthorized: !tls?.insecureSkipVerify, ...(ca ? { ca } : {}) }) : new http.Agent({ keepAlive: true });
   const request = secure ? https.request : http.request;
-  return (url, form, headers, timeoutMilliseconds) =>
+  return ({ method, url, headers, body }, timeoutMilliseconds) =>
     new Promise<HttpAnswer>((resolve, reject) => {
-      const body = form.toString();
       const outgoing = request(
         url,
         {
-          method: "POST",
+          method,
           agent,
           // Usage answers are tens of megabytes of JSON; compressed they are a fifth of that on the wire.
-          headers: { ...headers, "accept-encoding": "gzip", "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body) },
+          headers: { "accept-encoding": "gzip", ...headers, ...(method === "POST" ? { "content-length": Buffer.byteLength(body) } : {}) },
         },
         (response) => {
           const chunks: Buffer[] = [];
@@ -272,20 +368,15 @@ function nodeTransport(base: URL, tls: PrometheusSourceOptions["tls"]): Transpor
         clearTimeout(timer);
         reject(error);
       });
-      outgoing.end(body);
+      outgoing.end(method === "POST" ? body : undefined);
     });
 }
 
 function fetchTransport(fetchImplementation: typeof fetch): Transport {
-  return async (url, form, headers, timeoutMilliseconds) => {
+  return async ({ method, url, headers, body }, timeoutMilliseconds) => {
     const signal = AbortSignal.timeout(timeoutMilliseconds);
     try {
-      const response = await fetchImplementation(url, {
-        method: "POST",
-        headers: { ...headers, "content-type": "application/x-www-form-urlencoded" },
-        body: form.toString(),
-        signal,
-      });
+      const response = await fetchImplementation(url, { method, headers, ...(method === "POST" ? { body } : {}), signal });
       return { status: response.status, body: await response.text() };
     } catch (error) {
       if (signal.aborted) throw new TransientFailure(`no answer within ${timeoutMilliseconds / 1000}s`, "timeout");

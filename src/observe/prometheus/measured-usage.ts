@@ -26,7 +26,7 @@ export async function observeUsageWithPrometheus(options: PrometheusSourceOption
   const usage = new Map<string, MeasuredUsage & { cpu: Array<number | null>; memory: Array<number | null> }>();
   for (const namespace of request.namespaces) {
     const before = usage.size;
-    const queries = replayUsageQueries(namespace, window);
+    const queries = replayUsageQueries(namespace, window, client.cluster);
     for (const resource of ["cpu", "memory"] as const) {
       let series: RangeSeries[];
       try {

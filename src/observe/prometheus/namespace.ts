@@ -93,11 +93,24 @@ export class NamespaceObservation {
     "memory peaks": new Map(),
   };
 
+  /** The metrics rightsize reads that have series in the namespace over the window; undefined when the store could not say. */
+  private present: ReadonlySet<string> | undefined;
+
   constructor(
     private readonly cluster: string,
     private readonly namespace: string,
     private readonly window: QueryWindow,
   ) {}
+
+  /** Which of the metrics rightsize reads exist in the namespace (metrics.ts): their absence makes evidence unknown. */
+  presentMetrics(names: readonly string[]): void {
+    this.present = new Set(names);
+  }
+
+  /** Whether a metric is known to be absent from the namespace (not merely unasked). */
+  private absent(metric: string): boolean {
+    return this.present !== undefined && !this.present.has(metric);
+  }
 
   /** A problem of every workload of the namespace (a failed fact query, a Prometheus warning). */
   problem(message: string): void {
@@ -400,8 +413,53 @@ export class NamespaceObservation {
         };
         if (runs) observation.runs = runs;
         if (workload.hpa) observation.hpa = workload.hpa;
+        const unknown = this.workloadUnknown(workload);
+        if (unknown) observation.unknown = unknown;
         return observation;
       });
+  }
+
+  /** Owners and Job timing the namespace's kube-state-metrics did not export for this workload. */
+  private workloadUnknown(workload: WorkloadAccumulator): WorkloadObservation["unknown"] {
+    const unknown: NonNullable<WorkloadObservation["unknown"]> = {};
+    // Without kube_replicaset_owner a Deployment's pods look like a bare ReplicaSet's; without kube_job_owner a CronJob's runs look like Jobs.
+    if (workload.kind === "ReplicaSet" && this.absent("kube_replicaset_owner")) unknown.owners = "kube_replicaset_owner";
+    if (workload.kind === "Job" && this.absent("kube_job_owner")) unknown.owners = "kube_job_owner";
+    const jobMetrics = this.missingJobMetrics.get(`${workload.kind} ${workload.name}`);
+    if (jobMetrics) unknown.jobTiming = [...jobMetrics].sort().join(", ");
+    return Object.keys(unknown).length > 0 ? unknown : undefined;
+  }
+
+  /**
+   * SPEC §4: evidence whose metric is missing is unknown, never zero. Restarts: no restart
+   * counter for any of the container's pods. OOM kills: restarts unknown, or restarts without the
+   * termination reason. Throttling: no CFS counters for a container with a CPU limit (or whose
+   * limits are unknown); cAdvisor exports them only under a CFS quota, so without a limit 0% is
+   * measured. Requests: the namespace has no requests metric. CPU and memory: no statistics.
+   */
+  private containerUnknown(perPod: ReadonlyArray<{ facts: PodFacts }>, container: ContainerObservation, reportMissing: boolean): ContainerObservation["unknown"] {
+    const unknown: NonNullable<ContainerObservation["unknown"]> = {};
+    if (reportMissing && !container.cpu) unknown.cpu = "container_cpu_usage_seconds_total";
+    if (reportMissing && !container.memory) unknown.memory = "container_memory_working_set_bytes";
+    const restartsKnown = perPod.some(({ facts }) => facts.restarts !== undefined) && !this.absent("kube_pod_container_status_restarts_total");
+    if (!restartsKnown) {
+      unknown.restarts = "kube_pod_container_status_restarts_total";
+      unknown.oomKills = "kube_pod_container_status_restarts_total";
+    } else if (container.restarts > 0 && this.absent("kube_pod_container_status_last_terminated_reason")) {
+      unknown.oomKills = "kube_pod_container_status_last_terminated_reason";
+    }
+    // kube-state-metrics exports limits only where they are set: without the limits metric but with
+    // the requests metric, no container here has one. Without either, whether one is set is unknown.
+    const limitsUnknown = this.absent("kube_pod_container_resource_limits") && this.absent("kube_pod_container_resource_requests");
+    const cpuLimited = limitsUnknown || perPod.some(({ facts }) => facts.limits.cpu !== undefined && facts.limits.cpu > 0);
+    const periodsKnown = perPod.some(({ facts }) => facts.periods !== undefined);
+    if (cpuLimited && !periodsKnown) {
+      unknown.throttling = this.absent("container_cpu_cfs_throttled_periods_total") && !this.absent("container_cpu_cfs_periods_total")
+        ? "container_cpu_cfs_throttled_periods_total"
+        : "container_cpu_cfs_periods_total";
+    }
+    if (this.absent("kube_pod_container_resource_requests")) unknown.requests = "kube_pod_container_resource_requests";
+    return Object.keys(unknown).length > 0 ? unknown : undefined;
   }
 
   private containersOf(workload: WorkloadAccumulator, reportMissing: boolean): ContainerObservation[] {
@@ -433,6 +491,8 @@ export class NamespaceObservation {
       const cpuPoints = accumulated?.cpu && !workload.unavailable.has("cpu") ? chartPoints(this.window, accumulated.cpu, bucket) : [];
       const memoryPoints = accumulated?.memory && !workload.unavailable.has("memory") ? chartPoints(this.window, accumulated.memory, bucket) : [];
       if (cpuPoints.length > 0 || memoryPoints.length > 0) container.series = { step: `${bucket / 3600}h`, cpu: cpuPoints, memory: memoryPoints };
+      const unknown = this.containerUnknown(perPod, container, reportMissing && !workload.unavailable.has("cpu") && !workload.unavailable.has("memory"));
+      if (unknown) container.unknown = unknown;
       if (reportMissing && this.factsOfAll(workload.pods)) {
         const item = `${workload.kind} ${workload.name}/${name}`;
         if (!cpu && !workload.unavailable.has("cpu")) this.reportMissing("cpu statistics", item, this.missingCpuReason(perPod));
@@ -558,7 +618,12 @@ export class NamespaceObservation {
    * with the reason. They inform; the recommendation decides what missing statistics mean.
    */
   namespaceProblems(): string[] {
-    return [...this.jobMetricProblems(), ...this.missingStatisticsProblems()];
+    return [...this.ownerProblems(), ...this.jobMetricProblems(), ...this.missingStatisticsProblems()];
+  }
+
+  private ownerProblems(): string[] {
+    if (!this.absent("kube_pod_owner") || this.podOwner.size > 0) return [];
+    return ["kube-state-metrics exports no kube_pod_owner in this namespace, so no pod is known to belong to a workload and nothing is observed here; install kube-state-metrics (run \"rightsize doctor\" to see every missing metric)"];
   }
 
   private jobMetricProblems(): string[] {

@@ -90,8 +90,21 @@ export function endRange(window: QueryWindow): number {
  * range that holds n samples spans n − 1 intervals at least.
  */
 export function scrapeIntervalFrom(counts: ReadonlyArray<{ range: number; count: number }>): number | undefined {
-  const estimates = counts.filter(({ count }) => count >= 1).map(({ range, count }) => (count >= 2 ? range / (count - 1) : range));
+  const estimates = counts.filter(({ count }) => count >= 1).map(({ range, count }) => (count >= 2 ? intervalOf(range, count) : range));
   return estimates.length === 0 ? undefined : Math.min(...estimates);
+}
+
+/**
+ * The interval of `count` samples in a range of `range` seconds. A range that holds both its ends
+ * (Prometheus 2) counts one sample more than one that holds only its end (Prometheus 3,
+ * VictoriaMetrics, Thanos over either) when samples fall on its edges: of range ÷ (count − 1) and
+ * range ÷ count, the whole number of seconds is the interval (scrape intervals are configured in
+ * seconds), so every store measures the same one; neither whole, the first, as before.
+ */
+function intervalOf(range: number, count: number): number {
+  const closed = range / (count - 1);
+  const open = range / count;
+  return Number.isInteger(closed) || !Number.isInteger(open) ? closed : open;
 }
 
 const CONTAINERS = `container!="",container!="POD"`;
@@ -100,8 +113,21 @@ function quoted(text: string): string {
   return `"${text.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`;
 }
 
-function namespaceMatcher(namespace: string): string {
-  return `namespace=${quoted(namespace)}`;
+/**
+ * The series of one cluster in a store that holds several (Thanos, Mimir, VictoriaMetrics, a
+ * federating Prometheus): a label and its value, applied to every selector of every query.
+ */
+export interface ClusterScope {
+  label: string;
+  value: string;
+}
+
+export function scopeMatcher(scope: ClusterScope | undefined): string {
+  return scope ? `${scope.label}=${quoted(scope.value)}` : "";
+}
+
+export function namespaceMatcher(namespace: string, scope?: ClusterScope): string {
+  return scope ? `${scopeMatcher(scope)},namespace=${quoted(namespace)}` : `namespace=${quoted(namespace)}`;
 }
 
 /** `pod=~"a|b|c"`: Prometheus looks each name up in its index (a set of literals, not a scan). */
@@ -131,8 +157,8 @@ export interface NamespaceQueries {
   hpas: string;
 }
 
-export function namespaceQueries(namespace: string, window: QueryWindow): NamespaceQueries {
-  const ns = namespaceMatcher(namespace);
+export function namespaceQueries(namespace: string, window: QueryWindow, scope?: ClusterScope): NamespaceQueries {
+  const ns = namespaceMatcher(namespace, scope);
   const w = `${window.seconds}s`;
   return {
     owners: union([
@@ -164,8 +190,8 @@ export function namespaceQueries(namespace: string, window: QueryWindow): Namesp
  * with podHistoryQuery): restarts and periods as last minus first sample of each series with
  * samples in both ends, requests and limits as the last sample.
  */
-export function podFactsQuery(namespace: string, pods: readonly string[], window: QueryWindow, shortLived: boolean): string {
-  const selected = `${namespaceMatcher(namespace)},${podMatcher(pods)}`;
+export function podFactsQuery(namespace: string, pods: readonly string[], window: QueryWindow, shortLived: boolean, scope?: ClusterScope): string {
+  const selected = `${namespaceMatcher(namespace, scope)},${podMatcher(pods)}`;
   const w = `${window.seconds}s`;
   const end = endRange(window);
   const perContainer = "namespace, pod, container";
@@ -192,8 +218,8 @@ export function podFactsQuery(namespace: string, pods: readonly string[], window
  * new cAdvisor series): restarts and CFS periods as last minus first sample of each series over
  * the whole window, and the last requests and limits in it.
  */
-export function podHistoryQuery(namespace: string, pods: readonly string[], window: QueryWindow): string {
-  const selected = `${namespaceMatcher(namespace)},${podMatcher(pods)}`;
+export function podHistoryQuery(namespace: string, pods: readonly string[], window: QueryWindow, scope?: ClusterScope): string {
+  const selected = `${namespaceMatcher(namespace, scope)},${podMatcher(pods)}`;
   const w = `${window.seconds}s`;
   const perContainer = "namespace, pod, container";
   const increase = (selector: string) => `(max_over_time(${selector}[${w}]) - min_over_time(${selector}[${w}]))`;
@@ -210,13 +236,13 @@ export function podHistoryQuery(namespace: string, pods: readonly string[], wind
  * Range query: the CPU rate of every container of these pods, one series per cAdvisor series (a
  * container may have several; rightsize sums them per pod and container, as `sum by` would).
  */
-export function cpuUsageQuery(namespace: string, pods: readonly string[], range: number): string {
-  return `rate(container_cpu_usage_seconds_total{${namespaceMatcher(namespace)},${CONTAINERS},${podMatcher(pods)}}[${range}s])`;
+export function cpuUsageQuery(namespace: string, pods: readonly string[], range: number, scope?: ClusterScope): string {
+  return `rate(container_cpu_usage_seconds_total{${namespaceMatcher(namespace, scope)},${CONTAINERS},${podMatcher(pods)}}[${range}s])`;
 }
 
 /** Range query: the working set of every container of these pods (rightsize takes the largest series per pod and container). */
-export function memoryUsageQuery(namespace: string, pods: readonly string[], range: number | undefined): string {
-  const selector = `container_memory_working_set_bytes{${namespaceMatcher(namespace)},${CONTAINERS},${podMatcher(pods)}}`;
+export function memoryUsageQuery(namespace: string, pods: readonly string[], range: number | undefined, scope?: ClusterScope): string {
+  const selector = `container_memory_working_set_bytes{${namespaceMatcher(namespace, scope)},${CONTAINERS},${podMatcher(pods)}}`;
   return range === undefined ? selector : `last_over_time(${selector}[${range}s])`;
 }
 
@@ -226,8 +252,8 @@ export function memoryUsageQuery(namespace: string, pods: readonly string[], ran
  * the window exactly (unlike increase() over adjacent ranges, which loses a restart that falls
  * between two scrapes on either side of a step boundary).
  */
-export function oomKillsQuery(namespace: string, pods: readonly string[], window: QueryWindow): string {
-  const selected = `${namespaceMatcher(namespace)},${podMatcher(pods)}`;
+export function oomKillsQuery(namespace: string, pods: readonly string[], window: QueryWindow, scope?: ClusterScope): string {
+  const selected = `${namespaceMatcher(namespace, scope)},${podMatcher(pods)}`;
   const restarts = `kube_pod_container_status_restarts_total{${selected}}`;
   const perContainer = "namespace, pod, container";
   return (
@@ -241,13 +267,14 @@ export function oomKillsQuery(namespace: string, pods: readonly string[], window
  * sample's, not the step's, so a run without kube_job_status_completion_time ends exactly at its
  * last scrape rather than up to the lookback after it.
  */
-export function lastSampleQuery(namespace: string, pods: readonly string[], window: QueryWindow): string {
-  return `max by (namespace, pod) (max_over_time(timestamp(container_memory_working_set_bytes{${namespaceMatcher(namespace)},${CONTAINERS},${podMatcher(pods)}})[${window.seconds}s:${window.step}s]))`;
+export function lastSampleQuery(namespace: string, pods: readonly string[], window: QueryWindow, scope?: ClusterScope): string {
+  return `max by (namespace, pod) (max_over_time(timestamp(container_memory_working_set_bytes{${namespaceMatcher(namespace, scope)},${CONTAINERS},${podMatcher(pods)}})[${window.seconds}s:${window.step}s]))`;
 }
 
 /** Namespaces with pods in the window, for a policy that names none. */
-export function namespacesQuery(window: QueryWindow): string {
-  return `count by (namespace) (max_over_time(kube_pod_owner[${window.seconds}s]))`;
+export function namespacesQuery(window: QueryWindow, scope?: ClusterScope): string {
+  const selector = scope ? `kube_pod_owner{${scopeMatcher(scope)}}` : "kube_pod_owner";
+  return `count by (namespace) (max_over_time(${selector}[${window.seconds}s]))`;
 }
 
 /**
@@ -256,8 +283,8 @@ export function namespacesQuery(window: QueryWindow): string {
  * recommendation against (SPEC §11). The owner join is done by Prometheus here: a backtest reads
  * one window once, where observation reads many and joins in rightsize.
  */
-export function replayUsageQueries(namespace: string, window: QueryWindow): { cpu: string; memory: string } {
-  const ns = namespaceMatcher(namespace);
+export function replayUsageQueries(namespace: string, window: QueryWindow, scope?: ClusterScope): { cpu: string; memory: string } {
+  const ns = namespaceMatcher(namespace, scope);
   const cpuPerPod = `sum by (namespace, pod, container) (rate(container_cpu_usage_seconds_total{${ns},${CONTAINERS}}[${rateRange(window, undefined)}s]))`;
   const memoryPerPod = `max by (namespace, pod, container) (container_memory_working_set_bytes{${ns},${CONTAINERS}})`;
   return { cpu: busiestReplica(ns, cpuPerPod, window), memory: busiestReplica(ns, memoryPerPod, window) };

@@ -1,12 +1,14 @@
-import { ExternalError, observationQueryId, type ObservationQuery, type WorkloadObservation } from "../../domain/index.js";
+import { ExternalError, InputError, observationQueryId, type ObservationQuery, type WorkloadObservation } from "../../domain/index.js";
 import { isoTime, parseWindow, requireNamespaces, type ObservationCallbacks } from "../request.js";
 import { PrometheusClient, QueryProblem, type PrometheusSourceOptions, type QueryResult } from "./client.js";
+import { requiredMetricsSelector } from "./metrics.js";
 import { NamespaceObservation } from "./namespace.js";
 import {
   cpuUsageQuery,
   lastSampleQuery,
   memoryRange,
   memoryUsageQuery,
+  namespaceMatcher,
   namespaceQueries,
   namespacesQuery,
   oomKillsQuery,
@@ -135,15 +137,32 @@ class QuerySlots {
 }
 
 async function observeNamespace(client: PrometheusClient, slots: QuerySlots, request: PrometheusRequest, namespace: string, window: QueryWindow, log: QueryLog): Promise<WorkloadObservation[]> {
-  const queries = namespaceQueries(namespace, window);
+  const scope = client.cluster;
+  const queries = namespaceQueries(namespace, window, scope);
   const builder = new NamespaceObservation(request.cluster, namespace, window);
   const instant = (promql: string) => slots.run(() => client.query(promql, window.to));
   const grid = { start: window.start, end: window.to, step: window.step };
+  const fit = (pods: string[], build: (pods: string[]) => string) => fitQueryLength(pods, build, client.maxQueryLength);
 
   // 1. Owners alone first: without them no workload is known, and a source that fails as a
-  //    whole fails on one query.
+  //    whole fails on one query. With them, which of the metrics rightsize reads exist here:
+  //    evidence whose metric is missing is unknown, never zero (SPEC §4).
   builder.usedByAll(log.instant(queries.owners, window.to));
   const owners = await instant(queries.owners);
+  const present = !owners.value
+    ? {}
+    : await slots.run(() =>
+      client.metricNames(requiredMetricsSelector(namespaceMatcher(namespace, scope)), { start: window.to - window.seconds, end: window.to }).catch((error: unknown) => {
+        // A store without the metric-names API still observes; only per-container absences are then seen.
+        if (error instanceof ExternalError) return { failed: error.message };
+        throw error;
+      }),
+    );
+  if (Array.isArray(present.value)) builder.presentMetrics(present.value);
+  else if (owners.value) {
+    const why = present.value?.failed ?? present.problem;
+    request.onProblem?.({ cluster: request.cluster, namespace, message: `cannot list which metrics exist (${why}); only metrics missing for single containers are marked unknown` });
+  }
   if (!owners.value) {
     const message = `namespace ${namespace}: cannot list workloads from Prometheus: ${owners.problem}`;
     if (!request.onProblem) throw new ExternalError(message);
@@ -151,6 +170,8 @@ async function observeNamespace(client: PrometheusClient, slots: QuerySlots, req
     return [];
   }
   builder.addOwners(owners.value.result);
+  // A partial answer (a Thanos store or Mimir ingester that did not answer) may lack workloads or owners.
+  for (const warning of new Set(owners.value.warnings)) builder.problem(`Prometheus warned about pod owners (partial data): ${warning}`);
 
   // 2. Jobs and HPAs of the namespace; and per batch of pods, the facts of its containers, then
   //    their usage (the CPU rate over four scrape intervals measured for the batch), then the OOM
@@ -163,7 +184,7 @@ async function observeNamespace(client: PrometheusClient, slots: QuerySlots, req
   const batch = async (pods: string[], index: number) => {
     let step = 0;
     const order = () => (index + 1) * 1000 + step++;
-    const factsQuery = podFactsQuery(namespace, pods, window, builder.hasJobPods(pods));
+    const factsQuery = podFactsQuery(namespace, pods, window, builder.hasJobPods(pods), scope);
     const factsOrder = order();
     builder.usedBy(pods, log.instant(factsQuery, window.to), factsOrder);
     const facts = await instant(factsQuery);
@@ -174,7 +195,7 @@ async function observeNamespace(client: PrometheusClient, slots: QuerySlots, req
     const reads: Array<Promise<void>> = [];
     for (const usagePods of byPoints(builder.usagePods(pods, interval))) {
       for (const resource of ["cpu", "memory"] as const) {
-        const promql = resource === "cpu" ? cpuUsageQuery(namespace, usagePods, cpuRange) : memoryUsageQuery(namespace, usagePods, memoryRange(interval));
+        const promql = resource === "cpu" ? cpuUsageQuery(namespace, usagePods, cpuRange, scope) : memoryUsageQuery(namespace, usagePods, memoryRange(interval), scope);
         const position = order();
         builder.usedBy(usagePods, log.range(promql, grid), position);
         reads.push(
@@ -188,7 +209,7 @@ async function observeNamespace(client: PrometheusClient, slots: QuerySlots, req
     // Pods that did not span the window, or restarted, have their counters read over all of it.
     const history = facts.value ? builder.podsNeedingHistory(pods) : [];
     if (history.length > 0) {
-      const promql = podHistoryQuery(namespace, history, window);
+      const promql = podHistoryQuery(namespace, history, window, scope);
       const position = order();
       builder.usedBy(history, log.instant(promql, window.to), position);
       const outcome = await instant(promql);
@@ -197,7 +218,7 @@ async function observeNamespace(client: PrometheusClient, slots: QuerySlots, req
     }
     const restarted = builder.restartedPods(pods);
     if (restarted.length > 0) {
-      const promql = oomKillsQuery(namespace, restarted, window);
+      const promql = oomKillsQuery(namespace, restarted, window, scope);
       // Steps back from the window's end, as `offset` tiles it.
       const range = { start: window.to - window.seconds + window.step, end: window.to, step: window.step };
       const position = order();
@@ -211,7 +232,10 @@ async function observeNamespace(client: PrometheusClient, slots: QuerySlots, req
     }
     await Promise.all(reads);
   };
-  const [factOutcomes] = await Promise.all([Promise.all(namespaceFacts.map(([, promql]) => instant(promql))), ...builder.podBatches(PODS_PER_BATCH).map(batch)]);
+  // A batch whose facts query would be longer than the store accepts is cut further; the facts
+  // query names its pods most often, so every later query of a batch's pods is shorter.
+  const batches = builder.podBatches(PODS_PER_BATCH).flatMap((pods) => fit(pods, (part) => podFactsQuery(namespace, part, window, builder.hasJobPods(part), scope)));
+  const [factOutcomes] = await Promise.all([Promise.all(namespaceFacts.map(([, promql]) => instant(promql))), ...batches.map(batch)]);
   for (const [index, [what, , add]] of namespaceFacts.entries()) {
     const outcome = factOutcomes[index]!;
     if (outcome.value) add(outcome.value as QueryResult<never>);
@@ -220,8 +244,9 @@ async function observeNamespace(client: PrometheusClient, slots: QuerySlots, req
   }
 
   // 3. Jobs that succeeded without a completion time end at their pods' last sample.
-  for (const [index, pods] of chunks(builder.podsNeedingLastSample(), MAX_PODS_PER_QUERY).entries()) {
-    const promql = lastSampleQuery(namespace, pods, window);
+  const lastSampleBatches = chunks(builder.podsNeedingLastSample(), MAX_PODS_PER_QUERY).flatMap((pods) => fit(pods, (part) => lastSampleQuery(namespace, part, window, scope)));
+  for (const [index, pods] of lastSampleBatches.entries()) {
+    const promql = lastSampleQuery(namespace, pods, window, scope);
     const position = 1_000_000 + index;
     builder.usedBy(pods, log.instant(promql, window.to), position);
     const outcome = await instant(promql);
@@ -260,6 +285,24 @@ function byPoints(pods: Array<{ pod: string; points: number }>): string[][] {
   return batches;
 }
 
+/**
+ * The pods cut into runs whose query is at most `maxLength` characters (halving a run until it
+ * fits); a single pod whose query is still too long is an error naming the setting to raise.
+ */
+export function fitQueryLength(pods: string[], build: (pods: string[]) => string, maxLength: number): string[][] {
+  if (pods.length === 0) return [];
+  const length = build(pods).length;
+  if (length <= maxLength) return [pods];
+  if (pods.length === 1) {
+    throw new InputError(
+      `the query for pod ${pods[0]} alone is ${length} characters, longer than the maximum query length ${maxLength} (prometheus.maxQueryLength, --max-query-length); raise it to what the store accepts`,
+      { field: "prometheus.maxQueryLength" },
+    );
+  }
+  const half = Math.ceil(pods.length / 2);
+  return [...fitQueryLength(pods.slice(0, half), build, maxLength), ...fitQueryLength(pods.slice(half), build, maxLength)];
+}
+
 function chunks<T>(items: T[], size: number): T[][] {
   const result: T[][] = [];
   for (let index = 0; index < items.length; index += size) result.push(items.slice(index, index + size));
@@ -279,6 +322,6 @@ async function attempt<T>(promise: Promise<T>): Promise<Outcome<T>> {
 export async function discoverPrometheusNamespaces(options: PrometheusSourceOptions, window: { from: string; to: string }): Promise<string[]> {
   const { from, to } = parseWindow(window);
   const client = new PrometheusClient(options);
-  const { result } = await client.query(namespacesQuery(queryWindow(to, to - from)), to);
+  const { result } = await client.query(namespacesQuery(queryWindow(to, to - from), client.cluster), to);
   return result.flatMap((sample) => (sample.metric.namespace ? [sample.metric.namespace] : [])).sort();
 }

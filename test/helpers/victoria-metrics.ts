@@ -1,0 +1,111 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdir } from "node:fs/promises";
+import type { MetricFamily } from "./prometheus.js";
+import { freePort } from "./prometheus.js";
+
+/**
+ * A real single-node VictoriaMetrics (Debian package `victoria-metrics`) for tests and benchmarks:
+ * one store holding several clusters' series, told apart by a label, as Thanos, Mimir and
+ * VictoriaMetrics are run in front of many clusters. Samples are imported in the Prometheus text
+ * format with millisecond timestamps, then flushed so that queries see them at once.
+ */
+export interface RunningVictoriaMetrics {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export interface VictoriaMetricsOptions {
+  /** -search.maxQueryLen: the longest query text it accepts (its default is 16KiB). */
+  maxQueryLength?: number;
+}
+
+export async function startVictoriaMetrics(dataDirectory: string, options: VictoriaMetricsOptions = {}): Promise<RunningVictoriaMetrics> {
+  await mkdir(dataDirectory, { recursive: true });
+  const port = await freePort();
+  const child = spawn(
+    "victoria-metrics",
+    [
+      `-storageDataPath=${dataDirectory}`,
+      `-httpListenAddr=127.0.0.1:${port}`,
+      // The samples are historical: keep all of them, however old.
+      "-retentionPeriod=100y",
+      // Answers from the imported data only, never a cached older answer.
+      "-search.disableCache",
+      "-loggerLevel=ERROR",
+      ...(options.maxQueryLength ? [`-search.maxQueryLen=${options.maxQueryLength}`] : []),
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let log = "";
+  child.stderr?.on("data", (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = () => stopProcess(child);
+  try {
+    await waitUntilReady(url, child, () => log);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, pid: child.pid!, stop };
+}
+
+/** Imports every sample of the families with `labels` added to each series (e.g. `{cluster: "eu"}`). */
+export async function importFamilies(url: string, families: MetricFamily[], labels: Record<string, string>): Promise<number> {
+  let samples = 0;
+  let lines: string[] = [];
+  const flush = async () => {
+    if (lines.length === 0) return;
+    const response = await fetch(`${url}/api/v1/import/prometheus`, { method: "POST", body: `${lines.join("\n")}\n` });
+    if (!response.ok) throw new Error(`VictoriaMetrics import failed: HTTP ${response.status} ${await response.text()}`);
+    lines = [];
+  };
+  for (const family of families) {
+    for (const series of family.series) {
+      const rendered = renderLabels({ ...series.labels, ...labels });
+      for (let t = series.start; t <= series.end; t += series.interval) {
+        const value = series.value(t);
+        if (value === undefined) continue;
+        lines.push(`${family.name}${rendered} ${value} ${t * 1000}`);
+        samples++;
+        if (lines.length >= 50_000) await flush();
+      }
+    }
+  }
+  await flush();
+  const flushed = await fetch(`${url}/internal/force_flush`);
+  if (!flushed.ok) throw new Error(`VictoriaMetrics flush failed: HTTP ${flushed.status}`);
+  return samples;
+}
+
+function renderLabels(labels: Record<string, string>): string {
+  const parts = Object.entries(labels).map(([name, value]) => `${name}="${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`);
+  return `{${parts.join(",")}}`;
+}
+
+async function waitUntilReady(url: string, child: ChildProcess, log: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`victoria-metrics exited with ${child.exitCode}: ${log()}`);
+    try {
+      const response = await fetch(`${url}/health`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`victoria-metrics at ${url} not ready after 60s: ${log()}`);
+}
+
+function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    child.on("exit", () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
