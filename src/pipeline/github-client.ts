@@ -19,6 +19,12 @@ export interface GitHubRepository {
   botLogin: string | undefined;
 }
 
+/** A repository as the API describes it: every URL comes from GitHub's own answers (SPEC §10, GHES). */
+export interface GitHubRepositoryInfo extends GitHubRepository {
+  defaultBranch: string;
+  cloneUrl: string;
+}
+
 /** Which repository: what goes into requests and messages. */
 export type RepositoryName = Pick<GitHubRepository, "owner" | "repo">;
 

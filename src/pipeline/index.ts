@@ -37,17 +37,9 @@ export type { BranchState, OpenProposal, Proposal, ProposalPublisher, PublishedP
 export { LocalPublisher } from "./publish/local.js";
 export { GitPushPublisher } from "./publish/git-push.js";
 export { GitDataPublisher } from "./publish/git-data.js";
-export {
-  gitHubPolicyReader,
-  readRawFile,
-  readRepositoryPolicy,
-  runForGitHubRepository,
-  scanGitHubRepository,
-  verifyGitHubRepository,
-  type GitHubRepositoryInfo,
-  type ScanOutcome,
-  type GitHubRunInput,
-} from "./github-repository.js";
+export { gitHubPolicyReader, readRawFile, readRepositoryPolicy } from "./policy-github.js";
+export { runForGitHubRepository, type GitHubRunInput } from "./propose-github.js";
+export { scanGitHubRepository, verifyGitHubRepository, type ScanOutcome } from "./scan.js";
 export {
   clustersNamedBy,
   loadOperatorClusters,
@@ -68,7 +60,7 @@ export { mergedProposals, verifyMergedProposals, type MergedProposal, type Verif
 export { savingsOf, syncDashboard } from "./dashboard-sync.js";
 export { DASHBOARD_MARKER, DASHBOARD_TITLE, renderDashboard, tickedRows, untickAll, type DashboardInput } from "./dashboard.js";
 export { POLICY_ISSUE_MARKER, POLICY_ISSUE_TITLE, renderPolicyIssue, syncPolicyIssue } from "./policy-issue.js";
-export { callGitHub, httpStatusOf, repositoryFromRemoteUrl, tokenLogin, writtenByRightsize, type GitHubClient, type GitHubRepository, type RepositoryName } from "./github-client.js";
+export { callGitHub, httpStatusOf, repositoryFromRemoteUrl, tokenLogin, writtenByRightsize, type GitHubClient, type GitHubRepository, type GitHubRepositoryInfo, type RepositoryName } from "./github-client.js";
 export { GitWorkspace, DECISION_TRAILER, gitEnvironment, type BranchOutcome, type RemoteAuth } from "./workspace.js";
 export { readCommitFiles, readWorkingTreeFiles } from "./repo-files.js";
 export { decisionRecordPath, isProposalBranch, namespaceBranch, proposalBranch, pullRequestBodyPath } from "./branches.js";

@@ -1,7 +1,8 @@
 import { DEFAULT_POLICY_PATH, PolicyInvalidError, type LoadedPolicy, type PolicyProblem } from "../policy/index.js";
 import { RightsizeError } from "../domain/index.js";
 import { TOOL } from "../version.js";
-import { gitHubPolicyReader, readRawFile, readRepositoryPolicy, type GitHubRepositoryInfo } from "./github-repository.js";
+import { gitHubPolicyReader, readRawFile, readRepositoryPolicy } from "./policy-github.js";
+import type { GitHubRepositoryInfo } from "./github-client.js";
 import type { GitHubClient } from "./github-client.js";
 import { planRepository } from "./plan.js";
 import { comparePlans, type PolicyPreview } from "./policy-preview.js";

@@ -5,7 +5,7 @@ import type { LoadedPolicy } from "../policy/index.js";
 import type { DecisionRecord } from "../recommend/index.js";
 import { decisionRecordPath } from "./branches.js";
 import type { GitHubClient } from "./github-client.js";
-import type { GitHubRepositoryInfo } from "./github-repository.js";
+import type { GitHubRepositoryInfo } from "./github-client.js";
 import { changesOf, findWorkloadManifest } from "./plan.js";
 import { GitDataPublisher } from "./publish/git-data.js";
 import { readCommitFiles } from "./repo-files.js";
