@@ -3,16 +3,16 @@
  * render proposals, and write them through one publisher interface (local branches, git push
  * with REST, or the Git Data API).
  */
-export { planRepository, changesOf, policyDiscoveryTargets, type Drift, type Plan, type PlannedWorkload, type PlanInput, type TargetCoverage } from "./plan.js";
-export { diagnosePlan, type PlanDiagnosis } from "./diagnose.js";
-export { renderPlanMarkdown } from "./plan-report.js";
-export { checkPolicyAt, checkPolicyText, previewPolicyChange, type PolicyCheck } from "./policy-check.js";
+export { planRepository, changesOf, policyDiscoveryTargets, type Drift, type Plan, type PlannedWorkload, type PlanInput, type TargetCoverage } from "./plan/plan.js";
+export { diagnosePlan, type PlanDiagnosis } from "./plan/diagnose.js";
+export { renderPlanMarkdown } from "./plan/report.js";
+export { checkPolicyAt, checkPolicyText, previewPolicyChange, type PolicyCheck } from "./policy/check.js";
 export { ProposalPullRequests } from "./publish/pull-requests.js";
-export { comparePlans, type PlannedOutcome, type PolicyPreview, type PreviewEntry } from "./policy-preview.js";
-export { renderPullRequest, renderContainerTable, GITHUB_BODY_LIMIT, type PullRequestInput, type RenderedPullRequest } from "./pull-request.js";
-export { parseStateMarker, proposalStateOf, renderStateMarker, replaceStateMarker, type ProposalState } from "./state-marker.js";
-export { proposeChanges, branchOf, type ProposalResult, type ProposalStatus, type ProposeInput } from "./propose.js";
-export { gateProposal, isWithinDeclined, type GateOutcome } from "./gate.js";
+export { comparePlans, type PlannedOutcome, type PolicyPreview, type PreviewEntry } from "./policy/preview.js";
+export { renderPullRequest, renderContainerTable, GITHUB_BODY_LIMIT, type PullRequestInput, type RenderedPullRequest } from "./body/pull-request.js";
+export { parseStateMarker, proposalStateOf, renderStateMarker, replaceStateMarker, type ProposalState } from "./lifecycle/state.js";
+export { proposeChanges, branchOf, type ProposalResult, type ProposalStatus, type ProposeInput } from "./propose/propose.js";
+export { gateProposal, isWithinDeclined, type GateOutcome } from "./propose/gate.js";
 export {
   proposeForRepository,
   openLocalCheckout,
@@ -22,8 +22,8 @@ export {
   type RepositoryCheckout,
   type RepositoryPorts,
   type RepositoryRun,
-} from "./repository.js";
-export { loadPolicyChain, loadPolicyFromFiles, repositoryPath, type PolicyBaseReader } from "./policy-source.js";
+} from "./propose/repository.js";
+export { loadPolicyChain, loadPolicyFromFiles, repositoryPath, type PolicyBaseReader } from "./policy/source.js";
 export {
   EVERY_WORKLOAD,
   formatWorkloadTarget,
@@ -32,14 +32,14 @@ export {
   selectionsOfKeys,
   type WorkloadSelection,
   type WorkloadTarget,
-} from "./selection.js";
+} from "./plan/selection.js";
 export type { BranchState, OpenProposal, Proposal, ProposalPublisher, PublishedProposal, PublishOutcome } from "./publish/types.js";
 export { LocalPublisher } from "./publish/local.js";
 export { GitPushPublisher } from "./publish/git-push.js";
 export { GitDataPublisher } from "./publish/git-data.js";
-export { gitHubPolicyReader, readRawFile, readRepositoryPolicy } from "./policy-github.js";
-export { runForGitHubRepository, type GitHubRunInput } from "./propose-github.js";
-export { scanGitHubRepository, verifyGitHubRepository, type ScanOutcome } from "./scan.js";
+export { gitHubPolicyReader, readRawFile, readRepositoryPolicy } from "./policy/github.js";
+export { runForGitHubRepository, type GitHubRunInput } from "./propose/github.js";
+export { scanGitHubRepository, verifyGitHubRepository, type ScanOutcome } from "./scan/scan.js";
 export {
   clustersNamedBy,
   loadOperatorClusters,
@@ -52,16 +52,16 @@ export {
   type OperatorCluster,
   type OperatorClusters,
 } from "./clusters.js";
-export { closeIssue, findOpenIssue, hasComment, ownComments, upsertCheckRun, upsertIssue, type CheckRunOutput, type MarkedIssue } from "./github-upsert.js";
-export { decisionRecordsInBody, isRolledOut, verdictOf, verifyWorkload, type ContainerCheck, type MergedRequests, type ResourceCheck, type Verdict, type WorkloadCheck } from "./verification.js";
-export { renderNoRolloutComment, renderVerificationComment, VERIFICATION_MARKER } from "./verification-comment.js";
-export { mergedProposalsInHistory, type MergedInHistory } from "./history.js";
-export { mergedProposals, verifyMergedProposals, type MergedProposal, type VerificationOutcome, type VerifyInput } from "./verify-merged.js";
-export { savingsOf, syncDashboard } from "./dashboard-sync.js";
-export { DASHBOARD_MARKER, DASHBOARD_TITLE, renderDashboard, tickedRows, untickAll, type DashboardInput } from "./dashboard.js";
-export { POLICY_ISSUE_MARKER, POLICY_ISSUE_TITLE, renderPolicyIssue, syncPolicyIssue } from "./policy-issue.js";
-export { callGitHub, httpStatusOf, repositoryFromRemoteUrl, tokenLogin, writtenByRightsize, type GitHubClient, type GitHubRepository, type GitHubRepositoryInfo, type RepositoryName } from "./github-client.js";
-export { GitWorkspace, DECISION_TRAILER, gitEnvironment, type BranchOutcome, type RemoteAuth } from "./workspace.js";
-export { readCommitFiles, readWorkingTreeFiles } from "./repo-files.js";
-export { decisionRecordPath, isProposalBranch, namespaceBranch, proposalBranch, pullRequestBodyPath } from "./branches.js";
+export { closeIssue, findOpenIssue, hasComment, ownComments, upsertCheckRun, upsertIssue, type CheckRunOutput, type MarkedIssue } from "./github/upsert.js";
+export { decisionRecordsInBody, isRolledOut, verdictOf, verifyWorkload, type ContainerCheck, type MergedRequests, type ResourceCheck, type Verdict, type WorkloadCheck } from "./lifecycle/verification.js";
+export { renderNoRolloutComment, renderVerificationComment, VERIFICATION_MARKER } from "./lifecycle/verification-comment.js";
+export { mergedProposalsInHistory, type MergedInHistory } from "./lifecycle/history.js";
+export { mergedProposals, verifyMergedProposals, type MergedProposal, type VerificationOutcome, type VerifyInput } from "./lifecycle/verify-merged.js";
+export { savingsOf, syncDashboard } from "./dashboard/sync.js";
+export { DASHBOARD_MARKER, DASHBOARD_TITLE, renderDashboard, tickedRows, untickAll, type DashboardInput } from "./dashboard/render.js";
+export { POLICY_ISSUE_MARKER, POLICY_ISSUE_TITLE, renderPolicyIssue, syncPolicyIssue } from "./policy/issue.js";
+export { callGitHub, httpStatusOf, repositoryFromRemoteUrl, tokenLogin, writtenByRightsize, type GitHubClient, type GitHubRepository, type GitHubRepositoryInfo, type RepositoryName } from "./github/client.js";
+export { GitWorkspace, DECISION_TRAILER, gitEnvironment, type BranchOutcome, type RemoteAuth } from "./checkout/workspace.js";
+export { readCommitFiles, readWorkingTreeFiles } from "./checkout/files.js";
+export { decisionRecordPath, isProposalBranch, namespaceBranch, proposalBranch, pullRequestBodyPath } from "./propose/branches.js";
 export { renderDoctorMarkdown, type DoctorReport } from "../observe/index.js";

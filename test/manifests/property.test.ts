@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { isSameQuantity, RefusalError } from "../../src/domain/index.js";
 import { discoverWorkloads, editDocumentResources, planWorkloadEdit, type DiscoveredWorkload, type RepoFile, type ResourceChange } from "../../src/manifests/index.js";
-import { repoFileFromBytes } from "../../src/pipeline/repo-files.js";
+import { repoFileFromBytes } from "../../src/pipeline/checkout/files.js";
 import { FuzzTally, mutate, mutatedArbitrary, FUZZ_TIMEOUT_MS, PER_INPUT_MS, SECRET, secretGuarded, type Mutation } from "../helpers/mutations.js";
 import { FIXTURES, fixture, fixtureRepo } from "./helpers.js";
 

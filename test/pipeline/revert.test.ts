@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Octokit } from "@octokit/rest";
 import { defaultPolicy } from "../../src/policy/index.js";
-import { openRevert } from "../../src/pipeline/revert.js";
+import { openRevert } from "../../src/pipeline/lifecycle/revert.js";
 
 describe("the revert pull request", () => {
   it("refuses, without cloning, when the merged proposal's decision records could not be read (a trimmed body): the previous values are unknown", async () => {

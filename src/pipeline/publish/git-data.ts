@@ -1,5 +1,5 @@
-import { DECISION_TRAILER, type GitWorkspace } from "../workspace.js";
-import { callGitHub, httpStatusOf, type GitHubClient, type GitHubRepository, type RepositoryName } from "../github-client.js";
+import { DECISION_TRAILER, type GitWorkspace } from "../checkout/workspace.js";
+import { callGitHub, httpStatusOf, type GitHubClient, type GitHubRepository, type RepositoryName } from "../github/client.js";
 import { ProposalPullRequests } from "./pull-requests.js";
 import type { BranchState, Proposal, ProposalPublisher, PublishOutcome } from "./types.js";
 

@@ -1,5 +1,5 @@
-import type { GitHubClient, GitHubRepository } from "../github-client.js";
-import type { GitWorkspace, RemoteAuth } from "../workspace.js";
+import type { GitHubClient, GitHubRepository } from "../github/client.js";
+import type { GitWorkspace, RemoteAuth } from "../checkout/workspace.js";
 import { ProposalPullRequests } from "./pull-requests.js";
 import type { BranchState, Proposal, ProposalPublisher, PublishOutcome } from "./types.js";
 

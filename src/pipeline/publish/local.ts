@@ -1,8 +1,8 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomically } from "../../domain/index.js";
-import { pullRequestBodyPath } from "../branches.js";
-import type { GitWorkspace } from "../workspace.js";
+import { pullRequestBodyPath } from "../propose/branches.js";
+import type { GitWorkspace } from "../checkout/workspace.js";
 import type { BranchState, Proposal, ProposalPublisher, PublishOutcome } from "./types.js";
 
 /** CLI `--local`: branches stay in the repository, PR bodies go to `.rightsize/out/`. */

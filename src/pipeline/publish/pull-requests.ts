@@ -1,10 +1,10 @@
 import type { Policy } from "../../policy/index.js";
-import { isProposalBranch } from "../branches.js";
-import { FOREIGN_COMMENT_MARKER, renderForeignNotice } from "../gate.js";
-import { callGitHub, writtenByRightsize, type GitHubClient, type GitHubRepository } from "../github-client.js";
-import { hasComment } from "../github-upsert.js";
-import type { RenderedPullRequest } from "../pull-request.js";
-import { parseStateMarker, proposalStateOf } from "../state-marker.js";
+import { isProposalBranch } from "../propose/branches.js";
+import { FOREIGN_COMMENT_MARKER, renderForeignNotice } from "../propose/gate.js";
+import { callGitHub, writtenByRightsize, type GitHubClient, type GitHubRepository } from "../github/client.js";
+import { hasComment } from "../github/upsert.js";
+import type { RenderedPullRequest } from "../body/pull-request.js";
+import { parseStateMarker, proposalStateOf } from "../lifecycle/state.js";
 import type { BranchState, OpenProposal } from "./types.js";
 
 /**

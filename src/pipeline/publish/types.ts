@@ -1,7 +1,7 @@
 import type { Policy } from "../../policy/index.js";
-import type { RenderedPullRequest } from "../pull-request.js";
-import type { ProposalState } from "../state-marker.js";
-import type { FileContent } from "../workspace.js";
+import type { RenderedPullRequest } from "../body/pull-request.js";
+import type { ProposalState } from "../lifecycle/state.js";
+import type { FileContent } from "../checkout/workspace.js";
 
 /** An open pull request of a proposal branch, as the publisher found it. */
 export interface OpenProposal {

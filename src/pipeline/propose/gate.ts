@@ -1,0 +1,67 @@
+import { code, parseQuantity, percentChange, safeMarkdown } from "../../domain/index.js";
+import type { Policy } from "../../policy/index.js";
+import type { BranchState } from "../publish/types.js";
+import type { ProposalState } from "../lifecycle/state.js";
+
+export interface GateOutcome {
+  status: "foreign" | "declined" | "rate-limited";
+  reason: string;
+  pullRequestUrl?: string;
+}
+
+/**
+ * Whether a proposal may be written at all (SPEC §8), from what exists for its branch; undefined
+ * means go ahead. Pure: the publisher reads the branch state, this decides.
+ */
+export function gateProposal(state: BranchState, proposed: ProposalState, policy: Policy): GateOutcome | undefined {
+  const url = state.pullRequest ? { pullRequestUrl: state.pullRequest.url } : {};
+  if (state.foreign) return { status: "foreign", reason: state.foreign, ...url };
+  if (state.pullRequest) return undefined;
+  if (state.declined && isWithinDeclined(state.declined.state, proposed, policy.recommend.minChangePercent)) {
+    return {
+      status: "declined",
+      reason: `pull request #${state.declined.number} (${declinedValues(state.declined.state)}) was closed without merging${state.declined.closedAt ? ` on ${state.declined.closedAt.slice(0, 10)}` : ""}; values within ${policy.recommend.minChangePercent}% of it are not proposed again`,
+      pullRequestUrl: state.declined.url,
+    };
+  }
+  if (state.openProposals >= policy.rateLimits.maxOpenPullRequests) {
+    return {
+      status: "rate-limited",
+      reason: `${state.openProposals} rightsize pull requests are open (rateLimits.maxOpenPullRequests: ${policy.rateLimits.maxOpenPullRequests}); merge or close some first`,
+    };
+  }
+  return undefined;
+}
+
+/** What a declined proposal asked for, in a few words: `web: cpu 240m, memory 250Mi`. */
+function declinedValues(state: ProposalState): string {
+  return state.workloads
+    .flatMap((workload) => Object.entries(workload.containers).map(([container, values]) => `${code(container)}: ${[values.cpu && `cpu ${values.cpu}`, values.memory && `memory ${values.memory}`].filter(Boolean).join(", ")}`))
+    .join("; ");
+}
+
+/**
+ * SPEC §8: closing a PR unmerged means "not this value". A new proposal is declined while every
+ * value stays within `minChangePercent` of the declined one.
+ */
+export function isWithinDeclined(declined: ProposalState, proposed: ProposalState, minChangePercent: number): boolean {
+  return proposed.workloads.every((workload) => {
+    const previous = declined.workloads.find((candidate) => candidate.key === workload.key);
+    if (!previous) return false;
+    return Object.entries(workload.containers).every(([container, values]) =>
+      (["cpu", "memory"] as const).every((resource) => {
+        const before = previous.containers[container]?.[resource];
+        const now = values[resource];
+        if (before === undefined || now === undefined) return before === now;
+        return Math.abs(percentChange(parseQuantity(before), parseQuantity(now))) < minChangePercent;
+      }),
+    );
+  });
+}
+
+/** The foreign-push notice, said once per pull request (found again by its marker). */
+export const FOREIGN_COMMENT_MARKER = "<!-- rightsize:foreign-push -->";
+
+export function renderForeignNotice(reason: string): string {
+  return `rightsize did not update this branch: ${safeMarkdown(reason)}. It will leave the branch alone from now on; close this pull request to let rightsize propose again.\n\n${FOREIGN_COMMENT_MARKER}`;
+}

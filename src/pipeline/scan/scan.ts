@@ -1,0 +1,99 @@
+import { DEFAULT_POLICY_PATH, PolicyInvalidError, type LoadedPolicy, type PolicyProblem } from "../../policy/index.js";
+import { syncDashboard } from "../dashboard/sync.js";
+import { syncPolicyIssue } from "../policy/issue.js";
+import { openRevert } from "../lifecycle/revert.js";
+import type { WorkloadCheck } from "../lifecycle/verification.js";
+import { mergedProposals, verifyMergedProposals, type MergedProposal, type VerificationOutcome } from "../lifecycle/verify-merged.js";
+import { readRawFile, readRepositoryPolicy } from "../policy/github.js";
+import { runForGitHubRepository, type GitHubRunInput } from "../propose/github.js";
+import type { RepositoryRun } from "../propose/repository.js";
+import { selectionsOfKeys } from "../plan/selection.js";
+
+export interface ScanOutcome {
+  run?: RepositoryRun;
+  /** The default branch's policy is invalid: proposals paused, the policy issue lists these. */
+  policyProblems?: PolicyProblem[];
+  policyIssue?: { number: number; status: string };
+  /** The checks after merge this scan made (SPEC §8). */
+  verification?: VerificationOutcome[];
+  dashboard?: { number: number; status: string };
+}
+
+/**
+ * A scheduled scan (the app's scheduler, `rightsize scan`): every workload proposed, merged
+ * proposals checked, the dashboard issue brought up to date, and the "fix the policy file" issue
+ * opened, updated or closed to match the policy (SPEC §7, §8). Safe to repeat: proposals are
+ * idempotent, so two replicas scanning at once open no duplicates.
+ */
+export async function scanGitHubRepository(input: GitHubRunInput & { now: Date }): Promise<ScanOutcome> {
+  const { octokit, repository } = input;
+  let run: RepositoryRun;
+  try {
+    run = await runForGitHubRepository(input);
+  } catch (error) {
+    if (!(error instanceof PolicyInvalidError)) throw error;
+    const issue = input.dryRun ? undefined : await syncPolicyIssue(octokit, repository, repository.defaultBranch, error.problems);
+    return { policyProblems: error.problems, ...(issue ? { policyIssue: issue } : {}) };
+  }
+  if (input.dryRun) return { run };
+  const issue = await syncPolicyIssue(octokit, repository, repository.defaultBranch, undefined);
+  const merged = run.loaded.policy.mode === "disabled" ? [] : await mergedProposals(octokit, repository);
+  const verification =
+    merged.length === 0
+      ? []
+      : await verifyMergedProposals({
+          octokit,
+          repository,
+          merged,
+          loaded: run.loaded,
+          observe: input.observe,
+          now: input.now,
+          snapshot: run.snapshot,
+          onWrong: (proposal, checks) => correctWrongVerdict(input, run.loaded, proposal, checks),
+        });
+  // Every recent verdict, this scan's and earlier ones (kept in the merged pull requests' markers).
+  const verdicts = merged.flatMap((proposal) =>
+    proposal.state.verification?.verdict ? proposal.state.workloads.map((workload) => ({ number: proposal.number, key: workload.key, verdict: proposal.state.verification!.verdict! })) : [],
+  );
+  // Saved so far: what merged proposals priced, unless the check after merge called them wrong.
+  const mergedRecords = merged.filter((proposal) => proposal.state.verification?.verdict !== "wrong").flatMap((proposal) => proposal.records);
+  const dashboard = await syncDashboard(octokit, repository, run, { verdicts, mergedRecords });
+  return { run, verification, ...(issue ? { policyIssue: issue } : {}), ...(dashboard ? { dashboard } : {}) };
+}
+
+/**
+ * The daily check after merge of one repository (SPEC §8), between scans: cheap when nothing
+ * waits (one listing), observing only when a merged proposal needs it.
+ */
+export async function verifyGitHubRepository(input: GitHubRunInput & { now: Date }): Promise<VerificationOutcome[]> {
+  const { octokit, repository } = input;
+  const merged = await mergedProposals(octokit, repository);
+  if (!merged.some((proposal) => !proposal.state.verification?.checkedAt)) return [];
+  const loaded = await readRepositoryPolicy(octokit, repository, await readRawFile(octokit, { ...repository, path: DEFAULT_POLICY_PATH }));
+  if (loaded.policy.mode === "disabled") return [];
+  return verifyMergedProposals({ octokit, repository, loaded, observe: input.observe, now: input.now, merged, onWrong: (proposal, checks) => correctWrongVerdict(input, loaded, proposal, checks) });
+}
+
+/**
+ * A wrong verdict (SPEC §8): with OOM kills the previous values come back in a revert pull
+ * request; without (CPU too tight) the next proposal of those workloads follows at once.
+ */
+async function correctWrongVerdict(input: GitHubRunInput, loaded: LoadedPolicy, proposal: MergedProposal, checks: WorkloadCheck[]): Promise<string> {
+  const oomKilled = checks.some((check) => check.containers.some((container) => container.oomKills > 0));
+  if (oomKilled) {
+    const revert = await openRevert({ octokit: input.octokit, repository: input.repository, token: input.token, loaded, merged: { number: proposal.number, records: proposal.records }, checks });
+    return revert.status === "refused"
+      ? `rightsize could not open a revert: ${revert.reason}. Restore the previous values by hand (the decision record lists them).`
+      : revert.status === "unchanged"
+        ? `#${revert.number} already restores the previous values.`
+        : `rightsize ${revert.status} #${revert.number} to restore the previous values.`;
+  }
+  const [selection] = selectionsOfKeys(proposal.state.workloads.map((workload) => workload.key));
+  const run = await runForGitHubRepository({ ...input, selection: selection ?? { targets: [] }, force: true });
+  const opened = run.results.find((result) => result.pullRequestNumber !== undefined);
+  if (opened) return `rightsize proposed the next values in #${opened.pullRequestNumber}.`;
+  const failed = run.results.find((result) => result.reason);
+  if (failed) return `rightsize could not propose the next values: ${failed.status}: ${failed.reason}`;
+  const reasons = run.selected.flatMap((workload) => workload.record.decision.reasons);
+  return `rightsize has no larger value to propose yet (${reasons.join("; ") || "no observation"}); it checks again on the next scan.`;
+}
