@@ -74,8 +74,6 @@ export async function observeOperatorClusters(
   return { snapshot: mergeSnapshots(snapshots, at), at };
 }
 
-/** The hidden marker of a `/rightsize doctor` reply: the dashboard links to the latest one. */
-export const DOCTOR_MARKER = "<!-- rightsize:doctor -->";
 
 /**
  * `rightsize doctor` for a repository (SPEC §4): the operator's clusters its policy names, each

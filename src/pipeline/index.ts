@@ -45,7 +45,6 @@ export {
   loadOperatorClusters,
   observeOperatorClusters,
   diagnoseOperatorClusters,
-  DOCTOR_MARKER,
   OperatorClustersSchema,
   parseOperatorClusters,
   UnservedClusterError,
@@ -54,14 +53,15 @@ export {
 } from "./clusters.js";
 export { closeIssue, findOpenIssue, hasComment, ownComments, upsertCheckRun, upsertIssue, type CheckRunOutput, type MarkedIssue } from "./github/upsert.js";
 export { decisionRecordsInBody, isRolledOut, verdictOf, verifyWorkload, type ContainerCheck, type MergedRequests, type ResourceCheck, type Verdict, type WorkloadCheck } from "./lifecycle/verification.js";
-export { renderNoRolloutComment, renderVerificationComment, VERIFICATION_MARKER } from "./lifecycle/verification-comment.js";
+export { renderNoRolloutComment, renderVerificationComment } from "./lifecycle/verification-comment.js";
 export { mergedProposalsInHistory, type MergedInHistory } from "./lifecycle/history.js";
 export { mergedProposals, verifyMergedProposals, type MergedProposal, type VerificationOutcome, type VerifyInput } from "./lifecycle/verify-merged.js";
 export { savingsOf, syncDashboard } from "./dashboard/sync.js";
-export { DASHBOARD_MARKER, DASHBOARD_TITLE, renderDashboard, tickedRows, untickAll, type DashboardInput } from "./dashboard/render.js";
-export { POLICY_ISSUE_MARKER, POLICY_ISSUE_TITLE, renderPolicyIssue, syncPolicyIssue } from "./policy/issue.js";
+export { DASHBOARD_TITLE, renderDashboard, type DashboardInput } from "./dashboard/render.js";
+export { POLICY_ISSUE_TITLE, renderPolicyIssue, syncPolicyIssue } from "./policy/issue.js";
 export { callGitHub, httpStatusOf, repositoryFromRemoteUrl, tokenLogin, writtenByRightsize, type GitHubClient, type GitHubRepository, type GitHubRepositoryInfo, type RepositoryName } from "./github/client.js";
 export { GitWorkspace, DECISION_TRAILER, gitEnvironment, type BranchOutcome, type RemoteAuth } from "./checkout/workspace.js";
 export { readCommitFiles, readWorkingTreeFiles } from "./checkout/files.js";
 export { decisionRecordPath, isProposalBranch, namespaceBranch, proposalBranch, pullRequestBodyPath } from "./propose/branches.js";
 export { renderDoctorMarkdown, type DoctorReport } from "../observe/index.js";
+export { answeredCommentId, MARKERS, replyMarker, replyMarkerOf, tickedRows, untickAll } from "./lifecycle/markers.js";

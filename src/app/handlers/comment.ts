@@ -1,8 +1,8 @@
 import type { Context } from "probot";
-import { callGitHub, isProposalBranch, ownComments, proposalStateOf, type GitHubClient, type GitHubRepositoryInfo } from "../../pipeline/index.js";
+import { answeredCommentId, callGitHub, isProposalBranch, ownComments, proposalStateOf, type GitHubClient, type GitHubRepositoryInfo } from "../../pipeline/index.js";
 import { parseCommands, type SlashCommand } from "../commands.js";
 import type { WorkJob } from "../queue.js";
-import { answeredCommentId, renderRefusal, renderReply } from "../render/reply.js";
+import { renderRefusal, renderReply } from "../render/reply.js";
 import { runCommands, type ProposalPullRequest } from "../run-commands.js";
 import { claimOnce, clientOf, installationToken, logErrorOf, maySteer, repositoryOf, type AppDependencies } from "../runtime.js";
 

@@ -1,5 +1,5 @@
 import type { Context } from "probot";
-import { callGitHub, DASHBOARD_MARKER, runForGitHubRepository, selectionsOfKeys, tickedRows, untickAll, writtenByRightsize, type WorkloadSelection } from "../../pipeline/index.js";
+import { callGitHub, MARKERS, runForGitHubRepository, selectionsOfKeys, tickedRows, untickAll, writtenByRightsize, type WorkloadSelection } from "../../pipeline/index.js";
 import { clientOf, installationToken, maySteer, operatorObserver, recordRun, repositoryOf, stageRecorder, type AppDependencies } from "../runtime.js";
 
 /**
@@ -11,7 +11,7 @@ import { clientOf, installationToken, maySteer, operatorObserver, recordRun, rep
  */
 export async function onDashboardEdited(context: Context<"issues.edited">, deps: AppDependencies): Promise<void> {
   const { issue, changes, sender } = context.payload;
-  if (sender.type === "Bot" || !issue.body?.includes(DASHBOARD_MARKER)) return;
+  if (sender.type === "Bot" || !issue.body?.includes(MARKERS.dashboard)) return;
   const before = new Set(tickedRows(changes.body?.from ?? ""));
   const ticked = tickedRows(issue.body).filter((key) => !before.has(key) && key !== "…");
   if (ticked.length === 0) return;

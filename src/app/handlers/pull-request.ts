@@ -3,6 +3,7 @@ import {
   callGitHub,
   hasComment,
   isProposalBranch,
+  MARKERS,
   proposalStateOf,
   readRepositoryPolicy,
   readRawFile,
@@ -20,7 +21,6 @@ import { clientOf, installationToken, logErrorOf, maySteer, repositoryOf, type A
 
 type PullRequestPayload = Context<"pull_request.closed">["payload"]["pull_request"];
 
-const DECLINED_MARKER = "<!-- rightsize:declined -->";
 const REFRESH_UNTICKED = "- [ ] refresh this proposal";
 const REFRESH_TICKED = /^- \[[xX]\] refresh this proposal/m;
 
@@ -53,14 +53,14 @@ export async function onPullRequestClosed(context: Context<"pull_request.closed"
     }
     await deleteBranch(octokit, repository, proposal.branch);
     if (proposal.state.closedBy || context.payload.sender.type === "Bot") return;
-    if (await hasComment(octokit, repository, pull.number, DECLINED_MARKER)) return;
+    if (await hasComment(octokit, repository, pull.number, MARKERS.declined)) return;
     const policy = await policyOrDefaults(octokit, repository);
     await callGitHub(repository, "comment", () =>
       octokit.rest.issues.createComment({
         owner: repository.owner,
         repo: repository.repo,
         issue_number: pull.number,
-        body: `${renderDeclinedComment(proposal.state, policy, proposal.branch)}\n\n${DECLINED_MARKER}`,
+        body: `${renderDeclinedComment(proposal.state, policy, proposal.branch)}\n\n${MARKERS.declined}`,
       }),
     );
   });

@@ -1,4 +1,4 @@
-import { DOCTOR_MARKER, renderDoctorMarkdown, type DoctorReport } from "../../pipeline/index.js";
+import { MARKERS, renderDoctorMarkdown, type DoctorReport } from "../../pipeline/index.js";
 
 /**
  * `/rightsize doctor` (SPEC §4): the report as a reply. The stores' addresses are redacted and
@@ -7,5 +7,5 @@ import { DOCTOR_MARKER, renderDoctorMarkdown, type DoctorReport } from "../../pi
  */
 export function renderDoctorReply(report: DoctorReport, redact: (text: string) => string): string {
   const opening = report.canPropose ? "rightsize checked the metrics of this repository's clusters." : "rightsize checked the metrics of this repository's clusters: something essential is missing.";
-  return `${opening}\n\n${renderDoctorMarkdown(report, redact)}\n\n${DOCTOR_MARKER}`;
+  return `${opening}\n\n${renderDoctorMarkdown(report, redact)}\n\n${MARKERS.doctor}`;
 }

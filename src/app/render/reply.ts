@@ -1,23 +1,11 @@
 import { code } from "../../domain/index.js";
-import { GITHUB_BODY_LIMIT } from "../../pipeline/index.js";
+import { GITHUB_BODY_LIMIT, replyMarker, replyMarkerOf } from "../../pipeline/index.js";
 
 export interface CommandOutcome {
   /** The command line as the user wrote it. */
   line: string;
   /** What happened, in markdown. */
   text: string;
-}
-
-const REPLY_MARKER = /<!-- rightsize:reply (\d+) -->/;
-
-/** The hidden marker that ties a reply to the comment it answers: a repeated delivery finds it and stops. */
-export function replyMarker(commentId: number): string {
-  return `<!-- rightsize:reply ${commentId} -->`;
-}
-
-export function answeredCommentId(body: string | null | undefined): number | undefined {
-  const match = REPLY_MARKER.exec(body ?? "");
-  return match ? Number(match[1]) : undefined;
 }
 
 /**
@@ -40,7 +28,7 @@ export function renderRefusal(author: string, commentId: number): string {
 /** A comment never exceeds GitHub's limit: the end is cut, the marker kept. */
 export function fitComment(text: string): string {
   if (text.length <= GITHUB_BODY_LIMIT) return text;
-  const marker = REPLY_MARKER.exec(text)?.[0] ?? "";
+  const marker = replyMarkerOf(text);
   const note = "\n\n_(cut to fit GitHub's comment size limit)_\n\n";
   return `${text.slice(0, GITHUB_BODY_LIMIT - note.length - marker.length - 1)}${note}${marker}\n`;
 }

@@ -1,12 +1,12 @@
 import { code, EVIDENCE_NAMES, prose, safeMarkdown, workloadKey, type WorkloadRef } from "../../domain/index.js";
 import type { DecisionRecord } from "../../recommend/index.js";
+import { dashboardRow, MARKERS } from "../lifecycle/markers.js";
 import type { PlannedWorkload } from "../plan/plan.js";
 import type { ProposalResult } from "../propose/propose.js";
 import type { Verdict } from "../lifecycle/verification.js";
 
 export const DASHBOARD_TITLE = "rightsize dashboard";
 const PUBLISHED: ReadonlySet<string> = new Set(["created", "updated", "unchanged"]);
-export const DASHBOARD_MARKER = "<!-- rightsize:dashboard -->";
 /** The dashboard issue body's budget: GitHub takes 65,536 characters; a margin for edits. */
 const DASHBOARD_LIMIT = 60_000;
 
@@ -78,7 +78,7 @@ export function renderDashboard(input: DashboardInput): string {
     "",
     `From the manifests on ${code(input.base.branch)} and the last observations; rightsize edits this issue after every scan. Tick a box to ask for a fresh proposal of that workload (rightsize unticks it when done).`,
     "",
-    "- [ ] propose again for every workload <!-- rightsize:row * -->",
+    dashboardRow("propose again for every workload", "*"),
   ];
   if (hasUnknownEvidence(input.workloads)) {
     // SPEC §4: missing evidence is never health; the header says where to find what is missing.
@@ -92,12 +92,12 @@ export function renderDashboard(input: DashboardInput): string {
       ...header,
       ...sections.flatMap((section) => {
         if (section.rows.length === 0) return [];
-        const rows = section.rows.map((row) => `- [ ] ${row.text} <!-- rightsize:row ${row.key} -->`);
+        const rows = section.rows.map((row) => dashboardRow(row.text, row.key));
         if (!collapse.has(section.title)) return ["", `### ${section.title} (${section.rows.length})`, "", ...rows];
         return ["", `<details><summary><b>${section.title} (${section.rows.length})</b>, collapsed to fit</summary>`, "", ...rows, "", "</details>"];
       }),
       "",
-      DASHBOARD_MARKER,
+      MARKERS.dashboard,
     ].join("\n");
   // Too long for an issue body: collapse the long sections first, then cut rows from the longest.
   const collapse = new Set<string>();
@@ -115,16 +115,6 @@ export function renderDashboard(input: DashboardInput): string {
     body = render(collapse);
   }
   return body;
-}
-
-/** The rows whose box was ticked in an edited dashboard body: workload keys, or `*` for all. */
-export function tickedRows(body: string): string[] {
-  return [...body.matchAll(/^- \[[xX]\] .*<!-- rightsize:row (\S+) -->$/gm)].map((match) => match[1]!);
-}
-
-/** The body with every box unticked again. */
-export function untickAll(body: string): string {
-  return body.replace(/^- \[[xX]\] (.*<!-- rightsize:row \S+ -->)$/gm, "- [ ] $1");
 }
 
 function attentionRows(input: DashboardInput): Row[] {

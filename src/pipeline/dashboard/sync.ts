@@ -1,8 +1,8 @@
 import { workloadKey } from "../../domain/index.js";
 import type { DecisionRecord } from "../../recommend/index.js";
 import { isProposalBranch } from "../propose/branches.js";
-import { DOCTOR_MARKER } from "../clusters.js";
-import { DASHBOARD_MARKER, DASHBOARD_TITLE, hasUnknownEvidence, renderDashboard, type DashboardInput } from "./render.js";
+import { MARKERS } from "../lifecycle/markers.js";
+import { DASHBOARD_TITLE, hasUnknownEvidence, renderDashboard, type DashboardInput } from "./render.js";
 import { callGitHub, writtenByRightsize, type GitHubClient, type GitHubRepository } from "../github/client.js";
 import { upsertIssue } from "../github/upsert.js";
 import type { RepositoryRun } from "../propose/repository.js";
@@ -41,14 +41,14 @@ export async function syncDashboard(
     ...(savings ? { savings } : {}),
     ...(doctorUrl ? { doctorUrl } : {}),
   });
-  return upsertIssue(octokit, repository, { marker: DASHBOARD_MARKER, title: DASHBOARD_TITLE, body, labels: ["rightsize"] });
+  return upsertIssue(octokit, repository, { marker: MARKERS.dashboard, title: DASHBOARD_TITLE, body, labels: ["rightsize"] });
 }
 
 /** The newest `/rightsize doctor` reply rightsize wrote in the repository (read only when evidence is unknown). */
 async function lastDoctorReply(octokit: GitHubClient, repository: GitHubRepository): Promise<string | undefined> {
   const { owner, repo } = repository;
   const { data } = await callGitHub(repository, "list recent comments", () => octokit.rest.issues.listCommentsForRepo({ owner, repo, sort: "created", direction: "desc", per_page: 100 }));
-  return data.find((comment) => writtenByRightsize(repository, comment.user) && (comment.body ?? "").includes(DOCTOR_MARKER))?.html_url;
+  return data.find((comment) => writtenByRightsize(repository, comment.user) && (comment.body ?? "").includes(MARKERS.doctor))?.html_url;
 }
 
 /**

@@ -1,12 +1,10 @@
+import { MARKERS } from "./markers.js";
 import { code, workloadKey } from "../../domain/index.js";
 import type { DecisionRecord } from "../../recommend/index.js";
 import { beforeAfterChart } from "../body/charts.js";
 import { displayBytes, displayCores } from "../body/pull-request.js";
 import { worstVerdict, type Verdict, type WorkloadCheck } from "./verification.js";
 
-export const VERIFICATION_MARKER = "<!-- rightsize:verification -->";
-/** The notice that the merged values never rolled out: a marker of its own, so that it does not stand for the verdict. */
-export const NO_ROLLOUT_MARKER = "<!-- rightsize:no-rollout -->";
 
 const VERDICT_WORDS: Record<Verdict, string> = {
   fits: "fits (usage below 80% of the new request)",
@@ -51,13 +49,13 @@ export function renderVerificationComment(checks: readonly WorkloadCheck[], reco
   const charts = checks.flatMap((check) => chartsOf(check, records.find((record) => workloadKey(record.workload) === check.key)));
   if (charts.length > 0) lines.push("", "Before (the window the proposal was computed from) and after, against the old and the new request:", "", charts.join("\n\n"));
   if (action) lines.push("", action);
-  lines.push("", VERIFICATION_MARKER);
+  lines.push("", MARKERS.verification);
   return lines.join("\n");
 }
 
 /** Said once when the merged values never showed up in the cluster. */
 export function renderNoRolloutComment(mergedAt: string, days: number): string {
-  return `rightsize could not check these requests: ${days} days after the merge (${mergedAt}) the cluster still runs the old values. Is the change synced (Argo CD, Flux)? rightsize will check again once the new values run.\n\n${NO_ROLLOUT_MARKER}`;
+  return `rightsize could not check these requests: ${days} days after the merge (${mergedAt}) the cluster still runs the old values. Is the change synced (Argo CD, Flux)? rightsize will check again once the new values run.\n\n${MARKERS.noRollout}`;
 }
 
 function chartsOf(check: WorkloadCheck, record: DecisionRecord | undefined): string[] {

@@ -1,3 +1,4 @@
+import { MARKERS } from "./markers.js";
 import { workloadKey, type WorkloadObservation } from "../../domain/index.js";
 import type { LoadedPolicy, Policy } from "../../policy/index.js";
 import { DecisionRecordSchema, type DecisionRecord } from "../../recommend/index.js";
@@ -7,7 +8,7 @@ import type { ObservationScope, ObservedInputs } from "../propose/repository.js"
 import { proposalStateOf, replaceStateMarker, type ProposalState } from "./state.js";
 import { hasComment } from "../github/upsert.js";
 import { selectionsOfKeys } from "../plan/selection.js";
-import { NO_ROLLOUT_MARKER, renderNoRolloutComment, renderVerificationComment, VERIFICATION_MARKER } from "./verification-comment.js";
+import { renderNoRolloutComment, renderVerificationComment } from "./verification-comment.js";
 import { decisionRecordsInBody, isRolledOut, verifyWorkload, worstVerdict, type WorkloadCheck } from "./verification.js";
 
 /** A merged rightsize pull request whose check after merge is not done yet. */
@@ -63,7 +64,7 @@ export async function verifyMergedProposals(input: VerifyInput): Promise<Verific
         await updateState(input, proposal, { ...proposal.state, verification: { ...verification, rolledOutAt: input.now.toISOString() } });
         outcomes.push({ number: proposal.number, status: "rolled-out" });
       } else if (input.now.getTime() - Date.parse(proposal.state.merged.at) > NO_ROLLOUT_AFTER_DAYS * DAY && !verification.noRolloutReported) {
-        await comment(input, proposal.number, NO_ROLLOUT_MARKER, renderNoRolloutComment(proposal.state.merged.at, NO_ROLLOUT_AFTER_DAYS));
+        await comment(input, proposal.number, MARKERS.noRollout, renderNoRolloutComment(proposal.state.merged.at, NO_ROLLOUT_AFTER_DAYS));
         await updateState(input, proposal, { ...proposal.state, verification: { ...verification, noRolloutReported: true } });
         outcomes.push({ number: proposal.number, status: "no-rollout" });
       } else {
@@ -88,7 +89,7 @@ export async function verifyMergedProposals(input: VerifyInput): Promise<Verific
     }
     const wrong = checks.some((check) => check.verdict === "wrong");
     const action = wrong && input.onWrong ? await input.onWrong(proposal, checks) : undefined;
-    await comment(input, proposal.number, VERIFICATION_MARKER, renderVerificationComment(checks, proposal.records, verification.rolledOutAt, action));
+    await comment(input, proposal.number, MARKERS.verification, renderVerificationComment(checks, proposal.records, verification.rolledOutAt, action));
     const verdict = worstVerdict(checks.map((check) => check.verdict));
     await updateState(input, proposal, { ...proposal.state, verification: { ...verification, checkedAt: input.now.toISOString(), verdict } });
     outcomes.push({ number: proposal.number, status: "verified", checks });

@@ -1,10 +1,10 @@
+import { MARKERS } from "../lifecycle/markers.js";
 import { code } from "../../domain/index.js";
 import { formatPolicyProblem, type PolicyProblem } from "../../policy/index.js";
 import type { GitHubClient, GitHubRepository } from "../github/client.js";
 import { closeIssue, upsertIssue } from "../github/upsert.js";
 
 export const POLICY_ISSUE_TITLE = "rightsize: fix the policy file";
-export const POLICY_ISSUE_MARKER = "<!-- rightsize:policy-issue -->";
 
 /**
  * SPEC §7: while the default branch's policy is invalid, proposals pause and one issue lists every
@@ -17,10 +17,10 @@ export async function syncPolicyIssue(
   problems: readonly PolicyProblem[] | undefined,
 ): Promise<{ number: number; status: "created" | "updated" | "unchanged" | "closed" } | undefined> {
   if (problems === undefined) {
-    const closed = await closeIssue(octokit, repository, POLICY_ISSUE_MARKER, "rightsize", `The policy on ${code(branch)} is valid again; rightsize proposes again.`);
+    const closed = await closeIssue(octokit, repository, MARKERS.policyIssue, "rightsize", `The policy on ${code(branch)} is valid again; rightsize proposes again.`);
     return closed === undefined ? undefined : { number: closed, status: "closed" };
   }
-  return upsertIssue(octokit, repository, { marker: POLICY_ISSUE_MARKER, title: POLICY_ISSUE_TITLE, body: renderPolicyIssue(problems, branch), labels: ["rightsize"] });
+  return upsertIssue(octokit, repository, { marker: MARKERS.policyIssue, title: POLICY_ISSUE_TITLE, body: renderPolicyIssue(problems, branch), labels: ["rightsize"] });
 }
 
 export function renderPolicyIssue(problems: readonly PolicyProblem[], branch: string): string {
@@ -31,6 +31,6 @@ export function renderPolicyIssue(problems: readonly PolicyProblem[], branch: st
     "",
     "`/rightsize policy validate` in any issue checks the file again; the README's policy reference lists every setting with its default.",
     "",
-    POLICY_ISSUE_MARKER,
+    MARKERS.policyIssue,
   ].join("\n");
 }

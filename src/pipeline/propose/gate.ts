@@ -1,5 +1,6 @@
 import { code, parseQuantity, percentChange, safeMarkdown } from "../../domain/index.js";
 import type { Policy } from "../../policy/index.js";
+import { MARKERS } from "../lifecycle/markers.js";
 import type { BranchState } from "../publish/types.js";
 import type { ProposalState } from "../lifecycle/state.js";
 
@@ -59,9 +60,7 @@ export function isWithinDeclined(declined: ProposalState, proposed: ProposalStat
   });
 }
 
-/** The foreign-push notice, said once per pull request (found again by its marker). */
-export const FOREIGN_COMMENT_MARKER = "<!-- rightsize:foreign-push -->";
 
 export function renderForeignNotice(reason: string): string {
-  return `rightsize did not update this branch: ${safeMarkdown(reason)}. It will leave the branch alone from now on; close this pull request to let rightsize propose again.\n\n${FOREIGN_COMMENT_MARKER}`;
+  return `rightsize did not update this branch: ${safeMarkdown(reason)}. It will leave the branch alone from now on; close this pull request to let rightsize propose again.\n\n${MARKERS.foreignPush}`;
 }

@@ -1,8 +1,9 @@
 import type { Policy } from "../../policy/index.js";
 import { isProposalBranch } from "../propose/branches.js";
-import { FOREIGN_COMMENT_MARKER, renderForeignNotice } from "../propose/gate.js";
+import { renderForeignNotice } from "../propose/gate.js";
 import { callGitHub, writtenByRightsize, type GitHubClient, type GitHubRepository } from "../github/client.js";
 import { hasComment } from "../github/upsert.js";
+import { MARKERS } from "../lifecycle/markers.js";
 import type { RenderedPullRequest } from "../body/pull-request.js";
 import { parseStateMarker, proposalStateOf } from "../lifecycle/state.js";
 import type { BranchState, OpenProposal } from "./types.js";
@@ -79,7 +80,7 @@ export class ProposalPullRequests {
   /** Says once, on the branch's pull request, that a human pushed to it. */
   async reportForeign(pullRequest: OpenProposal, reason: string): Promise<void> {
     const { owner, repo } = this.repository;
-    if (await hasComment(this.octokit, this.repository, pullRequest.number, FOREIGN_COMMENT_MARKER)) return;
+    if (await hasComment(this.octokit, this.repository, pullRequest.number, MARKERS.foreignPush)) return;
     await callGitHub(this.repository, "comment", () =>
       this.octokit.rest.issues.createComment({ owner, repo, issue_number: pullRequest.number, body: renderForeignNotice(reason) }),
     );
