@@ -8,7 +8,9 @@ import {
   loadPolicyFromFiles,
   openLocalCheckout,
   proposeForRepository,
+  mergedProposalsInHistory,
   repositoryFromRemoteUrl,
+  stepsFromHistory,
   tokenLogin,
   type ObservedInputs,
   type RepositoryRun,
@@ -45,6 +47,8 @@ export async function runProposals(options: ProposeOptions, github?: GitHubOptio
     publisher,
     policy: async (files) => (options.policyFile ? loadPolicyWithWarnings(options.policyFile) : printWarnings(await loadPolicyFromFiles(files))),
     observe: (loaded, scope) => observe(options, loaded, scope.namespaces),
+    // Steps, not stacks (SPEC §8): the last merged step of each workload, from the branch's history.
+    steps: async () => stepsFromHistory(await mergedProposalsInHistory(options.repoDir, checkout.base.commit)),
   });
 }
 

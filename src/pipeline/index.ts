@@ -65,3 +65,4 @@ export { readCommitFiles, readWorkingTreeFiles } from "./checkout/files.js";
 export { decisionRecordPath, isProposalBranch, namespaceBranch, proposalBranch, pullRequestBodyPath } from "./propose/branches.js";
 export { renderDoctorMarkdown, type DoctorReport } from "../observe/index.js";
 export { answeredCommentId, MARKERS, replyMarker, replyMarkerOf, tickedRows, untickAll } from "./lifecycle/markers.js";
+export { stepsFromHistory, stepsFromPullRequests, type MergedStep } from "./lifecycle/steps.js";

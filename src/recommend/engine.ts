@@ -41,6 +41,11 @@ export interface RecommendInput {
   /** ISO evaluation time: the record's createdAt. Never read from a clock. */
   at: string;
   manifest?: ManifestRef;
+  /**
+   * Why decreases must wait whatever the data say (SPEC §8: the last merged step is not live yet,
+   * or has just rolled out); increases the data justify still go. A pure input, like the clock.
+   */
+  holdDecreases?: string;
 }
 
 const JOB_KINDS: ReadonlySet<string> = new Set(["Job", "CronJob"]);
@@ -69,6 +74,7 @@ export function recommendWorkload(input: RecommendInput): DecisionRecord {
       dataGates.push(`waiting for data: ${plural(runCounts.succeeded, "successful run")} observed; the policy needs ${needed} (apply.jobs.minRuns)`);
     }
   }
+  if (input.holdDecreases) dataGates.push(input.holdDecreases);
   const hpaMetrics = new Set((observation.hpa?.metrics ?? []).filter((metric) => SCALING_RESOURCES.has(metric)));
   const context: WorkloadContext = {
     recommend: policy.recommend,

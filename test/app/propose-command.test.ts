@@ -6,7 +6,7 @@ import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseObservationSnapshotText, type ObservationSnapshot } from "../../src/domain/index.js";
 import { renderHelp } from "../../src/app/render/help.js";
-import { API, BOT_USER, createTestApp, eventPayload, expectInstallationToken, REPO, useAppTests } from "../helpers/app.js";
+import { API, BOT_USER, createTestApp, eventPayload, expectInstallationToken, expectMergedListing, REPO, useAppTests } from "../helpers/app.js";
 import { exampleRepo, git, type ExampleRepo } from "../helpers/git-repo.js";
 import { startLoopbackServer } from "../helpers/http.js";
 
@@ -129,6 +129,7 @@ describe("/rightsize all", () => {
     expectInstallationToken();
     expectAcknowledged();
     expectPolicyRead();
+    expectMergedListing();
     nock(API).get(`${REPO}/pulls`).query({ state: "open", per_page: "100" }).reply(200, []);
     BRANCHES.forEach((branch, index) => expectNewProposal(branch, 101 + index, created));
     const reply = captureReply();
@@ -178,6 +179,7 @@ describe("repeats", () => {
     expectInstallationToken();
     expectAcknowledged();
     expectPolicyRead();
+    expectMergedListing();
     nock(API).get(`${REPO}/pulls`).query({ state: "open", per_page: "100" }).reply(200, []);
     BRANCHES.forEach((branch, index) => expectNewProposal(branch, 101 + index, created));
     captureReply();
@@ -186,6 +188,7 @@ describe("repeats", () => {
 
     expectAcknowledged(9002, false);
     expectPolicyRead();
+    expectMergedListing();
     nock(API).get(`${REPO}/pulls`).query({ state: "open", per_page: "100" }).reply(200, openPullRequests(created));
     const reply = captureReply(9002);
     await app.receive("issue_comment", comment("/rightsize all", 9002));
@@ -270,6 +273,7 @@ describe("what the reply says", () => {
     expectAcknowledged();
     expectPolicyRead();
     expectPolicyRead();
+    expectMergedListing();
     const reply = captureReply();
     await app.receive("issue_comment", comment("/rightsize policy validate\nthanks!\n/rightsize all --dry-run"));
     const text = reply.text!;
@@ -348,6 +352,7 @@ describe("what the reply says", () => {
     expectInstallationToken();
     expectAcknowledged();
     expectPolicyRead(POLICY.replace("mode: propose", "mode: recommend"));
+    expectMergedListing();
     const recommendOnly = POLICY.replace("mode: propose", "mode: recommend");
     git(repo.work, "checkout", "--quiet", "main");
     writeFileSync(path.join(repo.work, ".github/rightsize.yml"), recommendOnly);
@@ -366,6 +371,7 @@ describe("the cost of a proposal", () => {
     expectInstallationToken();
     expectAcknowledged();
     expectPolicyRead();
+    expectMergedListing();
     const listing = nock(API).get(`${REPO}/pulls`).query({ state: "open", per_page: "100" }).reply(200, []);
     const proposal = expectNewProposal(BRANCHES[0]!, 101, created);
     captureReply();
@@ -402,6 +408,9 @@ describe("GitHub Enterprise Server", () => {
       .reply(200, { permission: "admin", role_name: "admin" })
       .get(`${REPO}/contents/.github%2Frightsize.yml`)
       .reply(200, POLICY, { "content-type": "application/vnd.github.raw; charset=utf-8" })
+      .get(`${REPO}/pulls`)
+      .query({ state: "closed", sort: "updated", direction: "desc", per_page: "100" })
+      .reply(200, [])
       .get(`${REPO}/pulls`)
       .query({ state: "open", per_page: "100" })
       .reply(200, [])
@@ -490,6 +499,7 @@ describe("a failure on one proposal", () => {
     expectInstallationToken();
     expectAcknowledged();
     expectPolicyRead();
+    expectMergedListing();
     nock(API).get(`${REPO}/pulls`).query({ state: "open", per_page: "100" }).reply(200, []);
     nock(API)
       .get(`${REPO}/pulls`)

@@ -59,7 +59,7 @@ describe("rightsize scan", () => {
       .get(`${REPO}/issues`)
       .query({ state: "open", labels: "rightsize", per_page: "100" })
       .reply(200, [])
-      // The checks after merge: no merged rightsize pull request waits for one.
+      // The merged proposals, listed once: for the steps of the run and the checks after merge.
       .get(`${REPO}/pulls`)
       .query({ state: "closed", sort: "updated", direction: "desc", per_page: "100" })
       .reply(200, [])

@@ -72,3 +72,8 @@ export function eventPayload<T = Record<string, unknown>>(name: string, change: 
 export function expectInstallationToken(api = API, installation = 2): nock.Scope {
   return nock(api).post(`/app/installations/${installation}/access_tokens`).reply(201, { token: INSTALLATION_TOKEN, expires_at: "2099-01-01T00:00:00Z", permissions: {} });
 }
+
+/** The merged pull requests a run lists once for the last step of each workload (SPEC §8); none by default. */
+export function expectMergedListing(merged: unknown[] = [], api = API): nock.Scope {
+  return nock(api).get(`${REPO}/pulls`).query({ state: "closed", sort: "updated", direction: "desc", per_page: "100" }).reply(200, merged);
+}

@@ -19,6 +19,8 @@ import {
 } from "../../manifests/index.js";
 import { isWorkloadSelected, type LoadedPolicy, type Policy } from "../../policy/index.js";
 import { recommendWorkload, type DecisionRecord, type ManifestRef, type ToolRef } from "../../recommend/index.js";
+import type { MergedStep, StepOutcome } from "../lifecycle/steps.js";
+import type { MergedRequests } from "../lifecycle/verification.js";
 
 export interface PlanInput {
   /** Who makes the records: the recommendation engine reads no file. */
@@ -28,6 +30,8 @@ export interface PlanInput {
   snapshot: ObservationSnapshot;
   /** ISO evaluation time (the records' createdAt). */
   at: string;
+  /** The last merged step of workloads, by key, and what it means for the next one (SPEC §8). */
+  steps?: ReadonlyMap<string, StepOutcome>;
 }
 
 /** A manifest value that differs from what runs in the cluster; the manifest is the truth. */
@@ -46,6 +50,8 @@ export interface PlannedWorkload {
   /** The byte-minimal edits when the decision is `propose` and the policy lets rightsize propose. */
   edits: FileEdit[];
   drift: Drift[];
+  /** The last merged step of this workload, when its manifest still holds what it merged. */
+  previous?: MergedStep;
 }
 
 export interface Plan {
@@ -152,8 +158,19 @@ function planWorkload(input: PlanInput, ref: WorkloadRef, manifest: DiscoveredWo
     yamlPath: manifest.location.yamlPath,
     current: Object.fromEntries(manifest.containers.map((container) => [container.name, { requests: container.requests, limits: container.limits }])),
   };
+  const step = input.steps?.get(workloadKey(ref));
+  // A step counts while the manifest holds what it merged; values a person wrote since supersede it.
+  const current = step && holdsMerged(manifest, step.previous.requests) ? step : undefined;
   const recommend = (reference: ManifestRef) =>
-    recommendWorkload({ tool: input.tool, observation, policy: input.loaded.policy, policySource: input.loaded.source, at: input.at, manifest: reference });
+    recommendWorkload({
+      tool: input.tool,
+      observation,
+      policy: input.loaded.policy,
+      policySource: input.loaded.source,
+      at: input.at,
+      manifest: reference,
+      ...(current?.holdDecreases ? { holdDecreases: current.holdDecreases } : {}),
+    });
   let record = recommend(manifestRef);
   let edits: FileEdit[] = [];
   if (record.decision.action === "propose") {
@@ -163,7 +180,18 @@ function planWorkload(input: PlanInput, ref: WorkloadRef, manifest: DiscoveredWo
     if (outcome.ok) edits = outcome.edits;
     else record = recommend({ ...manifestRef, problems: [outcome.refusal.message] });
   }
-  return { ref, record, manifest, observation, edits, drift: driftOf(manifest, observation) };
+  return { ref, record, manifest, observation, edits, drift: driftOf(manifest, observation), ...(current ? { previous: current.previous } : {}) };
+}
+
+function holdsMerged(manifest: DiscoveredWorkload, merged: MergedRequests): boolean {
+  return Object.entries(merged).every(([name, requests]) => {
+    const written = manifest.containers.find((container) => container.name === name)?.requests;
+    return (["cpu", "memory"] as const).every((resource) => {
+      const wanted = requests[resource];
+      const value = written?.[resource];
+      return wanted === undefined || (value !== undefined && isSameQuantity(wanted, value));
+    });
+  });
 }
 
 /**

@@ -14,11 +14,12 @@ export interface GateOutcome {
  * Whether a proposal may be written at all (SPEC §8), from what exists for its branch; undefined
  * means go ahead. Pure: the publisher reads the branch state, this decides.
  */
-export function gateProposal(state: BranchState, proposed: ProposalState, policy: Policy): GateOutcome | undefined {
+export function gateProposal(state: BranchState, proposed: ProposalState, policy: Policy, options: { overrideDeclines: boolean } = { overrideDeclines: false }): GateOutcome | undefined {
   const url = state.pullRequest ? { pullRequestUrl: state.pullRequest.url } : {};
   if (state.foreign) return { status: "foreign", reason: state.foreign, ...url };
   if (state.pullRequest) return undefined;
-  if (state.declined && isWithinDeclined(state.declined.state, proposed, policy.recommend.minChangePercent)) {
+  // Scans and `/rightsize all` honour "not this value"; an explicit request for the workload overrides it.
+  if (state.declined && !options.overrideDeclines && isWithinDeclined(state.declined.state, proposed, policy.recommend.minChangePercent)) {
     return {
       status: "declined",
       reason: `pull request #${state.declined.number} (${declinedValues(state.declined.state)}) was closed without merging${state.declined.closedAt ? ` on ${state.declined.closedAt.slice(0, 10)}` : ""}; values within ${policy.recommend.minChangePercent}% of it are not proposed again`,

@@ -4,6 +4,8 @@ import { gitHubPolicyReader } from "../policy/github.js";
 import { proposeForRepository, type RepositoryPorts, type RepositoryRun } from "./repository.js";
 import type { WorkloadSelection } from "../plan/selection.js";
 import { GitWorkspace } from "../checkout/workspace.js";
+import { stepsFromPullRequests } from "../lifecycle/steps.js";
+import { mergedProposals, type MergedProposal } from "../lifecycle/verify-merged.js";
 
 export interface GitHubRunInput {
   octokit: GitHubClient;
@@ -17,6 +19,10 @@ export interface GitHubRunInput {
   /** Plan and report only: no branch, no pull request. */
   dryRun?: boolean;
   force?: boolean;
+  /** An explicit request for the selected workloads: their declined proposals are proposed again. */
+  overrideDeclines?: boolean;
+  /** The merged proposals, listed once for a whole scan (its run and its checks after merge). */
+  merged?: () => Promise<MergedProposal[]>;
   onStage?: RepositoryPorts["onStage"];
 }
 
@@ -37,6 +43,9 @@ export async function runForGitHubRepository(input: GitHubRunInput): Promise<Rep
       ...(input.dryRun ? {} : { publisher: new GitDataPublisher(octokit, repository, clone.workspace, clone.commit) }),
       ...(input.selection ? { selection: input.selection } : {}),
       ...(input.force ? { force: true } : {}),
+      ...(input.overrideDeclines ? { overrideDeclines: true } : {}),
+      // Steps, not stacks (SPEC §8): the last merged step of each workload, from GitHub.
+      steps: async () => stepsFromPullRequests(await (input.merged?.() ?? mergedProposals(octokit, repository))),
       ...(input.onStage ? { onStage: input.onStage } : {}),
     });
   } finally {

@@ -34,6 +34,8 @@ export interface ProposalResult {
   bodyPath?: string;
   pullRequestUrl?: string;
   pullRequestNumber?: number;
+  /** A declined proposal this one overrides (an explicit request for the workload, SPEC §8). */
+  overrides?: { number: number; url: string };
 }
 
 export interface ProposeInput {
@@ -51,6 +53,8 @@ export interface ProposeInput {
    * only observed again does not push a new commit every time.
    */
   force?: boolean;
+  /** An explicit request: a declined proposal is proposed again (SPEC §8). */
+  overrideDeclines?: boolean;
 }
 
 interface ProposalGroup {
@@ -119,7 +123,7 @@ async function proposeGroup(input: ProposeInput, group: ProposalGroup): Promise<
   const content = [...files.contents, ...(policy.pullRequests.commitDecisionRecords ? decisionFiles(records) : [])];
   result.files = content.map((file) => file.path);
 
-  const gate = gateProposal(state, rendered.state, policy);
+  const gate = gateProposal(state, rendered.state, policy, { overrideDeclines: input.overrideDeclines ?? false });
   if (gate) {
     if (gate.status === "foreign") await input.publisher.reportForeign(state, gate.reason);
     return { ...result, status: gate.status, reason: gate.reason, ...(gate.pullRequestUrl ? { pullRequestUrl: gate.pullRequestUrl } : {}) };
@@ -135,7 +139,8 @@ async function proposeGroup(input: ProposeInput, group: ProposalGroup): Promise<
     await input.publisher.reportForeign(state, published.reason);
     return { ...result, status: "foreign", reason: published.reason, ...(state.pullRequest ? { pullRequestUrl: state.pullRequest.url } : {}) };
   }
-  return { ...result, ...published };
+  const overrides = input.overrideDeclines && state.declined && !state.pullRequest ? { overrides: { number: state.declined.number, url: state.declined.url } } : {};
+  return { ...result, ...published, ...overrides };
 }
 
 /** The same workloads, containers and requests (the ignore list included): nothing new to say. */

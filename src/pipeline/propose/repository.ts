@@ -8,6 +8,7 @@ import { readCommitFiles } from "../checkout/files.js";
 import { EVERY_WORKLOAD, isSelected, selectedNamespaces, unmatchedTargets, type WorkloadSelection, type WorkloadTarget } from "../plan/selection.js";
 import type { GitWorkspace, RemoteAuth } from "../checkout/workspace.js";
 import { TOOL } from "../../version.js";
+import { stepOutcome, type MergedStep, type StepOutcome } from "../lifecycle/steps.js";
 
 /** The commit a run reads everything from (policy, manifests) and that proposals start from. */
 export interface RepositoryCheckout {
@@ -39,6 +40,13 @@ export interface RepositoryPorts {
   selection?: WorkloadSelection;
   /** Rewrite open proposals even when their values are unchanged (refresh, rebase). */
   force?: boolean;
+  /**
+   * An explicit request for these workloads (a command naming them, a ticked dashboard box, a
+   * refresh): a declined proposal of theirs is proposed again, and the result says so (SPEC §8).
+   */
+  overrideDeclines?: boolean;
+  /** The last merged step of each workload (GitHub's merged pull requests, or git history). */
+  steps?(): Promise<ReadonlyMap<string, MergedStep>>;
   /** Told how long each stage took (the app's /metrics). */
   onStage?(stage: PipelineStage, seconds: number): void;
 }
@@ -76,8 +84,12 @@ export async function proposeForRepository(ports: RepositoryPorts): Promise<Repo
   }
   const namespaces = selectedNamespaces(selection);
   const timed = stageTimer(ports.onStage);
-  const { snapshot, at } = await timed("observe", () => ports.observe(loaded, { ...(selection.cluster ? { cluster: selection.cluster } : {}), ...(namespaces ? { namespaces } : {}) }));
-  const planInput: PlanInput = { tool: TOOL, files, loaded, snapshot, at };
+  const { snapshot, at, steps } = await timed("observe", async () => {
+    const observed = await ports.observe(loaded, { ...(selection.cluster ? { cluster: selection.cluster } : {}), ...(namespaces ? { namespaces } : {}) });
+    const merged = (await ports.steps?.()) ?? new Map<string, MergedStep>();
+    return observeSinceRollouts(ports, loaded, observed, merged);
+  });
+  const planInput: PlanInput = { tool: TOOL, files, loaded, snapshot, at, steps };
   const plan = await timed("plan", async () => planRepository(planInput));
   const selected = plan.workloads.filter((workload) => isSelected(selection, workload.ref));
   const known = [...plan.workloads.map((workload) => workload.ref), ...plan.notObserved.map((entry) => entry.ref)];
@@ -89,6 +101,7 @@ export async function proposeForRepository(ports: RepositoryPorts): Promise<Repo
         base: { ...base, files },
         publisher,
         ...(ports.force ? { force: true } : {}),
+        ...(ports.overrideDeclines ? { overrideDeclines: true } : {}),
         selected: (workload) => selected.some((candidate) => workloadKey(candidate.ref) === workloadKey(workload.ref)),
       }))
     : [];
@@ -110,6 +123,40 @@ export async function openLocalCheckout(workspace: GitWorkspace, remote?: { name
   if (!commit && remote) throw new ExternalError(`the remote ${remote.name} has no branch ${branch}`);
   if (!commit) throw new InputError(`${workspace.dir}: the default branch ${branch} has no commit`);
   return { workspace, base: { branch, commit } };
+}
+
+/**
+ * SPEC §8: a workload whose last merged step rolled out inside the policy's window is observed
+ * again from its rollout, so the next step is sized on data of the values it runs with. One
+ * observation per cluster, namespace and rollout time; its workloads replace theirs.
+ */
+async function observeSinceRollouts(
+  ports: RepositoryPorts,
+  loaded: LoadedPolicy,
+  observed: ObservedInputs,
+  merged: ReadonlyMap<string, MergedStep>,
+): Promise<ObservedInputs & { steps: Map<string, StepOutcome> }> {
+  const now = new Date(observed.at);
+  const byKey = new Map(observed.snapshot.workloads.map((observation) => [workloadKey(observation.workload), observation]));
+  const steps = new Map<string, StepOutcome>();
+  for (const [key, step] of merged) steps.set(key, stepOutcome(step, byKey.get(key), now, loaded.policy.observe.window.seconds));
+  const groups = new Map<string, { cluster: string; namespace: string; since: string }>();
+  for (const [key, outcome] of steps) {
+    const observation = byKey.get(key);
+    if (!outcome.observeSince || !observation) continue;
+    const { cluster, namespace } = observation.workload;
+    groups.set(`${cluster}/${namespace}/${outcome.observeSince}`, { cluster, namespace, since: outcome.observeSince });
+  }
+  for (const group of groups.values()) {
+    const seconds = Math.max(1, Math.round((now.getTime() - Date.parse(group.since)) / 1000));
+    const narrowed: LoadedPolicy = { ...loaded, policy: { ...loaded.policy, observe: { ...loaded.policy.observe, window: { text: `${seconds}s`, seconds } } } };
+    const fresh = await ports.observe(narrowed, { cluster: group.cluster, namespaces: [group.namespace] });
+    for (const observation of fresh.snapshot.workloads) {
+      const key = workloadKey(observation.workload);
+      if (steps.get(key)?.observeSince === group.since) byKey.set(key, observation);
+    }
+  }
+  return { ...observed, snapshot: { ...observed.snapshot, workloads: [...byKey.values()] }, steps };
 }
 
 function stageTimer(onStage: RepositoryPorts["onStage"]) {

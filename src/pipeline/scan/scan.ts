@@ -27,9 +27,12 @@ export interface ScanOutcome {
  */
 export async function scanGitHubRepository(input: GitHubRunInput & { now: Date }): Promise<ScanOutcome> {
   const { octokit, repository } = input;
+  // One listing of the merged proposals serves the steps of this run and the checks after merge.
+  let listing: Promise<MergedProposal[]> | undefined;
+  const listed = () => (listing ??= input.merged?.() ?? mergedProposals(octokit, repository));
   let run: RepositoryRun;
   try {
-    run = await runForGitHubRepository(input);
+    run = await runForGitHubRepository({ ...input, merged: listed });
   } catch (error) {
     if (!(error instanceof PolicyInvalidError)) throw error;
     const issue = input.dryRun ? undefined : await syncPolicyIssue(octokit, repository, repository.defaultBranch, error.problems);
@@ -37,7 +40,7 @@ export async function scanGitHubRepository(input: GitHubRunInput & { now: Date }
   }
   if (input.dryRun) return { run };
   const issue = await syncPolicyIssue(octokit, repository, repository.defaultBranch, undefined);
-  const merged = run.loaded.policy.mode === "disabled" ? [] : await mergedProposals(octokit, repository);
+  const merged = run.loaded.policy.mode === "disabled" ? [] : await listed();
   const verification =
     merged.length === 0
       ? []
