@@ -38,6 +38,10 @@ describe("rightsize scan", () => {
   it("proposes through the Git Data API, as the app's schedule does", async () => {
     expectRepository();
     nock(API)
+      // The merged proposals, listed once: for the steps of the run and the checks after merge.
+      .get(`${REPO}/pulls`)
+      .query({ state: "closed", sort: "updated", direction: "desc", per_page: "100" })
+      .reply(200, [])
       .get(`${REPO}/pulls`)
       .query({ state: "open", per_page: "100" })
       .reply(200, [])
@@ -58,10 +62,6 @@ describe("rightsize scan", () => {
       .reply(201, {})
       .get(`${REPO}/issues`)
       .query({ state: "open", labels: "rightsize", per_page: "100" })
-      .reply(200, [])
-      // The merged proposals, listed once: for the steps of the run and the checks after merge.
-      .get(`${REPO}/pulls`)
-      .query({ state: "closed", sort: "updated", direction: "desc", per_page: "100" })
       .reply(200, [])
       // The dashboard issue, created on the first scan.
       .get(`${REPO}/pulls`)
