@@ -497,6 +497,19 @@ export function scalarText(text: string): string {
  * the line it is written on.
  */
 function plain(text: string): string {
+  let written = plainTexts.get(text);
+  if (written === undefined) {
+    // The same few quantities are written again and again; reading each back once is enough.
+    if (plainTexts.size >= 4096) plainTexts.clear();
+    written = readBackAs(text);
+    plainTexts.set(text, written);
+  }
+  return written;
+}
+
+const plainTexts = new Map<string, string>();
+
+function readBackAs(text: string): string {
   let read: unknown;
   try {
     read = parse(text, { maxAliasCount: 0 });

@@ -4,7 +4,7 @@ import { shortText } from "../yaml/index.js";
 import { readHelmTarget } from "./helm.js";
 import { buildKustomization, reachableFrom, type Skip } from "./kustomize.js";
 import type { DiscoverOptions, Discovery, ManifestLocation, RepoFile } from "./model.js";
-import { isKustomizationPath, normalise, Repo } from "./repo.js";
+import { freshCheckoutOf, isKustomizationPath, normalise, type Repo } from "./repo.js";
 import { Sharing, type Found, type SharingEntry } from "./sharing.js";
 import { readWorkload, type WorkloadState } from "./workloads.js";
 
@@ -34,7 +34,8 @@ export function discoverWorkloads(files: RepoFile[], options: DiscoverOptions = 
  * one environment must not change another behind its back).
  */
 export function discoverTargets(files: RepoFile[], targets: readonly DiscoveryTarget[]): Discovery[] {
-  const repo = new Repo(files);
+  // Kept for the editor: planning the edits of what is found here reads the same parses.
+  const repo = freshCheckoutOf(files);
   const scans = targets.map((target) => scanTarget(repo, files, target.options));
   const results = scans.map((scan, index) => {
     const skipped = [...scan.skipped];
@@ -74,7 +75,7 @@ function scanTarget(repo: Repo, files: readonly RepoFile[], options: DiscoverOpt
       found.push(...build.workloads.map((workload) => ({ workload, group: path, kustomization: path })));
       continue;
     }
-    const source = repo.source(path, "manifest", false);
+    const source = repo.source(path, "manifest");
     if ("problem" in source) {
       // CI workflows, alerting rules and other YAML are not rightsize's business even when they do not parse.
       if (mightBeKubernetes(path, repo.textOf(path) ?? "")) skipped.push({ path, reason: source.problem });
@@ -118,6 +119,11 @@ function otherRenderings(repo: Repo, files: readonly RepoFile[], targetEntries: 
     .filter((path) => !ALWAYS_EXCLUDED_MATCH(path))
     .sort();
   const owned = ownedByKustomizations(repo, scanned);
+  const byIdentity = new Map<string, SharingEntry[]>();
+  for (const entry of targetEntries) {
+    const key = `${entry.found.workload.kind}/${entry.found.workload.name}`;
+    byIdentity.set(key, [...(byIdentity.get(key) ?? []), entry]);
+  }
   const extras: SharingEntry[] = [];
   for (const root of scanned.filter((path) => isKustomizationPath(path) && !owned.has(path))) {
     const reached = reachedFrom(repo, root);
@@ -127,10 +133,8 @@ function otherRenderings(repo: Repo, files: readonly RepoFile[], targetEntries: 
     );
     for (const found of built) {
       if (found.workload.problem) continue;
-      const same = targetEntries.some(
+      const same = (byIdentity.get(`${found.workload.kind}/${found.workload.name}`) ?? []).some(
         (entry) =>
-          entry.found.workload.kind === found.workload.kind &&
-          entry.found.workload.name === found.workload.name &&
           (found.workload.namespace === undefined || entry.namespace === found.workload.namespace) &&
           entry.found.kustomization !== undefined &&
           (entry.found.kustomization === root || reached.has(entry.found.kustomization)),

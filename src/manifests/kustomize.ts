@@ -4,7 +4,6 @@ import { quoteShort } from "../yaml/index.js";
 import { literalBlockBody } from "./block-scalar.js";
 import type { YamlPath } from "./model.js";
 import { childOf, mapAt, stringAt, type YamlDocument } from "./nodes.js";
-import { parseYaml } from "./parse.js";
 import { isKustomizationPath, Repo, resolveRelative } from "./repo.js";
 import { inlineSource, type YamlSource } from "./source.js";
 import type { LineIndex } from "./text.js";
@@ -195,7 +194,7 @@ function isInlinePatch(reference: string): boolean {
 function strategicPatches(repo: Repo, kustomization: Kustomization, build: KustomizeBuild): Patch[] {
   return items(kustomization, "patchesStrategicMerge").flatMap((item, index) => {
     if (!isScalar(item) || typeof item.value !== "string") return [];
-    const source = isInlinePatch(item.value) ? inlinePatchSource(kustomization, ["patchesStrategicMerge", index], build) : filePatchSource(repo, kustomization, item.value, build);
+    const source = isInlinePatch(item.value) ? inlinePatchSource(repo, kustomization, ["patchesStrategicMerge", index], build) : filePatchSource(repo, kustomization, item.value, build);
     return source ? [{ source, json: false }] : [];
   });
 }
@@ -204,7 +203,7 @@ function patches(repo: Repo, kustomization: Kustomization, field: "patches" | "p
   return items(kustomization, field).flatMap((item, index) => {
     if (!isMap(item)) return [];
     const file = stringAt(kustomization.document, item, "path");
-    const source = file !== undefined ? filePatchSource(repo, kustomization, file, build) : inlinePatchSource(kustomization, [field, index, "patch"], build);
+    const source = file !== undefined ? filePatchSource(repo, kustomization, file, build) : inlinePatchSource(repo, kustomization, [field, index, "patch"], build);
     if (!source) return [];
     const targetNode = mapAt(kustomization.document, childOf(kustomization.document, item, "target")?.node);
     const target = targetNode ? readTarget(kustomization.document, targetNode) : undefined;
@@ -235,13 +234,13 @@ function filePatchSource(repo: Repo, kustomization: Kustomization, reference: st
   return source;
 }
 
-function inlinePatchSource(kustomization: Kustomization, yamlPath: YamlPath, build: KustomizeBuild): YamlSource | undefined {
+function inlinePatchSource(repo: Repo, kustomization: Kustomization, yamlPath: YamlPath, build: KustomizeBuild): YamlSource | undefined {
   let node: unknown = kustomization.root;
   for (const key of yamlPath) node = typeof key === "number" ? (isSeq(node) ? node.items[key] : undefined) : isMap(node) ? childOf(kustomization.document, node, key)?.node : undefined;
   if (!isScalar(node) || typeof node.value !== "string" || !node.range) return undefined;
   const body = literalBlockBody(kustomization.text, node);
   const inner = typeof body === "string" ? node.value : body.inner;
-  const parsed = parseYaml(inner);
+  const parsed = repo.parseText(inner);
   if (parsed.problem) {
     build.skipped.push({ path: kustomization.path, reason: `the inline patch at ${yamlPath.join(".")} ${parsed.problem.message}` });
     build.unreadablePatches?.push(`the inline patch at ${yamlPath.join(".")}`);

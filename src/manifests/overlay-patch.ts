@@ -3,7 +3,7 @@ import { contentEndOf, scalarText } from "./byte-edit.js";
 import type { ContainerList } from "./containers.js";
 import type { DiscoveredWorkload, ResourceField } from "./model.js";
 import { pairOf } from "./nodes.js";
-import { parseYaml } from "./parse.js";
+import { parseYaml, type ParsedYaml } from "./parse.js";
 import { columnAt, lineBreakOf, lineEndAt, lineStartAt, type Splice, applySplices } from "./text.js";
 import { sameShape, setIn, shapeOf, type Shape } from "./verify.js";
 import { podSpecPathOf } from "./workloads.js";
@@ -61,8 +61,8 @@ export function renderOverlayPatch(target: NonNullable<DiscoveredWorkload["overl
  * the file cannot take the entry; the result is checked to read back as the old kustomization
  * with exactly that entry added.
  */
-export function addPatchEntry(text: string, file: string): { text: string } | { problem: string } {
-  const parsed = parseYaml(text);
+export function addPatchEntry(text: string, file: string, parse: (text: string) => ParsedYaml = parseYaml): { text: string } | { problem: string } {
+  const parsed = parse(text);
   if (parsed.problem) return { problem: parsed.problem.message };
   const [document] = parsed.documents;
   const root = document?.contents;
@@ -100,7 +100,7 @@ export function addPatchEntry(text: string, file: string): { text: string } | { 
   const after = applySplices(text, [splice]);
   if (after === undefined) return { problem: "cannot take the entry" };
   // The kustomization must read back as before plus exactly this entry.
-  const reread = parseYaml(after);
+  const reread = parse(after);
   const before = shapeOf(root);
   const existing = pair && isSeq(pair.value) ? shapeOf(pair.value) : undefined;
   const item: Shape = { kind: "map", entries: new Map([["string:path", { kind: "scalar", value: file, tag: undefined, anchor: undefined }]]), tag: undefined, anchor: undefined };

@@ -15,7 +15,9 @@ export function parseYaml(text: string): ParsedYaml {
   const lines = new LineIndex(text);
   const parsed = parseYamlText(text, { maxBytes: YAML_BOUNDS.manifestBytes, templates: true });
   if (!parsed.problem) {
-    for (const document of parsed.documents) {
+    // A merge key is written `<<` (or, in a double-quoted key, with escapes): a text with neither has none to check.
+    const mayMerge = text.includes("<<") || text.includes("\\");
+    for (const document of mayMerge ? parsed.documents : []) {
       const merge = excessiveMergeAt(document);
       if (merge !== undefined) {
         const line = lines.lineOf(merge);

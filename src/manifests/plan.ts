@@ -11,7 +11,7 @@ import { pairOf, stringAt, type YamlDocument } from "./nodes.js";
 import { parseYaml, type ParsedYaml } from "./parse.js";
 import { buildKustomization } from "./kustomize.js";
 import { addPatchEntry, renderOverlayPatch, type OverlayValue } from "./overlay-patch.js";
-import { Repo } from "./repo.js";
+import { checkoutOf, Repo } from "./repo.js";
 import { newPatchPath } from "./sharing.js";
 import { fileSource } from "./source.js";
 import { applySplices, lineBreakOf, type Splice } from "./text.js";
@@ -45,6 +45,7 @@ class Refused {
  */
 export function planWorkloadEdit(files: RepoFile[], workload: DiscoveredWorkload, changes: ResourceChange[]): EditOutcome {
   try {
+    const reader = new Reader(checkoutOf(files));
     const overrides: Override[] = [];
     const planned = changes.flatMap((change) => planChange(workload, change, overrides));
     // A linear lookup per touched file, not an index of the whole checkout: a workload touches few files.
@@ -61,21 +62,48 @@ export function planWorkloadEdit(files: RepoFile[], workload: DiscoveredWorkload
     }
     const edits: FileEdit[] = [];
     for (const path of new Set([...scopes.values()].map((scope) => scope.path))) {
-      const file = files.find((candidate) => candidate.path === path);
-      if (file === undefined) throw refusal(workload, `${path} is not among the files given to the editor`, path);
-      if (file.problem !== undefined) throw refusal(workload, `cannot edit ${describe(workload)}: ${path} ${file.problem}`, path);
-      const before = file.text;
-      const after = editFile(workload, path, before, [...scopes.values()].filter((scope) => scope.path === path));
+      const before = reader.checkout.textOf(path);
+      if (before === undefined) throw refusal(workload, `${path} is not among the files given to the editor`, path);
+      const problem = reader.checkout.problemOf(path);
+      if (problem !== undefined) throw refusal(workload, `cannot edit ${describe(workload)}: ${path} ${problem}`, path);
+      const after = editFile(reader, workload, path, before, [...scopes.values()].filter((scope) => scope.path === path));
       if (after !== before) edits.push({ path, before, after, diff: unifiedDiff(path, before, after) });
     }
     const newPatch = overrides.filter((override) => override.inNewPatch);
-    if (newPatch.length > 0) addOverlayPatch(files, workload, edits, newPatch);
-    if (overrides.length > 0) verifyOverrides(files, workload, edits, overrides);
+    if (newPatch.length > 0) addOverlayPatch(reader, workload, edits, newPatch);
+    if (overrides.length > 0) verifyOverrides(reader, workload, edits, overrides);
     return { ok: true, edits };
   } catch (error) {
     if (error instanceof Refused) return { ok: false, refusal: error.error };
     throw error;
   }
+}
+
+/**
+ * Parses for one plan of a workload: a file as it is comes from the checkout discovery read (parsed
+ * there once), an edited text is parsed once and that parse serves every later check of it (the
+ * read-back, the inline patches, the overlay built again).
+ */
+class Reader {
+  /** Texts read for this plan only (edited ones); handed to the overlay's rebuild, which reads them again. */
+  readonly byText = new Map<string, ParsedYaml>();
+
+  constructor(readonly checkout: Repo) {}
+
+  /** The parse of a file's current text, or of a text; `path` names the file the text may still be. */
+  parse(text: string, path?: string): ParsedYaml {
+    if (path !== undefined && this.checkout.problemOf(path) === undefined) {
+      const kept = this.checkout.parse(path);
+      if (kept?.text === text) return kept;
+    }
+    let parsed = this.byText.get(text) ?? this.checkout.parsedText(text);
+    if (!parsed) {
+      parsed = parseYaml(text);
+      this.byText.set(text, parsed);
+    }
+    return parsed;
+  }
+
 }
 
 /** A value another environment shares, set for this workload in its own patch (existing, or new). */
@@ -214,15 +242,15 @@ function planRemoval(workload: DiscoveredWorkload, container: DiscoveredContaine
  * Writes the values in a new patch next to the workload's kustomization and lists it there. The
  * kustomization may already have been edited (an inline patch): the entry is added to that text.
  */
-function addOverlayPatch(files: readonly RepoFile[], workload: DiscoveredWorkload, edits: FileEdit[], overrides: Override[]): void {
+function addOverlayPatch(reader: Reader, workload: DiscoveredWorkload, edits: FileEdit[], overrides: Override[]): void {
   const overlay = workload.overlay!;
   const kustomization = overlay.kustomization;
   const existing = edits.find((edit) => edit.path === kustomization);
-  const original = files.find((file) => file.path === kustomization);
-  if (!original || original.problem !== undefined) throw refusal(workload, `${kustomization} is not among the files given to the editor`, kustomization);
-  const current = existing?.after ?? original.text;
-  const taken = new Set([...files.map((file) => file.path), ...edits.map((edit) => edit.path)]);
-  const patchPath = newPatchPath(kustomization, overlay.patch.kind, overlay.patch.name, (path) => taken.has(path));
+  const original = reader.checkout.textOf(kustomization);
+  if (original === undefined || reader.checkout.problemOf(kustomization) !== undefined) throw refusal(workload, `${kustomization} is not among the files given to the editor`, kustomization);
+  const current = existing?.after ?? original;
+  const taken = (path: string): boolean => reader.checkout.has(path) || edits.some((edit) => edit.path === path);
+  const patchPath = newPatchPath(kustomization, overlay.patch.kind, overlay.patch.name, taken);
   const values: OverlayValue[] = overrides.map((override) => ({
     container: override.container.name,
     list: override.container.role === "container" ? "containers" : "initContainers",
@@ -231,35 +259,37 @@ function addOverlayPatch(files: readonly RepoFile[], workload: DiscoveredWorkloa
   }));
   const content = renderOverlayPatch(overlay.patch, values, lineBreakOf(current));
   const entry = posix.relative(posix.dirname(kustomization), patchPath);
-  const added = addPatchEntry(current, entry);
+  const added = addPatchEntry(current, entry, (text) => reader.parse(text, text === original ? kustomization : undefined));
   if ("problem" in added) {
     throw refusal(workload, `cannot add a patch of its own to ${kustomization} for ${describe(workload)}: the kustomization ${added.problem}; give it its own patch by hand`, kustomization);
   }
   if (existing) {
     existing.after = added.text;
     existing.diff = unifiedDiff(kustomization, existing.before, added.text);
-  } else edits.push({ path: kustomization, before: original.text, after: added.text, diff: unifiedDiff(kustomization, original.text, added.text) });
+  } else edits.push({ path: kustomization, before: original, after: added.text, diff: unifiedDiff(kustomization, original, added.text) });
   edits.push({ path: patchPath, before: "", after: content, diff: unifiedDiff(patchPath, "", content, { newFile: true }) });
   for (const override of overrides) override.path = patchPath;
 }
-
-/** The checkout a list of files makes, kept while the list lives: planning many workloads of one plan parses each file once. */
-const checkouts = new WeakMap<readonly RepoFile[], Repo>();
 
 /**
  * After the edit, the overlay is built again from the edited files: every overridden value must
  * now be the effective one, defined in this workload's own patch. A later patch, a component or
  * a JSON6902 operation that would still win is caught here, and the edit refused.
  */
-function verifyOverrides(files: readonly RepoFile[], workload: DiscoveredWorkload, edits: readonly FileEdit[], overrides: readonly Override[]): void {
+function verifyOverrides(reader: Reader, workload: DiscoveredWorkload, edits: readonly FileEdit[], overrides: readonly Override[]): void {
   const kustomization = workload.kustomization;
   const stop = (reason: string): never => {
     throw refusal(workload, `cannot set the shared values of ${describe(workload)} in its own patch: ${reason}; set them by hand`, kustomization ?? workload.location.path);
   };
   if (kustomization === undefined) return stop("it is not built by a kustomization");
+  // Only the edited files are read again (their read-back parses); the rest of the overlay keeps the checkout's.
   const repo = new Repo(
-    edits.map((edit) => ({ path: edit.path, text: edit.after })),
-    checkouts.get(files) ?? checkouts.set(files, new Repo(files)).get(files),
+    edits.map((edit) => {
+      const parsed = reader.byText.get(edit.after);
+      return { path: edit.path, text: edit.after, ...(parsed ? { parsed } : {}) };
+    }),
+    reader.checkout,
+    reader.byText,
   );
   const built = buildKustomization(repo, kustomization).workloads;
   const rebuilt = built.find((candidate) => candidate.kind === workload.kind && candidate.name === workload.name && (candidate.namespace === undefined || workload.namespace === undefined || candidate.namespace === workload.namespace));
@@ -277,8 +307,8 @@ function verifyOverrides(files: readonly RepoFile[], workload: DiscoveredWorkloa
   }
 }
 
-function editFile(workload: DiscoveredWorkload, path: string, before: string, scopes: Scope[]): string {
-  const parsed = parseYaml(before);
+function editFile(reader: Reader, workload: DiscoveredWorkload, path: string, before: string, scopes: Scope[]): string {
+  const parsed = reader.parse(before, path);
   if (parsed.problem) throw refusal(workload, `cannot edit ${describe(workload)}: ${path || "the file"} ${parsed.problem.message}`, path, parsed.problem.line);
   const splices: Splice[] = [];
   const outerOperations: EditOperation[] = [];
@@ -297,20 +327,21 @@ function editFile(workload: DiscoveredWorkload, path: string, before: string, sc
     if (!isScalar(node) || typeof node.value !== "string") throw refusal(workload, `the inline patch at ${pathText(yamlPath)} in ${path} is no longer there; discover the workloads again`, path, line);
     const body = literalBlockBody(before, node);
     if (typeof body === "string") throw refusal(workload, `cannot edit the inline patch at ${pathText(yamlPath)} in ${path}: ${body}`, path, line);
-    const inner = parseYaml(body.inner);
+    const inner = reader.parse(body.inner);
     if (inner.problem) throw refusal(workload, `cannot edit the inline patch at ${pathText(yamlPath)} in ${path}: it ${inner.problem.message}`, path, line);
     const firstBodyLine = (line ?? 0) + 1;
     const operations = scope.planned.map((item) => bind(item, item.location.inlinePatch!.document, item.location.inlinePatch!.yamlPath));
     checkContainers(workload, inner, scope.planned, path);
     const innerSplices = spliceScope(workload, inner, scope.planned, operations, path, (offset) => firstBodyLine + inner.lines.lineOf(offset) - 1);
     const edited = applyToBody(body, innerSplices);
-    const problem = edited === undefined ? "two changes overlap" : verifyEdit(inner.documents, edited, operations);
+    const problem = edited === undefined ? "two changes overlap" : verifyEdit(inner.documents, reader.parse(edited), operations);
     if (problem !== undefined) throw refusal(workload, `the edit of the inline patch in ${path} was stopped: ${problem}`, path, line);
     splices.push(...outerSplices(body, innerSplices));
     inlineValues.push({ document, yamlPath, expected: edited! });
   }
   const after = applySplices(before, splices);
-  const problem = after === undefined ? "two changes overlap" : verifyEdit(parsed.documents, after, outerOperations, inlineValues) ?? verifyInlineValues(after, inlineValues);
+  const readBack = after === undefined ? undefined : reader.parse(after);
+  const problem = readBack === undefined ? "two changes overlap" : verifyEdit(parsed.documents, readBack, outerOperations, inlineValues) ?? verifyInlineValues(reader, readBack, inlineValues);
   if (problem !== undefined) throw refusal(workload, `the edit of ${path || "the file"} was stopped: ${problem}`, path);
   return after!;
 }
@@ -331,13 +362,11 @@ function spliceScope(workload: DiscoveredWorkload, parsed: ParsedYaml, planned: 
 }
 
 /** The second parse of the inline patch string must equal the inner text the edit produced. */
-function verifyInlineValues(after: string, inlineValues: { document: number; yamlPath: YamlPath; expected: string }[]): string | undefined {
-  if (inlineValues.length === 0) return undefined;
-  const parsed = parseYaml(after);
+function verifyInlineValues(reader: Reader, parsed: ParsedYaml, inlineValues: { document: number; yamlPath: YamlPath; expected: string }[]): string | undefined {
   for (const value of inlineValues) {
     const node = nodeAt(parsed.documents[value.document], value.yamlPath);
-    const written = isScalar(node) && typeof node.value === "string" ? parseYaml(node.value) : undefined;
-    const expected = parseYaml(value.expected);
+    const written = isScalar(node) && typeof node.value === "string" ? reader.parse(node.value) : undefined;
+    const expected = reader.parse(value.expected);
     if (!written || written.problem || expected.problem || !sameDocuments(expected.documents, written.documents)) return "the inline patch would not read back as edited";
   }
   return undefined;

@@ -59,7 +59,8 @@ export class Sharing {
   discovered(entry: SharingEntry): DiscoveredWorkload {
     const discovered = toDiscovered(entry.found.workload, entry.namespace, entry.found.kustomization);
     // A Rollout runs its workloadRef's pod template: that Deployment is its template, not another environment.
-    const self = new Set([entry.label, ...this.entries.filter((other) => entry.found.template !== undefined && other.found === entry.found.template).map((other) => other.label)]);
+    const template = entry.found.template;
+    const self = new Set([entry.label, ...(template === undefined ? [] : this.entries.filter((other) => other.found === template).map((other) => other.label))]);
     entry.found.workload.containers.forEach((state, index) => {
       const container = discovered.containers[index]!;
       const sharedWith = new Set<string>();

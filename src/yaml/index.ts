@@ -1,5 +1,5 @@
 import { Buffer } from "node:buffer";
-import { Composer, isAlias, isScalar, Parser, visit, type CST, type Document, type YAMLError } from "yaml";
+import { Composer, isAlias, isMap, isPair, isScalar, isSeq, Parser, visit, type CST, type Document, type YAMLError } from "yaml";
 
 /**
  * Reading YAML nobody here wrote (a GitHub App runs on repositories its operator does not
@@ -53,11 +53,13 @@ export function parseYamlText(text: string, bounds: ParseBounds): ParsedYamlText
     return { documents: [], problem: { kind: "too-large", offset: 0, message: `is ${formatSize(bytes, bounds.maxBytes)}, more than the ${formatBytes(bounds.maxBytes)} rightsize reads` } };
   }
   const tokens = Array.from(new Parser().parse(text));
-  const scan = scanTokens(tokens);
+  // Where `{{` is data matters only when there is a `{{` at all.
+  const templates = bounds.templates && text.includes("{{");
+  const scan = scanTokens(tokens, templates);
   if (scan.depth > YAML_BOUNDS.depth) {
     return { documents: [], problem: { kind: "too-deep", offset: scan.deepestAt, message: `nests collections more than ${YAML_BOUNDS.depth} levels deep` } };
   }
-  if (bounds.templates) {
+  if (templates) {
     const template = templateOffset(text, scan.dataRanges);
     if (template !== undefined) return { documents: [], problem: { kind: "template", offset: template, message: "template syntax" } };
   }
@@ -169,7 +171,7 @@ interface TokenScan {
 type Item = { start?: CST.SourceToken[]; key?: CST.Token | null; sep?: CST.SourceToken[]; value?: CST.Token };
 
 /** One pass over the CST with an explicit stack: nesting depth and the ranges that hold data. */
-function scanTokens(tokens: readonly CST.Token[]): TokenScan {
+function scanTokens(tokens: readonly CST.Token[], collectData: boolean): TokenScan {
   const scan: TokenScan = { depth: 0, deepestAt: 0, dataRanges: [] };
   const stack: { token: CST.Token; depth: number }[] = tokens.map((token) => ({ token, depth: 0 })).reverse();
   const pushSources = (sources: readonly CST.SourceToken[] | undefined, depth: number): void => {
@@ -214,18 +216,18 @@ function scanTokens(tokens: readonly CST.Token[]): TokenScan {
       case "single-quoted-scalar":
       case "double-quoted-scalar":
       case "alias":
-        scan.dataRanges.push([token.offset, token.offset + token.source.length]);
+        if (collectData) scan.dataRanges.push([token.offset, token.offset + token.source.length]);
         pushSources(token.end, depth);
         break;
       case "block-scalar": {
         const props = token.props as CST.SourceToken[];
         const last = props[props.length - 1];
         const bodyStart = last ? last.offset + last.source.length : token.offset;
-        scan.dataRanges.push([token.offset, bodyStart + token.source.length]);
+        if (collectData) scan.dataRanges.push([token.offset, bodyStart + token.source.length]);
         break;
       }
       case "comment":
-        scan.dataRanges.push([token.offset, token.offset + token.source.length]);
+        if (collectData) scan.dataRanges.push([token.offset, token.offset + token.source.length]);
         break;
       default:
         break;
@@ -246,23 +248,28 @@ function templateOffset(text: string, dataRanges: readonly [number, number][]): 
   return undefined;
 }
 
-/** yaml's uniqueKeys rule (scalar keys with the same value), in one pass per mapping. */
+/**
+ * yaml's uniqueKeys rule (scalar keys with the same value), in one pass per mapping. The walk is
+ * the document order yaml's `visit` takes (a mapping before what it holds), with an explicit
+ * stack: `visit` freezes a copy of the path at every node, which costs more than the check.
+ */
 function duplicateKey(document: YamlDocument): { key: string; offset: number } | undefined {
-  let found: { key: string; offset: number } | undefined;
-  visit(document, {
-    Map(_, map) {
+  const stack: unknown[] = [document.contents];
+  for (let node = stack.pop(); stack.length > 0 || node !== undefined; node = stack.pop()) {
+    if (isMap(node)) {
       const seen = new Set<unknown>();
-      for (const pair of map.items) {
+      for (const pair of node.items) {
         if (!isScalar(pair.key) || (typeof pair.key.value === "object" && pair.key.value !== null)) continue;
         const value = pair.key.value;
-        if (seen.has(value)) {
-          found = { key: String(value), offset: pair.key.range?.[0] ?? 0 };
-          return visit.BREAK;
-        }
+        if (seen.has(value)) return { key: String(value), offset: pair.key.range?.[0] ?? 0 };
         seen.add(value);
       }
-      return undefined;
-    },
-  });
-  return found;
+      for (let index = node.items.length - 1; index >= 0; index--) stack.push(node.items[index]!.value, node.items[index]!.key);
+    } else if (isSeq(node)) {
+      for (let index = node.items.length - 1; index >= 0; index--) stack.push(node.items[index]);
+    } else if (isPair(node)) {
+      stack.push(node.value, node.key);
+    }
+  }
+  return undefined;
 }
