@@ -2,7 +2,7 @@ import { isAlias, isMap, isScalar, isSeq, parse, visit, type Node, type Pair, ty
 import { quoteShort } from "../yaml/index.js";
 import type { YamlPath } from "./model.js";
 import { anchorsInUse, keyOf, pairOf, writtenValue, type YamlDocument } from "./nodes.js";
-import { columnAt, lineBreakOf, lineEndAt, lineStartAt, pastLineBreak, type LineBreak, type Splice } from "./text.js";
+import { afterTrailingComments, columnAt, lineBreakOf, lineEndAt, lineStartAt, pastLineBreak, type LineBreak, type Splice } from "./text.js";
 
 /**
  * The byte layer of the editor. The document model says where things are (node ranges); the
@@ -316,7 +316,7 @@ class ByteEditor {
     const lines = blockLines(tree, column, this.indentStep(document, map), style);
     const anchor = kept[kept.length - 1];
     // Every key of the mapping is being removed: the new keys go where the first one was.
-    const at = anchor ? lineEndAt(this.text, this.contentEnd(anchor, true)) : this.lineBeforeKeys(map);
+    const at = anchor ? afterTrailingComments(this.text, lineEndAt(this.text, this.contentEnd(anchor, true)), column) : this.lineBeforeKeys(map);
     if (at === undefined) return { message: "the mapping starts the file, so keys cannot be added before it" };
     return [{ start: at, end: at, insert: lines.map((line) => this.lineBreak + line).join("") }];
   }

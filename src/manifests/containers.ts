@@ -28,6 +28,8 @@ export interface ContainerState {
   role: ContainerRole;
   definitions: Definition[];
   hosts: ManifestLocation[];
+  /** For a container a Helm target sizes: the values path of its `resources` block. */
+  values?: YamlPath;
 }
 
 export function fieldPath(field: ResourceField): [ResourceGroup, "cpu" | "memory"] {

@@ -13,6 +13,7 @@ export type {
   HelmValuesTarget,
   LocationOrigin,
   ManifestLocation,
+  OverlayPatchTarget,
   RepoFile,
   ResourceChange,
   ResourceDefinition,

@@ -7,7 +7,7 @@ import { childOf, mapAt, stringAt, type YamlDocument } from "./nodes.js";
 import { isKustomizationPath, Repo, resolveRelative } from "./repo.js";
 import { inlineSource, type YamlSource } from "./source.js";
 import type { LineIndex } from "./text.js";
-import { applyJsonPatch, mergeStrategicWorkload, readWorkload, type WorkloadState } from "./workloads.js";
+import { applyJsonPatch, mergeStrategicWorkload, readRelease, readWorkload, type ReleaseState, type WorkloadState } from "./workloads.js";
 
 /**
  * Enough of `kustomize build` to know which file defines each effective resource value:
@@ -22,6 +22,8 @@ export interface Skip {
 
 export interface KustomizeBuild {
   workloads: WorkloadState[];
+  /** The Flux HelmReleases it renders. */
+  releases: ReleaseState[];
   skipped: Skip[];
   /** Patches of this kustomization (and its components) that could not be read. */
   unreadablePatches?: string[];
@@ -50,7 +52,7 @@ interface Kustomization {
 }
 
 export function buildKustomization(repo: Repo, path: string, stack: readonly string[] = []): KustomizeBuild {
-  const build: KustomizeBuild = { workloads: [], skipped: [], unreadablePatches: [] };
+  const build: KustomizeBuild = { workloads: [], releases: [], skipped: [], unreadablePatches: [] };
   const unreadablePatches = build.unreadablePatches!;
   const kustomization = load(repo, path, build);
   if (!kustomization) return build;
@@ -73,12 +75,12 @@ export function buildKustomization(repo: Repo, path: string, stack: readonly str
   const ownPatches = patches(repo, kustomization, "patches", build);
   const jsonPatches = patches(repo, kustomization, "patchesJson6902", build);
   // kustomize's transformer order: strategic merge patches, patches, namespace, prefix/suffix, then JSON6902 patches.
-  for (const patch of [...strategic, ...componentPatches.strategic]) applyPatch(patch, build.workloads);
-  for (const patch of [...ownPatches, ...componentPatches.patches]) applyPatch(patch, build.workloads);
+  for (const patch of [...strategic, ...componentPatches.strategic]) applyPatch(patch, build);
+  for (const patch of [...ownPatches, ...componentPatches.patches]) applyPatch(patch, build);
   const namespace = stringAt(kustomization.document, kustomization.root, "namespace");
   const prefix = stringAt(kustomization.document, kustomization.root, "namePrefix") ?? "";
   const suffix = stringAt(kustomization.document, kustomization.root, "nameSuffix") ?? "";
-  for (const workload of build.workloads) {
+  for (const workload of [...build.workloads, ...build.releases]) {
     // The kustomization's namespace replaces whatever the manifest says, as kustomize does.
     if (namespace !== undefined) workload.namespace = namespace;
     if (prefix || suffix) {
@@ -86,17 +88,17 @@ export function buildKustomization(repo: Repo, path: string, stack: readonly str
       workload.names.push(workload.name);
     }
   }
-  for (const patch of [...jsonPatches, ...componentPatches.json]) applyPatch(patch, build.workloads);
+  for (const patch of [...jsonPatches, ...componentPatches.json]) applyPatch(patch, build);
   if (unreadablePatches.length > 0) {
     // A patch that cannot be read may set any value: what the overlay deploys is unknown, so none of it is edited.
-    for (const workload of build.workloads) workload.problem ??= `${path} applies ${unreadablePatches.join(", ")}, which cannot be read (see skipped); fix it first`;
+    for (const workload of [...build.workloads, ...build.releases]) workload.problem ??= `${path} applies ${unreadablePatches.join(", ")}, which cannot be read (see skipped); fix it first`;
   }
   return build;
 }
 
 /** Every file and kustomization a kustomization reaches, directly or through its bases and components. */
 export function reachableFrom(repo: Repo, path: string, seen = new Set<string>()): Set<string> {
-  const build: KustomizeBuild = { workloads: [], skipped: [] };
+  const build: KustomizeBuild = { workloads: [], releases: [], skipped: [] };
   const kustomization = load(repo, path, build);
   if (!kustomization) return seen;
   const visit = (target: string | undefined): void => {
@@ -162,6 +164,10 @@ function addResource(repo: Repo, kustomization: Kustomization, reference: string
     source.documents.forEach((_, index) => {
       const workload = readWorkload(source, index);
       if (workload) build.workloads.push(workload);
+      else {
+        const release = readRelease(source, index);
+        if (release) build.releases.push(release);
+      }
     });
     return;
   }
@@ -169,6 +175,7 @@ function addResource(repo: Repo, kustomization: Kustomization, reference: string
   if (!nested) return;
   const inner = buildKustomization(repo, nested, chain);
   build.workloads.push(...inner.workloads);
+  build.releases.push(...inner.releases);
   build.skipped.push(...inner.skipped);
 }
 
@@ -261,11 +268,21 @@ function relocate(source: YamlSource, origin: YamlSource["origin"]): YamlSource[
   return (document, yamlPath, offset) => ({ ...source.locate(document, yamlPath, offset), origin });
 }
 
-function applyPatch(patch: Patch, workloads: WorkloadState[]): void {
+function applyPatch(patch: Patch, build: KustomizeBuild): void {
+  const { workloads, releases } = build;
   if (patch.json) {
     const operations = patch.source.documents[0]?.contents;
     if (!isSeq(operations) || !patch.target) return;
     for (const workload of workloads.filter((candidate) => matchesTarget(candidate, patch.target!))) applyJsonPatch(workload, patch.source, 0, operations, []);
+    for (const release of releases.filter((candidate) => matchesTarget(candidate, patch.target!))) {
+      const document = patch.source.documents[0]!;
+      const touchesValues = operations.items.some((item) => {
+        const operation = mapAt(document, item);
+        return [stringAt(document, operation, "path"), stringAt(document, operation, "from")].some((pointer) => pointer !== undefined && (pointer === "/spec" || pointer.startsWith("/spec/values")));
+      });
+      // Values a JSON6902 patch writes are not followed: what the release deploys is then unknown.
+      if (touchesValues) release.problem ??= `a JSON6902 patch (${patch.source.path}) changes its spec.values, which rightsize does not follow; edit the values by hand`;
+    }
     return;
   }
   patch.source.documents.forEach((document, index) => {
@@ -282,11 +299,12 @@ function applyPatch(patch: Patch, workloads: WorkloadState[]): void {
     const target = patch.target ?? own;
     if (!patch.target && (kind === undefined || name === undefined)) return;
     for (const workload of workloads.filter((candidate) => matchesTarget(candidate, target))) mergeStrategicWorkload(workload, patch.source, index);
+    for (const release of releases.filter((candidate) => matchesTarget(candidate, target))) release.patches.push({ source: patch.source, document: index });
   });
 }
 
 /** kustomize target selectors: kind, name (a regular expression), namespace, equality label selectors. */
-function matchesTarget(workload: WorkloadState, target: PatchTarget): boolean {
+function matchesTarget(workload: Pick<WorkloadState | ReleaseState, "kind" | "names" | "namespace" | "labels">, target: PatchTarget): boolean {
   if (target.kind !== undefined && target.kind !== workload.kind) return false;
   if (target.namespace !== undefined && workload.namespace !== undefined && target.namespace !== workload.namespace) return false;
   if (target.name !== undefined) {

@@ -111,8 +111,22 @@ export interface DiscoveredWorkload {
    * value with no `ownPatch` is set in a new strategic-merge patch listed under the
    * kustomization's `patches:` (kustomize's way), matched by this kind and name.
    */
-  overlay?: { kustomization: string; patch: { apiVersion: string; kind: WorkloadKind; name: string } };
+  overlay?: { kustomization: string; patch: OverlayPatchTarget };
+  /**
+   * For a workload a Helm target sizes through a Flux HelmRelease that a kustomization renders:
+   * the release's name and namespace as rendered, and each container's values path (of its
+   * `resources` block), so the overlay can be built again to check an edit.
+   */
+  helmRelease?: { name: string; namespace?: string; values: Record<string, YamlPath> };
 }
+
+/**
+ * What a new patch of a workload's own overlay matches and writes: a workload's pod template, or
+ * a Flux HelmRelease's values (`values`: each container's values path).
+ */
+export type OverlayPatchTarget =
+  | { apiVersion: string; kind: WorkloadKind; name: string }
+  | { apiVersion: string; kind: "HelmRelease"; name: string; values: Record<string, YamlPath> };
 
 export interface Discovery {
   workloads: DiscoveredWorkload[];

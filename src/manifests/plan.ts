@@ -1,6 +1,6 @@
 import { isAlias, isMap, isScalar, isSeq } from "yaml";
 import { posix } from "node:path";
-import { isSameQuantity, parseQuantity, RefusalError } from "../domain/index.js";
+import { compareQuantities, isQuantity, isSameQuantity, parseQuantity, RefusalError } from "../domain/index.js";
 import { quoteShort, shortText } from "../yaml/index.js";
 import { applyToBody, literalBlockBody, outerSplices } from "./block-scalar.js";
 import { pathText, spliceEdits, type EditOperation } from "./byte-edit.js";
@@ -9,6 +9,7 @@ import { unifiedDiff } from "./diff.js";
 import type { DiscoveredContainer, DiscoveredWorkload, DocumentEditOutcome, EditOutcome, FileEdit, ManifestLocation, RepoFile, ResourceChange, ResourceField, YamlPath } from "./model.js";
 import { pairOf, stringAt, type YamlDocument } from "./nodes.js";
 import { parseYaml, type ParsedYaml } from "./parse.js";
+import { renderedWorkload } from "./helm.js";
 import { buildKustomization } from "./kustomize.js";
 import { addPatchEntry, renderOverlayPatch, type OverlayValue } from "./overlay-patch.js";
 import { checkoutOf, Repo } from "./repo.js";
@@ -16,7 +17,7 @@ import { newPatchPath } from "./sharing.js";
 import { fileSource } from "./source.js";
 import { applySplices, lineBreakOf, type Splice } from "./text.js";
 import { sameDocuments, verifyEdit } from "./verify.js";
-import { readWorkload, toDiscovered, type WorkloadState } from "./workloads.js";
+import { readWorkload, toDiscovered, type ReleaseState, type WorkloadState } from "./workloads.js";
 
 /** One value to write or remove, at the place that defines it, with what a refusal should say. */
 interface PlannedOperation {
@@ -148,9 +149,42 @@ export function editDocumentResources(text: string, target: { kind: string; name
     if (referenced.problem) return { ok: false, refusal: new RefusalError(`cannot edit ${label} through ${shortText(reference.kind)} ${quoteShort(reference.name)}: ${referenced.problem}`, { line: referenced.location.line }) };
     workload = { ...workload, containers: referenced.containers };
   }
-  const outcome = planWorkloadEdit([{ path: "", text }], toDiscovered(workload, workload.namespace), changes);
+  const discovered = toDiscovered(workload, workload.namespace);
+  const aboveLimit = requestAboveLimit(discovered, changes);
+  if (aboveLimit) return { ok: false, refusal: aboveLimit };
+  const outcome = planWorkloadEdit([{ path: "", text }], discovered, changes);
   if (!outcome.ok) return outcome;
   return { ok: true, text: outcome.edits[0]?.after ?? text };
+}
+
+/**
+ * Kubernetes rejects a container whose request is above its limit: an edit that would leave one
+ * so (a new request over the limit it keeps, or a new limit under the request it keeps) is refused
+ * with both values, before any byte is changed.
+ */
+function requestAboveLimit(workload: DiscoveredWorkload, changes: readonly ResourceChange[]): RefusalError | undefined {
+  for (const change of changes) {
+    const container = workload.containers.find((candidate) => candidate.name === change.container);
+    if (!container) continue;
+    for (const name of RESOURCE_NAMES) {
+      const requestChange = change.requests?.[name];
+      const limitChange = change.limits?.[name];
+      if (requestChange === undefined && limitChange === undefined) continue;
+      const request = requestChange === undefined ? container.requests[name] : requestChange;
+      const limit = limitChange === undefined ? container.limits[name] : limitChange;
+      if (request == null || limit == null || !isQuantity(request) || !isQuantity(limit)) continue;
+      if (compareQuantities(parseQuantity(request), parseQuantity(limit)) <= 0) continue;
+      const field = (group: string): string => `${group}.${name}`;
+      const message =
+        requestChange !== undefined
+          ? `cannot set ${field("requests")} of container ${quoteShort(container.name)} in ${describe(workload)} to ${request}: it is above ${limitChange === undefined ? "the container's" : "the new"} ${field("limits")} (${limit}), and Kubernetes rejects a request above its limit; set ${field("limits")} to at least ${request} as well, or request at most ${limit}`
+          : `cannot set ${field("limits")} of container ${quoteShort(container.name)} in ${describe(workload)} to ${limit}: it is below the container's ${field("requests")} (${request}), and Kubernetes rejects a request above its limit; set ${field("limits")} to at least ${request}, or lower ${field("requests")} as well`;
+      const changedField = requestChange !== undefined ? field("requests") : field("limits");
+      const line = container.definitions.filter((definition) => definition.field === changedField).at(-1)?.location.line ?? container.location.line;
+      return new RefusalError(message, { ...(line === undefined ? {} : { line }), workload: `${workload.kind}/${shortText(workload.name)}` });
+    }
+  }
+  return undefined;
 }
 
 function planChange(workload: DiscoveredWorkload, change: ResourceChange, overrides: Override[]): PlannedOperation[] {
@@ -291,13 +325,8 @@ function verifyOverrides(reader: Reader, workload: DiscoveredWorkload, edits: re
     reader.checkout,
     reader.byText,
   );
-  const built = buildKustomization(repo, kustomization).workloads;
-  const rebuilt = built.find((candidate) => candidate.kind === workload.kind && candidate.name === workload.name && (candidate.namespace === undefined || workload.namespace === undefined || candidate.namespace === workload.namespace));
-  if (!rebuilt) return stop(`${kustomization} no longer builds it`);
-  const reference = rebuilt.workloadRef;
-  const template = reference ? built.find((candidate) => candidate.kind === reference.kind && (candidate.name === reference.name || candidate.names.includes(reference.name))) : rebuilt;
-  if (!template || template.problem) return stop(`${kustomization} does not build it cleanly after the edit`);
-  const discovered = toDiscovered(template, template.namespace);
+  const build = buildKustomization(repo, kustomization);
+  const discovered = workload.helmRelease ? rebuiltRelease(repo, build.releases, kustomization, workload, stop) : rebuiltWorkload(build.workloads, kustomization, workload, stop);
   for (const override of overrides) {
     const container = discovered.containers.find((candidate) => candidate.name === override.container.name);
     const effective = container?.definitions.filter((definition) => definition.field === override.field && definition.effective)[0];
@@ -305,6 +334,25 @@ function verifyOverrides(reader: Reader, workload: DiscoveredWorkload, edits: re
       stop(`${override.field} of container ${quoteShort(override.container.name)} would still come from ${effective ? effective.location.path : "nowhere"}`);
     }
   }
+}
+
+function rebuiltWorkload(built: readonly WorkloadState[], kustomization: string, workload: DiscoveredWorkload, stop: (reason: string) => never): DiscoveredWorkload {
+  const rebuilt = built.find((candidate) => candidate.kind === workload.kind && candidate.name === workload.name && (candidate.namespace === undefined || workload.namespace === undefined || candidate.namespace === workload.namespace));
+  if (!rebuilt) return stop(`${kustomization} no longer builds it`);
+  const reference = rebuilt.workloadRef;
+  const template = reference ? built.find((candidate) => candidate.kind === reference.kind && (candidate.name === reference.name || candidate.names.includes(reference.name))) : rebuilt;
+  if (!template || template.problem) return stop(`${kustomization} does not build it cleanly after the edit`);
+  return toDiscovered(template, template.namespace);
+}
+
+/** The HelmRelease's values as the kustomization renders them after the edit, for the containers the workload's targets size. */
+function rebuiltRelease(repo: Repo, releases: readonly ReleaseState[], kustomization: string, workload: DiscoveredWorkload, stop: (reason: string) => never): DiscoveredWorkload {
+  const { name, namespace, values } = workload.helmRelease!;
+  const release = releases.find((candidate) => candidate.name === name && (candidate.namespace === undefined || namespace === undefined || candidate.namespace === namespace));
+  if (!release) return stop(`${kustomization} no longer renders the HelmRelease ${quoteShort(name)}`);
+  const rendered = renderedWorkload(repo, { root: kustomization, release }, workload, Object.entries(values).map(([container, path]) => ({ name: container, values: path })));
+  if (typeof rendered === "string" || rendered.problem) return stop(`${kustomization} does not render it cleanly after the edit`);
+  return toDiscovered(rendered, rendered.namespace);
 }
 
 function editFile(reader: Reader, workload: DiscoveredWorkload, path: string, before: string, scopes: Scope[]): string {
