@@ -1,9 +1,8 @@
 import { isMap, isScalar, isSeq } from "yaml";
-import { quoteShort } from "../yaml/index.js";
+import { childOf, mapAt, quoteShort, startOf, stringAt } from "../yaml/index.js";
 import { absentDefinitions, fieldPath, readGroup, readResources, RESOURCE_FIELDS, RESOURCE_GROUPS, type ContainerState } from "./containers.js";
 import { buildKustomization } from "./kustomize.js";
 import type { HelmValuesTarget, ManifestLocation, YamlPath } from "./model.js";
-import { childOf, mapAt, startOf, stringAt } from "./nodes.js";
 import type { Repo } from "./repo.js";
 import type { YamlSource } from "./source.js";
 import { podSpecPathOf, type ReleaseState, type WorkloadState } from "./workloads.js";

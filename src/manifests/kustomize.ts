@@ -1,12 +1,10 @@
 import { posix } from "node:path";
 import { isMap, isScalar, isSeq, type YAMLMap } from "yaml";
-import { quoteShort } from "../yaml/index.js";
+import { childOf, type LineIndex, mapAt, quoteShort, stringAt, type YamlDocument } from "../yaml/index.js";
 import { literalBlockBody } from "./block-scalar.js";
 import type { YamlPath } from "./model.js";
-import { childOf, mapAt, stringAt, type YamlDocument } from "./nodes.js";
 import { isKustomizationPath, Repo, resolveRelative } from "./repo.js";
 import { inlineSource, type YamlSource } from "./source.js";
-import type { LineIndex } from "./text.js";
 import { applyJsonPatch, mergeStrategicWorkload, readRelease, readWorkload, type ReleaseState, type WorkloadState } from "./workloads.js";
 
 /**

@@ -1,7 +1,7 @@
 import type { ContainerRole, RefusalError, ResourceValues, WorkloadKind } from "../domain/index.js";
+import type { DocumentEditOutcome, YamlPath } from "../yaml/index.js";
 
-/** Keys and sequence indexes from a document's root to a node. */
-export type YamlPath = (string | number)[];
+export type { DocumentEditOutcome, YamlPath };
 
 /** One file of a checkout: a repo-relative posix path and its content. */
 export interface RepoFile {
@@ -152,4 +152,3 @@ export interface FileEdit {
 
 export type EditOutcome = { ok: true; edits: FileEdit[] } | { ok: false; refusal: RefusalError };
 
-export type DocumentEditOutcome = { ok: true; text: string } | { ok: false; refusal: RefusalError };

@@ -1,11 +1,8 @@
 import { isMap, isScalar, isSeq } from "yaml";
-import { contentEndOf, scalarText } from "./byte-edit.js";
 import type { ContainerList } from "./containers.js";
 import type { OverlayPatchTarget, ResourceField, YamlPath } from "./model.js";
 import type { WorkloadKind } from "../domain/index.js";
-import { pairOf } from "./nodes.js";
-import { parseYaml, type ParsedYaml } from "./parse.js";
-import { afterTrailingComments, columnAt, lineBreakOf, lineEndAt, lineStartAt, type Splice, applySplices } from "./text.js";
+import { afterTrailingComments, applySplices, columnAt, contentEndOf, lineBreakOf, lineEndAt, lineStartAt, pairOf, type ParsedYaml, parseYaml, scalarText, type Splice } from "../yaml/index.js";
 import { sameShape, setIn, shapeOf, type Shape } from "./verify.js";
 import { podSpecPathOf } from "./workloads.js";
 

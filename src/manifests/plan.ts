@@ -1,21 +1,17 @@
 import { isAlias, isMap, isScalar, isSeq } from "yaml";
 import { posix } from "node:path";
 import { compareQuantities, isQuantity, isSameQuantity, parseQuantity, RefusalError } from "../domain/index.js";
-import { quoteShort, shortText } from "../yaml/index.js";
+import { applySplices, type EditOperation, lineBreakOf, pairOf, type ParsedYaml, parseYaml, pathText, quoteShort, shortText, type Splice, spliceEdits, stringAt, type YamlDocument } from "../yaml/index.js";
 import { applyToBody, literalBlockBody, outerSplices } from "./block-scalar.js";
-import { pathText, spliceEdits, type EditOperation } from "./byte-edit.js";
 import { RESOURCE_GROUPS, RESOURCE_NAMES } from "./containers.js";
 import { unifiedDiff } from "./diff.js";
 import type { DiscoveredContainer, DiscoveredWorkload, DocumentEditOutcome, EditOutcome, FileEdit, ManifestLocation, RepoFile, ResourceChange, ResourceField, YamlPath } from "./model.js";
-import { pairOf, stringAt, type YamlDocument } from "./nodes.js";
-import { parseYaml, type ParsedYaml } from "./parse.js";
 import { renderedWorkload } from "./helm.js";
 import { buildKustomization } from "./kustomize.js";
 import { addPatchEntry, renderOverlayPatch, type OverlayValue } from "./overlay-patch.js";
 import { checkoutOf, Repo } from "./repo.js";
 import { newPatchPath } from "./sharing.js";
 import { fileSource } from "./source.js";
-import { applySplices, lineBreakOf, type Splice } from "./text.js";
 import { sameDocuments, verifyEdit } from "./verify.js";
 import { readWorkload, toDiscovered, type ReleaseState, type WorkloadState } from "./workloads.js";
 

@@ -1,8 +1,7 @@
 import { posix } from "node:path";
+import { LineIndex, type ParsedYaml, parseYaml } from "../yaml/index.js";
 import type { LocationOrigin, RepoFile } from "./model.js";
-import { parseYaml, type ParsedYaml } from "./parse.js";
 import { fileSource, type YamlSource } from "./source.js";
-import { LineIndex } from "./text.js";
 
 const KUSTOMIZATION_FILE_NAMES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 

@@ -1,8 +1,8 @@
 import { posix } from "node:path";
+import { mapAt, stringAt } from "../yaml/index.js";
 import { RESOURCE_FIELDS, type ContainerState } from "./containers.js";
 import { buildKustomization, reachableFrom } from "./kustomize.js";
 import type { DiscoveredWorkload, ManifestLocation, ResourceField, YamlPath } from "./model.js";
-import { mapAt, stringAt } from "./nodes.js";
 import type { Repo } from "./repo.js";
 import { toDiscovered, type WorkloadState } from "./workloads.js";
 

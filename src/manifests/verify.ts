@@ -1,11 +1,8 @@
 import { isDeepStrictEqual } from "node:util";
 import { isAlias, isMap, isPair, isScalar, isSeq } from "yaml";
 import { isSameQuantity } from "../domain/index.js";
-import type { EditOperation } from "./byte-edit.js";
-import { pathText } from "./byte-edit.js";
+import { type EditOperation, type ParsedYaml, pathText, type YamlDocument } from "../yaml/index.js";
 import type { YamlPath } from "./model.js";
-import type { YamlDocument } from "./nodes.js";
-import type { ParsedYaml } from "./parse.js";
 
 /**
  * The last guard before an edit leaves the editor: the edited text must parse, and read back as

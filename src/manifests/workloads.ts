@@ -1,9 +1,8 @@
 import { isMap, isScalar, isSeq, type YAMLMap, type YAMLSeq } from "yaml";
 import { isWorkloadKind, type WorkloadKind } from "../domain/index.js";
-import { quoteShort } from "../yaml/index.js";
+import { childOf, deref, mapAt, quoteShort, startOf, stringAt, writtenValue, type YamlDocument } from "../yaml/index.js";
 import { absentDefinitions, fieldPath, mergeStrategicContainer, readContainer, readGroup, readResources, RESOURCE_FIELDS, type ContainerList, type ContainerState } from "./containers.js";
 import type { DiscoveredContainer, DiscoveredWorkload, ManifestLocation, ResourceField, ResourceGroup, ResourceValues, YamlPath } from "./model.js";
-import { childOf, deref, mapAt, startOf, stringAt, writtenValue, type YamlDocument } from "./nodes.js";
 import type { YamlSource } from "./source.js";
 
 /** A workload as built so far: its identity and containers with the provenance of each value. */

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { EditOperation } from "../../src/manifests/byte-edit.js";
-import { parseYaml } from "../../src/manifests/parse.js";
+import { parseYaml, type EditOperation } from "../../src/yaml/index.js";
 import { verifyEdit } from "../../src/manifests/verify.js";
 
 /**

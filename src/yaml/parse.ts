@@ -1,5 +1,5 @@
-import { parseYamlText, quoteShort, YAML_BOUNDS, type YamlDocument, type YamlTextProblem } from "../yaml/index.js";
 import { excessiveMergeAt } from "./nodes.js";
+import { parseYamlText, quoteShort, YAML_BOUNDS, type YamlDocument, type YamlTextProblem } from "./read.js";
 import { LineIndex } from "./text.js";
 
 export interface ParsedYaml {

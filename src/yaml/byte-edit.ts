@@ -1,11 +1,10 @@
 import { isAlias, isMap, isScalar, isSeq, parse, visit, type Node, type Pair, type Scalar, type YAMLMap } from "yaml";
-import { quoteShort } from "../yaml/index.js";
-import type { YamlPath } from "./model.js";
-import { anchorsInUse, keyOf, pairOf, writtenValue, type YamlDocument } from "./nodes.js";
+import { anchorsInUse, keyOf, pairOf, writtenValue, type YamlDocument, type YamlPath } from "./nodes.js";
+import { quoteShort } from "./read.js";
 import { afterTrailingComments, columnAt, lineBreakOf, lineEndAt, lineStartAt, pastLineBreak, type LineBreak, type Splice } from "./text.js";
 
 /**
- * The byte layer of the editor. The document model says where things are (node ranges); the
+ * The byte layer of the editor (of resource values, and of any YAML file: yaml-edit.ts). The document model says where things are (node ranges); the
  * result is a list of splices over the original text that touch only the target scalars, plus
  * whole new lines (or flow items) for keys that are missing. Nothing is ever re-serialised.
  */
