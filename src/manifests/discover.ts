@@ -88,9 +88,9 @@ function scanTarget(repo: Repo, files: readonly RepoFile[], options: DiscoverOpt
   }
   // A HelmRelease is read through the one kustomization among the target's files that renders it (its overlay).
   const ownRoots = new Set(scanned.filter((path) => isKustomizationPath(path) && !owned.has(path)));
-  const renderings = releaseRenderings(repo, topLevelKustomizations(repo, files));
+  const renderings = (document: { path: string; document: number }) => releaseRenderings(repo, topLevelKustomizations(repo, files)).get(documentKey(document)) ?? [];
   for (const target of options.helm ?? []) {
-    const workload = readHelmTarget(repo, target, (document) => renderings.get(documentKey(document)) ?? [], (root) => ownRoots.has(root));
+    const workload = readHelmTarget(repo, target, renderings, (root) => ownRoots.has(root));
     if (typeof workload === "string") skipped.push({ path: target.values, reason: workload });
     else found.push({ workload, group: `helm:${target.values}`, ...(workload.release?.kustomization ? { kustomization: workload.release.kustomization } : {}) });
   }

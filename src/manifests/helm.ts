@@ -77,7 +77,7 @@ export function readHelmTarget(repo: Repo, target: HelmValuesTarget, renderings:
  * values, then each patch of it in kustomize's order (a patch that sets a value, or `null` to
  * remove it, overrides what came before; one with `spec.values` can take new values).
  */
-export function renderedWorkload(repo: Repo, rendering: Rendering, workload: HelmValuesTarget["workload"] | { kind: WorkloadState["kind"]; name: string }, containers: readonly ValuesContainer[], namespace?: string): WorkloadState | string {
+export function renderedWorkload(repo: Repo, rendering: Rendering, workload: Pick<WorkloadState, "kind" | "name">, containers: readonly ValuesContainer[], namespace?: string): WorkloadState | string {
   const { release } = rendering;
   const source = repo.source(release.base.path, "helm-values");
   if ("problem" in source) return `the Helm values file ${source.problem}`;
@@ -117,11 +117,11 @@ export function renderedWorkload(repo: Repo, rendering: Rendering, workload: Hel
 }
 
 /**
- * Every HelmRelease the given top-level kustomizations render, by each document that goes into it
- * (the release itself and each patch file), built once per checkout.
+ * Every HelmRelease the checkout's top-level kustomizations (`roots`) render, by each document that
+ * goes into it (the release itself and each patch file), built once per checkout.
  */
 export function releaseRenderings(repo: Repo, roots: readonly string[]): Map<string, Rendering[]> {
-  return repo.memo(`releases:${roots.join("\n")}`, () => {
+  return repo.memo("release renderings", () => {
     const index = new Map<string, Rendering[]>();
     for (const root of roots) {
       const build = repo.memo(`build:${root}`, () => buildKustomization(repo, root));
