@@ -1,5 +1,5 @@
 import type { Scalar } from "yaml";
-import { applySplices, lineEndAt, pastLineBreak, type Splice } from "./text.js";
+import { applySplices, lineEndAt, pastLineBreak, type Splice } from "../yaml/index.js";
 
 /**
  * The body of a literal block scalar (`patch: |-` in a kustomization) as YAML text of its own,

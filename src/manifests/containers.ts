@@ -1,7 +1,7 @@
 import { isMap, isScalar, type Node, type YAMLMap } from "yaml";
 import type { ContainerRole } from "../domain/index.js";
+import { childOf, startOf, stringAt, writtenValue } from "../yaml/index.js";
 import type { ManifestLocation, ResourceField, ResourceGroup, YamlPath } from "./model.js";
-import { childOf, stringAt, writtenValue, startOf } from "./nodes.js";
 import type { YamlSource } from "./source.js";
 
 export const RESOURCE_GROUPS: readonly ResourceGroup[] = ["requests", "limits"];
@@ -28,6 +28,8 @@ export interface ContainerState {
   role: ContainerRole;
   definitions: Definition[];
   hosts: ManifestLocation[];
+  /** For a container a Helm target sizes: the values path of its `resources` block. */
+  values?: YamlPath;
 }
 
 export function fieldPath(field: ResourceField): [ResourceGroup, "cpu" | "memory"] {

@@ -1,10 +1,10 @@
 import picomatch from "picomatch";
 import { WORKLOAD_KINDS } from "../domain/index.js";
 import { shortText } from "../yaml/index.js";
-import { readHelmTarget } from "./helm.js";
+import { documentKey, readHelmTarget, releaseRenderings, renderedWorkload } from "./helm.js";
 import { buildKustomization, reachableFrom, type Skip } from "./kustomize.js";
 import type { DiscoverOptions, Discovery, ManifestLocation, RepoFile } from "./model.js";
-import { isKustomizationPath, normalise, Repo } from "./repo.js";
+import { freshCheckoutOf, isKustomizationPath, normalise, type Repo } from "./repo.js";
 import { Sharing, type Found, type SharingEntry } from "./sharing.js";
 import { readWorkload, type WorkloadState } from "./workloads.js";
 
@@ -34,7 +34,8 @@ export function discoverWorkloads(files: RepoFile[], options: DiscoverOptions = 
  * one environment must not change another behind its back).
  */
 export function discoverTargets(files: RepoFile[], targets: readonly DiscoveryTarget[]): Discovery[] {
-  const repo = new Repo(files);
+  // Kept for the editor: planning the edits of what is found here reads the same parses.
+  const repo = freshCheckoutOf(files);
   const scans = targets.map((target) => scanTarget(repo, files, target.options));
   const results = scans.map((scan, index) => {
     const skipped = [...scan.skipped];
@@ -45,7 +46,7 @@ export function discoverTargets(files: RepoFile[], targets: readonly DiscoveryTa
     kept.map((entry) => ({ found: entry.found, namespace: entry.namespace, label: label(entry.found.workload, entry.namespace, target.cluster), target: index })),
   );
   const entries = perTarget.flat();
-  entries.push(...otherRenderings(repo, files, entries));
+  entries.push(...otherRenderings(repo, files, entries), ...otherReleaseRenderings(repo, files, entries));
   const sharing = new Sharing(repo, entries);
   return results.map(({ skipped }, index) => ({ workloads: perTarget[index]!.map((entry) => sharing.discovered(entry)), skipped }));
 }
@@ -74,7 +75,7 @@ function scanTarget(repo: Repo, files: readonly RepoFile[], options: DiscoverOpt
       found.push(...build.workloads.map((workload) => ({ workload, group: path, kustomization: path })));
       continue;
     }
-    const source = repo.source(path, "manifest", false);
+    const source = repo.source(path, "manifest");
     if ("problem" in source) {
       // CI workflows, alerting rules and other YAML are not rightsize's business even when they do not parse.
       if (mightBeKubernetes(path, repo.textOf(path) ?? "")) skipped.push({ path, reason: source.problem });
@@ -85,10 +86,13 @@ function scanTarget(repo: Repo, files: readonly RepoFile[], options: DiscoverOpt
       if (workload) found.push({ workload, group: "" });
     });
   }
+  // A HelmRelease is read through the one kustomization among the target's files that renders it (its overlay).
+  const ownRoots = new Set(scanned.filter((path) => isKustomizationPath(path) && !owned.has(path)));
+  const renderings = (document: { path: string; document: number }) => releaseRenderings(repo, topLevelKustomizations(repo, files)).get(documentKey(document)) ?? [];
   for (const target of options.helm ?? []) {
-    const workload = readHelmTarget(repo, target);
+    const workload = readHelmTarget(repo, target, renderings, (root) => ownRoots.has(root));
     if (typeof workload === "string") skipped.push({ path: target.values, reason: workload });
-    else found.push({ workload, group: `helm:${target.values}` });
+    else found.push({ workload, group: `helm:${target.values}`, ...(workload.release?.kustomization ? { kustomization: workload.release.kustomization } : {}) });
   }
   return { found: resolveWorkloadRefs(mergeHelmContainers(found), skipped), skipped };
 }
@@ -113,13 +117,13 @@ function ownedByKustomizations(repo: Repo, scanned: readonly string[]): Set<stri
  * includes it unchanged) is not "another" workload.
  */
 function otherRenderings(repo: Repo, files: readonly RepoFile[], targetEntries: readonly SharingEntry[]): SharingEntry[] {
-  const scanned = files
-    .map((file) => normalise(file.path))
-    .filter((path) => !ALWAYS_EXCLUDED_MATCH(path))
-    .sort();
-  const owned = ownedByKustomizations(repo, scanned);
+  const byIdentity = new Map<string, SharingEntry[]>();
+  for (const entry of targetEntries) {
+    const key = `${entry.found.workload.kind}/${entry.found.workload.name}`;
+    byIdentity.set(key, [...(byIdentity.get(key) ?? []), entry]);
+  }
   const extras: SharingEntry[] = [];
-  for (const root of scanned.filter((path) => isKustomizationPath(path) && !owned.has(path))) {
+  for (const root of topLevelKustomizations(repo, files)) {
     const reached = reachedFrom(repo, root);
     const built = resolveWorkloadRefs(
       repo.memo(`build:${root}`, () => buildKustomization(repo, root)).workloads.map((workload) => ({ workload, group: root, kustomization: root })),
@@ -127,10 +131,8 @@ function otherRenderings(repo: Repo, files: readonly RepoFile[], targetEntries: 
     );
     for (const found of built) {
       if (found.workload.problem) continue;
-      const same = targetEntries.some(
+      const same = (byIdentity.get(`${found.workload.kind}/${found.workload.name}`) ?? []).some(
         (entry) =>
-          entry.found.workload.kind === found.workload.kind &&
-          entry.found.workload.name === found.workload.name &&
           (found.workload.namespace === undefined || entry.namespace === found.workload.namespace) &&
           entry.found.kustomization !== undefined &&
           (entry.found.kustomization === root || reached.has(entry.found.kustomization)),
@@ -139,6 +141,46 @@ function otherRenderings(repo: Repo, files: readonly RepoFile[], targetEntries: 
     }
   }
   return extras;
+}
+
+/**
+ * Every other kustomization that renders the HelmRelease a Helm target reads: another environment
+ * reading the same values (the production overlay of a base release, when staging's is the
+ * target's). One that a target reads the release through is that target's, not another.
+ */
+function otherReleaseRenderings(repo: Repo, files: readonly RepoFile[], targetEntries: readonly SharingEntry[]): SharingEntry[] {
+  const renderings = releaseRenderings(repo, topLevelKustomizations(repo, files));
+  const claimed = new Set(targetEntries.flatMap((entry) => (entry.found.workload.release?.kustomization ? [`${documentKey(entry.found.workload.release.document)}|${entry.found.workload.release.kustomization}`] : [])));
+  const extras = new Map<string, SharingEntry>();
+  for (const entry of targetEntries) {
+    const { workload } = entry.found;
+    if (!workload.release) continue;
+    const containers = workload.containers.flatMap((container) => (container.values ? [{ name: container.name, values: container.values }] : []));
+    for (const rendering of renderings.get(documentKey(workload.release.document)) ?? []) {
+      const key = `${documentKey(workload.release.document)}|${rendering.root}`;
+      if (claimed.has(key) || extras.has(`${key}|${workload.kind}/${workload.name}`)) continue;
+      const rendered = renderedWorkload(repo, rendering, workload, containers);
+      if (typeof rendered === "string" || rendered.problem) continue;
+      extras.set(`${key}|${workload.kind}/${workload.name}`, {
+        found: { workload: rendered, group: `helm:${rendering.root}`, kustomization: rendering.root },
+        namespace: rendered.namespace,
+        label: `${label(rendered, rendered.namespace, undefined)} via ${rendering.root}`,
+      });
+    }
+  }
+  return [...extras.values()];
+}
+
+/** The kustomizations of the checkout that no other includes: what is deployed, environment by environment. */
+function topLevelKustomizations(repo: Repo, files: readonly RepoFile[]): string[] {
+  return repo.memo("top-level kustomizations", () => {
+    const scanned = files
+      .map((file) => normalise(file.path))
+      .filter((path) => !ALWAYS_EXCLUDED_MATCH(path))
+      .sort();
+    const owned = ownedByKustomizations(repo, scanned);
+    return scanned.filter((path) => isKustomizationPath(path) && !owned.has(path));
+  });
 }
 
 const ALWAYS_EXCLUDED_MATCH = picomatch(ALWAYS_EXCLUDED, { dot: true });
@@ -215,7 +257,7 @@ function withoutDuplicates(found: Found[], defaultNamespace: string | undefined,
     const namespace = first.workload.namespace ?? defaultNamespace;
     const identity = `${first.workload.kind} ${namespace ? `${shortText(namespace)}/` : ""}${shortText(first.workload.name)}`;
     if (entries.length > 1) {
-      const places = entries.map((entry) => describeLocation(entry.workload.location, entry.kustomization)).join(" and ");
+      const places = entries.map((entry) => describeLocation(definedAt(entry.workload), entry.kustomization)).join(" and ");
       skipped.push({ path: first.workload.location.path, reason: `${identity} is defined ${entries.length === 2 ? "twice" : `${entries.length} times`} (${places}); rightsize cannot tell which one is applied, so none is edited` });
       continue;
     }
@@ -226,6 +268,14 @@ function withoutDuplicates(found: Found[], defaultNamespace: string | undefined,
     kept.push({ found: first, namespace });
   }
   return kept;
+}
+
+/**
+ * Where a person finds a workload's definition: its manifest, or for one a Helm target sizes, the
+ * values block the target names (its first container's `resources`), not the top of the values.
+ */
+function definedAt(workload: WorkloadState): ManifestLocation {
+  return workload.location.origin === "helm-values" ? (workload.containers[0]?.hosts[0] ?? workload.location) : workload.location;
 }
 
 function describeLocation(location: ManifestLocation, kustomization: string | undefined): string {

@@ -13,6 +13,7 @@ export type {
   HelmValuesTarget,
   LocationOrigin,
   ManifestLocation,
+  OverlayPatchTarget,
   RepoFile,
   ResourceChange,
   ResourceDefinition,
@@ -24,4 +25,3 @@ export type {
 export { discoverTargets, discoverWorkloads, type DiscoveryTarget } from "./discover.js";
 export { editDocumentResources, planWorkloadEdit } from "./plan.js";
 export { unifiedDiff } from "./diff.js";
-export { editYamlText, type YamlEdit } from "./yaml-edit.js";

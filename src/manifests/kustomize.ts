@@ -1,14 +1,11 @@
 import { posix } from "node:path";
 import { isMap, isScalar, isSeq, type YAMLMap } from "yaml";
-import { quoteShort } from "../yaml/index.js";
+import { childOf, type LineIndex, mapAt, quoteShort, stringAt, type YamlDocument } from "../yaml/index.js";
 import { literalBlockBody } from "./block-scalar.js";
 import type { YamlPath } from "./model.js";
-import { childOf, mapAt, stringAt, type YamlDocument } from "./nodes.js";
-import { parseYaml } from "./parse.js";
 import { isKustomizationPath, Repo, resolveRelative } from "./repo.js";
 import { inlineSource, type YamlSource } from "./source.js";
-import type { LineIndex } from "./text.js";
-import { applyJsonPatch, mergeStrategicWorkload, readWorkload, type WorkloadState } from "./workloads.js";
+import { applyJsonPatch, mergeStrategicWorkload, readRelease, readWorkload, type ReleaseState, type WorkloadState } from "./workloads.js";
 
 /**
  * Enough of `kustomize build` to know which file defines each effective resource value:
@@ -23,6 +20,8 @@ export interface Skip {
 
 export interface KustomizeBuild {
   workloads: WorkloadState[];
+  /** The Flux HelmReleases it renders. */
+  releases: ReleaseState[];
   skipped: Skip[];
   /** Patches of this kustomization (and its components) that could not be read. */
   unreadablePatches?: string[];
@@ -51,7 +50,7 @@ interface Kustomization {
 }
 
 export function buildKustomization(repo: Repo, path: string, stack: readonly string[] = []): KustomizeBuild {
-  const build: KustomizeBuild = { workloads: [], skipped: [], unreadablePatches: [] };
+  const build: KustomizeBuild = { workloads: [], releases: [], skipped: [], unreadablePatches: [] };
   const unreadablePatches = build.unreadablePatches!;
   const kustomization = load(repo, path, build);
   if (!kustomization) return build;
@@ -74,12 +73,12 @@ export function buildKustomization(repo: Repo, path: string, stack: readonly str
   const ownPatches = patches(repo, kustomization, "patches", build);
   const jsonPatches = patches(repo, kustomization, "patchesJson6902", build);
   // kustomize's transformer order: strategic merge patches, patches, namespace, prefix/suffix, then JSON6902 patches.
-  for (const patch of [...strategic, ...componentPatches.strategic]) applyPatch(patch, build.workloads);
-  for (const patch of [...ownPatches, ...componentPatches.patches]) applyPatch(patch, build.workloads);
+  for (const patch of [...strategic, ...componentPatches.strategic]) applyPatch(patch, build);
+  for (const patch of [...ownPatches, ...componentPatches.patches]) applyPatch(patch, build);
   const namespace = stringAt(kustomization.document, kustomization.root, "namespace");
   const prefix = stringAt(kustomization.document, kustomization.root, "namePrefix") ?? "";
   const suffix = stringAt(kustomization.document, kustomization.root, "nameSuffix") ?? "";
-  for (const workload of build.workloads) {
+  for (const workload of [...build.workloads, ...build.releases]) {
     // The kustomization's namespace replaces whatever the manifest says, as kustomize does.
     if (namespace !== undefined) workload.namespace = namespace;
     if (prefix || suffix) {
@@ -87,17 +86,17 @@ export function buildKustomization(repo: Repo, path: string, stack: readonly str
       workload.names.push(workload.name);
     }
   }
-  for (const patch of [...jsonPatches, ...componentPatches.json]) applyPatch(patch, build.workloads);
+  for (const patch of [...jsonPatches, ...componentPatches.json]) applyPatch(patch, build);
   if (unreadablePatches.length > 0) {
     // A patch that cannot be read may set any value: what the overlay deploys is unknown, so none of it is edited.
-    for (const workload of build.workloads) workload.problem ??= `${path} applies ${unreadablePatches.join(", ")}, which cannot be read (see skipped); fix it first`;
+    for (const workload of [...build.workloads, ...build.releases]) workload.problem ??= `${path} applies ${unreadablePatches.join(", ")}, which cannot be read (see skipped); fix it first`;
   }
   return build;
 }
 
 /** Every file and kustomization a kustomization reaches, directly or through its bases and components. */
 export function reachableFrom(repo: Repo, path: string, seen = new Set<string>()): Set<string> {
-  const build: KustomizeBuild = { workloads: [], skipped: [] };
+  const build: KustomizeBuild = { workloads: [], releases: [], skipped: [] };
   const kustomization = load(repo, path, build);
   if (!kustomization) return seen;
   const visit = (target: string | undefined): void => {
@@ -163,6 +162,10 @@ function addResource(repo: Repo, kustomization: Kustomization, reference: string
     source.documents.forEach((_, index) => {
       const workload = readWorkload(source, index);
       if (workload) build.workloads.push(workload);
+      else {
+        const release = readRelease(source, index);
+        if (release) build.releases.push(release);
+      }
     });
     return;
   }
@@ -170,6 +173,7 @@ function addResource(repo: Repo, kustomization: Kustomization, reference: string
   if (!nested) return;
   const inner = buildKustomization(repo, nested, chain);
   build.workloads.push(...inner.workloads);
+  build.releases.push(...inner.releases);
   build.skipped.push(...inner.skipped);
 }
 
@@ -195,7 +199,7 @@ function isInlinePatch(reference: string): boolean {
 function strategicPatches(repo: Repo, kustomization: Kustomization, build: KustomizeBuild): Patch[] {
   return items(kustomization, "patchesStrategicMerge").flatMap((item, index) => {
     if (!isScalar(item) || typeof item.value !== "string") return [];
-    const source = isInlinePatch(item.value) ? inlinePatchSource(kustomization, ["patchesStrategicMerge", index], build) : filePatchSource(repo, kustomization, item.value, build);
+    const source = isInlinePatch(item.value) ? inlinePatchSource(repo, kustomization, ["patchesStrategicMerge", index], build) : filePatchSource(repo, kustomization, item.value, build);
     return source ? [{ source, json: false }] : [];
   });
 }
@@ -204,7 +208,7 @@ function patches(repo: Repo, kustomization: Kustomization, field: "patches" | "p
   return items(kustomization, field).flatMap((item, index) => {
     if (!isMap(item)) return [];
     const file = stringAt(kustomization.document, item, "path");
-    const source = file !== undefined ? filePatchSource(repo, kustomization, file, build) : inlinePatchSource(kustomization, [field, index, "patch"], build);
+    const source = file !== undefined ? filePatchSource(repo, kustomization, file, build) : inlinePatchSource(repo, kustomization, [field, index, "patch"], build);
     if (!source) return [];
     const targetNode = mapAt(kustomization.document, childOf(kustomization.document, item, "target")?.node);
     const target = targetNode ? readTarget(kustomization.document, targetNode) : undefined;
@@ -235,13 +239,13 @@ function filePatchSource(repo: Repo, kustomization: Kustomization, reference: st
   return source;
 }
 
-function inlinePatchSource(kustomization: Kustomization, yamlPath: YamlPath, build: KustomizeBuild): YamlSource | undefined {
+function inlinePatchSource(repo: Repo, kustomization: Kustomization, yamlPath: YamlPath, build: KustomizeBuild): YamlSource | undefined {
   let node: unknown = kustomization.root;
   for (const key of yamlPath) node = typeof key === "number" ? (isSeq(node) ? node.items[key] : undefined) : isMap(node) ? childOf(kustomization.document, node, key)?.node : undefined;
   if (!isScalar(node) || typeof node.value !== "string" || !node.range) return undefined;
   const body = literalBlockBody(kustomization.text, node);
   const inner = typeof body === "string" ? node.value : body.inner;
-  const parsed = parseYaml(inner);
+  const parsed = repo.parseText(inner);
   if (parsed.problem) {
     build.skipped.push({ path: kustomization.path, reason: `the inline patch at ${yamlPath.join(".")} ${parsed.problem.message}` });
     build.unreadablePatches?.push(`the inline patch at ${yamlPath.join(".")}`);
@@ -262,11 +266,21 @@ function relocate(source: YamlSource, origin: YamlSource["origin"]): YamlSource[
   return (document, yamlPath, offset) => ({ ...source.locate(document, yamlPath, offset), origin });
 }
 
-function applyPatch(patch: Patch, workloads: WorkloadState[]): void {
+function applyPatch(patch: Patch, build: KustomizeBuild): void {
+  const { workloads, releases } = build;
   if (patch.json) {
     const operations = patch.source.documents[0]?.contents;
     if (!isSeq(operations) || !patch.target) return;
     for (const workload of workloads.filter((candidate) => matchesTarget(candidate, patch.target!))) applyJsonPatch(workload, patch.source, 0, operations, []);
+    for (const release of releases.filter((candidate) => matchesTarget(candidate, patch.target!))) {
+      const document = patch.source.documents[0]!;
+      const touchesValues = operations.items.some((item) => {
+        const operation = mapAt(document, item);
+        return [stringAt(document, operation, "path"), stringAt(document, operation, "from")].some((pointer) => pointer !== undefined && (pointer === "/spec" || pointer.startsWith("/spec/values")));
+      });
+      // Values a JSON6902 patch writes are not followed: what the release deploys is then unknown.
+      if (touchesValues) release.problem ??= `a JSON6902 patch (${patch.source.path}) changes its spec.values, which rightsize does not follow; edit the values by hand`;
+    }
     return;
   }
   patch.source.documents.forEach((document, index) => {
@@ -283,11 +297,12 @@ function applyPatch(patch: Patch, workloads: WorkloadState[]): void {
     const target = patch.target ?? own;
     if (!patch.target && (kind === undefined || name === undefined)) return;
     for (const workload of workloads.filter((candidate) => matchesTarget(candidate, target))) mergeStrategicWorkload(workload, patch.source, index);
+    for (const release of releases.filter((candidate) => matchesTarget(candidate, target))) release.patches.push({ source: patch.source, document: index });
   });
 }
 
 /** kustomize target selectors: kind, name (a regular expression), namespace, equality label selectors. */
-function matchesTarget(workload: WorkloadState, target: PatchTarget): boolean {
+function matchesTarget(workload: Pick<WorkloadState | ReleaseState, "kind" | "names" | "namespace" | "labels">, target: PatchTarget): boolean {
   if (target.kind !== undefined && target.kind !== workload.kind) return false;
   if (target.namespace !== undefined && workload.namespace !== undefined && target.namespace !== workload.namespace) return false;
   if (target.name !== undefined) {

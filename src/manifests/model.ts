@@ -1,7 +1,7 @@
 import type { ContainerRole, RefusalError, ResourceValues, WorkloadKind } from "../domain/index.js";
+import type { DocumentEditOutcome, YamlPath } from "../yaml/index.js";
 
-/** Keys and sequence indexes from a document's root to a node. */
-export type YamlPath = (string | number)[];
+export type { DocumentEditOutcome, YamlPath };
 
 /** One file of a checkout: a repo-relative posix path and its content. */
 export interface RepoFile {
@@ -111,8 +111,22 @@ export interface DiscoveredWorkload {
    * value with no `ownPatch` is set in a new strategic-merge patch listed under the
    * kustomization's `patches:` (kustomize's way), matched by this kind and name.
    */
-  overlay?: { kustomization: string; patch: { apiVersion: string; kind: WorkloadKind; name: string } };
+  overlay?: { kustomization: string; patch: OverlayPatchTarget };
+  /**
+   * For a workload a Helm target sizes through a Flux HelmRelease that a kustomization renders:
+   * the release's name and namespace as rendered, and each container's values path (of its
+   * `resources` block), so the overlay can be built again to check an edit.
+   */
+  helmRelease?: { name: string; namespace?: string; values: Record<string, YamlPath> };
 }
+
+/**
+ * What a new patch of a workload's own overlay matches and writes: a workload's pod template, or
+ * a Flux HelmRelease's values (`values`: each container's values path).
+ */
+export type OverlayPatchTarget =
+  | { apiVersion: string; kind: WorkloadKind; name: string }
+  | { apiVersion: string; kind: "HelmRelease"; name: string; values: Record<string, YamlPath> };
 
 export interface Discovery {
   workloads: DiscoveredWorkload[];
@@ -138,4 +152,3 @@ export interface FileEdit {
 
 export type EditOutcome = { ok: true; edits: FileEdit[] } | { ok: false; refusal: RefusalError };
 
-export type DocumentEditOutcome = { ok: true; text: string } | { ok: false; refusal: RefusalError };

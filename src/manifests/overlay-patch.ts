@@ -1,10 +1,8 @@
 import { isMap, isScalar, isSeq } from "yaml";
-import { contentEndOf, scalarText } from "./byte-edit.js";
 import type { ContainerList } from "./containers.js";
-import type { DiscoveredWorkload, ResourceField } from "./model.js";
-import { pairOf } from "./nodes.js";
-import { parseYaml } from "./parse.js";
-import { columnAt, lineBreakOf, lineEndAt, lineStartAt, type Splice, applySplices } from "./text.js";
+import type { OverlayPatchTarget, ResourceField, YamlPath } from "./model.js";
+import type { WorkloadKind } from "../domain/index.js";
+import { afterTrailingComments, applySplices, columnAt, contentEndOf, lineBreakOf, lineEndAt, lineStartAt, pairOf, type ParsedYaml, parseYaml, scalarText, type Splice } from "../yaml/index.js";
 import { sameShape, setIn, shapeOf, type Shape } from "./verify.js";
 import { podSpecPathOf } from "./workloads.js";
 
@@ -22,7 +20,7 @@ export interface OverlayValue {
 }
 
 /** The patch file: the workload's kind and name and, per container, only the values it sets. */
-export function renderOverlayPatch(target: NonNullable<DiscoveredWorkload["overlay"]>["patch"], values: readonly OverlayValue[], lineBreak: string): string {
+export function renderOverlayPatch(target: OverlayPatchTarget, values: readonly OverlayValue[], lineBreak: string): string {
   const lines = [
     "# This overlay's own resources, set by rightsize: the base is shared with other environments.",
     `apiVersion: ${scalarText(target.apiVersion)}`,
@@ -30,8 +28,15 @@ export function renderOverlayPatch(target: NonNullable<DiscoveredWorkload["overl
     "metadata:",
     `  name: ${scalarText(target.name)}`,
   ];
+  if (target.kind === "HelmRelease") lines.push(...releaseValueLines(target.values, values));
+  else lines.push(...podSpecLines(target.kind, values));
+  return `${lines.join(lineBreak)}${lineBreak}`;
+}
+
+function podSpecLines(kind: WorkloadKind, values: readonly OverlayValue[]): string[] {
+  const lines: string[] = [];
   let indent = "";
-  for (const key of podSpecPathOf(target.kind)) {
+  for (const key of podSpecPathOf(kind)) {
     lines.push(`${indent}${key}:`);
     indent += "  ";
   }
@@ -41,18 +46,51 @@ export function renderOverlayPatch(target: NonNullable<DiscoveredWorkload["overl
     lines.push(`${indent}${list}:`);
     for (const container of containers) {
       lines.push(`${indent}  - name: ${scalarText(container)}`, `${indent}    resources:`);
-      for (const group of ["requests", "limits"] as const) {
-        const set = values.filter((value) => value.container === container && value.list === list && value.field.startsWith(`${group}.`));
-        if (set.length === 0) continue;
-        lines.push(`${indent}      ${group}:`);
-        for (const name of ["cpu", "memory"] as const) {
-          const value = set.find((candidate) => candidate.field === `${group}.${name}`);
-          if (value) lines.push(`${indent}        ${name}: ${scalarText(value.value)}`);
-        }
-      }
+      lines.push(...groupLines(values.filter((value) => value.container === container && value.list === list), `${indent}      `));
     }
   }
-  return `${lines.join(lineBreak)}${lineBreak}`;
+  return lines;
+}
+
+/** `spec.values` with each container's values path down to its `resources`, paths that share keys written once. */
+function releaseValueLines(paths: Readonly<Record<string, YamlPath>>, values: readonly OverlayValue[]): string[] {
+  type Tree = Map<string, Tree>;
+  const tree: Tree = new Map();
+  const containerAt = new Map<Tree, string>();
+  for (const container of [...new Set(values.map((value) => value.container))]) {
+    let node = tree;
+    for (const key of paths[container] ?? []) {
+      const child = node.get(String(key)) ?? new Map();
+      node.set(String(key), child);
+      node = child;
+    }
+    containerAt.set(node, container);
+  }
+  const lines = ["spec:", "  values:"];
+  const write = (node: Tree, indent: string): void => {
+    for (const [key, child] of node) {
+      lines.push(`${indent}${scalarText(key)}:`);
+      const container = containerAt.get(child);
+      if (container !== undefined) lines.push(...groupLines(values.filter((value) => value.container === container), `${indent}  `));
+      else write(child, `${indent}  `);
+    }
+  };
+  write(tree, "    ");
+  return lines;
+}
+
+function groupLines(values: readonly OverlayValue[], indent: string): string[] {
+  const lines: string[] = [];
+  for (const group of ["requests", "limits"] as const) {
+    const set = values.filter((value) => value.field.startsWith(`${group}.`));
+    if (set.length === 0) continue;
+    lines.push(`${indent}${group}:`);
+    for (const name of ["cpu", "memory"] as const) {
+      const value = set.find((candidate) => candidate.field === `${group}.${name}`);
+      if (value) lines.push(`${indent}  ${name}: ${scalarText(value.value)}`);
+    }
+  }
+  return lines;
 }
 
 /**
@@ -61,8 +99,8 @@ export function renderOverlayPatch(target: NonNullable<DiscoveredWorkload["overl
  * the file cannot take the entry; the result is checked to read back as the old kustomization
  * with exactly that entry added.
  */
-export function addPatchEntry(text: string, file: string): { text: string } | { problem: string } {
-  const parsed = parseYaml(text);
+export function addPatchEntry(text: string, file: string, parse: (text: string) => ParsedYaml = parseYaml): { text: string } | { problem: string } {
+  const parsed = parse(text);
   if (parsed.problem) return { problem: parsed.problem.message };
   const [document] = parsed.documents;
   const root = document?.contents;
@@ -73,7 +111,7 @@ export function addPatchEntry(text: string, file: string): { text: string } | { 
   let splice: Splice;
   if (!pair) {
     const last = root.items[root.items.length - 1]!;
-    const at = lineEndAt(text, contentEndOf(text, last.value ?? last.key));
+    const at = afterTrailingComments(text, lineEndAt(text, contentEndOf(text, last.value ?? last.key)), 0);
     splice = { start: at, end: at, insert: `${lineBreak}patches:${lineBreak}${sequenceIndent(text, root)}${entry}` };
   } else if (isSeq(pair.value) && !pair.value.flow && pair.value.items.length > 0) {
     const items = pair.value.items;
@@ -82,7 +120,7 @@ export function addPatchEntry(text: string, file: string): { text: string } | { 
     if (itemStart === undefined) return { problem: "has a patches entry with no position in the file" };
     const dash = text.lastIndexOf("-", itemStart);
     const dashColumn = dash >= lineStartAt(text, itemStart) ? columnAt(text, dash) : columnAt(text, itemStart);
-    const at = lineEndAt(text, contentEndOf(text, pair.value));
+    const at = afterTrailingComments(text, lineEndAt(text, contentEndOf(text, pair.value)), dashColumn);
     splice = { start: at, end: at, insert: `${lineBreak}${" ".repeat(dashColumn)}${entry}` };
   } else if (isSeq(pair.value) && pair.value.flow && pair.value.range) {
     const [start, end] = pair.value.range;
@@ -100,7 +138,7 @@ export function addPatchEntry(text: string, file: string): { text: string } | { 
   const after = applySplices(text, [splice]);
   if (after === undefined) return { problem: "cannot take the entry" };
   // The kustomization must read back as before plus exactly this entry.
-  const reread = parseYaml(after);
+  const reread = parse(after);
   const before = shapeOf(root);
   const existing = pair && isSeq(pair.value) ? shapeOf(pair.value) : undefined;
   const item: Shape = { kind: "map", entries: new Map([["string:path", { kind: "scalar", value: file, tag: undefined, anchor: undefined }]]), tag: undefined, anchor: undefined };

@@ -1,22 +1,19 @@
 import { isAlias, isMap, isScalar, isSeq } from "yaml";
 import { posix } from "node:path";
-import { isSameQuantity, parseQuantity, RefusalError } from "../domain/index.js";
-import { quoteShort, shortText } from "../yaml/index.js";
+import { compareQuantities, isQuantity, isSameQuantity, parseQuantity, RefusalError } from "../domain/index.js";
+import { applySplices, type EditOperation, lineBreakOf, pairOf, type ParsedYaml, parseYaml, pathText, quoteShort, shortText, type Splice, spliceEdits, stringAt, type YamlDocument } from "../yaml/index.js";
 import { applyToBody, literalBlockBody, outerSplices } from "./block-scalar.js";
-import { pathText, spliceEdits, type EditOperation } from "./byte-edit.js";
 import { RESOURCE_GROUPS, RESOURCE_NAMES } from "./containers.js";
 import { unifiedDiff } from "./diff.js";
 import type { DiscoveredContainer, DiscoveredWorkload, DocumentEditOutcome, EditOutcome, FileEdit, ManifestLocation, RepoFile, ResourceChange, ResourceField, YamlPath } from "./model.js";
-import { pairOf, stringAt, type YamlDocument } from "./nodes.js";
-import { parseYaml, type ParsedYaml } from "./parse.js";
+import { renderedWorkload } from "./helm.js";
 import { buildKustomization } from "./kustomize.js";
 import { addPatchEntry, renderOverlayPatch, type OverlayValue } from "./overlay-patch.js";
-import { Repo } from "./repo.js";
+import { checkoutOf, Repo } from "./repo.js";
 import { newPatchPath } from "./sharing.js";
 import { fileSource } from "./source.js";
-import { applySplices, lineBreakOf, type Splice } from "./text.js";
 import { sameDocuments, verifyEdit } from "./verify.js";
-import { readWorkload, toDiscovered, type WorkloadState } from "./workloads.js";
+import { readWorkload, toDiscovered, type ReleaseState, type WorkloadState } from "./workloads.js";
 
 /** One value to write or remove, at the place that defines it, with what a refusal should say. */
 interface PlannedOperation {
@@ -45,6 +42,7 @@ class Refused {
  */
 export function planWorkloadEdit(files: RepoFile[], workload: DiscoveredWorkload, changes: ResourceChange[]): EditOutcome {
   try {
+    const reader = new Reader(checkoutOf(files));
     const overrides: Override[] = [];
     const planned = changes.flatMap((change) => planChange(workload, change, overrides));
     // A linear lookup per touched file, not an index of the whole checkout: a workload touches few files.
@@ -61,21 +59,48 @@ export function planWorkloadEdit(files: RepoFile[], workload: DiscoveredWorkload
     }
     const edits: FileEdit[] = [];
     for (const path of new Set([...scopes.values()].map((scope) => scope.path))) {
-      const file = files.find((candidate) => candidate.path === path);
-      if (file === undefined) throw refusal(workload, `${path} is not among the files given to the editor`, path);
-      if (file.problem !== undefined) throw refusal(workload, `cannot edit ${describe(workload)}: ${path} ${file.problem}`, path);
-      const before = file.text;
-      const after = editFile(workload, path, before, [...scopes.values()].filter((scope) => scope.path === path));
+      const before = reader.checkout.textOf(path);
+      if (before === undefined) throw refusal(workload, `${path} is not among the files given to the editor`, path);
+      const problem = reader.checkout.problemOf(path);
+      if (problem !== undefined) throw refusal(workload, `cannot edit ${describe(workload)}: ${path} ${problem}`, path);
+      const after = editFile(reader, workload, path, before, [...scopes.values()].filter((scope) => scope.path === path));
       if (after !== before) edits.push({ path, before, after, diff: unifiedDiff(path, before, after) });
     }
     const newPatch = overrides.filter((override) => override.inNewPatch);
-    if (newPatch.length > 0) addOverlayPatch(files, workload, edits, newPatch);
-    if (overrides.length > 0) verifyOverrides(files, workload, edits, overrides);
+    if (newPatch.length > 0) addOverlayPatch(reader, workload, edits, newPatch);
+    if (overrides.length > 0) verifyOverrides(reader, workload, edits, overrides);
     return { ok: true, edits };
   } catch (error) {
     if (error instanceof Refused) return { ok: false, refusal: error.error };
     throw error;
   }
+}
+
+/**
+ * Parses for one plan of a workload: a file as it is comes from the checkout discovery read (parsed
+ * there once), an edited text is parsed once and that parse serves every later check of it (the
+ * read-back, the inline patches, the overlay built again).
+ */
+class Reader {
+  /** Texts read for this plan only (edited ones); handed to the overlay's rebuild, which reads them again. */
+  readonly byText = new Map<string, ParsedYaml>();
+
+  constructor(readonly checkout: Repo) {}
+
+  /** The parse of a file's current text, or of a text; `path` names the file the text may still be. */
+  parse(text: string, path?: string): ParsedYaml {
+    if (path !== undefined && this.checkout.problemOf(path) === undefined) {
+      const kept = this.checkout.parse(path);
+      if (kept?.text === text) return kept;
+    }
+    let parsed = this.byText.get(text) ?? this.checkout.parsedText(text);
+    if (!parsed) {
+      parsed = parseYaml(text);
+      this.byText.set(text, parsed);
+    }
+    return parsed;
+  }
+
 }
 
 /** A value another environment shares, set for this workload in its own patch (existing, or new). */
@@ -120,9 +145,42 @@ export function editDocumentResources(text: string, target: { kind: string; name
     if (referenced.problem) return { ok: false, refusal: new RefusalError(`cannot edit ${label} through ${shortText(reference.kind)} ${quoteShort(reference.name)}: ${referenced.problem}`, { line: referenced.location.line }) };
     workload = { ...workload, containers: referenced.containers };
   }
-  const outcome = planWorkloadEdit([{ path: "", text }], toDiscovered(workload, workload.namespace), changes);
+  const discovered = toDiscovered(workload, workload.namespace);
+  const aboveLimit = requestAboveLimit(discovered, changes);
+  if (aboveLimit) return { ok: false, refusal: aboveLimit };
+  const outcome = planWorkloadEdit([{ path: "", text }], discovered, changes);
   if (!outcome.ok) return outcome;
   return { ok: true, text: outcome.edits[0]?.after ?? text };
+}
+
+/**
+ * Kubernetes rejects a container whose request is above its limit: an edit that would leave one
+ * so (a new request over the limit it keeps, or a new limit under the request it keeps) is refused
+ * with both values, before any byte is changed.
+ */
+function requestAboveLimit(workload: DiscoveredWorkload, changes: readonly ResourceChange[]): RefusalError | undefined {
+  for (const change of changes) {
+    const container = workload.containers.find((candidate) => candidate.name === change.container);
+    if (!container) continue;
+    for (const name of RESOURCE_NAMES) {
+      const requestChange = change.requests?.[name];
+      const limitChange = change.limits?.[name];
+      if (requestChange === undefined && limitChange === undefined) continue;
+      const request = requestChange === undefined ? container.requests[name] : requestChange;
+      const limit = limitChange === undefined ? container.limits[name] : limitChange;
+      if (request == null || limit == null || !isQuantity(request) || !isQuantity(limit)) continue;
+      if (compareQuantities(parseQuantity(request), parseQuantity(limit)) <= 0) continue;
+      const field = (group: string): string => `${group}.${name}`;
+      const message =
+        requestChange !== undefined
+          ? `cannot set ${field("requests")} of container ${quoteShort(container.name)} in ${describe(workload)} to ${request}: it is above ${limitChange === undefined ? "the container's" : "the new"} ${field("limits")} (${limit}), and Kubernetes rejects a request above its limit; set ${field("limits")} to at least ${request} as well, or request at most ${limit}`
+          : `cannot set ${field("limits")} of container ${quoteShort(container.name)} in ${describe(workload)} to ${limit}: it is below the container's ${field("requests")} (${request}), and Kubernetes rejects a request above its limit; set ${field("limits")} to at least ${request}, or lower ${field("requests")} as well`;
+      const changedField = requestChange !== undefined ? field("requests") : field("limits");
+      const line = container.definitions.filter((definition) => definition.field === changedField).at(-1)?.location.line ?? container.location.line;
+      return new RefusalError(message, { ...(line === undefined ? {} : { line }), workload: `${workload.kind}/${shortText(workload.name)}` });
+    }
+  }
+  return undefined;
 }
 
 function planChange(workload: DiscoveredWorkload, change: ResourceChange, overrides: Override[]): PlannedOperation[] {
@@ -214,15 +272,15 @@ function planRemoval(workload: DiscoveredWorkload, container: DiscoveredContaine
  * Writes the values in a new patch next to the workload's kustomization and lists it there. The
  * kustomization may already have been edited (an inline patch): the entry is added to that text.
  */
-function addOverlayPatch(files: readonly RepoFile[], workload: DiscoveredWorkload, edits: FileEdit[], overrides: Override[]): void {
+function addOverlayPatch(reader: Reader, workload: DiscoveredWorkload, edits: FileEdit[], overrides: Override[]): void {
   const overlay = workload.overlay!;
   const kustomization = overlay.kustomization;
   const existing = edits.find((edit) => edit.path === kustomization);
-  const original = files.find((file) => file.path === kustomization);
-  if (!original || original.problem !== undefined) throw refusal(workload, `${kustomization} is not among the files given to the editor`, kustomization);
-  const current = existing?.after ?? original.text;
-  const taken = new Set([...files.map((file) => file.path), ...edits.map((edit) => edit.path)]);
-  const patchPath = newPatchPath(kustomization, overlay.patch.kind, overlay.patch.name, (path) => taken.has(path));
+  const original = reader.checkout.textOf(kustomization);
+  if (original === undefined || reader.checkout.problemOf(kustomization) !== undefined) throw refusal(workload, `${kustomization} is not among the files given to the editor`, kustomization);
+  const current = existing?.after ?? original;
+  const taken = (path: string): boolean => reader.checkout.has(path) || edits.some((edit) => edit.path === path);
+  const patchPath = newPatchPath(kustomization, overlay.patch.kind, overlay.patch.name, taken);
   const values: OverlayValue[] = overrides.map((override) => ({
     container: override.container.name,
     list: override.container.role === "container" ? "containers" : "initContainers",
@@ -231,43 +289,40 @@ function addOverlayPatch(files: readonly RepoFile[], workload: DiscoveredWorkloa
   }));
   const content = renderOverlayPatch(overlay.patch, values, lineBreakOf(current));
   const entry = posix.relative(posix.dirname(kustomization), patchPath);
-  const added = addPatchEntry(current, entry);
+  const added = addPatchEntry(current, entry, (text) => reader.parse(text, text === original ? kustomization : undefined));
   if ("problem" in added) {
     throw refusal(workload, `cannot add a patch of its own to ${kustomization} for ${describe(workload)}: the kustomization ${added.problem}; give it its own patch by hand`, kustomization);
   }
   if (existing) {
     existing.after = added.text;
     existing.diff = unifiedDiff(kustomization, existing.before, added.text);
-  } else edits.push({ path: kustomization, before: original.text, after: added.text, diff: unifiedDiff(kustomization, original.text, added.text) });
+  } else edits.push({ path: kustomization, before: original, after: added.text, diff: unifiedDiff(kustomization, original, added.text) });
   edits.push({ path: patchPath, before: "", after: content, diff: unifiedDiff(patchPath, "", content, { newFile: true }) });
   for (const override of overrides) override.path = patchPath;
 }
-
-/** The checkout a list of files makes, kept while the list lives: planning many workloads of one plan parses each file once. */
-const checkouts = new WeakMap<readonly RepoFile[], Repo>();
 
 /**
  * After the edit, the overlay is built again from the edited files: every overridden value must
  * now be the effective one, defined in this workload's own patch. A later patch, a component or
  * a JSON6902 operation that would still win is caught here, and the edit refused.
  */
-function verifyOverrides(files: readonly RepoFile[], workload: DiscoveredWorkload, edits: readonly FileEdit[], overrides: readonly Override[]): void {
+function verifyOverrides(reader: Reader, workload: DiscoveredWorkload, edits: readonly FileEdit[], overrides: readonly Override[]): void {
   const kustomization = workload.kustomization;
   const stop = (reason: string): never => {
     throw refusal(workload, `cannot set the shared values of ${describe(workload)} in its own patch: ${reason}; set them by hand`, kustomization ?? workload.location.path);
   };
   if (kustomization === undefined) return stop("it is not built by a kustomization");
+  // Only the edited files are read again (their read-back parses); the rest of the overlay keeps the checkout's.
   const repo = new Repo(
-    edits.map((edit) => ({ path: edit.path, text: edit.after })),
-    checkouts.get(files) ?? checkouts.set(files, new Repo(files)).get(files),
+    edits.map((edit) => {
+      const parsed = reader.byText.get(edit.after);
+      return { path: edit.path, text: edit.after, ...(parsed ? { parsed } : {}) };
+    }),
+    reader.checkout,
+    reader.byText,
   );
-  const built = buildKustomization(repo, kustomization).workloads;
-  const rebuilt = built.find((candidate) => candidate.kind === workload.kind && candidate.name === workload.name && (candidate.namespace === undefined || workload.namespace === undefined || candidate.namespace === workload.namespace));
-  if (!rebuilt) return stop(`${kustomization} no longer builds it`);
-  const reference = rebuilt.workloadRef;
-  const template = reference ? built.find((candidate) => candidate.kind === reference.kind && (candidate.name === reference.name || candidate.names.includes(reference.name))) : rebuilt;
-  if (!template || template.problem) return stop(`${kustomization} does not build it cleanly after the edit`);
-  const discovered = toDiscovered(template, template.namespace);
+  const build = buildKustomization(repo, kustomization);
+  const discovered = workload.helmRelease ? rebuiltRelease(repo, build.releases, kustomization, workload, stop) : rebuiltWorkload(build.workloads, kustomization, workload, stop);
   for (const override of overrides) {
     const container = discovered.containers.find((candidate) => candidate.name === override.container.name);
     const effective = container?.definitions.filter((definition) => definition.field === override.field && definition.effective)[0];
@@ -277,8 +332,27 @@ function verifyOverrides(files: readonly RepoFile[], workload: DiscoveredWorkloa
   }
 }
 
-function editFile(workload: DiscoveredWorkload, path: string, before: string, scopes: Scope[]): string {
-  const parsed = parseYaml(before);
+function rebuiltWorkload(built: readonly WorkloadState[], kustomization: string, workload: DiscoveredWorkload, stop: (reason: string) => never): DiscoveredWorkload {
+  const rebuilt = built.find((candidate) => candidate.kind === workload.kind && candidate.name === workload.name && (candidate.namespace === undefined || workload.namespace === undefined || candidate.namespace === workload.namespace));
+  if (!rebuilt) return stop(`${kustomization} no longer builds it`);
+  const reference = rebuilt.workloadRef;
+  const template = reference ? built.find((candidate) => candidate.kind === reference.kind && (candidate.name === reference.name || candidate.names.includes(reference.name))) : rebuilt;
+  if (!template || template.problem) return stop(`${kustomization} does not build it cleanly after the edit`);
+  return toDiscovered(template, template.namespace);
+}
+
+/** The HelmRelease's values as the kustomization renders them after the edit, for the containers the workload's targets size. */
+function rebuiltRelease(repo: Repo, releases: readonly ReleaseState[], kustomization: string, workload: DiscoveredWorkload, stop: (reason: string) => never): DiscoveredWorkload {
+  const { name, namespace, values } = workload.helmRelease!;
+  const release = releases.find((candidate) => candidate.name === name && (candidate.namespace === undefined || namespace === undefined || candidate.namespace === namespace));
+  if (!release) return stop(`${kustomization} no longer renders the HelmRelease ${quoteShort(name)}`);
+  const rendered = renderedWorkload(repo, { root: kustomization, release }, workload, Object.entries(values).map(([container, path]) => ({ name: container, values: path })));
+  if (typeof rendered === "string" || rendered.problem) return stop(`${kustomization} does not render it cleanly after the edit`);
+  return toDiscovered(rendered, rendered.namespace);
+}
+
+function editFile(reader: Reader, workload: DiscoveredWorkload, path: string, before: string, scopes: Scope[]): string {
+  const parsed = reader.parse(before, path);
   if (parsed.problem) throw refusal(workload, `cannot edit ${describe(workload)}: ${path || "the file"} ${parsed.problem.message}`, path, parsed.problem.line);
   const splices: Splice[] = [];
   const outerOperations: EditOperation[] = [];
@@ -297,20 +371,21 @@ function editFile(workload: DiscoveredWorkload, path: string, before: string, sc
     if (!isScalar(node) || typeof node.value !== "string") throw refusal(workload, `the inline patch at ${pathText(yamlPath)} in ${path} is no longer there; discover the workloads again`, path, line);
     const body = literalBlockBody(before, node);
     if (typeof body === "string") throw refusal(workload, `cannot edit the inline patch at ${pathText(yamlPath)} in ${path}: ${body}`, path, line);
-    const inner = parseYaml(body.inner);
+    const inner = reader.parse(body.inner);
     if (inner.problem) throw refusal(workload, `cannot edit the inline patch at ${pathText(yamlPath)} in ${path}: it ${inner.problem.message}`, path, line);
     const firstBodyLine = (line ?? 0) + 1;
     const operations = scope.planned.map((item) => bind(item, item.location.inlinePatch!.document, item.location.inlinePatch!.yamlPath));
     checkContainers(workload, inner, scope.planned, path);
     const innerSplices = spliceScope(workload, inner, scope.planned, operations, path, (offset) => firstBodyLine + inner.lines.lineOf(offset) - 1);
     const edited = applyToBody(body, innerSplices);
-    const problem = edited === undefined ? "two changes overlap" : verifyEdit(inner.documents, edited, operations);
+    const problem = edited === undefined ? "two changes overlap" : verifyEdit(inner.documents, reader.parse(edited), operations);
     if (problem !== undefined) throw refusal(workload, `the edit of the inline patch in ${path} was stopped: ${problem}`, path, line);
     splices.push(...outerSplices(body, innerSplices));
     inlineValues.push({ document, yamlPath, expected: edited! });
   }
   const after = applySplices(before, splices);
-  const problem = after === undefined ? "two changes overlap" : verifyEdit(parsed.documents, after, outerOperations, inlineValues) ?? verifyInlineValues(after, inlineValues);
+  const readBack = after === undefined ? undefined : reader.parse(after);
+  const problem = readBack === undefined ? "two changes overlap" : verifyEdit(parsed.documents, readBack, outerOperations, inlineValues) ?? verifyInlineValues(reader, readBack, inlineValues);
   if (problem !== undefined) throw refusal(workload, `the edit of ${path || "the file"} was stopped: ${problem}`, path);
   return after!;
 }
@@ -331,13 +406,11 @@ function spliceScope(workload: DiscoveredWorkload, parsed: ParsedYaml, planned: 
 }
 
 /** The second parse of the inline patch string must equal the inner text the edit produced. */
-function verifyInlineValues(after: string, inlineValues: { document: number; yamlPath: YamlPath; expected: string }[]): string | undefined {
-  if (inlineValues.length === 0) return undefined;
-  const parsed = parseYaml(after);
+function verifyInlineValues(reader: Reader, parsed: ParsedYaml, inlineValues: { document: number; yamlPath: YamlPath; expected: string }[]): string | undefined {
   for (const value of inlineValues) {
     const node = nodeAt(parsed.documents[value.document], value.yamlPath);
-    const written = isScalar(node) && typeof node.value === "string" ? parseYaml(node.value) : undefined;
-    const expected = parseYaml(value.expected);
+    const written = isScalar(node) && typeof node.value === "string" ? reader.parse(node.value) : undefined;
+    const expected = reader.parse(value.expected);
     if (!written || written.problem || expected.problem || !sameDocuments(expected.documents, written.documents)) return "the inline patch would not read back as edited";
   }
   return undefined;

@@ -1,8 +1,7 @@
 import { posix } from "node:path";
+import { LineIndex, type ParsedYaml, parseYaml } from "../yaml/index.js";
 import type { LocationOrigin, RepoFile } from "./model.js";
-import { parseYaml, type ParsedYaml } from "./parse.js";
 import { fileSource, type YamlSource } from "./source.js";
-import { LineIndex } from "./text.js";
 
 const KUSTOMIZATION_FILE_NAMES = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
@@ -10,24 +9,34 @@ export function isKustomizationPath(path: string): boolean {
   return KUSTOMIZATION_FILE_NAMES.includes(posix.basename(path));
 }
 
-/** The files of a checkout by path, each parsed at most once however many kustomizations read it. */
+/** A file of a checkout, possibly with its parse already done (an edited text the editor has just read back). */
+export interface CheckoutFile extends RepoFile {
+  parsed?: ParsedYaml;
+}
+
+/**
+ * The files of a checkout by path, each parsed at most once however many kustomizations read it.
+ * A checkout over a `base` holds only the files that replace or add to the base's; every other
+ * lookup goes to the base, whose parses are kept there for the next checkout over it (the files
+ * an edit changed, over the unchanged repository).
+ */
 export class Repo {
-  private readonly texts: Map<string, string>;
-  private readonly problems: Map<string, string>;
+  private readonly texts = new Map<string, string>();
+  private readonly problems = new Map<string, string>();
   private readonly parsed = new Map<string, ParsedYaml>();
   private readonly memos = new Map<string, unknown>();
 
-  /** With `base`, the base checkout with `files` replacing or adding files: the others keep their parse. */
-  constructor(files: readonly RepoFile[], base?: Repo) {
-    this.texts = new Map(base?.texts);
-    this.problems = new Map(base?.problems);
-    if (base) for (const [path, parsed] of base.parsed) this.parsed.set(path, parsed);
+  /** With `texts`, the parses of texts that are not whole files (inline patches) this checkout starts with and adds to. */
+  constructor(
+    files: readonly CheckoutFile[],
+    private readonly base?: Repo,
+    private readonly byText = new Map<string, ParsedYaml>(),
+  ) {
     for (const file of files) {
       const path = normalise(file.path);
       this.texts.set(path, file.text);
-      this.parsed.delete(path);
-      if (file.problem === undefined) this.problems.delete(path);
-      else this.problems.set(path, file.problem);
+      if (file.problem !== undefined) this.problems.set(path, file.problem);
+      else if (file.parsed?.text === file.text) this.parsed.set(path, file.parsed);
     }
   }
 
@@ -39,49 +48,80 @@ export class Repo {
 
   /** Why a file of the checkout was not read (not UTF-8, too large), when it was not. */
   problemOf(path: string): string | undefined {
-    return this.problems.get(path);
+    return this.texts.has(path) ? this.problems.get(path) : this.base?.problemOf(path);
   }
 
   textOf(path: string): string | undefined {
-    return this.texts.get(path);
+    return this.texts.get(path) ?? this.base?.textOf(path);
   }
 
   has(path: string): boolean {
-    return this.texts.has(path);
+    return this.texts.has(path) || (this.base?.has(path) ?? false);
   }
 
   /** Parsed once and kept: kustomize bases and patches are read by every overlay that uses them. */
   parse(path: string): ParsedYaml | undefined {
+    const text = this.texts.get(path);
+    if (text === undefined) return this.base?.parse(path);
     let parsed = this.parsed.get(path);
     if (!parsed) {
-      const text = this.texts.get(path);
-      if (text === undefined) return undefined;
-      parsed = this.parseText(path, text);
+      const problem = this.problems.get(path);
+      parsed = problem === undefined ? parseYaml(text) : { text: "", documents: [], lines: new LineIndex(""), problem: { message: problem, line: 1 } };
       this.parsed.set(path, parsed);
     }
     return parsed;
   }
 
-  private parseText(path: string, text: string): ParsedYaml {
-    const problem = this.problems.get(path);
-    return problem === undefined ? parseYaml(text) : { text: "", documents: [], lines: new LineIndex(""), problem: { message: problem, line: 1 } };
+  /** A text that is not a whole file (a kustomization's inline patch), parsed once per checkout. */
+  parseText(text: string): ParsedYaml {
+    let parsed = this.parsedText(text);
+    if (!parsed) {
+      parsed = parseYaml(text);
+      this.byText.set(text, parsed);
+    }
+    return parsed;
   }
 
-  /**
-   * A file as a `YamlSource`, or why it cannot be one. `keep: false` for a file read once
-   * (a plain manifest): its document model, the bulk of the memory, is not held afterwards.
-   */
-  source(path: string, origin: LocationOrigin, keep = true): YamlSource | { problem: string } {
-    const text = this.texts.get(path);
-    const parsed = keep ? this.parse(path) : (this.parsed.get(path) ?? (text === undefined ? undefined : this.parseText(path, text)));
+  /** The parse of a text, when this checkout or its base has read it already. */
+  parsedText(text: string): ParsedYaml | undefined {
+    return this.byText.get(text) ?? this.base?.parsedText(text);
+  }
+
+  /** A file as a `YamlSource`, or why it cannot be one. */
+  source(path: string, origin: LocationOrigin): YamlSource | { problem: string } {
+    const parsed = this.parse(path);
     if (!parsed) return { problem: "is not in the checkout" };
     if (parsed.problem) return { problem: parsed.problem.message };
     return fileSource(path, parsed.text, parsed.documents, parsed.lines, origin);
   }
 
   kustomizationIn(directory: string): string | undefined {
-    return KUSTOMIZATION_FILE_NAMES.map((name) => (directory === "" ? name : `${directory}/${name}`)).find((path) => this.texts.has(path));
+    return KUSTOMIZATION_FILE_NAMES.map((name) => (directory === "" ? name : `${directory}/${name}`)).find((path) => this.has(path));
   }
+}
+
+/**
+ * The checkout a list of files makes, kept while the list lives and shared by discovery and the
+ * editor: planning the edits of every workload discovery found parses no file a second time.
+ * The list and its files must not change while it is in use (discovery and planning are pure
+ * over them).
+ */
+const checkouts = new WeakMap<readonly RepoFile[], Repo>();
+
+export function checkoutOf(files: readonly RepoFile[]): Repo {
+  let repo = checkouts.get(files);
+  if (!repo) {
+    repo = new Repo(files);
+    checkouts.set(files, repo);
+  }
+  return repo;
+}
+
+/** A fresh checkout of the list (discovery reads the files as they are now), kept for the editor. */
+export function freshCheckoutOf(files: readonly RepoFile[]): Repo {
+  const repo = new Repo(files);
+  checkouts.set(files, repo);
+  return repo;
 }
 
 export function normalise(path: string): string {

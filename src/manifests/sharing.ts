@@ -1,8 +1,8 @@
 import { posix } from "node:path";
+import { mapAt, stringAt } from "../yaml/index.js";
 import { RESOURCE_FIELDS, type ContainerState } from "./containers.js";
-import { reachableFrom } from "./kustomize.js";
-import type { DiscoveredWorkload, ManifestLocation, ResourceField } from "./model.js";
-import { mapAt, stringAt } from "./nodes.js";
+import { buildKustomization, reachableFrom } from "./kustomize.js";
+import type { DiscoveredWorkload, ManifestLocation, ResourceField, YamlPath } from "./model.js";
 import type { Repo } from "./repo.js";
 import { toDiscovered, type WorkloadState } from "./workloads.js";
 
@@ -59,7 +59,8 @@ export class Sharing {
   discovered(entry: SharingEntry): DiscoveredWorkload {
     const discovered = toDiscovered(entry.found.workload, entry.namespace, entry.found.kustomization);
     // A Rollout runs its workloadRef's pod template: that Deployment is its template, not another environment.
-    const self = new Set([entry.label, ...this.entries.filter((other) => entry.found.template !== undefined && other.found === entry.found.template).map((other) => other.label)]);
+    const template = entry.found.template;
+    const self = new Set([entry.label, ...(template === undefined ? [] : this.entries.filter((other) => other.found === template).map((other) => other.label))]);
     entry.found.workload.containers.forEach((state, index) => {
       const container = discovered.containers[index]!;
       const sharedWith = new Set<string>();
@@ -95,17 +96,18 @@ export class Sharing {
     const kustomization = entry.found.kustomization;
     if (kustomization === undefined || entry.target === undefined) return undefined;
     const subject = (entry.found.template ?? entry.found).workload;
-    const name = this.patchStageName(kustomization, subject);
+    const name = this.patchStageName(kustomization, subject.release?.names ?? subject.names);
     // Another rendering of the same manifest through this kustomization (another cluster, an including kustomization).
     for (const other of this.bySubjectDocument.get(documentKey(subject.location)) ?? []) {
       if (other === entry || other.found === entry.found.template || other.label === entry.label || other.found.kustomization === undefined) continue;
       if ((other.found.template ?? other.found).workload.kind !== subject.kind) continue;
       if (other.found.kustomization === kustomization || this.reach(other.found.kustomization).has(kustomization)) return undefined;
     }
+    if (subject.release) return this.releaseOverlay(kustomization, subject, name);
     // Another workload of the kustomization that a patch matching this kind and name would match too.
     for (const other of this.byKustomization.get(kustomization) ?? []) {
       const otherSubject = (other.found.template ?? other.found).workload;
-      if (otherSubject.kind === subject.kind && documentKey(otherSubject.location) !== documentKey(subject.location) && this.patchStageName(kustomization, otherSubject) === name) return undefined;
+      if (otherSubject.kind === subject.kind && documentKey(otherSubject.location) !== documentKey(subject.location) && this.patchStageName(kustomization, otherSubject.names) === name) return undefined;
     }
     const document = this.repo.parse(subject.location.path)?.documents[subject.location.document];
     const apiVersion = document ? stringAt(document, mapAt(document, document.contents), "apiVersion") : undefined;
@@ -113,13 +115,27 @@ export class Sharing {
     return { kustomization, patch: { apiVersion, kind: subject.kind, name } };
   }
 
+  /**
+   * A new patch of a HelmRelease's values: matched by the release's name, when no other release
+   * of the kustomization has it, and only for values paths a merge of mappings can reach (a list
+   * in the path would be replaced whole).
+   */
+  private releaseOverlay(kustomization: string, subject: WorkloadState, name: string | undefined): DiscoveredWorkload["overlay"] {
+    const release = subject.release!;
+    const build = this.repo.memo(`build:${kustomization}`, () => buildKustomization(this.repo, kustomization));
+    const sameName = build.releases.filter((other) => this.patchStageName(kustomization, other.names) === name);
+    const values = subject.containers.map((container) => [container.name, container.values] as const);
+    if (name === undefined || sameName.length !== 1 || values.some(([, path]) => path === undefined || path.some((key) => typeof key === "number"))) return undefined;
+    return { kustomization, patch: { apiVersion: release.apiVersion, kind: "HelmRelease", name, values: Object.fromEntries(values) as Record<string, YamlPath> } };
+  }
+
   /** The name a patch in the kustomization must match: before the kustomization's own prefix and suffix. */
-  private patchStageName(kustomization: string, workload: WorkloadState): string | undefined {
+  private patchStageName(kustomization: string, names: readonly string[]): string | undefined {
     const document = this.repo.parse(kustomization)?.documents[0];
     const root = document && mapAt(document, document.contents);
     if (!document || !root) return undefined;
     const renames = (stringAt(document, root, "namePrefix") ?? "") !== "" || (stringAt(document, root, "nameSuffix") ?? "") !== "";
-    return workload.names[workload.names.length - (renames ? 2 : 1)];
+    return names[names.length - (renames ? 2 : 1)];
   }
 
   private reach(kustomization: string): Set<string> {

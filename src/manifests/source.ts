@@ -1,6 +1,5 @@
+import type { LineIndex, YamlDocument } from "../yaml/index.js";
 import type { LocationOrigin, ManifestLocation, YamlPath } from "./model.js";
-import type { YamlDocument } from "./nodes.js";
-import type { LineIndex } from "./text.js";
 
 /**
  * YAML that discovery reads: a whole file, or a kustomize patch written inline as a string in a

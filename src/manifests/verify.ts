@@ -1,11 +1,8 @@
 import { isDeepStrictEqual } from "node:util";
 import { isAlias, isMap, isPair, isScalar, isSeq } from "yaml";
 import { isSameQuantity } from "../domain/index.js";
-import type { EditOperation } from "./byte-edit.js";
-import { pathText } from "./byte-edit.js";
+import { type EditOperation, type ParsedYaml, pathText, type YamlDocument } from "../yaml/index.js";
 import type { YamlPath } from "./model.js";
-import type { YamlDocument } from "./nodes.js";
-import { parseYaml } from "./parse.js";
 
 /**
  * The last guard before an edit leaves the editor: the edited text must parse, and read back as
@@ -16,31 +13,123 @@ import { parseYaml } from "./parse.js";
  * expanded: the comparison is linear in the size of the file, so nested aliases (a few hundred
  * bytes that expand to billions of nodes) cost what they weigh.
  */
-export function verifyEdit(before: readonly YamlDocument[], afterText: string, operations: readonly EditOperation[], allowChanged: readonly { document: number; yamlPath: YamlPath }[] = []): string | undefined {
-  const after = parseYaml(afterText);
+export function verifyEdit(before: readonly YamlDocument[], after: ParsedYaml, operations: readonly EditOperation[], allowChanged: readonly { document: number; yamlPath: YamlPath }[] = []): string | undefined {
   if (after.problem) return `the edited text would not be read back (${after.problem.message})`;
   const afterDocuments = after.documents;
   if (afterDocuments.length !== before.length) return `the edited text would have ${afterDocuments.length} documents instead of ${before.length}`;
   for (let index = 0; index < before.length; index++) {
-    let expected = shapeOf(before[index]!.contents);
-    const actual = shapeOf(afterDocuments[index]!.contents);
-    for (const operation of operations.filter((candidate) => candidate.document === index)) {
+    const changes = operations.filter((candidate) => candidate.document === index);
+    const allowed = allowChanged.filter((candidate) => candidate.document === index);
+    // Everything outside the one subtree the changes reach is compared node by node; only that
+    // subtree is compared as shapes with the changes applied (the whole document, when the two
+    // documents part before it).
+    const scope = narrow(before[index]!.contents, afterDocuments[index]!.contents, commonScope(changes, allowed));
+    let expected = shapeOf(scope.before);
+    const actual = shapeOf(scope.after);
+    for (const operation of changes) {
+      const path = operation.yamlPath.slice(scope.depth);
       if (operation.kind === "remove") {
-        expected = deleteIn(expected, operation.yamlPath, operation.collapse);
+        expected = deleteIn(expected, path, operation.collapse);
         continue;
       }
-      const written = getIn(actual, operation.yamlPath);
+      const written = getIn(actual, path);
       if (!sameQuantity(written, operation.value)) return `${pathText(operation.yamlPath)} would read back as ${describe(written)} instead of ${operation.value}`;
-      expected = setIn(expected, operation.yamlPath, written!);
+      expected = setIn(expected, path, written!);
     }
-    for (const allowed of allowChanged.filter((candidate) => candidate.document === index)) {
-      const written = getIn(actual, allowed.yamlPath);
-      if (written === undefined) return `${pathText(allowed.yamlPath)} would be missing`;
-      expected = setIn(expected, allowed.yamlPath, written);
+    for (const change of allowed) {
+      const written = getIn(actual, change.yamlPath.slice(scope.depth));
+      if (written === undefined) return `${pathText(change.yamlPath)} would be missing`;
+      expected = setIn(expected, change.yamlPath.slice(scope.depth), written);
     }
     if (!sameShape(expected, actual)) return "the edit would change more than the targeted values";
   }
   return undefined;
+}
+
+/**
+ * The deepest path every change stays under: a set changes the mapping that holds its key, a
+ * removal up to `collapse` mappings above that.
+ */
+function commonScope(operations: readonly EditOperation[], allowed: readonly { yamlPath: YamlPath }[]): YamlPath {
+  const reaches = [
+    ...operations.map((operation) => operation.yamlPath.slice(0, Math.max(0, operation.yamlPath.length - 1 - (operation.kind === "remove" ? operation.collapse : 0)))),
+    ...allowed.map((change) => change.yamlPath.slice(0, -1)),
+  ];
+  if (reaches.length === 0) return [];
+  let common = reaches[0]!;
+  for (const reach of reaches) {
+    let length = 0;
+    while (length < common.length && length < reach.length && common[length] === reach[length]) length++;
+    common = common.slice(0, length);
+  }
+  return common;
+}
+
+/**
+ * Walks both documents down `path` while each step is the same entry on both sides and
+ * everything beside it is the same (as `sameShape` would find it). Where a step is missing, is
+ * not a plain mapping or list, or has something else changed beside it, the walk stops and the
+ * comparison of shapes takes over from there, exactly as it would for the whole document.
+ */
+function narrow(before: unknown, after: unknown, path: YamlPath): { before: unknown; after: unknown; depth: number } {
+  let depth = 0;
+  for (const key of path) {
+    const [a, b] = [before, after];
+    if (typeof key === "string" && isMap(a) && isMap(b)) {
+      const entry = entryIndex(a.items, key);
+      const other = entryIndex(b.items, key);
+      if (!entry || !other || entry.text !== other.text || entry.index !== other.index) break;
+      if (a.tag !== b.tag || a.anchor !== b.anchor || !sameEntriesBeside(a.items, b.items, entry.index)) break;
+      [before, after] = [a.items[entry.index]!.value, b.items[entry.index]!.value];
+    } else if (typeof key === "number" && isSeq(a) && isSeq(b) && key < a.items.length && a.items.length === b.items.length) {
+      if (a.tag !== b.tag || a.anchor !== b.anchor || !a.items.every((item, index) => index === key || sameNode(item, b.items[index]))) break;
+      [before, after] = [a.items[key], b.items[key]];
+    } else break;
+    depth++;
+  }
+  return { before, after, depth };
+}
+
+type Items = readonly { key: unknown; value: unknown }[];
+
+/** The entry a path key names (as `entryKey` finds it in a shape), with its key text. */
+function entryIndex(items: Items, key: string): { index: number; text: string } | undefined {
+  let complex = 0;
+  for (let index = 0; index < items.length; index++) {
+    const text = keyText(items[index]!.key, () => complex++);
+    const colon = text.indexOf(":");
+    if (colon > 0 && text[0] !== "?" && text[0] !== "*" && text.slice(colon + 1) === key) return { index, text };
+  }
+  return undefined;
+}
+
+/** The two mappings have the same entries in the same order, the one at `skip` aside (its key is already known to match). */
+function sameEntriesBeside(a: Items, b: Items, skip: number): boolean {
+  if (a.length !== b.length) return false;
+  let complexA = 0;
+  let complexB = 0;
+  for (let index = 0; index < a.length; index++) {
+    if (keyText(a[index]!.key, () => complexA++) !== keyText(b[index]!.key, () => complexB++)) return false;
+    if (index !== skip && !sameNode(a[index]!.value, b[index]!.value)) return false;
+  }
+  return true;
+}
+
+/** `sameShape(shapeOf(a), shapeOf(b))` without building the shapes. */
+function sameNode(a: unknown, b: unknown): boolean {
+  if (isAlias(a) || isAlias(b)) return isAlias(a) && isAlias(b) && a.source === b.source;
+  if (isSeq(a) || isSeq(b)) {
+    return isSeq(a) && isSeq(b) && a.tag === b.tag && a.anchor === b.anchor && a.items.length === b.items.length && a.items.every((item, index) => sameNode(item, b.items[index]));
+  }
+  if (isMap(a) || isMap(b)) {
+    if (!isMap(a) || !isMap(b) || a.tag !== b.tag || a.anchor !== b.anchor) return false;
+    // Entries in the same order are the common case; any other order is compared as shapes.
+    return sameEntriesBeside(a.items, b.items, -1) || sameShape(shapeOf(a), shapeOf(b));
+  }
+  const [x, y] = [isScalar(a) ? a : undefined, isScalar(b) ? b : undefined];
+  if (x?.tag !== y?.tag || x?.anchor !== y?.anchor) return false;
+  const [first, second] = [x ? x.value : null, y ? y.value : null];
+  return typeof first === "object" && first !== null ? isDeepStrictEqual(first, second) : Object.is(first, second);
 }
 
 /** Two YAML texts hold the same documents (aliases compared by name, not expanded). */

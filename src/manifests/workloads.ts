@@ -1,9 +1,8 @@
 import { isMap, isScalar, isSeq, type YAMLMap, type YAMLSeq } from "yaml";
 import { isWorkloadKind, type WorkloadKind } from "../domain/index.js";
-import { quoteShort } from "../yaml/index.js";
+import { childOf, deref, mapAt, quoteShort, startOf, stringAt, writtenValue, type YamlDocument } from "../yaml/index.js";
 import { absentDefinitions, fieldPath, mergeStrategicContainer, readContainer, readGroup, readResources, RESOURCE_FIELDS, type ContainerList, type ContainerState } from "./containers.js";
 import type { DiscoveredContainer, DiscoveredWorkload, ManifestLocation, ResourceField, ResourceGroup, ResourceValues, YamlPath } from "./model.js";
-import { childOf, deref, mapAt, startOf, stringAt, writtenValue, type YamlDocument } from "./nodes.js";
 import type { YamlSource } from "./source.js";
 
 /** A workload as built so far: its identity and containers with the provenance of each value. */
@@ -20,6 +19,32 @@ export interface WorkloadState {
   workloadRef?: { kind: string; name: string };
   containers: ContainerState[];
   /** Why the built workload cannot be trusted for edits (an unsupported patch), when it cannot. */
+  problem?: string;
+  /**
+   * For a workload a Helm target sizes through a Flux HelmRelease: the release (its names, for a
+   * patch to match), the document that defines it, and the kustomization that renders it for
+   * this workload, when one does.
+   */
+  release?: { name: string; names: string[]; namespace?: string; apiVersion: string; document: { path: string; document: number }; kustomization?: string };
+}
+
+/**
+ * A Flux HelmRelease as a kustomization renders it: the document that defines it and every
+ * strategic-merge patch applied to it, in kustomize's order. Its `spec.values` are read through
+ * them (helm.ts), as a workload's containers are read through its patches.
+ */
+export interface ReleaseState {
+  kind: "HelmRelease";
+  name: string;
+  /** Every name it had (original first), since patches may name any of them. */
+  names: string[];
+  namespace: string | undefined;
+  labels: Record<string, string>;
+  apiVersion: string;
+  /** The document that defines it. */
+  base: { path: string; document: number };
+  patches: { source: YamlSource; document: number }[];
+  /** Why what it deploys cannot be read (a JSON6902 patch of its values, a patch that cannot be read). */
   problem?: string;
 }
 
@@ -49,6 +74,18 @@ export function workloadKindOf(document: YamlDocument): WorkloadKind | undefined
   if (apiVersion === undefined) return kind;
   const group = apiVersion.includes("/") ? apiVersion.slice(0, apiVersion.indexOf("/")) : "";
   return API_GROUPS[kind].includes(group) ? kind : undefined;
+}
+
+/** A Flux HelmRelease document (`helm.toolkit.fluxcd.io`), as the first step of its rendering. */
+export function readRelease(source: YamlSource, document: number): ReleaseState | undefined {
+  const yamlDocument = source.documents[document]!;
+  const root = mapAt(yamlDocument, yamlDocument.contents);
+  const apiVersion = stringAt(yamlDocument, root, "apiVersion");
+  if (!root || stringAt(yamlDocument, root, "kind") !== "HelmRelease" || !apiVersion?.startsWith("helm.toolkit.fluxcd.io/")) return undefined;
+  const metadata = mapAt(yamlDocument, childOf(yamlDocument, root, "metadata")?.node);
+  const name = stringAt(yamlDocument, metadata, "name");
+  if (name === undefined) return undefined;
+  return { kind: "HelmRelease", name, names: [name], namespace: stringAt(yamlDocument, metadata, "namespace"), labels: labelsOf(yamlDocument, metadata), apiVersion, base: { path: source.path, document }, patches: [] };
 }
 
 export function readWorkload(source: YamlSource, document: number): WorkloadState | undefined {
@@ -223,6 +260,7 @@ function containerTarget(workload: WorkloadState, pointer: string): { list: Cont
 
 /** The public view of a built workload; the last definition of each field is the effective one. */
 export function toDiscovered(workload: WorkloadState, namespace: string | undefined, kustomization?: string): DiscoveredWorkload {
+  const release = workload.release;
   return {
     kind: workload.kind,
     name: workload.name,
@@ -230,6 +268,9 @@ export function toDiscovered(workload: WorkloadState, namespace: string | undefi
     location: workload.location,
     ...(kustomization ? { kustomization } : {}),
     containers: workload.containers.map((container) => toDiscoveredContainer(container)),
+    ...(release?.kustomization
+      ? { helmRelease: { name: release.name, ...(release.namespace === undefined ? {} : { namespace: release.namespace }), values: Object.fromEntries(workload.containers.map((container) => [container.name, container.values ?? []])) } }
+      : {}),
   };
 }
 

@@ -1,9 +1,8 @@
 import { InputError } from "../domain/index.js";
-import { editYamlText, type YamlEdit } from "../manifests/index.js";
 import { loadPolicy, type PolicyText } from "./load.js";
 import { migrationPath, valueAt, type MigrationStep } from "./migration-steps.js";
 import { CURRENT_API_VERSION } from "./schema.js";
-import { documentToData, parseYamlText, YAML_BOUNDS } from "../yaml/index.js";
+import { documentToData, editYamlText, parseYamlText, YAML_BOUNDS, type YamlEdit } from "../yaml/index.js";
 
 export interface PolicyMigration {
   from: string;

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { rightsize } from "../helpers/cli.js";
+import { git } from "../helpers/git-repo.js";
 import { FIXTURES, fixture } from "./helpers.js";
 
 const scratch = mkdtempSync(path.join(tmpdir(), "rightsize-edit-"));
@@ -88,6 +89,46 @@ describe("rightsize edit", () => {
     const nothing = await rightsize(...base, "--kind", "Deployment");
     expect(nothing.status).toBe(2);
     expect(nothing.stderr).toBe("rightsize: nothing to change: give at least one of --cpu-request, --memory-request, --cpu-limit, --memory-limit\n");
+  });
+
+  it("names the file in --diff relative to its repository's root, so git apply takes the diff there", async () => {
+    const repo = path.join(scratch, `repo-${Math.random().toString(36).slice(2)}`);
+    mkdirSync(path.join(repo, "apps", "checkout"), { recursive: true });
+    copyFileSync(path.join(FIXTURES, "edit", "comments-and-blank-lines", "before.yaml"), path.join(repo, "apps", "checkout", "deployment.yaml"));
+    git(repo, "init", "--quiet", "--initial-branch=main");
+    git(repo, "add", ".");
+    git(repo, "commit", "--quiet", "-m", "checkout");
+    // An absolute path outside the current directory: the headers used to read a/tmp/….
+    const file = path.join(repo, "apps", "checkout", "deployment.yaml");
+    const { status, stdout } = await rightsize("edit", file, "--kind", "Deployment", "--name", "checkout", "--container", "api", "--cpu-request", "250m", "--diff");
+    expect(status).toBe(0);
+    expect(stdout.split("\n").slice(0, 3)).toEqual(["diff --git a/apps/checkout/deployment.yaml b/apps/checkout/deployment.yaml", "--- a/apps/checkout/deployment.yaml", "+++ b/apps/checkout/deployment.yaml"]);
+    writeFileSync(path.join(scratch, "edit.diff"), stdout);
+    git(repo, "apply", "--check", path.join(scratch, "edit.diff"));
+    git(repo, "apply", path.join(scratch, "edit.diff"));
+    expect(readFileSync(file, "utf8")).toBe(fixture("edit", "comments-and-blank-lines", "before.yaml").replace("cpu: 100m", "cpu: 250m"));
+  });
+
+  it("refuses a request above the container's limit, which Kubernetes rejects, naming both values and the fix (exit 2)", async () => {
+    const above = await rightsize("edit", BEFORE, "--kind", "Deployment", "--name", "checkout", "--container", "api", "--memory-request", "512Mi");
+    expect(above.status).toBe(2);
+    expect(above.stdout).toBe("");
+    // Line 19 holds requests.memory (128Mi); limits.memory is 256Mi on line 23.
+    expect(above.stderr).toBe(
+      `rightsize: ${BEFORE}:19: cannot set requests.memory of container "api" in Deployment shop/checkout to 512Mi: it is above the container's limits.memory (256Mi), and Kubernetes rejects a request above its limit; set limits.memory to at least 512Mi as well, or request at most 256Mi\n`,
+    );
+    const both = await rightsize("edit", BEFORE, "--kind", "Deployment", "--name", "checkout", "--container", "api", "--memory-request", "512Mi", "--memory-limit", "384Mi");
+    expect(both.stderr).toBe(
+      `rightsize: ${BEFORE}:19: cannot set requests.memory of container "api" in Deployment shop/checkout to 512Mi: it is above the new limits.memory (384Mi), and Kubernetes rejects a request above its limit; set limits.memory to at least 512Mi as well, or request at most 384Mi\n`,
+    );
+    const below = await rightsize("edit", BEFORE, "--kind", "Deployment", "--name", "checkout", "--container", "api", "--cpu-limit", "50m");
+    expect(below.status).toBe(2);
+    // No CPU limit yet: the line is that of the container's resources (16).
+    expect(below.stderr).toBe(
+      `rightsize: ${BEFORE}:16: cannot set limits.cpu of container "api" in Deployment shop/checkout to 50m: it is below the container's requests.cpu (100m), and Kubernetes rejects a request above its limit; set limits.cpu to at least 100m, or lower requests.cpu as well\n`,
+    );
+    const raised = await rightsize("edit", BEFORE, "--kind", "Deployment", "--name", "checkout", "--container", "api", "--memory-request", "512Mi", "--memory-limit", "512Mi");
+    expect(raised.status).toBe(0);
   });
 
   it("exits 2 when the file cannot be read", async () => {

@@ -3,7 +3,7 @@ import path from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
-import { isSameQuantity, RefusalError } from "../../src/domain/index.js";
+import { compareQuantities, isSameQuantity, parseQuantity, RefusalError } from "../../src/domain/index.js";
 import { discoverWorkloads, editDocumentResources, planWorkloadEdit, type DiscoveredWorkload, type RepoFile, type ResourceChange } from "../../src/manifests/index.js";
 import { repoFileFromBytes } from "../../src/pipeline/checkout/files.js";
 import { FuzzTally, mutate, mutatedArbitrary, FUZZ_TIMEOUT_MS, PER_INPUT_MS, SECRET, secretGuarded, type Mutation } from "../helpers/mutations.js";
@@ -377,6 +377,22 @@ function targetOf(manifest: Manifest, pick: number): { docIndex: number; workloa
   return all[pick % all.length]!;
 }
 
+/** The resource whose request the change would leave above its limit, if any (values as the model writes them). */
+function requestAboveLimit(container: Container, change: Change): Resource | undefined {
+  const written = (group: Group, name: Resource): string | undefined => {
+    const resources = container.resources;
+    if (resources.form !== "block" && resources.form !== "flow") return undefined;
+    return resources.groups.find(([candidate]) => candidate === group)?.[1].values.find(([candidate]) => candidate === name)?.[1].text;
+  };
+  for (const name of ["cpu", "memory"] as const) {
+    if (change.requests[name] === undefined && change.limits[name] === undefined) continue;
+    const request = change.requests[name] === undefined ? written("requests", name) : change.requests[name];
+    const limit = change.limits[name] === undefined ? written("limits", name) : change.limits[name];
+    if (typeof request === "string" && typeof limit === "string" && compareQuantities(parseQuantity(request), parseQuantity(limit)) > 0) return name;
+  }
+  return undefined;
+}
+
 function toResourceChange(name: string, change: Change): ResourceChange {
   const pick = (group: Group) => Object.fromEntries(Object.entries(change[group]).filter(([, value]) => value !== undefined));
   return { container: name, requests: pick("requests"), limits: pick("limits") };
@@ -390,6 +406,12 @@ describe("property: edits change only the targeted values, in any style", () => 
         const target = targetOf(manifest, pick);
         const resourceChange = toResourceChange(target.container.name, change);
         const outcome = editDocumentResources(before, { kind: target.workload.kind, name: target.workload.name }, [resourceChange]);
+        // Kubernetes rejects a request above its limit: such an edit is refused, and only such an edit.
+        const conflict = requestAboveLimit(target.container, change);
+        if (conflict) {
+          expect(!outcome.ok && outcome.refusal.message).toMatch(new RegExp(`^cannot set (requests|limits)\\.${conflict} of container .*Kubernetes rejects a request above its limit`));
+          return;
+        }
         if (!outcome.ok) throw new Error(`refused: ${outcome.refusal.message}\n${before}`);
         const after = outcome.text;
 

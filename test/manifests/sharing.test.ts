@@ -165,6 +165,45 @@ describe("a shared value is set in the workload's own overlay, never in the shar
   });
 });
 
+describe("a new patches: key in a kustomization with commented-out components (microservices-demo's kustomize/)", () => {
+  const kustomization = [
+    "apiVersion: kustomize.config.k8s.io/v1beta1",
+    "kind: Kustomization",
+    "resources:",
+    "- base",
+    "components:",
+    "# - components/cymbal-branding",
+    "# - components/google-cloud-operations",
+    "# - components/without-loadgenerator",
+    "# These must be run last and in this order",
+    "# - components/container-images-tag",
+    "",
+  ].join("\n");
+  const deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: frontend\nspec:\n  template:\n    spec:\n      containers:\n        - name: server\n          resources:\n            requests:\n              cpu: 100m\n";
+  const demo: RepoFile[] = [
+    { path: "kustomize/kustomization.yaml", text: kustomization },
+    { path: "kustomize/base/kustomization.yaml", text: "resources:\n- frontend.yaml\n" },
+    { path: "kustomize/base/frontend.yaml", text: deployment },
+    { path: "dev/kustomization.yaml", text: "namespace: dev\nresources:\n- ../kustomize/base\n" },
+  ];
+
+  it("goes after the commented-out list, so uncommenting a component still lands it under components:", () => {
+    const [target] = discoverTargets(demo, [{ cluster: "prod", options: { include: ["kustomize/**"] } }]);
+    const outcome = planWorkloadEdit(demo, find(target!.workloads, "frontend"), [{ container: "server", requests: { cpu: "150m" } }]);
+    if (!outcome.ok) throw outcome.refusal;
+    expect(outcome.edits.map((edit) => edit.path)).toEqual(["kustomize/kustomization.yaml", "kustomize/frontend-resources.yaml"]);
+    expect(outcome.edits[0]!.after).toBe(`${kustomization}patches:\n- path: frontend-resources.yaml\n`);
+  });
+
+  it("goes at the end of a file without a final newline too", () => {
+    const unterminated = demo.map((file) => (file.path === "kustomize/kustomization.yaml" ? { ...file, text: kustomization.trimEnd() } : file));
+    const [target] = discoverTargets(unterminated, [{ cluster: "prod", options: { include: ["kustomize/**"] } }]);
+    const outcome = planWorkloadEdit(unterminated, find(target!.workloads, "frontend"), [{ container: "server", requests: { cpu: "150m" } }]);
+    if (!outcome.ok) throw outcome.refusal;
+    expect(outcome.edits[0]!.after).toBe(`${kustomization.trimEnd()}\npatches:\n- path: frontend-resources.yaml`);
+  });
+});
+
 describe("Helm values and plain manifests that two targets read", () => {
   const values = "frontend:\n  resources:\n    requests:\n      cpu: 100m\n";
   const helmFiles: RepoFile[] = [{ path: "charts/shop/values.yaml", text: values }];

@@ -1,3 +1,4 @@
+import { realpath } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import { InputError, parseQuantity, readTextFileBounded, realTargetWithin, repositoryRootOf, UsageError, WORKLOAD_KINDS, writeFileAtomically, type WorkloadKind } from "../../domain/index.js";
@@ -37,7 +38,7 @@ export function register(program: Command): void {
     .action(async (file: string, options: EditOptions) => {
       const kind = workloadKind(options.kind);
       const change = resourceChange(options);
-      const { text: before, target } = await readManifest(file);
+      const { text: before, target, root } = await readManifest(file);
       const outcome = editDocumentResources(before, { kind, name: options.name, ...(options.namespace ? { namespace: options.namespace } : {}) }, [change]);
       if (!outcome.ok) {
         // A refused edit is an input problem for this command (exit 2), and the file stays untouched.
@@ -47,7 +48,7 @@ export function register(program: Command): void {
       const after = outcome.text;
       // Through a symbolic link that stays in the repository, the file it points to is written; the link stays.
       if (options.write && after !== before) await writeFileAtomically(target, after, "the edited manifest");
-      if (options.diff) process.stdout.write(unifiedDiff(diffPath(file), before, after));
+      if (options.diff) process.stdout.write(unifiedDiff(await diffPath(root, target), before, after));
       else if (!options.write) process.stdout.write(after);
     });
 }
@@ -58,7 +59,7 @@ export function register(program: Command): void {
  * but only when it stays inside the repository around the file (or, outside a repository, the
  * file's directory): a checkout's link must not make rightsize read or replace a file elsewhere.
  */
-async function readManifest(file: string): Promise<{ text: string; target: string }> {
+async function readManifest(file: string): Promise<{ text: string; target: string; root: string }> {
   const root = await repositoryRootOf(file, path.dirname(path.resolve(file)));
   const target = await realTargetWithin(root, file);
   if (target === undefined) {
@@ -67,7 +68,7 @@ async function readManifest(file: string): Promise<{ text: string; target: strin
   const read = await readTextFileBounded(target, YAML_BOUNDS.manifestBytes);
   switch (read.kind) {
     case "text":
-      return { text: read.text, target };
+      return { text: read.text, target, root };
     case "missing":
       throw new InputError(`${file}: cannot read the manifest (file not found)`, { file });
     case "not-a-file":
@@ -83,10 +84,13 @@ async function readManifest(file: string): Promise<{ text: string; target: strin
   }
 }
 
-/** Diff headers name the file as git would: relative to where the command runs. */
-function diffPath(file: string): string {
-  const relative = path.relative(process.cwd(), path.resolve(file)).split(path.sep).join("/");
-  return relative.startsWith("../") ? path.resolve(file).replace(/^\/+/, "") : relative;
+/**
+ * Diff headers name the file as git names it: relative to the root of its repository (outside a
+ * repository, to its directory), so `git apply` at the root applies the diff wherever the command
+ * ran. Through a symbolic link, the file the edit changes is named.
+ */
+async function diffPath(root: string, target: string): Promise<string> {
+  return path.relative(await realpath(root), target).split(path.sep).join("/");
 }
 
 function workloadKind(value: string): WorkloadKind {

@@ -1,5 +1,5 @@
-import { parseYamlText, quoteShort, YAML_BOUNDS, type YamlDocument, type YamlTextProblem } from "../yaml/index.js";
 import { excessiveMergeAt } from "./nodes.js";
+import { parseYamlText, quoteShort, YAML_BOUNDS, type YamlDocument, type YamlTextProblem } from "./read.js";
 import { LineIndex } from "./text.js";
 
 export interface ParsedYaml {
@@ -15,7 +15,9 @@ export function parseYaml(text: string): ParsedYaml {
   const lines = new LineIndex(text);
   const parsed = parseYamlText(text, { maxBytes: YAML_BOUNDS.manifestBytes, templates: true });
   if (!parsed.problem) {
-    for (const document of parsed.documents) {
+    // A merge key is written `<<` (or, in a double-quoted key, with escapes): a text with neither has none to check.
+    const mayMerge = text.includes("<<") || text.includes("\\");
+    for (const document of mayMerge ? parsed.documents : []) {
       const merge = excessiveMergeAt(document);
       if (merge !== undefined) {
         const line = lines.lineOf(merge);

@@ -1,11 +1,13 @@
 import { isAlias, isMap, isScalar, isSeq, visit, type Alias, type Node, type Pair, type Scalar, type YAMLMap } from "yaml";
 import { InputError } from "../domain/index.js";
-import type { YamlDocument } from "../yaml/index.js";
-import type { YamlPath } from "./model.js";
+import type { YamlDocument } from "./read.js";
 
 /** Helpers over yaml's document model: reading values and finding nodes. Nothing here changes bytes. */
 
 export type { YamlDocument };
+
+/** Keys and sequence indexes from a document's root to a node. */
+export type YamlPath = (string | number)[];
 
 export function keyOf(pair: Pair): string | undefined {
   return isScalar(pair.key) && pair.key.value !== null ? String(pair.key.value) : undefined;

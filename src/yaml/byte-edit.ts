@@ -1,11 +1,10 @@
 import { isAlias, isMap, isScalar, isSeq, parse, visit, type Node, type Pair, type Scalar, type YAMLMap } from "yaml";
-import { quoteShort } from "../yaml/index.js";
-import type { YamlPath } from "./model.js";
-import { anchorsInUse, keyOf, pairOf, writtenValue, type YamlDocument } from "./nodes.js";
-import { columnAt, lineBreakOf, lineEndAt, lineStartAt, pastLineBreak, type LineBreak, type Splice } from "./text.js";
+import { anchorsInUse, keyOf, pairOf, writtenValue, type YamlDocument, type YamlPath } from "./nodes.js";
+import { quoteShort } from "./read.js";
+import { afterTrailingComments, columnAt, lineBreakOf, lineEndAt, lineStartAt, pastLineBreak, type LineBreak, type Splice } from "./text.js";
 
 /**
- * The byte layer of the editor. The document model says where things are (node ranges); the
+ * The byte layer of the editor (of resource values, and of any YAML file: yaml-edit.ts). The document model says where things are (node ranges); the
  * result is a list of splices over the original text that touch only the target scalars, plus
  * whole new lines (or flow items) for keys that are missing. Nothing is ever re-serialised.
  */
@@ -316,7 +315,7 @@ class ByteEditor {
     const lines = blockLines(tree, column, this.indentStep(document, map), style);
     const anchor = kept[kept.length - 1];
     // Every key of the mapping is being removed: the new keys go where the first one was.
-    const at = anchor ? lineEndAt(this.text, this.contentEnd(anchor, true)) : this.lineBeforeKeys(map);
+    const at = anchor ? afterTrailingComments(this.text, lineEndAt(this.text, this.contentEnd(anchor, true)), column) : this.lineBeforeKeys(map);
     if (at === undefined) return { message: "the mapping starts the file, so keys cannot be added before it" };
     return [{ start: at, end: at, insert: lines.map((line) => this.lineBreak + line).join("") }];
   }
@@ -497,6 +496,19 @@ export function scalarText(text: string): string {
  * the line it is written on.
  */
 function plain(text: string): string {
+  let written = plainTexts.get(text);
+  if (written === undefined) {
+    // The same few quantities are written again and again; reading each back once is enough.
+    if (plainTexts.size >= 4096) plainTexts.clear();
+    written = readBackAs(text);
+    plainTexts.set(text, written);
+  }
+  return written;
+}
+
+const plainTexts = new Map<string, string>();
+
+function readBackAs(text: string): string {
   let read: unknown;
   try {
     read = parse(text, { maxAliasCount: 0 });

@@ -1,8 +1,7 @@
 import { isMap, isScalar } from "yaml";
 import { RefusalError } from "../domain/index.js";
 import { pathText, scalarText, spliceEdits, type EditOperation } from "./byte-edit.js";
-import type { DocumentEditOutcome, YamlPath } from "./model.js";
-import { pairOf, type YamlDocument } from "./nodes.js";
+import { pairOf, type YamlDocument, type YamlPath } from "./nodes.js";
 import { parseYaml } from "./parse.js";
 import { applySplices, columnAt, lineBreakOf, lineEndAt, type Splice } from "./text.js";
 
@@ -18,6 +17,9 @@ export type YamlEdit =
   | { kind: "remove"; path: YamlPath }
   | { kind: "rename"; path: YamlPath; to: string }
   | { kind: "restructure"; path: YamlPath; to: string; values: readonly (readonly [string, string])[] };
+
+/** A whole document's text after an edit, or why the edit is refused (nothing changed then). */
+export type DocumentEditOutcome = { ok: true; text: string } | { ok: false; refusal: RefusalError };
 
 export function editYamlText(text: string, edits: readonly YamlEdit[], file = "the file"): DocumentEditOutcome {
   const parsed = parseYaml(text);

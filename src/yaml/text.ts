@@ -26,6 +26,26 @@ export function pastLineBreak(text: string, lineEnd: number): number {
   return lineEnd;
 }
 
+/**
+ * Where a new key goes after `lineEnd` (the end of a key's last line) so that it does not come
+ * between a key and the comments written under it: past the comment lines that follow (blank
+ * lines among them included) whose `#` is at `minColumn` or deeper, the column of the keys of the
+ * mapping that gets the new key. A commented-out list under `components:` stays under it.
+ */
+export function afterTrailingComments(text: string, lineEnd: number, minColumn: number): number {
+  let end = lineEnd;
+  for (let cursor = lineEnd; ; ) {
+    const start = pastLineBreak(text, cursor);
+    if (start === cursor) return end;
+    cursor = lineEndAt(text, start);
+    const line = text.slice(start, cursor);
+    const content = line.trimStart();
+    if (content === "") continue;
+    if (!content.startsWith("#") || line.length - content.length < minColumn) return end;
+    end = cursor;
+  }
+}
+
 export function columnAt(text: string, offset: number): number {
   return offset - lineStartAt(text, offset);
 }
