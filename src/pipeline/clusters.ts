@@ -1,7 +1,7 @@
 import { InputError, SNAPSHOT_SCHEMA_VERSION, type ObservationSnapshot } from "../domain/index.js";
 import { buildSnapshot, diagnoseClusters, sourceFor, type DoctorReport, type ObservationProblem, type OperatorClusters } from "../observe/index.js";
 import { isWorkloadSelected, type LoadedPolicy, type Policy } from "../policy/index.js";
-import type { ObservationScope, ObservedInputs } from "./propose/repository.js";
+import type { ObservationScope, ObservedInputs } from "./observation.js";
 
 // The clusters file and the choice of each cluster's source live in src/observe; the pipeline
 // decides which of them a repository's policy may use.

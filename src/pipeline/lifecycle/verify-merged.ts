@@ -4,7 +4,7 @@ import type { LoadedPolicy, Policy } from "../../policy/index.js";
 import { DecisionRecordSchema, type DecisionRecord } from "../../recommend/index.js";
 import { isProposalBranch } from "../propose/branches.js";
 import { callGitHub, type GitHubClient, type GitHubRepository } from "../github/client.js";
-import type { ObservationScope, ObservedInputs } from "../propose/repository.js";
+import type { ObservationScope, ObservedInputs } from "../observation.js";
 import { proposalStateOf, replaceStateMarker, type ProposalState } from "./state.js";
 import { hasComment } from "../github/upsert.js";
 import { selectionsOfKeys } from "../plan/selection.js";

@@ -8,6 +8,9 @@ import { readCommitFiles } from "../checkout/files.js";
 import { EVERY_WORKLOAD, isSelected, selectedNamespaces, unmatchedTargets, type WorkloadSelection, type WorkloadTarget } from "../plan/selection.js";
 import type { GitWorkspace, RemoteAuth } from "../checkout/workspace.js";
 import { TOOL } from "../../version.js";
+import type { ObservationScope, ObservedInputs } from "../observation.js";
+
+export type { ObservationScope, ObservedInputs } from "../observation.js";
 import { stepOutcome, type MergedStep, type StepOutcome } from "../lifecycle/steps.js";
 
 /** The commit a run reads everything from (policy, manifests) and that proposals start from. */
@@ -16,17 +19,6 @@ export interface RepositoryCheckout {
   base: { branch: string; commit: string };
 }
 
-/** What observation may be narrowed to (a `/rightsize` command that names a cluster or namespaces). */
-export interface ObservationScope {
-  cluster?: string;
-  namespaces?: string[];
-}
-
-export interface ObservedInputs {
-  snapshot: ObservationSnapshot;
-  /** The evaluation time: the records' createdAt. */
-  at: string;
-}
 
 /** The outside world of one run, given by the CLI or the app (SPEC §2: one orchestration, two front ends). */
 export interface RepositoryPorts {
