@@ -3,6 +3,7 @@ import {
   callGitHub,
   checkPolicyAt,
   DECISION_TRAILER,
+  deleteOwnBranch,
   decisionRecordPath,
   decisionRecordsInBody,
   diagnoseOperatorClusters,
@@ -96,7 +97,8 @@ async function dispatch(command: SlashCommand, context: CommandContext, policy: 
       return `rightsize did not understand ${code(command.line)}: ${safeMarkdown(command.problem)}.\n\n${renderHelp()}`;
     case "propose": {
       const selection = { targets: command.targets, ...(command.cluster ? { cluster: command.cluster } : {}), ...(command.namespace ? { namespace: command.namespace } : {}) };
-      const run = await runPipeline(context, { selection, dryRun: command.dryRun });
+      // Naming workloads is an explicit request: it overrides their declined proposals (SPEC §8); `all` does not.
+      const run = await runPipeline(context, { selection, dryRun: command.dryRun, overrideDeclines: command.targets.length > 0 });
       return renderProposeOutcome(run, { dryRun: command.dryRun });
     }
     case "policy-validate":
@@ -122,7 +124,7 @@ async function dispatch(command: SlashCommand, context: CommandContext, policy: 
   }
 }
 
-async function runPipeline(context: CommandContext, options: { selection?: WorkloadSelection; dryRun?: boolean; force?: boolean }): Promise<RepositoryRun> {
+async function runPipeline(context: CommandContext, options: { selection?: WorkloadSelection; dryRun?: boolean; force?: boolean; overrideDeclines?: boolean }): Promise<RepositoryRun> {
   const onStage = stageRecorder(context.deps);
   const run = await runForGitHubRepository({
     octokit: context.octokit,
@@ -191,8 +193,11 @@ async function migratePolicy(context: CommandContext): Promise<string> {
 /** `/rightsize refresh` and `rebase`: observe again and rewrite this proposal on the default branch's tip. */
 async function refresh(context: CommandContext, pullRequest: ProposalPullRequest, verb: "refresh" | "rebase"): Promise<string> {
   const [selection] = selectionsOfKeys(pullRequest.state.workloads.map((workload) => workload.key));
-  const run = await runPipeline(context, { selection: selection ?? { targets: [] }, force: true });
+  const run = await runPipeline(context, { selection: selection ?? { targets: [] }, force: true, overrideDeclines: true });
   const result = run.results.find((candidate) => candidate.branch === pullRequest.branch);
+  if (result?.overrides && result.status === "created") {
+    return `rightsize opened #${result.pullRequestNumber}: #${result.overrides.number} was declined; this proposal overrides it, as asked. ${prose(result.title)}`;
+  }
   if (result && ["created", "updated", "unchanged"].includes(result.status)) {
     const what = verb === "rebase" ? `rebased this proposal on ${code(run.base.branch)} (${run.base.commit.slice(0, 7)})` : "refreshed this proposal";
     return `rightsize ${what}: ${result.status === "unchanged" ? "nothing changed" : "the branch and this description are up to date"}. ${prose(result.title)}`;
@@ -254,19 +259,9 @@ async function closeProposal(context: CommandContext, pullRequest: ProposalPullR
   await callGitHub(repository, "close the pull request", () =>
     octokit.rest.pulls.update({ owner: repository.owner, repo: repository.repo, pull_number: pullRequest.number, state: "closed", body: replaceStateMarker(pullRequest.body, state) }),
   );
-  await deleteBranch(octokit, repository, pullRequest.branch);
+  await deleteOwnBranch(octokit, repository, pullRequest.branch);
 }
 
-export async function deleteBranch(octokit: GitHubClient, repository: GitHubRepositoryInfo, branch: string): Promise<void> {
-  try {
-    await octokit.rest.git.deleteRef({ owner: repository.owner, repo: repository.repo, ref: `heads/${branch}` });
-  } catch (error) {
-    // Already gone (GitHub's "delete head branches" setting, or a second delivery): nothing to do.
-    if ((error as { status?: number }).status !== 422 && (error as { status?: number }).status !== 404) {
-      await callGitHub(repository, "delete the branch", () => Promise.reject(error));
-    }
-  }
-}
 
 async function updateBody(context: CommandContext, pullRequest: ProposalPullRequest, body: string): Promise<void> {
   const { octokit, repository } = context;

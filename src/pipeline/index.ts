@@ -9,7 +9,8 @@ export { renderPlanMarkdown } from "./plan/report.js";
 export { checkPolicyAt, checkPolicyText, previewPolicyChange, type PolicyCheck } from "./policy/check.js";
 export { ProposalPullRequests } from "./publish/pull-requests.js";
 export { comparePlans, type PlannedOutcome, type PolicyPreview, type PreviewEntry } from "./policy/preview.js";
-export { renderPullRequest, renderContainerTable, GITHUB_BODY_LIMIT, type PullRequestInput, type RenderedPullRequest } from "./body/pull-request.js";
+export { renderPullRequest, GITHUB_BODY_LIMIT, type PullRequestInput, type RenderedPullRequest } from "./body/pull-request.js";
+export { renderContainerTable } from "./body/table.js";
 export { parseStateMarker, proposalStateOf, renderStateMarker, replaceStateMarker, type ProposalState } from "./lifecycle/state.js";
 export { proposeChanges, branchOf, type ProposalResult, type ProposalStatus, type ProposeInput } from "./propose/propose.js";
 export { gateProposal, isWithinDeclined, type GateOutcome } from "./propose/gate.js";
@@ -66,3 +67,6 @@ export { decisionRecordPath, isProposalBranch, namespaceBranch, proposalBranch, 
 export { renderDoctorMarkdown, type DoctorReport } from "../observe/index.js";
 export { answeredCommentId, MARKERS, replyMarker, replyMarkerOf, tickedRows, untickAll } from "./lifecycle/markers.js";
 export { stepsFromHistory, stepsFromPullRequests, type MergedStep } from "./lifecycle/steps.js";
+export { followBranchPush, followClosedProposal } from "./lifecycle/follow-up.js";
+export { deleteOwnBranch } from "./lifecycle/branch.js";
+export { rebuildConflicted, type RebaseOutcome } from "./lifecycle/rebase.js";

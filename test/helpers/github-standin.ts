@@ -283,15 +283,25 @@ export class GitHubStandIn {
       this.git("update-ref", "-d", `refs/${m[1]}`);
       return reply(204);
     }
-    if ((m = match("GET {repo}/compare/([0-9a-f]+)\\.\\.\\.([0-9a-f]+)"))) {
-      const [base, head] = [m[1]!, m[2]!];
-      const shas = this.git("rev-list", "--reverse", `${base}..${head}`).split("\n").filter(Boolean);
-      const commits = shas.map((sha) => ({
-        sha,
-        commit: { message: this.git("log", "-1", "--format=%B", sha).trimEnd(), tree: { sha: this.git("rev-parse", `${sha}^{tree}`).trim() } },
-        parents: this.git("log", "-1", "--format=%P", sha).trim().split(" ").filter(Boolean).map((parent) => ({ sha: parent })),
-      }));
-      return reply(200, { ahead_by: shas.length, behind_by: 0, commits });
+    if ((m = match("GET {repo}/compare/(.+)\\.\\.\\.(.+)"))) {
+      // GitHub's three-dot comparison: commits and files of head since the merge base, and how far base moved on.
+      const [base, head] = [this.revParse(m[1]!), this.revParse(m[2]!)];
+      if (!base || !head) return reply(404, { message: "Not Found" });
+      const mergeBase = this.git("merge-base", base, head).trim();
+      const shas = this.git("rev-list", "--reverse", `${mergeBase}..${head}`).split("\n").filter(Boolean);
+      const commits = shas.map((sha) => {
+        const author = this.git("log", "-1", "--format=%an", sha).trim();
+        return {
+          sha,
+          commit: { message: this.git("log", "-1", "--format=%B", sha).trimEnd(), tree: { sha: this.git("rev-parse", `${sha}^{tree}`).trim() } },
+          // GitHub names an author's account when it knows the commit's email; here only the app's.
+          author: author === APP_LOGIN ? { login: APP_LOGIN, type: "Bot" } : null,
+          parents: this.git("log", "-1", "--format=%P", sha).trim().split(" ").filter(Boolean).map((parent) => ({ sha: parent })),
+        };
+      });
+      const files = this.git("diff", "--name-only", mergeBase, head).split("\n").filter(Boolean).map((filename) => ({ filename, status: "modified" }));
+      const behind = Number(this.git("rev-list", "--count", `${mergeBase}..${base}`).trim());
+      return reply(200, { ahead_by: shas.length, behind_by: behind, total_commits: shas.length, merge_base_commit: { sha: mergeBase }, commits, files });
     }
     if ((m = match("GET {repo}/commits/([0-9a-f]+)/check-runs"))) {
       const runs = this.checkRuns.filter((run) => run.head_sha === m![1] && run.name === url.searchParams.get("check_name"));
@@ -433,6 +443,15 @@ export class GitHubStandIn {
       child.stdin.on("error", () => undefined);
       child.stdin.end(body);
     });
+  }
+
+  /** A commit from a sha, a branch name or a ref, as GitHub resolves the sides of a comparison. */
+  private revParse(ref: string): string | undefined {
+    for (const candidate of [ref, `refs/heads/${ref}`]) {
+      const sha = this.tryGit("rev-parse", "--verify", "--quiet", `${candidate}^{commit}`)?.trim();
+      if (sha) return sha;
+    }
+    return undefined;
   }
 
   private tryGit(...args: string[]): string | undefined {
