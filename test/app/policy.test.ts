@@ -123,6 +123,11 @@ describe("the policy on the default branch", () => {
     });
   }
 
+  /** Every push to the default branch looks for open rightsize pull requests it conflicts with (none here). */
+  function expectNoOpenProposals() {
+    return nock(API).get(`${REPO}/pulls`).query({ state: "open", per_page: "100" }).reply(200, []);
+  }
+
   it("opens the issue 'rightsize: fix the policy file' when it becomes invalid, and closes it when it is fixed", async () => {
     const app = await createTestApp();
     expectInstallationToken();
@@ -135,6 +140,7 @@ describe("the policy on the default branch", () => {
       .reply(200, [])
       .post(`${REPO}/issues`, (body) => ((issue = body), true))
       .reply(201, { number: 40 });
+    expectNoOpenProposals();
     await app.receive("push", pushed());
     expect(check.body).toMatchObject({ conclusion: "failure", head_sha: PUSHED });
     expect(issue).toMatchObject({ title: "rightsize: fix the policy file", labels: ["rightsize"] });
@@ -157,6 +163,7 @@ describe("the policy on the default branch", () => {
       .get(`${REPO}/issues`)
       .query(true)
       .reply(200, [{ number: 40, title: "rightsize: fix the policy file", body, user: BOT_USER }]);
+    expectNoOpenProposals();
     await app.receive("push", pushed());
 
     // Fixed: the issue is closed with a comment.
@@ -171,6 +178,7 @@ describe("the policy on the default branch", () => {
       .reply(201, {})
       .patch(`${REPO}/issues/40`, { state: "closed", state_reason: "completed" })
       .reply(200, {});
+    expectNoOpenProposals();
     await app.receive("push", pushed());
     expect(closing).toEqual(["The policy on `main` is valid again; rightsize proposes again."]);
   });

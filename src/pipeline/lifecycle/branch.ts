@@ -29,9 +29,9 @@ export async function branchOwnership(octokit: GitHubClient, repository: GitHubR
 }
 
 /** Deletes a branch that is rightsize's alone; a branch with someone else's commits stays. */
-export async function deleteOwnBranch(octokit: GitHubClient, repository: GitHubRepositoryInfo, branch: string): Promise<"deleted" | "kept" | "gone"> {
-  const owner = await branchOwnership(octokit, repository, branch);
-  if (owner !== "ours") return owner === "gone" ? "gone" : "kept";
+export async function deleteOwnBranch(octokit: GitHubClient, repository: GitHubRepositoryInfo, branch: string, owner?: "ours" | "foreign" | "gone"): Promise<"deleted" | "kept" | "gone"> {
+  const known = owner ?? (await branchOwnership(octokit, repository, branch));
+  if (known !== "ours") return known === "gone" ? "gone" : "kept";
   try {
     await octokit.rest.git.deleteRef({ owner: repository.owner, repo: repository.repo, ref: `heads/${branch}` });
   } catch (error) {

@@ -48,7 +48,7 @@ export async function followClosedProposal(input: FollowUpInput, pull: ClosedPul
         if (!state.merged) await updateState(input, pull, state, { ...state, merged: { at: pull.mergedAt ?? input.now.toISOString(), commit: pull.mergeCommit ?? "" } });
         break;
       case "delete-branch":
-        deleted = (await deleteOwnBranch(octokit, repository, pull.head.ref)) !== "kept";
+        deleted = (await deleteOwnBranch(octokit, repository, pull.head.ref, branch)) !== "kept";
         break;
       case "say-branch-kept":
         // The branch is someone else's: closing it is not "not these values" (the marker says so for later runs).
