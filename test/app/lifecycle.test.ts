@@ -56,7 +56,7 @@ afterEach(async () => {
 function closed(number: number, options: { merged: boolean; by?: string }) {
   const pull = github.pulls.find((candidate) => candidate.number === number)!;
   const payload = options.merged ? github.merge(number, "2026-11-23T09:00:00Z") : (Object.assign(pull, { state: "closed" }), { ...github.pullPayload(pull), merged: false, merged_at: null });
-  return { action: "closed", number, pull_request: payload, repository: github.repositoryPayload(), sender: { login: options.by ?? "alice", type: "User" }, installation: { id: 2 } };
+  return github.pullRequestEvent("closed", payload, options.by ?? "alice");
 }
 
 function replies(): string[] {
@@ -123,7 +123,8 @@ describe("declines, honoured and overridable (no command brought a declined work
     const declined = github.pulls[0]!;
     expect(declined.body).toContain("so does asking for this workload by name (`/rightsize kind/name` in an issue, `/rightsize refresh` here, or its box on the dashboard)");
     await app.receive("pull_request", closed(declined.number, { merged: false }));
-    const comment = { ...github.issueComment(815, "/rightsize refresh", { issue: declined.number }), issue: { number: declined.number, title: declined.title, state: "closed", pull_request: { url: "" }, user: { login: APP_LOGIN, type: "Bot" } } };
+    const comment = github.issueComment(815, "/rightsize refresh", { issue: declined.number }) as { issue: Record<string, unknown> };
+    Object.assign(comment.issue, { title: declined.title, state: "closed", pull_request: { url: `${github.apiUrl}/repos/acme/shop-config/pulls/${declined.number}` }, user: { login: APP_LOGIN, type: "Bot" } });
     await app.receive("issue_comment", comment);
     expect(github.pulls).toHaveLength(2);
     expect(github.comments.at(-1)!.body).toMatch(new RegExp(`^@alice rightsize opened #${github.pulls[1]!.number}: #${declined.number} was declined; this proposal overrides it, as asked\\.`));
@@ -146,7 +147,7 @@ describe("people's commits (closing a pull request someone pushed to deleted the
     execFileSync("git", ["-c", "user.name=Bob", "-c", "user.email=bob@example.com", "commit", "--quiet", "-m", "Keep 300m for the sale"], { cwd: work });
     execFileSync("git", ["push", "--quiet", "origin", `HEAD:refs/heads/${pull.head}`], { cwd: work });
     const theirs = execFileSync("git", ["rev-parse", "HEAD"], { cwd: work, encoding: "utf8" }).trim();
-    const push = { ref: `refs/heads/${pull.head}`, before: "0".repeat(40), after: theirs, deleted: false, commits: [], repository: github.repositoryPayload(), sender: { login: "bob", type: "User" }, installation: { id: 2 } };
+    const push = github.pushEvent(`refs/heads/${pull.head}`, theirs, "bob");
     await app.receive("push", push);
     await app.receive("push", push, "again");
     const taken = github.comments.filter((comment) => comment.issue === pull.number);
@@ -200,7 +201,7 @@ describe("sibling pull requests (ten proposals for one overlay each added a patc
     const tip = github.git("rev-parse", "main").trim();
     for (const other of others) expect(mergesCleanly(other.head)).toBe(false);
 
-    await app.receive("push", { ref: "refs/heads/main", before: "0".repeat(40), after: tip, deleted: false, commits: [], repository: github.repositoryPayload(), sender: { login: "alice", type: "User" }, installation: { id: 2 } });
+    await app.receive("push", github.pushEvent("refs/heads/main", tip));
     for (const other of others) {
       expect(github.git("rev-parse", `refs/heads/${other.head}^`).trim()).toBe(tip);
       expect(mergesCleanly(other.head)).toBe(true);

@@ -2,6 +2,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { webhookPayload } from "./events.js";
 import { contractProblems } from "./github-contract.js";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -129,14 +130,23 @@ export class GitHubStandIn {
   /** An `issue_comment.created` payload: `body` written by alice (a writer, unless `permissions` says otherwise) in issue #1 of this repository. */
   issueComment(id: number, body: string, options: { login?: string; issue?: number } = {}): Record<string, unknown> {
     const login = options.login ?? "alice";
-    return {
-      action: "created",
+    return webhookPayload("issue_comment", "created", {
       issue: { number: options.issue ?? 1, title: "Right-size the shop", state: "open", user: { login, type: "User" } },
       comment: { id, body, user: { login, type: "User" } },
       repository: this.repositoryPayload(),
       sender: { login, type: "User" },
       installation: { id: 2 },
-    };
+    });
+  }
+
+  /** A `pull_request` event for one of the stand-in's pull requests (GitHub's example payload with its fields). */
+  pullRequestEvent(action: string, pull: Record<string, unknown>, sender = "alice", extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return webhookPayload("pull_request", action, { number: pull.number, pull_request: pull, repository: this.repositoryPayload(), sender: { login: sender, type: sender.endsWith("[bot]") ? "Bot" : "User" }, installation: { id: 2 }, ...extra });
+  }
+
+  /** A `push` event of `after` to `ref` by `sender`. */
+  pushEvent(ref: string, after: string, sender = "alice", commits: unknown[] = []): Record<string, unknown> {
+    return webhookPayload("push", undefined, { ref, before: "0".repeat(40), after, deleted: false, commits, repository: this.repositoryPayload(), sender: { login: sender, type: "User" }, installation: { id: 2 } });
   }
 
   /** The repository as a webhook payload names it. */
@@ -349,7 +359,7 @@ export class GitHubStandIn {
       const [login] = fork.split("/");
       const pull: PullRequestRecord = { number, state: "open", title: "Change the policy", body: "", head: "patch-1", base: "main", merged_at: null, labels: [], reviewers: [], draft: false, user: login!, fork: { fullName: fork, sha } };
       this.pulls.push(pull);
-      return { action: "opened", number, pull_request: this.pullPayload(pull), repository: this.repositoryPayload(), sender: { login, type: "User" }, installation: { id: 2 } };
+      return this.pullRequestEvent("opened", this.pullPayload(pull), login);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
