@@ -1,15 +1,15 @@
 import { code, prose, RightsizeError, safeMarkdown, workloadKey, type WorkloadKind } from "../domain/index.js";
 import {
-  callGitHub,
   checkPolicyAt,
   DECISION_TRAILER,
-  deleteOwnBranch,
+  closeByRightsize,
   decisionRecordPath,
   decisionRecordsInBody,
   diagnoseOperatorClusters,
   GitDataPublisher,
   GitWorkspace,
   readRawFile,
+  recordProposalState,
   readRepositoryPolicy,
   replaceStateMarker,
   runForGitHubRepository,
@@ -213,7 +213,7 @@ async function closeStale(context: CommandContext, pullRequest: ProposalPullRequ
     // Blocked is not "no change needed": the proposal stays until the block is resolved.
     return ["rightsize could not recompute this proposal, so it left it as it is:", ...reasons].join("\n");
   }
-  await closeProposal(context, pullRequest, { ...pullRequest.state, closedBy: "refresh" });
+  await closeByRightsize(context, pullRequest, { ...pullRequest.state, closedBy: "refresh" });
   return [`rightsize has nothing to propose here any more, so it closed this pull request and deleted its branch:`, ...(reasons.length > 0 ? reasons : ["- the workloads are no longer found in the manifests or the clusters"])].join("\n");
 }
 
@@ -239,10 +239,10 @@ async function changeIgnores(context: CommandContext, pullRequest: ProposalPullR
   const state: ProposalState = { ...pullRequest.state, ignored };
   const what = container === undefined ? "this workload" : `container ${code(container)}`;
   if (verb === "ignore" && (container === undefined || known.every((name) => ignored[keyOf(pullRequest.state, name)]?.includes(name)))) {
-    await closeProposal(context, pullRequest, { ...state, closedBy: "ignore" });
+    await closeByRightsize(context, pullRequest, { ...state, closedBy: "ignore" });
     return `rightsize will leave ${what} out of later proposals, so it closed this pull request and deleted its branch. \`/rightsize unignore${container ? ` ${container}` : ""}\` here brings it back.`;
   }
-  await updateBody(context, pullRequest, replaceStateMarker(pullRequest.body, { ...state, closedBy: undefined }));
+  await recordProposalState(context, pullRequest, { ...state, closedBy: undefined });
   if (!pullRequest.open) {
     return `rightsize will include ${what} again; the next scan (or \`/rightsize ${targetsOf(pullRequest.state).map(formatTarget).join(" ")}\` in an issue) proposes it.`;
   }
@@ -252,20 +252,6 @@ async function changeIgnores(context: CommandContext, pullRequest: ProposalPullR
 
 function keyOf(state: ProposalState, container: string): string {
   return state.workloads.find((workload) => container in workload.containers)?.key ?? "";
-}
-
-async function closeProposal(context: CommandContext, pullRequest: ProposalPullRequest, state: ProposalState): Promise<void> {
-  const { octokit, repository } = context;
-  await callGitHub(repository, "close the pull request", () =>
-    octokit.rest.pulls.update({ owner: repository.owner, repo: repository.repo, pull_number: pullRequest.number, state: "closed", body: replaceStateMarker(pullRequest.body, state) }),
-  );
-  await deleteOwnBranch(octokit, repository, pullRequest.branch);
-}
-
-
-async function updateBody(context: CommandContext, pullRequest: ProposalPullRequest, body: string): Promise<void> {
-  const { octokit, repository } = context;
-  await callGitHub(repository, "update the pull request", () => octokit.rest.pulls.update({ owner: repository.owner, repo: repository.repo, pull_number: pullRequest.number, body }));
 }
 
 /** The decision records of a proposal: from its body, else from the files committed on its branch. */

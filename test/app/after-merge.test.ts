@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseObservationSnapshotText, type ObservationSnapshot } from "../../src/domain/index.js";
-import { parseStateMarker, scanGitHubRepository, type GitHubRepositoryInfo } from "../../src/pipeline/index.js";
+import { scanGitHubRepository, type GitHubRepositoryInfo } from "../../src/pipeline/index.js";
+import { parseStateMarker } from "../../src/pipeline/lifecycle/state.js";
 import { createTestApp, type TestApp } from "../helpers/app.js";
 import { GitHubStandIn } from "../helpers/github-standin.js";
 

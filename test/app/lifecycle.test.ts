@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseObservationSnapshotText, type ObservationSnapshot, type WorkloadObservation } from "../../src/domain/index.js";
-import { parseStateMarker } from "../../src/pipeline/index.js";
+import { parseStateMarker } from "../../src/pipeline/lifecycle/state.js";
 import { createTestApp, type TestApp } from "../helpers/app.js";
 import { APP_LOGIN, GitHubStandIn } from "../helpers/github-standin.js";
 

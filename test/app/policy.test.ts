@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { renderPolicyIssue } from "../../src/pipeline/index.js";
+import { renderPolicyIssue } from "../../src/pipeline/policy/issue.js";
 import { API, BOT_USER, createTestApp, eventPayload, expectInstallationToken, REPO, useAppTests } from "../helpers/app.js";
 import { exampleRepo, type ExampleRepo } from "../helpers/git-repo.js";
 

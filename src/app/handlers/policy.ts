@@ -69,7 +69,7 @@ export async function onPush(context: Context<"push">, deps: AppDependencies): P
   const octokit = clientOf(context);
   if (branch.startsWith("rightsize/")) {
     if (payload.sender?.type === "Bot") return;
-    await followBranchPush({ octokit, repository, now: deps.now() }, branch, `${payload.sender?.login ?? "someone"} pushed ${payload.after.slice(0, 12)} to it`);
+    await followBranchPush({ octokit, repository }, branch, `${payload.sender?.login ?? "someone"} pushed ${payload.after.slice(0, 12)} to it`);
     return;
   }
   if (branch !== repository.defaultBranch) return;

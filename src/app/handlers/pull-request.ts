@@ -2,6 +2,8 @@ import type { Context } from "probot";
 import {
   callGitHub,
   followClosedProposal,
+  refreshTicked,
+  untickRefresh,
   isProposalBranch,
   proposalStateOf,
   readRepositoryPolicy,
@@ -17,8 +19,6 @@ import { clientOf, installationToken, logErrorOf, maySteer, repositoryOf, type A
 
 type PullRequestPayload = Context<"pull_request.closed">["payload"]["pull_request"];
 
-const REFRESH_UNTICKED = "- [ ] refresh this proposal";
-const REFRESH_TICKED = /^- \[[xX]\] refresh this proposal/m;
 
 /** The proposal a pull request event is about, when it is one of rightsize's own. */
 function proposalOf(pull: PullRequestPayload, repository: GitHubRepositoryInfo): ProposalPullRequest | undefined {
@@ -52,19 +52,14 @@ export async function onPullRequestEdited(context: Context<"pull_request.edited"
   const before = context.payload.changes.body?.from ?? "";
   const proposal = proposalOf(pull, repository);
   if (!proposal || !proposal.open || context.payload.sender?.type !== "User") return;
-  if (!REFRESH_TICKED.test(proposal.body) || REFRESH_TICKED.test(before)) return;
+  if (!refreshTicked(proposal.body) || refreshTicked(before)) return;
   const octokit = clientOf(context);
   if (!(await maySteer(deps, octokit, repository, context.payload.sender.login))) return;
   await deps.locks.run(`${repository.owner}/${repository.repo}`, async () => {
     // The refreshed body has the box unticked again; a failed refresh unticks it here.
     const line = "/rightsize refresh (the checkbox)";
     const [outcome] = await runCommands([{ line, name: "refresh" }], { octokit, repository, token: () => installationToken(context), deps, pullRequest: proposal, logError: logErrorOf(context) });
-    const current = await callGitHub(repository, "read the pull request", () => octokit.rest.pulls.get({ owner: repository.owner, repo: repository.repo, pull_number: pull.number }));
-    if (current.data.state === "open" && REFRESH_TICKED.test(current.data.body ?? "")) {
-      await callGitHub(repository, "untick the checkbox", () =>
-        octokit.rest.pulls.update({ owner: repository.owner, repo: repository.repo, pull_number: pull.number, body: (current.data.body ?? "").replace(REFRESH_TICKED, REFRESH_UNTICKED) }),
-      );
-    }
+    await untickRefresh({ octokit, repository }, pull.number);
     await callGitHub(repository, "reply", () =>
       octokit.rest.issues.createComment({ owner: repository.owner, repo: repository.repo, issue_number: pull.number, body: renderReply(context.payload.sender?.login ?? "", [outcome!]) }),
     );

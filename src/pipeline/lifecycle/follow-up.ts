@@ -19,6 +19,9 @@ export interface ClosedPullRequest {
   mergeCommit: string | null;
 }
 
+/** The repository and the client the follow-up works with. */
+export type GitHubAccess = Pick<FollowUpInput, "octokit" | "repository">;
+
 export interface FollowUpInput {
   octokit: GitHubClient;
   repository: GitHubRepositoryInfo;
@@ -77,7 +80,7 @@ async function updateState(input: FollowUpInput, pull: ClosedPullRequest, before
  * A push to a rightsize branch by someone else (SPEC §8): the branch is theirs now; its open pull
  * request says so once, with what rightsize will and will not do.
  */
-export async function followBranchPush(input: Omit<FollowUpInput, "policy">, branch: string, reason: string): Promise<FollowUpAction[]> {
+export async function followBranchPush(input: GitHubAccess, branch: string, reason: string): Promise<FollowUpAction[]> {
   const { octokit, repository } = input;
   const pulls = await callGitHub(repository, "find the branch's pull request", () =>
     octokit.rest.pulls.list({ owner: repository.owner, repo: repository.repo, state: "open", head: `${repository.owner}:${branch}`, per_page: 10 }),
@@ -87,4 +90,41 @@ export async function followBranchPush(input: Omit<FollowUpInput, "policy">, bra
   const actions = followUp({ open: true, merged: false, closedByRightsize: false, branch: "foreign", rolledOut: false, verified: false }, { kind: "pushed", by: "person" });
   if (actions.includes("say-taken-over")) await commentOnce(octokit, repository, pull.number, MARKERS.foreignPush, renderTakenOverNotice(reason));
   return actions;
+}
+
+/**
+ * rightsize closes one of its own proposals (`/rightsize ignore` of everything, a refresh with
+ * nothing left): the marker says why, so it is not taken as a decline, and the branch goes when
+ * it holds rightsize's commits alone.
+ */
+export async function closeByRightsize(input: GitHubAccess, pull: { number: number; body: string; branch: string }, state: ProposalState): Promise<void> {
+  const { octokit, repository } = input;
+  await callGitHub(repository, "close the pull request", () =>
+    octokit.rest.pulls.update({ owner: repository.owner, repo: repository.repo, pull_number: pull.number, state: "closed", body: replaceStateMarker(pull.body, state) }),
+  );
+  await deleteOwnBranch(octokit, repository, pull.branch);
+}
+
+/** Writes a proposal's state (the ignore list, a merge, a check) into its pull request's marker. */
+export async function recordProposalState(input: GitHubAccess, pull: { number: number; body: string }, state: ProposalState): Promise<void> {
+  const { octokit, repository } = input;
+  await callGitHub(repository, "record the proposal's state", () =>
+    octokit.rest.pulls.update({ owner: repository.owner, repo: repository.repo, pull_number: pull.number, body: replaceStateMarker(pull.body, state) }),
+  );
+}
+
+const REFRESH_TICKED = /^- \[[xX]\] refresh this proposal/m;
+
+/** Whether a body has the "refresh this proposal" box ticked (the body's own control, SPEC §8). */
+export function refreshTicked(body: string | null | undefined): boolean {
+  return REFRESH_TICKED.test(body ?? "");
+}
+
+/** Unticks the refresh box when the pull request still has it ticked (a refresh that failed left it so). */
+export async function untickRefresh(input: GitHubAccess, number: number): Promise<void> {
+  const { octokit, repository } = input;
+  const where = { owner: repository.owner, repo: repository.repo, pull_number: number };
+  const current = await callGitHub(repository, "read the pull request", () => octokit.rest.pulls.get(where));
+  if (current.data.state !== "open" || !refreshTicked(current.data.body)) return;
+  await callGitHub(repository, "untick the checkbox", () => octokit.rest.pulls.update({ ...where, body: (current.data.body ?? "").replace(REFRESH_TICKED, "- [ ] refresh this proposal") }));
 }
