@@ -147,7 +147,7 @@ function marginSentence(container: ContainerDecision, resource: Resource, deriva
   if (derivation.marginFrom === "rating" || !variability || !spread) {
     const rating = container.safetyByResource?.[resource] ?? container.safety;
     const beside = spread && bounds?.variable !== undefined ? `; the spread ${spread} would give ${bounds.variable}` : "";
-    return `The margin is ${derivation.margin}, the ${rating} rating's${beside}.`;
+    return `The margin is ${derivation.margin}, the ${rating} rating's for ${resource === "cpu" ? "CPU" : "memory"}${beside}.`;
   }
   const headroom = bounds && bounds.headroom !== 1 ? ` × headroom ${bounds.headroom} = ${bounds.raw}` : "";
   const raw = bounds ? bounds.raw : variability.ratio;
