@@ -151,7 +151,7 @@ describe("unreadable files and directories", () => {
   });
 
   it("names an unreadable snapshot in one line, exit 2", async () => {
-    const result = await run("recommend", "--observation", "locked.json");
+    const result = await run("recommend", "--snapshot", "locked.json");
     expect(result).toEqual({ status: 2, stderr: 'rightsize: locked.json: cannot read the observation snapshot (permission denied; check its permissions); write one with "rightsize snapshot"\n' });
   });
 
