@@ -69,6 +69,8 @@ describe("/rightsize explain reads as plain arithmetic", () => {
         // 60m ÷ 45m = 1.333, capped at 1.15; the CAUTION rating (LOW confidence) sets 1.3.
         "  - The margin is 1.3, the CAUTION rating's for CPU; the spread p99/p90 = 60m/45m = 1.333 would give 1.15.",
         "  - 45m × 1.3 = 58.5m.",
+        "  - Rounded up to 60m (a multiple of 5m).",
+        "  - Lowered only to 150m in one proposal (maxDecreasePercent 50%; the target 60m is reached in later steps).",
       ].join("\n"),
     );
     expect(text).toContain("- Also:\n  - waiting for data: confidence LOW (41) is below the policy minimum MEDIUM (apply.minConfidence)\n");

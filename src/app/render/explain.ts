@@ -94,7 +94,9 @@ function explainRequest(record: DecisionRecord, container: ContainerDecision, re
   if (sentence && steps) {
     said.add(sentence);
     if (first) steps[0] = `${statistic} ${first[2]}`;
-    lines.push(...steps.map((step) => `  - ${capitalised(safeMarkdown(step))}.`));
+    // A request that is not proposed is lowered in no proposal: the step says what one would do.
+    const worded = changes ? steps : steps.map((step) => step.replace(" in this proposal", " in one proposal"));
+    lines.push(...worded.map((step) => `  - ${capitalised(safeMarkdown(step))}.`));
   } else {
     lines.push(`  - ${statistic} × ${derivation.margin} = ${readable(derivation.target, resource)}; after rounding, holds and bounds: ${derivation.computed}.`);
   }

@@ -82,7 +82,7 @@ async function backtest(options: BacktestOptions): Promise<void> {
     const source = await prometheusSource(options.prometheus!, options, options.cluster ?? "default");
     const { onProblem, requireObserved } = problemCollector(printNotice);
     const request = { cluster: options.cluster ?? "default", namespaces, onProgress: printProgress, onProblem };
-    printNotice(`observing ${window.from} to ${window.split}, replaying ${window.split} to ${window.to}`);
+    printNotice(`observing ${window.from} → ${window.split}, replaying ${window.split} → ${window.to}`);
     observations = (await observeWithPrometheus(source, { ...request, window: { from: window.from, to: window.split } })).workloads;
     replay = await observeUsageWithPrometheus(source, { ...request, window: { from: window.split, to: window.to } });
     requireObserved(observations.length);
