@@ -3,7 +3,7 @@ import { alignColumns, code, EXIT, workloadKey, type WorkloadObservation } from 
 import { GitWorkspace, isRolledOut, mergedProposalsInHistory, verifyWorkload, type ResourceCheck, type WorkloadCheck } from "../../pipeline/index.js";
 import type { Paint, Tone } from "../../recommend/index.js";
 import { loadPolicyWithWarnings } from "../inputs.js";
-import { addOutputOptions, parseOutputFormat, printJson, printNotice, printOutput, renderMarkdownTable, type OutputFlags, type Rows } from "../output.js";
+import { addOutputOptions, parseOutputFormat, printNotice, printOutput, renderMarkdownTable, type OutputFlags, type Rows } from "../output.js";
 import { requireRepoDirectory } from "../pipeline-options.js";
 import { observe } from "../run-proposals.js";
 import { displayUsage } from "../views.js";
@@ -61,7 +61,8 @@ export function register(program: Command): void {
     const merged = await mergedProposalsInHistory(repoDir, branch);
     if (merged.length === 0) {
       printNotice(`no merged proposal on ${branch} (no commit with a Rightsize-Decision trailer and a decision record)`);
-      if (format === "json") printJson([]);
+      // The machine formats still print their empty document, so a script reads "nothing" rather than fails to parse.
+      if (format !== "table" && format !== "markdown") printOutput(format, options, { data: () => [], table: () => "", rows: () => csvRows([], []) });
       return;
     }
     const loaded = await loadPolicyWithWarnings(options.policy, repoDir);
