@@ -7,7 +7,7 @@ import type { GitWorkspace } from "../workspace.js";
 import type { BranchState, Proposal, ProposalPublisher, PublishOutcome } from "./types.js";
 
 /** The line of `.git/info/exclude` that keeps the PR bodies out of `git status`. */
-export const LOCAL_BODIES_EXCLUDE = "/.rightsize/out/";
+const LOCAL_BODIES_EXCLUDE = "/.rightsize/out/";
 
 /**
  * CLI `--local`: branches stay in the repository, PR bodies go to `.rightsize/out/`, which is
