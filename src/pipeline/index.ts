@@ -21,7 +21,7 @@ export {
   type RepositoryRun,
 } from "./propose/repository.js";
 export { loadPolicyFromFiles } from "./policy/source.js";
-export { formatWorkloadTarget, parseWorkloadTarget, selectionsOfKeys, type WorkloadSelection, type WorkloadTarget } from "./plan/selection.js";
+export { formatWorkloadTarget, isSelected, parseWorkloadTarget, selectionsOfKeys, type WorkloadSelection, type WorkloadTarget } from "./plan/selection.js";
 export { LocalPublisher } from "./publish/local.js";
 export { GitPushPublisher } from "./publish/git-push.js";
 export { GitDataPublisher } from "./publish/git-data.js";
@@ -30,8 +30,7 @@ export { runForGitHubRepository } from "./propose/github.js";
 export { scanGitHubRepository, verifyGitHubRepository, type ScanOutcome } from "./scan/scan.js";
 export { loadOperatorClusters, observeOperatorClusters, diagnoseOperatorClusters, type OperatorClusters } from "./clusters.js";
 export { ownComments, upsertCheckRun } from "./github/upsert.js";
-export { decisionRecordsInBody, isRolledOut, verifyWorkload, type WorkloadCheck } from "./lifecycle/verification.js";
-export { renderVerificationComment } from "./lifecycle/verification-comment.js";
+export { decisionRecordsInBody, isRolledOut, verifyWorkload, type ResourceCheck, type WorkloadCheck } from "./lifecycle/verification.js";
 export { mergedProposalsInHistory } from "./lifecycle/history.js";
 export { syncPolicyIssue } from "./policy/issue.js";
 export { callGitHub, repositoryFromRemoteUrl, tokenLogin, writtenByRightsize, type GitHubClient, type GitHubRepositoryInfo } from "./github/client.js";

@@ -170,16 +170,26 @@ describe("commands in a rightsize pull request", () => {
     await app.receive("issue_comment", prComment("/rightsize explain web"));
     expect(reply.text).toBe(
       [
-        "@alice rightsize derived this proposal as follows (decision records of 2026-11-23T06:00:00Z over 2026-11-16T06:00:00Z → 2026-11-23T06:00:00Z):",
+        "@alice rightsize derived this proposal as follows (decision records of 2026-11-23T06:00:00Z; usage from 2026-11-16T06:00:00Z to 2026-11-23T06:00:00Z):",
         "",
-        "#### `web` in Deployment `shop/frontend`",
+        "#### `web` in Deployment `shop/frontend` (cluster `prod`)",
         "",
-        "- Safety **SAFE**; confidence **HIGH** (80/100: window 7d → 80 (cap), coverage 99% → 98 (cap), samples 30,240 → 100 (cap)).",
-        "- CPU request 500m → 250m (-50.0%): the p90 of usage is 90m; × margin 1.15 = 103.5m; after floors, rounding, holds and bounds: 250m.",
-        "- Memory request 512Mi → 256Mi (-50.0%): the max of usage is 220Mi; × margin 1.05 = 231Mi; after floors, rounding, holds and bounds: 256Mi.",
+        "- Safety **SAFE**.",
+        "- Confidence **HIGH**: min(window 7d: 80, coverage 99%: 98, samples 30,240: 100) = 80 of 100.",
+        "- CPU request: 500m now, **250m** proposed (−50%).",
+        "  - The p90 of usage is 90m.",
+        // 140m ÷ 90m = 1.556, above the variability margin's maximum 1.15.
+        "  - The spread p99/p90 = 140m/90m = 1.556 is capped at 1.15: the margin is 1.15.",
+        "  - 90m × 1.15 = 103.5m.",
+        "  - Rounded up to 105m (a multiple of 5m).",
+        "  - Lowered only to 250m in this proposal (maxDecreasePercent 50%; the target 105m is reached in later steps).",
+        "- Memory request: 512Mi now, **256Mi** proposed (−50%).",
+        "  - The max of usage is 220Mi.",
+        // 220Mi ÷ 210Mi = 1.048, below the minimum 1.05.
+        "  - The spread max/p99 = 220Mi/210Mi = 1.048 is raised to the minimum 1.05: the margin is 1.05.",
+        "  - 220Mi × 1.05 = 231Mi.",
+        "  - Lowered only to 256Mi in this proposal (maxDecreasePercent 50%; the target 231Mi is reached in later steps).",
         "- Evidence: 0 OOM kills, 0 restarts, CPU throttled in 0.0% of periods.",
-        "- Reasons:",
-        ...JSON.parse(/```json\n([\s\S]*?)\n```/.exec(body)![1]!).containers[0].reasons.map((reason: string) => `  - ${reason}`),
         "- Action: **change**.",
         "",
         "<!-- rightsize:reply 9100 -->",
