@@ -454,6 +454,7 @@ describe("/rightsize policy migrate", () => {
     const app = await createTestApp();
     let tree: { path: string; content: string }[] = [];
     let title = "";
+    let description = "";
     expectInstallationToken();
     expectAcknowledged();
     expectPolicyRead(legacy);
@@ -470,7 +471,7 @@ describe("/rightsize policy migrate", () => {
       .reply(201, { sha: "commit" })
       .post(`${REPO}/git/refs`, { ref: "refs/heads/rightsize/policy-migrate", sha: "commit" })
       .reply(201, {})
-      .post(`${REPO}/pulls`, (body) => ((title = body.title), body.head === "rightsize/policy-migrate"))
+      .post(`${REPO}/pulls`, (body) => ((title = body.title), (description = body.body), body.head === "rightsize/policy-migrate"))
       .reply(201, { number: 60, html_url: "https://github.com/acme/shop-config/pull/60", head: { sha: "commit" } })
       .post(`${REPO}/issues/60/labels`, { labels: ["rightsize"] })
       .reply(200, []);
@@ -478,6 +479,10 @@ describe("/rightsize policy migrate", () => {
     await app.receive("issue_comment", comment("/rightsize policy migrate"));
     expect(tree).toEqual([{ path: ".github/rightsize.yml", mode: "100644", type: "blob", content: migrated }]);
     expect(title).toBe("rightsize: migrate .github/rightsize.yml to rightsize.dev/v1alpha2");
+    // The notes say what keeps the safety factor's effect, not that the settings are the same.
+    expect(description).toContain(
+      "- recommend.safetyFactor f became recommend.margins {SAFE: f, CAUTION: max(f, 1.3), RISKY: max(f, 1.5)}\n- recommend.cpu.margin: rating, so CPU requests keep using the safety factor as margin",
+    );
     expect(reply.text).toBe("@alice rightsize opened #60: rightsize: migrate .github/rightsize.yml to rightsize.dev/v1alpha2.\n\n<!-- rightsize:reply 9001 -->\n");
   });
 
