@@ -145,8 +145,9 @@ async function doctor(context: CommandContext, loaded: LoadedPolicy): Promise<st
 }
 
 async function validatePolicy(context: CommandContext): Promise<string> {
-  const check = await checkPolicyAt(context.octokit, context.repository);
-  return renderPolicyValidation(check.problems, check.loaded?.source.path ?? DEFAULT_POLICY_PATH);
+  // Against the operator's clusters too: a name it does not serve would fail the next `/rightsize all`.
+  const check = await checkPolicyAt(context.octokit, context.repository, undefined, { clusters: context.deps.clusters });
+  return renderPolicyValidation(check.problems, check.loaded?.source.path ?? DEFAULT_POLICY_PATH, check.unserved);
 }
 
 const MIGRATION_BRANCH = "rightsize/policy-migrate";

@@ -300,6 +300,26 @@ describe("what the reply says", () => {
     );
   });
 
+  it("does not call a policy valid that names a cluster the operator does not serve: the next /rightsize all would refuse it", async () => {
+    const app = await createTestApp({ clusters: { clusters: [{ name: "staging", snapshot: replayClusters(THREE).clusters[0]!.snapshot }] } });
+    expectInstallationToken();
+    expectAcknowledged();
+    expectPolicyRead();
+    const reply = captureReply();
+    await app.receive("issue_comment", comment("/rightsize policy validate"));
+    // Line 10 of the example policy is `    cluster: prod`. It answered "the policy is valid."
+    expect(reply.text).toBe(
+      [
+        "@alice rightsize read `.github/rightsize.yml`: the file is valid, but this rightsize installation cannot run it: it names a cluster it does not observe (`prod`):",
+        "",
+        '- `.github/rightsize.yml:10:14 targets[0].cluster: cluster "prod" is not observed by this rightsize installation (it observes "staging"); use one of those names, or ask the operator to add the cluster to the clusters file (RIGHTSIZE_CLUSTERS_FILE)`',
+        "",
+        "<!-- rightsize:reply 9001 -->",
+        "",
+      ].join("\n"),
+    );
+  });
+
   it("says so when Prometheus cannot be reached, without its address, and makes nothing", async () => {
     const closed = await closedPort();
     const app = await createTestApp({ clusters: { clusters: [{ name: "prod", prometheus: { url: `http://127.0.0.1:${closed}`, tls: { insecureSkipVerify: false }, timeout: { text: "2s", seconds: 2 }, retries: 0, headers: {}, maxQueryLength: 16_384 } }] } });
@@ -360,7 +380,7 @@ describe("what the reply says", () => {
     git(repo.work, "push", "--quiet", "origin", "main");
     const reply = captureReply();
     await app.receive("issue_comment", comment("/rightsize all"));
-    expect(reply.text).toMatch(/^@alice rightsize opened no pull request: the policy's mode is recommend: reports only, no proposals\. What it would propose:\n\n\| Workload \|/);
+    expect(reply.text).toMatch(/^@alice rightsize opened no pull request: the policy's mode is recommend: reports only, no proposals\. What it would propose:\n\n\| Cluster \| Workload \|/);
   });
 });
 
