@@ -200,6 +200,8 @@ describe("repeats", () => {
       "#103 unchanged:",
     ]);
     expect(reply.text).not.toContain("opened");
+    // It said "rightsize proposed 3 pull requests" of three it had left as they were.
+    expect(reply.text?.split("\n")[0]).toBe("@alice rightsize changed nothing: 3 pull requests are up to date (unchanged):");
   });
 
   it("does nothing for a delivery it has already answered", async () => {
