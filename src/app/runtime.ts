@@ -1,5 +1,5 @@
 import type { Context, Probot } from "probot";
-import { InputError, RightsizeError } from "../domain/index.js";
+import { InputError } from "../domain/index.js";
 import {
   callGitHub,
   observeOperatorClusters,
@@ -101,10 +101,6 @@ export function stageRecorder(deps: AppDependencies): ((stage: PipelineStage, se
   return telemetry ? (stage, seconds) => telemetry.stageSeconds.observe({ stage }, seconds) : undefined;
 }
 
-/** An error's kind for the errors metric: its stable code, or UNEXPECTED. */
-export function errorKind(error: unknown): string {
-  return error instanceof RightsizeError ? error.code : "UNEXPECTED";
-}
 
 type RepositoryPayload = {
   name: string;

@@ -56,7 +56,7 @@ export function renderPullRequest(input: PullRequestInput): RenderedPullRequest 
     evidence: input.records.map(renderEvidence).join("\n\n"),
     charts: renderCharts(input.records, input.observations ?? []),
     risks: renderRisks(input.records),
-    configuration: renderConfiguration(input.policy),
+    configuration: renderConfiguration(input.policy, input.records),
     record: renderRecord(input.records),
     digest: renderDigest(input.records),
     commands: renderCommands(),
