@@ -125,7 +125,7 @@ function seedRepository(work: string): void {
   );
 }
 
-export async function simulate(options: { weeks: number; seed: number; onWeek?(line: string): void }): Promise<SimulationResult> {
+export async function simulate(options: { weeks: number; seed: number; onWeek?(line: string): void; onEvent?(line: string): void }): Promise<SimulationResult> {
   const started = performance.now();
   const rng = random(options.seed);
   const scratch = mkdtempSync(path.join(tmpdir(), "rightsize-lifecycle-"));
@@ -336,6 +336,7 @@ export async function simulate(options: { weeks: number; seed: number; onWeek?(l
       }
       // Argo CD or Flux: the cluster runs the new values two to eight hours later.
       cluster.schedule(key, resources, now + (2 + Math.floor(rng() * 7)) * HOUR);
+      options.onEvent?.(`${iso(now)} #${pull.number} merged: ${key} ${JSON.stringify(previous)} → ${JSON.stringify(resources)}`);
     }
     await deliverDefaultPush();
     return true;
