@@ -1,6 +1,7 @@
 import type { Probot } from "probot";
 import { InputError } from "../domain/index.js";
-import { readRawFile, readRepositoryPolicy, scanGitHubRepository, verifyGitHubRepository, type GitHubClient, type GitHubRepositoryInfo } from "../pipeline/index.js";
+import type { Octokit } from "@octokit/rest";
+import { readRawFile, readRepositoryPolicy, scanGitHubRepository, verifyGitHubRepository, withConditionalRequests, type GitHubClient, type GitHubRepositoryInfo } from "../pipeline/index.js";
 import { DEFAULT_POLICY_PATH, defaultPolicy } from "../policy/index.js";
 import { handleEventJob } from "./index.js";
 import type { WorkJob, WorkQueue } from "./queue.js";
@@ -19,7 +20,8 @@ type InstallationClient = GitHubClient & { auth(options: { type: "installation" 
  * (BullMQ job schedulers with Redis, so N replicas run each cron once).
  */
 export async function startWork(app: Probot, deps: AppDependencies, queue: WorkQueue): Promise<void> {
-  const client = async (installationId: number) => (await app.auth(installationId)) as unknown as InstallationClient;
+  // Conditional requests: a rescan of an unchanged repository is answered mostly 304, free of the rate limit.
+  const client = async (installationId: number) => withConditionalRequests((await app.auth(installationId)) as unknown as InstallationClient & { hook: Octokit["hook"] });
   const track = async (installationId: number, repository: RepositoryTarget) => {
     const key = `${repository.owner}/${repository.repo}`;
     const cron = await scheduleOf(await client(installationId), repository);
@@ -88,8 +90,12 @@ async function scanJob(app: Probot, deps: AppDependencies, octokit: GitHubClient
       deps.telemetry?.scans.inc({ outcome: "failed" });
       throw error;
     });
-  deps.telemetry?.scans.inc({ outcome: outcome.policyProblems ? "policy-invalid" : "ok" });
+  deps.telemetry?.scans.inc({ outcome: outcome.policyProblems ? "policy-invalid" : outcome.unchanged ? "unchanged" : "ok" });
   if (outcome.run) recordRun(deps, outcome.run);
+  if (outcome.unchanged) {
+    app.log.info({ repository: `${repository.owner}/${repository.repo}` }, "scan done: nothing changed since the last scan");
+    return;
+  }
   app.log.info({ repository: `${repository.owner}/${repository.repo}`, results: outcome.run?.results.map((result) => `${result.branch}: ${result.status}`), policyProblems: outcome.policyProblems?.length }, "scan done");
 }
 

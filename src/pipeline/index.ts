@@ -42,3 +42,4 @@ export { answeredCommentId, MARKERS, replyMarker, replyMarkerOf, tickedRows, unt
 export { stepsFromHistory } from "./lifecycle/steps.js";
 export { closeByRightsize, followBranchPush, followClosedProposal, recordProposalState, refreshTicked, untickRefresh } from "./lifecycle/follow-up.js";
 export { rebuildConflicted } from "./lifecycle/rebase.js";
+export { withConditionalRequests } from "./github/conditional.js";

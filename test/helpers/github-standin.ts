@@ -52,6 +52,8 @@ export interface CommentRecord {
 export class GitHubStandIn {
   readonly root: string;
   readonly requests: string[] = [];
+  /** Of those, the GETs answered 304 Not Modified (free of the rate limit on GitHub). */
+  notModified = 0;
   /** Requests GitHub's REST description does not allow; `stop()` fails when there are any. */
   readonly violations: string[] = [];
   readonly pulls: PullRequestRecord[] = [];
@@ -186,7 +188,9 @@ export class GitHubStandIn {
       return;
     }
     const reply = (status: number, data?: unknown) => {
-      response.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(data === undefined ? "" : JSON.stringify(data));
+      const text = data === undefined ? "" : JSON.stringify(data);
+      if (request.method === "GET" && status === 200) return this.answer(request, response, "application/json; charset=utf-8", text);
+      response.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(text);
     };
     const repoPrefix = `/repos/${this.owner}/${this.repo}`;
     const match = (pattern: string) => new RegExp(`^${pattern.replace("{repo}", repoPrefix)}$`).exec(route);
@@ -200,13 +204,13 @@ export class GitHubStandIn {
     if ((m = /^GET \/repos\/([^/]+)\/([^/]+)\/contents\/(.+)$/.exec(route)) && `${m[1]}/${m[2]}` !== `${this.owner}/${this.repo}`) {
       const text = this.otherFiles.get(`${m[1]}/${m[2]}:${m[3]}`);
       if (text === undefined) return reply(404, { message: "Not Found" });
-      response.writeHead(200, { "content-type": "application/vnd.github.raw; charset=utf-8" }).end(text);
+      return this.answer(request, response, "application/vnd.github.raw; charset=utf-8", text);
       return;
     }
     if ((m = match("GET {repo}/contents/(.+)"))) {
       const text = await this.tryGit("show", `${url.searchParams.get("ref") ?? "main"}:${m[1]}`);
       if (text === undefined) return reply(404, { message: "Not Found" });
-      response.writeHead(200, { "content-type": "application/vnd.github.raw; charset=utf-8" }).end(text);
+      return this.answer(request, response, "application/vnd.github.raw; charset=utf-8", text);
       return;
     }
     if ((m = match("GET {repo}/collaborators/([^/]+)/permission"))) {
@@ -496,6 +500,20 @@ export class GitHubStandIn {
       else if (name) headers[name] = value;
     }
     response.writeHead(status, headers).end(all.subarray(split + 4));
+  }
+
+  /**
+   * A GET's answer with its ETag, or 304 Not Modified without a body when the request names that
+   * ETag (If-None-Match), as GitHub answers; GitHub does not count a 304 against the rate limit.
+   */
+  private answer(request: IncomingMessage, response: ServerResponse, type: string, text: string): void {
+    const etag = `"${createHash("sha1").update(request.url ?? "").update("\0").update(text).digest("hex")}"`;
+    if (request.headers["if-none-match"] === etag) {
+      this.notModified++;
+      response.writeHead(304, { etag }).end();
+      return;
+    }
+    response.writeHead(200, { "content-type": type, etag }).end(text);
   }
 
   /** A commit from a sha, a branch name or a ref, as GitHub resolves the sides of a comparison. */

@@ -48,8 +48,12 @@ export type PipelineStage = "observe" | "plan" | "propose";
 export interface RepositoryRun {
   base: { branch: string; commit: string };
   loaded: LoadedPolicy;
-  /** What was observed (empty when the policy is disabled). */
+  /** What was observed (empty when the policy is disabled), workloads after a recent step observed from its rollout. */
   snapshot: ObservationSnapshot;
+  /** The policy's window as observed, before any workload was observed again from its rollout (what a rescan compares). */
+  observed?: ObservationSnapshot;
+  /** A merged step holds or narrows some workload's next proposal: time alone changes this run's outcome. */
+  stepsPending?: boolean;
   plan: Plan;
   /** The planned workloads the selection names (every one without a selection). */
   selected: PlannedWorkload[];
@@ -76,11 +80,12 @@ export async function proposeForRepository(ports: RepositoryPorts): Promise<Repo
   }
   const namespaces = selectedNamespaces(selection);
   const timed = stageTimer(ports.onStage);
-  const { snapshot, at, steps } = await timed("observe", async () => {
-    const observed = await ports.observe(loaded, { ...(selection.cluster ? { cluster: selection.cluster } : {}), ...(namespaces ? { namespaces } : {}) });
+  const { snapshot, at, steps, observed } = await timed("observe", async () => {
+    const whole = await ports.observe(loaded, { ...(selection.cluster ? { cluster: selection.cluster } : {}), ...(namespaces ? { namespaces } : {}) });
     const merged = (await ports.steps?.()) ?? new Map<string, MergedStep>();
-    return observeSinceRollouts(ports, loaded, observed, merged);
+    return { ...(await observeSinceRollouts(ports, loaded, whole, merged)), observed: whole.snapshot };
   });
+  const stepsPending = [...steps.values()].some((step) => step.holdDecreases !== undefined || step.observeSince !== undefined);
   const planInput: PlanInput = { tool: TOOL, files, loaded, snapshot, at, steps };
   const plan = await timed("plan", async () => planRepository(planInput));
   const selected = plan.workloads.filter((workload) => isSelected(selection, workload.ref));
@@ -97,7 +102,7 @@ export async function proposeForRepository(ports: RepositoryPorts): Promise<Repo
         selected: (workload) => selected.some((candidate) => workloadKey(candidate.ref) === workloadKey(workload.ref)),
       }))
     : [];
-  return { base, loaded, snapshot, plan, selected, unmatched: unmatchedTargets(selection, known), results };
+  return { base, loaded, snapshot, observed, stepsPending, plan, selected, unmatched: unmatchedTargets(selection, known), results };
 }
 
 /**
