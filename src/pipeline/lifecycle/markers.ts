@@ -23,6 +23,14 @@ export const MARKERS = {
   policyIssue: "<!-- rightsize:policy-issue -->",
   /** A reply to `/rightsize doctor`, which the dashboard links. */
   doctor: "<!-- rightsize:doctor -->",
+  /**
+   * The onboarding pull request ("Configure rightsize"), on the branch `rightsize/onboarding`:
+   * open, it waits for a decision; merged, the repository is on; closed unmerged, "not here"
+   * (no other one unless `/rightsize onboard` asks). It carries no proposal state.
+   */
+  onboarding: "<!-- rightsize:onboarding -->",
+  /** Said once when a person closes the onboarding pull request. */
+  onboardingDeclined: "<!-- rightsize:onboarding-declined -->",
 } as const;
 
 const REPLY = /<!-- rightsize:reply (\d+) -->/;
