@@ -20,7 +20,7 @@ export interface OnboardingInput extends Pick<GitHubRunInput, "octokit" | "repos
   controls: OrganizationControls;
   /** The clusters this installation observes, by name: the new policy maps the repository to the only one. */
   clusters: readonly string[];
-  /** `/rightsize onboard`: a pull request even after one was closed ("not here" is overruled by asking). */
+  /** `/rightsize onboard`: a pull request even after one was closed or merged ("not here" is overruled by asking). */
   explicit?: boolean;
 }
 
@@ -57,7 +57,7 @@ export async function onboardRepository(input: OnboardingInput): Promise<Onboard
   const { octokit, repository } = input;
   if ((await readRawFile(octokit, { ...repository, path: DEFAULT_POLICY_PATH })) !== undefined) return { status: "configured" };
   const latest = await latestOnboarding(octokit, repository);
-  if (latest?.merged_at) return { status: "onboarded", number: latest.number, url: latest.html_url };
+  if (latest?.merged_at && !input.explicit) return { status: "onboarded", number: latest.number, url: latest.html_url };
   if (latest && latest.state === "closed" && !input.explicit) return { status: "declined", number: latest.number, url: latest.html_url };
   const open = latest?.state === "open" ? latest : undefined;
   const clone = await GitWorkspace.shallowClone(repository.cloneUrl, repository.defaultBranch, { token: input.token });
@@ -119,13 +119,16 @@ export interface ScheduledScanOutcome {
 /**
  * A scheduled scan as the app runs it for an organisation (SPEC §10): nothing while paused; the
  * onboarding pull request instead of a scan for a repository without a policy file (unless the
- * organisation or the operator skip onboarding); else the scan.
+ * organisation or the operator skip onboarding); else the scan. `onboardOnly` (a repository the
+ * app was just given): the onboarding pull request when it needs one, and no scan.
  */
-export async function scanOrOnboard(input: GitHubRunInput & { now: Date; controls: OrganizationControls; clusters: readonly string[] }): Promise<ScheduledScanOutcome> {
+export async function scanOrOnboard(
+  input: GitHubRunInput & { now: Date; controls: OrganizationControls; clusters: readonly string[]; onboardOnly?: boolean },
+): Promise<ScheduledScanOutcome> {
   if (input.controls.paused) return { paused: input.controls.paused };
   if (input.controls.onboarding.enabled) {
     const onboarding = await onboardRepository(input);
-    if (onboarding.status !== "configured" && onboarding.status !== "onboarded") return { onboarding };
+    if ((onboarding.status !== "configured" && onboarding.status !== "onboarded") || input.onboardOnly) return { onboarding };
   }
-  return { scan: await scanGitHubRepository(input) };
+  return input.onboardOnly ? {} : { scan: await scanGitHubRepository(input) };
 }
