@@ -33,6 +33,7 @@ async function main(): Promise<void> {
   const deps: AppDependencies = {
     clusters,
     settings,
+    readOrganizationPolicy: true,
     now: () => new Date(),
     locks: new RepositoryLocks(),
     telemetry,

@@ -4,6 +4,7 @@ import {
   callGitHub,
   observeOperatorClusters,
   readOrganizationControls,
+  resolveControls,
   type OrganizationControls,
   type GitHubClient,
   type GitHubRepositoryInfo,
@@ -49,6 +50,12 @@ export interface AppDependencies {
   permissions?: PermissionCache;
   /** The operator's settings for every repository (src/app/settings.ts); absent: the defaults. */
   settings?: OperatorSettings;
+  /**
+   * Read each organisation's `.github` policy for its `organization` controls (pause, onboarding):
+   * the server does (main.ts). Absent, only the operator's settings control; tests that answer
+   * GitHub request by request leave it out, so they need not answer one more read.
+   */
+  readOrganizationPolicy?: boolean;
   /** Organisation controls, read at most once a minute per owner. */
   controls?: Map<string, { until: number; controls: Promise<OrganizationControls> }>;
   /** Without a queue: pull requests opened per installation and hour, in this process. */
@@ -79,7 +86,8 @@ export function organizationControls(deps: AppDependencies, octokit: GitHubClien
   const now = deps.now().getTime();
   const cached = deps.controls.get(owner.toLowerCase());
   if (cached && cached.until > now) return cached.controls;
-  const controls = readOrganizationControls(octokit, owner, operatorControls(deps.settings ?? DEFAULT_SETTINGS));
+  const operator = operatorControls(deps.settings ?? DEFAULT_SETTINGS);
+  const controls = deps.readOrganizationPolicy ? readOrganizationControls(octokit, owner, operator) : Promise.resolve(resolveControls(owner, operator, undefined, false));
   deps.controls.set(owner.toLowerCase(), { until: now + CONTROLS_SECONDS * 1000, controls });
   if (deps.controls.size > 10_000) deps.controls.delete(deps.controls.keys().next().value!);
   // A failed read is not remembered: the next event asks again.

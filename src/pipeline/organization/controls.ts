@@ -1,4 +1,4 @@
-import { InputError } from "../../domain/index.js";
+import { code, InputError } from "../../domain/index.js";
 import { DEFAULT_POLICY_PATH, type Policy } from "../../policy/index.js";
 import type { GitHubClient } from "../github/client.js";
 import { readRawFile, readRepositoryPolicy } from "../policy/github.js";
@@ -20,7 +20,7 @@ export interface OperatorControls {
  * (`organization`). The operator's pause wins; either may skip onboarding.
  */
 export interface OrganizationControls {
-  /** Every proposal is paused: who paused it (where the switch is) and why. */
+  /** Every proposal is paused: who paused it (markdown: where the switch is) and why (as given: escape it). */
   paused?: { by: string; reason?: string };
   /** Whether a repository without its own policy file gets the onboarding pull request first; when not, who said so. */
   onboarding: { enabled: true } | { enabled: false; skippedBy: string };
@@ -38,7 +38,7 @@ export function organizationPolicyName(owner: string): string {
  * repository has one that loads) and the operator's settings in, the decision out.
  */
 export function resolveControls(owner: string, operator: OperatorControls, organization: Policy["organization"] | undefined, organizationPolicy: boolean): OrganizationControls {
-  const inOrganization = (field: string) => `the organisation's policy (${organizationPolicyName(owner)}, \`organization.${field}\`)`;
+  const inOrganization = (field: string) => `the organisation's policy (${code(organizationPolicyName(owner))}, \`organization.${field}\`)`;
   const paused =
     operator.pause !== undefined
       ? { by: `the operator of this rightsize installation (${operator.pauseSetting})`, ...(operator.pause === true ? {} : { reason: operator.pause }) }
