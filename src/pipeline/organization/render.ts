@@ -81,8 +81,9 @@ export function renderOnboardingBody(input: OnboardingBodyInput): string {
 }
 
 function savingsPhrase(monthly: number, currency: string): string {
+  const amount = `${(Math.round(Math.abs(monthly) * 100) / 100).toFixed(2)} ${currency}`;
   if (Math.round(monthly * 100) === 0) return "at no change in cost";
-  return monthly < 0 ? `saving **${describeMonthlyCost(-monthly, currency)} a month**` : `adding **${describeMonthlyCost(monthly, currency)} a month** (increases the observed usage needs)`;
+  return monthly < 0 ? `saving **${amount} a month**` : `adding **${amount} a month** (increases the observed usage needs)`;
 }
 
 function workloadTable(workloads: readonly PlannedWorkload[]): string[] {
