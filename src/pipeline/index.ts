@@ -42,7 +42,5 @@ export { answeredCommentId, MARKERS, replyMarker, replyMarkerOf, tickedRows, unt
 export { stepsFromHistory } from "./lifecycle/steps.js";
 export { closeByRightsize, followBranchPush, followClosedProposal, recordProposalState, refreshTicked, untickRefresh } from "./lifecycle/follow-up.js";
 export { rebuildConflicted } from "./lifecycle/rebase.js";
-export { organizationPolicyName, readOrganizationControls, resolveControls, type OperatorControls, type OrganizationControls } from "./organization/controls.js";
-export { ONBOARDING_BRANCH, onboardRepository, scanOrOnboard, type OnboardingOutcome, type ScheduledScanOutcome } from "./organization/onboard.js";
-export { onboardingPolicyText } from "./organization/policy-text.js";
-export { ONBOARDING_TITLE, renderOnboardingBody } from "./organization/render.js";
+export { readOrganizationControls, resolveControls, type OperatorControls, type OrganizationControls } from "./organization/controls.js";
+export { ONBOARDING_BRANCH, onboardRepository, scanOrOnboard, type OnboardingOutcome } from "./organization/onboard.js";

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { readOperatorSettings, DEFAULT_SETTINGS } from "../../src/app/settings.js";
 import { scheduleOffsetMinutes, shiftCron, shortestGapMinutes, spreadSchedule } from "../../src/app/spread.js";
 import { renderPaused } from "../../src/app/render/organization.js";
-import { onboardingPolicyText, resolveControls, type OperatorControls } from "../../src/pipeline/index.js";
+import { resolveControls, type OperatorControls } from "../../src/pipeline/index.js";
+import { onboardingPolicyText } from "../../src/pipeline/organization/policy-text.js";
 import { loadPolicy } from "../../src/policy/index.js";
 
 const OPERATOR: OperatorControls = { onboarding: true, pauseSetting: "the server's RIGHTSIZE_PAUSE", onboardingSetting: "the server's RIGHTSIZE_ONBOARDING=false" };

@@ -29,8 +29,6 @@ export const MARKERS = {
    * (no other one unless `/rightsize onboard` asks). It carries no proposal state.
    */
   onboarding: "<!-- rightsize:onboarding -->",
-  /** Said once when a person closes the onboarding pull request. */
-  onboardingDeclined: "<!-- rightsize:onboarding-declined -->",
 } as const;
 
 const REPLY = /<!-- rightsize:reply (\d+) -->/;

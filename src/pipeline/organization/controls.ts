@@ -29,7 +29,7 @@ export interface OrganizationControls {
 }
 
 /** The organisation's policy file, as messages name it. */
-export function organizationPolicyName(owner: string): string {
+function organizationPolicyName(owner: string): string {
   return `${owner}/.github:${DEFAULT_POLICY_PATH}`;
 }
 
