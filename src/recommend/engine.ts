@@ -51,6 +51,11 @@ export interface RecommendInput {
    * or has just rolled out); increases the data justify still go. A pure input, like the clock.
    */
   holdDecreases?: string;
+  /**
+   * Why memory may not be lowered whatever the data say (SPEC §8: an OOM kill inside the policy's
+   * window happened before the data the decision is sized on, the fresh window since a rollout).
+   */
+  holdMemoryDecreases?: string;
 }
 
 const JOB_KINDS: ReadonlySet<string> = new Set(["Job", "CronJob"]);
@@ -98,6 +103,7 @@ export function recommendWorkload(input: RecommendInput): DecisionRecord {
     observationFailed: observation.problems.length > 0,
     gates,
     dataGates,
+    ...(input.holdMemoryDecreases ? { memoryHold: input.holdMemoryDecreases } : {}),
     workloadUnknown: WORKLOAD_EVIDENCE.flatMap((evidence) => {
       const metric = observation.unknown?.[evidence];
       return metric ? [{ evidence, metric }] : [];
