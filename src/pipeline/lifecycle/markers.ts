@@ -23,6 +23,12 @@ export const MARKERS = {
   policyIssue: "<!-- rightsize:policy-issue -->",
   /** A reply to `/rightsize doctor`, which the dashboard links. */
   doctor: "<!-- rightsize:doctor -->",
+  /**
+   * The onboarding pull request ("Configure rightsize"), on the branch `rightsize/onboarding`:
+   * open, it waits for a decision; merged, the repository is on; closed unmerged, "not here"
+   * (no other one unless `/rightsize onboard` asks). It carries no proposal state.
+   */
+  onboarding: "<!-- rightsize:onboarding -->",
 } as const;
 
 /**

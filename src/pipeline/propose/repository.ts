@@ -41,6 +41,11 @@ export interface RepositoryPorts {
   steps?(): Promise<ReadonlyMap<string, MergedStep>>;
   /** Told how long each stage took (the app's /metrics). */
   onStage?(stage: PipelineStage, seconds: number): void;
+  /**
+   * Asked before a new pull request is opened (not for updates): undefined to go ahead, else why
+   * not now (the app's pull requests per installation and hour); the result is then rate-limited.
+   */
+  mayOpen?(): Promise<string | undefined>;
 }
 
 export type PipelineStage = "observe" | "plan" | "propose";
@@ -99,6 +104,7 @@ export async function proposeForRepository(ports: RepositoryPorts): Promise<Repo
         publisher,
         ...(ports.force ? { force: true } : {}),
         ...(ports.overrideDeclines ? { overrideDeclines: true } : {}),
+        ...(ports.mayOpen ? { mayOpen: ports.mayOpen } : {}),
         selected: (workload) => selected.some((candidate) => workloadKey(candidate.ref) === workloadKey(workload.ref)),
       }))
     : [];

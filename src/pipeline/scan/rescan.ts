@@ -64,14 +64,15 @@ export type RescanCheck =
  * Whether the repository is as the last scan left it, in four reads. What it observed is handed
  * to the full scan when not (so the clusters are asked once).
  */
-export async function unchangedSinceLastScan(octokit: GitHubClient, repository: GitHubRepositoryInfo, observe: RepositoryPorts["observe"]): Promise<RescanCheck> {
+export async function unchangedSinceLastScan(octokit: GitHubClient, repository: GitHubRepositoryInfo, observe: RepositoryPorts["observe"], policyText?: string): Promise<RescanCheck> {
   const { owner, repo, defaultBranch } = repository;
   const tip = (await callGitHub(repository, "read the default branch", () => octokit.rest.git.getRef({ owner, repo, ref: `heads/${defaultBranch}` }))).data.object.sha;
   const dashboard = await findOpenIssue(octokit, repository, MARKERS.dashboard, "rightsize");
   const last = dashboard ? parseScanMarker(dashboard.body) : undefined;
   if (!last) return { unchanged: false, reason: "no earlier scan recorded" };
   if (last.tip !== tip) return { unchanged: false, reason: "the default branch moved" };
-  const loaded = await readRepositoryPolicy(octokit, repository, await readRawFile(octokit, { owner, repo, path: DEFAULT_POLICY_PATH, ref: tip }));
+  // The default branch's policy (read by the caller already, when it was): a push between the two reads costs one full scan.
+  const loaded = await readRepositoryPolicy(octokit, repository, policyText ?? (await readRawFile(octokit, { owner, repo, path: DEFAULT_POLICY_PATH })));
   if (loaded.policy.mode === "disabled" || !loaded.policy.pullRequests.dashboard) return { unchanged: false, reason: "no dashboard to remember the scan in" };
   const result = await observe(loaded, {});
   const open = await listOpenPullRequests(octokit, repository);

@@ -29,13 +29,13 @@ export interface ScanOutcome {
  * opened, updated or closed to match the policy (SPEC §7, §8). Safe to repeat: proposals are
  * idempotent, so two replicas scanning at once open no duplicates.
  */
-export async function scanGitHubRepository(input: GitHubRunInput & { now: Date }): Promise<ScanOutcome> {
+export async function scanGitHubRepository(input: GitHubRunInput & { now: Date; policyText?: string }): Promise<ScanOutcome> {
   const { octokit, repository } = input;
   // One listing of the merged proposals serves the steps of this run and the checks after merge.
   let listing: Promise<MergedProposal[]> | undefined;
   const listed = () => (listing ??= input.merged?.() ?? mergedProposals(octokit, repository));
   // A rescan that costs almost nothing: four reads when the repository is as the last scan left it.
-  const check = input.dryRun || input.selection || input.policy ? undefined : await unchangedSinceLastScan(octokit, repository, input.observe).catch(() => undefined);
+  const check = input.dryRun || input.selection || input.policy ? undefined : await unchangedSinceLastScan(octokit, repository, input.observe, input.policyText).catch(() => undefined);
   if (check?.unchanged) return { unchanged: true };
   const observe = check?.observed ? observedOnce(check.observed, input.observe) : input.observe;
   let run: RepositoryRun;
