@@ -66,14 +66,17 @@ export class GitHubStandIn {
   /** Files of other repositories the installation can read: `owner/repo:path` → text. */
   readonly otherFiles = new Map<string, string>();
   private server: Server | undefined;
-  /** Git runs in a small process: a fork from this one (the app and Probot loaded) costs ten times as much. */
-  private readonly runner = new ProcessRunner();
   private next = 1;
   port = 0;
 
   constructor(
     readonly owner = "acme",
     readonly repo = "shop-config",
+    /**
+     * Git runs in a small process: a fork from this one (the app and Probot loaded) costs ten
+     * times as much. Many stand-ins (the organisation bench) can share one.
+     */
+    private readonly runner = new ProcessRunner(),
   ) {
     this.root = mkdtempSync(path.join(tmpdir(), "rightsize-github-"));
   }
