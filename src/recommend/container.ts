@@ -25,7 +25,7 @@ import { effectiveRequest, isInManifest, resolveCurrent, type CurrentResources, 
 import { describeDuration, describePercent, describeQuantity, describeRate, describeRatio, describeTime, plural, roundPercent } from "./describe.js";
 import { recommendLimit } from "./limits.js";
 import type { ContainerDecision } from "./record.js";
-import { peakToP95, rateSafety, worstSafety, type SafetyAssessment } from "./safety.js";
+import { peakToP95, rateSafety, worseSafety, type SafetyAssessment, type SafetyEvidence } from "./safety.js";
 import { oomTarget, sizeRequest, type Sizing } from "./sizing.js";
 import { usageFromObservation, usageFromRuns, type Percentile, type Usage } from "./statistics.js";
 import { analyseTrend, type SeriesPoint, type TrendAnalysis } from "./trend.js";
@@ -106,13 +106,18 @@ export function decideContainer(container: ContainerObservation, context: Worklo
     cpu: usageOf(container, context, "cpu"),
     memory: usageOf(container, context, "memory"),
   };
-  const missing = RESOURCES.filter((resource) => usage[resource] === undefined);
+  const missing: ResourceName[] = [];
+  if (usage.cpu === undefined) missing.push("cpu");
+  if (usage.memory === undefined) missing.push("memory");
   // SPEC §4: evidence whose metric was missing is unknown, never zero. CPU and memory usage are
   // scored as missing metrics already; the rest lowers confidence here and rates the resource.
   const containerUnknown = unknownEvidenceOf(container);
-  const unknown = [...containerUnknown, ...context.workloadUnknown];
-  const unknownOf = (evidence: ContainerEvidence) => containerUnknown.find((entry) => entry.evidence === evidence);
-  const unknownWords = unknown.filter((entry) => entry.evidence !== "cpu" && entry.evidence !== "memory").map((entry) => `${EVIDENCE_NAMES[entry.evidence]} (no ${entry.metric})`);
+  const unknown = context.workloadUnknown.length === 0 ? containerUnknown : [...containerUnknown, ...context.workloadUnknown];
+  const unknownOf = (evidence: ContainerEvidence) => (containerUnknown.length === 0 ? undefined : containerUnknown.find((entry) => entry.evidence === evidence));
+  const unknownWords: string[] =
+    unknown.length === 0
+      ? []
+      : unknown.filter((entry) => entry.evidence !== "cpu" && entry.evidence !== "memory").map((entry) => `${EVIDENCE_NAMES[entry.evidence]} (no ${entry.metric})`);
   const confidence = context.runs
     ? runBasedConfidence(usage.cpu?.samples ?? 0, context.runs.failed, unknownWords)
     : continuousConfidence({
@@ -124,17 +129,18 @@ export function decideContainer(container: ContainerObservation, context: Worklo
         unknownEvidence: unknownWords,
       });
   const ratings = rateResources(container, usage, confidence, context.recommend, unknownOf);
-  const safety = worstSafety([ratings.cpu.rating, ratings.memory.rating]);
+  const safety = worseSafety(ratings.cpu.rating, ratings.memory.rating);
+  const evidence: ContainerDecision["evidence"] = {
+    oomKills: unknownOf("oomKills") ? null : container.oomKills.map((kill) => ({ at: kill.at, pod: kill.pod })),
+    restarts: unknownOf("restarts") ? null : container.restarts,
+    throttledRatio: unknownOf("throttling") ? null : container.throttledRatio,
+  };
+  if (unknown.length > 0) evidence.unknown = unknown;
   const base = {
     name: container.name,
     current: current.written,
     usage: { cpu: usage.cpu ? recordedUsage(usage.cpu.numbers) : null, memory: usage.memory ? recordedUsage(usage.memory.numbers) : null },
-    evidence: {
-      oomKills: unknownOf("oomKills") ? null : container.oomKills.map((kill) => ({ at: kill.at, pod: kill.pod })),
-      restarts: unknownOf("restarts") ? null : container.restarts,
-      throttledRatio: unknownOf("throttling") ? null : container.throttledRatio,
-      ...(unknown.length > 0 ? { unknown } : {}),
-    },
+    evidence,
     safety,
     safetyByResource: { cpu: ratings.cpu.rating, memory: ratings.memory.rating },
     confidence,
@@ -163,23 +169,21 @@ export function decideContainer(container: ContainerObservation, context: Worklo
     if (attention && attention.length > 0) made.attention = attention;
     return made;
   };
-  const leftAlone = { blockedBecause: [], heldBecause: [], heldForHpa: [], changeSummary: "", attention: [] };
-
   if (context.excludedContainers.has(container.name)) {
     const reasons = [`left unchanged: excluded by the policy (selector.containers.exclude)`];
-    return { decision: decision("none", reasons), ...leftAlone, excluded: true };
+    return outcomeOf(decision("none", reasons), true);
   }
   if (context.manifest && !isInManifest(container.name, context.manifest)) {
     // A sidecar injected at admission (Vault agent, mesh proxy) runs but has no manifest entry to
     // edit; it must not hold back the containers that do.
     const note = `container "${container.name}" runs in the cluster but is not in the manifest (injected at admission?); it is left out — add it to selector.containers.exclude to silence this`;
-    return { decision: decision("none", [note]), ...leftAlone, excluded: true, note };
+    return outcomeOf(decision("none", [note]), true, { note });
   }
 
   if (context.runs && context.runs.succeeded === 0 && context.blocks.length === 0) {
     // Nothing to size yet: the gates say what the workload is waiting for.
     const heldBecause = [...context.gates, ...context.dataGates];
-    return { decision: decision("none", heldBecause), ...leftAlone, heldChange: "gate", heldBecause, excluded: false };
+    return outcomeOf(decision("none", heldBecause), false, { heldChange: "gate", heldBecause });
   }
   const unsafe = safety === "UNSAFE" ? `rated UNSAFE: ${unique([...ratings.cpu.because, ...ratings.memory.because]).join("; ")}` : undefined;
   const blockedBecause = [
@@ -188,7 +192,7 @@ export function decideContainer(container: ContainerObservation, context: Worklo
   ];
   if (context.blocks.length > 0 || blockedBecause.length > 0) {
     const reasons = [...context.blocks, ...blockedBecause, ...(unsafe ? [unsafe] : [])];
-    return { decision: decision("blocked", reasons), ...leftAlone, blockedBecause: [...blockedBecause, ...(unsafe ? [unsafe] : [])], excluded: false };
+    return outcomeOf(decision("blocked", reasons), false, { blockedBecause: [...blockedBecause, ...(unsafe ? [unsafe] : [])] });
   }
 
   const measured = { cpu: usage.cpu!, memory: usage.memory! };
@@ -230,36 +234,47 @@ export function decideContainer(container: ContainerObservation, context: Worklo
     for (const request of plan) reasons.push(...request.notes, request.sentence);
     const attention = [attentionLine(increases, container, current, softGates, held.length > 0)];
     const sized = finish(plan, current, context, reasons);
-    return {
-      decision: decision("change", reasons, sized, attention),
-      ...leftAlone,
-      heldForHpa,
-      changeSummary: sized.summary,
-      excluded: false,
-      attention,
-      delta: sized.delta,
-    };
+    return outcomeOf(decision("change", reasons, sized, attention), false, { heldForHpa, changeSummary: sized.summary, attention, delta: sized.delta });
   }
 
   for (const request of plan) reasons.push(...request.notes, request.sentence);
   const sized = finish(plan, current, context, reasons);
   if (unsafe) {
     // Nothing to raise: an UNSAFE container keeps its values until the cause is fixed.
-    return { decision: decision("blocked", [unsafe]), ...leftAlone, blockedBecause: [unsafe], excluded: false };
+    return outcomeOf(decision("blocked", [unsafe]), false, { blockedBecause: [unsafe] });
   }
   const allHeld = [...heldBecause.hard, ...heldBecause.soft];
   if (sized.changed && allHeld.length > 0) {
     const heldChange = heldBecause.hard.length > 0 || context.dataGates.length > 0 ? ("gate" as const) : ("confidence" as const);
     reasons.push(...allHeld);
-    return { decision: decision("none", reasons, sized), ...leftAlone, heldChange, heldBecause: allHeld, heldForHpa, changeSummary: sized.summary, excluded: false };
+    return outcomeOf(decision("none", reasons, sized), false, { heldChange, heldBecause: allHeld, heldForHpa, changeSummary: sized.summary });
   }
   if (!sized.changed && unknownOomHold) {
-    return { decision: decision("none", reasons, sized), ...leftAlone, heldChange: "gate", heldBecause: [`memory decrease held: ${unknownOomHold}`], heldForHpa, changeSummary: sized.summary, excluded: false };
+    return outcomeOf(decision("none", reasons, sized), false, { heldChange: "gate", heldBecause: [`memory decrease held: ${unknownOomHold}`], heldForHpa, changeSummary: sized.summary });
   }
   if (!sized.changed && heldForHpa.length > 0) {
-    return { decision: decision("none", reasons, sized), ...leftAlone, heldChange: "hpa", heldBecause: heldForHpa, heldForHpa, changeSummary: sized.summary, excluded: false };
+    return outcomeOf(decision("none", reasons, sized), false, { heldChange: "hpa", heldBecause: heldForHpa, heldForHpa, changeSummary: sized.summary });
   }
-  return { decision: decision(sized.changed ? "change" : "none", reasons, sized), ...leftAlone, heldForHpa, changeSummary: sized.summary, excluded: false, delta: sized.delta };
+  return outcomeOf(decision(sized.changed ? "change" : "none", reasons, sized), false, { heldForHpa, changeSummary: sized.summary, delta: sized.delta });
+}
+
+type OutcomeFields = Partial<Omit<ContainerOutcome, "decision" | "excluded">>;
+
+/** An outcome with the lists it does not need left empty (written out, not spread: this runs for every container). */
+function outcomeOf(decision: ContainerDecision, excluded: boolean, fields: OutcomeFields = {}): ContainerOutcome {
+  const outcome: ContainerOutcome = {
+    decision,
+    blockedBecause: fields.blockedBecause ?? [],
+    heldBecause: fields.heldBecause ?? [],
+    heldForHpa: fields.heldForHpa ?? [],
+    changeSummary: fields.changeSummary ?? "",
+    excluded,
+    attention: fields.attention ?? [],
+  };
+  if (fields.heldChange !== undefined) outcome.heldChange = fields.heldChange;
+  if (fields.note !== undefined) outcome.note = fields.note;
+  if (fields.delta !== undefined) outcome.delta = fields.delta;
+  return outcome;
 }
 
 /**
@@ -272,31 +287,49 @@ function rateResources(
   confidence: Confidence,
   policy: RecommendPolicy,
   unknownOf: (evidence: ContainerEvidence) => { evidence: ContainerEvidence; metric: string } | undefined,
-) {
-  const confidenceLevel = confidence.level;
-  const words = (...kinds: ContainerEvidence[]) =>
-    kinds.flatMap((kind) => {
+): { cpu: CpuRating; memory: SafetyAssessment } {
+  const level = confidence.level;
+  const words = (kinds: readonly ContainerEvidence[]): string[] => {
+    const found: string[] = [];
+    for (const kind of kinds) {
       const entry = unknownOf(kind);
-      return entry ? [describeUnknownEvidence(kind, entry.metric)] : [];
-    });
+      if (entry) found.push(describeUnknownEvidence(kind, entry.metric));
+    }
+    return found;
+  };
   // A restart caused by an OOM kill is memory evidence: it is counted there, not again for CPU.
   const cpuRestarts = Math.max(0, container.restarts - container.oomKills.length);
-  const cpuEvidence = { restarts: cpuRestarts, confidence: confidenceLevel, oomKills: 0, throttledRatio: container.throttledRatio, unknown: words("restarts", "throttling") };
-  return {
-    cpu: { ...rateSafety({ ...cpuEvidence, peakToP95: { cpu: usage.cpu && spikiness(usage.cpu) } }, policy.safety), withoutSpread: rateSafety({ ...cpuEvidence, peakToP95: {} }, policy.safety).rating },
-    memory: rateSafety(
-      {
-        restarts: container.restarts,
-        confidence: confidenceLevel,
-        oomKills: container.oomKills.length,
-        throttledRatio: 0,
-        peakToP95: { memory: usage.memory && spikiness(usage.memory) },
-        unknown: words(...(unknownOf("restarts") ? (["restarts"] as const) : (["oomKills"] as const))),
-      },
-      policy.safety,
-    ),
-  };
+  const cpuUnknown = words(CPU_EVIDENCE);
+  const cpuEvidence = (peakToP95: SafetyEvidence["peakToP95"]): SafetyEvidence => ({
+    restarts: cpuRestarts,
+    confidence: level,
+    oomKills: 0,
+    throttledRatio: container.throttledRatio,
+    peakToP95,
+    unknown: cpuUnknown,
+  });
+  const cpuSpread = usage.cpu && spikiness(usage.cpu);
+  const cpu = rateSafety(cpuEvidence({ cpu: cpuSpread }), policy.safety);
+  // The spread only ever adds a RISKY reason: without it the rating differs only when it was one.
+  const spreadCounted = cpuSpread !== undefined && cpuSpread > policy.safety.risky.peakToP95Above;
+  const withoutSpread = spreadCounted ? rateSafety(cpuEvidence({}), policy.safety).rating : cpu.rating;
+  const memory = rateSafety(
+    {
+      restarts: container.restarts,
+      confidence: level,
+      oomKills: container.oomKills.length,
+      throttledRatio: 0,
+      peakToP95: { memory: usage.memory && spikiness(usage.memory) },
+      unknown: words(unknownOf("restarts") ? RESTART_EVIDENCE : OOM_EVIDENCE),
+    },
+    policy.safety,
+  );
+  return { cpu: { rating: cpu.rating, because: cpu.because, withoutSpread }, memory };
 }
+
+const CPU_EVIDENCE: readonly ContainerEvidence[] = ["restarts", "throttling"];
+const RESTART_EVIDENCE: readonly ContainerEvidence[] = ["restarts"];
+const OOM_EVIDENCE: readonly ContainerEvidence[] = ["oomKills"];
 
 function ratingSentence(ratings: { cpu: SafetyAssessment; memory: SafetyAssessment }, worst: SafetyRating, margins: { cpu: MarginChoice; memory: MarginChoice }): string {
   const because =
