@@ -26,7 +26,7 @@ import { describeDuration, describePercent, describeQuantity, describeRate, desc
 import { recommendLimit } from "./limits.js";
 import type { ContainerDecision } from "./record.js";
 import { peakToP95, rateSafety, worseSafety, type SafetyAssessment, type SafetyEvidence } from "./safety.js";
-import { oomTarget, sizeRequest, type Sizing } from "./sizing.js";
+import { oomTarget, sizeRequest, type Raise, type Sizing } from "./sizing.js";
 import { usageFromObservation, usageFromRuns, type Percentile, type Usage } from "./statistics.js";
 import { analyseTrend, type SeriesPoint, type TrendAnalysis } from "./trend.js";
 
@@ -496,10 +496,14 @@ function planRequest(
   }
 
   const currentRequest = effectiveRequest(current, resource);
-  const { oomBump, ...rules } = resource === "memory" ? memoryRules(container, current, observedMax, projected, slope, policy) : { ...cpuRules(container, current, policy), oomBump: undefined };
+  const rules = resource === "memory" ? memoryRules(container, current, observedMax, projected, slope, policy) : cpuRules(container, current, policy);
+  const oomBump = rules.oomBump;
   // CPU grows into its projection before the margin; memory's projected peak is a floor like the observed max.
   const base = resource === "cpu" && projected ? projected : statistic;
-  const sizing = sizeRequest({ resource, percentile, statistic: base, margin: margin.margin, current: currentRequest, ...rules }, policy);
+  const sizing = sizeRequest(
+    { resource, percentile, statistic: base, margin: margin.margin, current: currentRequest, floor: rules.floor, raiseTo: rules.raiseTo, neverDecrease: rules.neverDecrease },
+    policy,
+  );
   const derivation: Derivation = {
     percentile,
     observed: canonical(statistic, resource),
@@ -507,28 +511,31 @@ function planRequest(
     target: canonical(sizing.target, resource),
     computed: canonical(sizing.computed, resource),
     marginFrom: margin.from,
-    ...(margin.variability ? { variability: margin.variability } : {}),
-    ...(step ? { step: { at: new Date(step.at * 1000).toISOString(), before: step.before, after: step.after, secondsAfter: step.secondsAfter } } : {}),
-    ...(trend && trend.slopePerDay !== undefined
-      ? {
-          trend: {
-            slopePerDay: round(trend.slopePerDay, 6),
-            days: trend.days,
-            z: round(trend.z, 3),
-            growing: trend.growing,
-            horizon: horizon.text,
-            projected: projected ? canonical(projected, resource) : null,
-          },
-        }
-      : {}),
   };
+  // Optional members assigned in the record's order (not spread: this runs twice per container).
+  if (margin.variability) derivation.variability = margin.variability;
+  if (step) derivation.step = { at: new Date(step.at * 1000).toISOString(), before: step.before, after: step.after, secondsAfter: step.secondsAfter };
+  if (trend && trend.slopePerDay !== undefined) {
+    derivation.trend = {
+      slopePerDay: round(trend.slopePerDay, 6),
+      days: trend.days,
+      z: round(trend.z, 3),
+      growing: trend.growing,
+      horizon: horizon.text,
+      projected: projected ? canonical(projected, resource) : null,
+    };
+  }
   const statisticText = `${percentile}${step ? " after the step" : ""} ${show(statistic)}`;
   const start = resource === "cpu" && projected ? `${statisticText} + ${slope} = ${show(projected)}; × ${margin.margin}` : `${statisticText} × ${margin.margin}`;
-  const how = [`${start} = ${show(sizing.target)}`, ...sizing.steps].join("; ");
+  let how = `${start} = ${show(sizing.target)}`;
+  for (const said of sizing.steps) how += `; ${said}`;
   const writtenRequest = current.written.requests[resource];
-  const label = `${resource} request`;
-  const extra = { notes, ...(oomBump ? { oomBump } : {}) };
-  const keep = (sentence: string, heldByHpa = false): PlannedRequest => ({ resource, value: currentRequest, written: writtenRequest, changed: false, heldByHpa, derivation, sentence, how, ...extra });
+  const label = LABELS[resource];
+  const keep = (sentence: string, heldByHpa = false): PlannedRequest => {
+    const kept: PlannedRequest = { resource, value: currentRequest, written: writtenRequest, changed: false, heldByHpa, derivation, sentence, how, notes };
+    if (oomBump) kept.oomBump = oomBump;
+    return kept;
+  };
 
   if (current.requests[resource] !== undefined && compareQuantities(sizing.computed, current.requests[resource]) === 0) {
     return keep(`${label} stays ${writtenRequest}: ${how}`);
@@ -547,7 +554,7 @@ function planRequest(
   const written = formatInStyleOf(sizing.computed, resource, writtenRequest ?? current.written.limits[resource]);
   const delta = currentRequest && currentRequest.nanos > 0n ? ` (${describePercent(percentChange(currentRequest, sizing.computed))})` : "";
   const direction = currentRequest === undefined || compareQuantities(sizing.computed, currentRequest) > 0 ? "up" : "down";
-  return {
+  const planned: PlannedRequest = {
     resource,
     value: sizing.computed,
     written,
@@ -557,10 +564,14 @@ function planRequest(
     derivation,
     sentence: `${label} ${writtenRequest ?? "(not set)"} → ${written}${delta}: ${how}`,
     how,
-    ...extra,
-    ...(direction === "up" ? { justification: justify(resource, container, current, usage, observedMax, statistic, growing, policy, percentile) } : {}),
+    notes,
   };
+  if (oomBump) planned.oomBump = oomBump;
+  if (direction === "up") planned.justification = justify(resource, container, current, usage, observedMax, statistic, growing, policy, percentile);
+  return planned;
 }
+
+const LABELS = { cpu: "cpu request", memory: "memory request" } as const;
 
 /** A slope per day in nano-units, exactly: whole bytes for memory, nanocores for CPU (see analyseTrend). */
 function perDayNanos(slopePerDay: number, resource: ResourceName): bigint {
@@ -641,7 +652,7 @@ function finish(plan: readonly PlannedRequest[], current: CurrentResources, cont
         currentLimit: current.limits[resource],
         newRequest: request.value,
         guaranteed: context.guaranteed,
-        ...(request.oomBump ? { oomBump: request.oomBump } : {}),
+        oomBump: request.oomBump,
       },
       context.recommend,
     );
@@ -720,20 +731,31 @@ function rankOf(sorted: readonly number[], value: number): number {
   return 1;
 }
 
-function cpuRules(container: ContainerObservation, current: CurrentResources, policy: RecommendPolicy) {
+/** What bounds a request besides percentile × margin (SPEC §5): floors, values to reach, why it must not go down. */
+interface Rules {
+  floor?: Raise;
+  raiseTo?: Raise[];
+  neverDecrease?: string;
+  /** The OOM rule's value, which a memory limit is raised to. */
+  oomBump?: Quantity;
+}
+
+const NO_RULES: Rules = {};
+
+function cpuRules(container: ContainerObservation, current: CurrentResources, policy: RecommendPolicy): Rules {
   const limit = current.limits.cpu;
-  if (!limit || container.throttledRatio <= policy.throttlingHoldRatio) return {};
+  if (!limit || container.throttledRatio <= policy.throttlingHoldRatio) return NO_RULES;
   return {
     neverDecrease: `CPU was throttled in ${roundPercent(container.throttledRatio * 100)}% of periods under the CPU limit ${current.written.limits.cpu} (above ${roundPercent(policy.throttlingHoldRatio * 100)}%, CPU is never lowered)`,
   };
 }
 
-function memoryRules(container: ContainerObservation, current: CurrentResources, observedMax: Quantity, projected: Quantity | undefined, slope: string, policy: RecommendPolicy) {
-  const floor = { value: observedMax, why: `memory is never below the observed max ${describeQuantity(observedMax, "memory")}` };
-  const raiseTo: Array<{ value: Quantity; why: string }> = [];
-  const holds: string[] = [];
+function memoryRules(container: ContainerObservation, current: CurrentResources, observedMax: Quantity, projected: Quantity | undefined, slope: string, policy: RecommendPolicy): Rules {
+  const rules: Rules = { floor: { value: observedMax, why: () => `memory is never below the observed max ${describeQuantity(observedMax, "memory")}` } };
   const kills = container.oomKills;
-  let bump: Quantity | undefined;
+  if (kills.length === 0 && !projected) return rules;
+  const raiseTo: Raise[] = [];
+  const holds: string[] = [];
   if (kills.length > 0) {
     const candidates: [Quantity | undefined, string][] = [
       [current.limits.memory, "the current limit"],
@@ -743,18 +765,21 @@ function memoryRules(container: ContainerObservation, current: CurrentResources,
     const [used, what] = candidates
       .filter((candidate): candidate is [Quantity, string] => candidate[0] !== undefined)
       .reduce((best, next) => (compareQuantities(next[0], best[0]) > 0 ? next : best));
-    bump = oomTarget(used, policy);
+    const bump = oomTarget(used, policy);
     raiseTo.push({
       value: bump,
-      why: `the OOM rule max(used + ${describeQuantity(policy.oomBump.memory, "memory")}, used × ${policy.oomBump.factor}) with used = ${describeQuantity(used, "memory")} (${what})`,
+      why: () => `the OOM rule max(used + ${describeQuantity(policy.oomBump.memory, "memory")}, used × ${policy.oomBump.factor}) with used = ${describeQuantity(used, "memory")} (${what})`,
     });
     holds.push(describeOomKills(container));
+    rules.oomBump = bump;
   }
   if (projected) {
-    raiseTo.push({ value: projected, why: `the projected peak over ${policy.trend.horizon.text}: max ${describeQuantity(observedMax, "memory")} + ${slope}` });
+    raiseTo.push({ value: projected, why: () => `the projected peak over ${policy.trend.horizon.text}: max ${describeQuantity(observedMax, "memory")} + ${slope}` });
     holds.push("memory grows");
   }
-  return { floor, raiseTo, ...(holds.length > 0 ? { neverDecrease: holds.join("; ") } : {}), ...(bump ? { oomBump: bump } : {}) };
+  rules.raiseTo = raiseTo;
+  rules.neverDecrease = holds.join("; ");
+  return rules;
 }
 
 /**
