@@ -28,7 +28,6 @@ function shuffled(object: Record<string, Json | undefined>, order: number): { [k
 }
 
 const TIMES = ["2026-11-14T06:00:00Z", "2026-11-18T03:12:00Z", "2026-11-21T06:00:00Z", "2026-11-20T01:00:00+01:00", "2026-11-19T12:00:00.500Z"];
-const time = fc.constantFrom(...TIMES);
 const maybe = <T,>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { nil: undefined });
 const extra = maybe(fc.record({ key: fc.constantFrom("note", "zzz", "aaa", "x-added-later", "10"), value: fc.constantFrom<Json>("kept", 3, null, [1, "a"], { nested: true }) }));
 
