@@ -4,8 +4,7 @@ import { CONTINUOUS_FORMULA, lowestConfidence, RUN_BASED_FORMULA } from "./confi
 import { decideContainer, type ContainerOutcome, type WorkloadContext } from "./container.js";
 import { hasGuaranteedShape, resolveCurrent, type WrittenResources } from "./current.js";
 import { plural } from "./describe.js";
-import { hash } from "node:crypto";
-import { canonicalJson, canonicalJsonOnce } from "./digest.js";
+import { canonicalJson, canonicalJsonOnce, sha256Hex } from "./digest.js";
 import { DECISION_RECORD_SCHEMA_VERSION, type DecisionRecord, type WorkloadDecision } from "./record.js";
 import { worstSafety } from "./safety.js";
 import { countRuns } from "./statistics.js";
@@ -254,13 +253,24 @@ function cents(value: number): number {
 /**
  * sha256 over the canonical JSON of everything the record was computed from (SPEC §6):
  * `{"at", "manifest", "observation", "policy", "policySource"}` with sorted keys. The members
- * are written in that (sorted) order by hand so the policy, the same for every workload of a
- * run, is canonicalised once.
+ * are written in that (sorted) order by hand so the policy and its source, the same for every
+ * workload of a run, are canonicalised and encoded once.
  */
 function inputsDigest(input: RecommendInput): string {
-  return hash(
-    "sha256",
-    `{"at":${canonicalJson(input.at)},"manifest":${canonicalJson(input.manifest ?? null)},"observation":${canonicalJson(input.observation)},` +
-      `"policy":${canonicalJsonOnce(input.policy)},"policySource":${canonicalJson(input.policySource)}}`,
-  );
+  return sha256Hex([
+    `{"at":${canonicalJson(input.at)},"manifest":${canonicalJson(input.manifest ?? null)},"observation":`,
+    canonicalJson(input.observation),
+    policyTail(input.policy, input.policySource),
+  ]);
+}
+
+const policyTails = new WeakMap<object, { source: PolicySourceRef; bytes: Uint8Array }>();
+
+/** `,"policy":…,"policySource":…}` as UTF-8, kept per policy for the last source object it came with (neither is changed once loaded). */
+function policyTail(policy: Policy, source: PolicySourceRef): Uint8Array {
+  const kept = policyTails.get(policy);
+  if (kept?.source === source) return kept.bytes;
+  const bytes = new TextEncoder().encode(`,"policy":${canonicalJsonOnce(policy)},"policySource":${canonicalJson(source)}}`);
+  policyTails.set(policy, { source, bytes });
+  return bytes;
 }
