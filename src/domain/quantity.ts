@@ -355,6 +355,8 @@ export function formatMemory(value: Quantity): string {
     const text = formatCounted(value.nanos, unit, counted);
     if (text !== undefined) return text;
   }
+  // Not a whole number of bytes (a margin's product): no binary suffix divides it.
+  if (value.nanos % NANOS_PER_UNIT !== 0n) return formatPlainDecimal(value.nanos);
   return formatMemoryExact(value);
 }
 

@@ -64,7 +64,7 @@ export function sizeRequest(input: SizingInput, policy: RecommendPolicy): Sizing
 
   const step = roundingStep(value, resource, policy);
   const rounded = roundUpToStep(value, step);
-  if (compareQuantities(rounded, value) !== 0) steps.push(`rounded up to ${show(rounded)} (a multiple of ${show(step)})`);
+  if (compareQuantities(rounded, value) !== 0) steps.push(`rounded up to ${show(rounded)} (a multiple of ${describeStep(step, resource)})`);
   value = rounded;
 
   const { current } = input;
@@ -73,7 +73,8 @@ export function sizeRequest(input: SizingInput, policy: RecommendPolicy): Sizing
     steps.push(`kept at the current ${show(current)}: ${input.neverDecrease}`);
   }
 
-  if (current && policy.maxDecreasePercent < 100) {
+  // The cap lies at or below the current value, so only a decrease can reach it.
+  if (current && policy.maxDecreasePercent < 100 && compareQuantities(value, current) < 0) {
     const lowest = keepPercent(current, 100 - policy.maxDecreasePercent);
     const rounded = roundUpToStep(lowest, roundingStep(lowest, resource, policy));
     const cap = compareQuantities(current, rounded) < 0 ? current : rounded;
@@ -99,6 +100,18 @@ export function sizeRequest(input: SizingInput, policy: RecommendPolicy): Sizing
     );
   }
   return { target, computed: value, steps };
+}
+
+// The policy's few rounding steps, each described once.
+const stepTexts = { cpu: new WeakMap<Quantity, string>(), memory: new WeakMap<Quantity, string>() };
+
+function describeStep(step: Quantity, resource: ResourceName): string {
+  let text = stepTexts[resource].get(step);
+  if (text === undefined) {
+    text = describeQuantity(step, resource);
+    stepTexts[resource].set(step, text);
+  }
+  return text;
 }
 
 const SETTINGS = { cpu: "recommend.bounds.cpu", memory: "recommend.bounds.memory" } as const;
