@@ -124,6 +124,21 @@ describe("the architecture", () => {
     expect(cyclesOf(graph([["a.ts", "b.ts"], ["b.ts", "c.ts"], ["a.ts", "c.ts"]]))).toEqual([]);
   });
 
+  it("has the pipeline export what the app and the CLI use, nothing more", () => {
+    const names = (text: string, pattern: RegExp) =>
+      [...text.matchAll(pattern)].flatMap((match) => match[1]!.split(",").map((name) => name.trim().replace(/^type\s+/, "").split(/\s+as\s+/)[0]!).filter(Boolean));
+    const exported = names(readFileSync(path.join(SRC, "pipeline/index.ts"), "utf8"), /export\s*(?:type\s*)?\{([^}]*)\}/g);
+    const fronts = [...files(path.join(SRC, "app")), ...files(path.join(SRC, "cli"))].map((file) => readFileSync(file, "utf8")).join("\n");
+    const used = new Set(names(fronts, /import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*"[./]*\/pipeline\/index\.js"/g));
+    expect(exported.filter((name) => !used.has(name))).toEqual([]);
+  });
+
+  it("reaches a proposal's life only through the lifecycle: the app makes no lifecycle call of its own", () => {
+    // Closing, deleting branches and the state marker are the lifecycle's (src/pipeline/lifecycle).
+    const own = files(path.join(SRC, "app")).filter((file) => /rest\.git\.deleteRef|rest\.pulls\.update\(/.test(readFileSync(file, "utf8")));
+    expect(own.map((file) => path.relative(SRC, file))).toEqual([]);
+  });
+
   it("keeps the recommendation engine pure: no file, clock or environment read", () => {
     const engine = files(path.join(SRC, "recommend")).map((file) => [path.relative(SRC, file), readFileSync(file, "utf8")] as const);
     const impure = engine.filter(([, text]) => /from "node:fs|Date\.now\(\)|new Date\(\)|process\.env|version\.js/.test(text)).map(([file]) => file);

@@ -1,14 +1,15 @@
 import { code, prose, RightsizeError, safeMarkdown, workloadKey, type WorkloadKind } from "../domain/index.js";
 import {
-  callGitHub,
   checkPolicyAt,
   DECISION_TRAILER,
+  closeByRightsize,
   decisionRecordPath,
   decisionRecordsInBody,
   diagnoseOperatorClusters,
   GitDataPublisher,
   GitWorkspace,
   readRawFile,
+  recordProposalState,
   readRepositoryPolicy,
   replaceStateMarker,
   runForGitHubRepository,
@@ -96,7 +97,8 @@ async function dispatch(command: SlashCommand, context: CommandContext, policy: 
       return `rightsize did not understand ${code(command.line)}: ${safeMarkdown(command.problem)}.\n\n${renderHelp()}`;
     case "propose": {
       const selection = { targets: command.targets, ...(command.cluster ? { cluster: command.cluster } : {}), ...(command.namespace ? { namespace: command.namespace } : {}) };
-      const run = await runPipeline(context, { selection, dryRun: command.dryRun });
+      // Naming workloads is an explicit request: it overrides their declined proposals (SPEC §8); `all` does not.
+      const run = await runPipeline(context, { selection, dryRun: command.dryRun, overrideDeclines: command.targets.length > 0 });
       return renderProposeOutcome(run, { dryRun: command.dryRun });
     }
     case "policy-validate":
@@ -122,7 +124,7 @@ async function dispatch(command: SlashCommand, context: CommandContext, policy: 
   }
 }
 
-async function runPipeline(context: CommandContext, options: { selection?: WorkloadSelection; dryRun?: boolean; force?: boolean }): Promise<RepositoryRun> {
+async function runPipeline(context: CommandContext, options: { selection?: WorkloadSelection; dryRun?: boolean; force?: boolean; overrideDeclines?: boolean }): Promise<RepositoryRun> {
   const onStage = stageRecorder(context.deps);
   const run = await runForGitHubRepository({
     octokit: context.octokit,
@@ -191,8 +193,11 @@ async function migratePolicy(context: CommandContext): Promise<string> {
 /** `/rightsize refresh` and `rebase`: observe again and rewrite this proposal on the default branch's tip. */
 async function refresh(context: CommandContext, pullRequest: ProposalPullRequest, verb: "refresh" | "rebase"): Promise<string> {
   const [selection] = selectionsOfKeys(pullRequest.state.workloads.map((workload) => workload.key));
-  const run = await runPipeline(context, { selection: selection ?? { targets: [] }, force: true });
+  const run = await runPipeline(context, { selection: selection ?? { targets: [] }, force: true, overrideDeclines: true });
   const result = run.results.find((candidate) => candidate.branch === pullRequest.branch);
+  if (result?.overrides && result.status === "created") {
+    return `rightsize opened #${result.pullRequestNumber}: #${result.overrides.number} was declined; this proposal overrides it, as asked. ${prose(result.title)}`;
+  }
   if (result && ["created", "updated", "unchanged"].includes(result.status)) {
     const what = verb === "rebase" ? `rebased this proposal on ${code(run.base.branch)} (${run.base.commit.slice(0, 7)})` : "refreshed this proposal";
     return `rightsize ${what}: ${result.status === "unchanged" ? "nothing changed" : "the branch and this description are up to date"}. ${prose(result.title)}`;
@@ -208,7 +213,7 @@ async function closeStale(context: CommandContext, pullRequest: ProposalPullRequ
     // Blocked is not "no change needed": the proposal stays until the block is resolved.
     return ["rightsize could not recompute this proposal, so it left it as it is:", ...reasons].join("\n");
   }
-  await closeProposal(context, pullRequest, { ...pullRequest.state, closedBy: "refresh" });
+  await closeByRightsize(context, pullRequest, { ...pullRequest.state, closedBy: "refresh" });
   return [`rightsize has nothing to propose here any more, so it closed this pull request and deleted its branch:`, ...(reasons.length > 0 ? reasons : ["- the workloads are no longer found in the manifests or the clusters"])].join("\n");
 }
 
@@ -234,10 +239,10 @@ async function changeIgnores(context: CommandContext, pullRequest: ProposalPullR
   const state: ProposalState = { ...pullRequest.state, ignored };
   const what = container === undefined ? "this workload" : `container ${code(container)}`;
   if (verb === "ignore" && (container === undefined || known.every((name) => ignored[keyOf(pullRequest.state, name)]?.includes(name)))) {
-    await closeProposal(context, pullRequest, { ...state, closedBy: "ignore" });
+    await closeByRightsize(context, pullRequest, { ...state, closedBy: "ignore" });
     return `rightsize will leave ${what} out of later proposals, so it closed this pull request and deleted its branch. \`/rightsize unignore${container ? ` ${container}` : ""}\` here brings it back.`;
   }
-  await updateBody(context, pullRequest, replaceStateMarker(pullRequest.body, { ...state, closedBy: undefined }));
+  await recordProposalState(context, pullRequest, { ...state, closedBy: undefined });
   if (!pullRequest.open) {
     return `rightsize will include ${what} again; the next scan (or \`/rightsize ${targetsOf(pullRequest.state).map(formatTarget).join(" ")}\` in an issue) proposes it.`;
   }
@@ -247,30 +252,6 @@ async function changeIgnores(context: CommandContext, pullRequest: ProposalPullR
 
 function keyOf(state: ProposalState, container: string): string {
   return state.workloads.find((workload) => container in workload.containers)?.key ?? "";
-}
-
-async function closeProposal(context: CommandContext, pullRequest: ProposalPullRequest, state: ProposalState): Promise<void> {
-  const { octokit, repository } = context;
-  await callGitHub(repository, "close the pull request", () =>
-    octokit.rest.pulls.update({ owner: repository.owner, repo: repository.repo, pull_number: pullRequest.number, state: "closed", body: replaceStateMarker(pullRequest.body, state) }),
-  );
-  await deleteBranch(octokit, repository, pullRequest.branch);
-}
-
-export async function deleteBranch(octokit: GitHubClient, repository: GitHubRepositoryInfo, branch: string): Promise<void> {
-  try {
-    await octokit.rest.git.deleteRef({ owner: repository.owner, repo: repository.repo, ref: `heads/${branch}` });
-  } catch (error) {
-    // Already gone (GitHub's "delete head branches" setting, or a second delivery): nothing to do.
-    if ((error as { status?: number }).status !== 422 && (error as { status?: number }).status !== 404) {
-      await callGitHub(repository, "delete the branch", () => Promise.reject(error));
-    }
-  }
-}
-
-async function updateBody(context: CommandContext, pullRequest: ProposalPullRequest, body: string): Promise<void> {
-  const { octokit, repository } = context;
-  await callGitHub(repository, "update the pull request", () => octokit.rest.pulls.update({ owner: repository.owner, repo: repository.repo, pull_number: pullRequest.number, body }));
 }
 
 /** The decision records of a proposal: from its body, else from the files committed on its branch. */

@@ -2,10 +2,11 @@ import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import { InputError, type ObservationSnapshot } from "../domain/index.js";
-import type { PlanDiagnosis } from "../pipeline/index.js";
+import type { PlanDiagnosis, WorkloadSelection } from "../pipeline/index.js";
 import type { LoadedPolicy } from "../policy/index.js";
 import { loadPolicyWithWarnings, parseAtOption, readSnapshotFile } from "./inputs.js";
-import { printNotice } from "./output.js";
+import { printNotice, printProgress } from "./output.js";
+import { policyForCluster, selectedNamespaces } from "./selection.js";
 
 /** The inputs `plan` and `propose` share. */
 export interface PipelineOptions {
@@ -19,7 +20,7 @@ export function addPipelineOptions(command: Command): Command {
   return command
     .option("--repo <dir>", "the config repo checkout", ".")
     .option("--policy <file>", "policy file (default: <repo>/.github/rightsize.yml when present, else the defaults)")
-    .option("--snapshot <file>", "observation snapshot to replay (default: observe live, as the policy's clusters and observe.source say)")
+    .option("--snapshot <file>", "observation snapshot to replay, as rightsize snapshot writes it (default: observe live, as the policy's clusters and observe.source say)")
     .option("--at <time>", "evaluation time, ISO 8601 (default: the snapshot's createdAt, or now when observing live)");
 }
 
@@ -30,7 +31,8 @@ export interface PipelineInputs {
   at: string;
 }
 
-export async function loadPipelineInputs(options: PipelineOptions): Promise<PipelineInputs> {
+/** The checkout, its policy and the observations; live observation is narrowed to the selection's cluster and namespaces. */
+export async function loadPipelineInputs(options: PipelineOptions, selection: WorkloadSelection): Promise<PipelineInputs> {
   const at = parseAtOption(options.at);
   const repoDir = await requireRepoDirectory(options.repo);
   const loaded = await loadPolicyWithWarnings(options.policy, repoDir);
@@ -39,9 +41,11 @@ export async function loadPipelineInputs(options: PipelineOptions): Promise<Pipe
     return { repoDir, loaded, snapshot, at: at ?? snapshot.createdAt };
   }
   const now = at ?? new Date().toISOString();
+  const observed = policyForCluster(loaded, selection.cluster);
+  const namespaces = selectedNamespaces(selection);
   // Imported here: the Kubernetes client takes a second to load and replays never need it.
   const { observeForPolicy } = await import("../observe/index.js");
-  const snapshot = await observeForPolicy(loaded.policy, { at: now, onProgress: (message) => printNotice(`${message}`) });
+  const snapshot = await observeForPolicy(observed.policy, { at: now, ...(namespaces ? { namespaces } : {}), onProgress: printProgress });
   return { repoDir, loaded, snapshot, at: now };
 }
 

@@ -30,14 +30,23 @@ export async function buildProgram(argv: readonly string[] = []): Promise<Comman
   const program = new Command("rightsize")
     .description("Right-size Kubernetes CPU/memory requests through reviewable GitOps pull requests.")
     .version(TOOL_VERSION)
-    .showHelpAfterError()
     .exitOverride();
   const requested = argv.find((argument) => !argument.startsWith("-"));
   const load = requested === undefined ? undefined : COMMAND_MODULES[requested];
   const versionOnly = requested === undefined && argv.some((argument) => argument === "--version" || argument === "-V");
   const loaders = load ? [load] : versionOnly ? [] : Object.values(COMMAND_MODULES);
   for (const loader of loaders) (await loader()).register(program);
+  hintAfterErrors(program, ["rightsize"]);
   return program;
+}
+
+/**
+ * A usage error (a mistyped flag, a missing argument) prints commander's message with its "Did
+ * you mean" line, then one line saying where the flags are, not the whole help.
+ */
+function hintAfterErrors(command: Command, path: readonly string[]): void {
+  command.showHelpAfterError(`see ${path.join(" ")} --help`);
+  for (const subcommand of command.commands) hintAfterErrors(subcommand, [...path, subcommand.name()]);
 }
 
 export async function runCli(argv: readonly string[]): Promise<number> {

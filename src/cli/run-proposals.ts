@@ -1,6 +1,9 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { Octokit } from "@octokit/rest";
-import { formatPolicyProblem, type LoadedPolicy } from "../policy/index.js";
+import { DEFAULT_POLICY_PATH, formatPolicyProblem, type LoadedPolicy } from "../policy/index.js";
 import { UsageError, type ObservationSnapshot } from "../domain/index.js";
+import type { RepoFile } from "../manifests/index.js";
 import {
   GitPushPublisher,
   GitWorkspace,
@@ -12,11 +15,14 @@ import {
   repositoryFromRemoteUrl,
   stepsFromHistory,
   tokenLogin,
+  type ObservationScope,
   type ObservedInputs,
   type RepositoryRun,
+  type WorkloadSelection,
 } from "../pipeline/index.js";
 import { loadPolicyWithWarnings, parseAtOption, readSnapshotFile } from "./inputs.js";
-import { printNotice } from "./output.js";
+import { printNotice, printProgress } from "./output.js";
+import { policyForCluster } from "./selection.js";
 
 export interface GitHubOptions {
   token: string;
@@ -32,6 +38,8 @@ export interface ProposeOptions {
   /** `--snapshot FILE`, or a snapshot already read (demo); default: observe live. */
   snapshot?: string | ObservationSnapshot;
   at?: string;
+  /** The workloads to propose for (default: every one). */
+  selection?: WorkloadSelection;
 }
 
 /** `propose` and `demo`: the pipeline's proposeForRepository with the CLI's ports. */
@@ -45,27 +53,50 @@ export async function runProposals(options: ProposeOptions, github?: GitHubOptio
   return proposeForRepository({
     checkout,
     publisher,
-    policy: async (files) => (options.policyFile ? loadPolicyWithWarnings(options.policyFile) : printWarnings(await loadPolicyFromFiles(files))),
-    observe: (loaded, scope) => observe(options, loaded, scope.namespaces),
+    ...(options.selection ? { selection: options.selection } : {}),
+    policy: async (files) => {
+      if (options.policyFile) return loadPolicyWithWarnings(options.policyFile);
+      await noticeUncommittedPolicy(options.repoDir, files, checkout.base);
+      return printWarnings(await loadPolicyFromFiles(files));
+    },
+    observe: (loaded, scope) => observe(options, loaded, scope),
     // Steps, not stacks (SPEC §8): the last merged step of each workload, from the branch's history.
     steps: async () => stepsFromHistory(await mergedProposalsInHistory(options.repoDir, checkout.base.commit)),
   });
 }
 
-/** A snapshot replayed, or the policy's clusters observed now (SPEC §4). */
-export async function observe(options: Pick<ProposeOptions, "snapshot" | "at">, loaded: LoadedPolicy, namespaces?: string[]): Promise<ObservedInputs> {
+/**
+ * Proposals read the policy of the commit they start from, never the working tree: a policy file
+ * edited or added but not committed there would silently not count, so say so and how to use it.
+ */
+async function noticeUncommittedPolicy(repoDir: string, files: readonly RepoFile[], base: { branch: string; commit: string }): Promise<void> {
+  const onDisk = await readFile(path.join(repoDir, DEFAULT_POLICY_PATH), "utf8").catch(() => undefined);
+  const committed = files.find((file) => file.path === DEFAULT_POLICY_PATH)?.text;
+  if (onDisk === undefined || onDisk === committed) return;
+  const where = `${base.branch} (${base.commit.slice(0, 12)})`;
+  const use = `pass --policy ${DEFAULT_POLICY_PATH} to use the file as it is on disk`;
+  printNotice(
+    committed === undefined
+      ? `${DEFAULT_POLICY_PATH} is not committed on ${where}: proposals use the default policy; commit it, or ${use}`
+      : `${DEFAULT_POLICY_PATH} has changes not committed on ${where}: proposals use the committed version; commit them, or ${use}`,
+  );
+}
+
+/** A snapshot replayed, or the policy's clusters observed now (SPEC §4), narrowed to the scope's cluster and namespaces. */
+export async function observe(options: Pick<ProposeOptions, "snapshot" | "at">, loaded: LoadedPolicy, scope: ObservationScope = {}): Promise<ObservedInputs> {
   const at = parseAtOption(options.at);
   if (options.snapshot !== undefined) {
     const snapshot = typeof options.snapshot === "string" ? await readSnapshotFile(options.snapshot) : options.snapshot;
     return { snapshot, at: at ?? snapshot.createdAt };
   }
   const now = at ?? new Date().toISOString();
+  const observed = policyForCluster(loaded, scope.cluster);
   // Imported here: the Kubernetes client takes a second to load and replays never need it.
   const { observeForPolicy } = await import("../observe/index.js");
-  const snapshot = await observeForPolicy(loaded.policy, {
+  const snapshot = await observeForPolicy(observed.policy, {
     at: now,
-    ...(namespaces ? { namespaces } : {}),
-    onProgress: (message) => printNotice(`${message}`),
+    ...(scope.namespaces ? { namespaces: scope.namespaces } : {}),
+    onProgress: printProgress,
   });
   return { snapshot, at: now };
 }

@@ -256,6 +256,18 @@ function unknownKeyMessage(key: string, candidates: readonly string[]): string {
   return `unknown key ${quoteShort(key)}: remove it, or name it ${quoteShort(`x-${key}`)} to keep it as your own extension (known keys here: ${candidates.join(", ")})`;
 }
 
+/**
+ * The allowed value a mistyped one most likely meant: the same word in another case (`medium`
+ * for MEDIUM), or the one value a letter or two away (`kep` for keep); none when two are as close.
+ */
+function nearestValue(value: string, candidates: readonly string[]): string | undefined {
+  const scored = candidates
+    .map((candidate) => ({ candidate, cost: candidate.toLowerCase() === value.toLowerCase() ? 0 : distance(value.toLowerCase(), candidate.toLowerCase()) }))
+    .filter(({ candidate, cost }) => cost <= Math.max(2, Math.floor(candidate.length / 3)))
+    .sort((a, b) => a.cost - b.cost);
+  return scored.length > 0 && scored[0]!.cost !== scored[1]?.cost ? scored[0]!.candidate : undefined;
+}
+
 function issueMessage(issue: z.core.$ZodIssue, data: unknown, schema: z.ZodType): string {
   const value = valueAt(data, issue.path);
   const expected = describeExpected(schemaAt(schema, issue.path));
@@ -269,8 +281,10 @@ function issueMessage(issue: z.core.$ZodIssue, data: unknown, schema: z.ZodType)
       return `expected ${expected ?? `a value ≥ ${issue.minimum}`}, got ${describeValue(value)}`;
     case "too_big":
       return `expected ${expected ?? `a value ≤ ${issue.maximum}`}, got ${describeValue(value)}`;
-    case "invalid_value":
-      return `expected ${expected ?? issue.values.join(", ")}, got ${describeValue(value)}`;
+    case "invalid_value": {
+      const suggestion = typeof value === "string" ? nearestValue(value, issue.values.filter((candidate): candidate is string => typeof candidate === "string")) : undefined;
+      return `expected ${expected ?? issue.values.join(", ")}, got ${describeValue(value)}${suggestion ? `: did you mean "${suggestion}"?` : ""}`;
+    }
     default:
       return issue.message;
   }

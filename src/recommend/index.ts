@@ -12,7 +12,7 @@ export {
   type DecisionRecord,
   type WorkloadDecision,
 } from "./record.js";
-export { renderDecisionTable } from "./table.js";
+export { decisionRows, renderDecisionTable, type ContainerRow, type Paint, type RequestRow, type Tone } from "./table.js";
 export { describeMonthlyCost } from "./describe.js";
 export { HOURS_PER_MONTH } from "./engine.js";
 export { CONFIDENCE_THRESHOLDS, CONTINUOUS_FORMULA, RUN_BASED_FORMULA } from "./confidence.js";

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseObservationSnapshotText, type ObservationSnapshot } from "../../src/domain/index.js";
-import { parseStateMarker, scanGitHubRepository, type GitHubRepositoryInfo } from "../../src/pipeline/index.js";
+import { scanGitHubRepository, type GitHubRepositoryInfo } from "../../src/pipeline/index.js";
+import { parseStateMarker } from "../../src/pipeline/lifecycle/state.js";
 import { createTestApp, type TestApp } from "../helpers/app.js";
 import { GitHubStandIn } from "../helpers/github-standin.js";
 
@@ -62,7 +63,7 @@ describe("after the merge", () => {
     expect(pull?.head).toBe("rightsize/prod/shop/deployment-frontend");
     const before = github.git("show", "main:apps/storefront/frontend.yaml");
     const merged = github.merge(pull!.number, "2026-11-23T09:00:00Z");
-    await app.receive("pull_request", { action: "closed", number: pull!.number, pull_request: merged, repository: github.repositoryPayload(), sender: { login: "bob", type: "User" }, installation: { id: 2 } });
+    await app.receive("pull_request", github.pullRequestEvent("closed", merged, "bob"));
     expect(parseStateMarker(pull!.body)?.merged).toEqual({ at: "2026-11-23T09:00:00Z", commit: merged.merge_commit_sha });
 
     // 2. The next day the cluster runs the new values: the rollout is recorded, nothing is said yet.
@@ -128,7 +129,7 @@ describe("a wrong verdict without OOM kills", () => {
     await tightApp.receive("issue_comment", tight.issueComment(901, "/rightsize shop/deployment/frontend"));
     const [pull] = tight.pulls;
     const merged = tight.merge(pull!.number, "2026-11-23T09:00:00Z");
-    await tightApp.receive("pull_request", { action: "closed", number: pull!.number, pull_request: merged, repository: tight.repositoryPayload(), sender: { login: "bob", type: "User" }, installation: { id: 2 } });
+    await tightApp.receive("pull_request", tight.pullRequestEvent("closed", merged, "bob"));
     const repository: GitHubRepositoryInfo = { owner: "acme", repo: "shop-config", defaultBranch: "main", cloneUrl: tight.cloneUrl, botLogin: "rightsize[bot]" };
     const cpuBound = (at: string) =>
       frontendOnly((snapshot) => {

@@ -6,6 +6,7 @@ import { Octokit } from "@octokit/rest";
 import { parseObservationSnapshotText } from "../../src/domain/index.js";
 import { scanGitHubRepository } from "../../src/pipeline/index.js";
 import { createTestApp, type TestApp } from "../helpers/app.js";
+import { webhookPayload } from "../helpers/events.js";
 import { GitHubStandIn } from "../helpers/github-standin.js";
 
 /**
@@ -94,14 +95,16 @@ describe("the dashboard issue against a loopback GitHub", () => {
     const before = dashboard.body;
     dashboard.body = ticked;
     const requests = github.requests.length;
-    await app.receive("issues", {
-      action: "edited",
-      issue: { number: dashboard.number, title: dashboard.title, body: ticked, state: "open", user: { login: "rightsize[bot]", type: "Bot" } },
-      changes: { body: { from: before } },
-      repository: github.repositoryPayload(),
-      sender: { login: "alice", type: "User" },
-      installation: { id: 2 },
-    });
+    await app.receive(
+      "issues",
+      webhookPayload("issues", "edited", {
+        issue: { number: dashboard.number, title: dashboard.title, body: ticked, state: "open", user: { login: "rightsize[bot]", type: "Bot" } },
+        changes: { body: { from: before } },
+        repository: github.repositoryPayload(),
+        sender: { login: "alice", type: "User" },
+        installation: { id: 2 },
+      }),
+    );
     expect(github.requests.slice(requests).some((request) => request.endsWith("/git-upload-pack"))).toBe(true);
     expect(dashboard.body).toBe(before);
     expect(dashboard.body).not.toContain("- [x]");

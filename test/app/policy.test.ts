@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { renderPolicyIssue } from "../../src/pipeline/index.js";
+import { renderPolicyIssue } from "../../src/pipeline/policy/issue.js";
 import { API, BOT_USER, createTestApp, eventPayload, expectInstallationToken, REPO, useAppTests } from "../helpers/app.js";
 import { exampleRepo, type ExampleRepo } from "../helpers/git-repo.js";
 
@@ -123,6 +123,11 @@ describe("the policy on the default branch", () => {
     });
   }
 
+  /** Every push to the default branch looks for open rightsize pull requests it conflicts with (none here). */
+  function expectNoOpenProposals() {
+    return nock(API).get(`${REPO}/pulls`).query({ state: "open", per_page: "100" }).reply(200, []);
+  }
+
   it("opens the issue 'rightsize: fix the policy file' when it becomes invalid, and closes it when it is fixed", async () => {
     const app = await createTestApp();
     expectInstallationToken();
@@ -135,6 +140,7 @@ describe("the policy on the default branch", () => {
       .reply(200, [])
       .post(`${REPO}/issues`, (body) => ((issue = body), true))
       .reply(201, { number: 40 });
+    expectNoOpenProposals();
     await app.receive("push", pushed());
     expect(check.body).toMatchObject({ conclusion: "failure", head_sha: PUSHED });
     expect(issue).toMatchObject({ title: "rightsize: fix the policy file", labels: ["rightsize"] });
@@ -157,6 +163,7 @@ describe("the policy on the default branch", () => {
       .get(`${REPO}/issues`)
       .query(true)
       .reply(200, [{ number: 40, title: "rightsize: fix the policy file", body, user: BOT_USER }]);
+    expectNoOpenProposals();
     await app.receive("push", pushed());
 
     // Fixed: the issue is closed with a comment.
@@ -171,6 +178,7 @@ describe("the policy on the default branch", () => {
       .reply(201, {})
       .patch(`${REPO}/issues/40`, { state: "closed", state_reason: "completed" })
       .reply(200, {});
+    expectNoOpenProposals();
     await app.receive("push", pushed());
     expect(closing).toEqual(["The policy on `main` is valid again; rightsize proposes again."]);
   });

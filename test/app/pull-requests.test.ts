@@ -4,7 +4,8 @@ import path from "node:path";
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseObservationSnapshotText, type ObservationSnapshot } from "../../src/domain/index.js";
-import { parseStateMarker, replaceStateMarker } from "../../src/pipeline/index.js";
+import { replaceStateMarker } from "../../src/pipeline/index.js";
+import { parseStateMarker, renderStateMarker } from "../../src/pipeline/lifecycle/state.js";
 import { API, BOT_USER, createTestApp, eventPayload, expectInstallationToken, REPO, useAppTests } from "../helpers/app.js";
 import { exampleRepo, git, type ExampleRepo } from "../helpers/git-repo.js";
 import { proposeLocally } from "../helpers/propose.js";
@@ -59,12 +60,23 @@ function pullRequestEvent(name: "pull_request.closed" | "pull_request.edited", b
 /** `git/refs/…` (update, delete) or `git/ref/…` (read), with the ref's slashes encoded as octokit sends them. */
 const refPath = (branch: string, endpoint = "refs") => new RegExp(`^${REPO}/git/${endpoint}/heads(/|%2F)${branch.replaceAll("/", "(/|%2F)")}$`);
 
+/** The branch holds one commit, rightsize's: closing may delete it. */
+function expectBranchOfRightsize(branch: string) {
+  return nock(API)
+    .get(refPath(branch, "ref"))
+    .reply(200, { object: { sha: "4".repeat(40) } })
+    .get(`${REPO}/compare/main...${"4".repeat(40)}`)
+    .query({ per_page: "100" })
+    .reply(200, { ahead_by: 1, commits: [{ sha: "4".repeat(40), commit: { message: "rightsize(shop/frontend)\n\nRightsize-Decision: abc" }, author: BOT_USER }] });
+}
+
 describe("a rightsize pull request closed without merging", () => {
   it("says how rightsize will behave and deletes the branch", async () => {
     const app = await createTestApp();
     const body = await proposalBody("frontend");
     const comments: string[] = [];
     expectInstallationToken();
+    expectBranchOfRightsize(FRONTEND);
     nock(API)
       .delete(refPath(FRONTEND))
       .reply(204)
@@ -78,11 +90,11 @@ describe("a rightsize pull request closed without merging", () => {
     await app.receive("pull_request", pullRequestEvent("pull_request.closed", FRONTEND, body));
     expect(comments).toEqual([
       [
-        'rightsize takes this as "not these values". It will not propose requests within 10% of them again:',
+        'rightsize takes this as "not these values". Its scans and `/rightsize all` will not propose requests within 10% of them again:',
         "",
         "- `prod/shop/Deployment/frontend` `web`: cpu 250m, memory 256Mi",
         "",
-        "Usage that drifts further than that brings a new pull request on a later scan (schedule `0 6 * * 1`), and so does `/rightsize shop/deployment/frontend` in an issue. The branch `rightsize/prod/shop/deployment-frontend` has been deleted.",
+        "Usage that drifts further than that brings a new pull request on a later scan (schedule `0 6 * * 1`). To ask for one now, whatever the values, comment `/rightsize shop/deployment/frontend` in an issue or tick the workload's box on the dashboard. The branch `rightsize/prod/shop/deployment-frontend` has been deleted.",
         "",
         "<!-- rightsize:declined -->",
       ].join("\n"),
@@ -94,6 +106,7 @@ describe("a rightsize pull request closed without merging", () => {
     const body = await proposalBody("frontend");
     const state = parseStateMarker(body)!;
     expectInstallationToken();
+    expectBranchOfRightsize(FRONTEND);
     nock(API).delete(refPath(FRONTEND)).reply(422, { message: "Reference does not exist" });
     await app.receive("pull_request", pullRequestEvent("pull_request.closed", FRONTEND, replaceStateMarker(body, { ...state, closedBy: "ignore" })));
   });
@@ -157,16 +170,26 @@ describe("commands in a rightsize pull request", () => {
     await app.receive("issue_comment", prComment("/rightsize explain web"));
     expect(reply.text).toBe(
       [
-        "@alice rightsize derived this proposal as follows (decision records of 2026-11-23T06:00:00Z over 2026-11-16T06:00:00Z → 2026-11-23T06:00:00Z):",
+        "@alice rightsize derived this proposal as follows (decision records of 2026-11-23T06:00:00Z; usage from 2026-11-16T06:00:00Z to 2026-11-23T06:00:00Z):",
         "",
-        "#### `web` in Deployment `shop/frontend`",
+        "#### `web` in Deployment `shop/frontend` (cluster `prod`)",
         "",
-        "- Safety **SAFE**; confidence **HIGH** (80/100: window 7d → 80 (cap), coverage 99% → 98 (cap), samples 30,240 → 100 (cap)).",
-        "- CPU request 500m → 250m (-50.0%): the p90 of usage is 90m; × margin 1.15 = 103.5m; after floors, rounding, holds and bounds: 250m.",
-        "- Memory request 512Mi → 256Mi (-50.0%): the max of usage is 220Mi; × margin 1.05 = 231Mi; after floors, rounding, holds and bounds: 256Mi.",
+        "- Safety **SAFE**.",
+        "- Confidence **HIGH**: min(window 7d: 80, coverage 99%: 98, samples 30,240: 100) = 80 of 100.",
+        "- CPU request: 500m now, **250m** proposed (−50%).",
+        "  - The p90 of usage is 90m.",
+        // 140m ÷ 90m = 1.556, above the variability margin's maximum 1.15.
+        "  - The spread p99/p90 = 140m/90m = 1.556 is capped at 1.15: the margin is 1.15.",
+        "  - 90m × 1.15 = 103.5m.",
+        "  - Rounded up to 105m (a multiple of 5m).",
+        "  - Lowered only to 250m in this proposal (maxDecreasePercent 50%; the target 105m is reached in later steps).",
+        "- Memory request: 512Mi now, **256Mi** proposed (−50%).",
+        "  - The max of usage is 220Mi.",
+        // 220Mi ÷ 210Mi = 1.048, below the minimum 1.05.
+        "  - The spread max/p99 = 220Mi/210Mi = 1.048 is raised to the minimum 1.05: the margin is 1.05.",
+        "  - 220Mi × 1.05 = 231Mi.",
+        "  - Lowered only to 256Mi in this proposal (maxDecreasePercent 50%; the target 231Mi is reached in later steps).",
         "- Evidence: 0 OOM kills, 0 restarts, CPU throttled in 0.0% of periods.",
-        "- Reasons:",
-        ...JSON.parse(/```json\n([\s\S]*?)\n```/.exec(body)![1]!).containers[0].reasons.map((reason: string) => `  - ${reason}`),
         "- Action: **change**.",
         "",
         "<!-- rightsize:reply 9100 -->",
@@ -257,25 +280,26 @@ describe("a push to a rightsize branch by a person", () => {
       payload.repository.clone_url = repo.remote;
     });
     const comments: string[] = [];
+    const body = `b\n\n${renderStateMarker({ version: 1, branch: FRONTEND, workloads: [] })}\n`;
+    const listing = () =>
+      nock(API)
+        .get(`${REPO}/pulls`)
+        .query({ state: "open", head: `acme:${FRONTEND}`, per_page: "10" })
+        .reply(200, [{ number: 12, html_url: "https://github.com/acme/shop-config/pull/12", title: "t", body, head: { ref: FRONTEND, sha: "4".repeat(40), repo: { full_name: "acme/shop-config" } }, user: BOT_USER }]);
     expectInstallationToken();
-    nock(API)
-      .get(`${REPO}/pulls`)
-      .query({ state: "open", per_page: "100" })
-      .reply(200, [{ number: 12, html_url: "https://github.com/acme/shop-config/pull/12", title: "t", body: "b", head: { ref: FRONTEND, sha: "4".repeat(40), repo: { full_name: "acme/shop-config" } }, user: BOT_USER }])
+    listing()
       .get(`${REPO}/issues/12/comments`)
       .query({ per_page: "100" })
       .reply(200, [])
       .post(`${REPO}/issues/12/comments`, (request) => comments.push(request.body) > 0)
       .reply(201, {});
     await app.receive("push", push);
+    // It said "close this pull request to let rightsize propose again", and closing then deleted the person's commit.
     expect(comments).toEqual([
-      "rightsize did not update this branch: alice pushed 444444444444 to it, so it is someone else's branch now. It will leave the branch alone from now on; close this pull request to let rightsize propose again.\n\n<!-- rightsize:foreign-push -->",
+      "rightsize did not update this branch: alice pushed 444444444444 to it. It will not push to this branch again, whatever happens to this pull request: merge it as it is, or close it. rightsize never deletes a branch that holds someone else's commits; once this branch is gone, rightsize proposes for this workload again.\n\n<!-- rightsize:foreign-push -->",
     ]);
 
-    nock(API)
-      .get(`${REPO}/pulls`)
-      .query({ state: "open", per_page: "100" })
-      .reply(200, [{ number: 12, html_url: "https://github.com/acme/shop-config/pull/12", title: "t", body: "b", head: { ref: FRONTEND, sha: "4".repeat(40), repo: { full_name: "acme/shop-config" } }, user: BOT_USER }])
+    listing()
       .get(`${REPO}/issues/12/comments`)
       .query({ per_page: "100" })
       .reply(200, [{ body: comments[0], user: BOT_USER }]);

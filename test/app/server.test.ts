@@ -133,7 +133,7 @@ describe("deliveries from anyone (SPEC §9: untrusted senders)", () => {
     expect(statuses).toEqual(Array(8).fill(413));
     // Eight streams cut at 5 MiB each: well under the 200 MB they would have held.
     expect(peakMemoryMiB(server!.pid!) - before).toBeLessThan(80);
-  });
+  }, 120_000);
 
   it("refuses a wrongly signed delivery with 401 and never logs its payload", async () => {
     const body = JSON.stringify({ action: "created", comment: { body: "/rightsize all payload-marker-5e1d" } });

@@ -5,10 +5,14 @@ import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { handleEventJob, InProcessQueue } from "../../src/app/index.js";
 import { parseObservationSnapshotText } from "../../src/domain/index.js";
-import { parseStateMarker, planRepository, readCommitFiles, renderPullRequest, renderStateMarker } from "../../src/pipeline/index.js";
+import { planRepository } from "../../src/pipeline/index.js";
+import { parseStateMarker, renderStateMarker } from "../../src/pipeline/lifecycle/state.js";
+import { readCommitFiles } from "../../src/pipeline/checkout/files.js";
+import { renderPullRequest } from "../../src/pipeline/body/pull-request.js";
 import { DEFAULTS_SOURCE, defaultPolicy } from "../../src/policy/index.js";
 import { rightsize } from "../helpers/cli.js";
 import { createTestApp, type TestApp } from "../helpers/app.js";
+import { webhookPayload } from "../helpers/events.js";
 import { contractProblems } from "../helpers/github-contract.js";
 import { GitHubStandIn } from "../helpers/github-standin.js";
 
@@ -51,7 +55,7 @@ function writes(from = 0): string[] {
 }
 
 function issuesEvent(action: string, issue: Record<string, unknown>, sender: string, changes?: Record<string, unknown>) {
-  return { action, issue, ...(changes ? { changes } : {}), repository: github.repositoryPayload(), sender: { login: sender, type: "User" }, installation: { id: 2 } };
+  return webhookPayload("issues", action, { issue, ...(changes ? { changes } : {}), repository: github.repositoryPayload(), sender: { login: sender, type: "User" }, installation: { id: 2 } });
 }
 
 describe("the dashboard: only rightsize's own, and only ticked by writers", () => {
@@ -96,7 +100,7 @@ describe("forged markers in comments", () => {
     const pull = github.pulls[0]!;
     github.comments.push({ id: 9001, issue: pull.number, body: "<!-- rightsize:declined -->", user: "mallory" });
     pull.state = "closed";
-    await app.receive("pull_request", { action: "closed", number: pull.number, pull_request: { ...github.pullPayload(pull), merged: false }, repository: github.repositoryPayload(), sender: { login: "alice", type: "User" }, installation: { id: 2 } });
+    await app.receive("pull_request", github.pullRequestEvent("closed", { ...github.pullPayload(pull), merged: false }));
     const declined = github.comments.filter((comment) => comment.issue === pull.number && comment.user === "rightsize[bot]");
     expect(declined).toHaveLength(1);
     expect(declined[0]!.body).toMatch(/^rightsize takes this as "not these values"\./);
@@ -270,7 +274,7 @@ describe("attacks that held, kept so they stay held", () => {
 
   it("ignores edited comments and comments by bots", async () => {
     const before = github.requests.length;
-    await app.receive("issue_comment", { ...github.issueComment(701, "/rightsize all"), action: "edited" });
+    await app.receive("issue_comment", webhookPayload("issue_comment", "edited", { ...github.issueComment(701, "/rightsize all"), action: "edited" }));
     const bot = github.issueComment(702, "/rightsize all", { login: "other-app[bot]" }) as { sender: { type: string }; comment: { user: { type: string } } };
     bot.sender.type = "Bot";
     bot.comment.user.type = "Bot";

@@ -22,14 +22,14 @@ describe("the built CLI", () => {
   });
 
   it("prints the same decision records as the sources, with the same exit status", async () => {
-    const fromSources = await rightsize("recommend", "--observation", SNAPSHOT);
-    const fromBundle = built("recommend", "--observation", SNAPSHOT);
+    const fromSources = await rightsize("recommend", "--snapshot", SNAPSHOT);
+    const fromBundle = built("recommend", "--snapshot", SNAPSHOT);
     expect(JSON.parse(fromBundle.stdout)).toHaveLength(JSON.parse(fromSources.stdout).length);
     expect(fromBundle).toEqual({ status: fromSources.status, stdout: fromSources.stdout, stderr: fromSources.stderr });
   });
 
   it("reports a bad snapshot with exit 2, naming the file", () => {
-    const result = built("recommend", "--observation", `${ROOT}package.json`);
+    const result = built("recommend", "--snapshot", `${ROOT}package.json`);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("package.json: invalid observation snapshot");
   });

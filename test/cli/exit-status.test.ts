@@ -61,16 +61,19 @@ const rows: Row[] = [
   ["policy validate: valid", () => ["policy", "validate", POLICY("v1alpha2-full.yml")], 0, /^$/],
   ["policy validate: valid with warnings", () => ["policy", "validate", POLICY("newer.yml")], 1, /^$/],
   ["policy validate: invalid", () => ["policy", "validate", POLICY("invalid.yml")], 2, /^$/],
-  ["recommend: a blocked workload", () => ["recommend", "--observation", path.join(SNAPSHOTS, "shop.json")], 1, /^$/],
-  ["recommend: an invalid snapshot", () => ["recommend", "--observation", path.join(SNAPSHOTS, "invalid-p95.json")], 2, /invalid observation snapshot/],
-  ["recommend: a directory as the snapshot", () => ["recommend", "--observation", scratch], 2, /^rightsize: .*: cannot read the observation snapshot \(it is a directory\)/],
+  ["recommend: a blocked workload", () => ["recommend", "--snapshot", path.join(SNAPSHOTS, "shop.json")], 1, /^$/],
+  ["recommend: an invalid snapshot", () => ["recommend", "--snapshot", path.join(SNAPSHOTS, "invalid-p95.json")], 2, /invalid observation snapshot/],
+  ["recommend: a directory as the snapshot", () => ["recommend", "--snapshot", scratch], 2, /^rightsize: .*: cannot read the observation snapshot \(it is a directory\)/],
+  ["recommend: a workload the snapshot does not hold", () => ["recommend", "--snapshot", SNAPSHOT, "deployment/frontnd"], 2, /^rightsize: no workload deployment\/frontnd in .*snapshot\.json; did you mean shop\/deployment\/frontend\?\n$/],
+  ["plan: a mistyped flag", () => ["plan", "--snapshto", SNAPSHOT], 2, /^error: unknown option '--snapshto'\n\(Did you mean --snapshot\?\)\nsee rightsize plan --help\n$/],
+  ["plan: a workload the repository does not hold", () => ["plan", "--repo", CONFIG_REPO, "--snapshot", SNAPSHOT, "shop/deployment/frontnd"], 2, /did you mean shop\/deployment\/frontend\?\n$/],
   ["plan: everything matched, nothing blocked", () => ["plan", "--repo", CONFIG_REPO, "--snapshot", SNAPSHOT], 0, /^$/],
   ["plan: a blocked workload", () => ["plan", "--repo", CONFIG_REPO, "--snapshot", BLOCKED], 1, /^$/],
   ["plan: nothing matched (another cluster name)", () => ["plan", "--repo", CONFIG_REPO, "--snapshot", OTHER_CLUSTER], 1, /the snapshot observed cluster "default" but the policy's targets name "prod"/],
   ["plan: --repo that does not exist", () => ["plan", "--repo", "/nonexistent", "--snapshot", SNAPSHOT], 2, /^rightsize: --repo \/nonexistent: no such directory; pass the directory of a checkout of your config repo\n$/],
   ["plan: --repo that is a file", () => ["plan", "--repo", A_FILE, "--snapshot", SNAPSHOT], 2, /^rightsize: --repo .*a-file\.txt: not a directory/],
-  ["propose --local: proposals written", () => ["propose", "--local", "--repo", okRepo.work, "--snapshot", SNAPSHOT], 0, /^rightsize: proposals from main at [0-9a-f]{12}, with the policy \.github\/rightsize\.yml of that commit\n$/],
-  ["propose --local: a blocked workload, as plan", () => ["propose", "--local", "--repo", blockedRepo.work, "--snapshot", BLOCKED], 1, /^rightsize: proposals from main at [0-9a-f]{12}, with the policy [^\n]+\n$/],
+  ["propose --local: proposals written", () => ["propose", "--local", "--repo", okRepo.work, "--snapshot", SNAPSHOT], 0, /^rightsize: proposals from main at [0-9a-f]{12}, with the policy \.github\/rightsize\.yml of that commit\nrightsize: pull request bodies are in \.rightsize\/out\/ of the checkout, which git ignores \(listed in \.git\/info\/exclude\)\n$/],
+  ["propose --local: a blocked workload, as plan", () => ["propose", "--local", "--repo", blockedRepo.work, "--snapshot", BLOCKED], 1, /^rightsize: proposals from main at [0-9a-f]{12}, with the policy [^\n]+\nrightsize: pull request bodies are in [^\n]+\n$/],
   ["propose --local: nothing matched", () => ["propose", "--local", "--repo", blockedRepo.work, "--snapshot", OTHER_CLUSTER], 1, /nothing to recommend/],
   ["propose --local: --repo that does not exist", () => ["propose", "--local", "--repo", "/nonexistent", "--snapshot", SNAPSHOT], 2, /^rightsize: --repo \/nonexistent: no such directory/],
   ["propose --local: not a git repository", () => ["propose", "--local", "--repo", scratch, "--snapshot", SNAPSHOT], 2, /not a git repository with a commit/],
@@ -78,7 +81,8 @@ const rows: Row[] = [
   ["demo --dir a file", () => ["demo", "--dir", A_FILE], 2, /^rightsize: --dir .*a-file\.txt is a file, not a directory; pass a new or empty directory for the example repository\n$/],
   ["demo --dir a directory that is not empty", () => ["demo", "--dir", NOT_EMPTY], 2, /^rightsize: --dir .*not-empty is not empty; the demo creates a git repository and commits the example there, so pass a new or empty directory\n$/],
   ["snapshot: Prometheus unreachable", () => ["snapshot", "--prometheus", unreachable, "--namespace", "shop", "--retries", "0"], 3, /\nrightsize: Prometheus at .* is unreachable: .*ECONNREFUSED/],
-  ["snapshot: no namespace", () => ["snapshot", "--prometheus", unreachable], 2, /^rightsize: --namespace is required/],
+  ["snapshot: no namespace, so the policy's selection, from an unreachable Prometheus", () => ["snapshot", "--prometheus", unreachable, "--retries", "0"], 3, /^rightsize: Prometheus at .* is unreachable: .*ECONNREFUSED/],
+  ["snapshot: --namespace and --all-namespaces", () => ["snapshot", "--prometheus", unreachable, "-n", "shop", "-A"], 2, /^rightsize: -n\/--namespace and -A\/--all-namespaces exclude each other\n$/],
   ["discover", () => ["discover", CONFIG_REPO], 0, /^$/],
   ["edit: a refused edit", () => ["edit", path.join(ROOT, "test/fixtures/manifests/refuse/merge-key.yaml"), "--kind", "Deployment", "--name", "api", "--container", "api", "--cpu-request", "1"], 2, /^rightsize: /],
 ];
@@ -147,7 +151,7 @@ describe("unreadable files and directories", () => {
   });
 
   it("names an unreadable snapshot in one line, exit 2", async () => {
-    const result = await run("recommend", "--observation", "locked.json");
+    const result = await run("recommend", "--snapshot", "locked.json");
     expect(result).toEqual({ status: 2, stderr: 'rightsize: locked.json: cannot read the observation snapshot (permission denied; check its permissions); write one with "rightsize snapshot"\n' });
   });
 

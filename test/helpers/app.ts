@@ -6,6 +6,7 @@ import { pino } from "pino";
 import { Probot, ProbotOctokit } from "probot";
 import { afterEach, expect } from "vitest";
 import { rightsizeApp, RepositoryLocks, type AppDependencies } from "../../src/app/index.js";
+import { webhookPayload } from "./events.js";
 import type { OperatorClusters } from "../../src/pipeline/index.js";
 
 export const API = "https://api.github.com";
@@ -61,9 +62,15 @@ export async function createTestApp(options: { clusters?: OperatorClusters; now?
   };
 }
 
-/** A webhook payload fixture from test/fixtures/events/, with fields replaced. */
+/**
+ * A webhook payload: GitHub's example of the event (`@octokit/webhooks-examples`) with the fields
+ * of test/fixtures/events/<name>.json put in (the repository, the people, the numbers), then
+ * `change`.
+ */
 export function eventPayload<T = Record<string, unknown>>(name: string, change: (payload: T) => void = () => undefined): T {
-  const payload = JSON.parse(readFileSync(path.join(import.meta.dirname, "../fixtures/events", `${name}.json`), "utf8")) as T;
+  const overrides = JSON.parse(readFileSync(path.join(import.meta.dirname, "../fixtures/events", `${name}.json`), "utf8")) as Record<string, unknown>;
+  const [event, action] = name.split(".");
+  const payload = webhookPayload<T>(event!, action, overrides);
   change(payload);
   return payload;
 }

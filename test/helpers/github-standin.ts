@@ -2,6 +2,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { webhookPayload } from "./events.js";
 import { contractProblems } from "./github-contract.js";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -129,14 +130,23 @@ export class GitHubStandIn {
   /** An `issue_comment.created` payload: `body` written by alice (a writer, unless `permissions` says otherwise) in issue #1 of this repository. */
   issueComment(id: number, body: string, options: { login?: string; issue?: number } = {}): Record<string, unknown> {
     const login = options.login ?? "alice";
-    return {
-      action: "created",
+    return webhookPayload("issue_comment", "created", {
       issue: { number: options.issue ?? 1, title: "Right-size the shop", state: "open", user: { login, type: "User" } },
       comment: { id, body, user: { login, type: "User" } },
       repository: this.repositoryPayload(),
       sender: { login, type: "User" },
       installation: { id: 2 },
-    };
+    });
+  }
+
+  /** A `pull_request` event for one of the stand-in's pull requests (GitHub's example payload with its fields). */
+  pullRequestEvent(action: string, pull: Record<string, unknown>, sender = "alice", extra: Record<string, unknown> = {}): Record<string, unknown> {
+    return webhookPayload("pull_request", action, { number: pull.number, pull_request: pull, repository: this.repositoryPayload(), sender: { login: sender, type: sender.endsWith("[bot]") ? "Bot" : "User" }, installation: { id: 2 }, ...extra });
+  }
+
+  /** A `push` event of `after` to `ref` by `sender`. */
+  pushEvent(ref: string, after: string, sender = "alice", commits: unknown[] = []): Record<string, unknown> {
+    return webhookPayload("push", undefined, { ref, before: "0".repeat(40), after, deleted: false, commits, repository: this.repositoryPayload(), sender: { login: sender, type: "User" }, installation: { id: 2 } });
   }
 
   /** The repository as a webhook payload names it. */
@@ -283,15 +293,25 @@ export class GitHubStandIn {
       this.git("update-ref", "-d", `refs/${m[1]}`);
       return reply(204);
     }
-    if ((m = match("GET {repo}/compare/([0-9a-f]+)\\.\\.\\.([0-9a-f]+)"))) {
-      const [base, head] = [m[1]!, m[2]!];
-      const shas = this.git("rev-list", "--reverse", `${base}..${head}`).split("\n").filter(Boolean);
-      const commits = shas.map((sha) => ({
-        sha,
-        commit: { message: this.git("log", "-1", "--format=%B", sha).trimEnd(), tree: { sha: this.git("rev-parse", `${sha}^{tree}`).trim() } },
-        parents: this.git("log", "-1", "--format=%P", sha).trim().split(" ").filter(Boolean).map((parent) => ({ sha: parent })),
-      }));
-      return reply(200, { ahead_by: shas.length, behind_by: 0, commits });
+    if ((m = match("GET {repo}/compare/(.+)\\.\\.\\.(.+)"))) {
+      // GitHub's three-dot comparison: commits and files of head since the merge base, and how far base moved on.
+      const [base, head] = [this.revParse(m[1]!), this.revParse(m[2]!)];
+      if (!base || !head) return reply(404, { message: "Not Found" });
+      const mergeBase = this.git("merge-base", base, head).trim();
+      const shas = this.git("rev-list", "--reverse", `${mergeBase}..${head}`).split("\n").filter(Boolean);
+      const commits = shas.map((sha) => {
+        const author = this.git("log", "-1", "--format=%an", sha).trim();
+        return {
+          sha,
+          commit: { message: this.git("log", "-1", "--format=%B", sha).trimEnd(), tree: { sha: this.git("rev-parse", `${sha}^{tree}`).trim() } },
+          // GitHub names an author's account when it knows the commit's email; here only the app's.
+          author: author === APP_LOGIN ? { login: APP_LOGIN, type: "Bot" } : null,
+          parents: this.git("log", "-1", "--format=%P", sha).trim().split(" ").filter(Boolean).map((parent) => ({ sha: parent })),
+        };
+      });
+      const files = this.git("diff", "--name-only", mergeBase, head).split("\n").filter(Boolean).map((filename) => ({ filename, status: "modified" }));
+      const behind = Number(this.git("rev-list", "--count", `${mergeBase}..${base}`).trim());
+      return reply(200, { ahead_by: shas.length, behind_by: behind, total_commits: shas.length, merge_base_commit: { sha: mergeBase }, commits, files });
     }
     if ((m = match("GET {repo}/commits/([0-9a-f]+)/check-runs"))) {
       const runs = this.checkRuns.filter((run) => run.head_sha === m![1] && run.name === url.searchParams.get("check_name"));
@@ -339,7 +359,7 @@ export class GitHubStandIn {
       const [login] = fork.split("/");
       const pull: PullRequestRecord = { number, state: "open", title: "Change the policy", body: "", head: "patch-1", base: "main", merged_at: null, labels: [], reviewers: [], draft: false, user: login!, fork: { fullName: fork, sha } };
       this.pulls.push(pull);
-      return { action: "opened", number, pull_request: this.pullPayload(pull), repository: this.repositoryPayload(), sender: { login, type: "User" }, installation: { id: 2 } };
+      return this.pullRequestEvent("opened", this.pullPayload(pull), login);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }
@@ -433,6 +453,15 @@ export class GitHubStandIn {
       child.stdin.on("error", () => undefined);
       child.stdin.end(body);
     });
+  }
+
+  /** A commit from a sha, a branch name or a ref, as GitHub resolves the sides of a comparison. */
+  private revParse(ref: string): string | undefined {
+    for (const candidate of [ref, `refs/heads/${ref}`]) {
+      const sha = this.tryGit("rev-parse", "--verify", "--quiet", `${candidate}^{commit}`)?.trim();
+      if (sha) return sha;
+    }
+    return undefined;
   }
 
   private tryGit(...args: string[]): string | undefined {

@@ -1,14 +1,6 @@
 import { Octokit } from "@octokit/rest";
 import type { ObservationSnapshot } from "../../src/domain/index.js";
-import {
-  GitPushPublisher,
-  GitWorkspace,
-  LocalPublisher,
-  loadPolicyFromFiles,
-  openLocalCheckout,
-  proposeForRepository,
-  type RepositoryRun,
-} from "../../src/pipeline/index.js";
+import { GitPushPublisher, GitWorkspace, LocalPublisher, loadPolicyFromFiles, openLocalCheckout, proposeForRepository, type RepositoryRun } from "../../src/pipeline/index.js";
 
 /** `propose --local` through the pipeline: the policy of the default branch's tip, the snapshot replayed. */
 export async function proposeLocally(repoDir: string, snapshot: ObservationSnapshot, at = snapshot.createdAt): Promise<RepositoryRun> {

@@ -5,7 +5,8 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeFileAtomically } from "../../src/domain/index.js";
 import { discoverWorkloads, editDocumentResources, planWorkloadEdit, type RepoFile } from "../../src/manifests/index.js";
-import { readCommitFiles, readWorkingTreeFiles } from "../../src/pipeline/index.js";
+import { readWorkingTreeFiles } from "../../src/pipeline/index.js";
+import { readCommitFiles } from "../../src/pipeline/checkout/files.js";
 import { rightsize } from "../helpers/cli.js";
 import { git } from "../helpers/git-repo.js";
 

@@ -548,7 +548,7 @@ describe("rightsize snapshot --prometheus", () => {
   });
 
   it.each([
-    [["snapshot", "--prometheus", "http://127.0.0.1:9"], "--namespace is required"],
+    [["snapshot", "--prometheus", "http://127.0.0.1:9", "--namespace", "shop", "--all-namespaces"], "-n/--namespace and -A/--all-namespaces exclude each other"],
     [["snapshot", "--prometheus", "http://127.0.0.1:9", "--namespace", "shop", "--runs", "5"], "--runs applies to live observation (--context)"],
     [["snapshot", "--prometheus", "http://127.0.0.1:9", "--namespace", "shop", "--window", "7 days"], '--window: "7 days" is not a duration'],
     [["snapshot", "--prometheus", "http://127.0.0.1:9", "--namespace", "shop", "--at", "yesterday"], '--at: "yesterday" is not an ISO 8601 time'],

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildSnapshot, observeWithPrometheus } from "../../src/observe/index.js";
-import { renderPullRequest } from "../../src/pipeline/index.js";
+import { renderPullRequest } from "../../src/pipeline/body/pull-request.js";
 import { DEFAULT_POLICY } from "../../src/policy/index.js";
 import { recommendWorkload, type DecisionRecord } from "../../src/recommend/index.js";
 import { rightsize } from "../helpers/cli.js";

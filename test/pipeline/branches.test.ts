@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { decisionRecordPath, namespaceBranch, proposalBranch } from "../../src/pipeline/index.js";
+import { decisionRecordPath } from "../../src/pipeline/index.js";
+import { namespaceBranch, proposalBranch } from "../../src/pipeline/propose/branches.js";
 
 const isValidRef = (branch: string) => {
   try {

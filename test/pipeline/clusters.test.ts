@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clustersNamedBy, parseOperatorClusters } from "../../src/pipeline/index.js";
+import { clustersNamedBy, parseOperatorClusters } from "../../src/pipeline/clusters.js";
 import { loadPolicy } from "../../src/policy/index.js";
 
 describe("the operator's clusters file (RIGHTSIZE_CLUSTERS_FILE)", () => {

@@ -2,7 +2,9 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseObservationSnapshotText } from "../../src/domain/index.js";
-import { planRepository, readWorkingTreeFiles, renderDashboard, savingsOf, tickedRows, untickAll, type DashboardInput, type ProposalResult } from "../../src/pipeline/index.js";
+import { planRepository, readWorkingTreeFiles, tickedRows, untickAll, type ProposalResult } from "../../src/pipeline/index.js";
+import { renderDashboard, type DashboardInput } from "../../src/pipeline/dashboard/render.js";
+import { savingsOf } from "../../src/pipeline/dashboard/sync.js";
 import { loadPolicyFile } from "../../src/policy/index.js";
 import { TOOL } from "../../src/version.js";
 

@@ -172,7 +172,8 @@ describe("rightsize demo", () => {
     expect(output).toContain(`rightsize demo: the example config repo is at ${repoDir}`);
     // 250m and 256Mi less per pod × 3 pods: (0.25 × 0.031611 + 0.25 × 0.004237) × 730 × 3 = 19.63 USD a month.
     expect(output).toMatch(/shop\/Deployment\/frontend\s+web\s+500m → 250m \(−50%\)\s+512Mi → 256Mi \(−50%\)\s+−19\.63 USD\s+SAFE\s+HIGH \(80\)\s+change\s+propose/);
-    expect(output).toContain("observed but not in the repo: shop/Deployment/legacy-batch");
+    expect(output).toContain("observed but not in the repo: prod/shop/Deployment/legacy-batch");
+    expect(output).toMatch(/^prod +shop\/Deployment\/search +search +250m +512Mi +- +CAUTION +LOW \(41\) +none +hold$/m);
     for (const branch of Object.keys(EXPECTED_DIFFS)) {
       expect(output).toContain(`git -C ${repoDir} log --stat -1 ${branch}`);
       expect(manifestDiff(repoDir, branch)).toBe(EXPECTED_DIFFS[branch]);

@@ -1,7 +1,8 @@
 import { Octokit } from "@octokit/rest";
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { GitDataPublisher, GitWorkspace, type BranchState, type Proposal } from "../../src/pipeline/index.js";
+import { GitDataPublisher, GitWorkspace } from "../../src/pipeline/index.js";
+import { type BranchState, type Proposal } from "../../src/pipeline/publish/types.js";
 import { loadPolicy } from "../../src/policy/index.js";
 import { exampleRepo, git, type ExampleRepo } from "../helpers/git-repo.js";
 

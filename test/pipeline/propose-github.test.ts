@@ -4,7 +4,7 @@ import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ObservationSnapshot } from "../../src/domain/index.js";
 import { parseObservationSnapshotText } from "../../src/domain/index.js";
-import { renderStateMarker } from "../../src/pipeline/index.js";
+import { renderStateMarker } from "../../src/pipeline/lifecycle/state.js";
 import { exampleRepo, git, type ExampleRepo } from "../helpers/git-repo.js";
 import { proposeWithGitHub } from "../helpers/propose.js";
 import { BOT_USER } from "../helpers/app.js";

@@ -4,16 +4,11 @@ import { Octokit } from "@octokit/rest";
 import nock from "nock";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseObservationSnapshotText, type ObservationSnapshot, type WorkloadObservation } from "../../src/domain/index.js";
-import {
-  isRolledOut,
-  parseStateMarker,
-  renderStateMarker,
-  renderVerificationComment,
-  verdictOf,
-  verifyMergedProposals,
-  verifyWorkload,
-  type ProposalState,
-} from "../../src/pipeline/index.js";
+import { isRolledOut, verifyWorkload, type ProposalState } from "../../src/pipeline/index.js";
+import { renderVerificationComment } from "../../src/pipeline/lifecycle/verification-comment.js";
+import { parseStateMarker, renderStateMarker } from "../../src/pipeline/lifecycle/state.js";
+import { verdictOf } from "../../src/pipeline/lifecycle/verification.js";
+import { verifyMergedProposals } from "../../src/pipeline/lifecycle/verify-merged.js";
 import { loadPolicy } from "../../src/policy/index.js";
 import { DecisionRecordSchema } from "../../src/recommend/index.js";
 import { BOT_USER } from "../helpers/app.js";

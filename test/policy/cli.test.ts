@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { rightsize } from "../helpers/cli.js";
@@ -54,5 +56,34 @@ describe("rightsize policy versions and schema", () => {
     expect(schema.additionalProperties).toBe(false);
     expect(schema.patternProperties).toEqual({ "^x-": {} });
     expect(schema.properties.recommend.properties.margins.properties.SAFE).toMatchObject({ type: "number", minimum: 1, default: 1.15 });
+  });
+});
+
+describe("mistyped policy values", () => {
+  it("get a suggestion when one allowed value is clearly meant: another case, or a letter or two off", async () => {
+    const directory = mkdtempSync(path.join(tmpdir(), "rightsize-values-"));
+    const file = path.join(directory, "rightsize.yml");
+    writeFileSync(
+      file,
+      "apiVersion: rightsize.dev/v1alpha2\nkind: RightsizePolicy\nmode: Propose\napply:\n  minConfidence: medium\nrecommend:\n  limits: kep\n  cpu: {percentile: p9}\nobserve: {source: promethus}\n",
+    );
+    try {
+      const { status, stdout } = await rightsize("policy", "validate", file);
+      expect(status).toBe(2);
+      expect(stdout).toBe(
+        [
+          `${file}:3:7 mode: expected one of propose, recommend, disabled, got "Propose": did you mean "propose"?`,
+          `${file}:5:18 apply.minConfidence: expected one of LOW, MEDIUM, HIGH, got "medium": did you mean "MEDIUM"?`,
+          `${file}:7:11 recommend.limits: expected one of keep, ratio, memory-equals-request, remove-cpu, got "kep": did you mean "keep"?`,
+          // p90, p95 and p99 are each one letter from p9: no guess.
+          `${file}:8:21 recommend.cpu.percentile: expected one of p50, p90, p95, p99, max, got "p9"`,
+          `${file}:9:19 observe.source: expected one of prometheus, metrics-server, snapshot, got "promethus": did you mean "prometheus"?`,
+          `${file}: invalid (5 errors, 0 warnings)`,
+          "",
+        ].join("\n"),
+      );
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 });

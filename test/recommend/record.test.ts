@@ -148,9 +148,9 @@ describe("renderDecisionTable (--output text)", () => {
     const blocked = recommend(workload({ name: "worker", containers: [container({ requests: { cpu: "300m", memory: "512Mi" }, restarts: 20 })] }));
     expect(renderDecisionTable([proposed, blocked])).toBe(
       [
-        "WORKLOAD                CONTAINER  CPU REQUEST         MEMORY REQUEST  PER MONTH  SAFETY  CONFIDENCE  ACTION   DECISION",
-        "shop/Deployment/cart    server     300m → 210m (−30%)  288Mi           −6.23 USD  SAFE    HIGH (100)  change   propose",
-        "shop/Deployment/worker  server     300m                512Mi           -          UNSAFE  HIGH (80)   blocked  blocked",
+        "CLUSTER  WORKLOAD                CONTAINER  CPU REQUEST         MEMORY REQUEST  PER MONTH  SAFETY  CONFIDENCE  ACTION   DECISION",
+        "prod     shop/Deployment/cart    server     300m → 210m (−30%)  288Mi           −6.23 USD  SAFE    HIGH (100)  change   propose",
+        "prod     shop/Deployment/worker  server     300m                512Mi           -          UNSAFE  HIGH (80)   blocked  blocked",
         "",
         "prod/shop/Deployment/cart: propose",
         "  - changes in 1 of 1 container: server (cpu 300m → 210m)",

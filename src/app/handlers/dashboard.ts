@@ -22,7 +22,9 @@ export async function onDashboardEdited(context: Context<"issues.edited">, deps:
   await deps.locks.run(`${repository.owner}/${repository.repo}`, async () => {
     const onStage = stageRecorder(deps);
     for (const selection of selectionsOf(ticked)) {
-      const run = await runForGitHubRepository({ octokit, repository, token: await installationToken(context), observe: operatorObserver(deps), selection, force: true, ...(onStage ? { onStage } : {}) });
+      // A ticked row is an explicit request for its workload: it overrides a declined proposal (SPEC §8); the "all" box does not.
+      const overrideDeclines = selection.targets.length > 0;
+      const run = await runForGitHubRepository({ octokit, repository, token: await installationToken(context), observe: operatorObserver(deps), selection, force: true, overrideDeclines, ...(onStage ? { onStage } : {}) });
       recordRun(deps, run);
     }
     const body = untickAll(issue.body!);

@@ -2,18 +2,18 @@ import type { Context } from "probot";
 import {
   callGitHub,
   checkPolicyAt,
+  followBranchPush,
   previewPolicyChange,
-  ProposalPullRequests,
+  rebuildConflicted,
   syncPolicyIssue,
   upsertCheckRun,
-  type GitHubClient,
   type GitHubRepositoryInfo,
   type PolicyCheck,
 } from "../../pipeline/index.js";
 import { DEFAULT_POLICY_PATH } from "../../policy/index.js";
 import { renderFailure } from "../render/failure.js";
 import { POLICY_CHECK_NAME, renderPolicyCheck, renderPolicyPreview } from "../render/policy.js";
-import { clientOf, installationToken, operatorObserver, redactEndpoints, repositoryOf, type AppDependencies } from "../runtime.js";
+import { clientOf, installationToken, operatorObserver, redactEndpoints, repositoryOf, stageRecorder, type AppDependencies } from "../runtime.js";
 
 type PullRequestChanged = Context<"pull_request.opened" | "pull_request.synchronize" | "pull_request.reopened">;
 
@@ -56,9 +56,10 @@ async function previewText(context: PullRequestChanged, deps: AppDependencies, r
 }
 
 /**
- * `push`. To the default branch, touching the policy: the check run on the pushed commit, and the
- * "fix the policy file" issue opened or closed (SPEC §7). To a rightsize branch, by a person: the
- * bot stops touching that branch and says so once on its pull request (SPEC §8).
+ * `push`. To a rightsize branch, by someone else: the branch is theirs now, and its pull request
+ * says so once (SPEC §8). To the default branch: open rightsize pull requests it conflicts with
+ * are rebuilt on the new tip; touching the policy, the check run on the pushed commit and the
+ * "fix the policy file" issue opened or closed (SPEC §7).
  */
 export async function onPush(context: Context<"push">, deps: AppDependencies): Promise<void> {
   const { payload } = context;
@@ -68,10 +69,15 @@ export async function onPush(context: Context<"push">, deps: AppDependencies): P
   const octokit = clientOf(context);
   if (branch.startsWith("rightsize/")) {
     if (payload.sender?.type === "Bot") return;
-    await noteForeignPush(octokit, repository, branch, `${payload.sender?.login ?? "someone"} pushed ${payload.after.slice(0, 12)} to it`);
+    await followBranchPush({ octokit, repository }, branch, `${payload.sender?.login ?? "someone"} pushed ${payload.after.slice(0, 12)} to it`);
     return;
   }
-  if (branch !== repository.defaultBranch || !touchesPolicy(payload.commits)) return;
+  if (branch !== repository.defaultBranch) return;
+  await deps.locks.run(`${repository.owner}/${repository.repo}`, async () => {
+    const onStage = stageRecorder(deps);
+    await rebuildConflicted({ octokit, repository, token: await installationToken(context), observe: operatorObserver(deps), tip: payload.after, ...(onStage ? { onStage } : {}) });
+  });
+  if (!touchesPolicy(payload.commits)) return;
   deps.onRepositorySeen?.(payload.installation?.id ?? 0, repository);
   const check = await checkPolicyAt(octokit, repository, payload.after);
   await upsertCheckRun(octokit, repository, { name: POLICY_CHECK_NAME, headSha: payload.after, ...renderPolicyCheck(check.problems, undefined, "default-branch") });
@@ -83,10 +89,4 @@ export async function onPush(context: Context<"push">, deps: AppDependencies): P
 function touchesPolicy(commits: readonly { added?: string[]; modified?: string[]; removed?: string[] }[]): boolean {
   if (commits.length >= 20) return true;
   return commits.some((commit) => [...(commit.added ?? []), ...(commit.modified ?? []), ...(commit.removed ?? [])].includes(DEFAULT_POLICY_PATH));
-}
-
-async function noteForeignPush(octokit: GitHubClient, repository: GitHubRepositoryInfo, branch: string, what: string): Promise<void> {
-  const pullRequests = new ProposalPullRequests(octokit, repository);
-  const state = await pullRequests.branchState(branch);
-  if (state.pullRequest) await pullRequests.reportForeign(state.pullRequest, `${what}, so it is someone else's branch now`);
 }

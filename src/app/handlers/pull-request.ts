@@ -1,28 +1,24 @@
 import type { Context } from "probot";
 import {
   callGitHub,
-  hasComment,
+  followClosedProposal,
+  refreshTicked,
+  untickRefresh,
   isProposalBranch,
-  MARKERS,
   proposalStateOf,
   readRepositoryPolicy,
   readRawFile,
-  replaceStateMarker,
   type GitHubClient,
   type GitHubRepositoryInfo,
-  type ProposalState,
 } from "../../pipeline/index.js";
 import { InputError } from "../../domain/index.js";
 import { DEFAULT_POLICY_PATH, defaultPolicy } from "../../policy/index.js";
-import { renderDeclinedComment } from "../render/lifecycle.js";
 import { renderReply } from "../render/reply.js";
-import { deleteBranch, runCommands, type ProposalPullRequest } from "../run-commands.js";
+import { runCommands, type ProposalPullRequest } from "../run-commands.js";
 import { clientOf, installationToken, logErrorOf, maySteer, repositoryOf, type AppDependencies } from "../runtime.js";
 
 type PullRequestPayload = Context<"pull_request.closed">["payload"]["pull_request"];
 
-const REFRESH_UNTICKED = "- [ ] refresh this proposal";
-const REFRESH_TICKED = /^- \[[xX]\] refresh this proposal/m;
 
 /** The proposal a pull request event is about, when it is one of rightsize's own. */
 function proposalOf(pull: PullRequestPayload, repository: GitHubRepositoryInfo): ProposalPullRequest | undefined {
@@ -32,38 +28,21 @@ function proposalOf(pull: PullRequestPayload, repository: GitHubRepositoryInfo):
 }
 
 /**
- * `pull_request.closed` (SPEC §8). Merged: the state marker records the merge for the check after
- * merge. Closed unmerged by a person: one comment says how rightsize will behave, and the branch
- * is deleted.
+ * `pull_request.closed` (SPEC §8): what the proposal's life says for it (merged: recorded; closed
+ * by a person: "not these values", said once; the branch deleted only when it holds rightsize's
+ * commits alone).
  */
 export async function onPullRequestClosed(context: Context<"pull_request.closed">, deps: AppDependencies): Promise<void> {
   const repository = await repositoryOf(context.payload, deps);
-  const pull = context.payload.pull_request;
-  const proposal = proposalOf(pull, repository);
-  if (!proposal) return;
+  const { pull_request: pull, sender } = context.payload;
   const octokit = clientOf(context);
-  await deps.locks.run(`${repository.owner}/${repository.repo}`, async () => {
-    if (pull.merged) {
-      if (proposal.state.merged) return;
-      const state: ProposalState = { ...proposal.state, merged: { at: pull.merged_at ?? deps.now().toISOString(), commit: pull.merge_commit_sha ?? "" } };
-      await callGitHub(repository, "record the merge", () =>
-        octokit.rest.pulls.update({ owner: repository.owner, repo: repository.repo, pull_number: pull.number, body: replaceStateMarker(proposal.body, state) }),
-      );
-      return;
-    }
-    await deleteBranch(octokit, repository, proposal.branch);
-    if (proposal.state.closedBy || context.payload.sender.type === "Bot") return;
-    if (await hasComment(octokit, repository, pull.number, MARKERS.declined)) return;
-    const policy = await policyOrDefaults(octokit, repository);
-    await callGitHub(repository, "comment", () =>
-      octokit.rest.issues.createComment({
-        owner: repository.owner,
-        repo: repository.repo,
-        issue_number: pull.number,
-        body: `${renderDeclinedComment(proposal.state, policy, proposal.branch)}\n\n${MARKERS.declined}`,
-      }),
-    );
-  });
+  await deps.locks.run(`${repository.owner}/${repository.repo}`, () =>
+    followClosedProposal(
+      { octokit, repository, now: deps.now(), policy: () => policyOrDefaults(octokit, repository) },
+      { number: pull.number, body: pull.body, user: pull.user, head: pull.head, merged: pull.merged ?? false, mergedAt: pull.merged_at, mergeCommit: pull.merge_commit_sha },
+      sender.type === "Bot" ? "rightsize" : "person",
+    ),
+  );
 }
 
 /** `pull_request.edited`: ticking "refresh this proposal" does what `/rightsize refresh` does (SPEC §8). */
@@ -73,19 +52,14 @@ export async function onPullRequestEdited(context: Context<"pull_request.edited"
   const before = context.payload.changes.body?.from ?? "";
   const proposal = proposalOf(pull, repository);
   if (!proposal || !proposal.open || context.payload.sender?.type !== "User") return;
-  if (!REFRESH_TICKED.test(proposal.body) || REFRESH_TICKED.test(before)) return;
+  if (!refreshTicked(proposal.body) || refreshTicked(before)) return;
   const octokit = clientOf(context);
   if (!(await maySteer(deps, octokit, repository, context.payload.sender.login))) return;
   await deps.locks.run(`${repository.owner}/${repository.repo}`, async () => {
     // The refreshed body has the box unticked again; a failed refresh unticks it here.
     const line = "/rightsize refresh (the checkbox)";
     const [outcome] = await runCommands([{ line, name: "refresh" }], { octokit, repository, token: () => installationToken(context), deps, pullRequest: proposal, logError: logErrorOf(context) });
-    const current = await callGitHub(repository, "read the pull request", () => octokit.rest.pulls.get({ owner: repository.owner, repo: repository.repo, pull_number: pull.number }));
-    if (current.data.state === "open" && REFRESH_TICKED.test(current.data.body ?? "")) {
-      await callGitHub(repository, "untick the checkbox", () =>
-        octokit.rest.pulls.update({ owner: repository.owner, repo: repository.repo, pull_number: pull.number, body: (current.data.body ?? "").replace(REFRESH_TICKED, REFRESH_UNTICKED) }),
-      );
-    }
+    await untickRefresh({ octokit, repository }, pull.number);
     await callGitHub(repository, "reply", () =>
       octokit.rest.issues.createComment({ owner: repository.owner, repo: repository.repo, issue_number: pull.number, body: renderReply(context.payload.sender?.login ?? "", [outcome!]) }),
     );

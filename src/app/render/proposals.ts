@@ -45,7 +45,8 @@ export function renderProposeOutcome(run: RepositoryRun, options: { dryRun: bool
 
 function renderPublished(result: ProposalResult): string {
   const link = result.pullRequestNumber !== undefined ? `#${result.pullRequestNumber}` : (result.pullRequestUrl ?? result.branch);
-  return `- ${link} ${VERB[result.status]}: ${prose(result.title)}`;
+  const overrides = result.overrides ? ` #${result.overrides.number} was declined; this proposal overrides it, as asked.` : "";
+  return `- ${link} ${VERB[result.status]}: ${prose(result.title)}${overrides}`;
 }
 
 function renderNotProposed(result: ProposalResult): string {

@@ -3,11 +3,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
 import { simpleGit } from "simple-git";
-import { UsageError } from "../../domain/index.js";
+import { UsageError, workloadKey } from "../../domain/index.js";
 import { PACKAGE_ROOT } from "../../package-root.js";
 import { decisionRecordPath, gitEnvironment } from "../../pipeline/index.js";
 import { renderDecisionTable } from "../../recommend/index.js";
 import { readSnapshotFile } from "../inputs.js";
+import { stdoutPainter } from "../output.js";
 import { renderProposals } from "./propose.js";
 import { runProposals } from "../run-proposals.js";
 
@@ -41,14 +42,15 @@ export function register(program: Command): void {
       const out = process.stdout;
       out.write(`rightsize demo: the example config repo is at ${repoDir}\n`);
       out.write(`observations: ${path.relative(process.cwd(), snapshotFile) || snapshotFile} (${snapshot.workloads.length} workloads, ${snapshot.createdAt})\n\n`);
-      out.write(renderDecisionTable(run.plan.workloads.map((workload) => workload.record)));
-      for (const { ref, path: file } of run.plan.notObserved) out.write(`in the repo but not observed: ${ref.namespace}/${ref.kind}/${ref.name} (${file})\n`);
-      for (const ref of run.plan.notInRepo) out.write(`observed but not in the repo: ${ref.namespace}/${ref.kind}/${ref.name}\n`);
+      const paint = stdoutPainter({});
+      out.write(renderDecisionTable(run.plan.workloads.map((workload) => workload.record), paint ? { paint } : {}));
+      for (const { ref, path: file } of run.plan.notObserved) out.write(`in the repo but not observed: ${workloadKey(ref)} (${file})\n`);
+      for (const ref of run.plan.notInRepo) out.write(`observed but not in the repo: ${workloadKey(ref)}\n`);
       out.write(`\nProposals (local branches from ${run.base.branch}):\n`);
       out.write(renderProposals(run.results, run.plan.proposalsPaused));
       const written = run.results.filter((result) => result.commit);
       if (written.length > 0) {
-        out.write("\nPull request bodies:\n");
+        out.write("\nPull request bodies (in .rightsize/out/, which git ignores: rightsize lists it in .git/info/exclude):\n");
         for (const result of written) if (result.bodyPath) out.write(`  ${path.join(repoDir, result.bodyPath)}\n`);
         out.write("Decision records (committed on each branch):\n");
         for (const result of written) for (const ref of result.workloads) out.write(`  ${result.branch}:${decisionRecordPath(ref)}\n`);

@@ -5,10 +5,9 @@ import { discoverTargets, type DiscoveredContainer, type DiscoverOptions as Mani
 import { policyDiscoveryTargets, readWorkingTreeFiles } from "../../pipeline/index.js";
 import { DEFAULT_POLICY_PATH } from "../../policy/index.js";
 import { loadPolicyWithWarnings } from "../inputs.js";
-import { parseOutputFormat, printJson, printText } from "../output.js";
+import { addOutputOptions, parseOutputFormat, printOutput, type OutputFlags, type Rows } from "../output.js";
 
-interface DiscoverOptions {
-  output: string;
+interface DiscoverOptions extends OutputFlags {
   policy?: string;
   include?: string[];
   exclude?: string[];
@@ -21,25 +20,23 @@ interface DiscoverReport extends Discovery {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command("discover")
     .description(
       "List the workloads of a config repo checkout (plain manifests, kustomize overlays, Helm values the policy maps), their containers, current requests/limits and where each is defined. Reads the policy's targets as plan does.",
     )
     .argument("[dir]", "checkout to scan", ".")
     .option("--policy <file>", `policy file whose targets (paths, cluster, namespace, helm) are scanned (default: <dir>/${DEFAULT_POLICY_PATH} when present)`)
-    .option("--output <format>", "text (a table) or json", "text")
     .option("--include <glob...>", "only files matching these globs (default: the policy's target paths, else **/*.{yaml,yml})")
     .option("--exclude <glob...>", "leave out files matching these globs (.git, node_modules and charts/*/templates are always left out)")
-    .option("--default-namespace <namespace>", "namespace of workloads that name none in the manifest or kustomization (default: the policy target's)")
-    .action(async (dir: string, options: DiscoverOptions) => {
+    .option("--default-namespace <namespace>", "namespace of workloads that name none in the manifest or kustomization (default: the policy target's)");
+  addOutputOptions(command).action(async (dir: string, options: DiscoverOptions) => {
       const format = parseOutputFormat(options.output);
       await requireDirectory(dir);
       const loaded = await loadPolicyWithWarnings(options.policy, dir);
       const files = await readWorkingTreeFiles(dir);
       const report = discover(files, loaded.policy.targets.length > 0 ? policyDiscoveryTargets(loaded.policy) : [{ options: {} }], options);
-      if (format === "json") printJson(report);
-      else printText(renderDiscovery(report, dir));
+      printOutput(format, options, { data: () => report, table: () => renderDiscovery(report, dir), rows: () => discoveryRows(report) });
     });
 }
 
@@ -118,6 +115,27 @@ export function renderDiscovery(discovery: DiscoverReport, dir: string): string 
     for (const skip of discovery.skipped) lines.push(`  ${escapeControls(`${skip.path}: ${skip.reason}`)}`);
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** One row per container (a workload without containers: one row), with where its values are defined. */
+function discoveryRows(report: DiscoverReport): Rows {
+  return {
+    columns: ["cluster", "namespace", "kind", "name", "container", "role", "cpu_request", "memory_request", "cpu_limit", "memory_limit", "resources_at"],
+    rows: report.workloads.flatMap((workload) => {
+      const base = [workload.cluster ?? null, workload.namespace ?? null, workload.kind, workload.name];
+      if (workload.containers.length === 0) return [[...base, null, null, null, null, null, null, place(workload.location)]];
+      return workload.containers.map((container) => [
+        ...base,
+        container.name,
+        container.role,
+        container.requests.cpu ?? null,
+        container.requests.memory ?? null,
+        container.limits.cpu ?? null,
+        container.limits.memory ?? null,
+        definedAt(container),
+      ]);
+    }),
+  };
 }
 
 /** The files that define the effective values (a base and an overlay patch may both count), each at its first line. */

@@ -2,20 +2,19 @@ import { Command, Option } from "commander";
 import { EXIT, UsageError } from "../../domain/index.js";
 import { diagnoseClusters, diagnosePrometheus, doctorReport, loadOperatorClusters, renderDoctorMarkdown, renderDoctorText, type ClusterConnection, type DoctorReport } from "../../observe/index.js";
 import { addStoreOptions, loadPolicyWithWarnings, parseAtOption, parseDurationOption, prometheusSource, type PrometheusFlags } from "../inputs.js";
-import { parseOutputFormat, printJson, printText } from "../output.js";
+import { addOutputOptions, parseOutputFormat, printOutput, type OutputFlags, type Rows } from "../output.js";
 
-interface DoctorOptions extends PrometheusFlags {
+interface DoctorOptions extends PrometheusFlags, OutputFlags {
   prometheus?: string;
   cluster: string;
   policy?: string;
   clustersFile?: string;
-  namespace: string[];
+  namespace?: string[];
   window?: string;
   at?: string;
-  output: string;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 /**
  * SPEC §4 `rightsize doctor`: for each cluster, which metrics rightsize reads exist, at what scrape
@@ -33,24 +32,23 @@ export function register(program: Command): void {
     .option("--cluster <name>", "with --prometheus: the cluster's name (and, with --cluster-label, its label value)", "default")
     .option("--policy <file>", "check the clusters of this policy (default: .github/rightsize.yml when present)")
     .option("--clusters-file <file>", "check the operator's clusters (RIGHTSIZE_CLUSTERS_FILE format), as the app observes them")
-    .option("--namespace <namespace>", "look only at this namespace (repeat for more; default: all)", collect, [])
+    .option("-n, --namespace <namespace>", "look only at this namespace (repeat for more; default: all)", collect)
     .option("--window <duration>", "history to look at, ending at --at (default: the policy's observe.window, 7d)")
     .option("--at <time>", "ISO time the window ends (default: now)")
-    .addOption(new Option("--output <format>", "text, json or markdown").default("text"))
     .option("--timeout <duration>", "per request to the store", "30s")
     .option("--retries <count>", "retries of a failed request, with backoff", "3")
     .option("--ca-file <file>", "CA bundle for the store's TLS certificate")
     .addOption(new Option("--insecure-skip-tls-verify", "do not verify the store's TLS certificate"));
   addStoreOptions(command);
-  command.action(async (options: DoctorOptions) => {
-    const format = parseOutputFormat(options.output, ["text", "json", "markdown"]);
+  addOutputOptions(command).action(async (options: DoctorOptions) => {
+    const format = parseOutputFormat(options.output);
     const sources = [options.prometheus, options.policy, options.clustersFile].filter(Boolean).length;
     if (sources > 1) throw new UsageError("pass one of --prometheus, --policy and --clusters-file");
     const at = parseAtOption(options.at) ?? new Date().toISOString();
     let clusters: ClusterConnection[];
     let windowSeconds = options.window ? parseDurationOption(options.window, "--window") : undefined;
     let report: DoctorReport;
-    const request = (seconds: number) => ({ at, windowSeconds: seconds, ...(options.namespace.length > 0 ? { namespaces: options.namespace } : {}) });
+    const request = (seconds: number) => ({ at, windowSeconds: seconds, ...(options.namespace && options.namespace.length > 0 ? { namespaces: options.namespace } : {}) });
     if (options.prometheus) {
       const source = await prometheusSource(options.prometheus, options, options.cluster);
       report = doctorReport(at, [await diagnosePrometheus(source, { cluster: options.cluster, ...request(windowSeconds ?? 7 * 86_400) })]);
@@ -64,8 +62,19 @@ export function register(program: Command): void {
       }
       report = await diagnoseClusters(clusters, request(windowSeconds ?? 7 * 86_400), { inCluster: Boolean(options.clustersFile) });
     }
-    if (format === "json") printJson(report);
-    else printText(format === "markdown" ? `${renderDoctorMarkdown(report)}\n` : renderDoctorText(report));
+    printOutput(format, options, { data: () => report, table: () => renderDoctorText(report), rows: () => doctorRows(report), markdown: () => `${renderDoctorMarkdown(report)}\n` });
     process.exitCode = report.clusters.some((cluster) => cluster.error) ? EXIT.external : report.canPropose ? EXIT.ok : EXIT.finding;
   });
+}
+
+/** One row per cluster and metric (a cluster whose store could not be asked: one row with the error). */
+function doctorRows(report: DoctorReport): Rows {
+  return {
+    columns: ["cluster", "source", "metric", "exporter", "present", "essential", "series", "scrape_interval_seconds", "history_seconds", "cost", "fix", "error"],
+    rows: report.clusters.flatMap((cluster) =>
+      cluster.error
+        ? [[cluster.cluster, cluster.source, null, null, null, null, null, null, null, null, null, cluster.error]]
+        : cluster.metrics.map((metric) => [cluster.cluster, cluster.source, metric.metric, metric.exporter, metric.present, metric.essential, metric.series, metric.scrapeIntervalSeconds, metric.historySeconds, metric.cost, metric.fix, null]),
+    ),
+  };
 }

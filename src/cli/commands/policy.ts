@@ -14,23 +14,21 @@ import {
   type PolicyProblem,
 } from "../../policy/index.js";
 import { YAML_BOUNDS, formatBytes, formatSize } from "../../yaml/index.js";
-import { parseOutputFormat, printJson, printText } from "../output.js";
+import { addOutputOptions, parseOutputFormat, printOutput, type OutputFlags, type Rows } from "../output.js";
 
 export function register(program: Command): void {
   const policy = program.command("policy").description("Validate, migrate and describe the policy file (.github/rightsize.yml).");
 
-  policy
+  const validateCommand = policy
     .command("validate")
     .description("Check a policy file; prints every problem with file:line:column. Exit 0 valid, 1 valid with warnings, 2 invalid.")
-    .argument("[file]", `policy file (default: ${DEFAULT_POLICY_PATH}; a missing default file means the defaults)`)
-    .option("--output <format>", "text or json", "text")
-    .action(async (file: string | undefined, options: { output: string }) => {
-      const format = parseOutputFormat(options.output);
-      const report = await validate(file);
-      if (format === "json") printJson(report);
-      else printText(renderValidation(report));
-      process.exitCode = report.errors.length > 0 ? EXIT.input : report.warnings.length > 0 ? EXIT.finding : EXIT.ok;
-    });
+    .argument("[file]", `policy file (default: ${DEFAULT_POLICY_PATH}; a missing default file means the defaults)`);
+  addOutputOptions(validateCommand).action(async (file: string | undefined, options: OutputFlags) => {
+    const format = parseOutputFormat(options.output);
+    const report = await validate(file);
+    printOutput(format, options, { data: () => report, table: () => renderValidation(report), rows: () => problemRows(report) });
+    process.exitCode = report.errors.length > 0 ? EXIT.input : report.warnings.length > 0 ? EXIT.finding : EXIT.ok;
+  });
 
   policy
     .command("migrate")
@@ -55,20 +53,32 @@ export function register(program: Command): void {
       process.stderr.write(terminalText(`${file}: ${migration.from} → ${migration.to}${options.write ? " (written)" : ""}\n${migration.applied.map((step) => `  - ${step}`).join("\n")}\n`));
     });
 
-  policy
-    .command("versions")
-    .description("List the policy apiVersions this rightsize reads.")
-    .option("--output <format>", "text or json", "text")
-    .action((options: { output: string }) => {
-      const versions = SUPPORTED_VERSIONS.map(({ apiVersion, status, description }) => ({ apiVersion, status, description }));
-      if (parseOutputFormat(options.output) === "json") printJson(versions);
-      else printText(`${alignColumns([["API VERSION", "STATUS"], ...versions.map((version) => [version.apiVersion, version.description])])}\n`);
+  const versionsCommand = policy.command("versions").description("List the policy apiVersions this rightsize reads.");
+  addOutputOptions(versionsCommand).action((options: OutputFlags) => {
+    const format = parseOutputFormat(options.output);
+    const versions = SUPPORTED_VERSIONS.map(({ apiVersion, status, description }) => ({ apiVersion, status, description }));
+    printOutput(format, options, {
+      data: () => versions,
+      table: () => `${alignColumns([["API VERSION", "STATUS"], ...versions.map((version) => [version.apiVersion, version.description])])}\n`,
+      rows: () => ({ columns: ["api_version", "status", "description"], rows: versions.map((version) => [version.apiVersion, version.status, version.description]) }),
     });
+  });
 
-  policy
-    .command("schema")
-    .description("Print the policy file's JSON Schema (also in schemas/policy.schema.json).")
-    .action(() => printJson(policyJsonSchema()));
+  const SCHEMA_FORMATS = ["json", "yaml"] as const;
+  const schemaCommand = policy.command("schema").description("Print the policy file's JSON Schema (also in schemas/policy.schema.json).");
+  addOutputOptions(schemaCommand, "json", SCHEMA_FORMATS).action((options: OutputFlags) => {
+    const format = parseOutputFormat(options.output, SCHEMA_FORMATS);
+    const schema = policyJsonSchema();
+    printOutput(format, options, { data: () => schema, table: () => "", rows: () => ({ columns: [], rows: [] }) });
+  });
+}
+
+/** One row per problem, errors first. */
+function problemRows(report: ValidationReport): Rows {
+  return {
+    columns: ["file", "line", "column", "severity", "field", "message"],
+    rows: [...report.errors, ...report.warnings].map((problem) => [problem.file, problem.line, problem.column, problem.severity, problem.field, problem.message]),
+  };
 }
 
 /**

@@ -11,6 +11,8 @@ export const MARKERS = {
   foreignPush: "<!-- rightsize:foreign-push -->",
   /** Said once when a closed proposal's branch is left in place because it holds someone else's commits. */
   branchKept: "<!-- rightsize:branch-kept -->",
+  /** Said once when the default branch conflicts with a branch someone else took over. */
+  conflictLeft: "<!-- rightsize:conflict-left -->",
   /** The check after merge, said once. */
   verification: "<!-- rightsize:verification -->",
   /** "The merged change never rolled out", said once. */

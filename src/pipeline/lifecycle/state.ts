@@ -34,8 +34,11 @@ export const ProposalStateSchema = z.object({
       noRolloutReported: z.boolean().optional(),
     })
     .optional(),
-  /** rightsize closed the pull request itself: not a "declined" (SPEC §8 applies to people closing it). */
-  closedBy: z.enum(["ignore", "refresh"]).optional(),
+  /**
+   * Not a "declined" (SPEC §8 applies to people closing rightsize's values): rightsize closed it
+   * itself (ignore, refresh), or it was closed after someone else took the branch over.
+   */
+  closedBy: z.enum(["ignore", "refresh", "taken-over"]).optional(),
 });
 
 export type ProposalState = z.infer<typeof ProposalStateSchema>;

@@ -2,7 +2,7 @@ import { MARKERS } from "./markers.js";
 import { code, workloadKey } from "../../domain/index.js";
 import type { DecisionRecord } from "../../recommend/index.js";
 import { beforeAfterChart } from "../body/charts.js";
-import { displayBytes, displayCores } from "../body/pull-request.js";
+import { displayBytes, displayCores } from "../body/evidence.js";
 import { worstVerdict, type Verdict, type WorkloadCheck } from "./verification.js";
 
 

@@ -1,7 +1,7 @@
 import { code, safeMarkdown, workloadKey } from "../../domain/index.js";
 import { describeMonthlyCost } from "../../recommend/index.js";
 import type { Plan } from "./plan.js";
-import { renderContainerTable } from "../body/pull-request.js";
+import { renderContainerTable } from "../body/table.js";
 
 /** `plan --output markdown`: a report for a CI job summary or an issue comment. */
 export function renderPlanMarkdown(plan: Plan): string {

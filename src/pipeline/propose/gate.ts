@@ -1,6 +1,5 @@
-import { code, parseQuantity, percentChange, safeMarkdown } from "../../domain/index.js";
+import { code, parseQuantity, percentChange } from "../../domain/index.js";
 import type { Policy } from "../../policy/index.js";
-import { MARKERS } from "../lifecycle/markers.js";
 import type { BranchState } from "../publish/types.js";
 import type { ProposalState } from "../lifecycle/state.js";
 
@@ -59,9 +58,4 @@ export function isWithinDeclined(declined: ProposalState, proposed: ProposalStat
       }),
     );
   });
-}
-
-
-export function renderForeignNotice(reason: string): string {
-  return `rightsize did not update this branch: ${safeMarkdown(reason)}. It will leave the branch alone from now on; close this pull request to let rightsize propose again.\n\n${MARKERS.foreignPush}`;
 }

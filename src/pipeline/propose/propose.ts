@@ -115,6 +115,7 @@ async function proposeGroup(input: ProposeInput, group: ProposalGroup): Promise<
     policy,
     observations: workloads.map((workload) => workload.observation),
     files: editedFiles,
+    previous: workloads.flatMap((workload) => (workload.previous ? [workload.previous] : [])),
     ...(Object.keys(ignored).length > 0 ? { ignored } : {}),
   });
   const result: ProposalResult = { branch: group.branch, workloads: workloads.map((workload) => workload.ref), status: "refused", title: rendered.title, files: [] };

@@ -1,8 +1,8 @@
 import type { Policy } from "../../policy/index.js";
 import { isProposalBranch } from "../propose/branches.js";
-import { renderForeignNotice } from "../propose/gate.js";
 import { callGitHub, writtenByRightsize, type GitHubClient, type GitHubRepository } from "../github/client.js";
-import { hasComment } from "../github/upsert.js";
+import { commentOnce } from "../lifecycle/comments.js";
+import { renderTakenOverNotice } from "../lifecycle/notices.js";
 import { MARKERS } from "../lifecycle/markers.js";
 import type { RenderedPullRequest } from "../body/pull-request.js";
 import { parseStateMarker, proposalStateOf } from "../lifecycle/state.js";
@@ -77,13 +77,9 @@ export class ProposalPullRequests {
     return { changed: true, url, number };
   }
 
-  /** Says once, on the branch's pull request, that a human pushed to it. */
+  /** Says once, on the branch's pull request, that someone else's commits are on it (SPEC §8). */
   async reportForeign(pullRequest: OpenProposal, reason: string): Promise<void> {
-    const { owner, repo } = this.repository;
-    if (await hasComment(this.octokit, this.repository, pullRequest.number, MARKERS.foreignPush)) return;
-    await callGitHub(this.repository, "comment", () =>
-      this.octokit.rest.issues.createComment({ owner, repo, issue_number: pullRequest.number, body: renderForeignNotice(reason) }),
-    );
+    await commentOnce(this.octokit, this.repository, pullRequest.number, MARKERS.foreignPush, renderTakenOverNotice(reason));
   }
 
   private async label(number: number, labels: string[]): Promise<void> {
