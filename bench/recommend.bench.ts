@@ -141,7 +141,7 @@ try {
   const realWrite = process.stdout.write.bind(process.stdout);
   let bytes = 0;
   process.stdout.write = ((chunk: string | Uint8Array) => ((bytes += chunk.length), true)) as typeof process.stdout.write;
-  const command = await timeAsync(() => runCli(["recommend", "--observation", file]));
+  const command = await timeAsync(() => runCli(["recommend", "--snapshot", file]));
   process.stdout.write = realWrite;
   process.exitCode = undefined;
   line(`rightsize recommend, in-process (${(bytes / 1e6).toFixed(0)} MB out)`, command.ms);
@@ -152,7 +152,7 @@ try {
   let total: number | undefined;
   if (existsSync(built)) {
     // Best of three: other processes on the machine only ever make a run slower.
-    const runs = Array.from({ length: 3 }, () => runProcess(cli, ["recommend", "--observation", file], directory, "ignore"));
+    const runs = Array.from({ length: 3 }, () => runProcess(cli, ["recommend", "--snapshot", file], directory, "ignore"));
     const failed = runs.find((run) => run.status !== 0 && run.status !== 1);
     if (failed) throw new Error(`the built CLI failed (exit ${failed.status}): ${failed.stderr}`);
     const best = runs.reduce((fastest, run) => (run.ms < fastest.ms ? run : fastest));
@@ -166,7 +166,7 @@ try {
       copyFileSync(file, path.join(saveDirectory, "snapshot.json"));
       const output = openSync(path.join(saveDirectory, "records.json"), "w");
       try {
-        runProcess(cli, ["recommend", "--observation", file], directory, output);
+        runProcess(cli, ["recommend", "--snapshot", file], directory, output);
       } finally {
         closeSync(output);
       }
