@@ -48,6 +48,18 @@ export interface RecommendInput {
 }
 
 const JOB_KINDS: ReadonlySet<string> = new Set(["Job", "CronJob"]);
+
+const excluded = new WeakMap<Policy, ReadonlySet<string>>();
+
+/** The policy's excluded container names, as a set made once per policy (it is not changed once loaded). */
+function excludedBy(policy: Policy): ReadonlySet<string> {
+  let names = excluded.get(policy);
+  if (names === undefined) {
+    names = new Set(policy.selector.containers.exclude);
+    excluded.set(policy, names);
+  }
+  return names;
+}
 const SCALING_RESOURCES = new Set(["cpu", "memory"]);
 
 /** SPEC §5 and §6: one workload's observation and the policy in, its decision record out. Pure and deterministic. */
@@ -74,31 +86,35 @@ export function recommendWorkload(input: RecommendInput): DecisionRecord {
     }
   }
   if (input.holdDecreases) dataGates.push(input.holdDecreases);
-  const hpaMetrics = new Set((observation.hpa?.metrics ?? []).filter((metric) => SCALING_RESOURCES.has(metric)));
+  const hpaMetrics = observation.hpa ? new Set(observation.hpa.metrics.filter((metric) => SCALING_RESOURCES.has(metric))) : undefined;
+  const windowFrom = Date.parse(observation.window.from);
+  const windowTo = Date.parse(observation.window.to);
   const context: WorkloadContext = {
     recommend: policy.recommend,
     apply: policy.apply,
     margins: isJob ? policy.recommend.jobMargins : policy.recommend.margins,
-    windowSeconds: Math.max(0, (Date.parse(observation.window.to) - Date.parse(observation.window.from)) / 1000),
+    windowSeconds: Math.max(0, (windowTo - windowFrom) / 1000),
     coverage: observation.coverage,
-    windowEnd: Date.parse(observation.window.to) / 1000,
+    windowEnd: windowTo / 1000,
     isJob,
     runs: runs && runCounts ? { all: runs, succeeded: runCounts.succeeded, failed: runCounts.failed } : undefined,
-    hpa: hpaMetrics.size > 0 ? { name: observation.hpa?.name ?? "(unnamed)", metrics: hpaMetrics } : undefined,
+    hpa: hpaMetrics && hpaMetrics.size > 0 ? { name: observation.hpa?.name ?? "(unnamed)", metrics: hpaMetrics } : undefined,
     manifest: input.manifest,
-    excludedContainers: new Set(policy.selector.containers.exclude),
+    excludedContainers: excludedBy(policy),
     guaranteed: observation.containers.length > 0 && observation.containers.every((container) => hasGuaranteedShape(resolveCurrent(container, input.manifest))),
     blocks,
     observationFailed: observation.problems.length > 0,
     gates,
     dataGates,
-    workloadUnknown: WORKLOAD_EVIDENCE.flatMap((evidence) => {
-      const metric = observation.unknown?.[evidence];
-      return metric ? [{ evidence, metric }] : [];
-    }),
+    workloadUnknown: observation.unknown
+      ? WORKLOAD_EVIDENCE.flatMap((evidence) => {
+          const metric = observation.unknown?.[evidence];
+          return metric ? [{ evidence, metric }] : [];
+        })
+      : [],
   };
   const outcomes = observation.containers.map((container) => decideContainer(container, context));
-  const cost = costOf(outcomes, observation, runs, policy.cost);
+  const cost = costOf(outcomes, observation, runs, policy.cost, Math.max(1, (windowTo - windowFrom) / 1000));
 
   return {
     schemaVersion: DECISION_RECORD_SCHEMA_VERSION,
@@ -175,13 +191,11 @@ function decideWorkload(outcomes: readonly ContainerOutcome[], blocks: readonly 
   const confidence = considered.length === 0 ? "LOW" : lowestConfidence(considered.map((outcome) => outcome.decision.confidence.level));
   const leftOut = outcomes.flatMap((outcome) => (outcome.note ? [outcome.note] : []));
   const attention = considered.flatMap((outcome) => outcome.attention.map((line) => `${outcome.decision.name}: ${line}`));
-  const decide = (action: WorkloadDecision["action"], reasons: string[]): WorkloadDecision => ({
-    action,
-    reasons: [...reasons, ...leftOut],
-    safety,
-    confidence,
-    ...(action === "propose" && attention.length > 0 ? { attention } : {}),
-  });
+  const decide = (action: WorkloadDecision["action"], reasons: string[]): WorkloadDecision => {
+    const decision: WorkloadDecision = { action, reasons: leftOut.length > 0 ? [...reasons, ...leftOut] : reasons, safety, confidence };
+    if (action === "propose" && attention.length > 0) decision.attention = attention;
+    return decision;
+  };
 
   const blocked = considered.filter((outcome) => outcome.decision.action === "blocked");
   if (blocks.length > 0 || blocked.length > 0) {
@@ -222,8 +236,7 @@ const GIB = 1024 ** 3;
  * workload: per pod × replicas observed (continuous), or × the average number of pods running
  * (run-based: run time ÷ window). Negative figures are savings. Only proposed changes count.
  */
-function costOf(outcomes: ContainerOutcome[], observation: WorkloadObservation, runs: readonly JobRun[] | undefined, prices: Policy["cost"]): DecisionRecord["cost"] {
-  const windowSeconds = Math.max(1, (Date.parse(observation.window.to) - Date.parse(observation.window.from)) / 1000);
+function costOf(outcomes: ContainerOutcome[], observation: WorkloadObservation, runs: readonly JobRun[] | undefined, prices: Policy["cost"], windowSeconds: number): DecisionRecord["cost"] {
   const replicas = runs ? Math.min(1, runs.reduce((sum, run) => sum + run.durationSeconds, 0) / windowSeconds) : observation.pods;
   const total = { cpu: 0, memory: 0 };
   for (const outcome of outcomes) {
