@@ -3,7 +3,8 @@ import path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ObservationSnapshotSchema, parseObservationSnapshot, WORKLOAD_KINDS } from "../../src/domain/index.js";
-import { FAST_PATH_ENABLED, readCommonSnapshot, schemaShapes } from "../../src/domain/snapshot.js";
+import { FAST_PATH_ENABLED, readCommonSnapshot, readCommonSnapshotText, schemaShapes, splitWorkloads } from "../../src/domain/snapshot.js";
+import { mutate, mutatedArbitrary } from "../helpers/mutations.js";
 
 /*
  * The snapshot reader's walk (readCommonSnapshot) must return exactly what the schema returns, or
@@ -240,5 +241,65 @@ describe("the snapshot reader's walk", () => {
     const refused = JSON.parse(readFileSync(path.join(import.meta.dirname, "../fixtures/snapshots/invalid-p95.json"), "utf8")) as unknown;
     expect(readCommonSnapshot(refused)).toBeUndefined();
     expect(() => parseObservationSnapshot(refused, "snap.json")).toThrow(/snap\.json: invalid observation snapshot:\n  workloads\[0\]\.containers\[0\]\.cpu\.p95: /);
+  });
+});
+
+describe("reading the snapshot's text one workload at a time", () => {
+  it("splits the workloads array where JSON.parse would, past brackets and quotes inside strings", () => {
+    const pieces = (text: string) => {
+      const split = splitWorkloads(text);
+      return split && { array: text.slice(split.open, split.close + 1), elements: split.elements.map(([start, end]) => text.slice(start, end)) };
+    };
+    expect(pieces('{"workloads":[]}')).toEqual({ array: "[]", elements: [] });
+    expect(pieces('\n{ "kind" : "x",\n  "workloads" : [ ]\t}\r\n')).toEqual({ array: "[ ]", elements: [] });
+    expect(pieces('{"workloads":[{"a":"]"}, {"b":"\\"[","c":[1,{"d":"}"}]}],"x":[1,2]}')).toEqual({
+      array: '[{"a":"]"}, {"b":"\\"[","c":[1,{"d":"}"}]}]',
+      elements: ['{"a":"]"}', ' {"b":"\\"[","c":[1,{"d":"}"}]}'],
+    });
+    // A key named workloads deeper down is not the snapshot's.
+    expect(pieces('{"a":{"workloads":[1]},"workloads":[2, 3]}')).toEqual({ array: "[2, 3]", elements: ["2", " 3"] });
+    // A trailing comma leaves an empty piece, which JSON.parse refuses (and so the whole text is parsed and refused).
+    expect(pieces('{"workloads":[1,]}')).toEqual({ array: "[1,]", elements: ["1", ""] });
+  });
+
+  it("leaves to JSON.parse a text that is not one object with one workloads array", () => {
+    for (const text of ['[]', '{"workloads":{}}', '{"workloads":null}', '{"workloads":[],"workloads":[1]}', '{"work\\u006coads":[1],"workloads":[]}', '{"workloads":[]} x', '{"workloads":["]}', '{"kind":"x"}']) {
+      expect(splitWorkloads(text), text).toBeUndefined();
+    }
+  });
+
+  it("returns the schema's output for the whole text, however the JSON is laid out", () => {
+    fc.assert(
+      fc.property(snapshot, fc.constantFrom<number | string | undefined>(undefined, 2, "\t", " "), (json, gap) => {
+        const text = JSON.stringify(json, null, gap);
+        const read = readCommonSnapshotText(text);
+        const expected = schemaOutput(JSON.parse(text));
+        // Read exactly when the schema accepts it (generated snapshots are refused when an OOM kill or a run falls outside the window).
+        expect(read === undefined ? undefined : JSON.stringify(read)).toBe(expected);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("never reads a text that JSON.parse or the schema refuses, nor reads one differently (mutated texts)", () => {
+    const seeds = fc.sample(snapshot, { numRuns: 12, seed: 26 }).map((json, index) => JSON.stringify(json, null, index % 2 === 0 ? 2 : undefined));
+    fc.assert(
+      fc.property(mutatedArbitrary(seeds), ({ seed, mutations }) => {
+        const { text, bytes } = mutate(seeds[seed]!, mutations);
+        if (bytes) return;
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          expect(readCommonSnapshotText(text)).toBeUndefined();
+          return;
+        }
+        const read = readCommonSnapshotText(text);
+        const expected = schemaOutput(json);
+        if (expected === undefined) expect(read).toBeUndefined();
+        else if (read !== undefined) expect(JSON.stringify(read)).toBe(expected);
+      }),
+      { numRuns: 1_500 },
+    );
   });
 });
