@@ -168,6 +168,7 @@ export class InProcessQueue implements WorkQueue {
         await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
         return this.attempt(job, attempt);
       }
+      this.options.telemetry?.countError(error);
       if (attempt >= attempts) {
         this.options.telemetry?.jobsFailed.inc({ kind: job.kind });
         this.options.onFailed?.(job, error);
@@ -253,7 +254,12 @@ export class RedisQueue implements WorkQueue {
     this.worker = new Worker<WorkJob>(
       this.queue.name,
       async (job: Job<WorkJob>, token?: string) => {
-        if (job.data.exclusive === false) return handler(job.data);
+        if (job.data.exclusive === false) {
+          return handler(job.data).catch((error: unknown) => {
+            this.options.telemetry?.countError(error);
+            throw error;
+          });
+        }
         const lock = `rightsize:lock:${job.data.repository}`;
         const owner = randomUUID();
         const taken = await this.connection.set(lock, owner, "PX", this.lockMilliseconds, "NX");
@@ -269,7 +275,10 @@ export class RedisQueue implements WorkQueue {
         } catch (error) {
           // GitHub said when to come back (secondary rate limit, 429): wait that long, keep the attempt.
           const retryAfter = retryAfterSeconds(error);
-          if (retryAfter === undefined) throw error;
+          if (retryAfter === undefined) {
+            this.options.telemetry?.countError(error);
+            throw error;
+          }
           await job.moveToDelayed(Date.now() + retryAfter * 1000, token);
           throw new DelayedError();
         } finally {

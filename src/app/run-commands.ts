@@ -32,7 +32,7 @@ import { renderHelp } from "./render/help.js";
 import { renderPolicyValidation } from "./render/policy.js";
 import { renderProposeOutcome } from "./render/proposals.js";
 import type { CommandOutcome } from "./render/reply.js";
-import { errorKind, operatorObserver, recordRun, redactEndpoints, requireClusters, stageRecorder, type AppDependencies } from "./runtime.js";
+import { operatorObserver, recordRun, redactEndpoints, requireClusters, stageRecorder, type AppDependencies } from "./runtime.js";
 
 /** A rightsize pull request a command was written on. */
 export interface ProposalPullRequest {
@@ -67,6 +67,18 @@ function policyOnce(context: CommandContext): () => Promise<LoadedPolicy> {
 /** The commands that work whatever the policy says (they are how a broken policy gets fixed). */
 const ALWAYS = new Set<SlashCommand["name"]>(["help", "invalid", "policy-validate", "policy-migrate"]);
 
+/**
+ * A command's answer, and whether it did what was asked (`/metrics`: a refresh that answered "did
+ * not refresh" is `declined`, not `ok`).
+ */
+interface Reply {
+  text: string;
+  done: boolean;
+}
+
+const done = (text: string): Reply => ({ text, done: true });
+const declined = (text: string): Reply => ({ text, done: false });
+
 /** Runs the commands of one comment in order; each says what happened, a failure included. */
 export async function runCommands(commands: readonly SlashCommand[], context: CommandContext): Promise<CommandOutcome[]> {
   const policy = policyOnce(context);
@@ -74,12 +86,13 @@ export async function runCommands(commands: readonly SlashCommand[], context: Co
   for (const command of commands) {
     let text: string;
     try {
-      text = !ALWAYS.has(command.name) && (await policy()).policy.mode === "disabled" ? DISABLED_NOTICE : await dispatch(command, context, policy);
-      context.deps.telemetry?.commands.inc({ command: command.name, result: "ok" });
+      const reply = !ALWAYS.has(command.name) && (await policy()).policy.mode === "disabled" ? declined(DISABLED_NOTICE) : await dispatch(command, context, policy);
+      text = reply.text;
+      context.deps.telemetry?.commands.inc({ command: command.name, result: reply.done ? "ok" : "declined" });
     } catch (error) {
       if (!(error instanceof RightsizeError)) context.logError(error, command.line);
       context.deps.telemetry?.commands.inc({ command: command.name, result: "failed" });
-      context.deps.telemetry?.errors.inc({ kind: errorKind(error) });
+      context.deps.telemetry?.countError(error);
       text = renderFailure(error, redactEndpoints(context.deps));
     }
     outcomes.push({ line: command.line, text });
@@ -89,33 +102,33 @@ export async function runCommands(commands: readonly SlashCommand[], context: Co
 
 const DISABLED_NOTICE = `rightsize is disabled in this repository (\`mode: disabled\` in \`${DEFAULT_POLICY_PATH}\`), so it did nothing. Set \`mode: propose\` (or \`recommend\` for reports only) to use it.`;
 
-async function dispatch(command: SlashCommand, context: CommandContext, policy: () => Promise<LoadedPolicy>): Promise<string> {
+async function dispatch(command: SlashCommand, context: CommandContext, policy: () => Promise<LoadedPolicy>): Promise<Reply> {
   switch (command.name) {
     case "help":
-      return `rightsize understands these commands.\n\n${renderHelp()}`;
+      return done(`rightsize understands these commands.\n\n${renderHelp()}`);
     case "invalid":
-      return `rightsize did not understand ${code(command.line)}: ${safeMarkdown(command.problem)}.\n\n${renderHelp()}`;
+      return declined(`rightsize did not understand ${code(command.line)}: ${safeMarkdown(command.problem)}.\n\n${renderHelp()}`);
     case "propose": {
       const selection = { targets: command.targets, ...(command.cluster ? { cluster: command.cluster } : {}), ...(command.namespace ? { namespace: command.namespace } : {}) };
       // Naming workloads is an explicit request: it overrides their declined proposals (SPEC §8); `all` does not.
       const run = await runPipeline(context, { selection, dryRun: command.dryRun, overrideDeclines: command.targets.length > 0 });
-      return renderProposeOutcome(run, { dryRun: command.dryRun });
+      return done(renderProposeOutcome(run, { dryRun: command.dryRun }));
     }
     case "policy-validate":
-      return validatePolicy(context);
+      return done(await validatePolicy(context));
     case "policy-migrate":
-      return migratePolicy(context);
+      return done(await migratePolicy(context));
     case "doctor":
-      return doctor(context, await policy());
+      return done(await doctor(context, await policy()));
     default: {
       const pullRequest = context.pullRequest;
-      if (!pullRequest) return `rightsize runs \`/rightsize ${command.name}\` only in its own pull requests; in an issue, name the workload: \`/rightsize kind/name\`.`;
+      if (!pullRequest) return declined(`rightsize runs \`/rightsize ${command.name}\` only in its own pull requests; in an issue, name the workload: \`/rightsize kind/name\`.`);
       switch (command.name) {
         case "refresh":
         case "rebase":
           return refresh(context, pullRequest, command.name);
         case "explain":
-          return renderExplanation(await recordsOf(context, pullRequest), command.container);
+          return done(renderExplanation(await recordsOf(context, pullRequest), command.container));
         case "ignore":
         case "unignore":
           return changeIgnores(context, pullRequest, command.name, command.container);
@@ -145,8 +158,9 @@ async function doctor(context: CommandContext, loaded: LoadedPolicy): Promise<st
 }
 
 async function validatePolicy(context: CommandContext): Promise<string> {
-  const check = await checkPolicyAt(context.octokit, context.repository);
-  return renderPolicyValidation(check.problems, check.loaded?.source.path ?? DEFAULT_POLICY_PATH);
+  // Against the operator's clusters too: a name it does not serve would fail the next `/rightsize all`.
+  const check = await checkPolicyAt(context.octokit, context.repository, undefined, { clusters: context.deps.clusters });
+  return renderPolicyValidation(check.problems, check.loaded?.source.path ?? DEFAULT_POLICY_PATH, check.unserved);
 }
 
 const MIGRATION_BRANCH = "rightsize/policy-migrate";
@@ -191,38 +205,38 @@ async function migratePolicy(context: CommandContext): Promise<string> {
 }
 
 /** `/rightsize refresh` and `rebase`: observe again and rewrite this proposal on the default branch's tip. */
-async function refresh(context: CommandContext, pullRequest: ProposalPullRequest, verb: "refresh" | "rebase"): Promise<string> {
+async function refresh(context: CommandContext, pullRequest: ProposalPullRequest, verb: "refresh" | "rebase"): Promise<Reply> {
   const [selection] = selectionsOfKeys(pullRequest.state.workloads.map((workload) => workload.key));
   const run = await runPipeline(context, { selection: selection ?? { targets: [] }, force: true, overrideDeclines: true });
   const result = run.results.find((candidate) => candidate.branch === pullRequest.branch);
   if (result?.overrides && result.status === "created") {
-    return `rightsize opened #${result.pullRequestNumber}: #${result.overrides.number} was declined; this proposal overrides it, as asked. ${prose(result.title)}`;
+    return done(`rightsize opened #${result.pullRequestNumber}: #${result.overrides.number} was declined; this proposal overrides it, as asked. ${prose(result.title)}`);
   }
   if (result && ["created", "updated", "unchanged"].includes(result.status)) {
     const what = verb === "rebase" ? `rebased this proposal on ${code(run.base.branch)} (${run.base.commit.slice(0, 7)})` : "refreshed this proposal";
-    return `rightsize ${what}: ${result.status === "unchanged" ? "nothing changed" : "the branch and this description are up to date"}. ${prose(result.title)}`;
+    return done(`rightsize ${what}: ${result.status === "unchanged" ? "nothing changed" : "the branch and this description are up to date"}. ${prose(result.title)}`);
   }
-  if (result) return `rightsize did not ${verb} this proposal: ${result.status}: ${safeMarkdown(result.reason ?? "")}`;
+  if (result) return declined(`rightsize did not ${verb} this proposal: ${result.status}: ${safeMarkdown(result.reason ?? "")}`);
   return closeStale(context, pullRequest, run);
 }
 
 /** Nothing to propose any more (values within hysteresis, data missing): the pull request is closed, not left stale. */
-async function closeStale(context: CommandContext, pullRequest: ProposalPullRequest, run: RepositoryRun): Promise<string> {
+async function closeStale(context: CommandContext, pullRequest: ProposalPullRequest, run: RepositoryRun): Promise<Reply> {
   const reasons = run.selected.map((workload) => `- ${code(workloadKey(workload.ref))} (${workload.record.decision.action}): ${safeMarkdown(workload.record.decision.reasons.join("; "))}`);
   if (run.selected.some((workload) => workload.record.decision.action === "blocked")) {
     // Blocked is not "no change needed": the proposal stays until the block is resolved.
-    return ["rightsize could not recompute this proposal, so it left it as it is:", ...reasons].join("\n");
+    return declined(["rightsize could not recompute this proposal, so it left it as it is:", ...reasons].join("\n"));
   }
   await closeByRightsize(context, pullRequest, { ...pullRequest.state, closedBy: "refresh" });
-  return [`rightsize has nothing to propose here any more, so it closed this pull request and deleted its branch:`, ...(reasons.length > 0 ? reasons : ["- the workloads are no longer found in the manifests or the clusters"])].join("\n");
+  return done([`rightsize has nothing to propose here any more, so it closed this pull request and deleted its branch:`, ...(reasons.length > 0 ? reasons : ["- the workloads are no longer found in the manifests or the clusters"])].join("\n"));
 }
 
 /** `/rightsize ignore|unignore [CONTAINER]`: recorded in this pull request's state marker, then the proposal follows. */
-async function changeIgnores(context: CommandContext, pullRequest: ProposalPullRequest, verb: "ignore" | "unignore", container: string | undefined): Promise<string> {
+async function changeIgnores(context: CommandContext, pullRequest: ProposalPullRequest, verb: "ignore" | "unignore", container: string | undefined): Promise<Reply> {
   const known = pullRequest.state.workloads.flatMap((workload) => Object.keys(workload.containers));
   const ignoredNow = Object.values(pullRequest.state.ignored ?? {}).flat();
   if (container !== undefined && ![...known, ...ignoredNow].includes(container)) {
-    return `rightsize has no container ${code(container)} in this proposal; its containers are ${known.map((name) => code(name)).join(", ")}.`;
+    return declined(`rightsize has no container ${code(container)} in this proposal; its containers are ${known.map((name) => code(name)).join(", ")}.`);
   }
   const ignored = { ...(pullRequest.state.ignored ?? {}) };
   for (const workload of pullRequest.state.workloads) {
@@ -240,14 +254,15 @@ async function changeIgnores(context: CommandContext, pullRequest: ProposalPullR
   const what = container === undefined ? "this workload" : `container ${code(container)}`;
   if (verb === "ignore" && (container === undefined || known.every((name) => ignored[keyOf(pullRequest.state, name)]?.includes(name)))) {
     await closeByRightsize(context, pullRequest, { ...state, closedBy: "ignore" });
-    return `rightsize will leave ${what} out of later proposals, so it closed this pull request and deleted its branch. \`/rightsize unignore${container ? ` ${container}` : ""}\` here brings it back.`;
+    return done(`rightsize will leave ${what} out of later proposals, so it closed this pull request and deleted its branch. \`/rightsize unignore${container ? ` ${container}` : ""}\` here brings it back.`);
   }
   await recordProposalState(context, pullRequest, { ...state, closedBy: undefined });
   if (!pullRequest.open) {
-    return `rightsize will include ${what} again; the next scan (or \`/rightsize ${targetsOf(pullRequest.state).map(formatTarget).join(" ")}\` in an issue) proposes it.`;
+    return done(`rightsize will include ${what} again; the next scan (or \`/rightsize ${targetsOf(pullRequest.state).map(formatTarget).join(" ")}\` in an issue) proposes it.`);
   }
   const refreshed = await refresh(context, { ...pullRequest, state, body: replaceStateMarker(pullRequest.body, state) }, "refresh");
-  return `rightsize will ${verb === "ignore" ? "leave out" : "include again"} ${what}. ${refreshed.replace(/^rightsize /, "It ")}`;
+  // The ignore is recorded whatever the refresh then did.
+  return done(`rightsize will ${verb === "ignore" ? "leave out" : "include again"} ${what}. ${refreshed.text.replace(/^rightsize /, "It ")}`);
 }
 
 function keyOf(state: ProposalState, container: string): string {

@@ -1,5 +1,5 @@
 import type { Context, Probot } from "probot";
-import { InputError, RightsizeError } from "../domain/index.js";
+import { InputError } from "../domain/index.js";
 import {
   callGitHub,
   observeOperatorClusters,
@@ -37,6 +37,11 @@ export interface AppDependencies {
   queue?: WorkQueue;
   /** Without a queue: what "at most once within" remembers, in this process. */
   recent?: RecentKeys;
+  /**
+   * Observation in place of the operator's clusters: a simulated cluster that follows the same
+   * clock as `now` (the lifecycle simulation). Absent in production.
+   */
+  observe?(loaded: LoadedPolicy, scope: ObservationScope): Promise<ObservedInputs>;
   /** Commenters' permissions, asked once a minute at most per repository and person. */
   permissions?: PermissionCache;
 }
@@ -96,10 +101,6 @@ export function stageRecorder(deps: AppDependencies): ((stage: PipelineStage, se
   return telemetry ? (stage, seconds) => telemetry.stageSeconds.observe({ stage }, seconds) : undefined;
 }
 
-/** An error's kind for the errors metric: its stable code, or UNEXPECTED. */
-export function errorKind(error: unknown): string {
-  return error instanceof RightsizeError ? error.code : "UNEXPECTED";
-}
 
 type RepositoryPayload = {
   name: string;
@@ -145,7 +146,7 @@ export function clientOf(context: Pick<Context, "octokit">): GitHubClient {
 
 /** Observation through the operator's clusters only (SPEC §10). */
 export function operatorObserver(deps: AppDependencies): (loaded: LoadedPolicy, scope: ObservationScope) => Promise<ObservedInputs> {
-  return async (loaded, scope) => observeOperatorClusters(requireClusters(deps), loaded, scope, { at: deps.now().toISOString() });
+  return deps.observe ?? (async (loaded, scope) => observeOperatorClusters(requireClusters(deps), loaded, scope, { at: deps.now().toISOString() }));
 }
 
 /** The operator's clusters, or the reply saying that none are configured yet. */

@@ -4,7 +4,7 @@ import { readRawFile, readRepositoryPolicy, scanGitHubRepository, verifyGitHubRe
 import { DEFAULT_POLICY_PATH, defaultPolicy } from "../policy/index.js";
 import { handleEventJob } from "./index.js";
 import type { WorkJob, WorkQueue } from "./queue.js";
-import { errorKind, operatorObserver, recordRun, stageRecorder, type AppDependencies } from "./runtime.js";
+import { operatorObserver, recordRun, stageRecorder, type AppDependencies } from "./runtime.js";
 
 const VERIFY_CRON = "0 7 * * *";
 
@@ -84,8 +84,8 @@ async function scanJob(app: Probot, deps: AppDependencies, octokit: GitHubClient
   const outcome = await deps.locks
     .run(`${repository.owner}/${repository.repo}`, () => scanGitHubRepository({ octokit, repository, token, now: deps.now(), observe: operatorObserver(deps), ...(onStage ? { onStage } : {}) }))
     .catch((error: unknown) => {
+      // The queue counts the error in rightsize_errors_total, as for every job that fails.
       deps.telemetry?.scans.inc({ outcome: "failed" });
-      deps.telemetry?.errors.inc({ kind: errorKind(error) });
       throw error;
     });
   deps.telemetry?.scans.inc({ outcome: outcome.policyProblems ? "policy-invalid" : "ok" });

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { RightsizeError } from "../domain/index.js";
 
 /**
  * The bot's own telemetry (SPEC §10): Prometheus metrics on /metrics, and the probes /healthz
@@ -9,7 +10,7 @@ export class Telemetry {
   readonly registry = new Registry();
   readonly scans = new Counter({ name: "rightsize_scans_total", help: "Repository scans, by outcome (ok, policy-invalid, failed).", labelNames: ["outcome"], registers: [this.registry] });
   readonly proposals = new Counter({ name: "rightsize_proposals_total", help: "Proposals written or skipped, by outcome (created, updated, unchanged, declined, …).", labelNames: ["outcome"], registers: [this.registry] });
-  readonly commands = new Counter({ name: "rightsize_commands_total", help: "Slash commands, by command and result (ok, refused, failed).", labelNames: ["command", "result"], registers: [this.registry] });
+  readonly commands = new Counter({ name: "rightsize_commands_total", help: "Slash commands, by command and result (ok; declined: it did nothing and the reply says why; refused: the commenter may not steer; failed).", labelNames: ["command", "result"], registers: [this.registry] });
   readonly errors = new Counter({ name: "rightsize_errors_total", help: "Errors, by kind (the error code: USAGE, INPUT, REFUSED, EXTERNAL, or UNEXPECTED).", labelNames: ["kind"], registers: [this.registry] });
   readonly stageSeconds = new Histogram({
     name: "rightsize_stage_duration_seconds",
@@ -18,7 +19,18 @@ export class Telemetry {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
     registers: [this.registry],
   });
-  readonly rateLimitRemaining = new Gauge({ name: "rightsize_github_rate_limit_remaining", help: "GitHub API requests left in the current window, as the last response said.", registers: [this.registry] });
+  /**
+   * Per rate-limit resource (core, search, graphql, …, GitHub's x-ratelimit-resource): one window's
+   * number would otherwise be overwritten by another's. Labelled, so there is no sample until a
+   * response carried the headers: GitHub Enterprise Server with rate limiting off sends none, and
+   * an unlabelled gauge reads 0 there, an alert that is false.
+   */
+  readonly rateLimitRemaining = new Gauge({
+    name: "rightsize_github_rate_limit_remaining",
+    help: "GitHub API requests left in the current window, per rate-limit resource, as the last response with rate-limit headers said; absent when GitHub sends none.",
+    labelNames: ["resource"],
+    registers: [this.registry],
+  });
   readonly queueDepth = new Gauge({ name: "rightsize_queue_depth", help: "Jobs waiting in the work queue.", registers: [this.registry] });
   readonly jobSeconds = new Histogram({
     name: "rightsize_job_latency_seconds",
@@ -33,10 +45,18 @@ export class Telemetry {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: "rightsize_" });
   }
 
-  /** Records the GitHub rate limit from a response's headers. */
+  /** Records the GitHub rate limit from a response's headers; a response without them changes nothing. */
   observeResponse(headers: Record<string, string | number | undefined>): void {
-    const remaining = Number(headers["x-ratelimit-remaining"]);
-    if (Number.isFinite(remaining)) this.rateLimitRemaining.set(remaining);
+    const header = headers["x-ratelimit-remaining"];
+    // Number("") and Number(null) are 0: only a header with digits is a count.
+    if (header === undefined || header === null || !/^\s*\d+\s*$/.test(String(header))) return;
+    const resource = String(headers["x-ratelimit-resource"] ?? "core");
+    this.rateLimitRemaining.set({ resource: /^[a-z_]{1,32}$/.test(resource) ? resource : "other" }, Number(header));
+  }
+
+  /** An error that reached the top of a job or a command: counted by its code (a TypeError is UNEXPECTED). */
+  countError(error: unknown): void {
+    this.errors.inc({ kind: error instanceof RightsizeError ? error.code : "UNEXPECTED" });
   }
 }
 

@@ -1,6 +1,8 @@
 import { InputError, SNAPSHOT_SCHEMA_VERSION, type ObservationSnapshot } from "../domain/index.js";
 import { buildSnapshot, diagnoseClusters, sourceFor, type DoctorReport, type ObservationProblem, type OperatorClusters } from "../observe/index.js";
-import { isWorkloadSelected, type LoadedPolicy, type Policy } from "../policy/index.js";
+import { formatFieldPath } from "../domain/index.js";
+import { documentToData, parseYamlText, YAML_BOUNDS } from "../yaml/index.js";
+import { isWorkloadSelected, policyFieldPosition, type LoadedPolicy, type Policy, type PolicyProblem, type PolicyText } from "../policy/index.js";
 import type { ObservationScope, ObservedInputs } from "./observation.js";
 
 // The clusters file and the choice of each cluster's source live in src/observe; the pipeline
@@ -24,6 +26,47 @@ export class UnservedClusterError extends InputError {
       { field: "targets[].cluster" },
     );
   }
+}
+
+/**
+ * `/rightsize policy validate` and the policy check (SPEC §10): each cluster the policy names that
+ * the operator does not serve, as a problem at the line that names it (a base's or the implied
+ * `default` at the top of the file), so a policy is not called valid that the next run refuses.
+ */
+export function unservedClusterProblems(loaded: LoadedPolicy, operator: OperatorClusters | undefined, file: PolicyText | undefined, options: { nameServed: boolean } = { nameServed: true }): PolicyProblem[] {
+  const path = file?.path ?? loaded.source.path;
+  const at = (field: (string | number)[] | undefined) => (file && field ? policyFieldPosition(file, field) : undefined) ?? { line: 1, column: 1 };
+  const served = (operator?.clusters ?? []).map((cluster) => cluster.name);
+  if (!operator) {
+    return [{ severity: "warning", file: path, line: 1, column: 1, field: "", message: "this rightsize installation observes no cluster yet, so nothing this policy names can be observed; its operator sets RIGHTSIZE_CLUSTERS_FILE (see the README, \"Install the GitHub App\")" }];
+  }
+  const observes = !options.nameServed ? "`/rightsize policy validate` in this repository lists those it observes" : served.length > 0 ? `it observes ${served.map((name) => `"${name}"`).join(", ")}` : "it observes no cluster yet";
+  return clustersNamedBy(loaded.policy)
+    .filter((name) => !served.includes(name))
+    .map((name): PolicyProblem => {
+      const named = fieldNaming(file, name);
+      const where = at(named);
+      const message =
+        named || loaded.policy.targets.length > 0 || loaded.policy.clusters.length > 0
+          ? `cluster "${name}" is not observed by this rightsize installation (${observes}); use ${options.nameServed && served.length > 0 ? "one of those names" : "a cluster it observes"}, or ask the operator to add the cluster to the clusters file (RIGHTSIZE_CLUSTERS_FILE)`
+          : `the policy names no cluster, so rightsize would observe the cluster "${name}", which this installation does not observe (${observes}); name one in targets[].cluster`;
+      return { severity: "error", file: path, ...where, field: named ? formatFieldPath(named) : "targets[].cluster", message };
+    });
+}
+
+/** The field of the policy text that names a cluster: a target's `cluster` first, else a `clusters[].name`. */
+function fieldNaming(file: PolicyText | undefined, name: string): (string | number)[] | undefined {
+  if (!file) return undefined;
+  const [document] = parseYamlText(file.text, { maxBytes: YAML_BOUNDS.policyBytes, templates: false }).documents;
+  const read = document ? documentToData(document) : undefined;
+  const data = read && "data" in read ? (read.data as Record<string, unknown> | null) : undefined;
+  for (const [list, key] of [["targets", "cluster"], ["clusters", "name"]] as const) {
+    const entries = data?.[list];
+    if (!Array.isArray(entries)) continue;
+    const index = entries.findIndex((entry: unknown) => entry !== null && typeof entry === "object" && (entry as Record<string, unknown>)[key] === name);
+    if (index >= 0) return [list, index, key];
+  }
+  return undefined;
 }
 
 export interface OperatorObserveOptions {

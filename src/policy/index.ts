@@ -22,6 +22,7 @@ export {
   defaultPolicy,
   formatPolicyProblem,
   loadPolicy,
+  policyFieldPosition,
   PolicyInvalidError,
   type LoadedPolicy,
   type PolicyProblem,

@@ -324,6 +324,19 @@ function problemAt(
   return { severity, file: holder.file.path, line: position.line, column: position.col, field: path.length === 0 ? "" : formatFieldPath(path), message };
 }
 
+/**
+ * Where a field is written in a policy text (its value), for problems found outside the loader
+ * (the app's clusters); undefined when the text does not write it.
+ */
+export function policyFieldPosition(file: PolicyText, path: readonly (string | number)[]): { line: number; column: number } | undefined {
+  const parsed = parseYamlFile(file);
+  if (parsed.problems.some((problem) => problem.severity === "error") || !parsed.document.hasIn([...path])) return undefined;
+  const offset = nodeOffset(parsed.document, [...path], "value");
+  if (offset === undefined) return undefined;
+  const position = parsed.lines.linePos(offset);
+  return { line: position.line, column: position.col };
+}
+
 function nodeOffset(document: Document, path: (string | number)[], at: "key" | "value"): number | undefined {
   if (path.length === 0) return document.contents?.range?.[0];
   const parent = path.length === 1 ? document.contents : document.getIn(path.slice(0, -1), true);

@@ -47,6 +47,7 @@ function editsFor(step: MigrationStep, data: Record<string, unknown>): YamlEdit[
     case "set":
       return valueAt(data, step.path) === step.value ? [] : [{ kind: "set", path: [...step.path], value: String(step.value) }];
     case "addDefault":
+      if (step.when && valueAt(data, step.when) === undefined) return [];
       return present ? [] : [{ kind: "set", path: [...step.path], value: String(step.value) }];
     case "rename":
       return present ? [{ kind: "rename", path: [...step.path], to: step.to }] : [];

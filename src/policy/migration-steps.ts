@@ -11,7 +11,8 @@ export type MigrationStep =
   | { op: "set"; path: FieldPath; value: unknown; why: string }
   | { op: "rename"; path: FieldPath; to: string; why: string }
   | { op: "restructure"; path: FieldPath; to: string; compute: (old: unknown) => unknown; why: string }
-  | { op: "addDefault"; path: FieldPath; value: unknown; why: string };
+  /** Sets the value where the file has none; with `when`, only where the file (before migrating) has that field. */
+  | { op: "addDefault"; path: FieldPath; value: unknown; why: string; when?: FieldPath };
 
 export interface Migration {
   from: string;
@@ -34,8 +35,20 @@ export const MIGRATIONS: readonly Migration[] = [
           const f = Number(factor);
           return { SAFE: f, CAUTION: Math.max(f, 1.3), RISKY: Math.max(f, 1.5) };
         },
-        why: "recommend.safetyFactor became per-rating recommend.margins",
+        why: "recommend.safetyFactor f became recommend.margins {SAFE: f, CAUTION: max(f, 1.3), RISKY: max(f, 1.5)}",
       },
+      // v1alpha1's safetyFactor multiplied every request; v1alpha2 sizes CPU and memory from each
+      // container's variability by default, which leaves the SAFE margin unused. Margins from the
+      // rating keep the file's behaviour (`when` reads the file as it was, safetyFactor included).
+      ...(["cpu", "memory"] as const).map(
+        (resource): MigrationStep => ({
+          op: "addDefault",
+          path: ["recommend", resource, "margin"],
+          value: "rating",
+          when: ["recommend", "safetyFactor"],
+          why: `recommend.${resource}.margin: rating, so ${resource === "cpu" ? "CPU" : "memory"} requests keep using the safety factor as margin (v1alpha2's default, variability, sizes ${resource === "cpu" ? "CPU" : "memory"} by each container's own spread and leaves the SAFE margin unused)`,
+        }),
+      ),
       { op: "rename", path: ["rateLimits", "window"], to: "perWorkloadWindow", why: "rateLimits.window was renamed" },
       {
         op: "addDefault",
@@ -81,6 +94,7 @@ export function migrateData(data: PlainObject, steps: readonly MigrationStep[]):
     switch (step.op) {
       case "set":
       case "addDefault": {
+        if (step.op === "addDefault" && step.when && valueAt(data, step.when) === undefined) break;
         const container = ensureObject(result, parentPath);
         if (step.op === "set" || !(key in container)) container[key] = step.value;
         break;

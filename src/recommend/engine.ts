@@ -23,6 +23,11 @@ export interface ManifestRef {
   current?: Record<string, WrittenResources>;
   /** Why the manifest cannot be edited (SPEC §5: blocked, manifest not editable). */
   problems?: string[];
+  /**
+   * The regular init containers (SPEC §3; not the restartable sidecars): they run to completion
+   * before the pod's containers start, so their requests cost nothing while the pod runs.
+   */
+  initContainers?: string[];
 }
 
 /** Who made the record (SPEC §6); an input, so the engine reads no file. */
@@ -114,7 +119,7 @@ export function recommendWorkload(input: RecommendInput): DecisionRecord {
       : [],
   };
   const outcomes = observation.containers.map((container) => decideContainer(container, context));
-  const cost = costOf(outcomes, observation, runs, policy.cost, Math.max(1, (windowTo - windowFrom) / 1000));
+  const cost = costOf(outcomes, observation, runs, policy.cost, Math.max(1, (windowTo - windowFrom) / 1000), input.manifest?.initContainers);
 
   return {
     schemaVersion: DECISION_RECORD_SCHEMA_VERSION,
@@ -234,14 +239,22 @@ const GIB = 1024 ** 3;
 /**
  * SPEC §11: each change priced per month with the policy's `cost` section, for the whole
  * workload: per pod × replicas observed (continuous), or × the average number of pods running
- * (run-based: run time ÷ window). Negative figures are savings. Only proposed changes count.
+ * (run-based: run time ÷ window). Negative figures are savings. Only proposed changes count, and
+ * not those of regular init containers: they hold nothing while the pod runs (no `cost` on them).
  */
-function costOf(outcomes: ContainerOutcome[], observation: WorkloadObservation, runs: readonly JobRun[] | undefined, prices: Policy["cost"], windowSeconds: number): DecisionRecord["cost"] {
+function costOf(
+  outcomes: ContainerOutcome[],
+  observation: WorkloadObservation,
+  runs: readonly JobRun[] | undefined,
+  prices: Policy["cost"],
+  windowSeconds: number,
+  initContainers: readonly string[] = [],
+): DecisionRecord["cost"] {
   const replicas = runs ? Math.min(1, runs.reduce((sum, run) => sum + run.durationSeconds, 0) / windowSeconds) : observation.pods;
   const total = { cpu: 0, memory: 0 };
   for (const outcome of outcomes) {
     const container = outcome.decision;
-    if (container.action !== "change" || !outcome.delta) continue;
+    if (container.action !== "change" || !outcome.delta || initContainers.includes(container.name)) continue;
     const cpu = cents(outcome.delta.cpu * prices.cpuCoreHour * HOURS_PER_MONTH * replicas);
     const memory = cents((outcome.delta.memory / GIB) * prices.memoryGiBHour * HOURS_PER_MONTH * replicas);
     container.cost = { cpu, memory, total: cents(cpu + memory) };

@@ -125,7 +125,7 @@ export const ContainerDecisionSchema = z.object({
    */
   action: z.enum(["change", "none", "blocked"]),
   reasons: z.array(z.string()),
-  /** Monthly cost change of this container's proposed requests; absent when nothing is proposed. */
+  /** Monthly cost change of this container's proposed requests; absent when nothing is proposed, and for a regular init container (it costs nothing while the pod runs). */
   cost: monthlyCost.optional(),
   /** An increase proposed past a gate (UNSAFE, low confidence): what a reviewer should look at. */
   attention: z.array(z.string()).optional(),

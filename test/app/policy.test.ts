@@ -108,6 +108,32 @@ describe("a pull request that changes the policy", () => {
     expect(summary).toContain("| `shop/Deployment/frontend` | would propose other values | `web`: cpu 250m, memory 256Mi | `web`: cpu 400m, memory 410Mi |");
   });
 
+  it("gets a failing check run at the line naming a cluster the operator does not serve (it passed, and the next run refused it)", async () => {
+    const snapshot = path.join(scratch, "snapshot.json");
+    writeFileSync(snapshot, readFileSync(path.join(ROOT, "examples/snapshot.json")));
+    const app = await createTestApp({ clusters: { clusters: [{ name: "prod", snapshot }] } });
+    // Line 10 of the example policy is `    cluster: prod`, the value at column 14.
+    const staging = POLICY.replace("    cluster: prod\n", "    cluster: staging\n");
+    expectInstallationToken();
+    expectChangedFiles([".github/rightsize.yml"]);
+    nock(API).get(`${REPO}/contents/.github%2Frightsize.yml`).query({ ref: HEAD }).reply(200, staging, RAW);
+    const check = captureCheckRun(HEAD);
+    await app.receive("pull_request", pullRequestOpened());
+    expect(check.body).toMatchObject({ conclusion: "failure", output: { title: "1 problem in the policy file" } });
+    expect((check.body!.output as { annotations: unknown[] }).annotations).toEqual([
+      {
+        path: ".github/rightsize.yml",
+        start_line: 10,
+        end_line: 10,
+        start_column: 14,
+        end_column: 14,
+        annotation_level: "failure",
+        title: "targets[0].cluster",
+        message: 'cluster "staging" is not observed by this rightsize installation (it observes "prod"); use one of those names, or ask the operator to add the cluster to the clusters file (RIGHTSIZE_CLUSTERS_FILE)',
+      },
+    ]);
+  });
+
   it("gets no check run when the policy file is not among the changes", async () => {
     const app = await createTestApp();
     expectInstallationToken();

@@ -200,6 +200,8 @@ describe("repeats", () => {
       "#103 unchanged:",
     ]);
     expect(reply.text).not.toContain("opened");
+    // It said "rightsize proposed 3 pull requests" of three it had left as they were.
+    expect(reply.text?.split("\n")[0]).toBe("@alice rightsize changed nothing: 3 pull requests are up to date (unchanged):");
   });
 
   it("does nothing for a delivery it has already answered", async () => {
@@ -300,6 +302,26 @@ describe("what the reply says", () => {
     );
   });
 
+  it("does not call a policy valid that names a cluster the operator does not serve: the next /rightsize all would refuse it", async () => {
+    const app = await createTestApp({ clusters: { clusters: [{ name: "staging", snapshot: replayClusters(THREE).clusters[0]!.snapshot }] } });
+    expectInstallationToken();
+    expectAcknowledged();
+    expectPolicyRead();
+    const reply = captureReply();
+    await app.receive("issue_comment", comment("/rightsize policy validate"));
+    // Line 10 of the example policy is `    cluster: prod`. It answered "the policy is valid."
+    expect(reply.text).toBe(
+      [
+        "@alice rightsize read `.github/rightsize.yml`: the file is valid, but this rightsize installation cannot run it: it names a cluster it does not observe (`prod`):",
+        "",
+        '- `.github/rightsize.yml:10:14 targets[0].cluster: cluster "prod" is not observed by this rightsize installation (it observes "staging"); use one of those names, or ask the operator to add the cluster to the clusters file (RIGHTSIZE_CLUSTERS_FILE)`',
+        "",
+        "<!-- rightsize:reply 9001 -->",
+        "",
+      ].join("\n"),
+    );
+  });
+
   it("says so when Prometheus cannot be reached, without its address, and makes nothing", async () => {
     const closed = await closedPort();
     const app = await createTestApp({ clusters: { clusters: [{ name: "prod", prometheus: { url: `http://127.0.0.1:${closed}`, tls: { insecureSkipVerify: false }, timeout: { text: "2s", seconds: 2 }, retries: 0, headers: {}, maxQueryLength: 16_384 } }] } });
@@ -360,7 +382,7 @@ describe("what the reply says", () => {
     git(repo.work, "push", "--quiet", "origin", "main");
     const reply = captureReply();
     await app.receive("issue_comment", comment("/rightsize all"));
-    expect(reply.text).toMatch(/^@alice rightsize opened no pull request: the policy's mode is recommend: reports only, no proposals\. What it would propose:\n\n\| Workload \|/);
+    expect(reply.text).toMatch(/^@alice rightsize opened no pull request: the policy's mode is recommend: reports only, no proposals\. What it would propose:\n\n\| Cluster \| Workload \|/);
   });
 });
 
@@ -454,6 +476,7 @@ describe("/rightsize policy migrate", () => {
     const app = await createTestApp();
     let tree: { path: string; content: string }[] = [];
     let title = "";
+    let description = "";
     expectInstallationToken();
     expectAcknowledged();
     expectPolicyRead(legacy);
@@ -470,7 +493,7 @@ describe("/rightsize policy migrate", () => {
       .reply(201, { sha: "commit" })
       .post(`${REPO}/git/refs`, { ref: "refs/heads/rightsize/policy-migrate", sha: "commit" })
       .reply(201, {})
-      .post(`${REPO}/pulls`, (body) => ((title = body.title), body.head === "rightsize/policy-migrate"))
+      .post(`${REPO}/pulls`, (body) => ((title = body.title), (description = body.body), body.head === "rightsize/policy-migrate"))
       .reply(201, { number: 60, html_url: "https://github.com/acme/shop-config/pull/60", head: { sha: "commit" } })
       .post(`${REPO}/issues/60/labels`, { labels: ["rightsize"] })
       .reply(200, []);
@@ -478,6 +501,10 @@ describe("/rightsize policy migrate", () => {
     await app.receive("issue_comment", comment("/rightsize policy migrate"));
     expect(tree).toEqual([{ path: ".github/rightsize.yml", mode: "100644", type: "blob", content: migrated }]);
     expect(title).toBe("rightsize: migrate .github/rightsize.yml to rightsize.dev/v1alpha2");
+    // The notes say what keeps the safety factor's effect, not that the settings are the same.
+    expect(description).toContain(
+      "- recommend.safetyFactor f became recommend.margins {SAFE: f, CAUTION: max(f, 1.3), RISKY: max(f, 1.5)}\n- recommend.cpu.margin: rating, so CPU requests keep using the safety factor as margin",
+    );
     expect(reply.text).toBe("@alice rightsize opened #60: rightsize: migrate .github/rightsize.yml to rightsize.dev/v1alpha2.\n\n<!-- rightsize:reply 9001 -->\n");
   });
 

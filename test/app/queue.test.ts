@@ -172,6 +172,8 @@ describe("the Redis queue (several replicas, BullMQ on a real Redis)", () => {
     while ((await queue.failed()).length === 0 && Date.now() < deadline) await sleep(100);
     expect((await queue.failed()).map((failed) => failed.id)).toEqual(["doomed-job"]);
     expect((await telemetry.jobsFailed.get()).values).toEqual([{ labels: { kind: "event" }, value: 1 }]);
+    // Each failed attempt is an error, of no rightsize kind: UNEXPECTED.
+    expect((await telemetry.errors.get()).values).toEqual([{ labels: { kind: "UNEXPECTED" }, value: 2 }]);
     await queue.close();
   });
 

@@ -184,12 +184,24 @@ describe("a pull request from a fork that changes the policy", () => {
     const before = github.requests.length;
     await app.receive("pull_request", github.openFromFork({ ".github/rightsize.yml": POLICY.replace("cluster: prod", "cluster: payments") }));
     const check = checkRun();
-    expect(check.conclusion).toBe("success");
-    expect(check.output!.summary).toContain("No preview for a pull request from a fork: rightsize observes clusters only for changes made in this repository.");
-    expect(check.output!.summary).not.toContain("would newly propose");
+    // A policy the next run would refuse gets no preview at all; a fork's valid one gets the fork's notice (below).
+    expect(check.output!.summary).not.toContain("#### What this policy change would do");
     // No clone for a preview either.
     expect(github.requests.slice(before).filter((request) => request.endsWith("/git-upload-pack"))).toEqual([]);
-    // It said "while the policy on the default branch is invalid" for a fork's valid policy too.
+    // The operator serves no "payments": merged, the next run would refuse it, so the check says so, without naming what the operator serves.
+    expect(check.conclusion).toBe("failure");
+    expect(check.output!.summary.split("\n")[0]).toBe("Merged as it is, this policy would pause rightsize's proposals. Fix each problem:");
+    expect(check.output!.annotations!.map((annotation) => annotation.message)).toEqual([
+      'cluster "payments" is not observed by this rightsize installation (`/rightsize policy validate` in this repository lists those it observes); use a cluster it observes, or ask the operator to add the cluster to the clusters file (RIGHTSIZE_CLUSTERS_FILE)',
+    ]);
+    expect(check.output!.summary).not.toContain('"prod"');
+  });
+
+  it("gets the fork's notice instead of a preview when the policy names only clusters the operator serves", async () => {
+    await app.receive("pull_request", github.openFromFork({ ".github/rightsize.yml": POLICY.replace("  limits: keep", "  limits: keep\n  maxDecreasePercent: 20") }));
+    const check = checkRun();
+    expect(check.conclusion).toBe("success");
+    expect(check.output!.summary).toContain("No preview for a pull request from a fork: rightsize observes clusters only for changes made in this repository.");
     expect(check.output!.summary.split("\n")[0]).toBe("rightsize can read this policy.");
   });
 

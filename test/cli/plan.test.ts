@@ -57,10 +57,12 @@ describe("rightsize plan on the example", () => {
   it("renders a markdown report", async () => {
     const { stdout } = await rightsize(...planArgs, "--output", "markdown");
     expect(stdout.startsWith("## rightsize plan\n")).toBe(true);
-    expect(stdout).toContain("| `shop/Deployment/frontend` | `web` | 500m → **250m** (-50.0%) | 512Mi → **256Mi** (-50.0%) | memory 1Gi | −19.63 USD | SAFE | HIGH (80) | change |");
+    expect(stdout).toContain("| `prod` | `shop/Deployment/frontend` | `web` | 500m → **250m** (-50.0%) | 512Mi → **256Mi** (-50.0%) | memory 1Gi | −19.63 USD | SAFE | HIGH (80) | change |");
+    // search is held (confidence LOW): its row shows what is set now (the engine computed 125m and 256Mi), and the decision.
+    expect(stdout).toContain("| `prod` | `shop/Deployment/search` | `search` | 250m | 512Mi | — | — | CAUTION | LOW (41) | hold |");
     // checkout −2.10 (server +0.60, envoy −2.70), nightly-report −0.23, frontend −19.63, api −117.04 USD.
     expect(stdout).toContain("Monthly cost of the 4 proposals: −139.00 USD (per pod × pods observed).");
-    expect(stdout).toContain("### Deployment `shop/frontend`: propose");
+    expect(stdout).toContain("### Deployment `shop/frontend` (cluster `prod`): propose");
     expect(stdout).toContain("- observed but not in the repo: `prod/shop/Deployment/legacy-batch`");
   });
 

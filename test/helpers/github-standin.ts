@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { webhookPayload } from "./events.js";
@@ -237,10 +238,11 @@ export class GitHubStandIn {
       const state = url.searchParams.get("state") ?? "open";
       const head = url.searchParams.get("head")?.split(":")[1];
       const pulls = this.pulls.filter((pull) => (state === "all" || pull.state === state) && (!head || pull.head === head)).sort((a, b) => b.number - a.number);
-      return reply(200, pulls.map((pull) => this.pullPayload(pull)));
+      const tips = this.branchTips();
+      return reply(200, pulls.map((pull) => this.pullPayload(pull, tips)));
     }
     if (match("POST {repo}/pulls")) {
-      if (this.tryGit("rev-parse", "--verify", `refs/heads/${json.head}`) === undefined) return reply(422, { message: `No commits between main and ${json.head}` });
+      if (this.readRef(`refs/heads/${json.head}`) === undefined) return reply(422, { message: `No commits between main and ${json.head}` });
       const pull: PullRequestRecord = { number: this.next++, state: "open", title: String(json.title), body: String(json.body), head: String(json.head), base: String(json.base), merged_at: null, labels: [], reviewers: [], draft: Boolean(json.draft), user: APP_LOGIN };
       this.pulls.push(pull);
       return reply(201, this.pullPayload(pull));
@@ -276,20 +278,20 @@ export class GitHubStandIn {
       return reply(201, { sha, tree: { sha: json.tree } });
     }
     if (match("POST {repo}/git/refs")) {
-      if (this.tryGit("rev-parse", "--verify", String(json.ref)) !== undefined) return reply(422, { message: "Reference already exists" });
-      this.git("update-ref", String(json.ref), String(json.sha));
+      if (this.readRef(String(json.ref)) !== undefined) return reply(422, { message: "Reference already exists" });
+      this.writeRef(String(json.ref), String(json.sha));
       return reply(201, { ref: json.ref, object: { sha: json.sha } });
     }
     if ((m = match("GET {repo}/git/ref/(.+)"))) {
-      const sha = this.tryGit("rev-parse", "--verify", `refs/${m[1]}`)?.trim();
+      const sha = this.readRef(`refs/${m[1]}`);
       return sha === undefined ? reply(404, { message: "Not Found" }) : reply(200, { ref: `refs/${m[1]}`, object: { sha } });
     }
     if ((m = match("PATCH {repo}/git/refs/(.+)"))) {
-      this.git("update-ref", `refs/${m[1]}`, String(json.sha));
+      this.writeRef(`refs/${m[1]}`, String(json.sha));
       return reply(200, { ref: `refs/${m[1]}`, object: { sha: json.sha } });
     }
     if ((m = match("DELETE {repo}/git/refs/(.+)"))) {
-      if (this.tryGit("rev-parse", "--verify", `refs/${m[1]}`) === undefined) return reply(422, { message: "Reference does not exist" });
+      if (this.readRef(`refs/${m[1]}`) === undefined) return reply(422, { message: "Reference does not exist" });
       this.git("update-ref", "-d", `refs/${m[1]}`);
       return reply(204);
     }
@@ -297,21 +299,30 @@ export class GitHubStandIn {
       // GitHub's three-dot comparison: commits and files of head since the merge base, and how far base moved on.
       const [base, head] = [this.revParse(m[1]!), this.revParse(m[2]!)];
       if (!base || !head) return reply(404, { message: "Not Found" });
-      const mergeBase = this.git("merge-base", base, head).trim();
-      const shas = this.git("rev-list", "--reverse", `${mergeBase}..${head}`).split("\n").filter(Boolean);
-      const commits = shas.map((sha) => {
-        const author = this.git("log", "-1", "--format=%an", sha).trim();
-        return {
-          sha,
-          commit: { message: this.git("log", "-1", "--format=%B", sha).trimEnd(), tree: { sha: this.git("rev-parse", `${sha}^{tree}`).trim() } },
-          // GitHub names an author's account when it knows the commit's email; here only the app's.
-          author: author === APP_LOGIN ? { login: APP_LOGIN, type: "Bot" } : null,
-          parents: this.git("log", "-1", "--format=%P", sha).trim().split(" ").filter(Boolean).map((parent) => ({ sha: parent })),
-        };
-      });
-      const files = this.git("diff", "--name-only", mergeBase, head).split("\n").filter(Boolean).map((filename) => ({ filename, status: "modified" }));
-      const behind = Number(this.git("rev-list", "--count", `${mergeBase}..${base}`).trim());
-      return reply(200, { ahead_by: shas.length, behind_by: behind, total_commits: shas.length, merge_base_commit: { sha: mergeBase }, commits, files });
+      // One shell runs the four git commands: a comparison costs one process of this one.
+      const [mergeBase = "", behindText = "0", fileList = "", log = ""] = execFileSync(
+        "sh",
+        ["-c", 'b=$(git merge-base "$1" "$2") && echo "$b" && printf "\\035" && git rev-list --count "$b..$1" && printf "\\035" && git diff --name-only "$b" "$2" && printf "\\035" && git log --reverse --format=%H%x1f%T%x1f%P%x1f%an%x1f%B%x1e "$b..$2"', "sh", base, head],
+        { cwd: this.gitDir, encoding: "utf8" },
+      ).split("\x1d");
+      const commits = log
+        .split("\x1e")
+        .map((entry) => entry.replace(/^\n/, ""))
+        .filter(Boolean)
+        .map((entry) => {
+          const [sha, tree, parents, author, message] = entry.split("\x1f") as [string, string, string, string, string];
+          return {
+            sha,
+            commit: { message: message.trimEnd(), tree: { sha: tree } },
+            // GitHub names an author's account when it knows the commit's email; here only the app's.
+            author: author === APP_LOGIN ? { login: APP_LOGIN, type: "Bot" } : null,
+            parents: parents.split(" ").filter(Boolean).map((parent) => ({ sha: parent })),
+          };
+        });
+      const shas = commits.map((commit) => commit.sha);
+      const files = fileList.split("\n").filter(Boolean).map((filename) => ({ filename, status: "modified" }));
+      const behind = Number(behindText.trim());
+      return reply(200, { ahead_by: shas.length, behind_by: behind, total_commits: shas.length, merge_base_commit: { sha: mergeBase.trim() }, commits, files });
     }
     if ((m = match("GET {repo}/commits/([0-9a-f]+)/check-runs"))) {
       const runs = this.checkRuns.filter((run) => run.head_sha === m![1] && run.name === url.searchParams.get("check_name"));
@@ -333,8 +344,8 @@ export class GitHubStandIn {
   /** Merges a pull request the way a reviewer would (fast-forward of the base), and returns its webhook payload. */
   merge(number: number, at: string): Record<string, unknown> {
     const pull = this.pulls.find((candidate) => candidate.number === number)!;
-    const tip = this.git("rev-parse", `refs/heads/${pull.head}`).trim();
-    this.git("update-ref", `refs/heads/${pull.base}`, tip);
+    const tip = this.readRef(`refs/heads/${pull.head}`)!;
+    this.writeRef(`refs/heads/${pull.base}`, tip);
     Object.assign(pull, { state: "closed", merged_at: at });
     return { ...this.pullPayload(pull), merged: true, merge_commit_sha: tip };
   }
@@ -365,7 +376,29 @@ export class GitHubStandIn {
     }
   }
 
-  pullPayload(pull: PullRequestRecord): Record<string, unknown> {
+  /** Every branch's tip, from one git call (a listing of many pull requests would otherwise run git for each). */
+  private branchTips(): Map<string, string> {
+    const tips = new Map<string, string>();
+    const packed = path.join(this.gitDir, "packed-refs");
+    if (existsSync(packed)) {
+      for (const line of readFileSync(packed, "utf8").split("\n")) {
+        const [sha, name] = line.split(" ");
+        if (sha && name?.startsWith("refs/heads/")) tips.set(name.slice("refs/heads/".length), sha);
+      }
+    }
+    const heads = path.join(this.gitDir, "refs/heads");
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(full);
+        else tips.set(path.relative(heads, full), readFileSync(full, "utf8").trim());
+      }
+    };
+    if (existsSync(heads)) walk(heads);
+    return tips;
+  }
+
+  pullPayload(pull: PullRequestRecord, tips?: Map<string, string>): Record<string, unknown> {
     if (pull.fork) {
       const [owner, name] = pull.fork.fullName.split("/");
       return {
@@ -382,7 +415,7 @@ export class GitHubStandIn {
         user: userOf(pull.user),
       };
     }
-    const sha = this.tryGit("rev-parse", "--verify", `refs/heads/${pull.head}`)?.trim() ?? "0".repeat(40);
+    const sha = (tips ? tips.get(pull.head) : this.readRef(`refs/heads/${pull.head}`)) ?? "0".repeat(40);
     return {
       number: pull.number,
       state: pull.state,
@@ -398,17 +431,24 @@ export class GitHubStandIn {
     };
   }
 
+  /** A tree: the base tree with the entries written over it, in one shell of git commands. */
   private writeTree(baseTree: string, entries: { path: string; mode: string; content: string }[]): string {
     const scratch = mkdtempSync(path.join(tmpdir(), "rightsize-standin-index-"));
     try {
-      const env = { ...process.env, GIT_INDEX_FILE: path.join(scratch, "index") };
-      const run = (args: string[], input?: string) => execFileSync("git", args, { cwd: this.gitDir, env, encoding: "utf8", ...(input === undefined ? {} : { input }) }).trim();
-      run(["read-tree", baseTree]);
-      for (const entry of entries) {
-        const blob = run(["hash-object", "-w", "--stdin"], entry.content);
-        run(["update-index", "--add", "--cacheinfo", `${entry.mode},${blob},${entry.path}`]);
-      }
-      return run(["write-tree"]);
+      const files = entries.map((entry, index) => {
+        const file = path.join(scratch, `blob-${index}`);
+        writeFileSync(file, entry.content);
+        return file;
+      });
+      // A blob's id is the SHA-1 of "blob <size>\0<content>" (git's object format).
+      const info = entries.map((entry) => `${entry.mode} ${createHash("sha1").update(`blob ${Buffer.byteLength(entry.content)}\0`).update(entry.content).digest("hex")}\t${entry.path}\n`).join("");
+      writeFileSync(path.join(scratch, "paths"), files.map((file) => `${file}\n`).join(""));
+      writeFileSync(path.join(scratch, "info"), info);
+      return execFileSync("sh", ["-c", 'git read-tree "$1" && git hash-object -w --stdin-paths < "$2/paths" > /dev/null && git update-index --add --index-info < "$2/info" && git write-tree', "sh", baseTree, scratch], {
+        cwd: this.gitDir,
+        env: { ...process.env, GIT_INDEX_FILE: path.join(scratch, "index") },
+        encoding: "utf8",
+      }).trim();
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
@@ -457,11 +497,28 @@ export class GitHubStandIn {
 
   /** A commit from a sha, a branch name or a ref, as GitHub resolves the sides of a comparison. */
   private revParse(ref: string): string | undefined {
-    for (const candidate of [ref, `refs/heads/${ref}`]) {
-      const sha = this.tryGit("rev-parse", "--verify", "--quiet", `${candidate}^{commit}`)?.trim();
-      if (sha) return sha;
+    if (/^[0-9a-f]{40}$/.test(ref)) return ref;
+    return this.readRef(ref.startsWith("refs/") ? ref : `refs/heads/${ref}`) ?? this.readRef(ref);
+  }
+
+  /**
+   * A ref's commit, read from the bare repository's files (a loose ref, else packed-refs): the
+   * stand-in answers many requests a second, and a git process for each would be most of its time.
+   */
+  readRef(ref: string): string | undefined {
+    const loose = path.join(this.gitDir, ref);
+    if (existsSync(loose) && statSync(loose).isFile()) return readFileSync(loose, "utf8").trim();
+    const packed = path.join(this.gitDir, "packed-refs");
+    if (!existsSync(packed)) return undefined;
+    for (const line of readFileSync(packed, "utf8").split("\n")) {
+      const [sha, name] = line.split(" ");
+      if (name === ref && sha && /^[0-9a-f]{40}$/.test(sha)) return sha;
     }
     return undefined;
+  }
+
+  private writeRef(ref: string, sha: string): void {
+    this.git("update-ref", ref, sha);
   }
 
   private tryGit(...args: string[]): string | undefined {

@@ -47,7 +47,7 @@ describe("the pull request body (SPEC §8)", () => {
   it("keeps the SPEC's section order", () => {
     const order = [
       "**rightsize proposes new requests for Deployment `shop/checkout`",
-      "| Workload | Container | CPU request |",
+      "| Cluster | Workload | Container | CPU request |",
       "#### Evidence: `Deployment/checkout`",
       "```mermaid\nxychart-beta",
       "#### Risks and rollback",
@@ -111,11 +111,18 @@ describe("the pull request body (SPEC §8)", () => {
     const web = frontend!.containers[0]!;
     const record = {
       ...frontend!,
-      containers: [{ ...web, current: { ...web.current, limits: { cpu: "1", memory: "1Gi" } }, recommended: { ...web.recommended, limits: { memory: "1Gi" } } }],
+      containers: [
+        {
+          ...web,
+          current: { ...web.current, limits: { cpu: "1", memory: "1Gi" } },
+          recommended: { ...web.recommended, limits: { memory: "1Gi" } },
+          reasons: [...web.reasons, "cpu limit 1 removed: the policy removes CPU limits (limits: remove-cpu)"],
+        },
+      ],
     };
     const { body } = renderPullRequest({ records: [record], branch: "b", policy });
-    expect(body).toContain("| `shop/Deployment/frontend` | `web` | 500m → **250m** (-50.0%) | 512Mi → **256Mi** (-50.0%) | cpu 1 → **removed**, memory 1Gi | −19.63 USD | SAFE | HIGH (80) | change |");
-    expect(body).toContain("- `web` cpu limit changes as well (policy `recommend.limits`).");
+    expect(body).toContain("| `prod` | `shop/Deployment/frontend` | `web` | 500m → **250m** (-50.0%) | 512Mi → **256Mi** (-50.0%) | cpu 1 → **removed**, memory 1Gi | −19.63 USD | SAFE | HIGH (80) | change |");
+    expect(body).toContain("- `web` cpu limit changes too (1 → removed): the policy removes CPU limits (limits: remove-cpu).");
   });
 
   it("ignores a body without a marker or with a damaged one", () => {

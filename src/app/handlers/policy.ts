@@ -32,9 +32,10 @@ export async function onPolicyChangeProposed(context: PullRequestChanged, deps: 
     octokit.paginate(octokit.rest.pulls.listFiles, { owner: repository.owner, repo: repository.repo, pull_number: pull.number, per_page: 100 }),
   );
   if (!files.some((file) => file.filename === DEFAULT_POLICY_PATH || file.previous_filename === DEFAULT_POLICY_PATH)) return;
-  const check = await checkPolicyAt(octokit, repository, pull.head.sha);
   const fromFork = pull.head.repo?.full_name !== `${repository.owner}/${repository.repo}`;
-  const preview = !check.loaded ? undefined : fromFork ? FORK_PREVIEW : await previewText(context, deps, repository, check);
+  // The clusters it names are checked against the operator's (a fork's public check run does not list them).
+  const check = await checkPolicyAt(octokit, repository, pull.head.sha, { clusters: deps.clusters, nameServed: !fromFork });
+  const preview = !check.loaded || check.unserved ? undefined : fromFork ? FORK_PREVIEW : await previewText(context, deps, repository, check);
   await upsertCheckRun(octokit, repository, { name: POLICY_CHECK_NAME, headSha: pull.head.sha, ...renderPolicyCheck(check.problems, preview, "pull-request") });
 }
 

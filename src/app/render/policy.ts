@@ -64,11 +64,19 @@ export function renderPolicyCheck(problems: readonly PolicyProblem[], preview: s
   return { conclusion, title, summary, annotations };
 }
 
-/** The reply to `/rightsize policy validate`. */
-export function renderPolicyValidation(problems: readonly PolicyProblem[], source: string): string {
+/**
+ * The reply to `/rightsize policy validate`. A valid file that names clusters this installation
+ * does not observe (`unserved`) is not called valid: the next run would refuse it.
+ */
+export function renderPolicyValidation(problems: readonly PolicyProblem[], source: string, unserved: readonly string[] = []): string {
   const errors = problems.filter((problem) => problem.severity === "error").length;
   if (problems.length === 0) return `rightsize read ${code(source)}: the policy is valid.`;
-  const verdict = errors > 0 ? `the policy is not valid (${count(errors, "problem")})` : `the policy is valid, with ${count(problems.length, "warning")}`;
+  const verdict =
+    unserved.length > 0
+      ? `the file is valid, but this rightsize installation cannot run it: it names ${unserved.length === 1 ? "a cluster" : `${unserved.length} clusters`} it does not observe (${unserved.map((name) => code(name)).join(", ")})`
+      : errors > 0
+        ? `the policy is not valid (${count(errors, "problem")})`
+        : `the policy is valid, with ${count(problems.length, "warning")}`;
   return [`rightsize read ${code(source)}: ${verdict}:`, "", ...problems.map((problem) => `- ${code(formatPolicyProblem(problem))}`)].join("\n");
 }
 

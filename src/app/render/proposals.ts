@@ -29,7 +29,7 @@ export function renderProposeOutcome(run: RepositoryRun, options: { dryRun: bool
   const other = run.results.filter((result) => !PUBLISHED.has(result.status));
   const parts: string[] = [];
   if (published.length > 0) {
-    parts.push(`rightsize proposed ${published.length === 1 ? "1 pull request" : `${published.length} pull requests`}:`, ...published.map(renderPublished));
+    parts.push(publishedHeading(published), ...published.map(renderPublished));
   } else {
     parts.push("rightsize opened no pull request.");
   }
@@ -41,6 +41,16 @@ export function renderProposeOutcome(run: RepositoryRun, options: { dryRun: bool
     if (quiet.length > MAX_LISTED) parts.push(`- … and ${quiet.length - MAX_LISTED} more (\`/rightsize all --dry-run\` shows them all)`);
   }
   return [...parts, ...lines].join("\n");
+}
+
+/** What happened, counted: pull requests that already propose these values were not "proposed" again. */
+function publishedHeading(published: readonly ProposalResult[]): string {
+  const pullRequests = (count: number) => (count === 1 ? "1 pull request" : `${count} pull requests`);
+  const unchanged = published.filter((result) => result.status === "unchanged").length;
+  const written = published.length - unchanged;
+  if (unchanged === 0) return `rightsize proposed ${pullRequests(written)}:`;
+  const upToDate = `${pullRequests(unchanged)} ${unchanged === 1 ? "is" : "are"} up to date (unchanged)`;
+  return written === 0 ? `rightsize changed nothing: ${upToDate}:` : `rightsize proposed ${pullRequests(written)}; ${upToDate}:`;
 }
 
 function renderPublished(result: ProposalResult): string {

@@ -5,7 +5,9 @@ import type { ContainerDecision, DecisionRecord } from "../../recommend/index.js
  * Mermaid `xychart-beta` charts for PR bodies and verification comments (SPEC §8). Every
  * proposal gets at least one: usage over the window when the observation has series, else the
  * per-run peaks of a Job or CronJob, else the distribution (p50 … max) — each against the
- * current and the recommended request.
+ * current and the recommended request. A container with no request runs at its limit's value
+ * (Kubernetes defaults the request to the limit), which is then its current line; with neither,
+ * the chart has no current line and the legend says so.
  */
 const CHART_POINTS = 42;
 
@@ -19,6 +21,7 @@ const UNIT: Record<Resource, { name: string; scale: number }> = {
 export function renderCharts(records: readonly DecisionRecord[], observations: readonly WorkloadObservation[]): string {
   const charts: string[] = [];
   const kinds = new Set<string>();
+  let unset = false;
   for (const record of records) {
     const observation = observations.find((candidate) => workloadKey(candidate.workload) === workloadKey(record.workload));
     for (const container of record.containers.filter((candidate) => candidate.action === "change")) {
@@ -30,6 +33,7 @@ export function renderCharts(records: readonly DecisionRecord[], observations: r
         if (!chart) continue;
         charts.push(chart.text);
         kinds.add(chart.kind);
+        unset ||= requestsOf(container, resource)?.current === undefined;
       }
     }
   }
@@ -38,6 +42,7 @@ export function renderCharts(records: readonly DecisionRecord[], observations: r
     kinds.has("series") ? "Usage over time: two lines for p95 and max usage, then the current and the recommended request (flat)." : "",
     kinds.has("runs") ? "Per run: the bars are each run's peak; the lines are the current and the recommended request." : "",
     kinds.has("distribution") ? "Distribution: the bars are p50, p90, p95, p99 and max of usage; the lines are the current and the recommended request." : "",
+    unset ? "Where a container had no request and no limit, there is no current line: its one flat line is the recommended request." : "",
   ].filter(Boolean);
   return ["#### Usage", "", ...legend, "", charts.join("\n\n")].join("\n");
 }
@@ -62,7 +67,7 @@ function seriesChart(record: DecisionRecord, container: ContainerDecision, obser
       title: `${record.workload.name}/${container.name} ${resource} (${UNIT[resource].name})`,
       xAxis: `"hours since ${new Date(points[0]![0] * 1000).toISOString().slice(0, 16)}Z" 0 --> ${hours}`,
       unit: UNIT[resource].name,
-      lines: [p95, max, bucketed.map(() => requests.current), bucketed.map(() => requests.recommended)],
+      lines: [p95, max, ...requestLines(requests, bucketed.length)],
       bars: [],
     }),
   };
@@ -80,7 +85,7 @@ function runPeaksChart(record: DecisionRecord, container: ContainerDecision, res
       xAxis: `[${runs.map((run) => `"${run.startedAt.slice(5, 16).replace("T", " ")}${run.succeeded ? "" : " failed"}"`).join(", ")}]`,
       unit: UNIT[resource].name,
       bars: [peaks],
-      lines: [peaks.map(() => requests.current), peaks.map(() => requests.recommended)],
+      lines: requestLines(requests, peaks.length),
     }),
   };
 }
@@ -97,7 +102,7 @@ function distributionChart(record: DecisionRecord, container: ContainerDecision,
       xAxis: `["p50", "p90", "p95", "p99", "max"]`,
       unit: UNIT[resource].name,
       bars: [values],
-      lines: [values.map(() => requests.current), values.map(() => requests.recommended)],
+      lines: requestLines(requests, values.length),
     }),
   };
 }
@@ -123,11 +128,23 @@ function xychart(chart: { title: string; xAxis: string; unit: string; bars: numb
   ].join("\n");
 }
 
-function requestsOf(container: ContainerDecision, resource: Resource): { current: number; recommended: number } | undefined {
-  const current = container.current.requests[resource];
+interface RequestLevels {
+  /** What the container runs with today: its request, else its limit; undefined with neither. */
+  current: number | undefined;
+  recommended: number;
+}
+
+function requestsOf(container: ContainerDecision, resource: Resource): RequestLevels | undefined {
   const recommended = container.recommended.requests[resource];
-  if (current === undefined || recommended === undefined) return undefined;
-  return { current: inUnit(current, resource), recommended: inUnit(recommended, resource) };
+  if (recommended === undefined) return undefined;
+  const current = container.current.requests[resource] ?? container.current.limits[resource];
+  return { current: current === undefined ? undefined : inUnit(current, resource), recommended: inUnit(recommended, resource) };
+}
+
+/** The flat lines of the current (when there is one) and the recommended request. */
+function requestLines(requests: RequestLevels, points: number): number[][] {
+  const flat = (value: number) => Array.from({ length: points }, () => value);
+  return [...(requests.current === undefined ? [] : [flat(requests.current)]), flat(requests.recommended)];
 }
 
 function inUnit(quantity: string, resource: Resource): number {

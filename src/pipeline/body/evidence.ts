@@ -17,6 +17,18 @@ export function renderEvidence(record: DecisionRecord): string {
   ];
   if (observation.runs) {
     lines.push(`Runs: ${observation.runs.observed} observed, ${observation.runs.succeeded} succeeded, ${observation.runs.failed} failed (failed runs are excluded from the percentiles).`);
+    const failed = failedRuns(record);
+    if (failed.length > 0) {
+      // SPEC §5: failed runs are counted, not sized for; the reviewer still sees what they used.
+      lines.push(
+        `Left out of the percentiles (a failed run's peak may be a crash's or a runaway's, not the work of a finished run): ${failed
+          .map((run) => {
+            const peaks = Object.entries(run.containers).map(([name, peak]) => `${code(name)} peaked at ${displayCores(peak.cpuPeak)} CPU and ${displayBytes(peak.memoryPeak)} memory`);
+            return `${code(run.run)} (${runTime(run.startedAt)}, exit code ${run.exitCode ?? "unknown"})${peaks.length > 0 ? `, where ${peaks.join(", ")}` : ""}`;
+          })
+          .join("; ")}.`,
+      );
+    }
   }
   lines.push("", "| Container | Resource | p50 | p90 | p95 | p99 | max | samples |", "| --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const container of record.containers) {
@@ -42,6 +54,16 @@ export function renderEvidence(record: DecisionRecord): string {
     for (const reason of container.reasons) lines.push(`  - ${safeMarkdown(reason)}`);
   }
   return lines.join("\n");
+}
+
+/** The failed runs of a run-based record, with their per-run peaks. */
+export function failedRuns(record: DecisionRecord): NonNullable<DecisionRecord["observation"]["runs"]>["perRunPeaks"] {
+  return (record.observation.runs?.perRunPeaks ?? []).filter((run) => !run.succeeded);
+}
+
+/** A run's start as a reviewer reads it: `2026-11-19 02:30Z`. */
+export function runTime(startedAt: string): string {
+  return `${startedAt.slice(0, 16).replace("T", " ")}Z`;
 }
 
 /** Measured usage for reading, not for manifests: millicores or cores, MiB or GiB, one or two decimals. */

@@ -27,6 +27,8 @@ export interface PullRequestInput {
   files?: string[];
   /** The last merged step of the workloads, when there is one (SPEC §8: the next step names it). */
   previous?: MergedStep[];
+  /** The default branch's commit the proposal starts from, and every file its commit changes (kept in the marker). */
+  base?: { commit: string; files: string[] };
   /** Containers left out by `/rightsize ignore`, carried in the state marker to later proposals. */
   ignored?: Record<string, string[]>;
 }
@@ -54,7 +56,7 @@ export function renderPullRequest(input: PullRequestInput): RenderedPullRequest 
     evidence: input.records.map(renderEvidence).join("\n\n"),
     charts: renderCharts(input.records, input.observations ?? []),
     risks: renderRisks(input.records),
-    configuration: renderConfiguration(input.policy),
+    configuration: renderConfiguration(input.policy, input.records),
     record: renderRecord(input.records),
     digest: renderDigest(input.records),
     commands: renderCommands(),
@@ -92,6 +94,7 @@ function proposalState(input: PullRequestInput): ProposalState {
           .map((container) => [container.name, { cpu: container.recommended.requests.cpu, memory: container.recommended.requests.memory }]),
       ),
     })),
+    ...(input.base ? { base: input.base.commit, files: input.base.files } : {}),
     ...(input.ignored && Object.keys(input.ignored).length > 0 ? { ignored: input.ignored } : {}),
   };
 }

@@ -12,11 +12,30 @@ export function renderVerdict(records: readonly DecisionRecord[], labels: { safe
   const [first] = records;
   if (!first) return "**rightsize has nothing to propose.**";
   if (records.length === 1) {
-    const totals = perPodTotals(first.containers.filter((container) => container.action === "change"));
-    return `**rightsize proposes new requests for ${workloadLabel(first)}**: ${totals}${monthly(records)}; safety ${first.decision.safety}, confidence ${first.decision.confidence}.`;
+    const changed = first.containers.filter((container) => container.action === "change");
+    const init = changed.filter((container) => isRegularInit(first, container));
+    const running = changed.filter((container) => !init.includes(container));
+    const what = running.length > 0 ? perPodTotals(running) : `changes only ${initNames(init)}`;
+    const initNote = init.length === 0 ? "" : `; ${running.length > 0 ? `${initNames(init)} ${init.length === 1 ? "changes" : "change"} too (` : "("}${INIT_COST})`;
+    return `**rightsize proposes new requests for ${workloadLabel(first)}**: ${what}${monthly(records)}${initNote}; safety ${first.decision.safety}, confidence ${first.decision.confidence}.`;
   }
   const names = records.map((record) => code(`${record.workload.kind}/${record.workload.name}`)).join(", ");
   return `**rightsize proposes new requests for ${records.length} workloads in ${code(first.workload.namespace)} (cluster ${code(first.workload.cluster)})**: ${names}${monthly(records)}; worst safety ${labels.safety}, lowest confidence ${labels.confidence}.`;
+}
+
+const INIT_COST = "a regular init container runs to completion before the pod's containers start, so its requests cost nothing while the pod runs";
+
+function initNames(containers: readonly ContainerDecision[]): string {
+  return `the init container${containers.length === 1 ? "" : "s"} ${containers.map((container) => code(container.name)).join(", ")}`;
+}
+
+/**
+ * A regular init container (not a restartable sidecar): the engine prices every proposed change
+ * of a workload (SPEC §11) except those, which hold nothing while the pod runs, so a changed
+ * container without a price in a priced record is one.
+ */
+export function isRegularInit(record: DecisionRecord, container: ContainerDecision): boolean {
+  return record.cost !== undefined && container.action === "change" && container.cost === undefined;
 }
 
 /**
@@ -44,23 +63,33 @@ export function renderAttention(records: readonly DecisionRecord[]): string {
   return lines.join("\n>\n");
 }
 
+/**
+ * What the change does to each pod's requests, summed over the containers that run with the pod.
+ * A container without a request runs with its limit's value (Kubernetes defaults the request to
+ * the limit), and with neither requests nothing: the change counts from there, as its cost does.
+ */
 function perPodTotals(containers: readonly ContainerDecision[]): string {
+  let requestsChange = false;
   const changes = (["cpu", "memory"] as const).flatMap((resource) => {
     let delta = 0n;
     for (const container of containers) {
-      const from = container.current.requests[resource];
       const to = container.recommended.requests[resource];
-      if (from !== undefined && to !== undefined) delta += parseQuantity(to).nanos - parseQuantity(from).nanos;
+      if (to === undefined) continue;
+      const from = container.current.requests[resource] ?? container.current.limits[resource];
+      if (from !== to) requestsChange = true;
+      delta += parseQuantity(to).nanos - (from === undefined ? 0n : parseQuantity(from).nanos);
     }
     if (delta === 0n) return [];
     const amount = { nanos: delta < 0n ? -delta : delta };
     const verb = delta < 0n ? "frees" : "adds";
     return [{ verb, text: `${resource === "cpu" ? formatCpu(amount) : formatMemory(amount)} ${resource === "cpu" ? "CPU" : "memory"}` }];
   });
-  if (changes.length === 0) return "limits only";
+  const unset = containers.some((container) => (["cpu", "memory"] as const).some((resource) => container.recommended.requests[resource] !== undefined && container.current.requests[resource] === undefined && container.current.limits[resource] === undefined));
+  const where = unset ? " (counted from zero where no request was set)" : "";
+  if (changes.length === 0) return requestsChange ? "moves requests between containers, the same per pod in total" : "limits only";
   const [first, second] = changes;
-  if (!second) return `${first!.verb} ${first!.text} per pod`;
-  return first!.verb === second.verb ? `${first!.verb} ${first!.text} and ${second.text} per pod` : `${first!.verb} ${first!.text} and ${second.verb} ${second.text} per pod`;
+  if (!second) return `${first!.verb} ${first!.text} per pod${where}`;
+  return first!.verb === second.verb ? `${first!.verb} ${first!.text} and ${second.text} per pod${where}` : `${first!.verb} ${first!.text} and ${second.verb} ${second.text} per pod${where}`;
 }
 
 /**

@@ -20,7 +20,8 @@ export interface RebaseOutcome {
  * open rightsize pull request whose files the default branch changed since the pull request's
  * base (a sibling's merged patch in the same kustomization, a person's edit of the manifest) is
  * rebuilt on the new tip in the same job. A branch someone else pushed to is never rebuilt; its
- * pull request says so once.
+ * pull request says so once. The state marker names the base and the files, so a push costs one
+ * listing and one comparison per distinct base, whatever the number of open proposals.
  */
 export async function rebuildConflicted(input: GitHubRunInput & { tip: string }): Promise<RebaseOutcome> {
   const { octokit, repository } = input;
@@ -43,12 +44,21 @@ export async function rebuildConflicted(input: GitHubRunInput & { tip: string })
   const conflicted: typeof proposals = [];
   const leftAlone: number[] = [];
   for (const proposal of proposals) {
-    const comparison = await callGitHub(repository, "compare the pull request with the default branch", () =>
-      octokit.rest.repos.compareCommitsWithBasehead({ ...where, basehead: `${input.tip}...${proposal.pull.head.sha}`, per_page: 1 }),
-    );
-    if (comparison.data.behind_by === 0) continue;
-    const touched = new Set((comparison.data.files ?? []).map((file) => file.filename));
-    const changed = await changedOnDefault(comparison.data.merge_base_commit.sha);
+    const { base, files } = proposal.state;
+    let touched: Set<string>;
+    let since: string;
+    if (base && files) {
+      // The marker says where the proposal was built and what it changes: no comparison of its own.
+      if (base === input.tip) continue;
+      [touched, since] = [new Set(files), base];
+    } else {
+      const comparison = await callGitHub(repository, "compare the pull request with the default branch", () =>
+        octokit.rest.repos.compareCommitsWithBasehead({ ...where, basehead: `${input.tip}...${proposal.pull.head.sha}`, per_page: 1 }),
+      );
+      if (comparison.data.behind_by === 0) continue;
+      [touched, since] = [new Set((comparison.data.files ?? []).map((file) => file.filename)), comparison.data.merge_base_commit.sha];
+    }
+    const changed = await changedOnDefault(since);
     if (![...touched].some((file) => changed.has(file))) continue;
     if ((await branchOwnership(octokit, repository, proposal.pull.head.ref)) === "foreign") {
       leftAlone.push(proposal.pull.number);

@@ -22,6 +22,13 @@ export const ProposalStateSchema = z.object({
    * whole workload). Carried from PR to PR of the branch until `/rightsize unignore`.
    */
   ignored: z.record(z.string(), z.array(z.string())).optional(),
+  /**
+   * The commit of the default branch the proposal was built on, and the files it changes: a push
+   * to the default branch tells from these alone which proposals it may conflict with (one
+   * comparison per base, not one per pull request).
+   */
+  base: z.string().optional(),
+  files: z.array(z.string()).optional(),
   /** Set when the pull request merged: what the after-merge check starts from. */
   merged: z.object({ at: z.string(), commit: z.string() }).optional(),
   /** The check after merge (SPEC §8): when the rollout was first seen, and what was said. */

@@ -158,6 +158,9 @@ function planWorkload(input: PlanInput, ref: WorkloadRef, manifest: DiscoveredWo
     yamlPath: manifest.location.yamlPath,
     current: Object.fromEntries(manifest.containers.map((container) => [container.name, { requests: container.requests, limits: container.limits }])),
   };
+  // Regular init containers are priced at nothing (SPEC §11); named only when there are some, so other workloads' digests stay as they were.
+  const initContainers = manifest.containers.filter((container) => container.role === "init").map((container) => container.name);
+  if (initContainers.length > 0) manifestRef.initContainers = initContainers;
   const step = input.steps?.get(workloadKey(ref));
   // A step counts while the manifest holds what it merged; values a person wrote since supersede it.
   const current = step && holdsMerged(manifest, step.previous.requests) ? step : undefined;

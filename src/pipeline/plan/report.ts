@@ -17,7 +17,7 @@ export function renderPlanMarkdown(plan: Plan): string {
   }
   for (const workload of plan.workloads) {
     const { record } = workload;
-    lines.push("", `### ${record.workload.kind} ${code(`${record.workload.namespace}/${record.workload.name}`)}: ${record.decision.action}`, "");
+    lines.push("", `### ${record.workload.kind} ${code(`${record.workload.namespace}/${record.workload.name}`)} (cluster ${code(record.workload.cluster)}): ${record.decision.action}`, "");
     lines.push(...record.decision.reasons.map((reason) => `- ${safeMarkdown(reason)}`));
     lines.push(...workload.drift.map((drift) => `- drift in ${code(drift.container)} ${drift.field}: manifest ${drift.manifest ?? "unset"}, live ${drift.live ?? "unset"} (the manifest is the truth)`));
     if (workload.edits.length > 0) lines.push("", "```diff", workload.edits.map((edit) => edit.diff).join("").trimEnd(), "```");

@@ -9,21 +9,40 @@ import { comparePlans, type PolicyPreview } from "./preview.js";
 import { readCommitFiles } from "../checkout/files.js";
 import type { RepositoryPorts } from "../propose/repository.js";
 import { GitWorkspace } from "../checkout/workspace.js";
+import { clustersNamedBy, unservedClusterProblems, type OperatorClusters } from "../clusters.js";
 
 export interface PolicyCheck {
   /** Every problem (errors and warnings) with file, line and column. */
   problems: PolicyProblem[];
   /** The policy, when it is valid. */
   loaded?: LoadedPolicy;
+  /** With the operator's clusters: the names the policy uses that the operator does not serve (their problems are in `problems`). */
+  unserved?: string[];
+}
+
+/** The app checks a policy against the clusters its operator serves (SPEC §10); undefined: none are configured. */
+export interface OperatorScope {
+  clusters: OperatorClusters | undefined;
+  /** False where the answer is public to anyone (a fork's pull request): the served names are not listed. */
+  nameServed?: boolean;
 }
 
 /**
  * Validates a policy as the app reads it (`_extends` included): the repository's file at `ref`
  * (a pull request's head, from a fork too: GitHub serves its commits from the base repository),
  * else the default branch's. Problems are data, not a throw; a file too large to read is one.
+ * With the operator's clusters, a cluster the policy names that the operator does not serve is a
+ * problem too: the next run would refuse it.
  */
-export async function checkPolicyAt(octokit: GitHubClient, repository: GitHubRepositoryInfo, ref?: string): Promise<PolicyCheck> {
-  return checked(repository, async () => readRepositoryPolicy(octokit, repository, await readRawFile(octokit, { ...repository, path: DEFAULT_POLICY_PATH, ...(ref ? { ref } : {}) })));
+export async function checkPolicyAt(octokit: GitHubClient, repository: GitHubRepositoryInfo, ref?: string, operator?: OperatorScope): Promise<PolicyCheck> {
+  let text: string | undefined;
+  const check = await checked(repository, async () => readRepositoryPolicy(octokit, repository, (text = await readRawFile(octokit, { ...repository, path: DEFAULT_POLICY_PATH, ...(ref ? { ref } : {}) }))));
+  if (!operator || !check.loaded) return check;
+  const own = text === undefined || check.loaded.source.path !== DEFAULT_POLICY_PATH ? undefined : { path: DEFAULT_POLICY_PATH, text };
+  const served = new Set((operator.clusters?.clusters ?? []).map((cluster) => cluster.name));
+  const unserved = operator.clusters ? clustersNamedBy(check.loaded.policy).filter((name) => !served.has(name)) : [];
+  const problems = withinRepository(repository, unservedClusterProblems(check.loaded, operator.clusters, own, { nameServed: operator.nameServed ?? true }));
+  return { ...check, problems: [...check.problems, ...problems], ...(unserved.length > 0 ? { unserved } : {}) };
 }
 
 /** Validates a policy text as the app reads it (`_extends` included); problems are data, not a throw. */

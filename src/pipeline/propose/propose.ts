@@ -109,6 +109,8 @@ async function proposeGroup(input: ProposeInput, group: ProposalGroup): Promise<
   }
   const records = workloads.map((workload) => workload.record);
   const editedFiles = [...new Set(workloads.flatMap((workload) => workload.edits.map((edit) => edit.path)))];
+  const files = groupFiles(input.base.files, workloads);
+  const content = files.ok ? [...files.contents, ...(policy.pullRequests.commitDecisionRecords ? decisionFiles(records) : [])] : [];
   const rendered = renderPullRequest({
     records,
     branch: group.branch,
@@ -116,12 +118,11 @@ async function proposeGroup(input: ProposeInput, group: ProposalGroup): Promise<
     observations: workloads.map((workload) => workload.observation),
     files: editedFiles,
     previous: workloads.flatMap((workload) => (workload.previous ? [workload.previous] : [])),
+    base: { commit: input.base.commit, files: content.map((file) => file.path) },
     ...(Object.keys(ignored).length > 0 ? { ignored } : {}),
   });
   const result: ProposalResult = { branch: group.branch, workloads: workloads.map((workload) => workload.ref), status: "refused", title: rendered.title, files: [] };
-  const files = groupFiles(input.base.files, workloads);
   if (!files.ok) return { ...result, reason: files.reason };
-  const content = [...files.contents, ...(policy.pullRequests.commitDecisionRecords ? decisionFiles(records) : [])];
   result.files = content.map((file) => file.path);
 
   const gate = gateProposal(state, rendered.state, policy, { overrideDeclines: input.overrideDeclines ?? false });
