@@ -327,30 +327,33 @@ function ratio(value: unknown): number {
   return number;
 }
 
-// Times and quantities repeat across a snapshot (every workload's window, the same requests): each distinct text is checked once.
-const checkedTimes = new Map<string, boolean>();
-const checkedQuantities = new Map<string, boolean>();
+// Times and quantities repeat across a snapshot (every workload's window, the same requests): each
+// distinct text is checked once, and the walk returns its first copy (null: refused), so the
+// snapshot holds one string per distinct text and the engine's caches keyed by these texts find
+// the very string they stored.
+const checkedTimes = new Map<string, string | null>();
+const checkedQuantities = new Map<string, string | null>();
 
 function time(value: unknown): string {
   if (typeof value !== "string") schemaDecides();
-  let valid = checkedTimes.get(value);
-  if (valid === undefined) {
-    valid = IsoTimeSchema.safeParse(value).success;
-    if (checkedTimes.size < 10_000) checkedTimes.set(value, valid);
+  let seen = checkedTimes.get(value);
+  if (seen === undefined) {
+    seen = IsoTimeSchema.safeParse(value).success ? value : null;
+    if (checkedTimes.size < 10_000) checkedTimes.set(value, seen);
   }
-  if (!valid) schemaDecides();
-  return value;
+  if (seen === null) schemaDecides();
+  return seen;
 }
 
 function quantity(value: unknown): string {
   if (typeof value !== "string") schemaDecides();
-  let valid = checkedQuantities.get(value);
-  if (valid === undefined) {
-    valid = isQuantity(value);
-    if (checkedQuantities.size < 10_000) checkedQuantities.set(value, valid);
+  let seen = checkedQuantities.get(value);
+  if (seen === undefined) {
+    seen = isQuantity(value) ? value : null;
+    if (checkedQuantities.size < 10_000) checkedQuantities.set(value, seen);
   }
-  if (!valid) schemaDecides();
-  return value;
+  if (seen === null) schemaDecides();
+  return seen;
 }
 
 /** The refinements of the schema, run on the output as the schema runs them: any issue and the schema decides. */
