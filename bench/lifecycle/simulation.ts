@@ -41,6 +41,8 @@ export interface SimulationResult {
   /** Invariants checked, and how often. */
   checks: Record<string, number>;
   seconds: number;
+  /** Seconds spent in each kind of step (the app's work and the checks after it). */
+  timings: Record<string, number>;
 }
 
 interface Plan {
@@ -97,7 +99,7 @@ schedule: {cron: "0 6 * * *"}
 
 function manifest(workload: (typeof WORKLOADS)[number]): string {
   const [cpu, memory] = workload.requests;
-  const limits = workload.limit ? `\n              limits:\n                memory: ${workload.limit}` : "";
+  const limits = workload.limit ? `\n                limits:\n                  memory: ${workload.limit}` : "";
   const container = `          containers:\n            - name: app\n              image: shop/${workload.name}:1\n              resources:\n                requests:\n                  cpu: ${cpu}\n                  memory: ${memory}${limits}\n`;
   if (workload.kind === "CronJob") {
     return `apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: ${workload.name}\nspec:\n  schedule: "0 2 * * *"\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          restartPolicy: Never\n${container}`;
@@ -149,6 +151,15 @@ export async function simulate(options: { weeks: number; seed: number; onWeek?(l
   const octokit = new Octokit({ auth: "ghs_standin_2", baseUrl: github.apiUrl, log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } });
 
   const checks: Record<string, number> = { "one decrease per rollout and fresh window": 0, "no person's commit lost": 0, "no proposal left conflicting": 0, "declines honoured, overridable": 0, "no duplicates": 0, "an OOM after a cut is answered": 0 };
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, step: () => Promise<T>): Promise<T> => {
+    const begun = performance.now();
+    try {
+      return await step();
+    } finally {
+      timings[name] = (timings[name] ?? 0) + (performance.now() - begun) / 1000;
+    }
+  };
   const fail = (invariant: string, what: string): never => {
     throw new Error(`invariant broken after ${iso(now)}: ${invariant}: ${what}`);
   };
@@ -265,8 +276,8 @@ export async function simulate(options: { weeks: number; seed: number; onWeek?(l
 
   const scan = async () => {
     const before = new Set(github.pulls.map((pull) => pull.number));
-    await scanGitHubRepository({ octokit, repository, token: "ghs_standin_2", now: new Date(now), observe: app.deps.observe! });
-    await observeProposals();
+    await timed("scheduled scans", () => scanGitHubRepository({ octokit, repository, token: "ghs_standin_2", now: new Date(now), observe: app.deps.observe! }));
+    await timed("checks", observeProposals);
     // (iv) A scan never re-proposes declined values.
     for (const pull of github.pulls.filter((candidate) => !before.has(candidate.number))) {
       const state = stateOf(pull);
@@ -304,7 +315,7 @@ export async function simulate(options: { weeks: number; seed: number; onWeek?(l
 
   const deliverDefaultPush = async () => {
     const before = github.requests.length;
-    await app.receive("push", github.pushEvent("refs/heads/main", tip()));
+    await timed("pushes to main", () => app.receive("push", github.pushEvent("refs/heads/main", tip())));
     counters.rebased += github.requests.slice(before).filter((request) => request.startsWith("PATCH /api/v3/repos/acme/shop-config/git/refs/")).length;
     await observeProposals();
     checkState(true);
@@ -319,7 +330,7 @@ export async function simulate(options: { weeks: number; seed: number; onWeek?(l
     github.git("update-ref", "refs/heads/main", commit);
     Object.assign(pull, { state: "closed", merged_at: iso(now) });
     const payload = { ...github.pullPayload(pull), merged: true, merge_commit_sha: commit };
-    await app.receive("pull_request", github.pullRequestEvent("closed", payload, "alice"));
+    await timed("merges", () => app.receive("pull_request", github.pullRequestEvent("closed", payload, "alice")));
     counters.merged++;
     const valuesAfter = await manifestValues();
     const week = Math.floor((now - START) / (7 * DAY)) + 1;
@@ -345,7 +356,7 @@ export async function simulate(options: { weeks: number; seed: number; onWeek?(l
   const decline = async (pull: PullRequestRecord, by: string) => {
     const state = stateOf(pull);
     Object.assign(pull, { state: "closed" });
-    await app.receive("pull_request", github.pullRequestEvent("closed", { ...github.pullPayload(pull), merged: false, merged_at: null }, by));
+    await timed("declines", () => app.receive("pull_request", github.pullRequestEvent("closed", { ...github.pullPayload(pull), merged: false, merged_at: null }, by)));
     if (!plans.get(pull.number)?.pushed) {
       counters.declined++;
       for (const workload of state?.workloads ?? []) declined.push({ key: workload.key, state: state!, at: now });
@@ -364,13 +375,13 @@ export async function simulate(options: { weeks: number; seed: number; onWeek?(l
     rmSync(clone, { recursive: true, force: true });
     personCommits.push(sha);
     plans.get(pull.number)!.pushed = true;
-    await app.receive("push", github.pushEvent(`refs/heads/${pull.head}`, sha, "bob"));
+    await timed("people's pushes", () => app.receive("push", github.pushEvent(`refs/heads/${pull.head}`, sha, "bob")));
     checkState(false);
   };
 
   const command = async (body: string) => {
     commentId++;
-    await app.receive("issue_comment", github.issueComment(commentId, body));
+    await timed("commands", () => app.receive("issue_comment", github.issueComment(commentId, body)));
     await observeProposals();
     const reply = github.comments.find((comment) => comment.body.includes(`<!-- rightsize:reply ${commentId} -->`))?.body ?? "";
     return reply;
@@ -434,7 +445,7 @@ export async function simulate(options: { weeks: number; seed: number; onWeek?(l
     rmSync(scratch, { recursive: true, force: true });
   }
   const steadyWeek = Object.fromEntries(WORKLOADS.map((workload) => [workload.name, mergedAtWeek.get(`prod/shop/${workload.kind}/${workload.name}`) ?? 0]));
-  return { weeks: options.weeks, seed: options.seed, steadyWeek, perWeek, oomKillsAfterCuts, cpuAboveRequestAfterCuts, initialMonthlyCost, checks, seconds: (performance.now() - started) / 1000 };
+  return { weeks: options.weeks, seed: options.seed, steadyWeek, perWeek, oomKillsAfterCuts, cpuAboveRequestAfterCuts, initialMonthlyCost, checks, seconds: (performance.now() - started) / 1000, timings };
 }
 
 function startOfDay(at: number): number {

@@ -61,6 +61,8 @@ export interface WorkloadContext {
   gates: readonly string[];
   /** Reasons a decrease may not be proposed yet (waiting for runs); increases go ahead (SPEC §5 direction-aware gates). */
   dataGates: readonly string[];
+  /** Why memory decreases wait (an OOM kill before the fresh window the data come from); other changes go ahead. */
+  memoryHold?: string;
   /** Workload evidence the source could not measure (owners, Job timing), with the missing metric. */
   workloadUnknown: ReadonlyArray<{ evidence: WorkloadEvidence; metric: string }>;
 }
@@ -211,11 +213,12 @@ export function decideContainer(container: ContainerObservation, context: Worklo
   // SPEC §4: while OOM kills are unknown, memory is not lowered (a limit too tight to see could be killing it).
   const oomUnknown = unknownOf("oomKills");
   const memoryPlan = plan[1]!;
-  const unknownOomHold =
-    oomUnknown && context.apply.unknownOomKills === "hold" && memoryPlan.changed && memoryPlan.direction === "down"
-      ? `OOM kills are unknown (no ${oomUnknown.metric}); install or fix kube-state-metrics, or set apply.unknownOomKills: allow`
-      : undefined;
-  if (unknownOomHold) holdDecrease(memoryPlan, current, [unknownOomHold]);
+  const lowersMemory = memoryPlan.changed && memoryPlan.direction === "down";
+  const memoryHold = !lowersMemory
+    ? undefined
+    : context.memoryHold ??
+      (oomUnknown && context.apply.unknownOomKills === "hold" ? `OOM kills are unknown (no ${oomUnknown.metric}); install or fix kube-state-metrics, or set apply.unknownOomKills: allow` : undefined);
+  if (memoryHold) holdDecrease(memoryPlan, current, [memoryHold]);
 
   const heldBecause = holdReasons(confidence, context);
   const softGates = [...(unsafe ? [unsafe] : []), ...heldBecause.soft];
@@ -249,8 +252,8 @@ export function decideContainer(container: ContainerObservation, context: Worklo
     reasons.push(...allHeld);
     return outcomeOf(decision("none", reasons, sized), false, { heldChange, heldBecause: allHeld, heldForHpa, changeSummary: sized.summary });
   }
-  if (!sized.changed && unknownOomHold) {
-    return outcomeOf(decision("none", reasons, sized), false, { heldChange: "gate", heldBecause: [`memory decrease held: ${unknownOomHold}`], heldForHpa, changeSummary: sized.summary });
+  if (!sized.changed && memoryHold) {
+    return outcomeOf(decision("none", reasons, sized), false, { heldChange: "gate", heldBecause: [`memory decrease held: ${memoryHold}`], heldForHpa, changeSummary: sized.summary });
   }
   if (!sized.changed && heldForHpa.length > 0) {
     return outcomeOf(decision("none", reasons, sized), false, { heldChange: "hpa", heldBecause: heldForHpa, heldForHpa, changeSummary: sized.summary });

@@ -50,6 +50,11 @@ export interface RecommendInput {
    * or has just rolled out); increases the data justify still go. A pure input, like the clock.
    */
   holdDecreases?: string;
+  /**
+   * Why memory may not be lowered whatever the data say (SPEC §8: an OOM kill inside the policy's
+   * window happened before the data the decision is sized on, the fresh window since a rollout).
+   */
+  holdMemoryDecreases?: string;
 }
 
 const JOB_KINDS: ReadonlySet<string> = new Set(["Job", "CronJob"]);
@@ -117,6 +122,8 @@ export function recommendWorkload(input: RecommendInput): DecisionRecord {
           return metric ? [{ evidence, metric }] : [];
         })
       : [],
+    // Always present (undefined when not held), so every context has one shape.
+    memoryHold: input.holdMemoryDecreases ? input.holdMemoryDecreases : undefined,
   };
   const outcomes = observation.containers.map((container) => decideContainer(container, context));
   const cost = costOf(outcomes, observation, runs, policy.cost, Math.max(1, (windowTo - windowFrom) / 1000), input.manifest?.initContainers);

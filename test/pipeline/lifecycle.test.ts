@@ -81,6 +81,22 @@ describe("steps, not stacks (SPEC §8)", () => {
     expect(stepOutcome(step({ rolledOutAt: "2026-11-10T06:00:00Z" }), running("250m", "256Mi"), now, week)).toEqual({ previous: step({ rolledOutAt: "2026-11-10T06:00:00Z" }) });
   });
 
+  it("holds memory decreases while an OOM kill from before the rollout is inside the policy's window (the fresh window does not show it)", () => {
+    const killed = (at: string): WorkloadObservation => {
+      const observation = running("250m", "256Mi");
+      return { ...observation, containers: observation.containers.map((container) => ({ ...container, oomKills: [{ at, pod: "frontend-1" }] })) };
+    };
+    const live = step({ rolledOutAt: "2026-11-21T06:00:00Z" });
+    expect(stepOutcome(live, killed("2026-11-19T12:00:00Z"), now, week)).toEqual({
+      previous: live,
+      observeSince: "2026-11-21T06:00:00Z",
+      holdMemoryDecreases: "OOM-killed 2026-11-19 12:00 UTC, before #12 rolled out; memory is not lowered while that kill is inside the policy's window (7 days)",
+    });
+    // A kill after the rollout is in the fresh window itself: the engine's OOM rule sees it, no hold is added.
+    expect(stepOutcome(live, killed("2026-11-22T12:00:00Z"), now, week)).toEqual({ previous: live, observeSince: "2026-11-21T06:00:00Z" });
+    expect(stepOutcome(live, killed("2026-11-21T00:00:00Z"), now, 60 * 3_600).holdMemoryDecreases).toMatch(/^OOM-killed 2026-11-21 00:00 UTC, .*\(60 hours\)$/);
+  });
+
   it("takes the merge time as the rollout for a step found in git history (the CLI), the earliest it could have rolled out", () => {
     const fromGit = step({ number: undefined, commit: "0123456789abcdef" });
     expect(stepOutcome(fromGit, running("250m", "256Mi"), now, week)).toEqual({ previous: fromGit, observeSince: "2026-11-20T09:00:00Z" });

@@ -114,7 +114,7 @@ export const DEFAULTS_SOURCE = { path: "(defaults)", apiVersion: CURRENT_API_VER
 export const AT = "2026-11-21T06:00:00Z";
 
 /** Runs the engine and checks the record against its own schema before handing it over. */
-export function recommend(observation: WorkloadObservation, options: { policy?: Policy; manifest?: RecommendInput["manifest"] } = {}): DecisionRecord {
+export function recommend(observation: WorkloadObservation, options: { policy?: Policy; manifest?: RecommendInput["manifest"]; holdMemoryDecreases?: string } = {}): DecisionRecord {
   const record = recommendWorkload({
     tool: TOOL,
     observation,
@@ -122,6 +122,7 @@ export function recommend(observation: WorkloadObservation, options: { policy?: 
     policySource: DEFAULTS_SOURCE,
     at: AT,
     manifest: options.manifest,
+    ...(options.holdMemoryDecreases ? { holdMemoryDecreases: options.holdMemoryDecreases } : {}),
   });
   DecisionRecordSchema.parse(record);
   return record;

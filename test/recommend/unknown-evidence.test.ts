@@ -61,4 +61,16 @@ describe("unknown evidence in a recommendation", () => {
     expect(record.decision.action).toBe("hold");
     expect(record.decision.reasons).toEqual([`memory decrease held: OOM kills are unknown (no ${RESTARTS}); install or fix kube-state-metrics, or set apply.unknownOomKills: allow`]);
   });
+
+  it("holds only memory's decrease for an OOM kill from before the data's window (the step's hold), and lets CPU go", () => {
+    const hold = "OOM-killed 2026-11-19 12:00 UTC, before #12 rolled out; memory is not lowered while that kill is inside the policy's window (7 days)";
+    const server = only(recommend(observed({}), { holdMemoryDecreases: hold }));
+    // SAFE memory: max 250Mi × 1.15 = 287.5Mi → 288Mi (whole Mi), capped at 50% of 1Gi = 512Mi; held at 1Gi. CPU goes as without the hold.
+    const free = only(recommend(observed({})));
+    expect(server.recommended.requests.cpu).toBe(free.recommended.requests.cpu);
+    expect(server.recommended.requests.cpu).not.toBe("500m");
+    expect(server.recommended.requests.memory).toBe("1Gi");
+    expect(free.recommended.requests.memory).toBe("512Mi");
+    expect(server.reasons.at(-1)).toBe(`memory request held at 1Gi instead of 512Mi (max 250Mi × 1.15 = 287.5Mi; rounded up to 288Mi (a multiple of 1Mi); lowered only to 512Mi in this proposal (maxDecreasePercent 50%; the target 288Mi is reached in later steps)): decreases are held (${hold})`);
+  });
 });

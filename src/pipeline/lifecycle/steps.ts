@@ -31,6 +31,11 @@ export interface StepOutcome {
   holdDecreases?: string;
   /** Observe from here (the rollout), not from the start of the policy's window. */
   observeSince?: string;
+  /**
+   * Memory is not lowered, and why: the policy's window holds an OOM kill from before the rollout,
+   * which the fresh window the next step is sized on no longer shows.
+   */
+  holdMemoryDecreases?: string;
 }
 
 /** The latest merged step of each workload, from the merged pull requests GitHub lists. */
@@ -76,7 +81,24 @@ export function stepOutcome(step: MergedStep, observation: WorkloadObservation |
   if (since === undefined) {
     return { previous: step, holdDecreases: `waiting for data: ${what} has just rolled out; decreases wait for a fresh window since the rollout` };
   }
-  return Date.parse(since) > windowStart ? { previous: step, observeSince: since } : { previous: step };
+  if (Date.parse(since) <= windowStart) return { previous: step };
+  const kills = observation.containers.flatMap((container) => container.oomKills.map((kill) => kill.at)).filter((at) => Date.parse(at) < Date.parse(since));
+  if (kills.length === 0) return { previous: step, observeSince: since };
+  const last = kills.reduce((latest, at) => (Date.parse(at) > Date.parse(latest) ? at : latest));
+  return {
+    previous: step,
+    observeSince: since,
+    holdMemoryDecreases: `OOM-killed ${minute(last)}, before ${what} rolled out; memory is not lowered while that kill is inside the policy's window (${span(windowSeconds)})`,
+  };
+}
+
+function span(seconds: number): string {
+  const [count, unit] = seconds % 86_400 === 0 ? [seconds / 86_400, "day"] : seconds % 3_600 === 0 ? [seconds / 3_600, "hour"] : [seconds, "second"];
+  return `${count} ${unit}${count === 1 ? "" : "s"}`;
+}
+
+function minute(at: string): string {
+  return `${at.slice(0, 10)} ${at.slice(11, 16)} UTC`;
 }
 
 function day(at: string): string {

@@ -173,6 +173,7 @@ function planWorkload(input: PlanInput, ref: WorkloadRef, manifest: DiscoveredWo
       at: input.at,
       manifest: reference,
       ...(current?.holdDecreases ? { holdDecreases: current.holdDecreases } : {}),
+      ...(current?.holdMemoryDecreases ? { holdMemoryDecreases: current.holdMemoryDecreases } : {}),
     });
   let record = recommend(manifestRef);
   let edits: FileEdit[] = [];
