@@ -26,4 +26,5 @@ for (const seed of SEEDS) {
   const steady = Object.entries(result.steadyWeek).map(([name, week]) => `${name} ${week === 0 ? "unchanged" : `week ${week}`}`);
   console.log(`last change merged: ${steady.join(", ")}`);
   console.log(`after rightsize's cuts: ${result.oomKillsAfterCuts} OOM kills, ${result.cpuAboveRequestAfterCuts.toFixed(1)} CPU core-hours above the request`);
+  console.log(`where the time went: ${Object.entries(result.timings).map(([step, seconds]) => `${step.trim()} ${seconds.toFixed(1)} s`).join(", ")}`);
 }

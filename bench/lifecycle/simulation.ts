@@ -75,20 +75,16 @@ const WORKLOADS: { name: string; kind: "Deployment" | "CronJob"; archetype: Arch
   { name: "catalog", kind: "Deployment", archetype: "bursty", cpu: 0.2, memory: 400 * MI, requests: ["1", "1536Mi"], where: "helm" },
 ];
 
-const POLICY = `apiVersion: rightsize.dev/v1alpha2
+/** The workloads of the three-week run in CI: one of each kind of behaviour and of each place in the repository. */
+export const CI_WORKLOADS: readonly string[] = ["frontend", "checkout", "search", "sessions", "orders", "emails", "report", "alpha", "beta", "cart"];
+
+const policy = (workloads: readonly (typeof WORKLOADS)[number][]) => `apiVersion: rightsize.dev/v1alpha2
 kind: RightsizePolicy
 targets:
   - paths: ["apps/**/*.yaml", "kustomize/overlays/prod/**"]
     cluster: prod
     namespace: shop
-    helm:
-      - values: charts/shop/values.yaml
-        path: cart.resources
-        workload: {kind: Deployment, name: cart, container: app}
-      - values: charts/shop/values.yaml
-        path: catalog.resources
-        workload: {kind: Deployment, name: catalog, container: app}
-recommend:
+${helmEntries(workloads)}recommend:
   limits: ratio
 pullRequests:
   dashboard: true
@@ -96,6 +92,12 @@ pullRequests:
 rateLimits: {maxOpenPullRequests: 25}
 schedule: {cron: "0 6 * * *"}
 `;
+
+function helmEntries(workloads: readonly (typeof WORKLOADS)[number][]): string {
+  const helm = workloads.filter((workload) => workload.where === "helm");
+  if (helm.length === 0) return "";
+  return `    helm:\n${helm.map((workload) => `      - values: charts/shop/values.yaml\n        path: ${workload.name}.resources\n        workload: {kind: Deployment, name: ${workload.name}, container: app}\n`).join("")}`;
+}
 
 function manifest(workload: (typeof WORKLOADS)[number]): string {
   const [cpu, memory] = workload.requests;
@@ -107,18 +109,18 @@ function manifest(workload: (typeof WORKLOADS)[number]): string {
   return `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${workload.name}\nspec:\n  replicas: 2\n  template:\n    spec:\n${container.replaceAll(/^ {4}/gm, "")}`;
 }
 
-function seedRepository(work: string): void {
+function seedRepository(work: string, workloads: readonly (typeof WORKLOADS)[number][]): void {
   const file = (name: string, text: string) => {
     mkdirSync(path.dirname(path.join(work, name)), { recursive: true });
     writeFileSync(path.join(work, name), text);
   };
-  file(".github/rightsize.yml", POLICY);
-  for (const workload of WORKLOADS.filter((entry) => entry.where === "plain")) file(`apps/${workload.name}.yaml`, manifest(workload));
-  const overlay = WORKLOADS.filter((entry) => entry.where === "overlay");
+  file(".github/rightsize.yml", policy(workloads));
+  for (const workload of workloads.filter((entry) => entry.where === "plain")) file(`apps/${workload.name}.yaml`, manifest(workload));
+  const overlay = workloads.filter((entry) => entry.where === "overlay");
   file("kustomize/base/kustomization.yaml", `resources:\n${overlay.map((workload) => `  - ${workload.name}.yaml`).join("\n")}\n`);
   for (const workload of overlay) file(`kustomize/base/${workload.name}.yaml`, manifest(workload));
   for (const environment of ["prod", "staging"]) file(`kustomize/overlays/${environment}/kustomization.yaml`, "namespace: shop\nresources:\n  - ../../base\n");
-  const helm = WORKLOADS.filter((entry) => entry.where === "helm");
+  const helm = workloads.filter((entry) => entry.where === "helm");
   file("charts/shop/Chart.yaml", "apiVersion: v2\nname: shop\nversion: 1.0.0\n");
   file("charts/shop/values.yaml", helm.map((workload) => `${workload.name}:\n  replicas: 2\n  resources:\n    requests:\n      cpu: ${workload.requests[0]}\n      memory: ${workload.requests[1]}\n`).join(""));
   file(
@@ -127,20 +129,28 @@ function seedRepository(work: string): void {
   );
 }
 
-export async function simulate(options: { weeks: number; seed: number; onWeek?(line: string): void; onEvent?(line: string): void }): Promise<SimulationResult> {
+export async function simulate(options: {
+  weeks: number;
+  seed: number;
+  /** The workloads to keep (by name); all twenty by default. */
+  workloads?: readonly string[];
+  onWeek?(line: string): void;
+  onEvent?(line: string): void;
+}): Promise<SimulationResult> {
+  const workloads = options.workloads ? WORKLOADS.filter((workload) => options.workloads!.includes(workload.name)) : WORKLOADS;
   const started = performance.now();
   const rng = random(options.seed);
   const scratch = mkdtempSync(path.join(tmpdir(), "rightsize-lifecycle-"));
   const github = new GitHubStandIn();
   const work = path.join(scratch, "work");
   execFileSync("git", ["init", "--quiet", "--initial-branch=main", work]);
-  seedRepository(work);
+  seedRepository(work, workloads);
   execFileSync("git", ["add", "."], { cwd: work });
   execFileSync("git", ["-c", "user.name=Platform", "-c", "user.email=platform@example.com", "commit", "--quiet", "-m", "Shop config"], { cwd: work });
   github.seed(work);
   await github.start();
 
-  const simWorkloads: SimWorkload[] = WORKLOADS.map((workload) => ({ ref: { cluster: "prod", namespace: "shop", kind: workload.kind, name: workload.name }, container: "app", archetype: workload.archetype, cpu: workload.cpu, memory: workload.memory }));
+  const simWorkloads: SimWorkload[] = workloads.map((workload) => ({ ref: { cluster: "prod", namespace: "shop", kind: workload.kind, name: workload.name }, container: "app", archetype: workload.archetype, cpu: workload.cpu, memory: workload.memory }));
   const cluster = new SimulatedCluster(simWorkloads, options.seed, START);
   let now = START;
   const app: TestApp = await createTestApp({ baseUrl: github.apiUrl });
@@ -207,13 +217,20 @@ export async function simulate(options: { weeks: number; seed: number; onWeek?(l
 
   const ownOpen = () => github.pulls.filter((pull) => pull.state === "open" && pull.user === APP_LOGIN && pull.head.startsWith("rightsize/") && !pull.head.startsWith("rightsize/revert/"));
   const stateOf = (pull: PullRequestRecord) => parseStateMarker(pull.body);
-  /** The branches of these that do not merge into main cleanly (git's own three-way merge, one shell for all). */
-  const conflicting = (branches: readonly string[]): Set<string> => {
-    if (branches.length === 0) return new Set();
-    const script = 'for b in "$@"; do git merge-tree --write-tree main "refs/heads/$b" > /dev/null 2>&1 || echo "$b"; done';
-    return new Set(execFileSync("sh", ["-c", script, "sh", ...branches], { cwd: github.gitDir, encoding: "utf8" }).split("\n").filter(Boolean));
+  /** The branches of these that do not merge into main cleanly (git's own three-way merge, one shell for all; remembered per pair of tips). */
+  const merges = new Map<string, boolean>();
+  const conflicting = async (branches: readonly string[]): Promise<Set<string>> => {
+    const main = tip();
+    const pairs = branches.map((branch) => ({ branch, key: `${main}:${github.readRef(`refs/heads/${branch}`)}` }));
+    const unknown = pairs.filter((pair) => !merges.has(pair.key));
+    if (unknown.length > 0) {
+      const script = 'for b in "$@"; do git merge-tree --write-tree main "refs/heads/$b" > /dev/null 2>&1 || echo "$b"; done';
+      const broken = new Set((await github.runGit(["-c", script, "sh", ...unknown.map((pair) => pair.branch)], { file: "sh" })).split("\n").filter(Boolean));
+      for (const pair of unknown) merges.set(pair.key, broken.has(pair.branch));
+    }
+    return new Set(pairs.filter((pair) => merges.get(pair.key)).map((pair) => pair.branch));
   };
-  const conflicts = (branch: string) => conflicting([branch]).has(branch);
+  const conflicts = async (branch: string) => (await conflicting([branch])).has(branch);
 
   /** Invariant (i) and the bookkeeping of what each proposal writes, after every step. */
   const observeProposals = async () => {
@@ -248,9 +265,13 @@ export async function simulate(options: { weeks: number; seed: number; onWeek?(l
   };
 
   /** Invariants (ii), (iii) and (v), after every step. */
-  const checkState = (afterDefaultPush: boolean) => {
+  let reachableAt: { refs: string; commits: Set<string> } | undefined;
+  const checkState = async (afterDefaultPush: boolean) => {
     if (personCommits.length > 0) {
-      const reachable = new Set(github.git("rev-list", "--all").split("\n"));
+      // Every commit on some branch (listed again only when a branch moved).
+      const refs = (await github.runGit(["for-each-ref", "--format=%(objectname)"])).trim();
+      if (reachableAt?.refs !== refs) reachableAt = { refs, commits: new Set((await github.runGit(["rev-list", "--all"])).split("\n")) };
+      const reachable = reachableAt.commits;
       for (const sha of personCommits) {
         checks["no person's commit lost"]!++;
         if (!reachable.has(sha)) fail("(ii) people's work", `commit ${sha.slice(0, 12)} is on no branch any more`);
@@ -258,7 +279,7 @@ export async function simulate(options: { weeks: number; seed: number; onWeek?(l
     }
     if (afterDefaultPush) {
       const ours = ownOpen().filter((pull) => !plans.get(pull.number)?.pushed);
-      const broken = conflicting(ours.map((pull) => pull.head));
+      const broken = await conflicting(ours.map((pull) => pull.head));
       for (const pull of ours) {
         checks["no proposal left conflicting"]!++;
         if (broken.has(pull.head)) fail("(iii) rebase when conflicted", `#${pull.number} (${pull.head}) conflicts with main after the push was handled`);
@@ -276,7 +297,7 @@ export async function simulate(options: { weeks: number; seed: number; onWeek?(l
 
   const scan = async () => {
     const before = new Set(github.pulls.map((pull) => pull.number));
-    await timed("scheduled scans", () => scanGitHubRepository({ octokit, repository, token: "ghs_standin_2", now: new Date(now), observe: app.deps.observe! }));
+    await timed("scheduled scans", () => scanGitHubRepository({ octokit, repository, token: "ghs_standin_2", now: new Date(now), observe: app.deps.observe!, onStage: (stage, seconds) => void (timings[`  scans: ${stage}`] = (timings[`  scans: ${stage}`] ?? 0) + seconds) }));
     await timed("checks", observeProposals);
     // (iv) A scan never re-proposes declined values.
     for (const pull of github.pulls.filter((candidate) => !before.has(candidate.number))) {
@@ -310,7 +331,7 @@ export async function simulate(options: { weeks: number; seed: number; onWeek?(l
       if (!answered) fail("(vi) OOM after a cut", `${oom.key} was OOM-killed at ${iso(oom.at)} and no increase or revert followed at the next scan`);
     }
     oomsSeen = cluster.ooms.length;
-    checkState(false);
+    await checkState(false);
   };
 
   const deliverDefaultPush = async () => {
@@ -318,16 +339,15 @@ export async function simulate(options: { weeks: number; seed: number; onWeek?(l
     await timed("pushes to main", () => app.receive("push", github.pushEvent("refs/heads/main", tip())));
     counters.rebased += github.requests.slice(before).filter((request) => request.startsWith("PATCH /api/v3/repos/acme/shop-config/git/refs/")).length;
     await observeProposals();
-    checkState(true);
+    await checkState(true);
   };
 
   const merge = async (pull: PullRequestRecord) => {
     const valuesBefore = await manifestValues();
-    if (conflicts(pull.head)) return false;
-    // A merge commit on main, as GitHub's merge button makes one.
-    const tree = github.git("merge-tree", "--write-tree", "main", `refs/heads/${pull.head}`).split("\n")[0]!.trim();
-    const commit = github.git("commit-tree", tree, "-p", "main", "-p", `refs/heads/${pull.head}`, "-m", `Merge pull request #${pull.number}`).trim();
-    github.git("update-ref", "refs/heads/main", commit);
+    if (await conflicts(pull.head)) return false;
+    // A merge commit on main, as GitHub's merge button makes one (one shell).
+    const script = 't=$(git merge-tree --write-tree main "refs/heads/$1" | head -n 1) && c=$(git commit-tree "$t" -p main -p "refs/heads/$1" -m "$2") && git update-ref refs/heads/main "$c" && echo "$c"';
+    const commit = (await github.runGit(["-c", script, "sh", pull.head, `Merge pull request #${pull.number}`], { file: "sh" })).trim();
     Object.assign(pull, { state: "closed", merged_at: iso(now) });
     const payload = { ...github.pullPayload(pull), merged: true, merge_commit_sha: commit };
     await timed("merges", () => app.receive("pull_request", github.pullRequestEvent("closed", payload, "alice")));
@@ -361,7 +381,7 @@ export async function simulate(options: { weeks: number; seed: number; onWeek?(l
       counters.declined++;
       for (const workload of state?.workloads ?? []) declined.push({ key: workload.key, state: state!, at: now });
     }
-    checkState(false);
+    await checkState(false);
   };
 
   const personPush = async (pull: PullRequestRecord) => {
@@ -376,7 +396,7 @@ export async function simulate(options: { weeks: number; seed: number; onWeek?(l
     personCommits.push(sha);
     plans.get(pull.number)!.pushed = true;
     await timed("people's pushes", () => app.receive("push", github.pushEvent(`refs/heads/${pull.head}`, sha, "bob")));
-    checkState(false);
+    await checkState(false);
   };
 
   const command = async (body: string) => {
@@ -444,7 +464,7 @@ export async function simulate(options: { weeks: number; seed: number; onWeek?(l
     });
     rmSync(scratch, { recursive: true, force: true });
   }
-  const steadyWeek = Object.fromEntries(WORKLOADS.map((workload) => [workload.name, mergedAtWeek.get(`prod/shop/${workload.kind}/${workload.name}`) ?? 0]));
+  const steadyWeek = Object.fromEntries(workloads.map((workload) => [workload.name, mergedAtWeek.get(`prod/shop/${workload.kind}/${workload.name}`) ?? 0]));
   return { weeks: options.weeks, seed: options.seed, steadyWeek, perWeek, oomKillsAfterCuts, cpuAboveRequestAfterCuts, initialMonthlyCost, checks, seconds: (performance.now() - started) / 1000, timings };
 }
 

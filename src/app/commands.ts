@@ -11,6 +11,7 @@ export type SlashCommand = { line: string } & (
   | { name: "policy-validate" }
   | { name: "policy-migrate" }
   | { name: "doctor" }
+  | { name: "onboard" }
   | { name: "refresh" }
   | { name: "rebase" }
   | { name: "explain"; container?: string }
@@ -68,6 +69,7 @@ function parseCommandLine(line: string, rest: string): SlashCommand {
     case "refresh":
     case "rebase":
     case "doctor":
+    case "onboard":
       return others.length === 0 ? { line, name: first } : { line, name: "invalid", problem: `"/rightsize ${first}" takes no arguments` };
     case "explain":
     case "ignore":

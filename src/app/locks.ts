@@ -38,3 +38,20 @@ export class RecentKeys {
   }
 }
 
+
+/** Counters that expire, at most `limit` of them: pull requests opened per installation and hour, in one process. */
+export class HourlyCounts {
+  private readonly counts = new Map<string, { until: number; count: number }>();
+
+  constructor(private readonly limit = 10_000) {}
+
+  /** Adds one to `key` (which lives `milliseconds` from its first count) and returns the new count. */
+  increment(key: string, milliseconds: number, now = Date.now()): number {
+    const current = this.counts.get(key);
+    const entry = current && current.until > now ? current : { until: now + milliseconds, count: 0 };
+    entry.count++;
+    this.counts.set(key, entry);
+    if (this.counts.size > this.limit) this.counts.delete(this.counts.keys().next().value!);
+    return entry.count;
+  }
+}

@@ -7,19 +7,23 @@ import { RepositoryLocks } from "./locks.js";
 import { appBotLogin, type AppDependencies } from "./runtime.js";
 import { InProcessQueue, RedisQueue, type WorkJob, type WorkQueue } from "./queue.js";
 import { startWork } from "./schedules.js";
+import { readOperatorSettings } from "./settings.js";
 import { operationsHandler, Telemetry } from "./telemetry.js";
 import { DEFAULT_WEBHOOK_MAX_BYTES, webhookHandler } from "./webhooks.js";
 
 /**
  * `npm start`: Probot's server, configured only by its environment variables (APP_ID,
  * PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET, PORT, HOST, LOG_LEVEL, GHE_HOST, GHE_PROTOCOL,
- * WEBHOOK_PROXY_URL) and the operator's clusters file (RIGHTSIZE_CLUSTERS_FILE). Adds /metrics,
+ * WEBHOOK_PROXY_URL), the operator's clusters file (RIGHTSIZE_CLUSTERS_FILE) and settings for every
+ * repository (RIGHTSIZE_PAUSE, RIGHTSIZE_ONBOARDING, RIGHTSIZE_MAX_PULL_REQUESTS_PER_HOUR,
+ * RIGHTSIZE_SCHEDULE_SPREAD: src/app/settings.ts). Adds /metrics,
  * /healthz and /readyz to Probot's server.
  */
 async function main(): Promise<void> {
   const clustersFile = process.env.RIGHTSIZE_CLUSTERS_FILE;
   const clusters = clustersFile ? await loadOperatorClusters(clustersFile) : undefined;
   const maxBytes = webhookMaxBytes();
+  const settings = readOperatorSettings(process.env);
   const telemetry = new Telemetry();
   const log = await createLogger(process.env, clusters);
   // With REDIS_URL, replicas share one BullMQ queue (and Probot shares the rate limit through it).
@@ -28,6 +32,8 @@ async function main(): Promise<void> {
   let botLogin: (() => Promise<string>) | undefined;
   const deps: AppDependencies = {
     clusters,
+    settings,
+    readOrganizationPolicy: true,
     now: () => new Date(),
     locks: new RepositoryLocks(),
     telemetry,

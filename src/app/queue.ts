@@ -3,7 +3,7 @@ import { DelayedError, Queue, Worker, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { CronExpressionParser } from "cron-parser";
 import type { GitHubRepositoryInfo } from "../pipeline/index.js";
-import { RecentKeys, RepositoryLocks } from "./locks.js";
+import { HourlyCounts, RecentKeys, RepositoryLocks } from "./locks.js";
 import type { Telemetry } from "./telemetry.js";
 
 /**
@@ -11,7 +11,8 @@ import type { Telemetry } from "./telemetry.js";
  * Small enough to retry whole; every one is idempotent because GitHub holds the state.
  */
 export interface WorkJob {
-  kind: "event" | "scan" | "verify";
+  /** `onboard`: a repository the app was just given gets its onboarding pull request, when it has no policy. */
+  kind: "event" | "scan" | "verify" | "onboard";
   /** Unique per unit of work: a repeated delivery carries the same id and is dropped. */
   id: string;
   installationId: number;
@@ -42,6 +43,8 @@ export interface WorkQueue {
   unschedule(id: string): Promise<void>;
   /** True for the first claim of `key` within `milliseconds`, on any replica. */
   claim(key: string, milliseconds: number): Promise<boolean>;
+  /** Adds one to a counter shared by every replica (it lives `milliseconds` from its first count) and returns the new count. */
+  increment(key: string, milliseconds: number): Promise<number>;
   start(handler: JobHandler): Promise<void>;
   /** Jobs waiting (and delayed for a retry or a busy repository). */
   depth(): Promise<number>;
@@ -78,6 +81,7 @@ export class InProcessQueue implements WorkQueue {
   private readonly locks = new RepositoryLocks();
   private readonly seen = new Set<string>();
   private readonly recent = new RecentKeys();
+  private readonly counts = new HourlyCounts();
   private readonly schedules = new Map<string, { cron: string; job: WorkJob; next: number }>();
   private readonly pending = new Set<Promise<void>>();
   private handler: JobHandler | undefined;
@@ -119,6 +123,10 @@ export class InProcessQueue implements WorkQueue {
 
   async claim(key: string, milliseconds: number): Promise<boolean> {
     return this.recent.claim(key, milliseconds);
+  }
+
+  async increment(key: string, milliseconds: number): Promise<number> {
+    return this.counts.increment(key, milliseconds, this.now().getTime());
   }
 
   async start(handler: JobHandler): Promise<void> {
@@ -248,6 +256,12 @@ export class RedisQueue implements WorkQueue {
 
   async claim(key: string, milliseconds: number): Promise<boolean> {
     return (await this.producer.set(`rightsize:claim:${key}`, "1", "PX", milliseconds, "NX")) === "OK";
+  }
+
+  async increment(key: string, milliseconds: number): Promise<number> {
+    const name = `rightsize:count:${key}`;
+    const [[, count] = []] = (await this.producer.multi().incr(name).pexpire(name, milliseconds, "NX").exec()) ?? [];
+    return Number(count);
   }
 
   async start(handler: JobHandler): Promise<void> {

@@ -6,6 +6,7 @@ import {
   decisionRecordPath,
   decisionRecordsInBody,
   diagnoseOperatorClusters,
+  onboardRepository,
   GitDataPublisher,
   GitWorkspace,
   readRawFile,
@@ -16,6 +17,7 @@ import {
   selectionsOfKeys,
   type GitHubClient,
   type GitHubRepositoryInfo,
+  type OrganizationControls,
   type ProposalState,
   type RepositoryRun,
   type WorkloadSelection,
@@ -31,6 +33,7 @@ import { renderFailure } from "./render/failure.js";
 import { renderHelp } from "./render/help.js";
 import { renderPolicyValidation } from "./render/policy.js";
 import { renderProposeOutcome } from "./render/proposals.js";
+import { renderOnboardOutcome, renderPaused } from "./render/organization.js";
 import type { CommandOutcome } from "./render/reply.js";
 import { operatorObserver, recordRun, redactEndpoints, requireClusters, stageRecorder, type AppDependencies } from "./runtime.js";
 
@@ -53,6 +56,16 @@ export interface CommandContext {
   pullRequest: ProposalPullRequest | undefined;
   /** Failures that are not rightsize's own errors go to the operator's log (the reply stays short). */
   logError(error: unknown, command: string): void;
+  /** The organisation's controls (pause, onboarding); absent: none (nothing paused). */
+  controls?(): Promise<OrganizationControls>;
+  /** The installation's budget of new pull requests per hour; absent: no limit. */
+  mayOpen?(): Promise<string | undefined>;
+}
+
+/** What a command changes on GitHub: paused for the organisation (SPEC §10), it answers that instead. */
+function writes(command: SlashCommand): boolean {
+  if (command.name === "propose") return !command.dryRun;
+  return ["refresh", "rebase", "ignore", "unignore", "policy-migrate", "onboard"].includes(command.name);
 }
 
 /** The policy of the default branch, read once per comment (for `mode: disabled`). */
@@ -65,7 +78,7 @@ function policyOnce(context: CommandContext): () => Promise<LoadedPolicy> {
 }
 
 /** The commands that work whatever the policy says (they are how a broken policy gets fixed). */
-const ALWAYS = new Set<SlashCommand["name"]>(["help", "invalid", "policy-validate", "policy-migrate"]);
+const ALWAYS = new Set<SlashCommand["name"]>(["help", "invalid", "policy-validate", "policy-migrate", "onboard"]);
 
 /**
  * A command's answer, and whether it did what was asked (`/metrics`: a refresh that answered "did
@@ -86,7 +99,12 @@ export async function runCommands(commands: readonly SlashCommand[], context: Co
   for (const command of commands) {
     let text: string;
     try {
-      const reply = !ALWAYS.has(command.name) && (await policy()).policy.mode === "disabled" ? declined(DISABLED_NOTICE) : await dispatch(command, context, policy);
+      const paused = writes(command) ? (await context.controls?.())?.paused : undefined;
+      const reply = paused
+        ? declined(renderPaused(paused))
+        : !ALWAYS.has(command.name) && (await policy()).policy.mode === "disabled"
+          ? declined(DISABLED_NOTICE)
+          : await dispatch(command, context, policy);
       text = reply.text;
       context.deps.telemetry?.commands.inc({ command: command.name, result: reply.done ? "ok" : "declined" });
     } catch (error) {
@@ -120,6 +138,8 @@ async function dispatch(command: SlashCommand, context: CommandContext, policy: 
       return done(await migratePolicy(context));
     case "doctor":
       return done(await doctor(context, await policy()));
+    case "onboard":
+      return onboard(context);
     default: {
       const pullRequest = context.pullRequest;
       if (!pullRequest) return declined(`rightsize runs \`/rightsize ${command.name}\` only in its own pull requests; in an issue, name the workload: \`/rightsize kind/name\`.`);
@@ -145,10 +165,30 @@ async function runPipeline(context: CommandContext, options: { selection?: Workl
     token: await context.token(),
     observe: operatorObserver(context.deps),
     ...(onStage ? { onStage } : {}),
+    ...(context.mayOpen ? { mayOpen: context.mayOpen } : {}),
     ...options,
   });
   recordRun(context.deps, run);
   return run;
+}
+
+/** `/rightsize onboard`: the onboarding pull request, also after one was closed (SPEC §10 "Organisations"). */
+async function onboard(context: CommandContext): Promise<Reply> {
+  const controls = (await context.controls?.()) ?? { onboarding: { enabled: true as const }, organizationPolicy: false };
+  const onStage = stageRecorder(context.deps);
+  const outcome = await onboardRepository({
+    octokit: context.octokit,
+    repository: context.repository,
+    token: await context.token(),
+    observe: operatorObserver(context.deps),
+    controls,
+    clusters: (context.deps.clusters?.clusters ?? []).map((cluster) => cluster.name),
+    explicit: true,
+    ...(onStage ? { onStage } : {}),
+    ...(context.mayOpen ? { mayOpen: context.mayOpen } : {}),
+  });
+  const reply = renderOnboardOutcome(outcome, DEFAULT_POLICY_PATH);
+  return reply.done ? done(reply.text) : declined(reply.text);
 }
 
 /** `/rightsize doctor`: the metrics of the clusters this repository's policy names, through the operator's sources. */

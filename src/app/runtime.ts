@@ -3,6 +3,9 @@ import { InputError } from "../domain/index.js";
 import {
   callGitHub,
   observeOperatorClusters,
+  readOrganizationControls,
+  resolveControls,
+  type OrganizationControls,
   type GitHubClient,
   type GitHubRepositoryInfo,
   type ObservationScope,
@@ -11,7 +14,8 @@ import {
   type PipelineStage,
   type RepositoryRun,
 } from "../pipeline/index.js";
-import { RecentKeys, type RepositoryLocks } from "./locks.js";
+import { HourlyCounts, RecentKeys, type RepositoryLocks } from "./locks.js";
+import { DEFAULT_SETTINGS, operatorControls, type OperatorSettings } from "./settings.js";
 import type { WorkQueue } from "./queue.js";
 import type { Telemetry } from "./telemetry.js";
 import type { LoadedPolicy } from "../policy/index.js";
@@ -44,6 +48,70 @@ export interface AppDependencies {
   observe?(loaded: LoadedPolicy, scope: ObservationScope): Promise<ObservedInputs>;
   /** Commenters' permissions, asked once a minute at most per repository and person. */
   permissions?: PermissionCache;
+  /** The operator's settings for every repository (src/app/settings.ts); absent: the defaults. */
+  settings?: OperatorSettings;
+  /**
+   * Read each organisation's `.github` policy for its `organization` controls (pause, onboarding):
+   * the server does (main.ts). Absent, only the operator's settings control; tests that answer
+   * GitHub request by request leave it out, so they need not answer one more read.
+   */
+  readOrganizationPolicy?: boolean;
+  /** Organisation controls, read at most once a minute per owner. */
+  controls?: Map<string, { until: number; controls: Promise<OrganizationControls> }>;
+  /** Without a queue: pull requests opened per installation and hour, in this process. */
+  opened?: HourlyCounts;
+}
+
+/** What commands and runs in a repository need of its organisation: its controls, and the installation's budget of new pull requests. */
+export function organizationOf(
+  deps: AppDependencies,
+  octokit: GitHubClient,
+  repository: Pick<GitHubRepositoryInfo, "owner">,
+  installationId: number | undefined,
+): { controls(): Promise<OrganizationControls>; mayOpen?(): Promise<string | undefined> } {
+  const mayOpen = openingBudget(deps, installationId ?? 0);
+  return { controls: () => organizationControls(deps, octokit, repository.owner), ...(mayOpen ? { mayOpen } : {}) };
+}
+
+/** How long an organisation's controls are remembered: a pause takes effect within this time. */
+export const CONTROLS_SECONDS = 60;
+
+/**
+ * The organisation controls of a repository's owner (SPEC §10 "Organisations"): the operator's
+ * settings and the owner's `.github` policy, read at most once a minute per owner (a scan of a
+ * thousand repositories reads it about once a minute, not a thousand times).
+ */
+export function organizationControls(deps: AppDependencies, octokit: GitHubClient, owner: string): Promise<OrganizationControls> {
+  deps.controls ??= new Map();
+  const now = deps.now().getTime();
+  const cached = deps.controls.get(owner.toLowerCase());
+  if (cached && cached.until > now) return cached.controls;
+  const operator = operatorControls(deps.settings ?? DEFAULT_SETTINGS);
+  const controls = deps.readOrganizationPolicy ? readOrganizationControls(octokit, owner, operator) : Promise.resolve(resolveControls(owner, operator, undefined, false));
+  deps.controls.set(owner.toLowerCase(), { until: now + CONTROLS_SECONDS * 1000, controls });
+  if (deps.controls.size > 10_000) deps.controls.delete(deps.controls.keys().next().value!);
+  // A failed read is not remembered: the next event asks again.
+  controls.catch(() => deps.controls?.get(owner.toLowerCase())?.controls === controls && deps.controls.delete(owner.toLowerCase()));
+  return controls;
+}
+
+/**
+ * The installation's budget of new pull requests per clock hour (RIGHTSIZE_MAX_PULL_REQUESTS_PER_HOUR),
+ * counted across replicas through the queue's Redis, else in this process. Each call takes one;
+ * past the limit it answers why not and until when, and the proposal waits for the next scan.
+ */
+export function openingBudget(deps: AppDependencies, installationId: number): (() => Promise<string | undefined>) | undefined {
+  const limit = (deps.settings ?? DEFAULT_SETTINGS).maxPullRequestsPerHour;
+  if (limit <= 0) return undefined;
+  return async () => {
+    const now = deps.now();
+    const hour = Math.floor(now.getTime() / 3_600_000);
+    const key = `opened:${installationId}:${hour}`;
+    const count = deps.queue ? await deps.queue.increment(key, 2 * 3_600_000) : (deps.opened ??= new HourlyCounts()).increment(key, 2 * 3_600_000, now.getTime());
+    if (count <= limit) return undefined;
+    const until = new Date((hour + 1) * 3_600_000).toISOString().slice(11, 16);
+    return `this installation has opened its ${limit} new pull requests for this hour (the operator's RIGHTSIZE_MAX_PULL_REQUESTS_PER_HOUR), so this one waits: the next scan opens it, or ask again after ${until} UTC`;
+  };
 }
 
 /**

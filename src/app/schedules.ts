@@ -1,10 +1,13 @@
 import type { Probot } from "probot";
 import { InputError } from "../domain/index.js";
-import { readRawFile, readRepositoryPolicy, scanGitHubRepository, verifyGitHubRepository, type GitHubClient, type GitHubRepositoryInfo } from "../pipeline/index.js";
+import type { Octokit } from "@octokit/rest";
+import { readRawFile, readRepositoryPolicy, scanOrOnboard, verifyGitHubRepository, withConditionalRequests, type GitHubClient, type GitHubRepositoryInfo } from "../pipeline/index.js";
 import { DEFAULT_POLICY_PATH, defaultPolicy } from "../policy/index.js";
 import { handleEventJob } from "./index.js";
 import type { WorkJob, WorkQueue } from "./queue.js";
-import { operatorObserver, recordRun, stageRecorder, type AppDependencies } from "./runtime.js";
+import { openingBudget, operatorObserver, organizationControls, recordRun, stageRecorder, type AppDependencies } from "./runtime.js";
+import { DEFAULT_SETTINGS } from "./settings.js";
+import { spreadSchedule } from "./spread.js";
 
 const VERIFY_CRON = "0 7 * * *";
 
@@ -19,24 +22,30 @@ type InstallationClient = GitHubClient & { auth(options: { type: "installation" 
  * (BullMQ job schedulers with Redis, so N replicas run each cron once).
  */
 export async function startWork(app: Probot, deps: AppDependencies, queue: WorkQueue): Promise<void> {
-  const client = async (installationId: number) => (await app.auth(installationId)) as unknown as InstallationClient;
+  // Conditional requests: a rescan of an unchanged repository is answered mostly 304, free of the rate limit.
+  const client = async (installationId: number) => withConditionalRequests((await app.auth(installationId)) as unknown as InstallationClient & { hook: Octokit["hook"] });
   const track = async (installationId: number, repository: RepositoryTarget) => {
     const key = `${repository.owner}/${repository.repo}`;
-    const cron = await scheduleOf(await client(installationId), repository);
+    // Spread over the operator's window, the same minute on every replica (SPEC §10 "Organisations").
+    const cron = spreadSchedule(await scheduleOf(await client(installationId), repository), key, (deps.settings ?? DEFAULT_SETTINGS).scheduleSpreadMinutes);
     const target: RepositoryTarget = { owner: repository.owner, repo: repository.repo, defaultBranch: repository.defaultBranch, cloneUrl: repository.cloneUrl };
     const job: WorkJob = { kind: "scan", id: `scan-${key}`, installationId, repository: key, target };
     await queue.schedule(`scan-${key}`, cron, job);
     // The check after merge runs daily, between scans: a rollout is seen within a day (SPEC §8).
     await queue.schedule(`verify-${key}`, VERIFY_CRON, { ...job, kind: "verify", id: `verify-${key}` });
   };
-  const trackInstallation = async (installationId: number) => {
+  const trackInstallation = async (installationId: number, onboard = false) => {
     const octokit = await client(installationId);
     const repositories = (await octokit.paginate(octokit.rest.apps.listReposAccessibleToInstallation, { per_page: 100 })) as unknown as RepositoryListing[];
     for (const repository of repositories.filter((candidate) => !candidate.archived)) {
       await track(installationId, toInfo(repository)).catch((error: unknown) => app.log.error({ err: error, repository: `${repository.owner.login}/${repository.name}` }, "could not read a repository's schedule"));
+      if (!onboard) continue;
+      // Installed (or given more repositories): those without a policy get their onboarding pull request now, not at their first scan.
+      const key = `${repository.owner.login}/${repository.name}`;
+      await queue.enqueue({ kind: "onboard", id: `onboard-${key}-${deps.now().getTime()}`, installationId, repository: key, target: toInfo(repository) });
     }
   };
-  deps.onInstallation = trackInstallation;
+  deps.onInstallation = (installationId) => trackInstallation(installationId, true);
   deps.onRepositoriesRemoved = (repositories) => unscheduleRepositories(queue, repositories);
   deps.onRepositorySeen = (installationId, repository) => {
     void track(installationId, repository).catch((error: unknown) => app.log.error({ err: error }, "could not read a repository's schedule"));
@@ -47,11 +56,13 @@ export async function startWork(app: Probot, deps: AppDependencies, queue: WorkQ
     const { token } = (await octokit.auth({ type: "installation" })) as { token: string };
     const repository: GitHubRepositoryInfo = { ...job.target!, botLogin: await deps.botLogin() };
     if (job.kind === "verify") {
+      // A wrong verdict opens a revert pull request: nothing while the organisation is paused.
+      if ((await organizationControls(deps, octokit, repository.owner)).paused) return;
       const outcomes = await verifyGitHubRepository({ octokit, repository, token, now: deps.now(), observe: operatorObserver(deps) });
       if (outcomes.length > 0) app.log.info({ repository: job.repository, outcomes: outcomes.map((outcome) => `#${outcome.number}: ${outcome.status}`) }, "checks after merge");
       return;
     }
-    await scanJob(app, deps, octokit, token, repository);
+    await scanJob(app, deps, octokit, token, repository, job);
   });
   void (async () => {
     const octokit = (await app.auth()) as unknown as GitHubClient;
@@ -79,18 +90,43 @@ async function scheduleOf(octokit: GitHubClient, repository: RepositoryTarget): 
   }
 }
 
-async function scanJob(app: Probot, deps: AppDependencies, octokit: GitHubClient, token: string, repository: GitHubRepositoryInfo): Promise<void> {
+async function scanJob(app: Probot, deps: AppDependencies, octokit: GitHubClient, token: string, repository: GitHubRepositoryInfo, job: WorkJob): Promise<void> {
   const onStage = stageRecorder(deps);
-  const outcome = await deps.locks
-    .run(`${repository.owner}/${repository.repo}`, () => scanGitHubRepository({ octokit, repository, token, now: deps.now(), observe: operatorObserver(deps), ...(onStage ? { onStage } : {}) }))
+  const mayOpen = openingBudget(deps, job.installationId);
+  const name = `${repository.owner}/${repository.repo}`;
+  const { scan: outcome, paused, onboarding } = await deps.locks
+    .run(name, async () =>
+      scanOrOnboard({
+        octokit,
+        repository,
+        token,
+        now: deps.now(),
+        observe: operatorObserver(deps),
+        controls: await organizationControls(deps, octokit, repository.owner),
+        clusters: (deps.clusters?.clusters ?? []).map((cluster) => cluster.name),
+        ...(job.kind === "onboard" ? { onboardOnly: true } : {}),
+        ...(onStage ? { onStage } : {}),
+        ...(mayOpen ? { mayOpen } : {}),
+      }),
+    )
     .catch((error: unknown) => {
       // The queue counts the error in rightsize_errors_total, as for every job that fails.
       deps.telemetry?.scans.inc({ outcome: "failed" });
       throw error;
     });
-  deps.telemetry?.scans.inc({ outcome: outcome.policyProblems ? "policy-invalid" : "ok" });
+  if (paused || onboarding || !outcome) {
+    deps.telemetry?.scans.inc({ outcome: paused ? "paused" : "onboarding" });
+    if (paused) app.log.info({ repository: name, pausedBy: paused.by }, "scan skipped: rightsize is paused");
+    if (onboarding) app.log.info({ repository: name, onboarding: onboarding.status }, "onboarding instead of a scan");
+    return;
+  }
+  deps.telemetry?.scans.inc({ outcome: outcome.policyProblems ? "policy-invalid" : outcome.unchanged ? "unchanged" : "ok" });
   if (outcome.run) recordRun(deps, outcome.run);
-  app.log.info({ repository: `${repository.owner}/${repository.repo}`, results: outcome.run?.results.map((result) => `${result.branch}: ${result.status}`), policyProblems: outcome.policyProblems?.length }, "scan done");
+  if (outcome.unchanged) {
+    app.log.info({ repository: name }, "scan done: nothing changed since the last scan");
+    return;
+  }
+  app.log.info({ repository: name, results: outcome.run?.results.map((result) => `${result.branch}: ${result.status}`), policyProblems: outcome.policyProblems?.length }, "scan done");
 }
 
 function toInfo(repository: RepositoryListing): RepositoryTarget {

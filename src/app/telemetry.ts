@@ -8,7 +8,7 @@ import { RightsizeError } from "../domain/index.js";
  */
 export class Telemetry {
   readonly registry = new Registry();
-  readonly scans = new Counter({ name: "rightsize_scans_total", help: "Repository scans, by outcome (ok, policy-invalid, failed).", labelNames: ["outcome"], registers: [this.registry] });
+  readonly scans = new Counter({ name: "rightsize_scans_total", help: "Repository scans, by outcome (ok, unchanged: nothing to do since the last scan, paused, onboarding, policy-invalid, failed).", labelNames: ["outcome"], registers: [this.registry] });
   readonly proposals = new Counter({ name: "rightsize_proposals_total", help: "Proposals written or skipped, by outcome (created, updated, unchanged, declined, …).", labelNames: ["outcome"], registers: [this.registry] });
   readonly commands = new Counter({ name: "rightsize_commands_total", help: "Slash commands, by command and result (ok; declined: it did nothing and the reply says why; refused: the commenter may not steer; failed).", labelNames: ["command", "result"], registers: [this.registry] });
   readonly errors = new Counter({ name: "rightsize_errors_total", help: "Errors, by kind (the error code: USAGE, INPUT, REFUSED, EXTERNAL, or UNEXPECTED).", labelNames: ["kind"], registers: [this.registry] });

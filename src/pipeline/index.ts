@@ -42,3 +42,6 @@ export { answeredCommentId, MARKERS, replyMarker, replyMarkerOf, tickedRows, unt
 export { stepsFromHistory } from "./lifecycle/steps.js";
 export { closeByRightsize, followBranchPush, followClosedProposal, recordProposalState, refreshTicked, untickRefresh } from "./lifecycle/follow-up.js";
 export { rebuildConflicted } from "./lifecycle/rebase.js";
+export { withConditionalRequests } from "./github/conditional.js";
+export { readOrganizationControls, resolveControls, type OperatorControls, type OrganizationControls } from "./organization/controls.js";
+export { ONBOARDING_BRANCH, onboardRepository, scanOrOnboard, type OnboardingOutcome } from "./organization/onboard.js";

@@ -297,6 +297,18 @@ const policyV1alpha2Shape = {
   rateLimits: rateLimitsSection.prefault({}),
   cost: costSection.prefault({}),
   schedule: z.strictObject({ cron: cronExpression.default("0 6 * * 1") }).prefault({}),
+  /**
+   * SPEC §10 "Organisations": read only from the organisation's `.github` repository's policy,
+   * for every repository of the organisation at once; a repository's own file cannot set them.
+   */
+  organization: z
+    .strictObject({
+      /** Pauses every proposal of every repository: true, or the reason commands quote. */
+      pause: z.union([z.boolean(), z.string().min(1, "expected true, false or the reason for the pause")]).default(false),
+      /** A repository without its own policy file gets one "Configure rightsize" pull request first; false skips it (the defaults apply at once). */
+      onboarding: z.boolean().default(true),
+    })
+    .prefault({}),
 };
 
 export const PolicyV1alpha2Schema = z.strictObject(policyV1alpha2Shape);
@@ -307,7 +319,7 @@ export const LEGACY_API_VERSION = "rightsize.dev/v1alpha1";
  * v1alpha1 (SPEC §7): no metadata, no apply.minConfidence or apply.jobs, `rateLimits.window`
  * for `perWorkloadWindow`, one `recommend.safetyFactor` for the per-rating margins.
  */
-export const PolicyV1alpha1Schema = PolicyV1alpha2Schema.omit({ metadata: true }).extend({
+export const PolicyV1alpha1Schema = PolicyV1alpha2Schema.omit({ metadata: true, organization: true }).extend({
   apiVersion: z.literal(LEGACY_API_VERSION),
   recommend: recommendSection.omit({ margins: true }).extend({ safetyFactor: factor(1.15) }).prefault({}),
   apply: applySection.omit({ minConfidence: true, jobs: true }).prefault({}),

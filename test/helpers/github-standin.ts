@@ -1,10 +1,11 @@
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { webhookPayload } from "./events.js";
 import { contractProblems } from "./github-contract.js";
+import { ProcessRunner } from "./process-runner.js";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -51,6 +52,8 @@ export interface CommentRecord {
 export class GitHubStandIn {
   readonly root: string;
   readonly requests: string[] = [];
+  /** Of those, the GETs answered 304 Not Modified (free of the rate limit on GitHub). */
+  notModified = 0;
   /** Requests GitHub's REST description does not allow; `stop()` fails when there are any. */
   readonly violations: string[] = [];
   readonly pulls: PullRequestRecord[] = [];
@@ -63,6 +66,8 @@ export class GitHubStandIn {
   /** Files of other repositories the installation can read: `owner/repo:path` → text. */
   readonly otherFiles = new Map<string, string>();
   private server: Server | undefined;
+  /** Git runs in a small process: a fork from this one (the app and Probot loaded) costs ten times as much. */
+  private readonly runner = new ProcessRunner();
   private next = 1;
   port = 0;
 
@@ -111,6 +116,11 @@ export class GitHubStandIn {
     return git(this.gitDir, ...args);
   }
 
+  /** A git command in the bare repository, run by the small process (a shell script with `sh -c`). */
+  runGit(args: readonly string[], options: { env?: NodeJS.ProcessEnv; file?: string } = {}): Promise<string> {
+    return this.runner.text(options.file ?? "git", args, { cwd: this.gitDir, ...(options.env ? { env: options.env } : {}) });
+  }
+
   async start(): Promise<void> {
     this.server = createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => {
@@ -124,6 +134,7 @@ export class GitHubStandIn {
   async stop(): Promise<void> {
     if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));
     this.server = undefined;
+    this.runner.stop();
     rmSync(this.root, { recursive: true, force: true });
     if (this.violations.length > 0) throw new Error(`requests GitHub's REST description does not allow:\n${this.violations.join("\n")}`);
   }
@@ -177,7 +188,9 @@ export class GitHubStandIn {
       return;
     }
     const reply = (status: number, data?: unknown) => {
-      response.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(data === undefined ? "" : JSON.stringify(data));
+      const text = data === undefined ? "" : JSON.stringify(data);
+      if (request.method === "GET" && status === 200) return this.answer(request, response, "application/json; charset=utf-8", text);
+      response.writeHead(status, { "content-type": "application/json; charset=utf-8" }).end(text);
     };
     const repoPrefix = `/repos/${this.owner}/${this.repo}`;
     const match = (pattern: string) => new RegExp(`^${pattern.replace("{repo}", repoPrefix)}$`).exec(route);
@@ -191,13 +204,13 @@ export class GitHubStandIn {
     if ((m = /^GET \/repos\/([^/]+)\/([^/]+)\/contents\/(.+)$/.exec(route)) && `${m[1]}/${m[2]}` !== `${this.owner}/${this.repo}`) {
       const text = this.otherFiles.get(`${m[1]}/${m[2]}:${m[3]}`);
       if (text === undefined) return reply(404, { message: "Not Found" });
-      response.writeHead(200, { "content-type": "application/vnd.github.raw; charset=utf-8" }).end(text);
+      return this.answer(request, response, "application/vnd.github.raw; charset=utf-8", text);
       return;
     }
     if ((m = match("GET {repo}/contents/(.+)"))) {
-      const text = this.tryGit("show", `${url.searchParams.get("ref") ?? "main"}:${m[1]}`);
+      const text = await this.tryGit("show", `${url.searchParams.get("ref") ?? "main"}:${m[1]}`);
       if (text === undefined) return reply(404, { message: "Not Found" });
-      response.writeHead(200, { "content-type": "application/vnd.github.raw; charset=utf-8" }).end(text);
+      return this.answer(request, response, "application/vnd.github.raw; charset=utf-8", text);
       return;
     }
     if ((m = match("GET {repo}/collaborators/([^/]+)/permission"))) {
@@ -264,22 +277,22 @@ export class GitHubStandIn {
     }
     if ((m = match("GET {repo}/pulls/(\\d+)/files"))) {
       const pull = this.pulls.find((candidate) => candidate.number === Number(m![1]))!;
-      const names = this.git("diff", "--name-only", `${pull.base}...${pull.fork?.sha ?? `refs/heads/${pull.head}`}`).split("\n").filter(Boolean);
+      const names = (await this.runGit(["diff", "--name-only", `${pull.base}...${pull.fork?.sha ?? `refs/heads/${pull.head}`}`])).split("\n").filter(Boolean);
       return reply(200, names.map((filename) => ({ filename, status: "modified" })));
     }
-    if (match("POST {repo}/git/trees")) return reply(201, { sha: this.writeTree(String(json.base_tree), json.tree as { path: string; mode: string; content: string }[]) });
+    if (match("POST {repo}/git/trees")) return reply(201, { sha: await this.writeTree(String(json.base_tree), json.tree as { path: string; mode: string; content: string }[]) });
     if (match("POST {repo}/git/commits")) {
       const parents = (json.parents as string[]).flatMap((parent) => ["-p", parent]);
-      const sha = execFileSync("git", ["commit-tree", String(json.tree), ...parents, "-m", String(json.message)], {
-        cwd: this.gitDir,
-        encoding: "utf8",
-        env: { ...process.env, GIT_AUTHOR_NAME: "rightsize[bot]", GIT_AUTHOR_EMAIL: "bot@example.com", GIT_COMMITTER_NAME: "GitHub", GIT_COMMITTER_EMAIL: "noreply@github.com" },
-      }).trim();
+      const sha = (
+        await this.runGit(["commit-tree", String(json.tree), ...parents, "-m", String(json.message)], {
+          env: { ...process.env, GIT_AUTHOR_NAME: "rightsize[bot]", GIT_AUTHOR_EMAIL: "bot@example.com", GIT_COMMITTER_NAME: "GitHub", GIT_COMMITTER_EMAIL: "noreply@github.com" },
+        })
+      ).trim();
       return reply(201, { sha, tree: { sha: json.tree } });
     }
     if (match("POST {repo}/git/refs")) {
       if (this.readRef(String(json.ref)) !== undefined) return reply(422, { message: "Reference already exists" });
-      this.writeRef(String(json.ref), String(json.sha));
+      await this.writeRef(String(json.ref), String(json.sha));
       return reply(201, { ref: json.ref, object: { sha: json.sha } });
     }
     if ((m = match("GET {repo}/git/ref/(.+)"))) {
@@ -287,12 +300,12 @@ export class GitHubStandIn {
       return sha === undefined ? reply(404, { message: "Not Found" }) : reply(200, { ref: `refs/${m[1]}`, object: { sha } });
     }
     if ((m = match("PATCH {repo}/git/refs/(.+)"))) {
-      this.writeRef(`refs/${m[1]}`, String(json.sha));
+      await this.writeRef(`refs/${m[1]}`, String(json.sha));
       return reply(200, { ref: `refs/${m[1]}`, object: { sha: json.sha } });
     }
     if ((m = match("DELETE {repo}/git/refs/(.+)"))) {
       if (this.readRef(`refs/${m[1]}`) === undefined) return reply(422, { message: "Reference does not exist" });
-      this.git("update-ref", "-d", `refs/${m[1]}`);
+      await this.runGit(["update-ref", "-d", `refs/${m[1]}`]);
       return reply(204);
     }
     if ((m = match("GET {repo}/compare/(.+)\\.\\.\\.(.+)"))) {
@@ -300,10 +313,11 @@ export class GitHubStandIn {
       const [base, head] = [this.revParse(m[1]!), this.revParse(m[2]!)];
       if (!base || !head) return reply(404, { message: "Not Found" });
       // One shell runs the four git commands: a comparison costs one process of this one.
-      const [mergeBase = "", behindText = "0", fileList = "", log = ""] = execFileSync(
-        "sh",
-        ["-c", 'b=$(git merge-base "$1" "$2") && echo "$b" && printf "\\035" && git rev-list --count "$b..$1" && printf "\\035" && git diff --name-only "$b" "$2" && printf "\\035" && git log --reverse --format=%H%x1f%T%x1f%P%x1f%an%x1f%B%x1e "$b..$2"', "sh", base, head],
-        { cwd: this.gitDir, encoding: "utf8" },
+      const [mergeBase = "", behindText = "0", fileList = "", log = ""] = (
+        await this.runGit(
+          ["-c", 'b=$(git merge-base "$1" "$2") && echo "$b" && printf "\\035" && git rev-list --count "$b..$1" && printf "\\035" && git diff --name-only "$b" "$2" && printf "\\035" && git log --reverse --format=%H%x1f%T%x1f%P%x1f%an%x1f%B%x1e "$b..$2"', "sh", base, head],
+          { file: "sh" },
+        )
       ).split("\x1d");
       const commits = log
         .split("\x1e")
@@ -432,7 +446,7 @@ export class GitHubStandIn {
   }
 
   /** A tree: the base tree with the entries written over it, in one shell of git commands. */
-  private writeTree(baseTree: string, entries: { path: string; mode: string; content: string }[]): string {
+  private async writeTree(baseTree: string, entries: { path: string; mode: string; content: string }[]): Promise<string> {
     const scratch = mkdtempSync(path.join(tmpdir(), "rightsize-standin-index-"));
     try {
       const files = entries.map((entry, index) => {
@@ -444,55 +458,62 @@ export class GitHubStandIn {
       const info = entries.map((entry) => `${entry.mode} ${createHash("sha1").update(`blob ${Buffer.byteLength(entry.content)}\0`).update(entry.content).digest("hex")}\t${entry.path}\n`).join("");
       writeFileSync(path.join(scratch, "paths"), files.map((file) => `${file}\n`).join(""));
       writeFileSync(path.join(scratch, "info"), info);
-      return execFileSync("sh", ["-c", 'git read-tree "$1" && git hash-object -w --stdin-paths < "$2/paths" > /dev/null && git update-index --add --index-info < "$2/info" && git write-tree', "sh", baseTree, scratch], {
-        cwd: this.gitDir,
-        env: { ...process.env, GIT_INDEX_FILE: path.join(scratch, "index") },
-        encoding: "utf8",
-      }).trim();
+      return (
+        await this.runGit(["-c", 'git read-tree "$1" && git hash-object -w --stdin-paths < "$2/paths" > /dev/null && git update-index --add --index-info < "$2/info" && git write-tree', "sh", baseTree, scratch], {
+          file: "sh",
+          env: { ...process.env, GIT_INDEX_FILE: path.join(scratch, "index") },
+        })
+      ).trim();
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
   }
 
   /** Git's smart HTTP protocol, served by git itself. */
-  private serveGit(request: IncomingMessage, response: ServerResponse, url: URL, body: Buffer): Promise<void> {
-    return new Promise((resolve) => {
-      const child = spawn("git", ["http-backend"], {
-        env: {
-          PATH: process.env.PATH,
-          GIT_PROJECT_ROOT: this.root,
-          GIT_HTTP_EXPORT_ALL: "1",
-          PATH_INFO: url.pathname,
-          QUERY_STRING: url.search.slice(1),
-          REQUEST_METHOD: request.method ?? "GET",
-          CONTENT_TYPE: request.headers["content-type"] ?? "",
-          CONTENT_LENGTH: String(body.length),
-          REMOTE_ADDR: "127.0.0.1",
-          GIT_PROTOCOL: String(request.headers["git-protocol"] ?? ""),
-          HTTP_CONTENT_ENCODING: String(request.headers["content-encoding"] ?? ""),
-        },
-      });
-      const output: Buffer[] = [];
-      child.stdout.on("data", (chunk: Buffer) => output.push(chunk));
-      child.on("close", () => {
-        const all = Buffer.concat(output);
-        const split = all.indexOf("\r\n\r\n");
-        const headerText = all.subarray(0, split).toString("utf8");
-        const headers: Record<string, string> = {};
-        let status = 200;
-        for (const line of headerText.split("\r\n")) {
-          const [name, ...rest] = line.split(":");
-          const value = rest.join(":").trim();
-          if (name!.toLowerCase() === "status") status = Number(value.split(" ")[0]);
-          else if (name) headers[name] = value;
-        }
-        response.writeHead(status, headers).end(all.subarray(split + 4));
-        resolve();
-      });
-      // A backend that has answered may exit before reading all of stdin.
-      child.stdin.on("error", () => undefined);
-      child.stdin.end(body);
+  private async serveGit(request: IncomingMessage, response: ServerResponse, url: URL, body: Buffer): Promise<void> {
+    const result = await this.runner.run("git", ["http-backend"], {
+      cwd: this.root,
+      input: body,
+      env: {
+        PATH: process.env.PATH,
+        GIT_PROJECT_ROOT: this.root,
+        GIT_HTTP_EXPORT_ALL: "1",
+        PATH_INFO: url.pathname,
+        QUERY_STRING: url.search.slice(1),
+        REQUEST_METHOD: request.method ?? "GET",
+        CONTENT_TYPE: request.headers["content-type"] ?? "",
+        CONTENT_LENGTH: String(body.length),
+        REMOTE_ADDR: "127.0.0.1",
+        GIT_PROTOCOL: String(request.headers["git-protocol"] ?? ""),
+        HTTP_CONTENT_ENCODING: String(request.headers["content-encoding"] ?? ""),
+      },
     });
+    const all = result.stdout;
+    const split = all.indexOf("\r\n\r\n");
+    const headerText = all.subarray(0, split).toString("utf8");
+    const headers: Record<string, string> = {};
+    let status = 200;
+    for (const line of headerText.split("\r\n")) {
+      const [name, ...rest] = line.split(":");
+      const value = rest.join(":").trim();
+      if (name!.toLowerCase() === "status") status = Number(value.split(" ")[0]);
+      else if (name) headers[name] = value;
+    }
+    response.writeHead(status, headers).end(all.subarray(split + 4));
+  }
+
+  /**
+   * A GET's answer with its ETag, or 304 Not Modified without a body when the request names that
+   * ETag (If-None-Match), as GitHub answers; GitHub does not count a 304 against the rate limit.
+   */
+  private answer(request: IncomingMessage, response: ServerResponse, type: string, text: string): void {
+    const etag = `"${createHash("sha1").update(request.url ?? "").update("\0").update(text).digest("hex")}"`;
+    if (request.headers["if-none-match"] === etag) {
+      this.notModified++;
+      response.writeHead(304, { etag }).end();
+      return;
+    }
+    response.writeHead(200, { "content-type": type, etag }).end(text);
   }
 
   /** A commit from a sha, a branch name or a ref, as GitHub resolves the sides of a comparison. */
@@ -517,16 +538,13 @@ export class GitHubStandIn {
     return undefined;
   }
 
-  private writeRef(ref: string, sha: string): void {
-    this.git("update-ref", ref, sha);
+  private async writeRef(ref: string, sha: string): Promise<void> {
+    await this.runGit(["update-ref", ref, sha]);
   }
 
-  private tryGit(...args: string[]): string | undefined {
-    try {
-      return execFileSync("git", args, { cwd: this.gitDir, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-    } catch {
-      return undefined;
-    }
+  private async tryGit(...args: string[]): Promise<string | undefined> {
+    const result = await this.runner.run("git", args, { cwd: this.gitDir });
+    return result.status === 0 ? result.stdout.toString("utf8") : undefined;
   }
 }
 

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { Octokit } from "@octokit/rest";
 import nock from "nock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -108,6 +111,24 @@ describe("the Git Data API publisher", () => {
       .query(true)
       .reply(200, { ahead_by: 1, commits: [{ sha: "f".repeat(40), commit: { message: "p\n\nRightsize-Decision: 1", tree: { sha: tree } }, parents: [{ sha: base }] }] });
     expect(await publisher.publish(proposal(), open)).toEqual({ status: "unchanged", commit: "f".repeat(40), pullRequestUrl: "u", pullRequestNumber: 4 });
+  });
+});
+
+describe("the tree a proposal would write", () => {
+  it("is git's own tree id, and a second plan of the same edit on the same base asks git nothing", async () => {
+    const files = proposal().files;
+    const written = await new GitWorkspace(repo.work).writeTree(base, files);
+    expect(await new GitWorkspace(repo.work).treeOf(base, files)).toEqual(written);
+    // Content addressed: a workspace where git cannot run at all still knows it.
+    const empty = mkdtempSync(path.join(tmpdir(), "rightsize-not-a-repository-"));
+    try {
+      const gone = new GitWorkspace(empty);
+      expect(await gone.treeOf(base, files)).toEqual(written);
+      // Other bytes are another tree: asked of git, which fails here.
+      await expect(gone.treeOf(base, [{ ...files[0]!, content: `${files[0]!.content}# changed\n` }])).rejects.toThrow();
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });
 

@@ -4,7 +4,7 @@ import { parseCommands, type SlashCommand } from "../commands.js";
 import type { WorkJob } from "../queue.js";
 import { renderRefusal, renderReply } from "../render/reply.js";
 import { runCommands, type ProposalPullRequest } from "../run-commands.js";
-import { claimOnce, clientOf, installationToken, logErrorOf, maySteer, repositoryOf, type AppDependencies } from "../runtime.js";
+import { claimOnce, clientOf, installationToken, logErrorOf, maySteer, organizationOf, repositoryOf, type AppDependencies } from "../runtime.js";
 
 /** A reader is told "no" at most once an hour per issue (SPEC §9: a flood of readers never delays a writer). */
 export const REFUSAL_INTERVAL_MS = 60 * 60 * 1000;
@@ -38,7 +38,8 @@ export async function onIssueComment(context: Context<"issue_comment.created">, 
       octokit.rest.reactions.createForIssueComment({ owner: repository.owner, repo: repository.repo, comment_id: comment.id, content: "eyes" }),
     );
     const pullRequest = issue.pull_request ? await proposalPullRequest(octokit, repository, issue.number) : undefined;
-    const commandContext = { octokit, repository, token: () => installationToken(context), deps, pullRequest, logError: logErrorOf(context) };
+    const organization = organizationOf(deps, octokit, repository, context.payload.installation?.id);
+    const commandContext = { octokit, repository, token: () => installationToken(context), deps, pullRequest, logError: logErrorOf(context), ...organization };
     const outcomes = await runCommands(commands, commandContext);
     await callGitHub(repository, "reply", () => octokit.rest.issues.createComment({ ...target, body: renderReply(author, outcomes, comment.id) }));
   });

@@ -1,6 +1,6 @@
 import type { Context } from "probot";
 import { callGitHub, MARKERS, runForGitHubRepository, selectionsOfKeys, tickedRows, untickAll, writtenByRightsize, type WorkloadSelection } from "../../pipeline/index.js";
-import { clientOf, installationToken, maySteer, operatorObserver, recordRun, repositoryOf, stageRecorder, type AppDependencies } from "../runtime.js";
+import { clientOf, installationToken, maySteer, operatorObserver, organizationOf, recordRun, repositoryOf, stageRecorder, type AppDependencies } from "../runtime.js";
 
 /**
  * `issues.edited` on the dashboard issue (SPEC §8): a ticked box asks for a fresh proposal of
@@ -19,12 +19,15 @@ export async function onDashboardEdited(context: Context<"issues.edited">, deps:
   const repository = await repositoryOf(context.payload, deps);
   if (!writtenByRightsize(repository, issue.user)) return;
   if (!(await maySteer(deps, octokit, repository, sender.login))) return;
+  const { controls, mayOpen } = organizationOf(deps, octokit, repository, context.payload.installation?.id);
+  // Paused for the organisation (SPEC §10): a tick proposes nothing; the box stays ticked until the pause is lifted and it is ticked again.
+  if ((await controls()).paused) return;
   await deps.locks.run(`${repository.owner}/${repository.repo}`, async () => {
     const onStage = stageRecorder(deps);
     for (const selection of selectionsOf(ticked)) {
       // A ticked row is an explicit request for its workload: it overrides a declined proposal (SPEC §8); the "all" box does not.
       const overrideDeclines = selection.targets.length > 0;
-      const run = await runForGitHubRepository({ octokit, repository, token: await installationToken(context), observe: operatorObserver(deps), selection, force: true, overrideDeclines, ...(onStage ? { onStage } : {}) });
+      const run = await runForGitHubRepository({ octokit, repository, token: await installationToken(context), observe: operatorObserver(deps), selection, force: true, overrideDeclines, ...(onStage ? { onStage } : {}), ...(mayOpen ? { mayOpen } : {}) });
       recordRun(deps, run);
     }
     const body = untickAll(issue.body!);

@@ -13,7 +13,7 @@ import {
 import { DEFAULT_POLICY_PATH } from "../../policy/index.js";
 import { renderFailure } from "../render/failure.js";
 import { POLICY_CHECK_NAME, renderPolicyCheck, renderPolicyPreview } from "../render/policy.js";
-import { clientOf, installationToken, operatorObserver, redactEndpoints, repositoryOf, stageRecorder, type AppDependencies } from "../runtime.js";
+import { clientOf, installationToken, operatorObserver, organizationControls, redactEndpoints, repositoryOf, stageRecorder, type AppDependencies } from "../runtime.js";
 
 type PullRequestChanged = Context<"pull_request.opened" | "pull_request.synchronize" | "pull_request.reopened">;
 
@@ -74,7 +74,9 @@ export async function onPush(context: Context<"push">, deps: AppDependencies): P
     return;
   }
   if (branch !== repository.defaultBranch) return;
-  await deps.locks.run(`${repository.owner}/${repository.repo}`, async () => {
+  // Paused for the organisation (SPEC §10): proposals are not rebuilt; the policy is still checked.
+  const paused = (await organizationControls(deps, octokit, repository.owner)).paused;
+  if (!paused) await deps.locks.run(`${repository.owner}/${repository.repo}`, async () => {
     const onStage = stageRecorder(deps);
     await rebuildConflicted({ octokit, repository, token: await installationToken(context), observe: operatorObserver(deps), tip: payload.after, ...(onStage ? { onStage } : {}) });
   });

@@ -15,7 +15,7 @@ import { InputError } from "../../domain/index.js";
 import { DEFAULT_POLICY_PATH, defaultPolicy } from "../../policy/index.js";
 import { renderReply } from "../render/reply.js";
 import { runCommands, type ProposalPullRequest } from "../run-commands.js";
-import { clientOf, installationToken, logErrorOf, maySteer, repositoryOf, type AppDependencies } from "../runtime.js";
+import { clientOf, installationToken, logErrorOf, maySteer, organizationOf, repositoryOf, type AppDependencies } from "../runtime.js";
 
 type PullRequestPayload = Context<"pull_request.closed">["payload"]["pull_request"];
 
@@ -58,7 +58,8 @@ export async function onPullRequestEdited(context: Context<"pull_request.edited"
   await deps.locks.run(`${repository.owner}/${repository.repo}`, async () => {
     // The refreshed body has the box unticked again; a failed refresh unticks it here.
     const line = "/rightsize refresh (the checkbox)";
-    const [outcome] = await runCommands([{ line, name: "refresh" }], { octokit, repository, token: () => installationToken(context), deps, pullRequest: proposal, logError: logErrorOf(context) });
+    const organization = organizationOf(deps, octokit, repository, context.payload.installation?.id);
+    const [outcome] = await runCommands([{ line, name: "refresh" }], { octokit, repository, token: () => installationToken(context), deps, pullRequest: proposal, logError: logErrorOf(context), ...organization });
     await untickRefresh({ octokit, repository }, pull.number);
     await callGitHub(repository, "reply", () =>
       octokit.rest.issues.createComment({ owner: repository.owner, repo: repository.repo, issue_number: pull.number, body: renderReply(context.payload.sender?.login ?? "", [outcome!]) }),

@@ -9,6 +9,7 @@ export function renderHelp(): string {
     "- `/rightsize policy validate`: check `.github/rightsize.yml` and list every problem with its line.",
     "- `/rightsize policy migrate`: open a pull request that moves the policy file to the current apiVersion, comments kept.",
     "- `/rightsize doctor`: check the metrics of this repository's clusters: which exist, what each missing one costs, and the fix.",
+    "- `/rightsize onboard`: open the \"Configure rightsize\" pull request (a policy file in `mode: recommend` and a preview), also after one was closed.",
     "- `/rightsize help`: this list.",
     "",
     "In rightsize pull requests:",

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -28,6 +29,10 @@ export type BranchOutcome =
 
 /** The trailer that marks a commit as rightsize's own (SPEC §8). */
 export const DECISION_TRAILER = "Rightsize-Decision";
+
+/** Tree ids this process computed, by base commit and files (oldest first; a few megabytes at most). */
+const TREES = new Map<string, { tree: string; modes: ReadonlyMap<string, string> }>();
+const TREES_KEPT = 10_000;
 
 const BOT_IDENTITY = { name: "rightsize", email: "rightsize@users.noreply.github.com" };
 
@@ -179,6 +184,25 @@ export class GitWorkspace {
     const ahead = mergeBase ? Number(await this.git.raw(["rev-list", "--count", `${mergeBase}..${tip}`])) : Infinity;
     if (ahead > 1) return `the branch has ${ahead} commits on top of the default branch: someone else added commits`;
     return undefined;
+  }
+
+  /**
+   * The id of the tree `writeTree` would write, and the files' modes, without writing anything
+   * when this process computed it before: the id is a function of the base commit and the files'
+   * paths and bytes (git's content addressing), so a scan that plans the same edit on the same
+   * base as the last one asks git nothing. For a publisher that sends the tree elsewhere (the Git
+   * Data API); a local commit needs `writeTree`, which writes the objects.
+   */
+  async treeOf(base: string, files: readonly FileContent[]): Promise<{ tree: string; modes: Map<string, string> }> {
+    const digest = createHash("sha256").update(base);
+    for (const file of files) digest.update("\0").update(file.path).update("\0").update(String(Buffer.byteLength(file.content))).update("\0").update(file.content);
+    const key = digest.digest("hex");
+    const known = TREES.get(key);
+    if (known) return { tree: known.tree, modes: new Map(known.modes) };
+    const written = await this.writeTree(base, files);
+    if (TREES.size >= TREES_KEPT) TREES.delete(TREES.keys().next().value!);
+    TREES.set(key, { tree: written.tree, modes: new Map(written.modes) });
+    return written;
   }
 
   /**

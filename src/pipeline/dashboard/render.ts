@@ -25,6 +25,8 @@ export interface DashboardInput {
   savings?: { currency: string; open: number; merged: number };
   /** The latest `/rightsize doctor` reply, linked from the header when evidence is unknown. */
   doctorUrl?: string;
+  /** What the scan depended on (a hidden marker after the dashboard's own): the next scan compares it. */
+  scanMarker?: string;
 }
 
 /** Whether any record has evidence its source could not measure (a metric is missing). */
@@ -98,6 +100,7 @@ export function renderDashboard(input: DashboardInput): string {
       }),
       "",
       MARKERS.dashboard,
+      ...(input.scanMarker ? [input.scanMarker] : []),
     ].join("\n");
   // Too long for an issue body: collapse the long sections first, then cut rows from the longest.
   const collapse = new Set<string>();

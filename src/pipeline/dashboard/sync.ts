@@ -7,6 +7,7 @@ import { callGitHub, writtenByRightsize, type GitHubClient, type GitHubRepositor
 import { upsertIssue } from "../github/upsert.js";
 import type { RepositoryRun } from "../propose/repository.js";
 import { proposalStateOf } from "../lifecycle/state.js";
+import type { OpenPullRequest } from "../scan/rescan.js";
 
 /**
  * Creates the dashboard issue on the first scan and edits it in place after each one, never
@@ -16,11 +17,16 @@ export async function syncDashboard(
   octokit: GitHubClient,
   repository: GitHubRepository,
   run: RepositoryRun,
-  extras: Pick<DashboardInput, "verdicts"> & { mergedRecords?: readonly DecisionRecord[] } = {},
+  extras: Pick<DashboardInput, "verdicts"> & {
+    mergedRecords?: readonly DecisionRecord[];
+    /** The scan's marker (`scan/rescan.ts`), from the open pull requests as listed here. */
+    scan?: (open: readonly OpenPullRequest[]) => string;
+  } = {},
 ): Promise<{ number: number; status: "created" | "updated" | "unchanged" } | undefined> {
   if (!run.loaded.policy.pullRequests.dashboard || run.loaded.policy.mode === "disabled") return undefined;
   const { owner, repo } = repository;
   const open = await callGitHub(repository, "list open pull requests", () => octokit.paginate(octokit.rest.pulls.list, { owner, repo, state: "open", per_page: 100 }));
+  const scan = extras.scan?.(open as OpenPullRequest[]);
   const openProposals: DashboardInput["openProposals"][number][] = [];
   const ignored: Record<string, string[]> = {};
   for (const pull of open) {
@@ -40,6 +46,7 @@ export async function syncDashboard(
     ...(extras.verdicts ? { verdicts: extras.verdicts } : {}),
     ...(savings ? { savings } : {}),
     ...(doctorUrl ? { doctorUrl } : {}),
+    ...(scan ? { scanMarker: scan } : {}),
   });
   return upsertIssue(octokit, repository, { marker: MARKERS.dashboard, title: DASHBOARD_TITLE, body, labels: ["rightsize"] });
 }

@@ -23,7 +23,36 @@ export const MARKERS = {
   policyIssue: "<!-- rightsize:policy-issue -->",
   /** A reply to `/rightsize doctor`, which the dashboard links. */
   doctor: "<!-- rightsize:doctor -->",
+  /**
+   * The onboarding pull request ("Configure rightsize"), on the branch `rightsize/onboarding`:
+   * open, it waits for a decision; merged, the repository is on; closed unmerged, "not here"
+   * (no other one unless `/rightsize onboard` asks). It carries no proposal state.
+   */
+  onboarding: "<!-- rightsize:onboarding -->",
 } as const;
+
+/**
+ * What the last full scan depended on (`scan/rescan.ts`), kept in the dashboard's body: the next
+ * scan with the same digest has nothing to do. `stepsPending`: a merged step was inside its
+ * fresh window, so the next scan runs in full whatever the digest.
+ */
+export interface ScanMarker {
+  tip: string;
+  digest: string;
+  stepsPending: boolean;
+}
+
+const SCAN = /<!-- rightsize:scan ([0-9a-f]{40}) ([0-9a-f]{32})( steps-pending)? -->/g;
+
+export function scanMarker(scan: ScanMarker): string {
+  return `<!-- rightsize:scan ${scan.tip} ${scan.digest}${scan.stepsPending ? " steps-pending" : ""} -->`;
+}
+
+/** The last scan marker of a body rightsize wrote (the caller checks the author). */
+export function parseScanMarker(body: string): ScanMarker | undefined {
+  const match = [...body.matchAll(SCAN)].pop();
+  return match ? { tip: match[1]!, digest: match[2]!, stepsPending: match[3] !== undefined } : undefined;
+}
 
 const REPLY = /<!-- rightsize:reply (\d+) -->/;
 

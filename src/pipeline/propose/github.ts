@@ -24,6 +24,7 @@ export interface GitHubRunInput {
   /** The merged proposals, listed once for a whole scan (its run and its checks after merge). */
   merged?: () => Promise<MergedProposal[]>;
   onStage?: RepositoryPorts["onStage"];
+  mayOpen?: RepositoryPorts["mayOpen"];
 }
 
 /**
@@ -47,6 +48,7 @@ export async function runForGitHubRepository(input: GitHubRunInput): Promise<Rep
       // Steps, not stacks (SPEC §8): the last merged step of each workload, from GitHub.
       steps: async () => stepsFromPullRequests(await (input.merged?.() ?? mergedProposals(octokit, repository))),
       ...(input.onStage ? { onStage: input.onStage } : {}),
+      ...(input.mayOpen ? { mayOpen: input.mayOpen } : {}),
     });
   } finally {
     await clone.dispose();

@@ -55,6 +55,8 @@ export interface ProposeInput {
   force?: boolean;
   /** An explicit request: a declined proposal is proposed again (SPEC §8). */
   overrideDeclines?: boolean;
+  /** Asked before a new pull request is opened: undefined to go ahead, else why not now. */
+  mayOpen?(): Promise<string | undefined>;
 }
 
 interface ProposalGroup {
@@ -132,6 +134,11 @@ async function proposeGroup(input: ProposeInput, group: ProposalGroup): Promise<
   }
   if (!input.force && state.pullRequest && state.lastState && proposesSameValues(state.lastState, rendered.state)) {
     return { ...result, status: "unchanged", pullRequestUrl: state.pullRequest.url, pullRequestNumber: state.pullRequest.number };
+  }
+  if (!state.pullRequest && input.mayOpen) {
+    // The installation's pull requests per hour (SPEC §10): this one waits, and the reason says until when.
+    const refused = await input.mayOpen();
+    if (refused) return { ...result, status: "rate-limited", reason: refused };
   }
   const published = await input.publisher.publish(
     { branch: group.branch, base: { branch: input.base.branch, commit: input.base.commit }, files: content, message: commitMessage(rendered, records), rendered, policy },

@@ -41,6 +41,11 @@ export interface RepositoryPorts {
   steps?(): Promise<ReadonlyMap<string, MergedStep>>;
   /** Told how long each stage took (the app's /metrics). */
   onStage?(stage: PipelineStage, seconds: number): void;
+  /**
+   * Asked before a new pull request is opened (not for updates): undefined to go ahead, else why
+   * not now (the app's pull requests per installation and hour); the result is then rate-limited.
+   */
+  mayOpen?(): Promise<string | undefined>;
 }
 
 export type PipelineStage = "observe" | "plan" | "propose";
@@ -48,8 +53,12 @@ export type PipelineStage = "observe" | "plan" | "propose";
 export interface RepositoryRun {
   base: { branch: string; commit: string };
   loaded: LoadedPolicy;
-  /** What was observed (empty when the policy is disabled). */
+  /** What was observed (empty when the policy is disabled), workloads after a recent step observed from its rollout. */
   snapshot: ObservationSnapshot;
+  /** The policy's window as observed, before any workload was observed again from its rollout (what a rescan compares). */
+  observed?: ObservationSnapshot;
+  /** A merged step holds or narrows some workload's next proposal: time alone changes this run's outcome. */
+  stepsPending?: boolean;
   plan: Plan;
   /** The planned workloads the selection names (every one without a selection). */
   selected: PlannedWorkload[];
@@ -76,11 +85,12 @@ export async function proposeForRepository(ports: RepositoryPorts): Promise<Repo
   }
   const namespaces = selectedNamespaces(selection);
   const timed = stageTimer(ports.onStage);
-  const { snapshot, at, steps } = await timed("observe", async () => {
-    const observed = await ports.observe(loaded, { ...(selection.cluster ? { cluster: selection.cluster } : {}), ...(namespaces ? { namespaces } : {}) });
+  const { snapshot, at, steps, observed } = await timed("observe", async () => {
+    const whole = await ports.observe(loaded, { ...(selection.cluster ? { cluster: selection.cluster } : {}), ...(namespaces ? { namespaces } : {}) });
     const merged = (await ports.steps?.()) ?? new Map<string, MergedStep>();
-    return observeSinceRollouts(ports, loaded, observed, merged);
+    return { ...(await observeSinceRollouts(ports, loaded, whole, merged)), observed: whole.snapshot };
   });
+  const stepsPending = [...steps.values()].some((step) => step.holdDecreases !== undefined || step.observeSince !== undefined);
   const planInput: PlanInput = { tool: TOOL, files, loaded, snapshot, at, steps };
   const plan = await timed("plan", async () => planRepository(planInput));
   const selected = plan.workloads.filter((workload) => isSelected(selection, workload.ref));
@@ -94,10 +104,11 @@ export async function proposeForRepository(ports: RepositoryPorts): Promise<Repo
         publisher,
         ...(ports.force ? { force: true } : {}),
         ...(ports.overrideDeclines ? { overrideDeclines: true } : {}),
+        ...(ports.mayOpen ? { mayOpen: ports.mayOpen } : {}),
         selected: (workload) => selected.some((candidate) => workloadKey(candidate.ref) === workloadKey(workload.ref)),
       }))
     : [];
-  return { base, loaded, snapshot, plan, selected, unmatched: unmatchedTargets(selection, known), results };
+  return { base, loaded, snapshot, observed, stepsPending, plan, selected, unmatched: unmatchedTargets(selection, known), results };
 }
 
 /**

@@ -40,7 +40,7 @@ export class GitDataPublisher implements ProposalPublisher {
   }
 
   async publish(proposal: Proposal, state: BranchState): Promise<PublishOutcome> {
-    const { tree, modes } = await this.workspace.writeTree(proposal.base.commit, proposal.files);
+    const { tree, modes } = await this.workspace.treeOf(proposal.base.commit, proposal.files);
     let tip = state.pullRequest ? await this.readTip(state.pullRequest.head) : undefined;
     if (tip?.foreign) return { status: "foreign", reason: tip.foreign };
     let commit = tip?.commit ?? "";

@@ -8,9 +8,13 @@ import { readRawFile, readRepositoryPolicy } from "../policy/github.js";
 import { runForGitHubRepository, type GitHubRunInput } from "../propose/github.js";
 import type { RepositoryRun } from "../propose/repository.js";
 import { selectionsOfKeys } from "../plan/selection.js";
+import { scanMarker } from "../lifecycle/markers.js";
+import { scanFingerprint, unchangedSinceLastScan, type OpenPullRequest, type RescanCheck } from "./rescan.js";
 
 export interface ScanOutcome {
   run?: RepositoryRun;
+  /** Nothing changed since the last scan (its digest, in the dashboard): nothing was cloned or written. */
+  unchanged?: true;
   /** The default branch's policy is invalid: proposals paused, the policy issue lists these. */
   policyProblems?: PolicyProblem[];
   policyIssue?: { number: number; status: string };
@@ -25,14 +29,18 @@ export interface ScanOutcome {
  * opened, updated or closed to match the policy (SPEC §7, §8). Safe to repeat: proposals are
  * idempotent, so two replicas scanning at once open no duplicates.
  */
-export async function scanGitHubRepository(input: GitHubRunInput & { now: Date }): Promise<ScanOutcome> {
+export async function scanGitHubRepository(input: GitHubRunInput & { now: Date; policyText?: string }): Promise<ScanOutcome> {
   const { octokit, repository } = input;
   // One listing of the merged proposals serves the steps of this run and the checks after merge.
   let listing: Promise<MergedProposal[]> | undefined;
   const listed = () => (listing ??= input.merged?.() ?? mergedProposals(octokit, repository));
+  // A rescan that costs almost nothing: four reads when the repository is as the last scan left it.
+  const check = input.dryRun || input.selection || input.policy ? undefined : await unchangedSinceLastScan(octokit, repository, input.observe, input.policyText).catch(() => undefined);
+  if (check?.unchanged) return { unchanged: true };
+  const observe = check?.observed ? observedOnce(check.observed, input.observe) : input.observe;
   let run: RepositoryRun;
   try {
-    run = await runForGitHubRepository({ ...input, merged: listed });
+    run = await runForGitHubRepository({ ...input, observe, merged: listed });
   } catch (error) {
     if (!(error instanceof PolicyInvalidError)) throw error;
     const issue = input.dryRun ? undefined : await syncPolicyIssue(octokit, repository, repository.defaultBranch, error.problems);
@@ -60,8 +68,27 @@ export async function scanGitHubRepository(input: GitHubRunInput & { now: Date }
   );
   // Saved so far: what merged proposals priced, unless the check after merge called them wrong.
   const mergedRecords = merged.filter((proposal) => proposal.state.verification?.verdict !== "wrong").flatMap((proposal) => proposal.records);
-  const dashboard = await syncDashboard(octokit, repository, run, { verdicts, mergedRecords });
+  const scan = (open: readonly OpenPullRequest[]) => {
+    const { digest } = scanFingerprint({ tip: run.base.commit, loaded: run.loaded, snapshot: run.observed ?? run.snapshot, open, repository });
+    return scanMarker({ tip: run.base.commit, digest, stepsPending: run.stepsPending === true });
+  };
+  const dashboard = await syncDashboard(octokit, repository, run, { verdicts, mergedRecords, scan });
   return { run, verification, ...(issue ? { policyIssue: issue } : {}), ...(dashboard ? { dashboard } : {}) };
+}
+
+/** The observation the rescan check made, for the full scan's first (whole-window) request; the rest go to the clusters. */
+function observedOnce(observed: NonNullable<Extract<RescanCheck, { unchanged: false }>["observed"]>, observe: GitHubRunInput["observe"]): GitHubRunInput["observe"] {
+  let used = false;
+  return async (loaded, scope) => {
+    const same = !used && Object.keys(scope).length === 0 && loaded.policy.observe.window.seconds === observed.loaded.policy.observe.window.seconds && sameTargets(loaded, observed.loaded);
+    used ||= same;
+    return same ? observed.result : observe(loaded, scope);
+  };
+}
+
+function sameTargets(a: LoadedPolicy, b: LoadedPolicy): boolean {
+  const text = (loaded: LoadedPolicy) => JSON.stringify(loaded.policy.targets, (_key, item: unknown) => (typeof item === "bigint" ? item.toString() : item));
+  return text(a) === text(b);
 }
 
 /**
