@@ -204,6 +204,8 @@ export async function simulate(options: {
   const personCommits: string[] = [];
   const declined: { key: string; state: ProposalState; at: number }[] = [];
   const lastWritten = new Map<number, string>();
+  /** When rightsize last wrote each pull request's values. */
+  const writtenAt = new Map<number, number>();
   const decreases = new Map<string, number[]>();
   const cutKeys = new Set<string>();
   const mergedAtWeek = new Map<string, number>();
@@ -217,6 +219,12 @@ export async function simulate(options: {
 
   const ownOpen = () => github.pulls.filter((pull) => pull.state === "open" && pull.user === APP_LOGIN && pull.head.startsWith("rightsize/") && !pull.head.startsWith("rightsize/revert/"));
   const stateOf = (pull: PullRequestRecord) => parseStateMarker(pull.body);
+  /** A workload's pull requests, for a broken invariant's message. */
+  const historyOf = (key: string) =>
+    github.pulls
+      .filter((pull) => stateOf(pull)?.workloads.some((workload) => workload.key === key))
+      .map((pull) => `#${pull.number} ${pull.head} ${pull.merged_at ? `merged ${pull.merged_at}` : pull.state} ${JSON.stringify(stateOf(pull)!.workloads.find((workload) => workload.key === key)!.containers)}`)
+      .join("; ");
   /** The branches of these that do not merge into main cleanly (git's own three-way merge, one shell for all; remembered per pair of tips). */
   const merges = new Map<string, boolean>();
   const conflicting = async (branches: readonly string[]): Promise<Set<string>> => {
@@ -243,6 +251,7 @@ export async function simulate(options: {
       if (!lastWritten.has(pull.number)) counters.opened++;
       else counters.updated++;
       lastWritten.set(pull.number, written);
+      writtenAt.set(pull.number, now);
       for (const workload of state.workloads) {
         const current = values.get(workload.key);
         for (const requests of Object.values(workload.containers)) {
@@ -312,7 +321,7 @@ export async function simulate(options: {
               return a === b || (a !== undefined && b !== undefined && Math.abs(percentChange(parseQuantity(a), parseQuantity(b))) < MIN_CHANGE_PERCENT);
             }),
           );
-          if (within) fail("(iv) declines", `a scan proposed ${workload.key} again within ${MIN_CHANGE_PERCENT}% of values declined on ${iso(decline.at)} (#${pull.number})`);
+          if (within) fail("(iv) declines", `a scan proposed ${workload.key} again within ${MIN_CHANGE_PERCENT}% of values declined on ${iso(decline.at)} (#${pull.number}); its pull requests: ${historyOf(workload.key)}`);
         }
       }
     }
@@ -321,8 +330,11 @@ export async function simulate(options: {
       if (!cutKeys.has(oom.key)) continue;
       oomKillsAfterCuts++;
       checks["an OOM after a cut is answered"]!++;
+      // Answered: a revert, or an increase that is open now or was written since the kill (a person may have declined it since).
       const answered = github.pulls.some((pull) => {
-        if (pull.head.startsWith("rightsize/revert/")) return true;
+        if (pull.user !== APP_LOGIN) return false;
+        if (pull.head.startsWith("rightsize/revert/")) return pull.state === "open";
+        if (pull.state !== "open" && (writtenAt.get(pull.number) ?? -Infinity) < oom.at) return false;
         const state = stateOf(pull);
         const memory = state?.workloads.find((workload) => workload.key === oom.key)?.containers?.app?.memory;
         const running = cluster.running(oom.key)?.requests.memory;

@@ -117,7 +117,10 @@ export function problemCollector(progress: (message: string) => void) {
 /** A file the user named; a missing or unreadable one is an input error that names it. */
 export async function readInputFile(file: string, what: string, hint = ""): Promise<string> {
   try {
-    return await readFile(file, "utf8");
+    // The bytes, then one decode: readFile(file, "utf8") decodes each 512 KB chunk into a string
+    // of its own and joins them, which costs more than reading (a 57 MB snapshot: ~0.45 s and a
+    // rope to flatten, against ~0.3 s). Invalid UTF-8 becomes U+FFFD either way.
+    return (await readFile(file)).toString("utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason =

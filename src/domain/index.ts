@@ -2,6 +2,7 @@ export * from "./errors.js";
 export * from "./quantity.js";
 export * from "./workload.js";
 export * from "./observation.js";
+export { parseObservationSnapshot, parseObservationSnapshotText } from "./snapshot.js";
 export * from "./statistics.js";
 export * from "./duration.js";
 export * from "./trace.js";

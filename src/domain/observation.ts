@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { InputError } from "./errors.js";
 import { isQuantity } from "./quantity.js";
 import { WORKLOAD_KINDS } from "./workload.js";
 
@@ -87,7 +86,7 @@ const seriesPoints = z
   .custom<SeriesPoint[]>((value) => seriesProblem(value) === undefined, { error: (issue) => seriesProblem(issue.input) })
   .meta(SERIES_POINTS_JSON_SCHEMA);
 
-function seriesProblem(value: unknown): string | undefined {
+export function seriesProblem(value: unknown): string | undefined {
   if (!Array.isArray(value)) return "expected a list of [time, p95, max] points";
   for (let index = 0; index < value.length; index++) {
     const point: unknown = value[index];
@@ -245,7 +244,7 @@ const STATISTICS = ["max", "mean", "p50", "p90", "p95", "p99"] as const;
  * outside the window, and a container or run listed twice (the second would silently win); and
  * usage no node could have (PLAUSIBLE_USAGE).
  */
-function checkWorkloadConsistency(observation: ConsistencyInput, context: z.RefinementCtx): void {
+export function checkWorkloadConsistency(observation: ConsistencyInput, context: z.RefinementCtx): void {
   const issue = (path: PropertyKey[], message: string) => context.addIssue({ code: "custom", path, message, input: undefined });
   observation.containers.forEach((container, index) => {
     for (const resource of ["cpu", "memory"] as const) {
@@ -325,7 +324,7 @@ export function checkUniqueWorkloads(snapshot: { workloads: ReadonlyArray<{ work
 }
 
 /** From version 2 on, a workload's query ids must name queries of the snapshot. */
-function checkQueryReferences(snapshot: { schemaVersion: number; queries?: Readonly<Record<string, unknown>> | undefined; workloads: ReadonlyArray<{ queries: readonly string[] }> }, context: z.RefinementCtx): void {
+export function checkQueryReferences(snapshot: { schemaVersion: number; queries?: Readonly<Record<string, unknown>> | undefined; workloads: ReadonlyArray<{ queries: readonly string[] }> }, context: z.RefinementCtx): void {
   if (snapshot.schemaVersion < 2) return;
   const known = snapshot.queries ?? {};
   snapshot.workloads.forEach((workload, index) => {
@@ -353,7 +352,7 @@ export function observationQueryId(query: ObservationQuery): string {
  * the snapshot's `queries` and the workloads refer to them by id. Versions 1 and 2 have no
  * `unknown`: their evidence stays as it was recorded. A current snapshot is returned as it is.
  */
-function upgradeObservationSnapshot(snapshot: ObservationSnapshot): ObservationSnapshot {
+export function upgradeObservationSnapshot(snapshot: ObservationSnapshot): ObservationSnapshot {
   if (snapshot.schemaVersion === SNAPSHOT_SCHEMA_VERSION) return snapshot;
   if (snapshot.schemaVersion === 2) return { ...snapshot, schemaVersion: SNAPSHOT_SCHEMA_VERSION };
   const queries: Record<string, ObservationQuery> = {};
@@ -375,27 +374,6 @@ export type ContainerObservation = z.infer<typeof ContainerObservationSchema>;
 export type JobRun = z.infer<typeof JobRunSchema>;
 export type WorkloadObservation = z.infer<typeof WorkloadObservationSchema>;
 export type ObservationSnapshot = z.infer<typeof ObservationSnapshotSchema>;
-
-/**
- * Validates a snapshot of any version and returns it as the current one; errors name the JSON path
- * of the field and what was expected.
- */
-export function parseObservationSnapshot(json: unknown, file = "snapshot"): ObservationSnapshot {
-  const result = ObservationSnapshotSchema.safeParse(json);
-  if (result.success) return upgradeObservationSnapshot(result.data);
-  const problems = result.error.issues.map((issue) => `${formatFieldPath(issue.path)}: ${issue.message}`);
-  throw new InputError(`${file}: invalid observation snapshot:\n  ${problems.join("\n  ")}\nFix these fields, or write the snapshot again with "rightsize snapshot".`, { file });
-}
-
-export function parseObservationSnapshotText(text: string, file = "snapshot"): ObservationSnapshot {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new InputError(`${file}: not valid JSON (${(error as Error).message})`, { file });
-  }
-  return parseObservationSnapshot(json, file);
-}
 
 /** `workloads[3].containers[0].cpu.p95`: how errors name a field of a JSON or YAML file. */
 export function formatFieldPath(path: readonly PropertyKey[]): string {

@@ -232,6 +232,11 @@ const UNIT_AND_FINER: Record<Exclude<QuantityUnit, "plain">, readonly QuantityUn
  * `1073741824`: the style of manifests that give cores or bytes without a suffix.
  */
 export function formatQuantity(value: Quantity, unit: QuantityUnit): string {
+  return formatCounted(value.nanos, unit) ?? formatQuantityExact(value, unit);
+}
+
+/** formatQuantity in bigint arithmetic throughout: the definition the fast path is tested against. */
+export function formatQuantityExact(value: Quantity, unit: QuantityUnit): string {
   if (unit !== "plain") {
     for (const candidate of UNIT_AND_FINER[unit]) {
       const size = SUFFIX_NANOS[candidate]!;
@@ -247,25 +252,120 @@ function formatPlainDecimal(nanos: bigint): string {
   return fraction ? `${whole}.${fraction}` : `${whole}`;
 }
 
+/*
+ * The fast path. Formatting runs a dozen times per container (records, reasons), and bigint
+ * division allocates at every step. Almost every quantity is an exact double in one of two
+ * counts: nano-units (below 2^53 nanos: every CPU value up to 9 million cores), or whole units
+ * (a whole number of bytes below 2^53: memory). In those counts the same divisions are exact in
+ * floating point (integers below 2^53, and sizes that divide them), so the text is the same.
+ * Anything else (a byte count with a fraction of a byte, a sub-byte unit for memory) returns
+ * undefined and takes the bigint path.
+ */
+const MAX_SAFE_NANOS = BigInt(Number.MAX_SAFE_INTEGER);
+const MAX_SAFE_WHOLE_NANOS = MAX_SAFE_NANOS * NANOS_PER_UNIT;
+/** Each suffix's size in nano-units, as a double (inexact only for P and E, which exceed every safe count). */
+const SIZE_IN_NANOS: Readonly<Record<string, number>> = Object.fromEntries(Object.entries(SUFFIX_NANOS).map(([suffix, size]) => [suffix, Number(size)]));
+/** Each suffix's size in whole units (k and above, Ki and above), exactly. */
+const SIZE_IN_UNITS: Readonly<Record<string, number>> = Object.fromEntries(
+  Object.entries(SUFFIX_NANOS)
+    .filter(([, size]) => size >= NANOS_PER_UNIT && size % NANOS_PER_UNIT === 0n)
+    .map(([suffix, size]) => [suffix, Number(size / NANOS_PER_UNIT)]),
+);
+
+/** How many nano-units (scale 1) or whole units (scale 1e9) a quantity is, when that count is an exact double. */
+function countOf(nanos: bigint): { count: number; scale: 1 | 1e9 } | undefined {
+  if (nanos <= MAX_SAFE_NANOS) return nanos < 0n ? undefined : { count: Number(nanos), scale: 1 };
+  if (nanos <= MAX_SAFE_WHOLE_NANOS && nanos % NANOS_PER_UNIT === 0n) return { count: Number(nanos / NANOS_PER_UNIT), scale: 1e9 };
+  return undefined;
+}
+
+/** Whether nanos is a multiple of a suffix's size; undefined when the fast path cannot tell. */
+function isMultipleOf(counted: { count: number; scale: 1 | 1e9 }, suffix: string): boolean | undefined {
+  if (counted.scale === 1) return counted.count % SIZE_IN_NANOS[suffix]! === 0;
+  const size = SIZE_IN_UNITS[suffix];
+  // A whole number of units is a whole number of every sub-unit (n, u, m), but that count may not be exact.
+  return size === undefined ? undefined : counted.count % size === 0;
+}
+
+function formatCounted(nanos: bigint, unit: QuantityUnit, counted = countOf(nanos)): string | undefined {
+  if (counted === undefined) return undefined;
+  const { count, scale } = counted;
+  if (unit !== "plain") {
+    for (const candidate of UNIT_AND_FINER[unit]) {
+      const multiple = isMultipleOf(counted, candidate);
+      if (multiple === undefined) return undefined;
+      if (multiple) return `${count / (scale === 1 ? SIZE_IN_NANOS[candidate]! : SIZE_IN_UNITS[candidate]!)}${candidate}`;
+    }
+  }
+  if (scale === 1e9) return `${count}`;
+  const fraction = count % 1e9;
+  const whole = (count - fraction) / 1e9;
+  return fraction === 0 ? `${whole}` : `${whole}.${String(fraction).padStart(9, "0").replace(/0+$/, "")}`;
+}
+
 /** The unit a manifest author used, so a rewritten value keeps their style. */
 export function unitOf(text: string): QuantityUnit {
-  const trimmed = String(text).trim();
-  const match = QUANTITY_PATTERN.exec(trimmed);
-  const suffix = match?.[4];
-  return suffix ? (suffix as QuantityUnit) : "plain";
+  let unit = units.get(text);
+  if (unit === undefined) {
+    const match = QUANTITY_PATTERN.exec(String(text).trim());
+    const suffix = match?.[4];
+    unit = suffix ? (suffix as QuantityUnit) : "plain";
+    // The same few values ("500m", "8Gi") recur across every workload of a snapshot.
+    if (units.size < 10_000) units.set(text, unit);
+  }
+  return unit;
+}
+
+const units = new Map<string, QuantityUnit>();
+
+/** nanos % (the suffix's size) === 0, on the fast path when it can tell. */
+function isMultiple(nanos: bigint, suffix: string): boolean {
+  const counted = countOf(nanos);
+  return (counted && isMultipleOf(counted, suffix)) ?? nanos % SUFFIX_NANOS[suffix]! === 0n;
 }
 
 /** Canonical display: millicores below one core and binary suffixes for memory. */
 export function formatCpu(value: Quantity): string {
-  return formatQuantity(value, value.nanos % NANOS_PER_UNIT === 0n ? "plain" : "m");
+  const counted = countOf(value.nanos);
+  if (counted !== undefined) {
+    const text = formatCounted(value.nanos, isMultipleOf(counted, "") ? "plain" : "m", counted);
+    if (text !== undefined) return text;
+  }
+  return formatCpuExact(value);
 }
 
+export function formatCpuExact(value: Quantity): string {
+  return formatQuantityExact(value, value.nanos % NANOS_PER_UNIT === 0n ? "plain" : "m");
+}
+
+const MEMORY_UNITS = ["Ei", "Pi", "Ti", "Gi", "Mi", "Ki"] as const;
+
 export function formatMemory(value: Quantity): string {
-  for (const unit of ["Ei", "Pi", "Ti", "Gi", "Mi", "Ki"] as const) {
-    const size = SUFFIX_NANOS[unit]!;
-    if (value.nanos >= size && value.nanos % size === 0n) return formatQuantity(value, unit);
+  const counted = countOf(value.nanos);
+  if (counted !== undefined) {
+    const sizes = counted.scale === 1 ? SIZE_IN_NANOS : SIZE_IN_UNITS;
+    let unit: QuantityUnit = "plain";
+    for (const candidate of MEMORY_UNITS) {
+      const size = sizes[candidate]!;
+      if (counted.count >= size && counted.count % size === 0) {
+        unit = candidate;
+        break;
+      }
+    }
+    const text = formatCounted(value.nanos, unit, counted);
+    if (text !== undefined) return text;
   }
-  return formatQuantity(value, "plain");
+  // Not a whole number of bytes (a margin's product): no binary suffix divides it.
+  if (value.nanos % NANOS_PER_UNIT !== 0n) return formatPlainDecimal(value.nanos);
+  return formatMemoryExact(value);
+}
+
+export function formatMemoryExact(value: Quantity): string {
+  for (const unit of MEMORY_UNITS) {
+    const size = SUFFIX_NANOS[unit]!;
+    if (value.nanos >= size && value.nanos % size === 0n) return formatQuantityExact(value, unit);
+  }
+  return formatQuantityExact(value, "plain");
 }
 
 /**
@@ -274,10 +374,10 @@ export function formatMemory(value: Quantity): string {
  */
 export function formatInStyleOf(value: Quantity, resource: "cpu" | "memory", current?: string): string {
   const unit = current === undefined ? undefined : unitOf(current);
-  if (unit !== undefined && unit !== "plain" && value.nanos % SUFFIX_NANOS[unit]! === 0n) return formatQuantity(value, unit);
+  if (unit !== undefined && unit !== "plain" && isMultiple(value.nanos, unit)) return formatQuantity(value, unit);
   if (unit === "plain") {
-    const wholeUnits = value.nanos % NANOS_PER_UNIT === 0n;
-    const decimalCores = resource === "cpu" && current!.includes(".") && value.nanos % SUFFIX_NANOS.m! === 0n;
+    const wholeUnits = isMultiple(value.nanos, "");
+    const decimalCores = resource === "cpu" && current!.includes(".") && isMultiple(value.nanos, "m");
     if (wholeUnits || decimalCores) return formatQuantity(value, "plain");
   }
   return resource === "cpu" ? formatCpu(value) : formatMemory(value);

@@ -56,8 +56,8 @@ export interface ContinuousEvidence {
 export function continuousConfidence(evidence: ContinuousEvidence): Confidence {
   const days = evidence.windowSeconds / 86_400;
   const factors: Factor[] = [
-    { name: "window", observed: describeDuration(evidence.windowSeconds), points: tiered(days, [1, 7, 14]), effect: "cap" },
-    { name: "coverage", observed: describeRatio(evidence.coverage), points: tiered(evidence.coverage, [0.7, 0.9, 1]), effect: "cap" },
+    { name: "window", observed: windowText(evidence.windowSeconds), points: tiered(days, WINDOW_DAYS), effect: "cap" },
+    { name: "coverage", observed: coverageText(evidence.coverage), points: tiered(evidence.coverage, COVERAGE), effect: "cap" },
     {
       name: "samples",
       observed: evidence.samples === undefined ? "none" : thousands(evidence.samples),
@@ -76,8 +76,25 @@ export function continuousConfidence(evidence: ContinuousEvidence): Confidence {
   for (const metric of evidence.missingMetrics) {
     factors.push({ name: "missing metrics", observed: metric, points: MISSING_METRIC_PENALTY, effect: "penalty" });
   }
-  factors.push(...unknownFactors(evidence.unknownEvidence ?? []));
+  if (evidence.unknownEvidence && evidence.unknownEvidence.length > 0) factors.push(...unknownFactors(evidence.unknownEvidence));
   return scored(factors);
+}
+
+const WINDOW_DAYS = [1, 7, 14] as const;
+const COVERAGE = [0.7, 0.9, 1] as const;
+
+// Every container of a workload shares its window and coverage: the last text is kept.
+let lastWindow = { seconds: NaN, text: "" };
+let lastCoverage = { ratio: NaN, text: "" };
+
+function windowText(seconds: number): string {
+  if (lastWindow.seconds !== seconds) lastWindow = { seconds, text: describeDuration(seconds) };
+  return lastWindow.text;
+}
+
+function coverageText(ratio: number): string {
+  if (lastCoverage.ratio !== ratio) lastCoverage = { ratio, text: describeRatio(ratio) };
+  return lastCoverage.text;
 }
 
 function unknownFactors(unknown: readonly string[]): Factor[] {
@@ -105,11 +122,16 @@ function clamp(value: number, low: number, high: number): number {
   return Math.min(high, Math.max(low, value));
 }
 
-function scored(factors: readonly Factor[]): Confidence {
-  const caps = factors.filter((factor) => factor.effect === "cap").map((factor) => factor.points);
-  const penalties = factors.filter((factor) => factor.effect === "penalty").reduce((sum, factor) => sum + factor.points, 0);
-  const score = clamp(Math.min(100, ...caps) - penalties, 0, 100);
-  return { level: levelOf(score), score, factors: [...factors] };
+/** The factors are the caller's own list, which the confidence keeps. */
+function scored(factors: Factor[]): Confidence {
+  let cap = 100;
+  let penalties = 0;
+  for (const factor of factors) {
+    if (factor.effect === "cap") cap = Math.min(cap, factor.points);
+    else penalties += factor.points;
+  }
+  const score = clamp(cap - penalties, 0, 100);
+  return { level: levelOf(score), score, factors };
 }
 
 export const RUN_BASED_FORMULA =
@@ -125,6 +147,6 @@ export function runBasedConfidence(succeeded: number, failed: number, unknownEvi
     // kubenow v0.3: HIGH only "if all runs succeeded".
     factors.push({ name: "failed runs", observed: String(failed), points: CONFIDENCE_THRESHOLDS.HIGH - 1, effect: "cap" });
   }
-  factors.push(...unknownFactors(unknownEvidence));
+  if (unknownEvidence.length > 0) factors.push(...unknownFactors(unknownEvidence));
   return scored(factors);
 }

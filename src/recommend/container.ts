@@ -25,8 +25,8 @@ import { effectiveRequest, isInManifest, resolveCurrent, type CurrentResources, 
 import { describeDuration, describePercent, describeQuantity, describeRate, describeRatio, describeTime, plural, roundPercent } from "./describe.js";
 import { recommendLimit } from "./limits.js";
 import type { ContainerDecision } from "./record.js";
-import { peakToP95, rateSafety, worstSafety, type SafetyAssessment } from "./safety.js";
-import { oomTarget, sizeRequest, type Sizing } from "./sizing.js";
+import { peakToP95, rateSafety, worseSafety, type SafetyAssessment, type SafetyEvidence } from "./safety.js";
+import { oomTarget, sizeRequest, type Raise, type Sizing } from "./sizing.js";
 import { usageFromObservation, usageFromRuns, type Percentile, type Usage } from "./statistics.js";
 import { analyseTrend, type SeriesPoint, type TrendAnalysis } from "./trend.js";
 
@@ -108,13 +108,18 @@ export function decideContainer(container: ContainerObservation, context: Worklo
     cpu: usageOf(container, context, "cpu"),
     memory: usageOf(container, context, "memory"),
   };
-  const missing = RESOURCES.filter((resource) => usage[resource] === undefined);
+  const missing: ResourceName[] = [];
+  if (usage.cpu === undefined) missing.push("cpu");
+  if (usage.memory === undefined) missing.push("memory");
   // SPEC §4: evidence whose metric was missing is unknown, never zero. CPU and memory usage are
   // scored as missing metrics already; the rest lowers confidence here and rates the resource.
   const containerUnknown = unknownEvidenceOf(container);
-  const unknown = [...containerUnknown, ...context.workloadUnknown];
-  const unknownOf = (evidence: ContainerEvidence) => containerUnknown.find((entry) => entry.evidence === evidence);
-  const unknownWords = unknown.filter((entry) => entry.evidence !== "cpu" && entry.evidence !== "memory").map((entry) => `${EVIDENCE_NAMES[entry.evidence]} (no ${entry.metric})`);
+  const unknown = context.workloadUnknown.length === 0 ? containerUnknown : [...containerUnknown, ...context.workloadUnknown];
+  const unknownOf = (evidence: ContainerEvidence) => (containerUnknown.length === 0 ? undefined : containerUnknown.find((entry) => entry.evidence === evidence));
+  const unknownWords: string[] =
+    unknown.length === 0
+      ? []
+      : unknown.filter((entry) => entry.evidence !== "cpu" && entry.evidence !== "memory").map((entry) => `${EVIDENCE_NAMES[entry.evidence]} (no ${entry.metric})`);
   const confidence = context.runs
     ? runBasedConfidence(usage.cpu?.samples ?? 0, context.runs.failed, unknownWords)
     : continuousConfidence({
@@ -126,17 +131,18 @@ export function decideContainer(container: ContainerObservation, context: Worklo
         unknownEvidence: unknownWords,
       });
   const ratings = rateResources(container, usage, confidence, context.recommend, unknownOf);
-  const safety = worstSafety([ratings.cpu.rating, ratings.memory.rating]);
+  const safety = worseSafety(ratings.cpu.rating, ratings.memory.rating);
+  const evidence: ContainerDecision["evidence"] = {
+    oomKills: unknownOf("oomKills") ? null : container.oomKills.map((kill) => ({ at: kill.at, pod: kill.pod })),
+    restarts: unknownOf("restarts") ? null : container.restarts,
+    throttledRatio: unknownOf("throttling") ? null : container.throttledRatio,
+  };
+  if (unknown.length > 0) evidence.unknown = unknown;
   const base = {
     name: container.name,
     current: current.written,
     usage: { cpu: usage.cpu ? recordedUsage(usage.cpu.numbers) : null, memory: usage.memory ? recordedUsage(usage.memory.numbers) : null },
-    evidence: {
-      oomKills: unknownOf("oomKills") ? null : container.oomKills.map((kill) => ({ at: kill.at, pod: kill.pod })),
-      restarts: unknownOf("restarts") ? null : container.restarts,
-      throttledRatio: unknownOf("throttling") ? null : container.throttledRatio,
-      ...(unknown.length > 0 ? { unknown } : {}),
-    },
+    evidence,
     safety,
     safetyByResource: { cpu: ratings.cpu.rating, memory: ratings.memory.rating },
     confidence,
@@ -165,23 +171,21 @@ export function decideContainer(container: ContainerObservation, context: Worklo
     if (attention && attention.length > 0) made.attention = attention;
     return made;
   };
-  const leftAlone = { blockedBecause: [], heldBecause: [], heldForHpa: [], changeSummary: "", attention: [] };
-
   if (context.excludedContainers.has(container.name)) {
     const reasons = [`left unchanged: excluded by the policy (selector.containers.exclude)`];
-    return { decision: decision("none", reasons), ...leftAlone, excluded: true };
+    return outcomeOf(decision("none", reasons), true);
   }
   if (context.manifest && !isInManifest(container.name, context.manifest)) {
     // A sidecar injected at admission (Vault agent, mesh proxy) runs but has no manifest entry to
     // edit; it must not hold back the containers that do.
     const note = `container "${container.name}" runs in the cluster but is not in the manifest (injected at admission?); it is left out — add it to selector.containers.exclude to silence this`;
-    return { decision: decision("none", [note]), ...leftAlone, excluded: true, note };
+    return outcomeOf(decision("none", [note]), true, { note });
   }
 
   if (context.runs && context.runs.succeeded === 0 && context.blocks.length === 0) {
     // Nothing to size yet: the gates say what the workload is waiting for.
     const heldBecause = [...context.gates, ...context.dataGates];
-    return { decision: decision("none", heldBecause), ...leftAlone, heldChange: "gate", heldBecause, excluded: false };
+    return outcomeOf(decision("none", heldBecause), false, { heldChange: "gate", heldBecause });
   }
   const unsafe = safety === "UNSAFE" ? `rated UNSAFE: ${unique([...ratings.cpu.because, ...ratings.memory.because]).join("; ")}` : undefined;
   const blockedBecause = [
@@ -190,7 +194,7 @@ export function decideContainer(container: ContainerObservation, context: Worklo
   ];
   if (context.blocks.length > 0 || blockedBecause.length > 0) {
     const reasons = [...context.blocks, ...blockedBecause, ...(unsafe ? [unsafe] : [])];
-    return { decision: decision("blocked", reasons), ...leftAlone, blockedBecause: [...blockedBecause, ...(unsafe ? [unsafe] : [])], excluded: false };
+    return outcomeOf(decision("blocked", reasons), false, { blockedBecause: [...blockedBecause, ...(unsafe ? [unsafe] : [])] });
   }
 
   const measured = { cpu: usage.cpu!, memory: usage.memory! };
@@ -233,36 +237,47 @@ export function decideContainer(container: ContainerObservation, context: Worklo
     for (const request of plan) reasons.push(...request.notes, request.sentence);
     const attention = [attentionLine(increases, container, current, softGates, held.length > 0)];
     const sized = finish(plan, current, context, reasons);
-    return {
-      decision: decision("change", reasons, sized, attention),
-      ...leftAlone,
-      heldForHpa,
-      changeSummary: sized.summary,
-      excluded: false,
-      attention,
-      delta: sized.delta,
-    };
+    return outcomeOf(decision("change", reasons, sized, attention), false, { heldForHpa, changeSummary: sized.summary, attention, delta: sized.delta });
   }
 
   for (const request of plan) reasons.push(...request.notes, request.sentence);
   const sized = finish(plan, current, context, reasons);
   if (unsafe) {
     // Nothing to raise: an UNSAFE container keeps its values until the cause is fixed.
-    return { decision: decision("blocked", [unsafe]), ...leftAlone, blockedBecause: [unsafe], excluded: false };
+    return outcomeOf(decision("blocked", [unsafe]), false, { blockedBecause: [unsafe] });
   }
   const allHeld = [...heldBecause.hard, ...heldBecause.soft];
   if (sized.changed && allHeld.length > 0) {
     const heldChange = heldBecause.hard.length > 0 || context.dataGates.length > 0 ? ("gate" as const) : ("confidence" as const);
     reasons.push(...allHeld);
-    return { decision: decision("none", reasons, sized), ...leftAlone, heldChange, heldBecause: allHeld, heldForHpa, changeSummary: sized.summary, excluded: false };
+    return outcomeOf(decision("none", reasons, sized), false, { heldChange, heldBecause: allHeld, heldForHpa, changeSummary: sized.summary });
   }
   if (!sized.changed && memoryHold) {
-    return { decision: decision("none", reasons, sized), ...leftAlone, heldChange: "gate", heldBecause: [`memory decrease held: ${memoryHold}`], heldForHpa, changeSummary: sized.summary, excluded: false };
+    return outcomeOf(decision("none", reasons, sized), false, { heldChange: "gate", heldBecause: [`memory decrease held: ${memoryHold}`], heldForHpa, changeSummary: sized.summary });
   }
   if (!sized.changed && heldForHpa.length > 0) {
-    return { decision: decision("none", reasons, sized), ...leftAlone, heldChange: "hpa", heldBecause: heldForHpa, heldForHpa, changeSummary: sized.summary, excluded: false };
+    return outcomeOf(decision("none", reasons, sized), false, { heldChange: "hpa", heldBecause: heldForHpa, heldForHpa, changeSummary: sized.summary });
   }
-  return { decision: decision(sized.changed ? "change" : "none", reasons, sized), ...leftAlone, heldForHpa, changeSummary: sized.summary, excluded: false, delta: sized.delta };
+  return outcomeOf(decision(sized.changed ? "change" : "none", reasons, sized), false, { heldForHpa, changeSummary: sized.summary, delta: sized.delta });
+}
+
+type OutcomeFields = Partial<Omit<ContainerOutcome, "decision" | "excluded">>;
+
+/** An outcome with the lists it does not need left empty (written out, not spread: this runs for every container). */
+function outcomeOf(decision: ContainerDecision, excluded: boolean, fields: OutcomeFields = {}): ContainerOutcome {
+  const outcome: ContainerOutcome = {
+    decision,
+    blockedBecause: fields.blockedBecause ?? [],
+    heldBecause: fields.heldBecause ?? [],
+    heldForHpa: fields.heldForHpa ?? [],
+    changeSummary: fields.changeSummary ?? "",
+    excluded,
+    attention: fields.attention ?? [],
+  };
+  if (fields.heldChange !== undefined) outcome.heldChange = fields.heldChange;
+  if (fields.note !== undefined) outcome.note = fields.note;
+  if (fields.delta !== undefined) outcome.delta = fields.delta;
+  return outcome;
 }
 
 /**
@@ -275,31 +290,49 @@ function rateResources(
   confidence: Confidence,
   policy: RecommendPolicy,
   unknownOf: (evidence: ContainerEvidence) => { evidence: ContainerEvidence; metric: string } | undefined,
-) {
-  const confidenceLevel = confidence.level;
-  const words = (...kinds: ContainerEvidence[]) =>
-    kinds.flatMap((kind) => {
+): { cpu: CpuRating; memory: SafetyAssessment } {
+  const level = confidence.level;
+  const words = (kinds: readonly ContainerEvidence[]): string[] => {
+    const found: string[] = [];
+    for (const kind of kinds) {
       const entry = unknownOf(kind);
-      return entry ? [describeUnknownEvidence(kind, entry.metric)] : [];
-    });
+      if (entry) found.push(describeUnknownEvidence(kind, entry.metric));
+    }
+    return found;
+  };
   // A restart caused by an OOM kill is memory evidence: it is counted there, not again for CPU.
   const cpuRestarts = Math.max(0, container.restarts - container.oomKills.length);
-  const cpuEvidence = { restarts: cpuRestarts, confidence: confidenceLevel, oomKills: 0, throttledRatio: container.throttledRatio, unknown: words("restarts", "throttling") };
-  return {
-    cpu: { ...rateSafety({ ...cpuEvidence, peakToP95: { cpu: usage.cpu && spikiness(usage.cpu) } }, policy.safety), withoutSpread: rateSafety({ ...cpuEvidence, peakToP95: {} }, policy.safety).rating },
-    memory: rateSafety(
-      {
-        restarts: container.restarts,
-        confidence: confidenceLevel,
-        oomKills: container.oomKills.length,
-        throttledRatio: 0,
-        peakToP95: { memory: usage.memory && spikiness(usage.memory) },
-        unknown: words(...(unknownOf("restarts") ? (["restarts"] as const) : (["oomKills"] as const))),
-      },
-      policy.safety,
-    ),
-  };
+  const cpuUnknown = words(CPU_EVIDENCE);
+  const cpuEvidence = (peakToP95: SafetyEvidence["peakToP95"]): SafetyEvidence => ({
+    restarts: cpuRestarts,
+    confidence: level,
+    oomKills: 0,
+    throttledRatio: container.throttledRatio,
+    peakToP95,
+    unknown: cpuUnknown,
+  });
+  const cpuSpread = usage.cpu && spikiness(usage.cpu);
+  const cpu = rateSafety(cpuEvidence({ cpu: cpuSpread }), policy.safety);
+  // The spread only ever adds a RISKY reason: without it the rating differs only when it was one.
+  const spreadCounted = cpuSpread !== undefined && cpuSpread > policy.safety.risky.peakToP95Above;
+  const withoutSpread = spreadCounted ? rateSafety(cpuEvidence({}), policy.safety).rating : cpu.rating;
+  const memory = rateSafety(
+    {
+      restarts: container.restarts,
+      confidence: level,
+      oomKills: container.oomKills.length,
+      throttledRatio: 0,
+      peakToP95: { memory: usage.memory && spikiness(usage.memory) },
+      unknown: words(unknownOf("restarts") ? RESTART_EVIDENCE : OOM_EVIDENCE),
+    },
+    policy.safety,
+  );
+  return { cpu: { rating: cpu.rating, because: cpu.because, withoutSpread }, memory };
 }
+
+const CPU_EVIDENCE: readonly ContainerEvidence[] = ["restarts", "throttling"];
+const RESTART_EVIDENCE: readonly ContainerEvidence[] = ["restarts"];
+const OOM_EVIDENCE: readonly ContainerEvidence[] = ["oomKills"];
 
 function ratingSentence(ratings: { cpu: SafetyAssessment; memory: SafetyAssessment }, worst: SafetyRating, margins: { cpu: MarginChoice; memory: MarginChoice }): string {
   const because =
@@ -466,10 +499,14 @@ function planRequest(
   }
 
   const currentRequest = effectiveRequest(current, resource);
-  const { oomBump, ...rules } = resource === "memory" ? memoryRules(container, current, observedMax, projected, slope, policy) : { ...cpuRules(container, current, policy), oomBump: undefined };
+  const rules = resource === "memory" ? memoryRules(container, current, observedMax, projected, slope, policy) : cpuRules(container, current, policy);
+  const oomBump = rules.oomBump;
   // CPU grows into its projection before the margin; memory's projected peak is a floor like the observed max.
   const base = resource === "cpu" && projected ? projected : statistic;
-  const sizing = sizeRequest({ resource, percentile, statistic: base, margin: margin.margin, current: currentRequest, ...rules }, policy);
+  const sizing = sizeRequest(
+    { resource, percentile, statistic: base, margin: margin.margin, current: currentRequest, floor: rules.floor, raiseTo: rules.raiseTo, neverDecrease: rules.neverDecrease },
+    policy,
+  );
   const derivation: Derivation = {
     percentile,
     observed: canonical(statistic, resource),
@@ -477,28 +514,31 @@ function planRequest(
     target: canonical(sizing.target, resource),
     computed: canonical(sizing.computed, resource),
     marginFrom: margin.from,
-    ...(margin.variability ? { variability: margin.variability } : {}),
-    ...(step ? { step: { at: new Date(step.at * 1000).toISOString(), before: step.before, after: step.after, secondsAfter: step.secondsAfter } } : {}),
-    ...(trend && trend.slopePerDay !== undefined
-      ? {
-          trend: {
-            slopePerDay: round(trend.slopePerDay, 6),
-            days: trend.days,
-            z: round(trend.z, 3),
-            growing: trend.growing,
-            horizon: horizon.text,
-            projected: projected ? canonical(projected, resource) : null,
-          },
-        }
-      : {}),
   };
+  // Optional members assigned in the record's order (not spread: this runs twice per container).
+  if (margin.variability) derivation.variability = margin.variability;
+  if (step) derivation.step = { at: new Date(step.at * 1000).toISOString(), before: step.before, after: step.after, secondsAfter: step.secondsAfter };
+  if (trend && trend.slopePerDay !== undefined) {
+    derivation.trend = {
+      slopePerDay: round(trend.slopePerDay, 6),
+      days: trend.days,
+      z: round(trend.z, 3),
+      growing: trend.growing,
+      horizon: horizon.text,
+      projected: projected ? canonical(projected, resource) : null,
+    };
+  }
   const statisticText = `${percentile}${step ? " after the step" : ""} ${show(statistic)}`;
   const start = resource === "cpu" && projected ? `${statisticText} + ${slope} = ${show(projected)}; × ${margin.margin}` : `${statisticText} × ${margin.margin}`;
-  const how = [`${start} = ${show(sizing.target)}`, ...sizing.steps].join("; ");
+  let how = `${start} = ${show(sizing.target)}`;
+  for (const said of sizing.steps) how += `; ${said}`;
   const writtenRequest = current.written.requests[resource];
-  const label = `${resource} request`;
-  const extra = { notes, ...(oomBump ? { oomBump } : {}) };
-  const keep = (sentence: string, heldByHpa = false): PlannedRequest => ({ resource, value: currentRequest, written: writtenRequest, changed: false, heldByHpa, derivation, sentence, how, ...extra });
+  const label = LABELS[resource];
+  const keep = (sentence: string, heldByHpa = false): PlannedRequest => {
+    const kept: PlannedRequest = { resource, value: currentRequest, written: writtenRequest, changed: false, heldByHpa, derivation, sentence, how, notes };
+    if (oomBump) kept.oomBump = oomBump;
+    return kept;
+  };
 
   if (current.requests[resource] !== undefined && compareQuantities(sizing.computed, current.requests[resource]) === 0) {
     return keep(`${label} stays ${writtenRequest}: ${how}`);
@@ -517,7 +557,7 @@ function planRequest(
   const written = formatInStyleOf(sizing.computed, resource, writtenRequest ?? current.written.limits[resource]);
   const delta = currentRequest && currentRequest.nanos > 0n ? ` (${describePercent(percentChange(currentRequest, sizing.computed))})` : "";
   const direction = currentRequest === undefined || compareQuantities(sizing.computed, currentRequest) > 0 ? "up" : "down";
-  return {
+  const planned: PlannedRequest = {
     resource,
     value: sizing.computed,
     written,
@@ -527,10 +567,14 @@ function planRequest(
     derivation,
     sentence: `${label} ${writtenRequest ?? "(not set)"} → ${written}${delta}: ${how}`,
     how,
-    ...extra,
-    ...(direction === "up" ? { justification: justify(resource, container, current, usage, observedMax, statistic, growing, policy, percentile) } : {}),
+    notes,
   };
+  if (oomBump) planned.oomBump = oomBump;
+  if (direction === "up") planned.justification = justify(resource, container, current, usage, observedMax, statistic, growing, policy, percentile);
+  return planned;
 }
+
+const LABELS = { cpu: "cpu request", memory: "memory request" } as const;
 
 /** A slope per day in nano-units, exactly: whole bytes for memory, nanocores for CPU (see analyseTrend). */
 function perDayNanos(slopePerDay: number, resource: ResourceName): bigint {
@@ -611,7 +655,7 @@ function finish(plan: readonly PlannedRequest[], current: CurrentResources, cont
         currentLimit: current.limits[resource],
         newRequest: request.value,
         guaranteed: context.guaranteed,
-        ...(request.oomBump ? { oomBump: request.oomBump } : {}),
+        oomBump: request.oomBump,
       },
       context.recommend,
     );
@@ -690,20 +734,31 @@ function rankOf(sorted: readonly number[], value: number): number {
   return 1;
 }
 
-function cpuRules(container: ContainerObservation, current: CurrentResources, policy: RecommendPolicy) {
+/** What bounds a request besides percentile × margin (SPEC §5): floors, values to reach, why it must not go down. */
+interface Rules {
+  floor?: Raise;
+  raiseTo?: Raise[];
+  neverDecrease?: string;
+  /** The OOM rule's value, which a memory limit is raised to. */
+  oomBump?: Quantity;
+}
+
+const NO_RULES: Rules = {};
+
+function cpuRules(container: ContainerObservation, current: CurrentResources, policy: RecommendPolicy): Rules {
   const limit = current.limits.cpu;
-  if (!limit || container.throttledRatio <= policy.throttlingHoldRatio) return {};
+  if (!limit || container.throttledRatio <= policy.throttlingHoldRatio) return NO_RULES;
   return {
     neverDecrease: `CPU was throttled in ${roundPercent(container.throttledRatio * 100)}% of periods under the CPU limit ${current.written.limits.cpu} (above ${roundPercent(policy.throttlingHoldRatio * 100)}%, CPU is never lowered)`,
   };
 }
 
-function memoryRules(container: ContainerObservation, current: CurrentResources, observedMax: Quantity, projected: Quantity | undefined, slope: string, policy: RecommendPolicy) {
-  const floor = { value: observedMax, why: `memory is never below the observed max ${describeQuantity(observedMax, "memory")}` };
-  const raiseTo: Array<{ value: Quantity; why: string }> = [];
-  const holds: string[] = [];
+function memoryRules(container: ContainerObservation, current: CurrentResources, observedMax: Quantity, projected: Quantity | undefined, slope: string, policy: RecommendPolicy): Rules {
+  const rules: Rules = { floor: { value: observedMax, why: () => `memory is never below the observed max ${describeQuantity(observedMax, "memory")}` } };
   const kills = container.oomKills;
-  let bump: Quantity | undefined;
+  if (kills.length === 0 && !projected) return rules;
+  const raiseTo: Raise[] = [];
+  const holds: string[] = [];
   if (kills.length > 0) {
     const candidates: [Quantity | undefined, string][] = [
       [current.limits.memory, "the current limit"],
@@ -713,18 +768,21 @@ function memoryRules(container: ContainerObservation, current: CurrentResources,
     const [used, what] = candidates
       .filter((candidate): candidate is [Quantity, string] => candidate[0] !== undefined)
       .reduce((best, next) => (compareQuantities(next[0], best[0]) > 0 ? next : best));
-    bump = oomTarget(used, policy);
+    const bump = oomTarget(used, policy);
     raiseTo.push({
       value: bump,
-      why: `the OOM rule max(used + ${describeQuantity(policy.oomBump.memory, "memory")}, used × ${policy.oomBump.factor}) with used = ${describeQuantity(used, "memory")} (${what})`,
+      why: () => `the OOM rule max(used + ${describeQuantity(policy.oomBump.memory, "memory")}, used × ${policy.oomBump.factor}) with used = ${describeQuantity(used, "memory")} (${what})`,
     });
     holds.push(describeOomKills(container));
+    rules.oomBump = bump;
   }
   if (projected) {
-    raiseTo.push({ value: projected, why: `the projected peak over ${policy.trend.horizon.text}: max ${describeQuantity(observedMax, "memory")} + ${slope}` });
+    raiseTo.push({ value: projected, why: () => `the projected peak over ${policy.trend.horizon.text}: max ${describeQuantity(observedMax, "memory")} + ${slope}` });
     holds.push("memory grows");
   }
-  return { floor, raiseTo, ...(holds.length > 0 ? { neverDecrease: holds.join("; ") } : {}), ...(bump ? { oomBump: bump } : {}) };
+  rules.raiseTo = raiseTo;
+  rules.neverDecrease = holds.join("; ");
+  return rules;
 }
 
 /**

@@ -26,8 +26,8 @@ export function resolveCurrent(
     limits: pick(source?.limits),
   };
   const current: CurrentResources = { written, requests: {}, limits: {} };
-  for (const section of ["requests", "limits"] as const) {
-    for (const resource of ["cpu", "memory"] as const) {
+  for (const section of SECTIONS) {
+    for (const resource of RESOURCES) {
       const text = written[section][resource];
       if (text === undefined) continue;
       try {
@@ -39,6 +39,9 @@ export function resolveCurrent(
   }
   return current;
 }
+
+const SECTIONS = ["requests", "limits"] as const;
+const RESOURCES = ["cpu", "memory"] as const;
 
 /** Whether the manifest defines the container; without the manifest's containers, every container counts as in it. */
 export function isInManifest(name: string, manifest: { current?: Record<string, WrittenResources> }): boolean {
@@ -74,7 +77,7 @@ export function effectiveRequest(current: CurrentResources, resource: ResourceNa
  * requests equal them (a missing request defaults to the limit). This is one container's part.
  */
 export function hasGuaranteedShape(current: CurrentResources): boolean {
-  for (const resource of ["cpu", "memory"] as const) {
+  for (const resource of RESOURCES) {
     const limit = current.limits[resource];
     const request = current.requests[resource];
     if (limit === undefined || (request !== undefined && compareQuantities(request, limit) !== 0)) return false;

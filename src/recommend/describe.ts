@@ -8,17 +8,33 @@ const MIB = 1024n ** 2n * 1_000_000_000n;
  * (`207m`, `288Mi`, `2`), else one decimal of millicores or MiB (`206.5m`, `1228.8Mi`).
  */
 export function describeQuantity(value: Quantity, resource: ResourceName): string {
-  if (resource === "cpu") return value.nanos % MILLI === 0n ? formatCpu(value) : `${decimal(value.nanos, MILLI, 1)}m`;
-  return value.nanos % MIB === 0n ? formatMemory(value) : `${decimal(value.nanos, MIB, 1)}Mi`;
+  if (resource === "cpu") return isMultiple(value.nanos, MILLI) ? formatCpu(value) : `${decimal(value.nanos, MILLI, 1)}m`;
+  return isMultiple(value.nanos, MIB) ? formatMemory(value) : `${decimal(value.nanos, MIB, 1)}Mi`;
+}
+
+const MAX_SAFE_NANOS = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** nanos % unit === 0n, in floating point when nanos is an exact double (every CPU value): it runs for most quantities in a reason. */
+function isMultiple(nanos: bigint, unit: bigint): boolean {
+  return nanos >= 0n && nanos <= MAX_SAFE_NANOS ? Number(nanos) % Number(unit) === 0 : nanos % unit === 0n;
 }
 
 function decimal(nanos: bigint, unit: bigint, digits: number): string {
   return trimZeros((Number(nanos) / Number(unit)).toFixed(digits));
 }
 
-function trimZeros(text: string): string {
-  return text.includes(".") ? text.replace(/\.?0+$/, "") : text;
+/** `1.50` → `1.5`, `2.0` → `2`: what text.replace(/\.?0+$/, "") does to a decimal, without the regular expression. */
+export function trimZeros(text: string): string {
+  if (!text.includes(".")) return text;
+  let end = text.length;
+  while (text.charCodeAt(end - 1) === ZERO) end--;
+  if (end === text.length) return text;
+  if (text.charCodeAt(end - 1) === DOT) end--;
+  return text.slice(0, end);
 }
+
+const ZERO = 48;
+const DOT = 46;
 
 /** `+16.7%`, `−58%`: signed, at most one decimal, with a real minus sign. */
 export function describePercent(percent: number): string {
@@ -55,7 +71,11 @@ export function describeRatio(ratio: number): string {
 
 /** `20,160`: digits grouped by thousands, independent of the locale. */
 export function thousands(count: number): string {
-  return String(count).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  const digits = String(count);
+  if (!Number.isSafeInteger(count) || count < 0) return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  let text = digits.slice(0, ((digits.length - 1) % 3) + 1);
+  for (let index = text.length; index < digits.length; index += 3) text += `,${digits.slice(index, index + 3)}`;
+  return text;
 }
 
 const MI = 1024 ** 2;

@@ -1,3 +1,5 @@
+import { hash } from "node:crypto";
+
 /**
  * JSON with object keys sorted at every level and bigints written as decimal strings, so equal
  * inputs give equal bytes whatever order their keys were built in (undefined members are
@@ -114,4 +116,27 @@ export function canonicalJsonOnce(value: object): string {
     canonicalOnce.set(value, text);
   }
   return text;
+}
+
+// One buffer for the text of every digest: a digest's pieces are encoded into it side by side
+// instead of being joined into one string first (that string was flattened and encoded anew
+// for each workload, the policy's 2 KB with it).
+let scratch = new Uint8Array(64 * 1024);
+const encoder = new TextEncoder();
+
+/** sha256 (hex) of the pieces one after another: strings as UTF-8, bytes as they are. */
+export function sha256Hex(pieces: ReadonlyArray<string | Uint8Array>): string {
+  let most = 0;
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+  for (const piece of pieces) most += typeof piece === "string" ? piece.length * 3 : piece.length;
+  if (most > scratch.length) scratch = new Uint8Array(Math.max(most, scratch.length * 2));
+  let used = 0;
+  for (const piece of pieces) {
+    if (typeof piece === "string") used += encoder.encodeInto(piece, scratch.subarray(used)).written;
+    else {
+      scratch.set(piece, used);
+      used += piece.length;
+    }
+  }
+  return hash("sha256", scratch.subarray(0, used));
 }

@@ -4,8 +4,7 @@ import { CONTINUOUS_FORMULA, lowestConfidence, RUN_BASED_FORMULA } from "./confi
 import { decideContainer, type ContainerOutcome, type WorkloadContext } from "./container.js";
 import { hasGuaranteedShape, resolveCurrent, type WrittenResources } from "./current.js";
 import { plural } from "./describe.js";
-import { hash } from "node:crypto";
-import { canonicalJson, canonicalJsonOnce } from "./digest.js";
+import { canonicalJson, canonicalJsonOnce, sha256Hex } from "./digest.js";
 import { DECISION_RECORD_SCHEMA_VERSION, type DecisionRecord, type WorkloadDecision } from "./record.js";
 import { worstSafety } from "./safety.js";
 import { countRuns } from "./statistics.js";
@@ -59,6 +58,18 @@ export interface RecommendInput {
 }
 
 const JOB_KINDS: ReadonlySet<string> = new Set(["Job", "CronJob"]);
+
+const excluded = new WeakMap<Policy, ReadonlySet<string>>();
+
+/** The policy's excluded container names, as a set made once per policy (it is not changed once loaded). */
+function excludedBy(policy: Policy): ReadonlySet<string> {
+  let names = excluded.get(policy);
+  if (names === undefined) {
+    names = new Set(policy.selector.containers.exclude);
+    excluded.set(policy, names);
+  }
+  return names;
+}
 const SCALING_RESOURCES = new Set(["cpu", "memory"]);
 
 /** SPEC §5 and §6: one workload's observation and the policy in, its decision record out. Pure and deterministic. */
@@ -85,32 +96,37 @@ export function recommendWorkload(input: RecommendInput): DecisionRecord {
     }
   }
   if (input.holdDecreases) dataGates.push(input.holdDecreases);
-  const hpaMetrics = new Set((observation.hpa?.metrics ?? []).filter((metric) => SCALING_RESOURCES.has(metric)));
+  const hpaMetrics = observation.hpa ? new Set(observation.hpa.metrics.filter((metric) => SCALING_RESOURCES.has(metric))) : undefined;
+  const windowFrom = Date.parse(observation.window.from);
+  const windowTo = Date.parse(observation.window.to);
   const context: WorkloadContext = {
     recommend: policy.recommend,
     apply: policy.apply,
     margins: isJob ? policy.recommend.jobMargins : policy.recommend.margins,
-    windowSeconds: Math.max(0, (Date.parse(observation.window.to) - Date.parse(observation.window.from)) / 1000),
+    windowSeconds: Math.max(0, (windowTo - windowFrom) / 1000),
     coverage: observation.coverage,
-    windowEnd: Date.parse(observation.window.to) / 1000,
+    windowEnd: windowTo / 1000,
     isJob,
     runs: runs && runCounts ? { all: runs, succeeded: runCounts.succeeded, failed: runCounts.failed } : undefined,
-    hpa: hpaMetrics.size > 0 ? { name: observation.hpa?.name ?? "(unnamed)", metrics: hpaMetrics } : undefined,
+    hpa: hpaMetrics && hpaMetrics.size > 0 ? { name: observation.hpa?.name ?? "(unnamed)", metrics: hpaMetrics } : undefined,
     manifest: input.manifest,
-    excludedContainers: new Set(policy.selector.containers.exclude),
+    excludedContainers: excludedBy(policy),
     guaranteed: observation.containers.length > 0 && observation.containers.every((container) => hasGuaranteedShape(resolveCurrent(container, input.manifest))),
     blocks,
     observationFailed: observation.problems.length > 0,
     gates,
     dataGates,
-    ...(input.holdMemoryDecreases ? { memoryHold: input.holdMemoryDecreases } : {}),
-    workloadUnknown: WORKLOAD_EVIDENCE.flatMap((evidence) => {
-      const metric = observation.unknown?.[evidence];
-      return metric ? [{ evidence, metric }] : [];
-    }),
+    workloadUnknown: observation.unknown
+      ? WORKLOAD_EVIDENCE.flatMap((evidence) => {
+          const metric = observation.unknown?.[evidence];
+          return metric ? [{ evidence, metric }] : [];
+        })
+      : [],
+    // Always present (undefined when not held), so every context has one shape.
+    memoryHold: input.holdMemoryDecreases ? input.holdMemoryDecreases : undefined,
   };
   const outcomes = observation.containers.map((container) => decideContainer(container, context));
-  const cost = costOf(outcomes, observation, runs, policy.cost, input.manifest?.initContainers);
+  const cost = costOf(outcomes, observation, runs, policy.cost, Math.max(1, (windowTo - windowFrom) / 1000), input.manifest?.initContainers);
 
   return {
     schemaVersion: DECISION_RECORD_SCHEMA_VERSION,
@@ -187,13 +203,11 @@ function decideWorkload(outcomes: readonly ContainerOutcome[], blocks: readonly 
   const confidence = considered.length === 0 ? "LOW" : lowestConfidence(considered.map((outcome) => outcome.decision.confidence.level));
   const leftOut = outcomes.flatMap((outcome) => (outcome.note ? [outcome.note] : []));
   const attention = considered.flatMap((outcome) => outcome.attention.map((line) => `${outcome.decision.name}: ${line}`));
-  const decide = (action: WorkloadDecision["action"], reasons: string[]): WorkloadDecision => ({
-    action,
-    reasons: [...reasons, ...leftOut],
-    safety,
-    confidence,
-    ...(action === "propose" && attention.length > 0 ? { attention } : {}),
-  });
+  const decide = (action: WorkloadDecision["action"], reasons: string[]): WorkloadDecision => {
+    const decision: WorkloadDecision = { action, reasons: leftOut.length > 0 ? [...reasons, ...leftOut] : reasons, safety, confidence };
+    if (action === "propose" && attention.length > 0) decision.attention = attention;
+    return decision;
+  };
 
   const blocked = considered.filter((outcome) => outcome.decision.action === "blocked");
   if (blocks.length > 0 || blocked.length > 0) {
@@ -235,8 +249,14 @@ const GIB = 1024 ** 3;
  * (run-based: run time ÷ window). Negative figures are savings. Only proposed changes count, and
  * not those of regular init containers: they hold nothing while the pod runs (no `cost` on them).
  */
-function costOf(outcomes: ContainerOutcome[], observation: WorkloadObservation, runs: readonly JobRun[] | undefined, prices: Policy["cost"], initContainers: readonly string[] = []): DecisionRecord["cost"] {
-  const windowSeconds = Math.max(1, (Date.parse(observation.window.to) - Date.parse(observation.window.from)) / 1000);
+function costOf(
+  outcomes: ContainerOutcome[],
+  observation: WorkloadObservation,
+  runs: readonly JobRun[] | undefined,
+  prices: Policy["cost"],
+  windowSeconds: number,
+  initContainers: readonly string[] = [],
+): DecisionRecord["cost"] {
   const replicas = runs ? Math.min(1, runs.reduce((sum, run) => sum + run.durationSeconds, 0) / windowSeconds) : observation.pods;
   const total = { cpu: 0, memory: 0 };
   for (const outcome of outcomes) {
@@ -266,13 +286,24 @@ function cents(value: number): number {
 /**
  * sha256 over the canonical JSON of everything the record was computed from (SPEC §6):
  * `{"at", "manifest", "observation", "policy", "policySource"}` with sorted keys. The members
- * are written in that (sorted) order by hand so the policy, the same for every workload of a
- * run, is canonicalised once.
+ * are written in that (sorted) order by hand so the policy and its source, the same for every
+ * workload of a run, are canonicalised and encoded once.
  */
 function inputsDigest(input: RecommendInput): string {
-  return hash(
-    "sha256",
-    `{"at":${canonicalJson(input.at)},"manifest":${canonicalJson(input.manifest ?? null)},"observation":${canonicalJson(input.observation)},` +
-      `"policy":${canonicalJsonOnce(input.policy)},"policySource":${canonicalJson(input.policySource)}}`,
-  );
+  return sha256Hex([
+    `{"at":${canonicalJson(input.at)},"manifest":${canonicalJson(input.manifest ?? null)},"observation":`,
+    canonicalJson(input.observation),
+    policyTail(input.policy, input.policySource),
+  ]);
+}
+
+const policyTails = new WeakMap<object, { source: PolicySourceRef; bytes: Uint8Array }>();
+
+/** `,"policy":…,"policySource":…}` as UTF-8, kept per policy for the last source object it came with (neither is changed once loaded). */
+function policyTail(policy: Policy, source: PolicySourceRef): Uint8Array {
+  const kept = policyTails.get(policy);
+  if (kept?.source === source) return kept.bytes;
+  const bytes = new TextEncoder().encode(`,"policy":${canonicalJsonOnce(policy)},"policySource":${canonicalJson(source)}}`);
+  policyTails.set(policy, { source, bytes });
+  return bytes;
 }

@@ -21,7 +21,14 @@ export interface SafetyAssessment {
 const SAFETY_ORDER: Record<SafetyRating, number> = { SAFE: 0, CAUTION: 1, RISKY: 2, UNSAFE: 3 };
 
 export function worstSafety(ratings: readonly SafetyRating[]): SafetyRating {
-  return ratings.reduce<SafetyRating>((worst, rating) => (SAFETY_ORDER[rating] > SAFETY_ORDER[worst] ? rating : worst), "SAFE");
+  let worst: SafetyRating = "SAFE";
+  for (const rating of ratings) if (SAFETY_ORDER[rating] > SAFETY_ORDER[worst]) worst = rating;
+  return worst;
+}
+
+/** The worse of two ratings. */
+export function worseSafety(a: SafetyRating, b: SafetyRating): SafetyRating {
+  return SAFETY_ORDER[b] > SAFETY_ORDER[a] ? b : a;
 }
 
 /**
@@ -31,40 +38,43 @@ export function worstSafety(ratings: readonly SafetyRating[]): SafetyRating {
  * Every threshold is a policy setting.
  */
 export function rateSafety(evidence: SafetyEvidence, thresholds: RecommendPolicy["safety"]): SafetyAssessment {
-  const oom = plural(evidence.oomKills, "OOM kill");
-  const restarts = plural(evidence.restarts, "restart");
+  // Sentences are written only for the thresholds crossed: this runs three times per container.
+  const { oomKills, restarts } = evidence;
 
-  const unsafe = [
-    ...(evidence.oomKills >= thresholds.unsafe.oomKills ? [`${oom} in the window (UNSAFE at ${thresholds.unsafe.oomKills} or more)`] : []),
-    ...(evidence.restarts >= thresholds.unsafe.restarts ? [`${restarts} in the window (UNSAFE at ${thresholds.unsafe.restarts} or more)`] : []),
-  ];
-  if (unsafe.length > 0) return { rating: "UNSAFE", because: unsafe };
+  const unsafeOom = oomKills >= thresholds.unsafe.oomKills;
+  const unsafeRestarts = restarts >= thresholds.unsafe.restarts;
+  if (unsafeOom || unsafeRestarts) {
+    const because: string[] = [];
+    if (unsafeOom) because.push(`${plural(oomKills, "OOM kill")} in the window (UNSAFE at ${thresholds.unsafe.oomKills} or more)`);
+    if (unsafeRestarts) because.push(`${plural(restarts, "restart")} in the window (UNSAFE at ${thresholds.unsafe.restarts} or more)`);
+    return { rating: "UNSAFE", because };
+  }
 
-  const spiky = (["cpu", "memory"] as const).flatMap((resource) => {
+  let risky: string[] | undefined;
+  if (oomKills >= thresholds.risky.oomKills) (risky ??= []).push(`${plural(oomKills, "OOM kill")} in the window (RISKY at ${thresholds.risky.oomKills} or more)`);
+  if (restarts > thresholds.risky.restartsAbove) (risky ??= []).push(`${plural(restarts, "restart")} in the window (RISKY above ${thresholds.risky.restartsAbove})`);
+  const peakAbove = thresholds.risky.peakToP95Above;
+  for (const resource of RESOURCES) {
     const ratio = evidence.peakToP95[resource];
-    return ratio !== undefined && ratio > thresholds.risky.peakToP95Above
-      ? [`${resource} max is ${Number.isFinite(ratio) ? `${ratio.toFixed(1)}×` : "many times"} its p95 (RISKY above ${thresholds.risky.peakToP95Above}×)`]
-      : [];
-  });
-  const risky = [
-    ...(evidence.oomKills >= thresholds.risky.oomKills ? [`${oom} in the window (RISKY at ${thresholds.risky.oomKills} or more)`] : []),
-    ...(evidence.restarts > thresholds.risky.restartsAbove ? [`${restarts} in the window (RISKY above ${thresholds.risky.restartsAbove})`] : []),
-    ...spiky,
-  ];
-  if (risky.length > 0) return { rating: "RISKY", because: risky };
+    if (ratio !== undefined && ratio > peakAbove) {
+      (risky ??= []).push(`${resource} max is ${Number.isFinite(ratio) ? `${ratio.toFixed(1)}×` : "many times"} its p95 (RISKY above ${peakAbove}×)`);
+    }
+  }
+  if (risky) return { rating: "RISKY", because: risky };
 
-  const caution = [
-    ...(evidence.oomKills >= thresholds.caution.oomKills ? [`${oom} in the window`] : []),
-    ...(evidence.restarts >= thresholds.caution.restarts ? [`${restarts} in the window`] : []),
-    ...(evidence.throttledRatio > thresholds.caution.throttledRatioAbove
-      ? [`CPU throttled in ${describeRatio(evidence.throttledRatio)} of periods (CAUTION above ${describeRatio(thresholds.caution.throttledRatioAbove)})`]
-      : []),
-    ...(evidence.confidence === "LOW" ? ["confidence is LOW"] : []),
-    ...(evidence.unknown ?? []),
-  ];
-  if (caution.length > 0) return { rating: "CAUTION", because: caution };
+  let caution: string[] | undefined;
+  if (oomKills >= thresholds.caution.oomKills) (caution ??= []).push(`${plural(oomKills, "OOM kill")} in the window`);
+  if (restarts >= thresholds.caution.restarts) (caution ??= []).push(`${plural(restarts, "restart")} in the window`);
+  if (evidence.throttledRatio > thresholds.caution.throttledRatioAbove) {
+    (caution ??= []).push(`CPU throttled in ${describeRatio(evidence.throttledRatio)} of periods (CAUTION above ${describeRatio(thresholds.caution.throttledRatioAbove)})`);
+  }
+  if (evidence.confidence === "LOW") (caution ??= []).push("confidence is LOW");
+  if (evidence.unknown && evidence.unknown.length > 0) (caution ??= []).push(...evidence.unknown);
+  if (caution) return { rating: "CAUTION", because: caution };
   return { rating: "SAFE", because: [] };
 }
+
+const RESOURCES = ["cpu", "memory"] as const;
 
 export function peakToP95(max: bigint, p95: bigint): number {
   if (p95 === 0n) return max === 0n ? 0 : Infinity;

@@ -1,7 +1,6 @@
 import {
   compareQuantities,
   maxQuantity,
-  minQuantity,
   roundUpToStep,
   scaleQuantity,
   type Quantity,
@@ -20,13 +19,19 @@ export interface SizingInput {
   statistic: Quantity;
   margin: number;
   /** Memory is never recommended below the observed max (SPEC §5). */
-  floor?: { value: Quantity; why: string };
+  floor?: Raise;
   /** Values the recommendation must reach: the OOM rule's, a growing memory's projected peak. */
-  raiseTo?: ReadonlyArray<{ value: Quantity; why: string }>;
+  raiseTo?: readonly Raise[];
   /** Why the request must not go down (OOM kills, throttling); undefined when it may. */
   neverDecrease?: string;
   /** The effective current request; undefined when none is set. */
   current?: Quantity;
+}
+
+/** A value the request must reach, and why (in words, written only when it moves the request). */
+export interface Raise {
+  value: Quantity;
+  why: () => string;
 }
 
 export interface Sizing {
@@ -48,16 +53,18 @@ export function sizeRequest(input: SizingInput, policy: RecommendPolicy): Sizing
   const target = scaleQuantity(input.statistic, input.margin);
   let value = target;
 
-  for (const raise of [input.floor, ...(input.raiseTo ?? [])]) {
-    if (raise && compareQuantities(raise.value, value) > 0) {
-      value = raise.value;
-      steps.push(`raised to ${show(value)}: ${raise.why}`);
+  const raise = (to: Raise | undefined) => {
+    if (to && compareQuantities(to.value, value) > 0) {
+      value = to.value;
+      steps.push(`raised to ${show(value)}: ${to.why()}`);
     }
-  }
+  };
+  raise(input.floor);
+  if (input.raiseTo) for (const to of input.raiseTo) raise(to);
 
   const step = roundingStep(value, resource, policy);
   const rounded = roundUpToStep(value, step);
-  if (compareQuantities(rounded, value) !== 0) steps.push(`rounded up to ${show(rounded)} (a multiple of ${show(step)})`);
+  if (compareQuantities(rounded, value) !== 0) steps.push(`rounded up to ${show(rounded)} (a multiple of ${describeStep(step, resource)})`);
   value = rounded;
 
   const { current } = input;
@@ -66,9 +73,11 @@ export function sizeRequest(input: SizingInput, policy: RecommendPolicy): Sizing
     steps.push(`kept at the current ${show(current)}: ${input.neverDecrease}`);
   }
 
-  if (current && policy.maxDecreasePercent < 100) {
+  // The cap lies at or below the current value, so only a decrease can reach it.
+  if (current && policy.maxDecreasePercent < 100 && compareQuantities(value, current) < 0) {
     const lowest = keepPercent(current, 100 - policy.maxDecreasePercent);
-    const cap = minQuantity(roundUpToStep(lowest, roundingStep(lowest, resource, policy)), current);
+    const rounded = roundUpToStep(lowest, roundingStep(lowest, resource, policy));
+    const cap = compareQuantities(current, rounded) < 0 ? current : rounded;
     if (compareQuantities(value, cap) < 0) {
       steps.push(
         `lowered only to ${show(cap)} in this proposal (maxDecreasePercent ${policy.maxDecreasePercent}%; the target ${show(value)} is reached in later steps)`,
@@ -78,7 +87,7 @@ export function sizeRequest(input: SizingInput, policy: RecommendPolicy): Sizing
   }
 
   const bounds = policy.bounds[resource];
-  const setting = `recommend.bounds.${resource}`;
+  const setting = SETTINGS[resource];
   if (compareQuantities(value, bounds.min) < 0) {
     value = bounds.min;
     steps.push(`raised to ${setting}.min ${show(bounds.min)}`);
@@ -92,6 +101,20 @@ export function sizeRequest(input: SizingInput, policy: RecommendPolicy): Sizing
   }
   return { target, computed: value, steps };
 }
+
+// The policy's few rounding steps, each described once.
+const stepTexts = { cpu: new WeakMap<Quantity, string>(), memory: new WeakMap<Quantity, string>() };
+
+function describeStep(step: Quantity, resource: ResourceName): string {
+  let text = stepTexts[resource].get(step);
+  if (text === undefined) {
+    text = describeQuantity(step, resource);
+    stepTexts[resource].set(step, text);
+  }
+  return text;
+}
+
+const SETTINGS = { cpu: "recommend.bounds.cpu", memory: "recommend.bounds.memory" } as const;
 
 /** value × percent / 100, rounded up; exact integer arithmetic for whole percentages (the usual case). */
 function keepPercent(value: Quantity, percent: number): Quantity {

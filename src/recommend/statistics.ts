@@ -16,7 +16,8 @@ const NANOS_PER_UNIT = 1_000_000_000n;
 
 /** Observed statistics become exact quantities only when a rule reads them (most are only shown). */
 export function usageFromObservation(statistics: UsageStatistics): Usage {
-  const exact: Partial<Record<Percentile, Quantity>> = {};
+  // Every member from the start, so all of these objects share one shape.
+  const exact: Partial<Record<Percentile, Quantity>> = { p50: undefined, p90: undefined, p95: undefined, p99: undefined, max: undefined };
   return {
     numbers: statistics,
     samples: statistics.samples,

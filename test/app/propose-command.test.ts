@@ -80,7 +80,7 @@ function expectNewProposal(branch: string, number: number, created: CreatedPullR
   const record: Partial<CreatedPullRequest> = { branch, number };
   return nock(API)
     .get(`${REPO}/pulls`)
-    .query({ state: "closed", head: `acme:${branch}`, sort: "updated", direction: "desc", per_page: "10" })
+    .query({ state: "closed", head: `acme:${branch}`, sort: "updated", direction: "desc", per_page: "30" })
     .reply(200, [])
     .post(`${REPO}/git/trees`, (body) => {
       if (!body.tree.some((entry: { path: string }) => entry.path === `.rightsize/decisions/prod/shop/${branch.split("/").pop()}.json`)) return false;
@@ -485,7 +485,7 @@ describe("/rightsize policy migrate", () => {
       .query({ state: "open", per_page: "100" })
       .reply(200, [])
       .get(`${REPO}/pulls`)
-      .query({ state: "closed", head: "acme:rightsize/policy-migrate", sort: "updated", direction: "desc", per_page: "10" })
+      .query({ state: "closed", head: "acme:rightsize/policy-migrate", sort: "updated", direction: "desc", per_page: "30" })
       .reply(200, [])
       .post(`${REPO}/git/trees`, (body) => ((tree = body.tree), true))
       .reply(201, { sha: "tree" })
@@ -530,7 +530,7 @@ describe("a failure on one proposal", () => {
     nock(API).get(`${REPO}/pulls`).query({ state: "open", per_page: "100" }).reply(200, []);
     nock(API)
       .get(`${REPO}/pulls`)
-      .query({ state: "closed", head: `acme:${BRANCHES[1]}`, sort: "updated", direction: "desc", per_page: "10" })
+      .query({ state: "closed", head: `acme:${BRANCHES[1]}`, sort: "updated", direction: "desc", per_page: "30" })
       .reply(200, [])
       .post(`${REPO}/git/trees`, (body) => body.tree.some((entry: { path: string }) => entry.path === "apps/checkout/checkout.yaml"))
       .reply(503, { message: "Service Unavailable" });

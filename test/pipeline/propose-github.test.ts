@@ -39,7 +39,7 @@ function openPull(number: number, branch: string, body = "") {
 function expectCreate(number: number) {
   return nock(API)
     .get(`${REPO}/pulls`)
-    .query({ state: "closed", head: `acme:${BRANCH}`, sort: "updated", direction: "desc", per_page: "10" })
+    .query({ state: "closed", head: `acme:${BRANCH}`, sort: "updated", direction: "desc", per_page: "30" })
     .reply(200, [])
     .post(`${REPO}/pulls`, (body) => body.head === BRANCH && body.base === "main" && body.title === "rightsize(shop/frontend): cpu 500m→250m, memory 512Mi→256Mi" && body.draft === false)
     .reply(201, { number, html_url: `https://github.com/acme/shop-config/pull/${number}` })
@@ -98,7 +98,7 @@ describe("propose with a GitHub token", () => {
       .query({ state: "open", per_page: "100" })
       .reply(200, [])
       .get(`${REPO}/pulls`)
-      .query({ state: "closed", head: `acme:${BRANCH}`, sort: "updated", direction: "desc", per_page: "10" })
+      .query({ state: "closed", head: `acme:${BRANCH}`, sort: "updated", direction: "desc", per_page: "30" })
       .reply(200, [{ ...openPull(9, BRANCH, declinedBody), merged_at: null, closed_at: "2026-11-20T17:04:00Z" }]);
     const run = await propose();
     expect(run.results).toMatchObject([{ status: "declined", pullRequestUrl: "https://github.com/acme/shop-config/pull/9" }]);
@@ -107,6 +107,25 @@ describe("propose with a GitHub token", () => {
     );
     expect(nock.pendingMocks()).toEqual([]);
     expect(() => remoteTip()).toThrow();
+  });
+
+  it("keeps honouring a decline after a later merge of the same workload (the decline notice says 'not again')", async () => {
+    const body = (number: number, containers: Record<string, { cpu: string; memory: string }>) =>
+      `proposal #${number}\n${renderStateMarker({ version: 1, branch: BRANCH, workloads: [{ key: "prod/shop/Deployment/frontend", inputsDigest: "0".repeat(64), containers }] })}`;
+    nock(API)
+      .get(`${REPO}/pulls`)
+      .query({ state: "open", per_page: "100" })
+      .reply(200, [])
+      .get(`${REPO}/pulls`)
+      .query({ state: "closed", head: `acme:${BRANCH}`, sort: "updated", direction: "desc", per_page: "30" })
+      .reply(200, [
+        // Newest first: a merge of other values, then the decline of (nearly) the values proposed now.
+        { ...openPull(11, BRANCH, body(11, { web: { cpu: "400m", memory: "400Mi" } })), merged_at: "2026-11-21T10:00:00Z", closed_at: "2026-11-21T10:00:00Z" },
+        { ...openPull(9, BRANCH, body(9, { web: { cpu: "240m", memory: "250Mi" } })), merged_at: null, closed_at: "2026-11-20T17:04:00Z" },
+      ]);
+    const run = await propose();
+    expect(run.results).toMatchObject([{ status: "declined", pullRequestUrl: "https://github.com/acme/shop-config/pull/9" }]);
+    expect(nock.pendingMocks()).toEqual([]);
   });
 
   it("never pushes to a branch someone else pushed to, and says so once on the pull request", async () => {
@@ -143,7 +162,7 @@ describe("propose with a GitHub token", () => {
       .query({ state: "open", per_page: "100" })
       .reply(200, open)
       .get(`${REPO}/pulls`)
-      .query({ state: "closed", head: `acme:${BRANCH}`, sort: "updated", direction: "desc", per_page: "10" })
+      .query({ state: "closed", head: `acme:${BRANCH}`, sort: "updated", direction: "desc", per_page: "30" })
       .reply(200, []);
     const run = await propose();
     expect(run.results).toMatchObject([

@@ -1,6 +1,6 @@
 import { code, parseQuantity, percentChange } from "../../domain/index.js";
 import type { Policy } from "../../policy/index.js";
-import type { BranchState } from "../publish/types.js";
+import type { BranchState, DeclinedProposal } from "../publish/types.js";
 import type { ProposalState } from "../lifecycle/state.js";
 
 export interface GateOutcome {
@@ -17,12 +17,13 @@ export function gateProposal(state: BranchState, proposed: ProposalState, policy
   const url = state.pullRequest ? { pullRequestUrl: state.pullRequest.url } : {};
   if (state.foreign) return { status: "foreign", reason: state.foreign, ...url };
   if (state.pullRequest) return undefined;
-  // Scans and `/rightsize all` honour "not this value"; an explicit request for the workload overrides it.
-  if (state.declined && !options.overrideDeclines && isWithinDeclined(state.declined.state, proposed, policy.recommend.minChangePercent)) {
+  // Scans and `/rightsize all` honour "not these values", every decline of the branch; an explicit request for the workload overrides them.
+  const declined = options.overrideDeclines ? undefined : declineMatching(state, proposed, policy.recommend.minChangePercent);
+  if (declined) {
     return {
       status: "declined",
-      reason: `pull request #${state.declined.number} (${declinedValues(state.declined.state)}) was closed without merging${state.declined.closedAt ? ` on ${state.declined.closedAt.slice(0, 10)}` : ""}; values within ${policy.recommend.minChangePercent}% of it are not proposed again`,
-      pullRequestUrl: state.declined.url,
+      reason: `pull request #${declined.number} (${declinedValues(declined.state)}) was closed without merging${declined.closedAt ? ` on ${declined.closedAt.slice(0, 10)}` : ""}; values within ${policy.recommend.minChangePercent}% of it are not proposed again`,
+      pullRequestUrl: declined.url,
     };
   }
   if (state.openProposals >= policy.rateLimits.maxOpenPullRequests) {
@@ -32,6 +33,11 @@ export function gateProposal(state: BranchState, proposed: ProposalState, policy
     };
   }
   return undefined;
+}
+
+/** The newest declined pull request of the branch whose values the proposal stays within, if any. */
+export function declineMatching(state: BranchState, proposed: ProposalState, minChangePercent: number): DeclinedProposal | undefined {
+  return [...(state.declined ? [state.declined] : []), ...(state.earlierDeclines ?? [])].find((declined) => isWithinDeclined(declined.state, proposed, minChangePercent));
 }
 
 /** What a declined proposal asked for, in a few words: `web: cpu 240m, memory 250Mi`. */

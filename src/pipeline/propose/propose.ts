@@ -3,7 +3,7 @@ import { planWorkloadEdit, type RepoFile } from "../../manifests/index.js";
 import type { Policy } from "../../policy/index.js";
 import type { DecisionRecord } from "../../recommend/index.js";
 import { decisionRecordPath, namespaceBranch, proposalBranch } from "./branches.js";
-import { gateProposal } from "./gate.js";
+import { declineMatching, gateProposal } from "./gate.js";
 import { changesOf, replanWorkload, type Plan, type PlanInput, type PlannedWorkload } from "../plan/plan.js";
 import type { ProposalPublisher } from "../publish/types.js";
 import { renderPullRequest, type RenderedPullRequest } from "../body/pull-request.js";
@@ -148,7 +148,9 @@ async function proposeGroup(input: ProposeInput, group: ProposalGroup): Promise<
     await input.publisher.reportForeign(state, published.reason);
     return { ...result, status: "foreign", reason: published.reason, ...(state.pullRequest ? { pullRequestUrl: state.pullRequest.url } : {}) };
   }
-  const overrides = input.overrideDeclines && state.declined && !state.pullRequest ? { overrides: { number: state.declined.number, url: state.declined.url } } : {};
+  // The reply names the decline this proposal overrides: one whose values it stays within (else nothing was overridden).
+  const overridden = input.overrideDeclines && !state.pullRequest ? declineMatching(state, rendered.state, policy.recommend.minChangePercent) : undefined;
+  const overrides = overridden ? { overrides: { number: overridden.number, url: overridden.url } } : {};
   return { ...result, ...published, ...overrides };
 }
 

@@ -6,7 +6,7 @@ import { renderTakenOverNotice } from "../lifecycle/notices.js";
 import { MARKERS } from "../lifecycle/markers.js";
 import type { RenderedPullRequest } from "../body/pull-request.js";
 import { parseStateMarker, proposalStateOf } from "../lifecycle/state.js";
-import type { BranchState, OpenProposal } from "./types.js";
+import type { BranchState, DeclinedProposal, OpenProposal } from "./types.js";
 
 /**
  * The pull-request side of publishing, shared by the git-push and the Git Data API publishers.
@@ -31,15 +31,20 @@ export class ProposalPullRequests {
       const lastState = parseStateMarker(pullRequest.body);
       return { branch, pullRequest, openProposals, ...(lastState ? { lastState } : {}) };
     }
-    const closed = await this.lastClosed(branch);
-    const lastState = closed ? proposalStateOf(this.repository, closed) : undefined;
+    const closed = await this.recentlyClosed(branch);
+    const last = closed[0];
+    const lastState = last ? proposalStateOf(this.repository, last) : undefined;
+    const declines = closed.flatMap((pull): DeclinedProposal[] => {
+      const state = pull.merged ? undefined : proposalStateOf(this.repository, pull);
+      return state && !state.closedBy ? [{ number: pull.number, url: pull.url, state, ...(pull.closedAt ? { closedAt: pull.closedAt } : {}) }] : [];
+    });
+    const [declined, ...earlierDeclines] = declines;
     return {
       branch,
       openProposals,
       ...(lastState ? { lastState } : {}),
-      ...(closed && !closed.merged && lastState && !lastState.closedBy
-        ? { declined: { number: closed.number, url: closed.url, state: lastState, ...(closed.closedAt ? { closedAt: closed.closedAt } : {}) } }
-        : {}),
+      ...(declined ? { declined } : {}),
+      ...(earlierDeclines.length > 0 ? { earlierDeclines } : {}),
     };
   }
 
@@ -102,12 +107,12 @@ export class ProposalPullRequests {
     return this.openByBranch;
   }
 
-  private async lastClosed(branch: string): Promise<{ number: number; url: string; body: string; merged: boolean; closedAt: string | null; user: { login: string; type: string } | null } | undefined> {
+  /** The branch's closed pull requests, most recently updated first (the last 30: a branch's history of months). */
+  private async recentlyClosed(branch: string): Promise<{ number: number; url: string; body: string; merged: boolean; closedAt: string | null; user: { login: string; type: string } | null }[]> {
     const { owner, repo } = this.repository;
     const closed = await callGitHub(this.repository, "list closed pull requests", () =>
-      this.octokit.rest.pulls.list({ owner, repo, state: "closed", head: `${owner}:${branch}`, sort: "updated", direction: "desc", per_page: 10 }),
+      this.octokit.rest.pulls.list({ owner, repo, state: "closed", head: `${owner}:${branch}`, sort: "updated", direction: "desc", per_page: 30 }),
     );
-    const [last] = closed.data;
-    return last ? { number: last.number, url: last.html_url, body: last.body ?? "", merged: last.merged_at !== null, closedAt: last.closed_at, user: last.user } : undefined;
+    return closed.data.map((pull) => ({ number: pull.number, url: pull.html_url, body: pull.body ?? "", merged: pull.merged_at !== null, closedAt: pull.closed_at, user: pull.user }));
   }
 }

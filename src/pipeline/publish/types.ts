@@ -3,6 +3,14 @@ import type { RenderedPullRequest } from "../body/pull-request.js";
 import type { ProposalState } from "../lifecycle/state.js";
 import type { FileContent } from "../checkout/workspace.js";
 
+/** A pull request of the branch a person closed without merging, and what it proposed. */
+export interface DeclinedProposal {
+  number: number;
+  url: string;
+  state: ProposalState;
+  closedAt?: string;
+}
+
 /** An open pull request of a proposal branch, as the publisher found it. */
 export interface OpenProposal {
   number: number;
@@ -21,8 +29,13 @@ export interface BranchState {
   pullRequest?: OpenProposal;
   /** Why the branch is not rightsize's to rewrite: someone else pushed to it. */
   foreign?: string;
-  /** The branch's latest pull request closed without merging, and what it proposed. */
-  declined?: { number: number; url: string; state: ProposalState; closedAt?: string };
+  /** The branch's latest declined pull request (a person closed it without merging), and what it proposed. */
+  declined?: DeclinedProposal;
+  /**
+   * Earlier declines of the branch (newest first), even with a merge since: "not these values"
+   * holds until usage drifts away from them or someone asks by name (SPEC §8).
+   */
+  earlierDeclines?: DeclinedProposal[];
   /** The state marker of the branch's latest pull request (open or closed): ignores live there. */
   lastState?: ProposalState;
   /** rightsize pull requests open in the repository (`rateLimits.maxOpenPullRequests`). */
