@@ -16,7 +16,7 @@ const SEEDS = (process.argv[3] ?? "1,2,3").split(",").map(Number);
 for (const seed of SEEDS) {
   const result = await simulate({ weeks: WEEKS, seed, onWeek: (line) => process.stderr.write(`seed ${seed} ${line}\n`) });
   const weekly = result.perWeek;
-  console.log(`\nseed ${seed}: ${WEEKS} weeks in ${result.seconds.toFixed(0)} s, every invariant held (${Object.entries(result.checks).map(([name, count]) => `${name}: ${count}`).join("; ")})`);
+  console.log(`\nseed ${seed}: ${WEEKS} weeks in ${result.seconds.toFixed(0)} s, requests at the start ${result.initialMonthlyCost.toFixed(2)} USD a month, every invariant held (${Object.entries(result.checks).map(([name, count]) => `${name}: ${count}`).join("; ")})`);
   console.log("| week | requests, USD a month | saved vs start | API calls | opened | updated | declined | rebased | merged | OOM kills | CPU core-h above request |");
   console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const week of weekly) {

@@ -306,7 +306,13 @@ export async function simulate(options: {
 
   const scan = async () => {
     const before = new Set(github.pulls.map((pull) => pull.number));
-    await timed("scheduled scans", () => scanGitHubRepository({ octokit, repository, token: "ghs_standin_2", now: new Date(now), observe: app.deps.observe!, onStage: (stage, seconds) => void (timings[`  scans: ${stage}`] = (timings[`  scans: ${stage}`] ?? 0) + seconds) }));
+    const outcome = await timed("scheduled scans", () => scanGitHubRepository({ octokit, repository, token: "ghs_standin_2", now: new Date(now), observe: app.deps.observe!, onStage: (stage, seconds) => void (timings[`  scans: ${stage}`] = (timings[`  scans: ${stage}`] ?? 0) + seconds) }));
+    for (const result of outcome.run?.results ?? []) {
+      if (!["created", "updated", "unchanged"].includes(result.status)) options.onEvent?.(`${iso(now)} scan: ${result.branch} ${result.status}: ${result.reason ?? ""}`);
+    }
+    for (const workload of outcome.run?.plan.workloads ?? []) {
+      if (workload.record.decision.action !== "propose") options.onEvent?.(`${iso(now)} scan: ${workloadKey(workload.ref)} ${workload.record.decision.action}: ${workload.record.decision.reasons.join("; ")}`);
+    }
     await timed("checks", observeProposals);
     // (iv) A scan never re-proposes declined values.
     for (const pull of github.pulls.filter((candidate) => !before.has(candidate.number))) {
@@ -389,6 +395,7 @@ export async function simulate(options: {
     const state = stateOf(pull);
     Object.assign(pull, { state: "closed" });
     await timed("declines", () => app.receive("pull_request", github.pullRequestEvent("closed", { ...github.pullPayload(pull), merged: false, merged_at: null }, by)));
+    options.onEvent?.(`${iso(now)} #${pull.number} closed by ${by}: ${state?.workloads.map((workload) => `${workload.key} ${JSON.stringify(workload.containers)}`).join(", ") ?? ""}`);
     if (!plans.get(pull.number)?.pushed) {
       counters.declined++;
       for (const workload of state?.workloads ?? []) declined.push({ key: workload.key, state: state!, at: now });
