@@ -76,7 +76,7 @@ const WORKLOADS: { name: string; kind: "Deployment" | "CronJob"; archetype: Arch
 ];
 
 /** The workloads of the three-week run in CI: one of each kind of behaviour and of each place in the repository. */
-export const CI_WORKLOADS: readonly string[] = ["frontend", "checkout", "search", "sessions", "orders", "emails", "report", "alpha", "beta", "cart"];
+export const CI_WORKLOADS: readonly string[] = ["frontend", "checkout", "search", "sessions", "orders", "report", "alpha", "beta", "cart"];
 
 const policy = (workloads: readonly (typeof WORKLOADS)[number][]) => `apiVersion: rightsize.dev/v1alpha2
 kind: RightsizePolicy

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { CI_WORKLOADS, simulate } from "../../bench/lifecycle/simulation.js";
 
 /*
- * The lifecycle simulation's three-week version (SPEC §8): ten workloads — one of each behaviour
- * (steady, bursty, a growth step, a leak, spikes that OOM after a cut, idle, a nightly CronJob)
+ * The lifecycle simulation's three-week version (SPEC §8): nine workloads — one of each behaviour
+ * (steady, bursty, a growth step, a leak, spikes that OOM after a cut, a nightly CronJob)
  * and of each place (plain manifests, two siblings of one kustomize base, Helm values) — with the
  * scripted people and every invariant checked after every step (a broken one throws). The ten-week
  * run on all twenty workloads and three seeds is the benchmark: `npx tsx bench/lifecycle.bench.ts`.
