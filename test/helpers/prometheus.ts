@@ -92,7 +92,8 @@ function renderBlock(families: MetricFamily[], from: number, to: number): { text
   return { text: lines.join("\n"), count };
 }
 
-function renderLabels(labels: Record<string, string>): string {
+/** Labels in the exposition format: `{name="value",…}`. */
+export function renderLabels(labels: Record<string, string>): string {
   const parts = Object.entries(labels).map(([name, value]) => `${name}="${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`);
   return `{${parts.join(",")}}`;
 }
@@ -131,45 +132,50 @@ export async function startPrometheus(dataDirectory: string, options: { lookback
   const port = await freePort();
   const config = `${dataDirectory}.prometheus.yml`;
   await writeFile(config, "global: {}\n");
-  const child = spawn(
-    "prometheus",
-    [
-      `--storage.tsdb.path=${dataDirectory}`,
-      `--config.file=${config}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      // Retention counts back from the newest block; the backfilled days must all stay.
-      "--storage.tsdb.retention.time=100y",
-      "--log.level=warn",
-      ...(options.lookbackDelta ? [`--query.lookback-delta=${options.lookbackDelta}`] : []),
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
+  const server = await startServer("prometheus", [
+    `--storage.tsdb.path=${dataDirectory}`,
+    `--config.file=${config}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    // Retention counts back from the newest block; the backfilled days must all stay.
+    "--storage.tsdb.retention.time=100y",
+    "--log.level=warn",
+    ...(options.lookbackDelta ? [`--query.lookback-delta=${options.lookbackDelta}`] : []),
+  ], port, "/-/ready");
+  return { ...server, port };
+}
+
+/**
+ * A server binary on 127.0.0.1:`port` (Prometheus, VictoriaMetrics), ready when `readyPath`
+ * answers; stopped (SIGTERM, SIGKILL after 10 s) by `stop`, also when it never got ready.
+ */
+export async function startServer(binary: string, args: readonly string[], port: number, readyPath: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   child.stderr?.on("data", (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;
   const stop = () => stopProcess(child);
   try {
-    await waitUntilReady(url, child, () => log);
+    await waitUntilReady(binary, `${url}${readyPath}`, child, () => log);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { url, port, pid: child.pid!, stop };
+  return { url, pid: child.pid!, stop };
 }
 
-async function waitUntilReady(url: string, child: ChildProcess, log: () => string): Promise<void> {
+async function waitUntilReady(binary: string, readyUrl: string, child: ChildProcess, log: () => string): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}: ${log()}`);
+    if (child.exitCode !== null) throw new Error(`${binary} exited with ${child.exitCode}: ${log()}`);
     try {
-      const response = await fetch(`${url}/-/ready`);
+      const response = await fetch(readyUrl);
       if (response.ok) return;
     } catch {
       // not listening yet
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`prometheus at ${url} not ready after 60s: ${log()}`);
+  throw new Error(`${binary} at ${readyUrl} not ready after 60s: ${log()}`);
 }
 
 function stopProcess(child: ChildProcess): Promise<void> {

@@ -1,7 +1,5 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir } from "node:fs/promises";
-import type { MetricFamily } from "./prometheus.js";
-import { freePort } from "./prometheus.js";
+import { freePort, renderLabels, startServer, type MetricFamily } from "./prometheus.js";
 
 /**
  * A real single-node VictoriaMetrics (Debian package `victoria-metrics`) for tests and benchmarks:
@@ -23,31 +21,16 @@ export interface VictoriaMetricsOptions {
 export async function startVictoriaMetrics(dataDirectory: string, options: VictoriaMetricsOptions = {}): Promise<RunningVictoriaMetrics> {
   await mkdir(dataDirectory, { recursive: true });
   const port = await freePort();
-  const child = spawn(
-    "victoria-metrics",
-    [
-      `-storageDataPath=${dataDirectory}`,
-      `-httpListenAddr=127.0.0.1:${port}`,
-      // The samples are historical: keep all of them, however old.
-      "-retentionPeriod=100y",
-      // Answers from the imported data only, never a cached older answer.
-      "-search.disableCache",
-      "-loggerLevel=ERROR",
-      ...(options.maxQueryLength ? [`-search.maxQueryLen=${options.maxQueryLength}`] : []),
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
-  let log = "";
-  child.stderr?.on("data", (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
-  const url = `http://127.0.0.1:${port}`;
-  const stop = () => stopProcess(child);
-  try {
-    await waitUntilReady(url, child, () => log);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { url, pid: child.pid!, stop };
+  return startServer("victoria-metrics", [
+    `-storageDataPath=${dataDirectory}`,
+    `-httpListenAddr=127.0.0.1:${port}`,
+    // The samples are historical: keep all of them, however old.
+    "-retentionPeriod=100y",
+    // Answers from the imported data only, never a cached older answer.
+    "-search.disableCache",
+    "-loggerLevel=ERROR",
+    ...(options.maxQueryLength ? [`-search.maxQueryLen=${options.maxQueryLength}`] : []),
+  ], port, "/health");
 }
 
 /** Imports every sample of the families with `labels` added to each series (e.g. `{cluster: "eu"}`). */
@@ -76,36 +59,4 @@ export async function importFamilies(url: string, families: MetricFamily[], labe
   const flushed = await fetch(`${url}/internal/force_flush`);
   if (!flushed.ok) throw new Error(`VictoriaMetrics flush failed: HTTP ${flushed.status}`);
   return samples;
-}
-
-function renderLabels(labels: Record<string, string>): string {
-  const parts = Object.entries(labels).map(([name, value]) => `${name}="${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`);
-  return `{${parts.join(",")}}`;
-}
-
-async function waitUntilReady(url: string, child: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`victoria-metrics exited with ${child.exitCode}: ${log()}`);
-    try {
-      const response = await fetch(`${url}/health`);
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`victoria-metrics at ${url} not ready after 60s: ${log()}`);
-}
-
-function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    child.on("exit", () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill("SIGTERM");
-  });
 }

@@ -7,7 +7,7 @@ import { callGitHub, writtenByRightsize, type GitHubClient, type GitHubRepositor
 import { upsertIssue } from "../github/upsert.js";
 import type { RepositoryRun } from "../propose/repository.js";
 import { proposalStateOf } from "../lifecycle/state.js";
-import type { OpenPullRequest } from "../scan/rescan.js";
+import { listOpenPullRequests, type OpenPullRequest } from "../github/pulls.js";
 
 /**
  * Creates the dashboard issue on the first scan and edits it in place after each one, never
@@ -24,9 +24,8 @@ export async function syncDashboard(
   } = {},
 ): Promise<{ number: number; status: "created" | "updated" | "unchanged" } | undefined> {
   if (!run.loaded.policy.pullRequests.dashboard || run.loaded.policy.mode === "disabled") return undefined;
-  const { owner, repo } = repository;
-  const open = await callGitHub(repository, "list open pull requests", () => octokit.paginate(octokit.rest.pulls.list, { owner, repo, state: "open", per_page: 100 }));
-  const scan = extras.scan?.(open as OpenPullRequest[]);
+  const open = await listOpenPullRequests(octokit, repository);
+  const scan = extras.scan?.(open);
   const openProposals: DashboardInput["openProposals"][number][] = [];
   const ignored: Record<string, string[]> = {};
   for (const pull of open) {

@@ -7,8 +7,15 @@ import type { Octokit } from "@octokit/rest";
  * the app (answers are per repository URL, and a repository belongs to one installation), the
  * least recently used answer dropped first.
  */
+/** An answer kept with its ETag: what a 304 stands for. */
+interface CachedAnswer {
+  etag: string;
+  headers: [string, string][];
+  body: ArrayBuffer;
+}
+
 export interface ConditionalCache {
-  readonly entries: Map<string, { etag: string; status: number; headers: [string, string][]; body: ArrayBuffer }>;
+  readonly entries: Map<string, CachedAnswer>;
   readonly limit: number;
   /** Answers GitHub said were unchanged (304), and answers it sent in full. */
   notModified: number;
@@ -44,13 +51,13 @@ export function withConditionalRequests<T extends Hookable>(octokit: T, cache: C
       if (response.status === 304 && known) {
         cache.notModified++;
         remember(cache, key, known);
-        return new Response(known.body.slice(0), { status: known.status, headers: known.headers });
+        return new Response(known.body.slice(0), { status: 200, headers: known.headers });
       }
       cache.fetched++;
       const etag = response.headers.get("etag");
       if (response.status !== 200 || !etag) return response;
       const body = await response.arrayBuffer();
-      const entry = { etag, status: 200, headers: [...response.headers.entries()], body };
+      const entry: CachedAnswer = { etag, headers: [...response.headers.entries()], body };
       remember(cache, key, entry);
       return new Response(body.slice(0), { status: 200, headers: entry.headers });
     };
@@ -61,7 +68,7 @@ export function withConditionalRequests<T extends Hookable>(octokit: T, cache: C
   return octokit;
 }
 
-function remember(cache: ConditionalCache, key: string, entry: ConditionalCache["entries"] extends Map<string, infer V> ? V : never): void {
+function remember(cache: ConditionalCache, key: string, entry: CachedAnswer): void {
   cache.entries.delete(key);
   cache.entries.set(key, entry);
   if (cache.entries.size > cache.limit) cache.entries.delete(cache.entries.keys().next().value!);

@@ -4,6 +4,7 @@ import { DEFAULT_POLICY_PATH, type LoadedPolicy } from "../../policy/index.js";
 import { recommendWorkload } from "../../recommend/index.js";
 import { TOOL } from "../../version.js";
 import { callGitHub, type GitHubClient, type GitHubRepositoryInfo } from "../github/client.js";
+import { listOpenPullRequests, type OpenPullRequest } from "../github/pulls.js";
 import { findOpenIssue } from "../github/upsert.js";
 import { MARKERS, parseScanMarker } from "../lifecycle/markers.js";
 import { proposalStateOf } from "../lifecycle/state.js";
@@ -25,13 +26,6 @@ export interface ScanFingerprint {
   tip: string;
 }
 
-export interface OpenPullRequest {
-  number: number;
-  head: { ref: string; sha: string };
-  body?: string | null;
-  user?: { login?: string | null; type?: string | null } | null;
-}
-
 /** The digest of one scan's inputs; pure. */
 export function scanFingerprint(input: { tip: string; loaded: LoadedPolicy; snapshot: ObservationSnapshot; open: readonly OpenPullRequest[]; repository: GitHubRepositoryInfo }): ScanFingerprint {
   const hash = createHash("sha256");
@@ -48,12 +42,6 @@ export function scanFingerprint(input: { tip: string; loaded: LoadedPolicy; snap
     add([pull.number, pull.head.sha, createHash("sha256").update(pull.body ?? "").digest("hex")]);
   }
   return { digest: hash.digest("hex").slice(0, 32), tip: input.tip };
-}
-
-/** The open pull requests of a repository (one listing; the dashboard reads the same). */
-export function listOpenPullRequests(octokit: GitHubClient, repository: GitHubRepositoryInfo): Promise<OpenPullRequest[]> {
-  const { owner, repo } = repository;
-  return callGitHub(repository, "list open pull requests", () => octokit.paginate(octokit.rest.pulls.list, { owner, repo, state: "open", per_page: 100 })) as Promise<OpenPullRequest[]>;
 }
 
 export type RescanCheck =

@@ -9,7 +9,8 @@ import { runForGitHubRepository, type GitHubRunInput } from "../propose/github.j
 import type { RepositoryRun } from "../propose/repository.js";
 import { selectionsOfKeys } from "../plan/selection.js";
 import { scanMarker } from "../lifecycle/markers.js";
-import { scanFingerprint, unchangedSinceLastScan, type OpenPullRequest, type RescanCheck } from "./rescan.js";
+import { scanFingerprint, unchangedSinceLastScan, type RescanCheck } from "./rescan.js";
+import type { OpenPullRequest } from "../github/pulls.js";
 
 export interface ScanOutcome {
   run?: RepositoryRun;
