@@ -36,6 +36,7 @@ export async function scanGitHubRepository(input: GitHubRunInput & { now: Date; 
   let listing: Promise<MergedProposal[]> | undefined;
   const listed = () => (listing ??= input.merged?.() ?? mergedProposals(octokit, repository));
   // A rescan that costs almost nothing: four reads when the repository is as the last scan left it.
+  // Whatever fails in the check (GitHub, the clusters) the full scan meets again, and reports.
   const check = input.dryRun || input.selection || input.policy ? undefined : await unchangedSinceLastScan(octokit, repository, input.observe, input.policyText).catch(() => undefined);
   if (check?.unchanged) return { unchanged: true };
   const observe = check?.observed ? observedOnce(check.observed, input.observe) : input.observe;
