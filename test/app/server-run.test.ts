@@ -6,6 +6,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GitHubStandIn } from "../helpers/github-standin.js";
+import { withoutInterception } from "../helpers/network.js";
+
+withoutInterception();
 
 /**
  * A full run of the built server against a loopback GitHub: a `/rightsize all` comment delivered

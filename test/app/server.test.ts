@@ -7,6 +7,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../helpers/prometheus.js";
+import { withoutInterception } from "../helpers/network.js";
+
+withoutInterception();
 
 // `npm start` from a built checkout: Probot's server with only its environment variables.
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));

@@ -6,6 +6,9 @@ import { observeUsageWithPrometheus } from "../../src/observe/index.js";
 import { scenarioFamilies, type Scenario } from "../helpers/cluster-metrics.js";
 import { rightsize } from "../helpers/cli.js";
 import { backfill, startPrometheus, type RunningPrometheus } from "../helpers/prometheus.js";
+import { withoutInterception } from "../helpers/network.js";
+
+withoutInterception();
 
 /*
  * SPEC §11 `rightsize backtest --prometheus` against a real Prometheus: two days of one

@@ -6,6 +6,9 @@ import { parseObservationSnapshotText } from "../../src/domain/index.js";
 import { rightsize } from "../helpers/cli.js";
 import { loadFixtureObjects, startFakeCluster, type FakeCluster } from "../helpers/kubernetes-api.js";
 import { withTTY } from "../helpers/terminal.js";
+import { withoutInterception } from "../helpers/network.js";
+
+withoutInterception();
 
 const AT = "2025-01-03T00:00:00.000Z";
 let cluster: FakeCluster;

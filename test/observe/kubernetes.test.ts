@@ -9,6 +9,9 @@ import { buildSnapshot, observeForPolicy, observeWithKubernetesApi, type Kuberne
 import { loadPolicy } from "../../src/policy/index.js";
 import { freePort } from "../helpers/prometheus.js";
 import { loadFixtureObjects, startFakeCluster, status, type FakeCluster, type KubernetesObject } from "../helpers/kubernetes-api.js";
+import { withoutInterception } from "../helpers/network.js";
+
+withoutInterception();
 
 const MI = 1024 * 1024;
 const AT = "2025-01-03T00:00:00.000Z";

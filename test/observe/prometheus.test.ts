@@ -29,6 +29,9 @@ import {
   WEB_SPIKE,
   webPods,
 } from "./scenario.js";
+import { withoutInterception } from "../helpers/network.js";
+
+withoutInterception();
 
 const window = { from: new Date(FROM * 1000).toISOString(), to: new Date(TO * 1000).toISOString() };
 const SCRAPE = scenario.scrapeInterval;

@@ -7,6 +7,9 @@ import { observeWithPrometheus, type ObservationProblem, type PrometheusObservat
 import { memoryAt, scenarioFamilies, usageAt, type Scenario, type ScenarioNamespace, type ScenarioPod } from "../helpers/cluster-metrics.js";
 import { backfill, startPrometheus, type RunningPrometheus } from "../helpers/prometheus.js";
 import { percentile } from "../helpers/reference-percentile.js";
+import { withoutInterception } from "../helpers/network.js";
+
+withoutInterception();
 
 /*
  * Issue 14, no silent gaps: one day of a Deployment `api` (two replicas) in three namespaces

@@ -11,6 +11,9 @@ import { scenarioFamilies, type Scenario } from "../helpers/cluster-metrics.js";
 import { startLoopbackServer } from "../helpers/http.js";
 import { backfill, freePort, startPrometheus, type RunningPrometheus } from "../helpers/prometheus.js";
 import type { WorkloadObservation } from "../../src/domain/index.js";
+import { withoutInterception } from "../helpers/network.js";
+
+withoutInterception();
 
 /**
  * A new user's Prometheus: cAdvisor usage and kube-state-metrics owners and requests, but no

@@ -8,6 +8,9 @@ import { scenarioFamilies, type Scenario } from "../helpers/cluster-metrics.js";
 import { backfill, startPrometheus, type RunningPrometheus } from "../helpers/prometheus.js";
 import { importFamilies, startVictoriaMetrics, type RunningVictoriaMetrics } from "../helpers/victoria-metrics.js";
 import { GI, HOUR, MI, scenario as euScenario, TO, WINDOW_SECONDS } from "./scenario.js";
+import { withoutInterception } from "../helpers/network.js";
+
+withoutInterception();
 
 /**
  * One store for many clusters (SPEC §4): a real VictoriaMetrics holds the series of two clusters

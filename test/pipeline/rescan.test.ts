@@ -6,6 +6,9 @@ import { parseObservationSnapshotText, type ObservationSnapshot } from "../../sr
 import { scanGitHubRepository, withConditionalRequests } from "../../src/pipeline/index.js";
 import { conditionalCache } from "../../src/pipeline/github/conditional.js";
 import { GitHubStandIn } from "../helpers/github-standin.js";
+import { withoutInterception } from "../helpers/network.js";
+
+withoutInterception();
 
 /**
  * A rescan that costs almost nothing (SPEC §10): a scheduled scan of a repository whose default
