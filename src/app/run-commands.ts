@@ -35,7 +35,7 @@ import { renderPolicyValidation } from "./render/policy.js";
 import { renderProposeOutcome } from "./render/proposals.js";
 import { renderOnboardOutcome, renderPaused } from "./render/organization.js";
 import type { CommandOutcome } from "./render/reply.js";
-import { operatorObserver, recordRun, redactEndpoints, requireClusters, stageRecorder, type AppDependencies } from "./runtime.js";
+import { operatorClusterNames, operatorObserver, recordRun, redactEndpoints, requireClusters, stageRecorder, type AppDependencies } from "./runtime.js";
 
 /** A rightsize pull request a command was written on. */
 export interface ProposalPullRequest {
@@ -157,17 +157,21 @@ async function dispatch(command: SlashCommand, context: CommandContext, policy: 
   }
 }
 
-async function runPipeline(context: CommandContext, options: { selection?: WorkloadSelection; dryRun?: boolean; force?: boolean; overrideDeclines?: boolean }): Promise<RepositoryRun> {
+/** What every pipeline call of a command gets: the repository, its token, the operator's clusters, the stage timer and the budget of new pull requests. */
+async function pipelineBase(context: CommandContext) {
   const onStage = stageRecorder(context.deps);
-  const run = await runForGitHubRepository({
+  return {
     octokit: context.octokit,
     repository: context.repository,
     token: await context.token(),
     observe: operatorObserver(context.deps),
     ...(onStage ? { onStage } : {}),
     ...(context.mayOpen ? { mayOpen: context.mayOpen } : {}),
-    ...options,
-  });
+  };
+}
+
+async function runPipeline(context: CommandContext, options: { selection?: WorkloadSelection; dryRun?: boolean; force?: boolean; overrideDeclines?: boolean }): Promise<RepositoryRun> {
+  const run = await runForGitHubRepository({ ...(await pipelineBase(context)), ...options });
   recordRun(context.deps, run);
   return run;
 }
@@ -175,18 +179,7 @@ async function runPipeline(context: CommandContext, options: { selection?: Workl
 /** `/rightsize onboard`: the onboarding pull request, also after one was closed (SPEC §10 "Organisations"). */
 async function onboard(context: CommandContext): Promise<Reply> {
   const controls = (await context.controls?.()) ?? { onboarding: { enabled: true as const }, organizationPolicy: false };
-  const onStage = stageRecorder(context.deps);
-  const outcome = await onboardRepository({
-    octokit: context.octokit,
-    repository: context.repository,
-    token: await context.token(),
-    observe: operatorObserver(context.deps),
-    controls,
-    clusters: (context.deps.clusters?.clusters ?? []).map((cluster) => cluster.name),
-    explicit: true,
-    ...(onStage ? { onStage } : {}),
-    ...(context.mayOpen ? { mayOpen: context.mayOpen } : {}),
-  });
+  const outcome = await onboardRepository({ ...(await pipelineBase(context)), controls, clusters: operatorClusterNames(context.deps), explicit: true });
   const reply = renderOnboardOutcome(outcome, DEFAULT_POLICY_PATH);
   return reply.done ? done(reply.text) : declined(reply.text);
 }

@@ -212,6 +212,11 @@ export function clientOf(context: Pick<Context, "octokit">): GitHubClient {
   return context.octokit as unknown as GitHubClient;
 }
 
+/** The names of the clusters the operator's clusters file serves. */
+export function operatorClusterNames(deps: AppDependencies): string[] {
+  return (deps.clusters?.clusters ?? []).map((cluster) => cluster.name);
+}
+
 /** Observation through the operator's clusters only (SPEC §10). */
 export function operatorObserver(deps: AppDependencies): (loaded: LoadedPolicy, scope: ObservationScope) => Promise<ObservedInputs> {
   return deps.observe ?? (async (loaded, scope) => observeOperatorClusters(requireClusters(deps), loaded, scope, { at: deps.now().toISOString() }));

@@ -5,7 +5,7 @@ import { readRawFile, readRepositoryPolicy, scanOrOnboard, verifyGitHubRepositor
 import { DEFAULT_POLICY_PATH, defaultPolicy } from "../policy/index.js";
 import { handleEventJob } from "./index.js";
 import type { WorkJob, WorkQueue } from "./queue.js";
-import { openingBudget, operatorObserver, organizationControls, recordRun, stageRecorder, type AppDependencies } from "./runtime.js";
+import { openingBudget, operatorClusterNames, operatorObserver, organizationControls, recordRun, stageRecorder, type AppDependencies } from "./runtime.js";
 import { DEFAULT_SETTINGS } from "./settings.js";
 import { spreadSchedule } from "./spread.js";
 
@@ -103,7 +103,7 @@ async function scanJob(app: Probot, deps: AppDependencies, octokit: GitHubClient
         now: deps.now(),
         observe: operatorObserver(deps),
         controls: await organizationControls(deps, octokit, repository.owner),
-        clusters: (deps.clusters?.clusters ?? []).map((cluster) => cluster.name),
+        clusters: operatorClusterNames(deps),
         ...(job.kind === "onboard" ? { onboardOnly: true } : {}),
         ...(onStage ? { onStage } : {}),
         ...(mayOpen ? { mayOpen } : {}),

@@ -15,6 +15,12 @@ export function clustersNamedBy(policy: Policy): string[] {
   return names.length > 0 ? [...new Set(names)] : ["default"];
 }
 
+/** The clusters the policy names that the operator's clusters file does not serve. */
+export function unservedClusters(policy: Policy, operator: OperatorClusters): string[] {
+  const served = new Set(operator.clusters.map((cluster) => cluster.name));
+  return clustersNamedBy(policy).filter((name) => !served.has(name));
+}
+
 /** The policy names a cluster the operator does not serve: the reply says which setting to ask for. */
 export class UnservedClusterError extends InputError {
   constructor(
@@ -41,8 +47,7 @@ export function unservedClusterProblems(loaded: LoadedPolicy, operator: Operator
     return [{ severity: "warning", file: path, line: 1, column: 1, field: "", message: "this rightsize installation observes no cluster yet, so nothing this policy names can be observed; its operator sets RIGHTSIZE_CLUSTERS_FILE (see the README, \"Install the GitHub App\")" }];
   }
   const observes = !options.nameServed ? "`/rightsize policy validate` in this repository lists those it observes" : served.length > 0 ? `it observes ${served.map((name) => `"${name}"`).join(", ")}` : "it observes no cluster yet";
-  return clustersNamedBy(loaded.policy)
-    .filter((name) => !served.includes(name))
+  return unservedClusters(loaded.policy, operator)
     .map((name): PolicyProblem => {
       const named = fieldNaming(file, name);
       const where = at(named);

@@ -13,7 +13,7 @@ export {
   type WorkloadDecision,
 } from "./record.js";
 export { decisionRows, renderDecisionTable, type ContainerRow, type Paint, type RequestRow, type Tone } from "./table.js";
-export { describeMonthlyCost } from "./describe.js";
+export { describeMonthlyCost, plural } from "./describe.js";
 export { HOURS_PER_MONTH } from "./engine.js";
 export { CONFIDENCE_THRESHOLDS, CONTINUOUS_FORMULA, RUN_BASED_FORMULA } from "./confidence.js";
 export { canonicalJson } from "./digest.js";

@@ -1,21 +1,18 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Octokit } from "@octokit/rest";
-import { parseObservationSnapshotText } from "../../src/domain/index.js";
 import { scanGitHubRepository } from "../../src/pipeline/index.js";
 import { createTestApp, type TestApp } from "../helpers/app.js";
 import { webhookPayload } from "../helpers/events.js";
+import { writeExampleSnapshot } from "../helpers/example.js";
 import { GitHubStandIn } from "../helpers/github-standin.js";
 
 /**
  * The issue's "done when", end to end: a writer's `/rightsize all` on a repository with three
  * workloads, against a loopback GitHub (REST and git over HTTP from a real bare repository).
  */
-const ROOT = path.join(import.meta.dirname, "../..");
-const EXAMPLE = parseObservationSnapshotText(readFileSync(path.join(ROOT, "examples/snapshot.json"), "utf8"));
-const THREE = ["frontend", "checkout", "api"];
 
 let github: GitHubStandIn;
 let app: TestApp;
@@ -23,8 +20,7 @@ let scratch: string;
 
 beforeAll(async () => {
   scratch = mkdtempSync(path.join(tmpdir(), "rightsize-e2e-"));
-  const snapshot = path.join(scratch, "snapshot.json");
-  writeFileSync(snapshot, JSON.stringify({ ...EXAMPLE, workloads: EXAMPLE.workloads.filter((workload) => THREE.includes(workload.workload.name)) }));
+  const snapshot = writeExampleSnapshot(scratch);
   github = await GitHubStandIn.withExample();
   app = await createTestApp({ clusters: { clusters: [{ name: "prod", snapshot }] }, baseUrl: github.apiUrl });
 });

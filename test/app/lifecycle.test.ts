@@ -141,12 +141,7 @@ describe("people's commits (closing a pull request someone pushed to deleted the
     await app.receive("issue_comment", github.issueComment(821, "/rightsize deployment/frontend"));
     const pull = github.pulls[0]!;
     const work = path.join(scratch, "person");
-    execFileSync("git", ["clone", "--quiet", "--branch", pull.head, github.gitDir, work]);
-    writeFileSync(path.join(work, "NOTES.md"), "tuned by hand\n");
-    execFileSync("git", ["add", "."], { cwd: work });
-    execFileSync("git", ["-c", "user.name=Bob", "-c", "user.email=bob@example.com", "commit", "--quiet", "-m", "Keep 300m for the sale"], { cwd: work });
-    execFileSync("git", ["push", "--quiet", "origin", `HEAD:refs/heads/${pull.head}`], { cwd: work });
-    const theirs = execFileSync("git", ["rev-parse", "HEAD"], { cwd: work, encoding: "utf8" }).trim();
+    const theirs = github.pushAsPerson(pull.head, work, "Keep 300m for the sale");
     const push = github.pushEvent(`refs/heads/${pull.head}`, theirs, "bob");
     await app.receive("push", push);
     await app.receive("push", push, "again");

@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -45,12 +44,7 @@ describe("rightsize_commands_total", () => {
     const pull = github.pulls[0]!;
     // bob pushes to the branch: it is his now, and rightsize will not push to it again.
     const work = path.join(scratch, "person");
-    execFileSync("git", ["clone", "--quiet", "--branch", pull.head, github.gitDir, work]);
-    writeFileSync(path.join(work, "NOTES.md"), "tuned by hand\n");
-    execFileSync("git", ["add", "."], { cwd: work });
-    execFileSync("git", ["-c", "user.name=Bob", "-c", "user.email=bob@example.com", "commit", "--quiet", "-m", "Keep 300m"], { cwd: work });
-    execFileSync("git", ["push", "--quiet", "origin", `HEAD:refs/heads/${pull.head}`], { cwd: work });
-    const theirs = execFileSync("git", ["rev-parse", "HEAD"], { cwd: work, encoding: "utf8" }).trim();
+    const theirs = github.pushAsPerson(pull.head, work, "Keep 300m");
     await app.receive("push", github.pushEvent(`refs/heads/${pull.head}`, theirs, "bob"));
 
     const comment = github.issueComment(902, "/rightsize refresh", { issue: pull.number }) as { issue: Record<string, unknown> };

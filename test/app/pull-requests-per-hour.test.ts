@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseObservationSnapshotText } from "../../src/domain/index.js";
 import { DEFAULT_SETTINGS } from "../../src/app/settings.js";
 import { createTestApp, type TestApp } from "../helpers/app.js";
+import { EXAMPLE_WORKLOADS, writeExampleSnapshot } from "../helpers/example.js";
 import { GitHubStandIn } from "../helpers/github-standin.js";
 
 /**
@@ -12,9 +12,6 @@ import { GitHubStandIn } from "../helpers/github-standin.js";
  * (RIGHTSIZE_MAX_PULL_REQUESTS_PER_HOUR). What is not opened waits, and the reply says so and
  * until when. The example repository with three observed workloads, a limit of 2.
  */
-const ROOT = path.join(import.meta.dirname, "../..");
-const EXAMPLE = parseObservationSnapshotText(readFileSync(path.join(ROOT, "examples/snapshot.json"), "utf8"));
-const THREE = ["frontend", "checkout", "api"];
 
 let github: GitHubStandIn;
 let app: TestApp;
@@ -22,8 +19,7 @@ let scratch: string;
 
 beforeAll(async () => {
   scratch = mkdtempSync(path.join(tmpdir(), "rightsize-per-hour-"));
-  const snapshot = path.join(scratch, "snapshot.json");
-  writeFileSync(snapshot, JSON.stringify({ ...EXAMPLE, workloads: EXAMPLE.workloads.filter((workload) => THREE.includes(workload.workload.name)) }));
+  const snapshot = writeExampleSnapshot(scratch);
   github = await GitHubStandIn.withExample();
   app = await createTestApp({ clusters: { clusters: [{ name: "prod", snapshot }] }, baseUrl: github.apiUrl, now: "2026-11-23T06:10:00Z" });
   app.deps.settings = { ...DEFAULT_SETTINGS, maxPullRequestsPerHour: 2 };
@@ -40,7 +36,7 @@ describe("pull requests opened per installation and hour", () => {
     expect(github.pulls).toHaveLength(2);
     const reply = github.comments.filter((comment) => comment.issue === 1).at(-1)!.body;
     const opened = new Set(github.pulls.map((pull) => pull.head.split("deployment-")[1]));
-    const waiting = THREE.find((name) => !opened.has(name))!;
+    const waiting = EXAMPLE_WORKLOADS.find((name) => !opened.has(name))!;
     expect(reply).toContain(
       `Not proposed:\n- \`shop/Deployment/${waiting}\` — rate-limited: this installation has opened its 2 new pull requests for this hour (the operator's RIGHTSIZE_MAX_PULL_REQUESTS_PER_HOUR), so this one waits: the next scan opens it, or ask again after 07:00 UTC.`,
     );

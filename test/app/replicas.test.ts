@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleEventJob } from "../../src/app/index.js";
 import { RedisQueue } from "../../src/app/queue.js";
-import { parseObservationSnapshotText } from "../../src/domain/index.js";
 import { createTestApp, type TestApp } from "../helpers/app.js";
+import { writeExampleSnapshot } from "../helpers/example.js";
 import { GitHubStandIn } from "../helpers/github-standin.js";
 import { startRedis, type RedisServer } from "../helpers/redis.js";
 
@@ -13,9 +13,6 @@ import { startRedis, type RedisServer } from "../helpers/redis.js";
  * SPEC §10 "Scale": two app instances share one Redis. Webhook handlers only enqueue; both
  * instances work the queue; a burst of deliveries (each delivered to both) opens each PR once.
  */
-const ROOT = path.join(import.meta.dirname, "../..");
-const EXAMPLE = parseObservationSnapshotText(readFileSync(path.join(ROOT, "examples/snapshot.json"), "utf8"));
-const THREE = ["frontend", "checkout", "api"];
 
 let redis: RedisServer;
 let github: GitHubStandIn;
@@ -25,8 +22,7 @@ const replicas: { app: TestApp; queue: RedisQueue }[] = [];
 beforeAll(async () => {
   redis = await startRedis();
   scratch = mkdtempSync(path.join(tmpdir(), "rightsize-replicas-"));
-  const snapshot = path.join(scratch, "snapshot.json");
-  writeFileSync(snapshot, JSON.stringify({ ...EXAMPLE, workloads: EXAMPLE.workloads.filter((workload) => THREE.includes(workload.workload.name)) }));
+  const snapshot = writeExampleSnapshot(scratch);
   github = await GitHubStandIn.withExample();
   for (let index = 0; index < 2; index++) {
     const queue = new RedisQueue(redis.url, { queueName: "replicas", lockMilliseconds: 10_000 });

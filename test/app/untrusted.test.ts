@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { handleEventJob, InProcessQueue } from "../../src/app/index.js";
-import { parseObservationSnapshotText } from "../../src/domain/index.js";
 import { planRepository } from "../../src/pipeline/index.js";
 import { parseStateMarker, renderStateMarker } from "../../src/pipeline/lifecycle/state.js";
 import { readCommitFiles } from "../../src/pipeline/checkout/files.js";
@@ -14,6 +13,7 @@ import { rightsize } from "../helpers/cli.js";
 import { createTestApp, type TestApp } from "../helpers/app.js";
 import { webhookPayload } from "../helpers/events.js";
 import { contractProblems } from "../helpers/github-contract.js";
+import { EXAMPLE, writeExampleSnapshot } from "../helpers/example.js";
 import { GitHubStandIn } from "../helpers/github-standin.js";
 
 /**
@@ -21,8 +21,6 @@ import { GitHubStandIn } from "../helpers/github-standin.js";
  * loopback GitHub. Each break a probe found is reproduced here, with the attacks that held.
  */
 const ROOT = path.join(import.meta.dirname, "../..");
-const EXAMPLE = parseObservationSnapshotText(readFileSync(path.join(ROOT, "examples/snapshot.json"), "utf8"));
-const THREE = ["frontend", "checkout", "api"];
 
 let github: GitHubStandIn;
 let app: TestApp;
@@ -30,7 +28,7 @@ let scratch: string;
 
 beforeAll(() => {
   scratch = mkdtempSync(path.join(tmpdir(), "rightsize-untrusted-"));
-  writeFileSync(path.join(scratch, "snapshot.json"), JSON.stringify({ ...EXAMPLE, workloads: EXAMPLE.workloads.filter((workload) => THREE.includes(workload.workload.name)) }));
+  writeExampleSnapshot(scratch);
 });
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));

@@ -164,6 +164,19 @@ export class GitHubStandIn {
     return webhookPayload("push", undefined, { ref, before: "0".repeat(40), after, deleted: false, commits, repository: this.repositoryPayload(), sender: { login: sender, type: "User" }, installation: { id: 2 } });
   }
 
+  /**
+   * Bob (a person) commits a note to `branch` in a clone at `work` and pushes it, as someone who
+   * takes a proposal over does; returns his commit, for the push event.
+   */
+  pushAsPerson(branch: string, work: string, message: string): string {
+    execFileSync("git", ["clone", "--quiet", "--branch", branch, this.gitDir, work]);
+    writeFileSync(path.join(work, "NOTES.md"), "tuned by hand\n");
+    execFileSync("git", ["add", "."], { cwd: work });
+    execFileSync("git", ["-c", "user.name=Bob", "-c", "user.email=bob@example.com", "commit", "--quiet", "-m", message], { cwd: work });
+    execFileSync("git", ["push", "--quiet", "origin", `HEAD:refs/heads/${branch}`], { cwd: work });
+    return execFileSync("git", ["rev-parse", "HEAD"], { cwd: work, encoding: "utf8" }).trim();
+  }
+
   /** The repository as a webhook payload names it. */
   repositoryPayload(): Record<string, unknown> {
     return {
@@ -208,13 +221,11 @@ export class GitHubStandIn {
       const text = this.otherFiles.get(`${m[1]}/${m[2]}:${m[3]}`);
       if (text === undefined) return reply(404, { message: "Not Found" });
       return this.answer(request, response, "application/vnd.github.raw; charset=utf-8", text);
-      return;
     }
     if ((m = match("GET {repo}/contents/(.+)"))) {
       const text = await this.tryGit("show", `${url.searchParams.get("ref") ?? "main"}:${m[1]}`);
       if (text === undefined) return reply(404, { message: "Not Found" });
       return this.answer(request, response, "application/vnd.github.raw; charset=utf-8", text);
-      return;
     }
     if ((m = match("GET {repo}/collaborators/([^/]+)/permission"))) {
       const permission = this.permissions.get(m[1]!) ?? "write";
@@ -397,13 +408,7 @@ export class GitHubStandIn {
   /** Every branch's tip, from one git call (a listing of many pull requests would otherwise run git for each). */
   private branchTips(): Map<string, string> {
     const tips = new Map<string, string>();
-    const packed = path.join(this.gitDir, "packed-refs");
-    if (existsSync(packed)) {
-      for (const line of readFileSync(packed, "utf8").split("\n")) {
-        const [sha, name] = line.split(" ");
-        if (sha && name?.startsWith("refs/heads/")) tips.set(name.slice("refs/heads/".length), sha);
-      }
-    }
+    for (const [name, sha] of this.packedRefs()) if (name.startsWith("refs/heads/")) tips.set(name.slice("refs/heads/".length), sha);
     const heads = path.join(this.gitDir, "refs/heads");
     const walk = (dir: string): void => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -533,13 +538,19 @@ export class GitHubStandIn {
   readRef(ref: string): string | undefined {
     const loose = path.join(this.gitDir, ref);
     if (existsSync(loose) && statSync(loose).isFile()) return readFileSync(loose, "utf8").trim();
+    return this.packedRefs().get(ref);
+  }
+
+  /** The refs in the bare repository's packed-refs file, by name. */
+  private packedRefs(): Map<string, string> {
+    const refs = new Map<string, string>();
     const packed = path.join(this.gitDir, "packed-refs");
-    if (!existsSync(packed)) return undefined;
+    if (!existsSync(packed)) return refs;
     for (const line of readFileSync(packed, "utf8").split("\n")) {
       const [sha, name] = line.split(" ");
-      if (name === ref && sha && /^[0-9a-f]{40}$/.test(sha)) return sha;
+      if (name && sha && /^[0-9a-f]{40}$/.test(sha)) refs.set(name, sha);
     }
-    return undefined;
+    return refs;
   }
 
   private async writeRef(ref: string, sha: string): Promise<void> {

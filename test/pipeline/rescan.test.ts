@@ -1,10 +1,10 @@
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Octokit } from "@octokit/rest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseObservationSnapshotText, type ObservationSnapshot } from "../../src/domain/index.js";
+import type { ObservationSnapshot } from "../../src/domain/index.js";
 import { scanGitHubRepository, withConditionalRequests } from "../../src/pipeline/index.js";
 import { conditionalCache } from "../../src/pipeline/github/conditional.js";
+import { exampleSnapshot } from "../helpers/example.js";
 import { GitHubStandIn } from "../helpers/github-standin.js";
 import { withoutInterception } from "../helpers/network.js";
 
@@ -15,10 +15,6 @@ withoutInterception();
  * branch, policy, observations and open proposals did not change clones nothing, writes nothing
  * and reads four things — and, with conditional requests, GitHub answers those 304.
  */
-const ROOT = path.join(import.meta.dirname, "../..");
-const EXAMPLE = parseObservationSnapshotText(readFileSync(path.join(ROOT, "examples/snapshot.json"), "utf8"));
-const THREE = ["frontend", "checkout", "api"];
-
 let github: GitHubStandIn;
 const cache = conditionalCache();
 
@@ -51,7 +47,7 @@ async function scan(snapshot: ObservationSnapshot) {
 }
 
 describe("a rescan with nothing changed", () => {
-  const snapshot: ObservationSnapshot = { ...EXAMPLE, workloads: EXAMPLE.workloads.filter((workload) => THREE.includes(workload.workload.name)) };
+  const snapshot = exampleSnapshot();
 
   it("clones nothing, writes nothing and reads four things; GitHub answers them 304 once it has seen them", async () => {
     const first = await scan(snapshot);

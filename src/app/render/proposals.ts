@@ -1,5 +1,6 @@
 import { code, prose, safeMarkdown, workloadKey, type WorkloadRef } from "../../domain/index.js";
 import { formatWorkloadTarget, renderContainerTable, type ProposalResult, type RepositoryRun } from "../../pipeline/index.js";
+import { plural } from "../../recommend/index.js";
 
 const PUBLISHED = new Set(["created", "updated", "unchanged"]);
 const VERB: Record<string, string> = { created: "opened", updated: "updated", unchanged: "unchanged" };
@@ -45,12 +46,11 @@ export function renderProposeOutcome(run: RepositoryRun, options: { dryRun: bool
 
 /** What happened, counted: pull requests that already propose these values were not "proposed" again. */
 function publishedHeading(published: readonly ProposalResult[]): string {
-  const pullRequests = (count: number) => (count === 1 ? "1 pull request" : `${count} pull requests`);
   const unchanged = published.filter((result) => result.status === "unchanged").length;
   const written = published.length - unchanged;
-  if (unchanged === 0) return `rightsize proposed ${pullRequests(written)}:`;
-  const upToDate = `${pullRequests(unchanged)} ${unchanged === 1 ? "is" : "are"} up to date (unchanged)`;
-  return written === 0 ? `rightsize changed nothing: ${upToDate}:` : `rightsize proposed ${pullRequests(written)}; ${upToDate}:`;
+  if (unchanged === 0) return `rightsize proposed ${plural(written, "pull request")}:`;
+  const upToDate = `${plural(unchanged, "pull request")} ${unchanged === 1 ? "is" : "are"} up to date (unchanged)`;
+  return written === 0 ? `rightsize changed nothing: ${upToDate}:` : `rightsize proposed ${plural(written, "pull request")}; ${upToDate}:`;
 }
 
 function renderPublished(result: ProposalResult): string {

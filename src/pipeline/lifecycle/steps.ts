@@ -1,4 +1,5 @@
 import type { WorkloadObservation } from "../../domain/index.js";
+import { plural } from "../../recommend/index.js";
 import type { MergedInHistory } from "./history.js";
 import { isRolledOut, type MergedRequests, type Verdict } from "./verification.js";
 import type { MergedProposal } from "./verify-merged.js";
@@ -94,7 +95,7 @@ export function stepOutcome(step: MergedStep, observation: WorkloadObservation |
 
 function span(seconds: number): string {
   const [count, unit] = seconds % 86_400 === 0 ? [seconds / 86_400, "day"] : seconds % 3_600 === 0 ? [seconds / 3_600, "hour"] : [seconds, "second"];
-  return `${count} ${unit}${count === 1 ? "" : "s"}`;
+  return plural(count, unit);
 }
 
 function minute(at: string): string {

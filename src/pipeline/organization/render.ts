@@ -1,5 +1,5 @@
 import { code, safeMarkdown, workloadKey, type WorkloadRef } from "../../domain/index.js";
-import { describeMonthlyCost, type DecisionRecord } from "../../recommend/index.js";
+import { describeMonthlyCost, plural, type DecisionRecord } from "../../recommend/index.js";
 import { renderContainerTable } from "../body/table.js";
 import { MARKERS } from "../lifecycle/markers.js";
 import type { Plan, PlannedWorkload } from "../plan/plan.js";
@@ -38,12 +38,11 @@ export function renderOnboardingBody(input: OnboardingBodyInput): string {
   const monthly = records.reduce((sum, record) => sum + (record.cost?.monthly.total ?? 0), 0);
   const currency = records.find((record) => record.cost)?.cost?.currency ?? input.currency;
   const clusters = [...new Set(plan.workloads.map((workload) => workload.ref.cluster))];
-  const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
   const where = clusters.length > 0 ? ` (${clusters.length === 1 ? "cluster" : "clusters"} ${clusters.map((name) => code(name)).join(", ")})` : "";
   const summary =
     plan.workloads.length === 0
       ? "rightsize found **no workload it can right-size yet** in this repository: none of its manifests matched a workload it observes (see below)."
-      : `rightsize found **${count(plan.workloads.length, "workload")}** it can right-size in this repository${where}, and would propose changes to ${proposing.length} of them now${proposing.length > 0 ? `, ${savingsPhrase(monthly, currency)}` : ""}.`;
+      : `rightsize found **${plural(plan.workloads.length, "workload")}** it can right-size in this repository${where}, and would propose changes to ${proposing.length} of them now${proposing.length > 0 ? `, ${savingsPhrase(monthly, currency)}` : ""}.`;
   const unmapped = unmappedRows(plan);
   const lines = [
     summary,
@@ -57,7 +56,7 @@ export function renderOnboardingBody(input: OnboardingBodyInput): string {
     "",
     ...(plan.workloads.length === 0 ? ["None yet."] : workloadTable(plan.workloads)),
     "",
-    `### What it would propose now (${count(proposing.length, "workload")}${proposing.length > 0 ? `, ${describeMonthlyCost(monthly, currency)} a month` : ""})`,
+    `### What it would propose now (${plural(proposing.length, "workload")}${proposing.length > 0 ? `, ${describeMonthlyCost(monthly, currency)} a month` : ""})`,
     "",
     ...(proposing.length === 0 ? ["Nothing yet: every workload is within its margins, waiting for data or blocked (the table above says which)."] : [renderContainerTable(records)]),
     "",

@@ -9,7 +9,7 @@ import { comparePlans, type PolicyPreview } from "./preview.js";
 import { readCommitFiles } from "../checkout/files.js";
 import type { RepositoryPorts } from "../propose/repository.js";
 import { GitWorkspace } from "../checkout/workspace.js";
-import { clustersNamedBy, unservedClusterProblems, type OperatorClusters } from "../clusters.js";
+import { unservedClusterProblems, unservedClusters, type OperatorClusters } from "../clusters.js";
 
 export interface PolicyCheck {
   /** Every problem (errors and warnings) with file, line and column. */
@@ -39,8 +39,7 @@ export async function checkPolicyAt(octokit: GitHubClient, repository: GitHubRep
   const check = await checked(repository, async () => readRepositoryPolicy(octokit, repository, (text = await readRawFile(octokit, { ...repository, path: DEFAULT_POLICY_PATH, ...(ref ? { ref } : {}) }))));
   if (!operator || !check.loaded) return check;
   const own = text === undefined || check.loaded.source.path !== DEFAULT_POLICY_PATH ? undefined : { path: DEFAULT_POLICY_PATH, text };
-  const served = new Set((operator.clusters?.clusters ?? []).map((cluster) => cluster.name));
-  const unserved = operator.clusters ? clustersNamedBy(check.loaded.policy).filter((name) => !served.has(name)) : [];
+  const unserved = operator.clusters ? unservedClusters(check.loaded.policy, operator.clusters) : [];
   const problems = withinRepository(repository, unservedClusterProblems(check.loaded, operator.clusters, own, { nameServed: operator.nameServed ?? true }));
   return { ...check, problems: [...check.problems, ...problems], ...(unserved.length > 0 ? { unserved } : {}) };
 }

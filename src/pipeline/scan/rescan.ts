@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { workloadKey, type ObservationSnapshot } from "../../domain/index.js";
 import { DEFAULT_POLICY_PATH, type LoadedPolicy } from "../../policy/index.js";
-import { recommendWorkload } from "../../recommend/index.js";
+import { canonicalJson, recommendWorkload } from "../../recommend/index.js";
 import { TOOL } from "../../version.js";
 import { callGitHub, type GitHubClient, type GitHubRepositoryInfo } from "../github/client.js";
 import { listOpenPullRequests, type OpenPullRequest } from "../github/pulls.js";
@@ -29,7 +29,7 @@ export interface ScanFingerprint {
 /** The digest of one scan's inputs; pure. */
 export function scanFingerprint(input: { tip: string; loaded: LoadedPolicy; snapshot: ObservationSnapshot; open: readonly OpenPullRequest[]; repository: GitHubRepositoryInfo }): ScanFingerprint {
   const hash = createHash("sha256");
-  const add = (value: unknown) => hash.update(JSON.stringify(value, (_key, item: unknown) => (typeof item === "bigint" ? item.toString() : item))).update("\n");
+  const add = (value: unknown) => hash.update(canonicalJson(value)).update("\n");
   add({ tool: TOOL.version, tip: input.tip, policy: input.loaded.policy, source: input.loaded.source });
   // The engine's decisions from the observations alone (the cluster's values): the day's new
   // samples change the digest only when they change what rightsize would propose.

@@ -1,4 +1,5 @@
 import { DEFAULT_POLICY_PATH, PolicyInvalidError, type LoadedPolicy, type PolicyProblem } from "../../policy/index.js";
+import { canonicalJson } from "../../recommend/index.js";
 import { syncDashboard } from "../dashboard/sync.js";
 import { syncPolicyIssue } from "../policy/issue.js";
 import { openRevert } from "../lifecycle/revert.js";
@@ -89,8 +90,7 @@ function observedOnce(observed: NonNullable<Extract<RescanCheck, { unchanged: fa
 }
 
 function sameTargets(a: LoadedPolicy, b: LoadedPolicy): boolean {
-  const text = (loaded: LoadedPolicy) => JSON.stringify(loaded.policy.targets, (_key, item: unknown) => (typeof item === "bigint" ? item.toString() : item));
-  return text(a) === text(b);
+  return canonicalJson(a.policy.targets) === canonicalJson(b.policy.targets);
 }
 
 /**
