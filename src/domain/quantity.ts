@@ -318,8 +318,8 @@ export function unitOf(text: string): QuantityUnit {
 
 const units = new Map<string, QuantityUnit>();
 
-/** nanos % (the suffix's size) === 0, on the fast path when it can tell. */
-function isMultiple(nanos: bigint, suffix: string): boolean {
+/** nanos % (the suffix's size) === 0 (suffix "" for whole units), in floating point when the count is an exact double. */
+export function isMultipleOfSuffix(nanos: bigint, suffix: string): boolean {
   const counted = countOf(nanos);
   return (counted && isMultipleOf(counted, suffix)) ?? nanos % SUFFIX_NANOS[suffix]! === 0n;
 }
@@ -374,10 +374,10 @@ export function formatMemoryExact(value: Quantity): string {
  */
 export function formatInStyleOf(value: Quantity, resource: "cpu" | "memory", current?: string): string {
   const unit = current === undefined ? undefined : unitOf(current);
-  if (unit !== undefined && unit !== "plain" && isMultiple(value.nanos, unit)) return formatQuantity(value, unit);
+  if (unit !== undefined && unit !== "plain" && isMultipleOfSuffix(value.nanos, unit)) return formatQuantity(value, unit);
   if (unit === "plain") {
-    const wholeUnits = isMultiple(value.nanos, "");
-    const decimalCores = resource === "cpu" && current!.includes(".") && isMultiple(value.nanos, "m");
+    const wholeUnits = isMultipleOfSuffix(value.nanos, "");
+    const decimalCores = resource === "cpu" && current!.includes(".") && isMultipleOfSuffix(value.nanos, "m");
     if (wholeUnits || decimalCores) return formatQuantity(value, "plain");
   }
   return resource === "cpu" ? formatCpu(value) : formatMemory(value);

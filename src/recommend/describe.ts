@@ -1,4 +1,4 @@
-import { formatCpu, formatMemory, type Quantity, type ResourceName } from "../domain/index.js";
+import { formatCpu, formatMemory, isMultipleOfSuffix, type Quantity, type ResourceName } from "../domain/index.js";
 
 const MILLI = 1_000_000n;
 const MIB = 1024n ** 2n * 1_000_000_000n;
@@ -8,15 +8,8 @@ const MIB = 1024n ** 2n * 1_000_000_000n;
  * (`207m`, `288Mi`, `2`), else one decimal of millicores or MiB (`206.5m`, `1228.8Mi`).
  */
 export function describeQuantity(value: Quantity, resource: ResourceName): string {
-  if (resource === "cpu") return isMultiple(value.nanos, MILLI) ? formatCpu(value) : `${decimal(value.nanos, MILLI, 1)}m`;
-  return isMultiple(value.nanos, MIB) ? formatMemory(value) : `${decimal(value.nanos, MIB, 1)}Mi`;
-}
-
-const MAX_SAFE_NANOS = BigInt(Number.MAX_SAFE_INTEGER);
-
-/** nanos % unit === 0n, in floating point when nanos is an exact double (every CPU value): it runs for most quantities in a reason. */
-function isMultiple(nanos: bigint, unit: bigint): boolean {
-  return nanos >= 0n && nanos <= MAX_SAFE_NANOS ? Number(nanos) % Number(unit) === 0 : nanos % unit === 0n;
+  if (resource === "cpu") return isMultipleOfSuffix(value.nanos, "m") ? formatCpu(value) : `${decimal(value.nanos, MILLI, 1)}m`;
+  return isMultipleOfSuffix(value.nanos, "Mi") ? formatMemory(value) : `${decimal(value.nanos, MIB, 1)}Mi`;
 }
 
 function decimal(nanos: bigint, unit: bigint, digits: number): string {

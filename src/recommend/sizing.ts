@@ -1,6 +1,7 @@
 import {
   compareQuantities,
   maxQuantity,
+  minQuantity,
   roundUpToStep,
   scaleQuantity,
   type Quantity,
@@ -76,8 +77,7 @@ export function sizeRequest(input: SizingInput, policy: RecommendPolicy): Sizing
   // The cap lies at or below the current value, so only a decrease can reach it.
   if (current && policy.maxDecreasePercent < 100 && compareQuantities(value, current) < 0) {
     const lowest = keepPercent(current, 100 - policy.maxDecreasePercent);
-    const rounded = roundUpToStep(lowest, roundingStep(lowest, resource, policy));
-    const cap = compareQuantities(current, rounded) < 0 ? current : rounded;
+    const cap = minQuantity(roundUpToStep(lowest, roundingStep(lowest, resource, policy)), current);
     if (compareQuantities(value, cap) < 0) {
       steps.push(
         `lowered only to ${show(cap)} in this proposal (maxDecreasePercent ${policy.maxDecreasePercent}%; the target ${show(value)} is reached in later steps)`,

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { formatCpu, formatInStyleOf, formatMemory, formatQuantity, parseQuantity, unitOf, type Quantity, type QuantityUnit } from "../../src/domain/index.js";
+import { formatCpu, formatInStyleOf, formatMemory, formatQuantity, isMultipleOfSuffix, parseQuantity, unitOf, type Quantity, type QuantityUnit } from "../../src/domain/index.js";
 import { formatCpuExact, formatMemoryExact, formatQuantityExact } from "../../src/domain/quantity.js";
 
 /*
@@ -12,6 +12,12 @@ import { formatCpuExact, formatMemoryExact, formatQuantityExact } from "../../sr
 const UNITS: QuantityUnit[] = ["plain", "n", "u", "m", "k", "M", "G", "T", "P", "E", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"];
 const SIZES = [1n, 1_000n, 1_000_000n, 10n ** 9n, 10n ** 12n, 10n ** 15n, 10n ** 18n, 10n ** 21n, 10n ** 24n, 10n ** 27n, 1024n, 1024n ** 2n, 1024n ** 3n, 1024n ** 4n, 1024n ** 5n, 1024n ** 6n];
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** Each suffix ("" for whole units) and its size in nano-units, written out here as the definition. */
+const SUFFIX_SIZES: Record<string, bigint> = {
+  n: 1n, u: 10n ** 3n, m: 10n ** 6n, "": 10n ** 9n, k: 10n ** 12n, M: 10n ** 15n, G: 10n ** 18n, T: 10n ** 21n, P: 10n ** 24n, E: 10n ** 27n,
+  Ki: 1024n * 10n ** 9n, Mi: 1024n ** 2n * 10n ** 9n, Gi: 1024n ** 3n * 10n ** 9n, Ti: 1024n ** 4n * 10n ** 9n, Pi: 1024n ** 5n * 10n ** 9n, Ei: 1024n ** 6n * 10n ** 9n,
+};
+const SUFFIXES = Object.keys(SUFFIX_SIZES);
 
 /** Quantities around every boundary of the fast path: small counts, whole units, both sides of 2^53, multiples of every suffix. */
 const quantities: fc.Arbitrary<Quantity> = fc
@@ -32,6 +38,15 @@ describe("fast quantity formatting", () => {
     fc.assert(
       fc.property(quantities, fc.constantFrom(...UNITS), (value, unit) => {
         expect(formatQuantity(value, unit)).toBe(formatQuantityExact(value, unit));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it("isMultipleOfSuffix answers what the bigint remainder answers, for every suffix", () => {
+    fc.assert(
+      fc.property(quantities, fc.constantFrom(...SUFFIXES), (value, suffix) => {
+        expect(isMultipleOfSuffix(value.nanos, suffix)).toBe(value.nanos % SUFFIX_SIZES[suffix]! === 0n);
       }),
       { numRuns: 20_000 },
     );

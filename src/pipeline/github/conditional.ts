@@ -1,12 +1,5 @@
 import type { Octokit } from "@octokit/rest";
 
-/**
- * Conditional requests (SPEC §10): GETs carry the ETag of the last answer to the same URL, and
- * GitHub answers 304 Not Modified — which does not count against the rate limit — when nothing
- * changed; the earlier answer is used again. One cache per process, shared by every client of
- * the app (answers are per repository URL, and a repository belongs to one installation), the
- * least recently used answer dropped first.
- */
 /** An answer kept with its ETag: what a 304 stands for. */
 interface CachedAnswer {
   etag: string;
@@ -14,6 +7,13 @@ interface CachedAnswer {
   body: ArrayBuffer;
 }
 
+/**
+ * Conditional requests (SPEC §10): GETs carry the ETag of the last answer to the same URL, and
+ * GitHub answers 304 Not Modified — which does not count against the rate limit — when nothing
+ * changed; the earlier answer is used again. One cache per process, shared by every client of
+ * the app (answers are per repository URL, and a repository belongs to one installation), the
+ * least recently used answer dropped first.
+ */
 export interface ConditionalCache {
   readonly entries: Map<string, CachedAnswer>;
   readonly limit: number;

@@ -37,7 +37,7 @@ export function gateProposal(state: BranchState, proposed: ProposalState, policy
 
 /** The newest declined pull request of the branch whose values the proposal stays within, if any. */
 export function declineMatching(state: BranchState, proposed: ProposalState, minChangePercent: number): DeclinedProposal | undefined {
-  return [...(state.declined ? [state.declined] : []), ...(state.earlierDeclines ?? [])].find((declined) => isWithinDeclined(declined.state, proposed, minChangePercent));
+  return state.declines?.find((declined) => isWithinDeclined(declined.state, proposed, minChangePercent));
 }
 
 /** What a declined proposal asked for, in a few words: `web: cpu 240m, memory 250Mi`. */

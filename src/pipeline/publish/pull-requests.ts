@@ -38,13 +38,11 @@ export class ProposalPullRequests {
       const state = pull.merged ? undefined : proposalStateOf(this.repository, pull);
       return state && !state.closedBy ? [{ number: pull.number, url: pull.url, state, ...(pull.closedAt ? { closedAt: pull.closedAt } : {}) }] : [];
     });
-    const [declined, ...earlierDeclines] = declines;
     return {
       branch,
       openProposals,
       ...(lastState ? { lastState } : {}),
-      ...(declined ? { declined } : {}),
-      ...(earlierDeclines.length > 0 ? { earlierDeclines } : {}),
+      ...(declines.length > 0 ? { declines } : {}),
     };
   }
 

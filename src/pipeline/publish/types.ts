@@ -29,13 +29,12 @@ export interface BranchState {
   pullRequest?: OpenProposal;
   /** Why the branch is not rightsize's to rewrite: someone else pushed to it. */
   foreign?: string;
-  /** The branch's latest declined pull request (a person closed it without merging), and what it proposed. */
-  declined?: DeclinedProposal;
   /**
-   * Earlier declines of the branch (newest first), even with a merge since: "not these values"
-   * holds until usage drifts away from them or someone asks by name (SPEC §8).
+   * The branch's declined pull requests (a person closed them without merging), newest first, even
+   * with a merge since: "not these values" holds until usage drifts away from them or someone asks
+   * by name (SPEC §8).
    */
-  earlierDeclines?: DeclinedProposal[];
+  declines?: DeclinedProposal[];
   /** The state marker of the branch's latest pull request (open or closed): ignores live there. */
   lastState?: ProposalState;
   /** rightsize pull requests open in the repository (`rateLimits.maxOpenPullRequests`). */
